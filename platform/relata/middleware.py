@@ -1,0 +1,79 @@
+"""Routing requests to a company, and keeping non-members out of it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.db import connection
+from django.http import Http404, HttpRequest, HttpResponse
+from django_tenants.middleware.main import TenantMainMiddleware
+
+from relata.logs import current_user_id
+from tenants.models import Company
+from tenants.selectors.memberships import ACTIVE_COMPANY_STATUSES, active_membership
+
+
+class CompanyRoutingMiddleware(TenantMainMiddleware):
+    """The bare base domain is the public site; ``<slug>.<base domain>`` is a company.
+
+    Unlike django-tenants' default, an unknown subdomain is a 404 rather than the public site,
+    and a company that has been canceled is not served.
+    """
+
+    def process_request(self, request: HttpRequest) -> HttpResponse | None:
+        request.company = None  # type: ignore[attr-defined]
+        response = super().process_request(request)
+        tenant = getattr(request, "tenant", None)
+        if isinstance(tenant, Company):
+            if tenant.status not in ACTIVE_COMPANY_STATUSES:
+                connection.set_schema_to_public()
+                raise Http404("company not available")
+            request.company = tenant  # type: ignore[attr-defined]
+        return response
+
+    def no_tenant_found(self, request: HttpRequest, hostname: str) -> None:
+        if hostname in settings.PUBLIC_HOSTS:
+            self.setup_url_routing(request=request, force_public=True)
+            return
+        raise Http404(f"No company at {hostname}")
+
+
+class RequestContextMiddleware:
+    """Security headers every response carries (Django 5.2 has no CSP of its own)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        token = current_user_id.set(None)
+        try:
+            response = self.get_response(request)
+        finally:
+            current_user_id.reset(token)
+        response.headers.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
+        return response
+
+
+class MembershipMiddleware:
+    """On a company's host, a logged-in user who is not an active member gets 404.
+
+    Sessions are stored in each company's own schema, so a cookie from another host is simply
+    unknown here; this check also covers a member who was deactivated while logged in.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.membership = None  # type: ignore[attr-defined]
+        user = request.user
+        if user.is_authenticated:
+            current_user_id.set(user.pk)
+        company = getattr(request, "company", None)
+        if company is not None and user.is_authenticated:
+            membership = active_membership(user=user, company=company)  # type: ignore[arg-type]
+            if membership is None:
+                raise Http404("not a member of this company")
+            request.membership = membership  # type: ignore[attr-defined]
+        return self.get_response(request)

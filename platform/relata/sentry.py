@@ -1,0 +1,41 @@
+"""Sentry: errors and traces tagged with environment, release, company and user id only."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import sentry_sdk
+from sentry_sdk.integrations.celery import CeleryIntegration
+from sentry_sdk.integrations.django import DjangoIntegration
+
+from relata.logs import current_company, current_user_id
+
+
+def _tag_event(event: dict[str, Any], hint: dict[str, Any]) -> dict[str, Any]:
+    tags = event.setdefault("tags", {})
+    tags["company"] = current_company()
+    user_id = current_user_id.get()
+    # Only the id: no e-mail, name or IP address leaves Relata.
+    event["user"] = {"id": str(user_id)} if user_id else {}
+    request = event.get("request")
+    if isinstance(request, dict):
+        request.pop("cookies", None)
+        request.pop("data", None)
+        headers = request.get("headers") or {}
+        for secret in ("Cookie", "Authorization", "X-Csrftoken"):
+            headers.pop(secret, None)
+    return event
+
+
+def init_sentry(dsn: str, *, environment: str, transport: Any = None) -> None:
+    sentry_sdk.init(
+        dsn=dsn,
+        environment=os.environ.get("SENTRY_ENVIRONMENT", environment),
+        release=os.environ.get("RELEASE", os.environ.get("SENTRY_RELEASE", "dev")),
+        send_default_pii=False,
+        traces_sample_rate=float(os.environ.get("SENTRY_TRACES_SAMPLE_RATE", "0.05")),
+        integrations=[DjangoIntegration(), CeleryIntegration()],
+        before_send=_tag_event,
+        transport=transport,
+    )

@@ -1,0 +1,294 @@
+"""Relata settings: every value comes from the environment (12-factor).
+
+``RELATA_ENV`` selects the profile: ``development`` (the default, used by the two-command
+start), ``test`` (the test suite) or ``production`` (secure cookies, HSTS, HTTPS; passes
+``manage.py check --deploy``). With ``DATABASE_URL`` / ``REDIS_URL`` unset, the embedded
+PostgreSQL and Redis from :mod:`relata.embedded` are used.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.utils.translation import gettext_lazy as _
+
+from relata import embedded
+from relata.env import env_bool, env_int, env_list
+
+BASE_DIR = embedded.PROJECT_DIR
+RELATA_ENV = os.environ.get("RELATA_ENV", "development")
+if RELATA_ENV not in {"development", "test", "production"}:
+    raise RuntimeError(f"RELATA_ENV must be development, test or production, not {RELATA_ENV!r}")
+PRODUCTION = RELATA_ENV == "production"
+TESTING = RELATA_ENV == "test"
+
+DEBUG = env_bool("DJANGO_DEBUG", default=RELATA_ENV == "development")
+if PRODUCTION:
+    SECRET_KEY = os.environ["SECRET_KEY"]  # no default: production must be given one
+else:
+    SECRET_KEY = os.environ.get("SECRET_KEY", "relata-insecure-local-development-key-" + "x" * 24)
+
+# The public site lives on the bare base domain; company N lives at <slug>.<BASE_DOMAIN>.
+BASE_DOMAIN = os.environ.get("BASE_DOMAIN", "localhost")
+PUBLIC_PORT = os.environ.get("PUBLIC_PORT", os.environ.get("PORT", "8000"))
+SITE_SCHEME = os.environ.get("SITE_SCHEME", "https" if PRODUCTION else "http")
+PUBLIC_HOSTS = {BASE_DOMAIN, f"www.{BASE_DOMAIN}", *env_list("PUBLIC_HOSTS_EXTRA", "")}
+ALLOWED_HOSTS = [BASE_DOMAIN, f".{BASE_DOMAIN}", *env_list("ALLOWED_HOSTS_EXTRA", "")]
+if not PRODUCTION:
+    ALLOWED_HOSTS += ["127.0.0.1", "testserver"]
+    PUBLIC_HOSTS |= {"127.0.0.1", "testserver"}
+
+SHARED_APPS = [
+    "django_tenants",
+    "tenants",
+    "billing",
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.admin",
+    "django.contrib.humanize",
+    # Before allauth, so that our templates override allauth's layout.
+    "relata",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "django_htmx",
+]
+# Sessions are also a tenant app: every company keeps its own session table, so a cookie issued
+# on one company's host is unknown on every other host (sessions are per host by design).
+TENANT_APPS = [
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "crm_core",
+    "onboarding",
+]
+INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
+
+TENANT_MODEL = "tenants.Company"
+TENANT_DOMAIN_MODEL = "tenants.Domain"
+PUBLIC_SCHEMA_NAME = "public"
+PUBLIC_SCHEMA_URLCONF = "relata.urls_public"
+ROOT_URLCONF = "relata.urls_tenant"
+DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
+AUTH_USER_MODEL = "tenants.User"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+MIDDLEWARE = [
+    "relata.middleware.CompanyRoutingMiddleware",
+    "relata.middleware.RequestContextMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "relata.middleware.MembershipMiddleware",
+]
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+                "relata.context_processors.relata",
+            ],
+        },
+    }
+]
+WSGI_APPLICATION = "relata.wsgi.application"
+ASGI_APPLICATION = "relata.asgi.application"
+
+# --- Database -------------------------------------------------------------------------------
+if os.environ.get("DATABASE_URL"):
+    _db = dj_database_url.parse(os.environ["DATABASE_URL"])
+else:
+    _db = embedded.start_postgres()
+DATABASES = {
+    "default": {
+        **_db,
+        "ENGINE": "django_tenants.postgresql_backend",
+        # A connection caches catalog metadata for every schema it touches; capping its age keeps
+        # a long-lived worker from growing without bound (see docs/decisions.md).
+        "CONN_MAX_AGE": env_int("CONN_MAX_AGE", 60),
+        "CONN_HEALTH_CHECKS": True,
+        "OPTIONS": {"connect_timeout": env_int("DATABASE_CONNECT_TIMEOUT", 5)},
+        "TEST": {"NAME": os.environ.get("DATABASE_TEST_NAME", f"test_{_db.get('NAME') or 'relata'}")},
+    }
+}
+
+# --- Redis: cache and Celery broker ---------------------------------------------------------
+CELERY_BROKER_URL, REDIS_CACHE_URL = embedded.redis_urls()
+CACHES = {
+    "default": {
+        "BACKEND": "relata.cache.ResilientRedisCache",
+        "LOCATION": REDIS_CACHE_URL,
+        "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "relata"),
+        # Every key carries the company's schema: two companies caching "x" never meet.
+        "KEY_FUNCTION": "django_tenants.cache.make_key",
+        "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+    }
+}
+CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", CELERY_BROKER_URL)
+CELERY_TASK_ACKS_LATE = True  # a worker killed mid-task hands the task to another worker
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TIMEZONE = "UTC"
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 2}
+CELERY_RESULT_EXPIRES = 3600
+CELERY_BEAT_SCHEDULE = {
+    "refill-schema-pool": {
+        "task": "tenants.tasks.refill_schema_pool",
+        "schedule": env_int("SCHEMA_POOL_REFILL_SECONDS", 30),
+    },
+    "purge-expired-handoff-tokens": {
+        "task": "tenants.tasks.purge_expired_handoff_tokens",
+        "schedule": 3600,
+    },
+}
+# How many pre-migrated spare schemas to keep ready for instant sign-up.
+SCHEMA_POOL_SIZE = env_int("SCHEMA_POOL_SIZE", 5)
+
+# --- Auth (allauth, e-mail only) --------------------------------------------------------------
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_EMAIL_VERIFICATION = os.environ.get("ACCOUNT_EMAIL_VERIFICATION", "optional")
+ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
+ACCOUNT_ADAPTER = "tenants.adapters.AccountAdapter"
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = SITE_SCHEME
+# OWASP ASVS: at most 100 failed attempts per hour per account; we allow far fewer.
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": "10/m/ip,20/h/key",
+    "reset_password": "20/m/ip,5/m/key",
+    "signup": "20/m/ip",
+}
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "companies"
+ACCOUNT_LOGOUT_REDIRECT_URL = "/"
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+# A handoff token moves a logged-in user from the public site into a company's host.
+HANDOFF_TOKEN_TTL_SECONDS = env_int("HANDOFF_TOKEN_TTL_SECONDS", 60)
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# --- Sessions and security ------------------------------------------------------------------
+# Host-only cookies: no shared cookie domain across companies.
+SESSION_COOKIE_DOMAIN = None
+CSRF_COOKIE_DOMAIN = None
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 14 * 24 * 3600)
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+if PRODUCTION:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=True)
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+CONTENT_SECURITY_POLICY = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self' *.{base}:* {base}:*".format(
+    base=BASE_DOMAIN
+)
+
+# --- I18n -----------------------------------------------------------------------------------
+LANGUAGE_CODE = "ru"
+LANGUAGES = [("ru", _("Russian")), ("en", _("English"))]
+LOCALE_PATHS = [BASE_DIR / "platform" / "relata" / "locale"]
+USE_I18N = True
+USE_TZ = True
+TIME_ZONE = "UTC"
+
+# --- Static and uploaded files ----------------------------------------------------------------
+STATIC_URL = "/static/"
+# collectstatic's target in production; in development whitenoise serves from the apps.
+STATIC_ROOT = (
+    Path(os.environ.get("STATIC_ROOT", BASE_DIR / ".relata" / "static")) if PRODUCTION else None
+)
+WHITENOISE_USE_FINDERS = not PRODUCTION
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", embedded.data_dir() / "media"))
+MEDIA_URL = "/media/"
+# Uploaded files live under MEDIA_ROOT/<company schema>/ (django-tenants' tenant storage).
+MULTITENANT_RELATIVE_MEDIA_ROOT = "%s"
+STORAGES = {
+    "default": {"BACKEND": "django_tenants.files.storage.TenantFileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if PRODUCTION
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
+
+# --- E-mail ---------------------------------------------------------------------------------
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", f"Relata <no-reply@{BASE_DOMAIN}>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+if os.environ.get("EMAIL_HOST"):
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = os.environ["EMAIL_HOST"]
+    EMAIL_PORT = env_int("EMAIL_PORT", 587)
+    EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+    EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+    EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=True)
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+
+# --- Logging and errors -----------------------------------------------------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"company": {"()": "relata.logs.CompanyContextFilter"}},
+    "formatters": {
+        "plain": {
+            "format": "%(asctime)s %(levelname)s [company=%(company)s user=%(user_id)s] %(name)s: %(message)s"
+        }
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["company"]}
+    },
+    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "pgserver": {"level": "WARNING"},
+    },
+}
+
+SENTRY_DSN = os.environ.get("SENTRY_DSN", "")
+if SENTRY_DSN:
+    from relata.sentry import init_sentry
+
+    init_sentry(SENTRY_DSN, environment=RELATA_ENV)

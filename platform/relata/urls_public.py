@@ -1,0 +1,20 @@
+"""URLs of the public site (the bare base domain)."""
+
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from relata import views
+
+admin.site.site_header = "Relata operators"
+
+urlpatterns = [
+    path("", views.landing, name="landing"),
+    path("healthz", views.healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    # Accounts are created with a company on our own sign-up page.
+    path("accounts/signup/", RedirectView.as_view(pattern_name="signup", permanent=False)),
+    path("accounts/", include("allauth.urls")),
+    path("ops/admin/", admin.site.urls),
+    path("", include("tenants.urls")),
+]

@@ -1,0 +1,9 @@
+"""URLs on a company's host (``<slug>.<base domain>``)."""
+
+from django.urls import include, path
+
+urlpatterns = [
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("tenants.urls_tenant")),
+    path("", include("crm_core.urls")),
+]

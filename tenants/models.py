@@ -1,0 +1,177 @@
+"""Companies (the tenants), their domains, global users and memberships.
+
+Everything here lives in the public schema. A company's own CRM data lives in its schema.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_tenants.models import DomainMixin, TenantMixin
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def _create_user(self, email: str, password: str | None, **extra: Any) -> User:
+        if not email:
+            raise ValueError("An e-mail address is required")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **extra: Any) -> User:
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra)
+
+    def create_superuser(self, email: str, password: str | None = None, **extra: Any) -> User:
+        extra["is_staff"] = True
+        extra["is_superuser"] = True
+        return self._create_user(email, password, **extra)
+
+    def get_by_natural_key(self, username: str | None) -> User:
+        return self.get(email__iexact=username)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person. Global: one e-mail, one account, possibly member of several companies."""
+
+    # Always stored lower-cased (see save), so the unique constraint is case-insensitive.
+    email = models.EmailField(_("e-mail"), max_length=254, unique=True)
+    full_name = models.CharField(_("full name"), max_length=200, blank=True)
+    language = models.CharField(
+        _("language"), max_length=8, choices=settings.LANGUAGES, blank=True, default=""
+    )
+    is_staff = models.BooleanField(_("operator"), default=False)
+    is_active = models.BooleanField(_("active"), default=True)
+    date_joined = models.DateTimeField(_("joined"), default=timezone.now)
+
+    objects: ClassVar[UserManager] = UserManager()  # type: ignore[assignment]
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self) -> str:
+        return self.email
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.email = self.email.strip().lower()
+        super().save(*args, **kwargs)
+
+    def get_full_name(self) -> str:
+        return self.full_name or self.email
+
+    def get_short_name(self) -> str:
+        return self.full_name.split(" ")[0] if self.full_name else self.email
+
+
+class Company(TenantMixin):
+    """A customer company: the tenant. Its CRM lives in the PostgreSQL schema ``schema_name``."""
+
+    class Status(models.TextChoices):
+        TRIALING = "trialing", _("Trial")
+        ACTIVE = "active", _("Active")
+        PAST_DUE = "past_due", _("Payment overdue")
+        SUSPENDED = "suspended", _("Suspended")
+        CANCELED = "canceled", _("Canceled")
+
+    name = models.CharField(_("company name"), max_length=200)
+    slug = models.SlugField(_("address"), max_length=40, unique=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.TRIALING
+    )
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, default="ru")
+    time_zone = models.CharField(_("time zone"), max_length=64, default="Europe/Moscow")
+    currency = models.CharField(_("currency"), max_length=3, default="RUB")
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    # The form key of the sign-up that created the company: a sign-up submitted twice (a double
+    # click) finds the company the first submission made instead of failing or making a second one.
+    signup_key = models.UUIDField(null=True, blank=True, unique=True, editable=False)
+
+    # Schemas come from the pre-migrated pool (tenants.services.schema_pool), never from
+    # running migrations on save, and are dropped only by the deletion service.
+    auto_create_schema = False
+    auto_drop_schema = False
+
+    class Meta:
+        verbose_name = _("company")
+        verbose_name_plural = _("companies")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Domain(DomainMixin):
+    class Meta:
+        verbose_name = _("domain")
+        verbose_name_plural = _("domains")
+
+
+class Membership(models.Model):
+    """Who may enter a company, with which role. What billing counts as a seat."""
+
+    class Role(models.TextChoices):
+        OWNER = "owner", _("Owner")
+        ADMIN = "admin", _("Administrator")
+        HEAD = "head", _("Head of sales")
+        MANAGER = "manager", _("Manager")
+        READ_ONLY = "read_only", _("Read-only")
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.MANAGER)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "company"], name="membership_user_company_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.company} ({self.role})"
+
+
+class HandoffToken(models.Model):
+    """A short-lived, single-use ticket that carries a login from the public site to one company.
+
+    Only the SHA-256 of the token is stored, so a database read does not yield usable tokens.
+    """
+
+    token_hash = models.CharField(max_length=64, unique=True)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["expires_at"], name="handoff_expires_idx")]
+
+
+class SpareSchema(models.Model):
+    """A pre-migrated schema waiting to become a new company's schema (renamed on claim).
+
+    ``fingerprint`` names the tenant migrations the schema was built with; a release that adds
+    a tenant migration changes it, and spares with an old fingerprint are dropped and rebuilt.
+    """
+
+    name = models.CharField(max_length=63, unique=True)
+    fingerprint = models.CharField(max_length=64, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.name

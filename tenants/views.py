@@ -1,0 +1,142 @@
+"""Sign-up, the company chooser and the handoff between hosts. Thin: logic is in services."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from tenants.forms import SignupForm
+from tenants.models import Company, User
+from tenants.selectors.memberships import active_membership, companies_for
+from tenants.services import handoff
+from tenants.services.provisioning import SignupError, create_company
+from tenants.urlbuilding import company_url, public_url
+
+AUTH_BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+
+def _into_company(request: HttpRequest, user: User, company: Company) -> HttpResponseRedirect:
+    token = handoff.issue(user=user, company=company)
+    return HttpResponseRedirect(company_url(request, company, f"/handoff/{token}/"))
+
+
+def _repeated_signup(request: HttpRequest) -> HttpResponseRedirect | None:
+    """The same sign-up form submitted again (double click, back + resubmit): if its first
+    submission created the company and the credentials match its owner, go there."""
+    key = request.POST.get("signup_key", "")
+    try:
+        company = Company.objects.filter(signup_key=key).first()
+    except Exception:  # noqa: BLE001  (a malformed key is simply not a repeat)
+        return None
+    if company is None:
+        return None
+    user = authenticate(
+        request, email=request.POST.get("email", ""), password=request.POST.get("password", "")
+    )
+    if user is None or active_membership(user=user, company=company) is None:  # type: ignore[arg-type]
+        return None
+    login(request, user, backend=AUTH_BACKEND)
+    return _into_company(request, user, company)  # type: ignore[arg-type]
+
+
+@require_http_methods(["GET", "POST"])
+def signup(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        repeated = _repeated_signup(request)
+        if repeated is not None:
+            return repeated
+        form = SignupForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                result = create_company(
+                    name=data["company_name"],
+                    slug=data["slug"],
+                    owner_email=data["email"],
+                    owner_password=data["password"],
+                    language=get_language() or "ru",
+                    signup_key=data["signup_key"],
+                )
+            except SignupError as exc:
+                form.add_error("slug" if exc.code == "slug_taken" else None, exc)
+            else:
+                from allauth.account.models import EmailAddress  # noqa: PLC0415
+
+                EmailAddress.objects.get_or_create(
+                    user=result.owner, email=result.owner.email, defaults={"primary": True}
+                )
+                login(request, result.owner, backend=AUTH_BACKEND)
+                _send_verification(request, result.owner)
+                return _into_company(request, result.owner, result.company)
+    else:
+        form = SignupForm()
+    return render(request, "tenants/signup.html", {"form": form})
+
+
+def _send_verification(request: HttpRequest, user: User) -> None:
+    from allauth.account.internal.flows.email_verification import (  # noqa: PLC0415
+        send_verification_email_for_user,
+    )
+
+    send_verification_email_for_user(request, user)
+
+
+@login_required
+@require_GET
+def companies(request: HttpRequest) -> HttpResponse:
+    memberships = list(companies_for(user=request.user))  # type: ignore[arg-type]
+    return render(request, "tenants/companies.html", {"memberships": memberships})
+
+
+@login_required
+@require_GET
+def enter_company(request: HttpRequest, slug: str) -> HttpResponse:
+    membership = (
+        companies_for(user=request.user).filter(company__slug=slug).first()  # type: ignore[arg-type]
+    )
+    if membership is None:
+        raise Http404("not a member")
+    return _into_company(request, request.user, membership.company)  # type: ignore[arg-type]
+
+
+# --- On a company's host ------------------------------------------------------------------
+
+
+@require_GET
+def redeem_handoff(request: HttpRequest, token: str) -> HttpResponse:
+    company: Company = request.company  # type: ignore[attr-defined]
+    user = handoff.redeem(token=token, company=company)
+    if user is None or active_membership(user=user, company=company) is None:
+        messages.error(request, _("This sign-in link has expired. Please sign in again."))
+        return HttpResponseRedirect(_public_login_url(request, company))
+    if request.user.is_authenticated and request.user.pk != user.pk:
+        logout(request)
+    login(request, user, backend=AUTH_BACKEND)
+    return redirect("/")
+
+
+def _public_login_url(request: HttpRequest, company: Company) -> str:
+    enter = reverse("enter_company", urlconf="relata.urls_public", kwargs={"slug": company.slug})
+    login_path = reverse("account_login", urlconf="relata.urls_public")
+    return public_url(request, f"{login_path}?{urlencode({'next': enter})}")
+
+
+@require_GET
+def company_login(request: HttpRequest) -> HttpResponse:
+    return HttpResponseRedirect(_public_login_url(request, request.company))  # type: ignore[attr-defined]
+
+
+@require_POST
+def company_logout(request: HttpRequest) -> HttpResponse:
+    logout(request)
+    return HttpResponseRedirect(public_url(request, "/"))
+
