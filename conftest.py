@@ -20,16 +20,16 @@ from typing import Any
 
 import pytest
 from django.conf import settings
-from django.db import connection
+from relata.db import connection
 
 ROOT = Path(__file__).resolve().parent
 SPARES_FOR_TESTS = 4
-PASSWORD = "Correct-Horse-42"
+PASSWORD = "Correct-Horse-42"  # noqa: S105  (test accounts only)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     # Stop the embedded servers this run used (the test data dir is apart from `dev.py start`).
-    from relata import embedded  # noqa: PLC0415
+    from relata import embedded
 
     if not os.environ.get("DATABASE_URL") and os.environ.get("RELATA_DATA_DIR"):
         embedded.stop_postgres()
@@ -39,7 +39,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> None:
-    from tenants.services import schema_pool  # noqa: PLC0415
+    from tenants.services import schema_pool
 
     with django_db_blocker.unblock():
         schema_pool.refill(SPARES_FOR_TESTS)
@@ -70,7 +70,7 @@ def unique_slug(prefix: str = "co") -> str:
 
 
 def _make_company(name: str, slug: str | None = None, email: str | None = None) -> CompanyWithOwner:
-    from tenants.services.provisioning import create_company  # noqa: PLC0415
+    from tenants.services.provisioning import create_company
 
     slug = slug or unique_slug()
     email = email or f"owner-{slug}@example.com"
@@ -88,7 +88,7 @@ def make_company(db: None) -> Callable[..., CompanyWithOwner]:
 @pytest.fixture
 def two_companies(make_company: Callable[..., CompanyWithOwner]) -> tuple[CompanyWithOwner, ...]:
     """Company A and company B, each with an owner and a client of its own."""
-    from crm_core.models import Client  # noqa: PLC0415
+    from crm_core.models import Client
 
     a = make_company("Okna Kirilla")
     b = make_company("Bystrye Dveri")
@@ -101,21 +101,23 @@ def two_companies(make_company: Callable[..., CompanyWithOwner]) -> tuple[Compan
 
 
 @pytest.fixture
-def committed_companies(django_db_blocker: Any, django_db_setup: None) -> Iterator[Callable[..., CompanyWithOwner]]:
+def committed_companies(
+    django_db_blocker: Any, django_db_setup: None
+) -> Iterator[Callable[..., CompanyWithOwner]]:
     """Companies committed to the database, for tests with other processes; purged after."""
-    from tenants.models import Company  # noqa: PLC0415
-    from tenants.services.deletion import purge_company  # noqa: PLC0415
+    from tenants.models import Company
+    from tenants.services.deletion import purge_company
 
     made: list[str] = []
 
     def make(name: str, **kwargs: Any) -> CompanyWithOwner:
-        with django_db_blocker.unblock():
-            result = _make_company(name, **kwargs)
+        result = _make_company(name, **kwargs)
         made.append(result.company.slug)
         return result
 
-    yield make
+    # The whole test may use the database outside a transaction: its writes are committed.
     with django_db_blocker.unblock():
+        yield make
         connection.set_schema_to_public()
         for company in Company.objects.filter(slug__in=made):
             purge_company(company)
@@ -124,15 +126,14 @@ def committed_companies(django_db_blocker: Any, django_db_setup: None) -> Iterat
 def child_env(**extra: str) -> dict[str, str]:
     """Environment for a child process that must use this test run's database."""
     db = settings.DATABASES["default"]
-    host = db["HOST"] or "127.0.0.1"
-    from urllib.parse import quote  # noqa: PLC0415
+    host = str(db["HOST"] or "127.0.0.1")
+    from urllib.parse import quote
 
     url = f"postgres://{db['USER']}:{quote(db.get('PASSWORD') or '')}@{quote(host, safe='')}"
     if db.get("PORT"):
         url += f":{db['PORT']}"
     url += f"/{db['NAME']}"
-    env = {**os.environ, "DATABASE_URL": url, "PYTHONUNBUFFERED": "1", **extra}
-    return env
+    return {**os.environ, "DATABASE_URL": url, "PYTHONUNBUFFERED": "1", **extra}
 
 
 @pytest.fixture

@@ -32,7 +32,7 @@ def _say(message: str) -> None:
 
 def _installed_here() -> bool:
     """True inside a virtualenv that already has Relata installed (a developer's own)."""
-    import importlib.util  # noqa: PLC0415
+    import importlib.util
 
     return sys.prefix != sys.base_prefix and importlib.util.find_spec("relata") is not None
 
@@ -50,15 +50,15 @@ def ensure_environment() -> None:
     if not STAMP.exists() or STAMP.read_text() != wanted:
         _say("installing dependencies (first run takes a few minutes)")
         pip = [str(VENV_PYTHON), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
-        subprocess.run([*pip, "--upgrade", "pip"], check=True)
-        subprocess.run([*pip, "-e", f"{ROOT}[dev]"], check=True)
+        subprocess.run([*pip, "--upgrade", "pip"], check=True)  # noqa: S603
+        subprocess.run([*pip, "-e", f"{ROOT}[dev]"], check=True)  # noqa: S603
         STAMP.write_text(wanted)
     if Path(sys.prefix).resolve() != VENV.resolve():
         os.execv(str(VENV_PYTHON), [str(VENV_PYTHON), __file__, *sys.argv[1:]])  # noqa: S606
 
 
 def manage(*args: str) -> None:
-    subprocess.run([sys.executable, str(ROOT / "manage.py"), *args], check=True, cwd=ROOT)
+    subprocess.run([sys.executable, str(ROOT / "manage.py"), *args], check=True, cwd=ROOT)  # noqa: S603
 
 
 def start() -> int:
@@ -67,7 +67,7 @@ def start() -> int:
     port = os.environ.get("PORT", "8000")
     embedded_db = not os.environ.get("DATABASE_URL")
     embedded_redis = not os.environ.get("REDIS_URL")
-    from relata import embedded  # noqa: PLC0415  (importable only inside .venv)
+    from relata import embedded
 
     if embedded_db:
         _say(f"embedded PostgreSQL, data in {embedded.data_dir() / 'postgres'}")

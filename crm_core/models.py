@@ -14,9 +14,11 @@ class Client(models.Model):
     name = models.CharField(_("name"), max_length=300)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     # Users are global (public schema); the CRM keeps their id and never a copy of their data.
+    # No database constraint and no cascade across schemas: deleting an account must not
+    # reach into every company's tables (and Citus forbids such references).
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
+        on_delete=models.DO_NOTHING,
         null=True,
         blank=True,
         related_name="+",

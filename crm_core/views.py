@@ -6,7 +6,7 @@ from django.views.decorators.http import require_http_methods
 
 from crm_core.access import member_required
 from crm_core.forms import ClientForm
-from crm_core.selectors import recent_clients
+from crm_core.queries import recent_clients
 from crm_core.services import add_client
 
 

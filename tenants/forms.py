@@ -17,7 +17,7 @@ class SignupForm(forms.Form):
     slug = forms.CharField(
         label=_("Address of your CRM"),
         max_length=40,
-        help_text=_("Latin letters, digits and hyphens: it becomes <address>.relata"),
+        help_text=_("Latin letters, digits and hyphens; it becomes the address of your CRM."),
     )
     email = forms.EmailField(label=_("Work e-mail"), max_length=254)
     password = forms.CharField(

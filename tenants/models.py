@@ -53,7 +53,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(_("active"), default=True)
     date_joined = models.DateTimeField(_("joined"), default=timezone.now)
 
-    objects: ClassVar[UserManager] = UserManager()  # type: ignore[assignment]
+    objects: ClassVar[UserManager] = UserManager()
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
@@ -92,7 +92,9 @@ class Company(TenantMixin):
     status = models.CharField(
         _("status"), max_length=16, choices=Status.choices, default=Status.TRIALING
     )
-    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, default="ru")
+    language = models.CharField(
+        _("language"), max_length=8, choices=settings.LANGUAGES, default="ru"
+    )
     time_zone = models.CharField(_("time zone"), max_length=64, default="Europe/Moscow")
     currency = models.CharField(_("currency"), max_length=3, default="RUB")
     created_at = models.DateTimeField(_("created"), default=timezone.now)
@@ -139,7 +141,9 @@ class Membership(models.Model):
         verbose_name = _("membership")
         verbose_name_plural = _("memberships")
         constraints = [
-            models.UniqueConstraint(fields=["user", "company"], name="membership_user_company_unique")
+            models.UniqueConstraint(
+                fields=["user", "company"], name="membership_user_company_unique"
+            )
         ]
 
     def __str__(self) -> str:
@@ -160,6 +164,9 @@ class HandoffToken(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["expires_at"], name="handoff_expires_idx")]
+
+    def __str__(self) -> str:
+        return f"handoff for {self.user_id} into {self.company_id}"
 
 
 class SpareSchema(models.Model):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from relata.celery import app
+
 from tenants.services import handoff, schema_pool
 
 

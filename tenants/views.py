@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from tenants.forms import SignupForm
 from tenants.models import Company, User
-from tenants.selectors.memberships import active_membership, companies_for
+from tenants.queries.memberships import active_membership, companies_for
 from tenants.services import handoff
 from tenants.services.provisioning import SignupError, create_company
 from tenants.urlbuilding import company_url, public_url
@@ -35,17 +35,17 @@ def _repeated_signup(request: HttpRequest) -> HttpResponseRedirect | None:
     key = request.POST.get("signup_key", "")
     try:
         company = Company.objects.filter(signup_key=key).first()
-    except Exception:  # noqa: BLE001  (a malformed key is simply not a repeat)
+    except Exception:
         return None
     if company is None:
         return None
     user = authenticate(
         request, email=request.POST.get("email", ""), password=request.POST.get("password", "")
     )
-    if user is None or active_membership(user=user, company=company) is None:  # type: ignore[arg-type]
+    if user is None or active_membership(user=user, company=company) is None:
         return None
     login(request, user, backend=AUTH_BACKEND)
-    return _into_company(request, user, company)  # type: ignore[arg-type]
+    return _into_company(request, user, company)
 
 
 @require_http_methods(["GET", "POST"])
@@ -69,7 +69,7 @@ def signup(request: HttpRequest) -> HttpResponse:
             except SignupError as exc:
                 form.add_error("slug" if exc.code == "slug_taken" else None, exc)
             else:
-                from allauth.account.models import EmailAddress  # noqa: PLC0415
+                from allauth.account.models import EmailAddress
 
                 EmailAddress.objects.get_or_create(
                     user=result.owner, email=result.owner.email, defaults={"primary": True}
@@ -83,7 +83,7 @@ def signup(request: HttpRequest) -> HttpResponse:
 
 
 def _send_verification(request: HttpRequest, user: User) -> None:
-    from allauth.account.internal.flows.email_verification import (  # noqa: PLC0415
+    from allauth.account.internal.flows.email_verification import (
         send_verification_email_for_user,
     )
 
@@ -139,4 +139,3 @@ def company_login(request: HttpRequest) -> HttpResponse:
 def company_logout(request: HttpRequest) -> HttpResponse:
     logout(request)
     return HttpResponseRedirect(public_url(request, "/"))
-

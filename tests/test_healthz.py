@@ -4,7 +4,6 @@ from typing import Any
 
 import pytest
 from django.test import Client as HttpClient
-
 from relata import views
 
 
@@ -16,7 +15,9 @@ def test_healthz_reports_database_and_broker(client: HttpClient) -> None:
 
 
 @pytest.mark.django_db
-def test_healthz_names_the_broker_when_it_does_not_answer(client: HttpClient, monkeypatch: Any) -> None:
+def test_healthz_names_the_broker_when_it_does_not_answer(
+    client: HttpClient, monkeypatch: Any
+) -> None:
     # A broker that really refuses: a Redis URL on a port where nothing listens.
     monkeypatch.setattr(views.celery_app.conf, "broker_url", "redis://127.0.0.1:1/0")
     response = client.get("/healthz")
@@ -27,7 +28,9 @@ def test_healthz_names_the_broker_when_it_does_not_answer(client: HttpClient, mo
 
 
 @pytest.mark.django_db
-def test_healthz_names_the_database_when_it_does_not_answer(client: HttpClient, monkeypatch: Any) -> None:
+def test_healthz_names_the_database_when_it_does_not_answer(
+    client: HttpClient, monkeypatch: Any
+) -> None:
     class Down:
         def cursor(self) -> Any:
             from django.db import OperationalError

@@ -6,8 +6,8 @@ import uuid
 from typing import Any
 
 import pytest
-from django.db import connection
 from django.test import Client as HttpClient
+from relata.db import connection
 
 from crm_core.models import Client
 from tenants.models import Company, Domain, HandoffToken, Membership, User
@@ -104,7 +104,9 @@ def test_bad_subdomains_get_a_clear_message(client: HttpClient, slug: str, code:
 
 
 @pytest.mark.django_db
-def test_taken_subdomain_and_registered_email_are_refused(client: HttpClient, make_company: Any) -> None:
+def test_taken_subdomain_and_registered_email_are_refused(
+    client: HttpClient, make_company: Any
+) -> None:
     existing = make_company("Existing")
     taken = client.post("/signup/", _form(slug=existing.company.slug))
     assert "slug_taken" in _error_codes(taken, "slug")

@@ -33,7 +33,7 @@ class ResilientRedisCache(RedisCache):
             logger.warning("cache unavailable: get_many missed")
             return {}
 
-    def set(self, key: Any, value: Any, timeout: Any = None, version: int | None = None) -> None:  # noqa: A003
+    def set(self, key: Any, value: Any, timeout: Any = None, version: int | None = None) -> None:
         try:
             super().set(key, value, timeout, version)
         except _DOWN:

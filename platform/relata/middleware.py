@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.conf import settings
-from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse
 from django_tenants.middleware.main import TenantMainMiddleware
 
+from relata.db import connection
 from relata.logs import current_user_id
 from tenants.models import Company
-from tenants.selectors.memberships import ACTIVE_COMPANY_STATUSES, active_membership
+from tenants.queries.memberships import ACTIVE_COMPANY_STATUSES, active_membership
 
 
 class CompanyRoutingMiddleware(TenantMainMiddleware):
@@ -72,7 +72,7 @@ class MembershipMiddleware:
             current_user_id.set(user.pk)
         company = getattr(request, "company", None)
         if company is not None and user.is_authenticated:
-            membership = active_membership(user=user, company=company)  # type: ignore[arg-type]
+            membership = active_membership(user=user, company=company)
             if membership is None:
                 raise Http404("not a member of this company")
             request.membership = membership  # type: ignore[attr-defined]

@@ -12,7 +12,7 @@ from sentry_sdk.integrations.django import DjangoIntegration
 from relata.logs import current_company, current_user_id
 
 
-def _tag_event(event: dict[str, Any], hint: dict[str, Any]) -> dict[str, Any]:
+def _tag_event(event: Any, hint: dict[str, Any]) -> Any:
     tags = event.setdefault("tags", {})
     tags["company"] = current_company()
     user_id = current_user_id.get()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
@@ -114,8 +115,9 @@ WSGI_APPLICATION = "relata.wsgi.application"
 ASGI_APPLICATION = "relata.asgi.application"
 
 # --- Database -------------------------------------------------------------------------------
+_db: dict[str, Any]
 if os.environ.get("DATABASE_URL"):
-    _db = dj_database_url.parse(os.environ["DATABASE_URL"])
+    _db = dict(dj_database_url.parse(os.environ["DATABASE_URL"]))
 else:
     _db = embedded.start_postgres()
 DATABASES = {
@@ -127,7 +129,9 @@ DATABASES = {
         "CONN_MAX_AGE": env_int("CONN_MAX_AGE", 60),
         "CONN_HEALTH_CHECKS": True,
         "OPTIONS": {"connect_timeout": env_int("DATABASE_CONNECT_TIMEOUT", 5)},
-        "TEST": {"NAME": os.environ.get("DATABASE_TEST_NAME", f"test_{_db.get('NAME') or 'relata'}")},
+        "TEST": {
+            "NAME": os.environ.get("DATABASE_TEST_NAME", f"test_{_db.get('NAME') or 'relata'}")
+        },
     }
 }
 
@@ -196,7 +200,10 @@ HANDOFF_TOKEN_TTL_SECONDS = env_int("HANDOFF_TOKEN_TTL_SECONDS", 60)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 8},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -220,8 +227,17 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = True
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-CONTENT_SECURITY_POLICY = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self' *.{base}:* {base}:*".format(
-    base=BASE_DOMAIN
+# Django 5.2 has no CSP of its own; relata.middleware adds this header to every response.
+# form-action allows the public site's forms to land on company hosts (sign-up → workspace).
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "img-src 'self' data:",
+        "style-src 'self'",
+        "script-src 'self'",
+        "frame-ancestors 'none'",
+        f"form-action 'self' {BASE_DOMAIN}:* *.{BASE_DOMAIN}:*",
+    ]
 )
 
 # --- I18n -----------------------------------------------------------------------------------
@@ -274,7 +290,10 @@ LOGGING = {
     "filters": {"company": {"()": "relata.logs.CompanyContextFilter"}},
     "formatters": {
         "plain": {
-            "format": "%(asctime)s %(levelname)s [company=%(company)s user=%(user_id)s] %(name)s: %(message)s"
+            "format": (
+                "%(asctime)s %(levelname)s [company=%(company)s user=%(user_id)s] "
+                "%(name)s: %(message)s"
+            )
         }
     },
     "handlers": {

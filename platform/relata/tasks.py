@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from django.db import connection
-
 from relata.celery import app
+from relata.db import connection
 
 
 @app.task(name="relata.tasks.probe_company")
@@ -14,6 +13,6 @@ def probe_company() -> dict[str, object]:
     Operators use it to check that workers route tasks to the right company; the isolation
     tests use it to prove a task never runs in the previous task's schema.
     """
-    from crm_core.models import Client  # noqa: PLC0415  (tenant app, imported when run)
+    from crm_core.models import Client
 
     return {"schema": connection.schema_name, "clients": Client.objects.count()}

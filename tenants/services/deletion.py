@@ -6,8 +6,9 @@ import shutil
 from pathlib import Path
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from psycopg import sql
+from relata.db import connection
 
 from tenants.models import Company, User
 
@@ -20,7 +21,9 @@ def purge_company(company: Company) -> None:
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute(
-                sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(company.schema_name))
+                sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(
+                    sql.Identifier(company.schema_name)
+                )
             )
         company.delete()
         User.objects.filter(pk__in=member_ids, memberships__isnull=True, is_staff=False).delete()

@@ -12,8 +12,8 @@ import secrets
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import connection
 from django.utils import timezone
+from relata.db import connection
 
 from tenants.models import Company, HandoffToken, User
 

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
+from relata.db import connection
 
 from tenants.models import Company, Domain, Membership, User
 from tenants.services import schema_pool
@@ -18,12 +19,61 @@ from tenants.signals import company_provisioned
 # Subdomains that belong to Relata itself or would mislead users.
 RESERVED_SLUGS = frozenset(
     {
-        "www", "admin", "api", "static", "media", "app", "mail", "smtp", "imap", "pop", "ftp",
-        "help", "support", "status", "docs", "blog", "billing", "pay", "payments", "login",
-        "signup", "register", "account", "accounts", "auth", "sso", "ops", "operator", "console",
-        "dashboard", "public", "relata", "cdn", "assets", "files", "test", "dev", "staging",
-        "prod", "internal", "root", "system", "security", "abuse", "postmaster", "webmaster",
-        "hostmaster", "ns1", "ns2", "dns", "vpn", "git", "metrics", "healthz", "health",
+        "www",
+        "admin",
+        "api",
+        "static",
+        "media",
+        "app",
+        "mail",
+        "smtp",
+        "imap",
+        "pop",
+        "ftp",
+        "help",
+        "support",
+        "status",
+        "docs",
+        "blog",
+        "billing",
+        "pay",
+        "payments",
+        "login",
+        "signup",
+        "register",
+        "account",
+        "accounts",
+        "auth",
+        "sso",
+        "ops",
+        "operator",
+        "console",
+        "dashboard",
+        "public",
+        "relata",
+        "cdn",
+        "assets",
+        "files",
+        "test",
+        "dev",
+        "staging",
+        "prod",
+        "internal",
+        "root",
+        "system",
+        "security",
+        "abuse",
+        "postmaster",
+        "webmaster",
+        "hostmaster",
+        "ns1",
+        "ns2",
+        "dns",
+        "vpn",
+        "git",
+        "metrics",
+        "healthz",
+        "health",
     }
 )
 SLUG_RE = re.compile(r"^[a-z][a-z0-9-]{1,38}[a-z0-9]$")
@@ -47,7 +97,9 @@ def validate_slug(slug: str) -> None:
             code="invalid",
         )
     if slug in RESERVED_SLUGS or slug.startswith(("xn--", schema_pool.SPARE_PREFIX.rstrip("_"))):
-        raise ValidationError(_("This address is reserved. Please choose another."), code="reserved")
+        raise ValidationError(
+            _("This address is reserved. Please choose another."), code="reserved"
+        )
 
 
 def schema_name_for(slug: str) -> str:

@@ -17,9 +17,10 @@ from functools import cache
 
 from django.conf import settings
 from django.core.management import call_command
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.migrations.loader import MigrationLoader
 from psycopg import sql
+from relata.db import connection
 
 from tenants.models import SpareSchema
 
@@ -87,7 +88,9 @@ def claim(target_schema: str) -> bool:
         return False
     with connection.cursor() as cursor:
         cursor.execute(
-            sql.SQL("ALTER SCHEMA {} RENAME TO {}").format(_quote(spare.name), _quote(target_schema))
+            sql.SQL("ALTER SCHEMA {} RENAME TO {}").format(
+                _quote(spare.name), _quote(target_schema)
+            )
         )
     spare.delete()
     return True
