@@ -34,6 +34,8 @@ def init_sentry(dsn: str, *, environment: str, transport: Any = None) -> None:
         environment=os.environ.get("SENTRY_ENVIRONMENT", environment),
         release=os.environ.get("RELEASE", os.environ.get("SENTRY_RELEASE", "dev")),
         send_default_pii=False,
+        # Frame locals hold models whose repr carries e-mails and names: never send them.
+        include_local_variables=False,
         traces_sample_rate=float(os.environ.get("SENTRY_TRACES_SAMPLE_RATE", "0.05")),
         integrations=[DjangoIntegration(), CeleryIntegration()],
         before_send=_tag_event,

@@ -115,6 +115,8 @@ WSGI_APPLICATION = "relata.wsgi.application"
 ASGI_APPLICATION = "relata.asgi.application"
 
 # --- Database -------------------------------------------------------------------------------
+if PRODUCTION and not (os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL")):
+    raise RuntimeError("production needs DATABASE_URL and REDIS_URL (embedded servers are for dev)")
 _db: dict[str, Any]
 if os.environ.get("DATABASE_URL"):
     _db = dict(dj_database_url.parse(os.environ["DATABASE_URL"]))

@@ -1,0 +1,100 @@
+"""The pool of pre-migrated schemas: claimed on sign-up, refilled by beat, rebuilt on release."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.db import transaction
+from django.utils import translation
+from relata.db import connection
+
+from crm_core.models import Client
+from tenants.models import Company, SpareSchema
+from tenants.services import schema_pool
+
+
+def _schemas(prefix: str) -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nspname FROM pg_namespace WHERE nspname LIKE %s", [prefix + "%"])
+        return {row[0] for row in cursor.fetchall()}
+
+
+@pytest.mark.django_db
+def test_sign_up_claims_a_spare_by_renaming_it(make_company: Any) -> None:
+    spares_before = set(SpareSchema.objects.values_list("name", flat=True))
+    made = make_company("Claims a spare")
+    spares_after = set(SpareSchema.objects.values_list("name", flat=True))
+    (claimed,) = spares_before - spares_after
+    assert claimed not in _schemas("spare_")
+    with made:
+        assert Client.objects.count() == 0  # the tables are there and empty
+
+
+@pytest.mark.django_db
+def test_empty_pool_falls_back_to_running_migrations(make_company: Any) -> None:
+    SpareSchema.objects.all().delete()  # rolled back with the test
+    made = make_company("No spare left")
+    assert made.company.schema_name in _schemas("c_")
+    with made:
+        Client.objects.create(name="works")
+        assert Client.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_spares_of_an_older_release_are_not_claimed() -> None:
+    SpareSchema.objects.update(fingerprint="0" * 64)
+    assert schema_pool.ready_count() == 0
+    with transaction.atomic():
+        assert schema_pool.claim("c_should_not_exist") is False
+
+
+def test_refill_builds_spares_and_drops_stale_and_orphaned_ones(django_db_blocker: Any) -> None:
+    with django_db_blocker.unblock():
+        connection.set_schema_to_public()
+        stale = schema_pool.create_spare()
+        SpareSchema.objects.filter(name=stale).update(fingerprint="old")
+        with connection.cursor() as cursor:
+            cursor.execute('CREATE SCHEMA "spare_orphan_from_a_killed_worker"')
+        target = schema_pool.ready_count() + 1
+        built = schema_pool.refill(target)
+        assert built == 1
+        assert schema_pool.ready_count() == target
+        assert stale not in _schemas("spare_")
+        assert "spare_orphan_from_a_killed_worker" not in _schemas("spare_")
+        assert not SpareSchema.objects.filter(fingerprint="old").exists()
+
+
+def test_refill_task_runs_through_celery_eagerly(django_db_blocker: Any, settings: Any) -> None:
+    from tenants.tasks import refill_schema_pool
+
+    with django_db_blocker.unblock():
+        count = schema_pool.ready_count()
+        assert refill_schema_pool.apply(args=()).get() == max(0, settings.SCHEMA_POOL_SIZE - count)
+
+
+@pytest.mark.django_db
+def test_create_company_command_uses_the_same_path(monkeypatch: Any, capsys: Any) -> None:
+    monkeypatch.setenv("RELATA_OWNER_PASSWORD", "Correct-Horse-42")
+    call_command(
+        "create_company", name="Окна Кирилла", slug="okna-cmd", owner_email="Kirill@Example.com"
+    )
+    company = Company.objects.get(slug="okna-cmd")
+    assert company.memberships.get().user.email == "kirill@example.com"
+    assert company.schema_name in _schemas("c_okna_cmd")
+    assert "Created" in capsys.readouterr().out
+
+    from django.core.management.base import CommandError
+
+    with translation.override("en"), pytest.raises(CommandError, match="reserved"):
+        call_command("create_company", name="X", slug="admin", owner_email="kirill@example.com")
+    monkeypatch.delenv("RELATA_OWNER_PASSWORD")
+    with pytest.raises(CommandError, match="password"):
+        call_command("create_company", name="X", slug="okna-two", owner_email="new@example.com")
+    # An existing account needs no password: it becomes the owner of a second company.
+    call_command("create_company", name="Second", slug="okna-two", owner_email="kirill@example.com")
+    assert (
+        Company.objects.get(slug="okna-two").memberships.get().user
+        == company.memberships.get().user
+    )
