@@ -1,0 +1,1 @@
+"""crm_core plus a data migration (RunPython), which cannot be replayed as SQL."""
