@@ -46,6 +46,13 @@ def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _cache_of_its_own(settings: Any) -> None:
+    """Each test sees an empty cache (rate limits, cached pages) under a prefix of its own."""
+    default = settings.CACHES["default"]
+    settings.CACHES = {"default": {**default, "KEY_PREFIX": f"test-{uuid.uuid4().hex}"}}
+
+
+@pytest.fixture(autouse=True)
 def _public_schema_between_tests() -> Iterator[None]:
     yield
     if hasattr(connection, "set_schema_to_public"):

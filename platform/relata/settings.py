@@ -200,9 +200,9 @@ MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 # A handoff token moves a logged-in user from the public site into a company's host.
 HANDOFF_TOKEN_TTL_SECONDS = env_int("HANDOFF_TOKEN_TTL_SECONDS", 60)
 
-# Argon2id first (memory-hard, Django's recommendation); the others verify older hashes.
+# Argon2id first (memory-hard), with OWASP parameters (relata.hashers); the rest verify old hashes.
 PASSWORD_HASHERS = [
-    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "relata.hashers.OwaspArgon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
     "django.contrib.auth.hashers.ScryptPasswordHasher",
 ]

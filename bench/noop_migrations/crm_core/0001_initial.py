@@ -1,0 +1,3 @@
+import importlib
+
+Migration = importlib.import_module("crm_core.migrations.0001_initial").Migration
