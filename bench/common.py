@@ -32,7 +32,9 @@ def configure(fresh: bool) -> None:
         from relata import embedded
 
         db = embedded.start_postgres()
-        os.environ["DATABASE_URL"] = f"postgres://postgres@{db['HOST'].replace('/', '%2F')}/postgres"
+        os.environ["DATABASE_URL"] = (
+            f"postgres://postgres@{db['HOST'].replace('/', '%2F')}/postgres"
+        )
     admin_url = os.environ["DATABASE_URL"]
     import psycopg
 
@@ -77,16 +79,28 @@ def populate(companies: int) -> float:
     dump = subprocess.run(
         [
             pg_dump_binary(),
-            "--schema", template, "--no-owner", "--no-privileges", "--inserts",
-            "--host", settings_db["HOST"] or "127.0.0.1",
-            "--port", str(settings_db["PORT"] or 5432),
-            "--username", settings_db["USER"], settings_db["NAME"],
+            "--schema",
+            template,
+            "--no-owner",
+            "--no-privileges",
+            "--inserts",
+            "--host",
+            settings_db["HOST"] or "127.0.0.1",
+            "--port",
+            str(settings_db["PORT"] or 5432),
+            "--username",
+            settings_db["USER"],
+            settings_db["NAME"],
         ],
-        check=True, capture_output=True, text=True, env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+        env=env,
     ).stdout
     # Statements that only set session options would leak between copies; drop them.
     dump = "\n".join(
-        line for line in dump.splitlines()
+        line
+        for line in dump.splitlines()
         if not line.startswith(("SET ", "SELECT pg_catalog.set_config"))
     )
     owner = User.objects.create_user(email="bench-owner@example.com", password=None)
@@ -149,7 +163,9 @@ def write_section(name: str, body: str) -> None:
     start, end = f"<!-- bench:{name} -->", f"<!-- /bench:{name} -->"
     block = f"{start}\n{body.strip()}\n{end}"
     if start in text:
-        text = re.sub(re.escape(start) + r".*?" + re.escape(end), lambda _m: block, text, flags=re.S)
+        text = re.sub(
+            re.escape(start) + r".*?" + re.escape(end), lambda _m: block, text, flags=re.S
+        )
     else:
         text = text.rstrip() + "\n\n" + block + "\n"
     path.write_text(text)

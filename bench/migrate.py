@@ -53,12 +53,18 @@ def main() -> None:
     settings.MIGRATION_MODULES = DDL_MODULES
     ddl_seconds, ddl = timed()
 
-    sample = list(Company.objects.order_by("?").values_list("schema_name", flat=True)[: args.baseline_sample])
+    sample = list(
+        Company.objects.order_by("?").values_list("schema_name", flat=True)[: args.baseline_sample]
+    )
     started = time.perf_counter()
     for schema in sample:
         call_command(
-            "migrate_schemas", schema_name=schema, tenant=True, interactive=False,
-            verbosity=0, stdout=io.StringIO(),
+            "migrate_schemas",
+            schema_name=schema,
+            tenant=True,
+            interactive=False,
+            verbosity=0,
+            stdout=io.StringIO(),
         )
     per_schema = (time.perf_counter() - started) / len(sample)
     settings.MIGRATION_MODULES = {}

@@ -91,7 +91,9 @@ def test_failed_logins_are_rate_limited(make_company: Any, settings: Any) -> Non
         assert wrong.status_code == 200  # the form again, with "wrong password"
     # Past the limit even the right password is refused for a while: guessing stops paying.
     right = browser.post(
-        "/accounts/login/", {"login": made.owner.email, "password": PASSWORD}, HTTP_ACCEPT_LANGUAGE="en"
+        "/accounts/login/",
+        {"login": made.owner.email, "password": PASSWORD},
+        HTTP_ACCEPT_LANGUAGE="en",
     )
     assert right.status_code in (200, 429)
     assert "_auth_user_id" not in browser.session
