@@ -87,7 +87,7 @@ def main() -> None:
         total, post = sign_up(False)
         migrate_total.append(total)
         migrate_post.append(post)
-    schema_pool.claim = real_claim  # type: ignore[assignment]
+    schema_pool.claim = real_claim
 
     import statistics
 

@@ -65,7 +65,7 @@ def test_signup_sends_a_verification_email_and_the_link_verifies(client: HttpCli
     )
     (message,) = mail.outbox
     assert message.to == ["verify@example.com"]
-    link = re.search(r"http://\S+/accounts/confirm-email/\S+/", message.body)
+    link = re.search(r"http://\S+/accounts/confirm-email/\S+/", str(message.body))
     assert link, message.body
     path = link.group(0).split("testserver", 1)[-1] if "testserver" in link.group(0) else None
     path = path or "/" + link.group(0).split("/", 3)[3]
