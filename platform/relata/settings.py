@@ -79,6 +79,7 @@ AUTH_USER_MODEL = "tenants.User"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 MIDDLEWARE = [
+    "relata.metrics.RequestMetricsMiddleware",
     "relata.middleware.CompanyRoutingMiddleware",
     "relata.middleware.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -171,6 +172,9 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600,
     },
 }
+CELERY_QUEUES_TO_WATCH = env_list("CELERY_QUEUES_TO_WATCH", "celery")
+# Bearer token Prometheus sends to GET /metrics; required in production.
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 # How many pre-migrated spare schemas to keep ready for instant sign-up.
 SCHEMA_POOL_SIZE = env_int("SCHEMA_POOL_SIZE", 5)
 

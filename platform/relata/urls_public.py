@@ -5,12 +5,14 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from relata import views
+from relata.metrics import metrics_view
 
 admin.site.site_header = "Relata operators"
 
 urlpatterns = [
     path("", views.landing, name="landing"),
     path("healthz", views.healthz, name="healthz"),
+    path("metrics", metrics_view, name="metrics"),
     path("i18n/", include("django.conf.urls.i18n")),
     # Accounts are created with a company on our own sign-up page.
     path("accounts/signup/", RedirectView.as_view(pattern_name="signup", permanent=False)),
