@@ -38,11 +38,39 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> None:
+def django_db_setup(  # noqa: PLR0917  (pytest passes fixtures by name)
+    request: pytest.FixtureRequest,
+    django_test_environment: None,
+    django_db_blocker: Any,
+    django_db_keepdb: bool,
+    django_db_createdb: bool,
+    django_db_modify_db_settings: None,
+) -> Iterator[None]:
+    """pytest-django's set-up, for every test that may touch the database.
+
+    pytest-django creates the test database only when a collected test uses its `db`
+    fixtures; tests that use only `committed_companies` need it too. Then the spare pool.
+    """
+    from django.test.utils import setup_databases, teardown_databases
+
     from tenants.services import schema_pool
 
+    keep = bool(django_db_keepdb and not django_db_createdb)
+    verbosity = request.config.option.verbose
     with django_db_blocker.unblock():
+        config = setup_databases(
+            verbosity=verbosity,
+            interactive=False,
+            keepdb=keep,
+            aliases={"default": {}},  # only the keys are read
+            serialized_aliases=set(),
+        )
         schema_pool.refill(SPARES_FOR_TESTS)
+    yield
+    if not keep:
+        with django_db_blocker.unblock():
+            connection.set_schema_to_public()
+            teardown_databases(config, verbosity=verbosity)
 
 
 @pytest.fixture(autouse=True)
@@ -50,6 +78,23 @@ def _cache_of_its_own(settings: Any) -> None:
     """Each test sees an empty cache (rate limits, cached pages) under a prefix of its own."""
     default = settings.CACHES["default"]
     settings.CACHES = {"default": {**default, "KEY_PREFIX": f"test-{uuid.uuid4().hex}"}}
+
+
+@pytest.fixture
+def media_root(settings: Any, tmp_path: Path) -> Iterator[Path]:
+    """MEDIA_ROOT and BACKUP_ROOT of this test's own, under tmp_path."""
+    from django.core.files.storage import storages
+
+    def forget() -> None:
+        # django-tenants' storage caches the root and does not clear it when MEDIA_ROOT
+        # changes (a test-only situation: production never changes MEDIA_ROOT at run time).
+        storages["default"].__dict__.pop("relative_media_root", None)
+
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    settings.BACKUP_ROOT = tmp_path / "backups"
+    forget()
+    yield tmp_path / "media"
+    forget()
 
 
 @pytest.fixture(autouse=True)

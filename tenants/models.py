@@ -101,6 +101,10 @@ class Company(TenantMixin):
     # The form key of the sign-up that created the company: a sign-up submitted twice (a double
     # click) finds the company the first submission made instead of failing or making a second one.
     signup_key = models.UUIDField(null=True, blank=True, unique=True, editable=False)
+    # A canceled company is deleted completely at this moment (tenants.services.deletion);
+    # until then its owners can download the final export made when deletion was scheduled.
+    deletion_scheduled_at = models.DateTimeField(_("deletion scheduled for"), null=True, blank=True)
+    final_export = models.CharField(max_length=500, blank=True, default="", editable=False)
 
     # Schemas come from the pre-migrated pool (tenants.services.schema_pool), never from
     # running migrations on save, and are dropped only by the deletion service.

@@ -8,4 +8,5 @@ urlpatterns = [
     path("signup/", views.signup, name="signup"),
     path("companies/", views.companies, name="companies"),
     path("companies/<slug:slug>/enter/", views.enter_company, name="enter_company"),
+    path("companies/<slug:slug>/final-export/", views.final_export, name="final_export"),
 ]

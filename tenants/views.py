@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language
@@ -16,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from tenants.forms import SignupForm
 from tenants.models import Company, User
-from tenants.queries.memberships import active_membership, companies_for
+from tenants.queries.memberships import active_membership, closed_companies_for, companies_for
 from tenants.services import handoff
 from tenants.services.provisioning import SignupError, create_company
 from tenants.urlbuilding import company_url, public_url
@@ -94,7 +95,8 @@ def _send_verification(request: HttpRequest, user: User) -> None:
 @require_GET
 def companies(request: HttpRequest) -> HttpResponse:
     memberships = list(companies_for(user=request.user))  # type: ignore[arg-type]
-    return render(request, "tenants/companies.html", {"memberships": memberships})
+    closed = list(closed_companies_for(user=request.user))  # type: ignore[arg-type]
+    return render(request, "tenants/companies.html", {"memberships": memberships, "closed": closed})
 
 
 @login_required
@@ -106,6 +108,18 @@ def enter_company(request: HttpRequest, slug: str) -> HttpResponse:
     if membership is None:
         raise Http404("not a member")
     return _into_company(request, request.user, membership.company)  # type: ignore[arg-type]
+
+
+@login_required
+@require_GET
+def final_export(request: HttpRequest, slug: str) -> FileResponse:
+    membership = (
+        closed_companies_for(user=request.user).filter(company__slug=slug).first()  # type: ignore[arg-type]
+    )
+    path = Path(membership.company.final_export) if membership else None
+    if path is None or not path.is_file():
+        raise Http404("no final export")
+    return FileResponse(path.open("rb"), as_attachment=True, filename=path.name)
 
 
 # --- On a company's host ------------------------------------------------------------------

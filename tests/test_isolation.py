@@ -129,9 +129,9 @@ def test_cache_entries_of_a_are_invisible_to_b(two_companies: Any) -> None:
 
 
 def test_uploaded_files_are_stored_under_the_company_prefix(
-    two_companies: Any, tmp_path: Path, settings: Any
+    two_companies: Any, media_root: Path
 ) -> None:
-    settings.MEDIA_ROOT = str(tmp_path)
+    tmp_path = media_root
     a, b = two_companies
     with a:
         name_a = default_storage.save("contracts/offer.txt", ContentFile(b"A's offer"))

@@ -167,6 +167,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tenants.tasks.refill_schema_pool",
         "schedule": env_int("SCHEMA_POOL_REFILL_SECONDS", 30),
     },
+    "purge-due-companies": {"task": "tenants.tasks.purge_due_companies", "schedule": 3600},
     "purge-expired-handoff-tokens": {
         "task": "tenants.tasks.purge_expired_handoff_tokens",
         "schedule": 3600,
@@ -271,6 +272,8 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", embedded.data_dir() / "media"))
 MEDIA_URL = "/media/"
 # Uploaded files live under MEDIA_ROOT/<company schema>/ (django-tenants' tenant storage).
 MULTITENANT_RELATIVE_MEDIA_ROOT = "%s"
+# Company archives (manage.py backup_company) and final exports before deletion.
+BACKUP_ROOT = Path(os.environ.get("BACKUP_ROOT", embedded.data_dir() / "backups"))
 STORAGES = {
     "default": {"BACKEND": "django_tenants.files.storage.TenantFileSystemStorage"},
     "staticfiles": {

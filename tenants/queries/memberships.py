@@ -33,3 +33,19 @@ def companies_for(*, user: User) -> QuerySet[Membership]:
         .select_related("company")
         .order_by("company__name")
     )
+
+
+def closed_companies_for(*, user: User) -> QuerySet[Membership]:
+    """Companies awaiting deletion whose final export this user (an owner or admin) may take."""
+    return (
+        Membership.objects.filter(
+            user=user,
+            is_active=True,
+            role__in=[Membership.Role.OWNER, Membership.Role.ADMIN],
+            company__status=Company.Status.CANCELED,
+            company__deletion_scheduled_at__isnull=False,
+        )
+        .exclude(company__final_export="")
+        .select_related("company")
+        .order_by("company__name")
+    )

@@ -136,12 +136,16 @@ def create_company(
     time_zone: str = "Europe/Moscow",
     currency: str = "RUB",
     signup_key: uuid.UUID | None = None,
+    prepared_schema: str | None = None,
 ) -> NewCompany:
     """Create a company with its schema, domain and owner in one transaction.
 
     Either everything exists afterwards or nothing does: the schema rename, the rows and the
     owner's account commit together, so a failure midway leaves no orphan schema and no
     company without one.
+
+    ``prepared_schema`` names a schema that already holds the company's data (a restored
+    backup); it is renamed into place and no starting data is added.
     """
     slug = normalise_slug(slug)
     validate_slug(slug)
@@ -175,10 +179,13 @@ def create_company(
             company.save()
             Domain.objects.create(domain=domain_for(slug), tenant=company, is_primary=True)
             Membership.objects.create(user=owner, company=company, role=Membership.Role.OWNER)
-            schema_pool.build_schema(company.schema_name)
-            # Per-company starting data (default pipeline, …) is added by the apps that own it.
-            with company:
-                company_provisioned.send(sender=Company, company=company, owner=owner)
+            if prepared_schema is not None:
+                schema_pool.rename_schema(prepared_schema, company.schema_name)
+            else:
+                schema_pool.build_schema(company.schema_name)
+                # Per-company starting data (default pipeline, …) comes from the apps that own it.
+                with company:
+                    company_provisioned.send(sender=Company, company=company, owner=owner)
     except IntegrityError as exc:
         # Two sign-ups racing for one address: the loser gets the same clear message.
         raise SignupError(_("This address is already taken."), code="slug_taken") from exc

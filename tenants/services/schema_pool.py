@@ -86,14 +86,16 @@ def claim(target_schema: str) -> bool:
     )
     if spare is None:
         return False
-    with connection.cursor() as cursor:
-        cursor.execute(
-            sql.SQL("ALTER SCHEMA {} RENAME TO {}").format(
-                _quote(spare.name), _quote(target_schema)
-            )
-        )
+    rename_schema(spare.name, target_schema)
     spare.delete()
     return True
+
+
+def rename_schema(current: str, target: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql.SQL("ALTER SCHEMA {} RENAME TO {}").format(_quote(current), _quote(target))
+        )
 
 
 def build_schema(target_schema: str) -> None:
