@@ -156,3 +156,10 @@ def test_failure_midway_leaves_nothing_behind(client: HttpClient) -> None:
     assert not Company.objects.filter(slug=data["slug"]).exists()
     assert not User.objects.filter(email=data["email"]).exists()
     assert not _schema_exists("c_" + data["slug"].replace("-", "_"))
+
+
+@pytest.mark.parametrize("slug", ["spare-parts", "okna-kirilla", "abc", "a1-b2-c3"])
+def test_ordinary_business_names_are_valid_subdomains(slug: str) -> None:
+    from tenants.services.provisioning import validate_slug
+
+    validate_slug(slug)  # raises if refused

@@ -96,7 +96,8 @@ def validate_slug(slug: str) -> None:
             ),
             code="invalid",
         )
-    if slug in RESERVED_SLUGS or slug.startswith(("xn--", schema_pool.SPARE_PREFIX.rstrip("_"))):
+    # Company schemas are "c_<slug>", so no slug can collide with spare_/restore_ schemas.
+    if slug in RESERVED_SLUGS or slug.startswith("xn--"):
         raise ValidationError(
             _("This address is reserved. Please choose another."), code="reserved"
         )

@@ -1,0 +1,141 @@
+"""What grows with the number of companies: measured at 1,000 / 2,000 / 5,000 schemas.
+
+    .venv/bin/python bench/scale.py [--steps 1000,2000,5000] [--samples 15]
+
+For each size: sign-up to usable workspace (pool path), release migration with nothing pending
+and with one no-op migration, server time of a company's workspace page, and the memory one
+PostgreSQL connection holds after it has touched every company (the catalog cache grows per
+schema, which is why connection lifetimes are capped).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+import uuid
+
+from common import configure, machine, percentile, populate, write_section
+
+NOOP_MODULES = {"crm_core": "bench.noop_migrations.crm_core"}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--steps", default="1000,2000,5000")
+    parser.add_argument("--samples", type=int, default=15)
+    args = parser.parse_args()
+    steps = [int(s) for s in args.steps.split(",")]
+    configure(fresh=True)
+
+    import psycopg
+    from django.conf import settings
+    from django.db import connection
+    from django.test import Client as HttpClient
+    from django.test.utils import setup_test_environment
+    from psycopg import sql
+
+    from tenants.models import Company
+    from tenants.services import handoff, schema_pool
+    from tenants.services.schema_migrations import _dsn, company_schemas, migrate_all
+
+    setup_test_environment()
+    rows = []
+    for size in steps:
+        populate(size)
+        schema_pool.refill(args.samples + 3)
+
+        signups = []
+        for sample in range(args.samples + 1):
+            slug = f"s-{uuid.uuid4().hex[:10]}"
+            form = {
+                "company_name": "Scale",
+                "slug": slug,
+                "email": f"{slug}@example.com",
+                "password": "Correct-Horse-42",
+                "signup_key": str(uuid.uuid4()),
+            }
+            public, company = HttpClient(), HttpClient()
+            started = time.perf_counter()
+            location = public.post("/signup/", form)["Location"]
+            host = f"{slug}.localhost"
+            company.get(location.split(host, 1)[1], HTTP_HOST=host)
+            assert company.get("/", HTTP_HOST=host).status_code == 200
+            if sample:  # the first one warms caches and imports up and is not counted
+                signups.append(time.perf_counter() - started)
+
+        started = time.perf_counter()
+        migrate_all(progress=lambda _line: None)
+        nothing = time.perf_counter() - started
+        settings.MIGRATION_MODULES = NOOP_MODULES
+        started = time.perf_counter()
+        report = migrate_all(progress=lambda _line: None)
+        noop = time.perf_counter() - started
+        settings.MIGRATION_MODULES = {}
+        with connection.cursor() as cursor:  # undo, so the next size starts alike
+            for schema in company_schemas():
+                cursor.execute(
+                    sql.SQL("DELETE FROM {}.django_migrations WHERE name = '0002_release_noop'").format(
+                        sql.Identifier(schema)
+                    )
+                )
+
+        pages = []
+        companies = list(Company.objects.filter(slug__startswith="bench-").order_by("?")[: args.samples])
+        owner = companies[0].memberships.get().user
+        for target in companies:
+            browser = HttpClient()
+            host = f"{target.slug}.localhost"
+            token = handoff.issue(user=owner, company=target)
+            browser.get(f"/handoff/{token}/", HTTP_HOST=host)
+            started = time.perf_counter()
+            assert browser.get("/", HTTP_HOST=host).status_code == 200
+            pages.append(time.perf_counter() - started)
+
+        schemas = [c for c in company_schemas() if c.startswith("c_")]
+        with psycopg.connect(_dsn(), autocommit=True) as conn:
+            memory = "SELECT sum(total_bytes) FROM pg_backend_memory_contexts"
+            before = conn.execute(memory).fetchone()[0]
+            for schema in schemas:
+                for table in ("crm_core_client", "django_session", "django_content_type"):
+                    conn.execute(
+                        sql.SQL("SELECT 1 FROM {}.{} LIMIT 1").format(
+                            sql.Identifier(schema), sql.Identifier(table)
+                        )
+                    )
+            after = conn.execute(memory).fetchone()[0]
+        rows.append(
+            {
+                "size": len(schemas),
+                "signup": (statistics.median(signups), percentile(signups, 95)),
+                "nothing": nothing,
+                "noop": (noop, report.replayed),
+                "page": (statistics.median(pages), percentile(pages, 95)),
+                "memory": (before, after, (after - before) / len(schemas)),
+            }
+        )
+        print(rows[-1], flush=True)
+
+    table = "\n".join(
+        f"| {r['size']} | {r['signup'][0] * 1000:.0f} / {r['signup'][1] * 1000:.0f} ms "
+        f"| {r['nothing']:.2f} s | {r['noop'][0]:.2f} s | "
+        f"{r['page'][0] * 1000:.1f} / {r['page'][1] * 1000:.1f} ms | "
+        f"{r['memory'][1] / 2**20:.0f} MB ({r['memory'][2] / 1024:.0f} KB per schema) |"
+        for r in rows
+    )
+    body = f"""
+## What grows with the number of companies
+
+Command: `.venv/bin/python bench/scale.py --steps {args.steps} --samples {args.samples}`
+Machine: {machine()}.
+
+| company schemas | sign-up to workspace (median / p95) | release, nothing pending | release, one no-op migration | workspace page server time (median / p95) | one connection after touching every company (3 tables each) |
+|---|---|---|---|---|---|
+{table}
+"""
+    print(body)
+    write_section("scale", body)
+
+
+if __name__ == "__main__":
+    main()
