@@ -103,9 +103,9 @@ def populate(companies: int) -> float:
         for line in dump.splitlines()
         if not line.startswith(("SET ", "SELECT pg_catalog.set_config"))
     )
-    owner = User.objects.filter(email="bench-owner@example.com").first() or User.objects.create_user(
-        email="bench-owner@example.com", password=None
-    )
+    owner = User.objects.filter(
+        email="bench-owner@example.com"
+    ).first() or User.objects.create_user(email="bench-owner@example.com", password=None)
     batch: list[tuple[str, str]] = []
     for number in range(have, companies):
         slug = f"bench-{number:05d}"

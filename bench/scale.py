@@ -14,6 +14,7 @@ import argparse
 import statistics
 import time
 import uuid
+from typing import Any
 
 from common import configure, machine, percentile, populate, write_section
 
@@ -40,7 +41,7 @@ def main() -> None:
     from tenants.services.schema_migrations import _dsn, company_schemas, migrate_all
 
     setup_test_environment()
-    rows = []
+    rows: list[dict[str, Any]] = []
     for size in steps:
         populate(size)
         schema_pool.refill(args.samples + 3)
@@ -75,13 +76,15 @@ def main() -> None:
         with connection.cursor() as cursor:  # undo, so the next size starts alike
             for schema in company_schemas():
                 cursor.execute(
-                    sql.SQL("DELETE FROM {}.django_migrations WHERE name = '0002_release_noop'").format(
-                        sql.Identifier(schema)
-                    )
+                    sql.SQL(
+                        "DELETE FROM {}.django_migrations WHERE name = '0901_release_noop'"
+                    ).format(sql.Identifier(schema))
                 )
 
         pages = []
-        companies = list(Company.objects.filter(slug__startswith="bench-").order_by("?")[: args.samples])
+        companies = list(
+            Company.objects.filter(slug__startswith="bench-").order_by("?")[: args.samples]
+        )
         owner = companies[0].memberships.get().user
         for target in companies:
             browser = HttpClient()
@@ -95,7 +98,7 @@ def main() -> None:
         schemas = [c for c in company_schemas() if c.startswith("c_")]
         with psycopg.connect(_dsn(), autocommit=True) as conn:
             memory = "SELECT sum(total_bytes) FROM pg_backend_memory_contexts"
-            before = conn.execute(memory).fetchone()[0]
+            before = (conn.execute(memory).fetchone() or [0])[0]
             for schema in schemas:
                 for table in ("crm_core_client", "django_session", "django_content_type"):
                     conn.execute(
@@ -103,7 +106,7 @@ def main() -> None:
                             sql.Identifier(schema), sql.Identifier(table)
                         )
                     )
-            after = conn.execute(memory).fetchone()[0]
+            after = (conn.execute(memory).fetchone() or [0])[0]
         rows.append(
             {
                 "size": len(schemas),

@@ -1,34 +1,393 @@
-"""The company's CRM data. Every table here lives in the company's own schema."""
+"""The company's CRM data. Every table here lives in the company's own schema.
+
+Users are global (public schema): a CRM row that names a user keeps only the user's id
+(a ForeignKey with ``db_constraint=False``), never a database reference into ``public``.
+"""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
-class Client(models.Model):
-    """A customer of the company: a legal entity, a sole trader or a person."""
-
-    name = models.CharField(_("name"), max_length=300)
-    created_at = models.DateTimeField(_("created"), default=timezone.now)
-    # Users are global (public schema); the CRM keeps their id and never a copy of their data.
-    # No database constraint and no cascade across schemas: deleting an account must not
-    # reach into every company's tables (and Citus forbids such references).
-    created_by = models.ForeignKey(
+def _user(related_name: str = "+", **kwargs: object) -> models.ForeignKey:
+    """A reference to a global user: an id, no constraint, no cascade across schemas."""
+    return models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.DO_NOTHING,
         null=True,
         blank=True,
-        related_name="+",
+        related_name=related_name,
         db_constraint=False,
+        **kwargs,  # type: ignore[arg-type]
     )
+
+
+class Team(models.Model):
+    """A department; its head sees the team's records when visibility is "team"."""
+
+    name = models.CharField(_("name"), max_length=200)
+    head = _user(verbose_name=_("head"))
+
+    class Meta:
+        verbose_name = _("team")
+        verbose_name_plural = _("teams")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Employee(models.Model):
+    """What this company knows about one of its members (the membership itself is global)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    team = models.ForeignKey(
+        Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="employees"
+    )
+
+    def __str__(self) -> str:
+        return f"employee {self.user_id}"
+
+
+class Client(models.Model):
+    """A customer of the company: a legal entity, a sole trader or a person."""
+
+    class Kind(models.TextChoices):
+        LEGAL_ENTITY = "legal", _("Legal entity")
+        SOLE_TRADER = "sole_trader", _("Sole trader")
+        PERSON = "person", _("Individual")
+
+    class TaxIdStatus(models.TextChoices):
+        NONE = "", _("No tax id")
+        VALID = "valid", _("Valid INN")
+        FOREIGN = "foreign", _("Foreign tax id")
+
+    kind = models.CharField(
+        _("kind"), max_length=16, choices=Kind.choices, default=Kind.LEGAL_ENTITY
+    )
+    name = models.CharField(_("name"), max_length=300)
+    full_name = models.CharField(_("full name"), max_length=500, blank=True)
+    inn = models.CharField(_("INN / tax id"), max_length=32, blank=True, db_index=True)
+    inn_status = models.CharField(
+        _("tax id status"), max_length=8, choices=TaxIdStatus.choices, blank=True, default=""
+    )
+    kpp = models.CharField(_("KPP"), max_length=9, blank=True)
+    legal_address = models.TextField(_("legal address"), blank=True)
+    postal_address = models.TextField(_("postal address"), blank=True)
+    bank_name = models.CharField(_("bank"), max_length=300, blank=True)
+    bik = models.CharField(_("BIK"), max_length=9, blank=True)
+    bank_account = models.CharField(_("account"), max_length=20, blank=True)
+    correspondent_account = models.CharField(_("correspondent account"), max_length=20, blank=True)
+    website = models.URLField(_("website"), blank=True)
+    industry = models.CharField(_("industry"), max_length=200, blank=True)
+    tags = ArrayField(
+        models.CharField(max_length=50), default=list, blank=True, verbose_name=_("tags")
+    )
+    source = models.CharField(_("source"), max_length=100, blank=True)
+    responsible = _user(verbose_name=_("responsible manager"))
+    custom = models.JSONField(_("custom fields"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    created_by = _user()
+    # Optimistic concurrency: a save that started from an older version is refused.
+    version = models.PositiveIntegerField(default=1)
 
     class Meta:
         verbose_name = _("client")
         verbose_name_plural = _("clients")
         ordering = ["-created_at", "-id"]
+        indexes = [
+            GinIndex(fields=["tags"], name="client_tags_gin"),
+            models.Index(fields=["responsible", "-created_at"], name="client_responsible_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.name
+
+
+class Contact(models.Model):
+    """A contact person: of a client company, or on their own."""
+
+    client = models.ForeignKey(
+        Client,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="contacts",
+        verbose_name=_("client"),
+    )
+    last_name = models.CharField(_("last name"), max_length=100, blank=True)
+    first_name = models.CharField(_("first name"), max_length=100, blank=True)
+    middle_name = models.CharField(_("middle name"), max_length=100, blank=True)
+    position = models.CharField(_("position"), max_length=200, blank=True)
+    emails = ArrayField(models.EmailField(), default=list, blank=True, verbose_name=_("e-mails"))
+    messengers = models.JSONField(_("messengers"), default=dict, blank=True)
+    responsible = _user(verbose_name=_("responsible manager"))
+    custom = models.JSONField(_("custom fields"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("contact person")
+        verbose_name_plural = _("contact persons")
+        ordering = ["last_name", "first_name", "id"]
+        indexes = [GinIndex(fields=["emails"], name="contact_emails_gin")]
+
+    def __str__(self) -> str:
+        return " ".join(p for p in (self.last_name, self.first_name, self.middle_name) if p) or "—"
+
+
+class Phone(models.Model):
+    """A phone number of a contact or a client: E.164 for matching, the raw text as typed."""
+
+    class Kind(models.TextChoices):
+        MOBILE = "mobile", _("Mobile")
+        WORK = "work", _("Work")
+        HOME = "home", _("Home")
+        FAX = "fax", _("Fax")
+        OTHER = "other", _("Other")
+
+    contact = models.ForeignKey(
+        Contact, on_delete=models.CASCADE, null=True, blank=True, related_name="phones"
+    )
+    client = models.ForeignKey(
+        Client, on_delete=models.CASCADE, null=True, blank=True, related_name="phones"
+    )
+    e164 = models.CharField(_("number"), max_length=20, db_index=True)
+    extension = models.CharField(_("extension"), max_length=10, blank=True)
+    raw = models.CharField(_("as entered"), max_length=100)
+    kind = models.CharField(_("type"), max_length=8, choices=Kind.choices, default=Kind.MOBILE)
+
+    class Meta:
+        verbose_name = _("phone")
+        verbose_name_plural = _("phones")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(contact__isnull=False) | models.Q(client__isnull=False),
+                name="phone_has_owner",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.e164} ext. {self.extension}" if self.extension else self.e164
+
+
+class Pipeline(models.Model):
+    name = models.CharField(_("name"), max_length=200)
+    position = models.PositiveIntegerField(default=0)
+    is_default = models.BooleanField(_("default"), default=False)
+
+    class Meta:
+        verbose_name = _("pipeline")
+        verbose_name_plural = _("pipelines")
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Stage(models.Model):
+    class Outcome(models.TextChoices):
+        OPEN = "open", _("In progress")
+        WON = "won", _("Won")
+        LOST = "lost", _("Lost")
+
+    pipeline = models.ForeignKey(Pipeline, on_delete=models.CASCADE, related_name="stages")
+    name = models.CharField(_("name"), max_length=200)
+    position = models.PositiveIntegerField(default=0)
+    probability = models.PositiveSmallIntegerField(
+        _("probability, %"), default=10, validators=[MinValueValidator(0), MaxValueValidator(100)]
+    )
+    color = models.CharField(_("colour"), max_length=7, default="#2457d6")
+    outcome = models.CharField(
+        _("outcome"), max_length=4, choices=Outcome.choices, default=Outcome.OPEN
+    )
+
+    class Meta:
+        verbose_name = _("stage")
+        verbose_name_plural = _("stages")
+        ordering = ["pipeline", "position", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Product(models.Model):
+    name = models.CharField(_("name"), max_length=300)
+    sku = models.CharField(_("SKU"), max_length=100, blank=True)
+    unit = models.CharField(_("unit"), max_length=20, default="шт")
+    price = models.DecimalField(_("price"), max_digits=14, decimal_places=2, default=Decimal(0))
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Deal(models.Model):
+    title = models.CharField(_("title"), max_length=300)
+    client = models.ForeignKey(
+        Client,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="deals",
+        verbose_name=_("client"),
+    )
+    contacts = models.ManyToManyField(
+        Contact, blank=True, related_name="deals", verbose_name=_("contact persons")
+    )
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2, default=Decimal(0))
+    currency = models.CharField(_("currency"), max_length=3, default="RUB")
+    pipeline = models.ForeignKey(Pipeline, on_delete=models.PROTECT, related_name="deals")
+    stage = models.ForeignKey(
+        Stage, on_delete=models.PROTECT, related_name="deals", verbose_name=_("stage")
+    )
+    stage_entered_at = models.DateTimeField(default=timezone.now)
+    responsible = _user(verbose_name=_("responsible manager"))
+    source = models.CharField(_("source"), max_length=100, blank=True)
+    expected_close = models.DateField(_("expected close"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    lost_reason = models.CharField(_("reason for losing"), max_length=300, blank=True)
+    custom = models.JSONField(_("custom fields"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    created_by = _user()
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        verbose_name = _("deal")
+        verbose_name_plural = _("deals")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["pipeline", "stage", "-created_at"], name="deal_board_idx"),
+            models.Index(fields=["responsible", "-created_at"], name="deal_responsible_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class DealItem(models.Model):
+    deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="items")
+    product = models.ForeignKey(
+        Product, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    name = models.CharField(_("name"), max_length=300)
+    quantity = models.DecimalField(
+        _("quantity"), max_digits=12, decimal_places=3, default=Decimal(1)
+    )
+    price = models.DecimalField(_("price"), max_digits=14, decimal_places=2, default=Decimal(0))
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class StageChange(models.Model):
+    """One move of a deal between stages; the time spent in the stage it left."""
+
+    deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="stage_changes")
+    from_stage = models.ForeignKey(Stage, on_delete=models.PROTECT, null=True, related_name="+")
+    to_stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="+")
+    seconds_in_previous = models.PositiveBigIntegerField(default=0)
+    changed_by = _user()
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["changed_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.deal_id}: {self.from_stage_id} → {self.to_stage_id}"
+
+
+class Task(models.Model):
+    class Kind(models.TextChoices):
+        CALL = "call", _("Call")
+        MEETING = "meeting", _("Meeting")
+        MEASUREMENT = "measurement", _("Measurement")
+        INSTALLATION = "installation", _("Installation")
+        EMAIL = "email", _("E-mail")
+        OTHER = "other", _("Other")
+
+    title = models.CharField(_("task"), max_length=300)
+    kind = models.CharField(_("type"), max_length=16, choices=Kind.choices, default=Kind.CALL)
+    assignee = _user(verbose_name=_("assignee"))
+    deadline = models.DateTimeField(_("deadline"))
+    deal = models.ForeignKey(
+        Deal, on_delete=models.CASCADE, null=True, blank=True, related_name="tasks"
+    )
+    client = models.ForeignKey(
+        Client, on_delete=models.CASCADE, null=True, blank=True, related_name="tasks"
+    )
+    description = models.TextField(_("description"), blank=True)
+    remind_at = models.DateTimeField(_("remind at"), null=True, blank=True)
+    reminder_sent_at = models.DateTimeField(null=True, blank=True)
+    overdue_notified_at = models.DateTimeField(null=True, blank=True)
+    done_at = models.DateTimeField(_("done"), null=True, blank=True)
+    created_by = _user()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("task")
+        verbose_name_plural = _("tasks")
+        ordering = ["deadline", "id"]
+        indexes = [
+            models.Index(fields=["assignee", "done_at", "deadline"], name="task_my_day_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Activity(models.Model):
+    """One entry of a client's and a deal's timeline."""
+
+    class Kind(models.TextChoices):
+        CALL = "call", _("Call")
+        MEETING = "meeting", _("Meeting")
+        NOTE = "note", _("Note")
+        EMAIL = "email", _("E-mail")
+        STAGE = "stage", _("Stage changed")
+        TASK_DONE = "task_done", _("Task done")
+        DOCUMENT = "document", _("Document")
+        FILE = "file", _("File")
+
+    kind = models.CharField(_("type"), max_length=16, choices=Kind.choices)
+    client = models.ForeignKey(
+        Client, on_delete=models.CASCADE, null=True, blank=True, related_name="activities"
+    )
+    deal = models.ForeignKey(
+        Deal, on_delete=models.CASCADE, null=True, blank=True, related_name="activities"
+    )
+    contact = models.ForeignKey(
+        Contact, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    author = _user()
+    summary = models.CharField(_("summary"), max_length=300)
+    body = models.TextField(_("details"), blank=True)
+    happened_at = models.DateTimeField(_("when"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("activity")
+        verbose_name_plural = _("activities")
+        ordering = ["-happened_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.summary

@@ -44,7 +44,7 @@ def test_pending_migrations_are_replayed_in_every_company_and_current_ones_skipp
     assert (report.replayed, report.up_to_date, report.failed) == (2, 0, {})
     for schema in schemas:
         assert "phone" in _columns(schema)
-        assert {"0002_client_phone", "0003_noop"} <= _applied(schema)
+        assert {"0901_client_phone", "0902_noop"} <= _applied(schema)
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT count(*) FROM pg_indexes "
@@ -76,8 +76,8 @@ def test_a_schema_that_fails_is_rolled_back_and_reported_while_others_go_on(
     assert report.replayed == 1
     assert list(report.failed) == [b.company.schema_name]
     assert "already exists" in report.failed[b.company.schema_name]
-    assert "0002_client_phone" in _applied(a.company.schema_name)
-    assert "0002_client_phone" not in _applied(b.company.schema_name)  # nothing half-done
+    assert "0901_client_phone" in _applied(a.company.schema_name)
+    assert "0901_client_phone" not in _applied(b.company.schema_name)  # nothing half-done
 
 
 def test_python_migrations_are_applied_one_by_one(committed_companies: Any, settings: Any) -> None:

@@ -52,6 +52,7 @@ SHARED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.admin",
     "django.contrib.humanize",
+    "django.contrib.postgres",
     # Before allauth, so that our templates override allauth's layout.
     "relata",
     "allauth",

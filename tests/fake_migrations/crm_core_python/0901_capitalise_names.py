@@ -1,4 +1,7 @@
+import crm_core.migrations
 from django.db import migrations
+
+from tests.fake_migrations import latest_real
 
 
 def capitalise(apps, schema_editor):
@@ -9,6 +12,6 @@ def capitalise(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("crm_core", "0001_initial")]
+    dependencies = [("crm_core", latest_real(crm_core.migrations))]
 
     operations = [migrations.RunPython(capitalise, migrations.RunPython.noop)]

@@ -1,8 +1,11 @@
+import crm_core.migrations
 from django.db import migrations, models
+
+from tests.fake_migrations import latest_real
 
 
 class Migration(migrations.Migration):
-    dependencies = [("crm_core", "0001_initial")]
+    dependencies = [("crm_core", latest_real(crm_core.migrations))]
 
     operations = [
         migrations.AddField(
