@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+
 from relata.db import connection
 
 ROOT = Path(__file__).resolve().parent

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from relata.celery import app
-
 from tenants.services import deletion, handoff, schema_pool
 
 

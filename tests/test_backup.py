@@ -10,9 +10,9 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from relata.db import connection
 
 from crm_core.models import Client
+from relata.db import connection
 from tenants.models import Company
 from tenants.services.backup import BackupError, backup_company, read_manifest, restore_in_place
 

@@ -12,9 +12,9 @@ from django.core.files.storage import default_storage
 from django.core.management import call_command
 from django.test import Client as HttpClient
 from django.utils import timezone
-from relata.db import connection
 
 from crm_core.models import Client
+from relata.db import connection
 from tenants.models import Company, Domain, HandoffToken, Membership, User
 from tenants.services import handoff
 from tenants.tasks import purge_due_companies

@@ -4,6 +4,7 @@ from typing import Any
 
 import pytest
 from django.test import Client as HttpClient
+
 from relata import views
 
 

@@ -13,9 +13,9 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.test import Client as HttpClient
 from django.urls import URLPattern, URLResolver, get_resolver
-from relata.db import connection
 
 from crm_core.models import Client
+from relata.db import connection
 from tenants.models import Membership
 from tenants.services import handoff
 
@@ -187,9 +187,8 @@ def test_celery_task_runs_in_the_schema_of_the_company_that_sent_it(
     committed_companies: Any, run_process: Any, tmp_path: Path
 ) -> None:
     """A real worker process serves B, then A: A's task must run in A's schema."""
-    from relata.tasks import probe_company
-
     from conftest import child_env
+    from relata.tasks import probe_company
 
     a = committed_companies("Worker A")
     b = committed_companies("Worker B")

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from django.test import Client as HttpClient
+
 from relata.metrics import TASK_COUNTS_KEY, _redis
 
 

@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 import sentry_sdk
 from django.test import Client as HttpClient
-from relata.logs import CompanyContextFilter
-from relata.sentry import init_sentry
 from sentry_sdk.transport import Transport
 
+from relata.logs import CompanyContextFilter
+from relata.sentry import init_sentry
 from tests.test_isolation import login_on_host
 
 
@@ -85,6 +85,7 @@ def test_log_lines_carry_the_company_and_user(two_companies: Any) -> None:
     import io
 
     from django.conf import settings
+
     from relata.logs import current_user_id
 
     a, b = two_companies

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from relata.db import connection
-
 from crm_core.models import Client
+from relata.db import connection
 from tenants.services.schema_migrations import migrate_all
 
 

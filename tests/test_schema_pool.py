@@ -8,9 +8,9 @@ import pytest
 from django.core.management import call_command
 from django.db import transaction
 from django.utils import translation
-from relata.db import connection
 
 from crm_core.models import Client
+from relata.db import connection
 from tenants.models import Company, SpareSchema
 from tenants.services import schema_pool
 

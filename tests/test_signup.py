@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 from django.test import Client as HttpClient
-from relata.db import connection
 
 from crm_core.models import Client
+from relata.db import connection
 from tenants.models import Company, Domain, HandoffToken, Membership, User
 from tenants.signals import company_provisioned
 

@@ -271,12 +271,25 @@ STATIC_ROOT = (
 WHITENOISE_USE_FINDERS = not PRODUCTION
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", embedded.data_dir() / "media"))
 MEDIA_URL = "/media/"
-# Uploaded files live under MEDIA_ROOT/<company schema>/ (django-tenants' tenant storage).
+# Uploaded files live under <company schema>/: in S3 when S3_BUCKET is set (production), else
+# under MEDIA_ROOT with django-tenants' filesystem storage.
 MULTITENANT_RELATIVE_MEDIA_ROOT = "%s"
 # Company archives (manage.py backup_company) and final exports before deletion.
 BACKUP_ROOT = Path(os.environ.get("BACKUP_ROOT", embedded.data_dir() / "backups"))
+S3_BUCKET = os.environ.get("S3_BUCKET", "")
 STORAGES = {
-    "default": {"BACKEND": "django_tenants.files.storage.TenantFileSystemStorage"},
+    "default": (
+        {
+            "BACKEND": "relata.storage.CompanyS3Storage",
+            "OPTIONS": {
+                "bucket_name": S3_BUCKET,
+                "region_name": os.environ.get("AWS_REGION") or None,
+                "endpoint_url": os.environ.get("S3_ENDPOINT_URL") or None,
+            },
+        }
+        if S3_BUCKET
+        else {"BACKEND": "django_tenants.files.storage.TenantFileSystemStorage"}
+    ),
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"

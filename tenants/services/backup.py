@@ -31,8 +31,8 @@ from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.recorder import MigrationRecorder
 from django.utils import timezone
 from psycopg import sql
-from relata.db import connection
 
+from relata.db import connection
 from tenants.models import Company, User
 from tenants.services.provisioning import create_company
 

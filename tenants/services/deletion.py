@@ -13,8 +13,8 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from psycopg import sql
-from relata.db import connection
 
+from relata.db import connection
 from tenants.models import Company, Membership, User
 from tenants.services.backup import backup_company
 

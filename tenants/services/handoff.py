@@ -13,8 +13,8 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.utils import timezone
-from relata.db import connection
 
+from relata.db import connection
 from tenants.models import Company, HandoffToken, User
 
 

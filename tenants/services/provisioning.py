@@ -10,8 +10,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
-from relata.db import connection
 
+from relata.db import connection
 from tenants.models import Company, Domain, Membership, User
 from tenants.services import schema_pool
 from tenants.signals import company_provisioned

@@ -34,8 +34,8 @@ from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.migration import Migration
 from psycopg import sql
-from relata.db import connection
 
+from relata.db import connection
 from tenants.models import Company, SpareSchema
 
 logger = logging.getLogger(__name__)

@@ -20,8 +20,8 @@ from django.core.management import call_command
 from django.db import transaction
 from django.db.migrations.loader import MigrationLoader
 from psycopg import sql
-from relata.db import connection
 
+from relata.db import connection
 from tenants.models import SpareSchema
 
 logger = logging.getLogger(__name__)
