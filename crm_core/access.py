@@ -1,4 +1,10 @@
-"""Who may use a company's CRM: the gate every crm_core view goes through."""
+"""Who may see and change what inside a company's CRM.
+
+Roles come from the membership; record visibility follows the role: owners, admins and
+read-only users see every record, heads of sales see their team's (the teams they head) and
+their own, managers see their own. Read-only users change nothing. Enforced in the queries
+every page, board, search and count uses — never only in templates.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +12,15 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
+
+from tenants.models import Membership
+
+Role = Membership.Role
+SEE_ALL = {Role.OWNER, Role.ADMIN, Role.READ_ONLY}
 
 
 def member_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -22,3 +35,33 @@ def member_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResp
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def visible_user_ids(membership: Membership) -> set[int] | None:
+    """The users whose records this member sees; None means everyone's."""
+    if membership.role in SEE_ALL:
+        return None
+    ids = {membership.user_id}
+    if membership.role == Role.HEAD:
+        from crm_core.models import Employee
+
+        ids |= set(
+            Employee.objects.filter(team__head_id=membership.user_id).values_list(
+                "user_id", flat=True
+            )
+        )
+    return ids
+
+
+def visible(
+    queryset: QuerySet[Any], membership: Membership, field: str = "responsible"
+) -> QuerySet[Any]:
+    ids = visible_user_ids(membership)
+    if ids is None:
+        return queryset
+    return queryset.filter(Q(**{f"{field}_id__in": ids}))
+
+
+def require_write(membership: Membership) -> None:
+    if membership.role == Role.READ_ONLY:
+        raise PermissionDenied("read-only members change nothing")

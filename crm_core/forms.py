@@ -1,12 +1,63 @@
+from __future__ import annotations
+
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
+
+from crm_core.models import Client, Pipeline, Task
 
 
 class ClientForm(forms.Form):
     name = forms.CharField(label=_("Client name"), max_length=300)
+    kind = forms.ChoiceField(
+        label=_("Kind"),
+        choices=Client.Kind.choices,
+        initial=Client.Kind.LEGAL_ENTITY,
+        required=False,
+    )
+    inn = forms.CharField(label=_("INN"), max_length=32, required=False)
+    foreign_tax_id = forms.BooleanField(label=_("Foreign tax id"), required=False)
+    phone = forms.CharField(label=_("Phone"), max_length=100, required=False)
+    contact_name = forms.CharField(label=_("Contact person"), max_length=200, required=False)
+    email = forms.EmailField(label=_("E-mail"), required=False)
 
     def clean_name(self) -> str:
         name: str = self.cleaned_data["name"].strip()
         if not name:
             raise forms.ValidationError(_("Enter the client's name."))
         return name
+
+    def clean_kind(self) -> str:
+        return self.cleaned_data.get("kind") or Client.Kind.LEGAL_ENTITY
+
+
+class DealForm(forms.Form):
+    title = forms.CharField(label=_("Deal"), max_length=300)
+    client_name = forms.CharField(label=_("Client"), max_length=300, required=False)
+    phone = forms.CharField(label=_("Phone"), max_length=100, required=False)
+    amount = forms.DecimalField(
+        label=_("Amount"), min_value=0, max_digits=14, decimal_places=2, required=False
+    )
+    pipeline = forms.ModelChoiceField(label=_("Pipeline"), queryset=Pipeline.objects.none())
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["pipeline"].queryset = Pipeline.objects.all()  # type: ignore[attr-defined]
+
+
+class LogForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=_("What"),
+        choices=[("call", _("Call")), ("meeting", _("Meeting")), ("note", _("Note"))],
+    )
+    result = forms.CharField(label=_("Result"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class TaskForm(forms.Form):
+    title = forms.CharField(label=_("Task"), max_length=300)
+    kind = forms.ChoiceField(label=_("Type"), choices=Task.Kind.choices)
+    deadline = forms.DateTimeField(
+        label=_("Deadline"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )

@@ -1,22 +1,271 @@
+"""Pages inside a company's CRM. Thin: reads through queries, writes through services."""
+
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
+from decimal import Decimal
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.forms import Form
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from crm_core.access import member_required
-from crm_core.forms import ClientForm
-from crm_core.queries import recent_clients
-from crm_core.services import add_client
+from crm_core.forms import ClientForm, DealForm, LogForm, TaskForm
+from crm_core.models import Activity, Pipeline, Stage, Task
+from crm_core.queries.clients import client_for, recent_clients
+from crm_core.queries.deals import board as board_columns
+from crm_core.queries.deals import deal_for
+from crm_core.queries.tasks import my_day, task_for
+from crm_core.services.clients import ClientInput, create_client
+from crm_core.services.deals import create_deal, log_call, move_deal
+from crm_core.services.tasks import complete_task, create_task
+from tenants.models import Membership
+
+
+def _membership(request: HttpRequest) -> Membership:
+    return request.membership  # type: ignore[attr-defined]
+
+
+def _errors_to_form(form: Form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
 
 
 @member_required
 @require_http_methods(["GET", "POST"])
 def workspace(request: HttpRequest) -> HttpResponse:
-    membership = request.membership  # type: ignore[attr-defined]
+    membership = _membership(request)
     form = ClientForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        add_client(membership=membership, name=form.cleaned_data["name"])
+        data = form.cleaned_data
+        try:
+            client = create_client(
+                membership=membership,
+                company=request.company,  # type: ignore[attr-defined]
+                data=ClientInput(
+                    name=data["name"],
+                    kind=data["kind"],
+                    inn=data["inn"],
+                    foreign_tax_id=data["foreign_tax_id"],
+                    phones=[data["phone"]],
+                    contact_name=data["contact_name"],
+                    email=data["email"],
+                ),
+            )
+        except ValidationError as exc:
+            _errors_to_form(form, exc)
+        else:
+            messages.success(request, _("Client %(name)s added.") % {"name": client.name})
+            return redirect("workspace")
+    return render(
+        request,
+        "crm_core/workspace.html",
+        {
+            "form": form,
+            "clients": recent_clients(membership=membership),
+            "pipelines": Pipeline.objects.all(),
+        },
+    )
+
+
+@member_required
+@require_GET
+def deal_board(request: HttpRequest, pipeline_id: int | None = None) -> HttpResponse:
+    pipeline = (
+        get_object_or_404(Pipeline, pk=pipeline_id)
+        if pipeline_id
+        else Pipeline.objects.order_by("-is_default", "position").first()
+    )
+    if pipeline is None:
         return redirect("workspace")
-    clients = recent_clients(membership=membership)
-    return render(request, "crm_core/workspace.html", {"form": form, "clients": clients})
+    columns = board_columns(_membership(request), pipeline)
+    return render(
+        request,
+        "crm_core/board.html",
+        {
+            "pipeline": pipeline,
+            "pipelines": Pipeline.objects.all(),
+            "columns": columns,
+            "form": DealForm(initial={"pipeline": pipeline}),
+        },
+    )
+
+
+@member_required
+@require_POST
+def deal_create(request: HttpRequest) -> HttpResponse:
+    membership = _membership(request)
+    form = DealForm(request.POST)
+    if not form.is_valid():
+        messages.error(
+            request, "; ".join(str(e) for errors in form.errors.values() for e in errors)
+        )
+        return redirect("deal_board")
+    data = form.cleaned_data
+    try:
+        client = None
+        if data["client_name"]:
+            client = create_client(
+                membership=membership,
+                company=request.company,  # type: ignore[attr-defined]
+                data=ClientInput(name=data["client_name"], kind="person", phones=[data["phone"]]),
+            )
+        deal = create_deal(
+            membership=membership,
+            title=data["title"],
+            pipeline=data["pipeline"],
+            client=client,
+            amount=data["amount"] or Decimal(0),
+        )
+    except ValidationError as exc:
+        messages.error(request, "; ".join(exc.messages))
+        return redirect("deal_board")
+    except PermissionDenied:
+        messages.error(request, _("Your role can only look, not change."))
+        return redirect("deal_board")
+    return redirect("deal_detail", deal_id=deal.pk)
+
+
+@member_required
+@require_POST
+def deal_move(request: HttpRequest, deal_id: int) -> HttpResponse:
+    """Called by the board's drag and drop (and the stage buttons on the deal card)."""
+    membership = _membership(request)
+    deal = deal_for(membership, deal_id)
+    stage = get_object_or_404(Stage, pk=request.POST.get("stage", "0"))
+    version = request.POST.get("version")
+    try:
+        deal = move_deal(
+            membership=membership, deal=deal, stage=stage, version=int(version) if version else None
+        )
+    except ValidationError as exc:
+        status = 409 if exc.code == "stale" else 400
+        return _answer(request, deal_id, {"ok": False, "error": " ".join(exc.messages)}, status)
+    except PermissionDenied:
+        return _answer(
+            request, deal_id, {"ok": False, "error": _("Your role can only look, not change.")}, 403
+        )
+    return _answer(
+        request, deal_id, {"ok": True, "version": deal.version, "stage": deal.stage_id}, 200
+    )
+
+
+def _answer(
+    request: HttpRequest, deal_id: int, body: dict[str, object], status: int
+) -> HttpResponse:
+    if request.headers.get("Accept", "").startswith("application/json"):
+        return JsonResponse(body, status=status)
+    if not body["ok"]:
+        messages.error(request, str(body["error"]))
+    return redirect("deal_detail", deal_id=deal_id)
+
+
+@member_required
+@require_GET
+def deal_detail(request: HttpRequest, deal_id: int) -> HttpResponse:
+    membership = _membership(request)
+    deal = deal_for(membership, deal_id)
+    return render(
+        request,
+        "crm_core/deal.html",
+        {
+            "deal": deal,
+            "stages": deal.pipeline.stages.order_by("position"),
+            "timeline": Activity.objects.filter(deal=deal)[:100],
+            "tasks": Task.objects.filter(deal=deal).order_by("done_at", "deadline"),
+            "log_form": LogForm(),
+            "task_form": TaskForm(),
+        },
+    )
+
+
+@member_required
+@require_POST
+def deal_log(request: HttpRequest, deal_id: int) -> HttpResponse:
+    membership = _membership(request)
+    deal = deal_for(membership, deal_id)
+    form = LogForm(request.POST)
+    if form.is_valid():
+        try:
+            log_call(
+                membership=membership,
+                deal=deal,
+                result=form.cleaned_data["result"],
+                kind=form.cleaned_data["kind"],
+            )
+        except (ValidationError, PermissionDenied) as exc:
+            messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+    else:
+        messages.error(request, _("Write what came of it."))
+    return redirect("deal_detail", deal_id=deal.pk)
+
+
+@member_required
+@require_POST
+def deal_task(request: HttpRequest, deal_id: int) -> HttpResponse:
+    membership = _membership(request)
+    deal = deal_for(membership, deal_id)
+    form = TaskForm(request.POST)
+    if form.is_valid():
+        try:
+            create_task(
+                membership=membership,
+                title=form.cleaned_data["title"],
+                kind=form.cleaned_data["kind"],
+                deadline=form.cleaned_data["deadline"],
+                deal=deal,
+            )
+        except (ValidationError, PermissionDenied) as exc:
+            messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+    else:
+        messages.error(
+            request, "; ".join(str(e) for errors in form.errors.values() for e in errors)
+        )
+    return redirect("deal_detail", deal_id=deal.pk)
+
+
+@member_required
+@require_POST
+def task_done(request: HttpRequest, task_id: int) -> HttpResponse:
+    membership = _membership(request)
+    task = task_for(membership, task_id)
+    try:
+        complete_task(membership=membership, task=task)
+    except PermissionDenied:
+        messages.error(request, _("Your role can only look, not change."))
+    back = str(request.POST.get("next", ""))
+    # Only a path on this host: never an open redirect.
+    return (
+        redirect(back) if back.startswith("/") and not back.startswith("//") else redirect("my_day")
+    )
+
+
+@member_required
+@require_GET
+def tasks_my_day(request: HttpRequest) -> HttpResponse:
+    day = my_day(_membership(request), request.company)  # type: ignore[attr-defined]
+    return render(request, "crm_core/my_day.html", {"day": day})
+
+
+@member_required
+@require_GET
+def client_detail(request: HttpRequest, client_id: int) -> HttpResponse:
+    membership = _membership(request)
+    client = client_for(membership, client_id)
+    return render(
+        request,
+        "crm_core/client.html",
+        {
+            "client": client,
+            "contacts": client.contacts.prefetch_related("phones"),
+            "phones": client.phones.all(),
+            "deals": client.deals.select_related("stage"),
+            "timeline": Activity.objects.filter(client=client)[:100],
+        },
+    )

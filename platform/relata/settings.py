@@ -76,6 +76,8 @@ PUBLIC_SCHEMA_NAME = "public"
 PUBLIC_SCHEMA_URLCONF = "relata.urls_public"
 ROOT_URLCONF = "relata.urls_tenant"
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
+# Set search_path only when the schema changes, not before every query (halves round trips).
+TENANT_LIMIT_SET_CALLS = True
 AUTH_USER_MODEL = "tenants.User"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

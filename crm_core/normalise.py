@@ -1,0 +1,66 @@
+"""Turning what people type into what the CRM stores: tax ids and phone numbers."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import phonenumbers
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from stdnum.ru import inn as ru_inn
+
+_DIGITS = re.compile(r"\D+")
+
+
+def clean_inn(raw: str, *, foreign: bool = False) -> tuple[str, str]:
+    """(tax id, status). A Russian INN must pass its checksum; a foreign tax id is kept as
+    typed and flagged. Excel drops the leading zero of 9- and 11-digit INNs: restored."""
+    value = raw.strip()
+    if not value:
+        return "", ""
+    if foreign:
+        return value, "foreign"
+    digits = _DIGITS.sub("", value)
+    if len(digits) in (9, 11):
+        digits = "0" + digits
+    if len(digits) not in (10, 12) or not ru_inn.is_valid(digits):
+        raise ValidationError(
+            _(
+                "INN %(inn)s is not valid: a Russian INN has 10 or 12 digits "
+                "with a correct checksum."
+            )
+            % {"inn": value},
+            code="invalid_inn",
+        )
+    return digits, "valid"
+
+
+@dataclass(frozen=True)
+class PhoneNumber:
+    e164: str
+    extension: str
+    raw: str
+
+
+def parse_phone(raw: str, *, region: str = "RU") -> PhoneNumber:
+    """E.164 and extension of a phone number typed in any of the usual Russian ways
+    ("8 916 …", "+7 (916) …", "916…", "доб. 12"), judged with the company's default region."""
+    text = raw.strip()
+    normalised = re.sub(r"(?i)\b(доб|добавочный|ext|extension)\.?\s*", " ext. ", text)
+    try:
+        number = phonenumbers.parse(normalised, region)
+    except phonenumbers.NumberParseException as exc:
+        raise ValidationError(
+            _("%(phone)s is not a phone number.") % {"phone": text}, code="invalid_phone"
+        ) from exc
+    if not phonenumbers.is_possible_number(number) or not phonenumbers.is_valid_number(number):
+        raise ValidationError(
+            _("%(phone)s is not a phone number that can be called.") % {"phone": text},
+            code="invalid_phone",
+        )
+    return PhoneNumber(
+        e164=phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164),
+        extension=number.extension or "",
+        raw=text,
+    )

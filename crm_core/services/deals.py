@@ -1,0 +1,116 @@
+"""Deals: creating them and moving them through the pipeline."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from crm_core.access import require_write
+from crm_core.models import Activity, Client, Deal, Pipeline, Stage, StageChange
+from tenants.models import Membership
+
+
+class StaleRecordError(ValidationError):
+    """Someone else saved the record after this person opened it."""
+
+
+@transaction.atomic
+def create_deal(
+    *,
+    membership: Membership,
+    title: str,
+    pipeline: Pipeline,
+    stage: Stage | None = None,
+    client: Client | None = None,
+    amount: Decimal = Decimal(0),
+    source: str = "",
+) -> Deal:
+    require_write(membership)
+    stage = stage or pipeline.stages.order_by("position").first()
+    if stage is None or stage.pipeline_id != pipeline.pk:
+        raise ValidationError(_("Choose a stage of this pipeline."), code="wrong_pipeline")
+    deal = Deal.objects.create(
+        title=title.strip(),
+        pipeline=pipeline,
+        stage=stage,
+        client=client,
+        amount=amount,
+        source=source,
+        responsible=membership.user,
+        created_by=membership.user,
+    )
+    StageChange.objects.create(
+        deal=deal, from_stage=None, to_stage=stage, changed_by=membership.user
+    )
+    return deal
+
+
+@transaction.atomic
+def move_deal(
+    *, membership: Membership, deal: Deal, stage: Stage, version: int | None = None
+) -> Deal:
+    """Move a deal to ``stage`` of its pipeline. ``version`` is what the person saw: if the deal
+    changed since, the move is refused instead of silently overwriting someone else's work."""
+    require_write(membership)
+    if stage.pipeline_id != deal.pipeline_id:
+        raise ValidationError(
+            _("A deal can only move to a stage of its own pipeline."), code="wrong_pipeline"
+        )
+    current = Deal.objects.select_for_update().get(pk=deal.pk)
+    if version is not None and current.version != version:
+        raise StaleRecordError(
+            _("This deal was changed by someone else a moment ago. Reload it and try again."),
+            code="stale",
+        )
+    if current.stage_id == stage.pk:
+        return current
+    now = timezone.now()
+    StageChange.objects.create(
+        deal=current,
+        from_stage_id=current.stage_id,
+        to_stage=stage,
+        seconds_in_previous=int((now - current.stage_entered_at).total_seconds()),
+        changed_by=membership.user,
+        changed_at=now,
+    )
+    previous = current.stage
+    Deal.objects.filter(pk=current.pk).update(
+        stage=stage,
+        stage_entered_at=now,
+        closed_at=now if stage.outcome != Stage.Outcome.OPEN else None,
+        version=F("version") + 1,
+        updated_at=now,
+    )
+    Activity.objects.create(
+        kind=Activity.Kind.STAGE,
+        deal=current,
+        client_id=current.client_id,
+        author=membership.user,
+        summary=f"{previous.name} → {stage.name}",
+        happened_at=now,
+    )
+    current.refresh_from_db()
+    return current
+
+
+@transaction.atomic
+def log_call(
+    *, membership: Membership, deal: Deal, result: str, kind: str = Activity.Kind.CALL
+) -> Activity:
+    """The result of a call or meeting, written on the deal card."""
+    require_write(membership)
+    if not result.strip():
+        raise ValidationError(_("Write what came of it."), code="required")
+    return Activity.objects.create(
+        kind=kind,
+        deal=deal,
+        client_id=deal.client_id,
+        author=membership.user,
+        summary=result.strip()[:300],
+        body=result.strip(),
+    )

@@ -1,0 +1,44 @@
+"""A company's sales pipelines; every new company starts with a sensible default one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop, override
+
+from crm_core.models import Pipeline, Stage
+from tenants.models import Company
+
+# (name, probability %, colour, outcome): the stages of Kirill's window company, which fit most
+# small businesses that sell a job to order.
+DEFAULT_STAGES = [
+    (gettext_noop("First call"), 10, "#6b7585", Stage.Outcome.OPEN),
+    (gettext_noop("Measurement"), 30, "#2457d6", Stage.Outcome.OPEN),
+    (gettext_noop("Agreement"), 50, "#7a4fd6", Stage.Outcome.OPEN),
+    (gettext_noop("Payment"), 80, "#d68a24", Stage.Outcome.OPEN),
+    (gettext_noop("Installation"), 90, "#2a9d8f", Stage.Outcome.OPEN),
+    (gettext_noop("Won"), 100, "#2b8a3e", Stage.Outcome.WON),
+    (gettext_noop("Lost"), 0, "#b42318", Stage.Outcome.LOST),
+]
+
+
+def create_default_pipeline(company: Company) -> Pipeline:
+    with override(company.language):
+        pipeline = Pipeline.objects.create(name=_("Sales"), position=0, is_default=True)
+        Stage.objects.bulk_create(
+            Stage(
+                pipeline=pipeline,
+                name=_(name),
+                position=index,
+                probability=probability,
+                color=colour,
+                outcome=outcome,
+            )
+            for index, (name, probability, colour, outcome) in enumerate(DEFAULT_STAGES)
+        )
+    return pipeline
+
+
+def on_company_provisioned(sender: Any, company: Company, **kwargs: Any) -> None:
+    create_default_pipeline(company)

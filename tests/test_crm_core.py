@@ -1,0 +1,325 @@
+"""The CRM inside a company: clients, the board, deals, tasks, visibility and isolation."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection as django_connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from crm_core.models import (
+    Activity,
+    Deal,
+    Employee,
+    Phone,
+    Pipeline,
+    Stage,
+    StageChange,
+    Task,
+    Team,
+)
+from crm_core.normalise import clean_inn, parse_phone
+from crm_core.queries.deals import board
+from crm_core.queries.tasks import my_day
+from crm_core.services.clients import ClientInput, create_client
+from crm_core.services.deals import StaleRecordError, create_deal, move_deal
+from crm_core.services.tasks import complete_task, create_task
+from tenants.models import Membership, User
+from tests.test_isolation import login_on_host
+
+
+# --- Normalisation ---------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("7707083893", ("7707083893", "valid")),  # legal entity (10 digits)
+        ("500100732259", ("500100732259", "valid")),  # person / sole trader (12 digits)
+        ("77 07 083 893", ("7707083893", "valid")),
+        ("", ("", "")),
+    ],
+)
+def test_inn_is_checksum_validated(raw: str, expected: tuple[str, str]) -> None:
+    assert clean_inn(raw) == expected
+
+
+def test_inn_with_the_leading_zero_excel_dropped_is_restored() -> None:
+    # A valid 10-digit INN starting with 0, as Excel shows it after treating it as a number.
+    from stdnum.ru import inn
+
+    candidates = (f"0{n:09d}" for n in range(100000000, 100001000))
+    valid = next(c for c in candidates if inn.is_valid(c))
+    assert clean_inn(valid.lstrip("0")) == (valid, "valid")
+
+
+@pytest.mark.parametrize("raw", ["7707083894", "12345", "abcdefghij"])
+def test_bad_inn_is_refused_with_a_reason(raw: str) -> None:
+    with pytest.raises(ValidationError) as error:
+        clean_inn(raw)
+    assert error.value.code == "invalid_inn"
+
+
+def test_foreign_tax_id_is_kept_and_flagged() -> None:
+    assert clean_inn("DE123456789", foreign=True) == ("DE123456789", "foreign")
+
+
+@pytest.mark.parametrize(
+    ("raw", "e164", "ext"),
+    [
+        ("8 (916) 123-45-67", "+79161234567", ""),
+        ("+7 916 123 45 67 доб. 123", "+79161234567", "123"),
+        ("89161234567", "+79161234567", ""),
+        ("+7 727 258 24 24", "+77272582424", ""),  # Almaty, Kazakhstan
+    ],
+)
+def test_phones_are_normalised_to_e164(raw: str, e164: str, ext: str) -> None:
+    phone = parse_phone(raw)
+    assert (phone.e164, phone.extension, phone.raw) == (e164, ext, raw)
+
+
+@pytest.mark.parametrize("raw", ["12", "not a phone", "+7 000 000"])
+def test_impossible_phones_are_refused(raw: str) -> None:
+    with pytest.raises(ValidationError):
+        parse_phone(raw)
+
+
+# --- Fixtures --------------------------------------------------------------------------------
+@pytest.fixture
+def crm(two_companies: Any) -> Any:
+    """Company A with its owner, two managers, a head of sales with a team, and a read-only."""
+    a, b = two_companies
+
+    def member(email: str, role: str) -> Membership:
+        user = User.objects.create_user(email=email, password="Member-Pass-991")
+        return Membership.objects.create(user=user, company=a.company, role=role)
+
+    class World:
+        pass
+
+    world = World()
+    world.a, world.b = a, b  # type: ignore[attr-defined]
+    world.owner = Membership.objects.get(company=a.company, user=a.owner)  # type: ignore[attr-defined]
+    world.manager = member("m1@example.com", "manager")  # type: ignore[attr-defined]
+    world.colleague = member("m2@example.com", "manager")  # type: ignore[attr-defined]
+    world.head = member("head@example.com", "head")  # type: ignore[attr-defined]
+    world.viewer = member("viewer@example.com", "read_only")  # type: ignore[attr-defined]
+    with a:
+        team = Team.objects.create(name="Sales", head=world.head.user)  # type: ignore[attr-defined]
+        Employee.objects.create(user=world.manager.user, team=team)  # type: ignore[attr-defined]
+        world.pipeline = Pipeline.objects.get(is_default=True)  # type: ignore[attr-defined]
+    return world
+
+
+def test_a_new_company_starts_with_kirills_pipeline(crm: Any) -> None:
+    with crm.a:
+        names = list(crm.pipeline.stages.order_by("position").values_list("name", flat=True))
+        outcomes = set(crm.pipeline.stages.values_list("outcome", flat=True))
+    assert len(names) == 7
+    assert names[0] == "Первый звонок"  # the company's language is Russian
+    assert outcomes == {"open", "won", "lost"}
+
+
+def test_create_client_with_phone_and_contact(crm: Any) -> None:
+    with crm.a:
+        client = create_client(
+            membership=crm.manager,
+            company=crm.a.company,
+            data=ClientInput(
+                name="ООО Ромашка",
+                inn="7707083893",
+                phones=["8 916 123-45-67"],
+                contact_name="Петров Иван",
+                email="Ivan@Romashka.ru",
+            ),
+        )
+        contact = client.contacts.get()
+        assert (contact.last_name, contact.first_name, contact.emails) == (
+            "Петров",
+            "Иван",
+            ["ivan@romashka.ru"],
+        )
+        assert Phone.objects.get(contact=contact).e164 == "+79161234567"
+        with pytest.raises(ValidationError) as error:
+            create_client(
+                membership=crm.manager,
+                company=crm.a.company,
+                data=ClientInput(name="Bad", inn="7707083894", phones=["12"]),
+            )
+        assert set(error.value.error_dict) == {"inn", "phones"}
+
+
+def test_moving_a_deal_records_history_and_refuses_bad_moves(crm: Any) -> None:
+    with crm.a:
+        first, measurement = crm.pipeline.stages.order_by("position")[:2]
+        deal = create_deal(membership=crm.manager, title="Окна на дачу", pipeline=crm.pipeline)
+        assert deal.stage == first
+        Deal.objects.filter(pk=deal.pk).update(
+            stage_entered_at=timezone.now() - timedelta(minutes=7)
+        )
+        moved = move_deal(
+            membership=crm.manager, deal=deal, stage=measurement, version=deal.version
+        )
+        change = StageChange.objects.filter(deal=deal, from_stage=first).get()
+        assert change.seconds_in_previous >= 7 * 60
+        assert moved.version == deal.version + 1
+        assert Activity.objects.filter(deal=deal, kind="stage").exists()
+
+        with pytest.raises(StaleRecordError):  # someone saw the deal before this move
+            move_deal(membership=crm.colleague, deal=deal, stage=first, version=deal.version)
+        other = Pipeline.objects.create(name="Service")
+        foreign = Stage.objects.create(pipeline=other, name="Elsewhere")
+        with pytest.raises(ValidationError) as error:
+            move_deal(membership=crm.manager, deal=moved, stage=foreign)
+        assert error.value.code == "wrong_pipeline"
+        with pytest.raises(PermissionDenied):
+            move_deal(membership=crm.viewer, deal=moved, stage=first)
+
+
+def test_tasks_in_my_day_and_completion(crm: Any) -> None:
+    with crm.a:
+        deal = create_deal(membership=crm.manager, title="Замер", pipeline=crm.pipeline)
+        with pytest.raises(ValidationError):
+            create_task(
+                membership=crm.manager, title="late", deadline=timezone.now() - timedelta(hours=1)
+            )
+        soon = create_task(
+            membership=crm.manager,
+            title="Call back",
+            deadline=timezone.now() + timedelta(minutes=15),
+            deal=deal,
+        )
+        later = create_task(
+            membership=crm.manager,
+            title="Measure",
+            deadline=timezone.now() + timedelta(days=3),
+            kind="measurement",
+            deal=deal,
+        )
+        overdue = Task.objects.create(
+            title="Forgot", assignee=crm.manager.user, deadline=timezone.now() - timedelta(hours=2)
+        )
+        day = my_day(crm.manager, crm.a.company)
+        assert [t.pk for t in day.overdue] == [overdue.pk]
+        assert later.pk in [t.pk for t in day.upcoming]
+        assert soon.pk in [t.pk for t in day.today + day.upcoming]
+        complete_task(membership=crm.manager, task=soon)
+        assert Task.objects.get(pk=soon.pk).done_at is not None
+        assert soon.pk not in [t.pk for t in my_day(crm.manager, crm.a.company).today]
+
+
+def test_visibility_own_team_all_on_every_page(crm: Any) -> None:
+    with crm.a:
+        mine = create_deal(
+            membership=crm.manager,
+            title="Deal of manager one",
+            pipeline=crm.pipeline,
+            amount=Decimal(100),
+        )
+        theirs = create_deal(
+            membership=crm.colleague,
+            title="Deal of manager two",
+            pipeline=crm.pipeline,
+            amount=Decimal(50),
+        )
+
+    def titles(member: Membership) -> set[str]:
+        with crm.a:
+            return {d.title for col in board(member, crm.pipeline) for d in col.deals}
+
+    assert titles(crm.manager) == {"Deal of manager one"}
+    assert titles(crm.colleague) == {"Deal of manager two"}
+    assert titles(crm.head) == {"Deal of manager one"}  # the head's team
+    assert titles(crm.owner) == titles(crm.viewer) == {"Deal of manager one", "Deal of manager two"}
+    with crm.a:
+        counts = {
+            col.stage.name: (col.count, col.total) for col in board(crm.manager, crm.pipeline)
+        }
+    assert counts["Первый звонок"] == (1, Decimal(100))  # counts and sums obey visibility too
+
+    browser = login_on_host(crm.colleague.user, crm.a.company, crm.a.host)
+    board_page = browser.get("/deals/", HTTP_HOST=crm.a.host).content.decode()
+    assert "Deal of manager one" not in board_page
+    assert "Deal of manager two" in board_page
+    assert browser.get(f"/deals/{mine.pk}/", HTTP_HOST=crm.a.host).status_code == 404
+    with crm.a:
+        stage = crm.pipeline.stages.order_by("position")[1]
+    assert (
+        browser.post(
+            f"/deals/{mine.pk}/move/", {"stage": stage.pk}, HTTP_HOST=crm.a.host
+        ).status_code
+        == 404
+    )
+    assert browser.get(f"/deals/{theirs.pk}/", HTTP_HOST=crm.a.host).status_code == 200
+
+    viewer = login_on_host(crm.viewer.user, crm.a.company, crm.a.host)
+    refused = viewer.post(
+        f"/deals/{mine.pk}/move/",
+        {"stage": stage.pk},
+        HTTP_HOST=crm.a.host,
+        HTTP_ACCEPT="application/json",
+    )
+    assert refused.status_code == 403
+
+
+def test_board_moves_by_json_and_reports_conflicts(crm: Any) -> None:
+    with crm.a:
+        deal = create_deal(membership=crm.manager, title="Drag me", pipeline=crm.pipeline)
+        _first, second, third = crm.pipeline.stages.order_by("position")[:3]
+    browser = login_on_host(crm.manager.user, crm.a.company, crm.a.host)
+    ok = browser.post(
+        f"/deals/{deal.pk}/move/",
+        {"stage": second.pk, "version": deal.version},
+        HTTP_HOST=crm.a.host,
+        HTTP_ACCEPT="application/json",
+    )
+    assert ok.status_code == 200
+    assert ok.json() == {"ok": True, "version": deal.version + 1, "stage": second.pk}
+    stale = browser.post(
+        f"/deals/{deal.pk}/move/",
+        {"stage": third.pk, "version": deal.version},
+        HTTP_HOST=crm.a.host,
+        HTTP_ACCEPT="application/json",
+    )
+    assert stale.status_code == 409
+    assert stale.json()["ok"] is False
+    with crm.a:
+        assert Deal.objects.get(pk=deal.pk).stage_id == second.pk
+
+
+def test_board_queries_do_not_grow_with_the_number_of_deals(crm: Any) -> None:
+    def count_queries() -> int:
+        with crm.a, CaptureQueriesContext(django_connection) as queries:
+            columns = board(crm.owner, crm.pipeline)
+            for column in columns:
+                for deal in column.deals:
+                    _ = deal.client.name if deal.client else ""
+        return len([q for q in queries.captured_queries if not q["sql"].startswith("SET ")])
+
+    with crm.a:
+        for n in range(3):
+            client = create_client(
+                membership=crm.manager, company=crm.a.company, data=ClientInput(name=f"C{n}")
+            )
+            create_deal(membership=crm.manager, title=f"D{n}", pipeline=crm.pipeline, client=client)
+    few = count_queries()
+    with crm.a:
+        for n in range(3, 30):
+            client = create_client(
+                membership=crm.manager, company=crm.a.company, data=ClientInput(name=f"C{n}")
+            )
+            create_deal(membership=crm.manager, title=f"D{n}", pipeline=crm.pipeline, client=client)
+    assert count_queries() == few == 3  # stages, per-stage totals, cards
+
+
+def test_company_b_cannot_reach_company_a_records_by_id(crm: Any) -> None:
+    with crm.a:
+        deal = create_deal(membership=crm.owner, title="A's secret deal", pipeline=crm.pipeline)
+    intruder = login_on_host(crm.b.owner, crm.b.company, crm.b.host)
+    # B's owner on B's host, asking for A's deal id: B's schema has no such deal.
+    response = intruder.get(f"/deals/{deal.pk}/", HTTP_HOST=crm.b.host)
+    assert response.status_code == 404
+    assert b"A's secret deal" not in response.content
