@@ -1,10 +1,10 @@
 # ECS on Fargate: one image, four task definitions (web, worker, beat, migrate), three services.
-#   web      gunicorn relata.wsgi:application on :8000 behind the ALB; autoscaled on CPU and on
+#   web      infra/bin/web (gunicorn) on :8000 behind the ALB; autoscaled on CPU and on
 #            ALB requests per target
-#   worker   celery -A relata worker; autoscaled on CPU
-#   beat     celery -A relata beat; exactly one task, never autoscaled, never two during a deploy
-#   migrate  python manage.py migrate_companies; a one-off task per release (outputs.tf prints the
-#            run-task command), no service
+#   worker   infra/bin/worker (Celery worker); autoscaled on CPU
+#   beat     infra/bin/beat (Celery beat); exactly one task, never autoscaled, never two at once
+#   migrate  infra/bin/release (check --deploy, then migrate_companies); a one-off task per
+#            release (outputs.tf prints the run-task command), no service
 # Configuration reaches the containers as environment (plain values) and `secrets` (Secrets
 # Manager, secrets.tf); credentials are never in `environment`.
 
@@ -23,6 +23,12 @@ locals {
       AWS_REGION         = local.region
       PGSSLMODE          = "require"
       SENTRY_ENVIRONMENT = var.environment
+      # Read by infra/bin/web (gunicorn.conf.py) and infra/bin/worker.
+      WEB_CONCURRENCY    = tostring(var.web_gunicorn_workers)
+      WORKER_CONCURRENCY = tostring(var.worker_concurrency)
+      # Behind the ALB, the client's address is the last X-Forwarded-For hop: per-client
+      # login rate limits need it.
+      ALLAUTH_TRUSTED_PROXY_COUNT = "1"
     },
     var.sentry_dsn == "" ? {} : { SENTRY_DSN = var.sentry_dsn },
     local.smtp_enabled ? {
@@ -70,42 +76,30 @@ locals {
     os.execvp(sys.argv[1], sys.argv[1:])
   PYTHON
 
+  # The image's own process scripts (infra/bin/*), so ECS runs exactly what compose and the
+  # docs run: gunicorn with infra/gunicorn.conf.py (multiprocess metrics), tuned Celery flags.
   processes = {
     web = {
-      command = [
-        "python", "-c", local.web_launcher,
-        "gunicorn", "relata.wsgi:application",
-        "--bind=0.0.0.0:${local.app_port}",
-        "--workers=${var.web_gunicorn_workers}",
-        "--worker-tmp-dir=/dev/shm",
-        "--forwarded-allow-ips=*",
-        "--timeout=60",
-        "--graceful-timeout=25",
-        "--access-logfile=-",
-      ]
+      command      = ["python", "-c", local.web_launcher, "/app/infra/bin/web"]
       image        = var.image
       port         = true
       stop_timeout = 30
     }
     worker = {
-      command = [
-        "celery", "-A", "relata", "worker",
-        "--loglevel=INFO",
-        "--concurrency=${var.worker_concurrency}",
-      ]
+      command      = ["/app/infra/bin/worker"]
       image        = var.image
       port         = false
       stop_timeout = 120 # Fargate's maximum: lets running tasks finish (acks_late re-queues the rest)
     }
     beat = {
-      # The schedule file goes to the writable /tmp; the root filesystem is read-only.
-      command      = ["celery", "-A", "relata", "beat", "--loglevel=INFO", "--schedule=/tmp/celerybeat-schedule"]
+      # infra/bin/beat keeps its schedule file in the writable /tmp (read-only root filesystem).
+      command      = ["/app/infra/bin/beat"]
       image        = var.image
       port         = false
       stop_timeout = 30
     }
     migrate = {
-      command      = ["python", "manage.py", "migrate_companies"]
+      command      = ["/app/infra/bin/release"]
       image        = coalesce(var.migrate_image, var.image)
       port         = false
       stop_timeout = 120

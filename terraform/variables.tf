@@ -175,7 +175,7 @@ variable "migrate_image" {
 variable "container_user" {
   description = "uid:gid the containers run as (never root)."
   type        = string
-  default     = "1000:1000"
+  default     = "10001:10001" # the user infra/Dockerfile creates
 
   validation {
     condition     = can(regex("^[1-9][0-9]*(:[1-9][0-9]*)?$", var.container_user))

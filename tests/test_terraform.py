@@ -390,10 +390,10 @@ def test_web_scales_on_cpu_and_requests_worker_on_cpu() -> None:
 
 def test_processes_run_the_right_commands_non_root_on_a_read_only_root() -> None:
     text = (TERRAFORM_DIR / "ecs.tf").read_text(encoding="utf-8")
-    assert '"relata.wsgi:application"' in text
-    assert '"celery", "-A", "relata", "worker"' in text
-    assert '"celery", "-A", "relata", "beat"' in text
-    assert '["python", "manage.py", "migrate_companies"]' in text
+    # The image's own process scripts (infra/bin), the same ones compose and the docs run.
+    for script in ("web", "worker", "beat", "release"):
+        assert f'"/app/infra/bin/{script}"' in text, script
+        assert (TERRAFORM_DIR.parent / "infra" / "bin" / script).is_file(), script
     definition = resource("aws_ecs_task_definition", "app")
     assert definition["requires_compatibilities"] == ["FARGATE"]
     containers = re.sub(r"\s+", " ", definition["container_definitions"])
@@ -404,6 +404,8 @@ def test_processes_run_the_right_commands_non_root_on_a_read_only_root() -> None
     assert 'logDriver = "awslogs"' in containers
     user = CONFIG["variable"][("container_user",)]
     assert not str(user["default"]).startswith("0")
+    dockerfile = (TERRAFORM_DIR.parent / "infra" / "Dockerfile").read_text(encoding="utf-8")
+    assert f"USER {user['default']}" in dockerfile  # the task runs as the image's own user
     assert definition["execution_role_arn"] != definition["task_role_arn"]
 
 

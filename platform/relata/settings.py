@@ -201,6 +201,9 @@ ACCOUNT_RATE_LIMITS = {
     "reset_password": "20/m/ip,5/m/key",
     "signup": "20/m/ip",
 }
+# Behind nginx or a load balancer the client's address is in X-Forwarded-For; without this,
+# every client would share one login rate-limit bucket (the proxy's address).
+ALLAUTH_TRUSTED_PROXY_COUNT = env_int("ALLAUTH_TRUSTED_PROXY_COUNT", 1 if PRODUCTION else 0)
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "companies"
 ACCOUNT_LOGOUT_REDIRECT_URL = "/"
