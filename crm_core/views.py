@@ -179,8 +179,8 @@ def deal_detail(request: HttpRequest, deal_id: int) -> HttpResponse:
             "stages": deal.pipeline.stages.order_by("position"),
             "timeline": Activity.objects.filter(deal=deal)[:100],
             "tasks": Task.objects.filter(deal=deal).order_by("done_at", "deadline"),
-            "log_form": LogForm(),
-            "task_form": TaskForm(),
+            "log_form": LogForm(prefix="log"),
+            "task_form": TaskForm(prefix="task"),
         },
     )
 
@@ -190,7 +190,7 @@ def deal_detail(request: HttpRequest, deal_id: int) -> HttpResponse:
 def deal_log(request: HttpRequest, deal_id: int) -> HttpResponse:
     membership = _membership(request)
     deal = deal_for(membership, deal_id)
-    form = LogForm(request.POST)
+    form = LogForm(request.POST, prefix="log")
     if form.is_valid():
         try:
             log_call(
@@ -211,7 +211,7 @@ def deal_log(request: HttpRequest, deal_id: int) -> HttpResponse:
 def deal_task(request: HttpRequest, deal_id: int) -> HttpResponse:
     membership = _membership(request)
     deal = deal_for(membership, deal_id)
-    form = TaskForm(request.POST)
+    form = TaskForm(request.POST, prefix="task")
     if form.is_valid():
         try:
             create_task(

@@ -59,9 +59,14 @@ def start_web(run_process: Callable[..., Any], env: dict[str, str], log: Path) -
 
 
 @pytest.fixture
-def chromium_page() -> Iterator[Any]:
+def chromium_page(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     require_chromium()
     from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an event loop on this thread; Django then refuses ORM calls
+    # from the test body although they are synchronous. The server under test is a separate
+    # process, so the check protects nothing here.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
@@ -74,3 +79,8 @@ def chromium_page() -> Iterator[Any]:
         yield page
         context.close()
         browser.close()
+        # ORM calls made while Playwright's loop was running got a connection of their own
+        # (Django's connections are per async context); close it so the test database can go.
+        from django.db import connections
+
+        connections.close_all()

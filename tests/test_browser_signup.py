@@ -10,9 +10,7 @@ from typing import Any
 import pytest
 
 from conftest import child_env
-from tests.browser import chromium_page, start_web
-
-__all__ = ["chromium_page"]
+from tests.browser import start_web
 
 pytestmark = pytest.mark.browser
 
