@@ -14,7 +14,8 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
 
 from tenants.models import Membership
@@ -23,9 +24,9 @@ Role = Membership.Role
 SEE_ALL = {Role.OWNER, Role.ADMIN, Role.READ_ONLY}
 
 
-def member_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def member_required(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if getattr(request, "company", None) is None:
             raise Http404("not a company host")
         if not request.user.is_authenticated:

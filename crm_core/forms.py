@@ -57,7 +57,26 @@ class LogForm(forms.Form):
 class TaskForm(forms.Form):
     title = forms.CharField(label=_("Task"), max_length=300)
     kind = forms.ChoiceField(label=_("Type"), choices=Task.Kind.choices)
+    assignee = forms.TypedChoiceField(label=_("Assignee"), coerce=int, required=False)
     deadline = forms.DateTimeField(
         label=_("Deadline"),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
+
+
+def with_members(form: TaskForm, members: list[tuple[int, str]]) -> TaskForm:
+    """The assignee list: the company's active members (the current user first)."""
+    form.fields["assignee"].choices = members  # type: ignore[attr-defined]
+    return form
+
+
+class ItemForm(forms.Form):
+    name = forms.CharField(label=_("Product or service"), max_length=300)
+    quantity = forms.DecimalField(
+        label=_("Quantity"), min_value=0, max_digits=12, decimal_places=3, initial=1
+    )
+    price = forms.DecimalField(label=_("Price"), min_value=0, max_digits=14, decimal_places=2)
+
+
+class AttachmentForm(forms.Form):
+    file = forms.FileField(label=_("File"))

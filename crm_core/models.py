@@ -391,3 +391,51 @@ class Activity(models.Model):
 
     def __str__(self) -> str:
         return self.summary
+
+
+def _attachment_path(instance: Attachment, filename: str) -> str:
+    # The storage puts everything under the company's prefix; this is the path inside it.
+    return f"attachments/{timezone.now():%Y/%m}/{filename}"
+
+
+class Attachment(models.Model):
+    """A file a user attached to a deal or a client (measurements, specifications, photos)."""
+
+    deal = models.ForeignKey(
+        Deal, on_delete=models.CASCADE, null=True, blank=True, related_name="attachments"
+    )
+    client = models.ForeignKey(
+        Client, on_delete=models.CASCADE, null=True, blank=True, related_name="attachments"
+    )
+    file = models.FileField(_("file"), upload_to=_attachment_path, max_length=500)
+    name = models.CharField(_("name"), max_length=255)
+    size = models.PositiveBigIntegerField(default=0)
+    uploaded_by = _user()
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("file")
+        verbose_name_plural = _("files")
+        ordering = ["-uploaded_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Notification(models.Model):
+    """An in-app notice for one member (a reminder, an overdue task, an escalation)."""
+
+    user = _user()
+    text = models.CharField(_("text"), max_length=500)
+    url = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["user", "read_at", "-created_at"], name="notification_inbox_idx")
+        ]
+
+    def __str__(self) -> str:
+        return self.text

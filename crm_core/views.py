@@ -7,22 +7,33 @@ from decimal import Decimal
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms import Form
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from crm_core.access import member_required
-from crm_core.forms import ClientForm, DealForm, LogForm, TaskForm
-from crm_core.models import Activity, Pipeline, Stage, Task
+from crm_core.forms import (
+    AttachmentForm,
+    ClientForm,
+    DealForm,
+    ItemForm,
+    LogForm,
+    TaskForm,
+    with_members,
+)
+from crm_core.models import Activity, Attachment, DealItem, Notification, Pipeline, Stage, Task
 from crm_core.queries.clients import client_for, recent_clients
 from crm_core.queries.deals import board as board_columns
 from crm_core.queries.deals import deal_for
 from crm_core.queries.tasks import my_day, task_for
 from crm_core.services.clients import ClientInput, create_client
 from crm_core.services.deals import create_deal, log_call, move_deal
+from crm_core.services.files import attach_file
+from crm_core.services.items import add_item, remove_item
 from crm_core.services.tasks import complete_task, create_task
-from tenants.models import Membership
+from tenants.models import Membership, User
 
 
 def _membership(request: HttpRequest) -> Membership:
@@ -180,9 +191,99 @@ def deal_detail(request: HttpRequest, deal_id: int) -> HttpResponse:
             "timeline": Activity.objects.filter(deal=deal)[:100],
             "tasks": Task.objects.filter(deal=deal).order_by("done_at", "deadline"),
             "log_form": LogForm(prefix="log"),
-            "task_form": TaskForm(prefix="task"),
+            "task_form": with_members(TaskForm(prefix="task"), _members(membership)),
+            "items": deal.items.all(),
+            "item_form": ItemForm(prefix="item"),
+            "attachments": deal.attachments.all(),
+            "attachment_form": AttachmentForm(),
         },
     )
+
+
+def _members(membership: Membership) -> list[tuple[int, str]]:
+    members = (
+        Membership.objects.filter(company_id=membership.company_id, is_active=True)
+        .exclude(role=Membership.Role.READ_ONLY)
+        .select_related("user")
+        .order_by("user__email")
+    )
+    choices = [(m.user_id, m.user.get_full_name()) for m in members]
+    choices.sort(key=lambda choice: choice[0] != membership.user_id)
+    return choices
+
+
+def _fail(request: HttpRequest, exc: Exception) -> None:
+    messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])) or _("Not allowed."))
+
+
+@member_required
+@require_POST
+def deal_item_add(request: HttpRequest, deal_id: int) -> HttpResponse:
+    membership = _membership(request)
+    deal = deal_for(membership, deal_id)
+    form = ItemForm(request.POST, prefix="item")
+    if form.is_valid():
+        try:
+            add_item(membership=membership, deal=deal, **form.cleaned_data)
+        except (ValidationError, PermissionDenied) as exc:
+            _fail(request, exc)
+    else:
+        messages.error(
+            request, "; ".join(str(e) for errors in form.errors.values() for e in errors)
+        )
+    return redirect("deal_detail", deal_id=deal.pk)
+
+
+@member_required
+@require_POST
+def deal_item_remove(request: HttpRequest, deal_id: int, item_id: int) -> HttpResponse:
+    membership = _membership(request)
+    deal = deal_for(membership, deal_id)
+    item = get_object_or_404(DealItem, pk=item_id, deal=deal)
+    try:
+        remove_item(membership=membership, item=item)
+    except PermissionDenied as exc:
+        _fail(request, exc)
+    return redirect("deal_detail", deal_id=deal.pk)
+
+
+@member_required
+@require_POST
+def deal_attach(request: HttpRequest, deal_id: int) -> HttpResponse:
+    membership = _membership(request)
+    deal = deal_for(membership, deal_id)
+    form = AttachmentForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            attach_file(membership=membership, deal=deal, upload=form.cleaned_data["file"])
+        except (ValidationError, PermissionDenied) as exc:
+            _fail(request, exc)
+    else:
+        messages.error(request, _("Choose a file to attach."))
+    return redirect("deal_detail", deal_id=deal.pk)
+
+
+@member_required
+@require_GET
+def attachment_download(request: HttpRequest, attachment_id: int) -> FileResponse:
+    """Files are served only through here: the deal must be visible to the member."""
+    membership = _membership(request)
+    attachment = get_object_or_404(Attachment, pk=attachment_id)
+    if attachment.deal_id is None:
+        raise Http404("not attached to a deal")
+    deal_for(membership, attachment.deal_id)
+    return FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.name)
+
+
+@member_required
+@require_GET
+def notifications(request: HttpRequest) -> HttpResponse:
+    membership = _membership(request)
+    inbox = list(Notification.objects.filter(user_id=membership.user_id)[:100])
+    Notification.objects.filter(user_id=membership.user_id, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )
+    return render(request, "crm_core/notifications.html", {"notices": inbox})
 
 
 @member_required
@@ -211,8 +312,9 @@ def deal_log(request: HttpRequest, deal_id: int) -> HttpResponse:
 def deal_task(request: HttpRequest, deal_id: int) -> HttpResponse:
     membership = _membership(request)
     deal = deal_for(membership, deal_id)
-    form = TaskForm(request.POST, prefix="task")
+    form = with_members(TaskForm(request.POST, prefix="task"), _members(membership))
     if form.is_valid():
+        assignee_id = form.cleaned_data.get("assignee")
         try:
             create_task(
                 membership=membership,
@@ -220,6 +322,7 @@ def deal_task(request: HttpRequest, deal_id: int) -> HttpResponse:
                 kind=form.cleaned_data["kind"],
                 deadline=form.cleaned_data["deadline"],
                 deal=deal,
+                assignee=User.objects.filter(pk=assignee_id).first() if assignee_id else None,
             )
         except (ValidationError, PermissionDenied) as exc:
             messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))

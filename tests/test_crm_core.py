@@ -15,13 +15,11 @@ from django.utils import timezone
 from crm_core.models import (
     Activity,
     Deal,
-    Employee,
     Phone,
     Pipeline,
     Stage,
     StageChange,
     Task,
-    Team,
 )
 from crm_core.normalise import clean_inn, parse_phone
 from crm_core.queries.deals import board
@@ -29,7 +27,7 @@ from crm_core.queries.tasks import my_day
 from crm_core.services.clients import ClientInput, create_client
 from crm_core.services.deals import StaleRecordError, create_deal, move_deal
 from crm_core.services.tasks import complete_task, create_task
-from tenants.models import Membership, User
+from tenants.models import Membership
 from tests.test_isolation import login_on_host
 
 
@@ -85,33 +83,6 @@ def test_phones_are_normalised_to_e164(raw: str, e164: str, ext: str) -> None:
 def test_impossible_phones_are_refused(raw: str) -> None:
     with pytest.raises(ValidationError):
         parse_phone(raw)
-
-
-# --- Fixtures --------------------------------------------------------------------------------
-@pytest.fixture
-def crm(two_companies: Any) -> Any:
-    """Company A with its owner, two managers, a head of sales with a team, and a read-only."""
-    a, b = two_companies
-
-    def member(email: str, role: str) -> Membership:
-        user = User.objects.create_user(email=email, password="Member-Pass-991")
-        return Membership.objects.create(user=user, company=a.company, role=role)
-
-    class World:
-        pass
-
-    world = World()
-    world.a, world.b = a, b  # type: ignore[attr-defined]
-    world.owner = Membership.objects.get(company=a.company, user=a.owner)  # type: ignore[attr-defined]
-    world.manager = member("m1@example.com", "manager")  # type: ignore[attr-defined]
-    world.colleague = member("m2@example.com", "manager")  # type: ignore[attr-defined]
-    world.head = member("head@example.com", "head")  # type: ignore[attr-defined]
-    world.viewer = member("viewer@example.com", "read_only")  # type: ignore[attr-defined]
-    with a:
-        team = Team.objects.create(name="Sales", head=world.head.user)  # type: ignore[attr-defined]
-        Employee.objects.create(user=world.manager.user, team=team)  # type: ignore[attr-defined]
-        world.pipeline = Pipeline.objects.get(is_default=True)  # type: ignore[attr-defined]
-    return world
 
 
 def test_a_new_company_starts_with_kirills_pipeline(crm: Any) -> None:

@@ -25,6 +25,15 @@ def create_task(
     kind: str = Task.Kind.CALL,
 ) -> Task:
     require_write(membership)
+    if (
+        assignee is not None
+        and not Membership.objects.filter(
+            company_id=membership.company_id, user=assignee, is_active=True
+        ).exists()
+    ):
+        raise ValidationError(
+            _("Tasks can be given only to members of the company."), code="assignee"
+        )
     if deadline < timezone.now():
         raise ValidationError(_("The deadline is in the past."), code="past_deadline")
     return Task.objects.create(

@@ -170,6 +170,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tenants.tasks.refill_schema_pool",
         "schedule": env_int("SCHEMA_POOL_REFILL_SECONDS", 30),
     },
+    "send-task-reminders": {"task": "crm_core.tasks.send_task_reminders", "schedule": 60},
     "purge-due-companies": {"task": "tenants.tasks.purge_due_companies", "schedule": 3600},
     "purge-expired-handoff-tokens": {
         "task": "tenants.tasks.purge_expired_handoff_tokens",
@@ -279,6 +280,8 @@ MEDIA_URL = "/media/"
 # Uploaded files live under <company schema>/: in S3 when S3_BUCKET is set (production), else
 # under MEDIA_ROOT with django-tenants' filesystem storage.
 MULTITENANT_RELATIVE_MEDIA_ROOT = "%s"
+MAX_ATTACHMENT_MB = env_int("MAX_ATTACHMENT_MB", 25)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # Company archives (manage.py backup_company) and final exports before deletion.
 BACKUP_ROOT = Path(os.environ.get("BACKUP_ROOT", embedded.data_dir() / "backups"))
 S3_BUCKET = os.environ.get("S3_BUCKET", "")

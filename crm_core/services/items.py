@@ -1,0 +1,56 @@
+"""The calculation on a deal: products, quantities, prices; the deal's amount follows them."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import DecimalField, ExpressionWrapper, F, Sum
+from django.utils.translation import gettext as _
+
+from crm_core.access import require_write
+from crm_core.models import Activity, Deal, DealItem
+from tenants.models import Membership
+
+
+def _recalculate(deal: Deal) -> Decimal:
+    line = ExpressionWrapper(
+        F("quantity") * F("price"), output_field=DecimalField(max_digits=20, decimal_places=2)
+    )
+    total = DealItem.objects.filter(deal=deal).aggregate(total=Sum(line))["total"] or Decimal(0)
+    Deal.objects.filter(pk=deal.pk).update(
+        amount=total.quantize(Decimal("0.01")), version=F("version") + 1
+    )
+    return total
+
+
+@transaction.atomic
+def add_item(
+    *, membership: Membership, deal: Deal, name: str, quantity: Decimal, price: Decimal
+) -> DealItem:
+    require_write(membership)
+    if not name.strip():
+        raise ValidationError(_("Name the product or service."), code="required")
+    if quantity <= 0:
+        raise ValidationError(_("The quantity must be more than zero."), code="quantity")
+    if price < 0:
+        raise ValidationError(_("The price cannot be negative."), code="price")
+    item = DealItem.objects.create(deal=deal, name=name.strip(), quantity=quantity, price=price)
+    total = _recalculate(deal)
+    Activity.objects.create(
+        kind=Activity.Kind.NOTE,
+        deal=deal,
+        client_id=deal.client_id,
+        author=membership.user,
+        summary=f"+ {item.name}: {quantity} × {price} = {total}",
+    )
+    return item
+
+
+@transaction.atomic
+def remove_item(*, membership: Membership, item: DealItem) -> None:
+    require_write(membership)
+    deal = item.deal
+    item.delete()
+    _recalculate(deal)
