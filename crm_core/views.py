@@ -27,6 +27,7 @@ from crm_core.models import Activity, Attachment, DealItem, Notification, Pipeli
 from crm_core.queries.clients import client_for, recent_clients
 from crm_core.queries.deals import board as board_columns
 from crm_core.queries.deals import deal_for
+from crm_core.queries.search import search
 from crm_core.queries.tasks import my_day, task_for
 from crm_core.services.clients import ClientInput, create_client
 from crm_core.services.deals import create_deal, log_call, move_deal
@@ -372,3 +373,11 @@ def client_detail(request: HttpRequest, client_id: int) -> HttpResponse:
             "timeline": Activity.objects.filter(client=client)[:100],
         },
     )
+
+
+@member_required
+@require_GET
+def search_page(request: HttpRequest) -> HttpResponse:
+    results = search(_membership(request), request.GET.get("q", ""))
+    template = "crm_core/_search_results.html" if request.htmx else "crm_core/search.html"  # type: ignore[attr-defined]
+    return render(request, template, {"results": results})

@@ -133,8 +133,11 @@ def _replay(  # noqa: PLR0917  (one call site, submitted to a thread pool)
         for schema in schemas:
             try:
                 with conn.transaction(), conn.cursor() as cursor:
+                    # public too: extensions (pg_trgm's operator classes) live there.
                     cursor.execute(
-                        sql.SQL("SET LOCAL search_path TO {}").format(sql.Identifier(schema))
+                        sql.SQL("SET LOCAL search_path TO {}, public").format(
+                            sql.Identifier(schema)
+                        )
                     )
                     cursor.execute(
                         sql.SQL("SET LOCAL lock_timeout = {}").format(sql.Literal(lock_timeout))
