@@ -91,3 +91,31 @@ def test_python_migrations_are_applied_one_by_one(committed_companies: Any, sett
     assert (report.migrated_one_by_one, report.replayed, report.failed) == (1, 0, {})
     with a:
         assert list(Client.objects.values_list("name", flat=True)) == ["ROMASHKA"]
+
+
+def test_a_plan_spanning_several_apps_is_replayed_from_the_full_state(
+    committed_companies: Any,
+) -> None:
+    """A schema two releases behind: a shared-app migration (pg_trgm) and a CRM migration
+    that depends on it are pending together."""
+    a = committed_companies("Two releases behind")
+    schema = a.company.schema_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'DELETE FROM "{schema}".django_migrations WHERE (app, name) IN '
+            "(('tenants', '0003_pg_trgm'), ('crm_core', '0004_search_indexes'))"
+        )
+        cursor.execute(f'DROP INDEX IF EXISTS "{schema}".client_name_trgm')
+
+    report = migrate_all(schemas=[schema])
+
+    assert (report.replayed, report.failed) == (1, {})
+    assert "0004_search_indexes" in _applied(schema)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'")
+        if cursor.fetchone():  # the index exists where the server has pg_trgm
+            cursor.execute(
+                "SELECT 1 FROM pg_indexes WHERE schemaname = %s AND indexname = 'client_name_trgm'",
+                [schema],
+            )
+            assert cursor.fetchone() is not None

@@ -104,9 +104,21 @@ def _plan_for(schema: str) -> tuple[list[tuple[Migration, bool]], MigrationExecu
     return executor.migration_plan(targets), executor
 
 
-def _sql_for(plan: list[tuple[Migration, bool]], executor: MigrationExecutor) -> list[str]:
-    statements: list[str] = executor.loader.collect_sql(plan)
-    # collect_sql wraps each migration in BEGIN/COMMIT; we run our own transaction.
+def _sql_for(
+    plan: list[tuple[Migration, bool]], executor: MigrationExecutor, applied: set[Node]
+) -> list[str]:
+    """The SQL of ``plan`` for a schema that has ``applied``: what ``sqlmigrate`` prints, but
+    starting from the state of everything applied (Django's ``collect_sql`` starts from the
+    ancestors of the plan's first migration only, which misses other apps' models when a plan
+    spans several apps)."""
+    loader = executor.loader
+    state = loader.project_state([n for n in applied if n in loader.graph.nodes], at_end=True)
+    statements: list[str] = []
+    for migration, _backwards in plan:
+        with connection.schema_editor(collect_sql=True, atomic=migration.atomic) as editor:
+            state = migration.apply(state, editor, collect_sql=True)
+        statements.extend(editor.collected_sql)
+    # The schema editor wraps each migration in BEGIN/COMMIT; we run our own transaction.
     return [s for s in statements if s.strip().rstrip(";").upper() not in {"BEGIN", "COMMIT"}]
 
 
@@ -201,7 +213,7 @@ def migrate_all(
             connection.set_schema_to_public()
             continue
         connection.set_schema(members[0], include_public=False)
-        statements = _sql_for(plan, executor)
+        statements = _sql_for(plan, executor, applied[members[0]])
         connection.set_schema_to_public()
         progress(
             f"{len(members)} schema(s): {len(plan)} migration(s), {len(statements)} statement(s)"
