@@ -154,7 +154,11 @@ def deal_move(request: HttpRequest, deal_id: int) -> HttpResponse:
     version = request.POST.get("version")
     try:
         deal = move_deal(
-            membership=membership, deal=deal, stage=stage, version=int(version) if version else None
+            membership=membership,
+            deal=deal,
+            stage=stage,
+            version=int(version) if version else None,
+            lost_reason=request.POST.get("lost_reason", ""),
         )
     except ValidationError as exc:
         status = 409 if exc.code == "stale" else 400

@@ -294,3 +294,32 @@ def test_company_b_cannot_reach_company_a_records_by_id(crm: Any) -> None:
     response = intruder.get(f"/deals/{deal.pk}/", HTTP_HOST=crm.b.host)
     assert response.status_code == 404
     assert b"A's secret deal" not in response.content
+
+
+def test_a_deal_is_lost_only_with_a_reason(crm: Any) -> None:
+    with crm.a:
+        deal = create_deal(membership=crm.manager, title="Дорого", pipeline=crm.pipeline)
+        lost = crm.pipeline.stages.get(outcome="lost")
+        with pytest.raises(ValidationError) as error:
+            move_deal(membership=crm.manager, deal=deal, stage=lost)
+        assert error.value.code == "lost_reason"
+        moved = move_deal(
+            membership=crm.manager, deal=deal, stage=lost, lost_reason="Дорого для клиента"
+        )
+        assert moved.lost_reason == "Дорого для клиента"
+        assert moved.closed_at is not None
+        won = crm.pipeline.stages.get(outcome="won")
+        reopened = move_deal(membership=crm.manager, deal=moved, stage=won)
+        assert reopened.lost_reason == ""
+    browser = login_on_host(crm.manager.user, crm.a.company, crm.a.host)
+    with crm.a:
+        other = create_deal(
+            membership=crm.manager, title="Ушли к конкурентам", pipeline=crm.pipeline
+        )
+    refused = browser.post(
+        f"/deals/{other.pk}/move/",
+        {"stage": lost.pk},
+        HTTP_HOST=crm.a.host,
+        HTTP_ACCEPT="application/json",
+    )
+    assert refused.status_code == 400

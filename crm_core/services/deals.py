@@ -52,11 +52,19 @@ def create_deal(
 
 @transaction.atomic
 def move_deal(
-    *, membership: Membership, deal: Deal, stage: Stage, version: int | None = None
+    *,
+    membership: Membership,
+    deal: Deal,
+    stage: Stage,
+    version: int | None = None,
+    lost_reason: str = "",
 ) -> Deal:
     """Move a deal to ``stage`` of its pipeline. ``version`` is what the person saw: if the deal
-    changed since, the move is refused instead of silently overwriting someone else's work."""
+    changed since, the move is refused instead of silently overwriting someone else's work.
+    A deal is lost only with a reason (the reports of why deals are lost depend on it)."""
     require_write(membership)
+    if stage.outcome == Stage.Outcome.LOST and not lost_reason.strip():
+        raise ValidationError(_("Say why the deal was lost."), code="lost_reason")
     if stage.pipeline_id != deal.pipeline_id:
         raise ValidationError(
             _("A deal can only move to a stage of its own pipeline."), code="wrong_pipeline"
@@ -83,6 +91,7 @@ def move_deal(
         stage=stage,
         stage_entered_at=now,
         closed_at=now if stage.outcome != Stage.Outcome.OPEN else None,
+        lost_reason=lost_reason.strip()[:300] if stage.outcome == Stage.Outcome.LOST else "",
         version=F("version") + 1,
         updated_at=now,
     )
@@ -91,7 +100,8 @@ def move_deal(
         deal=current,
         client_id=current.client_id,
         author=membership.user,
-        summary=f"{previous.name} → {stage.name}",
+        summary=f"{previous.name} → {stage.name}"
+        + (f": {lost_reason.strip()[:200]}" if stage.outcome == Stage.Outcome.LOST else ""),
         happened_at=now,
     )
     current.refresh_from_db()
