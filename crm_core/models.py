@@ -439,3 +439,26 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.text
+
+
+class AuditEntry(models.Model):
+    """Who changed what, from what to what, and when. Never edited: the database refuses
+    UPDATE and DELETE on this table (migration 0006), whatever the code does."""
+
+    object_type = models.CharField(max_length=30)
+    object_id = models.BigIntegerField()
+    action = models.CharField(max_length=30)
+    changes = models.JSONField(default=dict, blank=True)
+    actor = _user()
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit log")
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["object_type", "object_id", "-at"], name="audit_object_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.object_type} {self.object_id}: {self.action}"

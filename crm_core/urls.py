@@ -21,6 +21,7 @@ urlpatterns = [
     path("files/<int:attachment_id>/", views.attachment_download, name="attachment_download"),
     path("notifications/", views.notifications, name="notifications"),
     path("search/", views.search_page, name="search"),
+    path("audit/", views.audit_log, name="audit_log"),
     path("tasks/", views.tasks_my_day, name="my_day"),
     path("tasks/<int:task_id>/done/", views.task_done, name="task_done"),
     path("clients/<int:client_id>/", views.client_detail, name="client_detail"),

@@ -23,7 +23,16 @@ from crm_core.forms import (
     TaskForm,
     with_members,
 )
-from crm_core.models import Activity, Attachment, DealItem, Notification, Pipeline, Stage, Task
+from crm_core.models import (
+    Activity,
+    Attachment,
+    AuditEntry,
+    DealItem,
+    Notification,
+    Pipeline,
+    Stage,
+    Task,
+)
 from crm_core.queries.clients import client_for, recent_clients
 from crm_core.queries.deals import board as board_columns
 from crm_core.queries.deals import deal_for
@@ -385,3 +394,16 @@ def search_page(request: HttpRequest) -> HttpResponse:
     results = search(_membership(request), request.GET.get("q", ""))
     template = "crm_core/_search_results.html" if request.htmx else "crm_core/search.html"  # type: ignore[attr-defined]
     return render(request, template, {"results": results})
+
+
+@member_required
+@require_GET
+def audit_log(request: HttpRequest) -> HttpResponse:
+    """The company's audit log: owners and admins only."""
+    membership = _membership(request)
+    if membership.role not in (Membership.Role.OWNER, Membership.Role.ADMIN):
+        raise Http404("admins only")
+    entries = AuditEntry.objects.all()
+    if request.GET.get("type") and request.GET.get("id", "").isdigit():
+        entries = entries.filter(object_type=request.GET["type"], object_id=int(request.GET["id"]))
+    return render(request, "crm_core/audit.html", {"entries": entries[:200]})

@@ -323,3 +323,27 @@ def test_a_deal_is_lost_only_with_a_reason(crm: Any) -> None:
         HTTP_ACCEPT="application/json",
     )
     assert refused.status_code == 400
+
+
+def test_audit_log_records_changes_is_append_only_and_admin_only(crm: Any) -> None:
+    from django.db import DatabaseError, transaction
+
+    from crm_core.models import AuditEntry
+
+    with crm.a:
+        deal = create_deal(membership=crm.manager, title="Аудит", pipeline=crm.pipeline)
+        second = crm.pipeline.stages.order_by("position")[1]
+        move_deal(membership=crm.manager, deal=deal, stage=second)
+        moves = AuditEntry.objects.filter(object_type="deal", object_id=deal.pk, action="move")
+        (entry,) = moves
+        assert entry.changes == {"stage": ["Первый звонок", second.name]}
+        assert entry.actor_id == crm.manager.user_id
+        with pytest.raises(DatabaseError), transaction.atomic():
+            AuditEntry.objects.filter(pk=entry.pk).update(action="forged")
+        with pytest.raises(DatabaseError), transaction.atomic():
+            AuditEntry.objects.filter(pk=entry.pk).delete()
+    admin = login_on_host(crm.owner.user, crm.a.company, crm.a.host)
+    page = admin.get("/audit/", HTTP_HOST=crm.a.host).content.decode()
+    assert "Первый звонок" in page
+    manager = login_on_host(crm.manager.user, crm.a.company, crm.a.host)
+    assert manager.get("/audit/", HTTP_HOST=crm.a.host).status_code == 404

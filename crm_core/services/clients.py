@@ -10,6 +10,7 @@ from django.db import transaction
 from crm_core.access import require_write
 from crm_core.models import Activity, Client, Contact, Phone
 from crm_core.normalise import clean_inn, parse_phone
+from crm_core.services.audit import record
 from tenants.models import Company, Membership
 
 
@@ -77,6 +78,7 @@ def create_client(*, membership: Membership, company: Company, data: ClientInput
     Activity.objects.create(
         kind=Activity.Kind.NOTE, client=client, author=membership.user, summary="Client created"
     )
+    record(membership, client, "create", {"name": (None, client.name), "inn": (None, client.inn)})
     return client
 
 

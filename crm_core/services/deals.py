@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from crm_core.access import require_write
 from crm_core.models import Activity, Client, Deal, Pipeline, Stage, StageChange
+from crm_core.services.audit import record
 from tenants.models import Membership
 
 
@@ -105,6 +106,10 @@ def move_deal(
         happened_at=now,
     )
     current.refresh_from_db()
+    changes = {"stage": (previous.name, stage.name)}
+    if current.lost_reason:
+        changes["lost_reason"] = ("", current.lost_reason)
+    record(membership, current, "move", changes)
     return current
 
 

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from crm_core.access import require_write
 from crm_core.models import Activity, Attachment, Deal
+from crm_core.services.audit import record
 from tenants.models import Membership
 
 
@@ -44,4 +45,5 @@ def attach_file(*, membership: Membership, deal: Deal, upload: UploadedFile) -> 
         author=membership.user,
         summary=name,
     )
+    record(membership, deal, "attach_file", {"file": (None, name)})
     return attachment

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from crm_core.access import require_write
 from crm_core.models import Activity, Deal, DealItem
+from crm_core.services.audit import record
 from tenants.models import Membership
 
 
@@ -37,7 +38,14 @@ def add_item(
     if price < 0:
         raise ValidationError(_("The price cannot be negative."), code="price")
     item = DealItem.objects.create(deal=deal, name=name.strip(), quantity=quantity, price=price)
+    before = deal.amount
     total = _recalculate(deal)
+    record(
+        membership,
+        deal,
+        "add_item",
+        {"item": (None, f"{item.name} {quantity}×{price}"), "amount": (before, total)},
+    )
     Activity.objects.create(
         kind=Activity.Kind.NOTE,
         deal=deal,
@@ -52,5 +60,7 @@ def add_item(
 def remove_item(*, membership: Membership, item: DealItem) -> None:
     require_write(membership)
     deal = item.deal
+    name = item.name
     item.delete()
-    _recalculate(deal)
+    total = _recalculate(deal)
+    record(membership, deal, "remove_item", {"item": (name, None), "amount": (deal.amount, total)})

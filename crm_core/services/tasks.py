@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from crm_core.access import require_write
 from crm_core.models import Activity, Deal, Task
+from crm_core.services.audit import record
 from tenants.models import Membership, User
 
 
@@ -36,7 +37,7 @@ def create_task(
         )
     if deadline < timezone.now():
         raise ValidationError(_("The deadline is in the past."), code="past_deadline")
-    return Task.objects.create(
+    task = Task.objects.create(
         title=title.strip(),
         kind=kind,
         deadline=deadline,
@@ -45,6 +46,13 @@ def create_task(
         client_id=deal.client_id if deal else None,
         created_by=membership.user,
     )
+    record(
+        membership,
+        task,
+        "create",
+        {"title": (None, task.title), "assignee": (None, task.assignee_id)},
+    )
+    return task
 
 
 @transaction.atomic
@@ -60,4 +68,5 @@ def complete_task(*, membership: Membership, task: Task) -> Task:
             author=membership.user,
             summary=task.title,
         )
+        record(membership, task, "done", {"done_at": (None, task.done_at)})
     return task
