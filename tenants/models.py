@@ -105,6 +105,9 @@ class Company(TenantMixin):
     # until then its owners can download the final export made when deletion was scheduled.
     deletion_scheduled_at = models.DateTimeField(_("deletion scheduled for"), null=True, blank=True)
     final_export = models.CharField(max_length=500, blank=True, default="", editable=False)
+    # "Office only": when set, the company's CRM answers only to these networks (one IP or
+    # CIDR per line). Kept in public so the check happens before the company's data is touched.
+    ip_allowlist = models.TextField(_("allowed networks"), blank=True, default="")
 
     # Schemas come from the pre-migrated pool (tenants.services.schema_pool), never from
     # running migrations on save, and are dropped only by the deletion service.

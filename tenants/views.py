@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -16,9 +17,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from tenants.forms import SignupForm
-from tenants.models import Company, User
+from tenants.models import Company, Membership, User
 from tenants.queries.memberships import active_membership, closed_companies_for, companies_for
 from tenants.services import handoff
+from tenants.services.network import client_ip, set_allowlist
 from tenants.services.provisioning import SignupError, create_company
 from tenants.urlbuilding import company_url, public_url
 
@@ -153,3 +155,33 @@ def company_login(request: HttpRequest) -> HttpResponse:
 def company_logout(request: HttpRequest) -> HttpResponse:
     logout(request)
     return HttpResponseRedirect(public_url(request, "/"))
+
+
+@require_http_methods(["GET", "POST"])
+def company_security(request: HttpRequest) -> HttpResponse:
+    """On a company's host: the "office only" network list (owners and admins)."""
+    membership = getattr(request, "membership", None)
+    if membership is None:
+        if not request.user.is_authenticated:
+            return redirect("company_login")
+        raise Http404("not a member")
+    if membership.role not in (Membership.Role.OWNER, Membership.Role.ADMIN):
+        raise Http404("owners and admins only")
+    company: Company = request.company  # type: ignore[attr-defined]
+    address = client_ip(request)
+    error = None
+    text = company.ip_allowlist
+    if request.method == "POST":
+        text = request.POST.get("ip_allowlist", "")
+        try:
+            set_allowlist(company=company, membership=membership, text=text, current_ip=address)
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("company_security")
+    return render(
+        request,
+        "tenants/security.html",
+        {"allowlist": text, "address": address, "error": error},
+    )

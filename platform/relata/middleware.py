@@ -6,12 +6,14 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
 from django_tenants.middleware.main import TenantMainMiddleware
 
 from relata.db import connection
 from relata.logs import current_user_id
 from tenants.models import Company
 from tenants.queries.memberships import ACTIVE_COMPANY_STATUSES, active_membership
+from tenants.services.network import allowed, client_ip
 
 
 class CompanyRoutingMiddleware(TenantMainMiddleware):
@@ -53,6 +55,27 @@ class RequestContextMiddleware:
             current_user_id.reset(token)
         response.headers.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
         return response
+
+
+class OfficeNetworkMiddleware:
+    """A company that allows only its office networks refuses every other address, with a page
+    that says why (before any of the company's data is read)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        company = getattr(request, "company", None)
+        if company is not None and company.ip_allowlist:
+            address = client_ip(request)
+            if not allowed(company.ip_allowlist, address):
+                return render(
+                    request,
+                    "relata/office_only.html",
+                    {"blocked_company": company, "address": address},
+                    status=403,
+                )
+        return self.get_response(request)
 
 
 class MembershipMiddleware:

@@ -85,6 +85,7 @@ MIDDLEWARE = [
     "relata.metrics.RequestMetricsMiddleware",
     "relata.middleware.CompanyRoutingMiddleware",
     "relata.middleware.RequestContextMiddleware",
+    "relata.middleware.OfficeNetworkMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
