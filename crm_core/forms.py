@@ -16,11 +16,26 @@ class ClientForm(forms.Form):
         initial=Client.Kind.LEGAL_ENTITY,
         required=False,
     )
-    inn = forms.CharField(label=_("INN"), max_length=32, required=False)
+    inn = forms.CharField(
+        label=_("INN"),
+        max_length=32,
+        required=False,
+        widget=forms.TextInput(attrs={"data-dedupe": ""}),
+    )
     foreign_tax_id = forms.BooleanField(label=_("Foreign tax id"), required=False)
-    phone = forms.CharField(label=_("Phone"), max_length=100, required=False)
+    phone = forms.CharField(
+        label=_("Phone"),
+        max_length=100,
+        required=False,
+        widget=forms.TextInput(attrs={"data-dedupe": ""}),
+    )
     contact_name = forms.CharField(label=_("Contact person"), max_length=200, required=False)
-    email = forms.EmailField(label=_("E-mail"), required=False)
+    email = forms.EmailField(
+        label=_("E-mail"), required=False, widget=forms.EmailInput(attrs={"data-dedupe": ""})
+    )
+    create_anyway = forms.BooleanField(
+        label=_("It is a different client: create anyway"), required=False
+    )
 
     def clean_name(self) -> str:
         name: str = self.cleaned_data["name"].strip()

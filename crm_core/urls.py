@@ -25,4 +25,5 @@ urlpatterns = [
     path("tasks/", views.tasks_my_day, name="my_day"),
     path("tasks/<int:task_id>/done/", views.task_done, name="task_done"),
     path("clients/<int:client_id>/", views.client_detail, name="client_detail"),
+    path("clients/duplicates/", views.client_duplicates, name="client_duplicates"),
 ]

@@ -36,6 +36,7 @@ from crm_core.models import (
 from crm_core.queries.clients import client_for, recent_clients
 from crm_core.queries.deals import board as board_columns
 from crm_core.queries.deals import deal_for
+from crm_core.queries.duplicates import find_duplicates
 from crm_core.queries.search import search
 from crm_core.queries.tasks import my_day, task_for
 from crm_core.services.clients import ClientInput, create_client
@@ -63,8 +64,23 @@ def _errors_to_form(form: Form, exc: ValidationError) -> None:
 def workspace(request: HttpRequest) -> HttpResponse:
     membership = _membership(request)
     form = ClientForm(request.POST or None)
+    duplicates = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        duplicates = find_duplicates(
+            membership, inn=data["inn"], phone=data["phone"], email=data["email"]
+        )
+        if duplicates.found and not data["create_anyway"]:
+            form.add_error(None, _("A client with this INN, phone or e-mail already exists."))
+            return render(
+                request,
+                "crm_core/workspace.html",
+                {
+                    "form": form,
+                    "clients": recent_clients(membership=membership),
+                    "duplicates": duplicates,
+                },
+            )
         try:
             client = create_client(
                 membership=membership,
@@ -407,3 +423,16 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     if request.GET.get("type") and request.GET.get("id", "").isdigit():
         entries = entries.filter(object_type=request.GET["type"], object_id=int(request.GET["id"]))
     return render(request, "crm_core/audit.html", {"entries": entries[:200]})
+
+
+@member_required
+@require_GET
+def client_duplicates(request: HttpRequest) -> HttpResponse:
+    """Asked while the client form is being typed in (htmx): who might this already be?"""
+    duplicates = find_duplicates(
+        _membership(request),
+        inn=request.GET.get("inn", ""),
+        phone=request.GET.get("phone", ""),
+        email=request.GET.get("email", ""),
+    )
+    return render(request, "crm_core/_duplicates.html", {"duplicates": duplicates})

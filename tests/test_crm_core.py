@@ -347,3 +347,52 @@ def test_audit_log_records_changes_is_append_only_and_admin_only(crm: Any) -> No
     assert "Первый звонок" in page
     manager = login_on_host(crm.manager.user, crm.a.company, crm.a.host)
     assert manager.get("/audit/", HTTP_HOST=crm.a.host).status_code == 404
+
+
+def test_duplicates_are_found_while_typing_and_on_save(crm: Any) -> None:
+    with crm.a:
+        create_client(
+            membership=crm.manager,
+            company=crm.a.company,
+            data=ClientInput(
+                name="ООО Ромашка",
+                inn="7707083893",
+                phones=["+7 916 123-45-67"],
+                email="a@romashka.ru",
+                contact_name="Петров",
+            ),
+        )
+    browser = login_on_host(crm.manager.user, crm.a.company, crm.a.host)
+    for query in ({"inn": "7707083893"}, {"phone": "8 916 123 45 67"}, {"email": "A@Romashka.ru"}):
+        found = browser.get("/clients/duplicates/", query, HTTP_HOST=crm.a.host).content.decode()
+        assert "ООО Ромашка" in found, query
+    assert (
+        "Ромашка"
+        not in browser.get(
+            "/clients/duplicates/", {"inn": "500100732259"}, HTTP_HOST=crm.a.host
+        ).content.decode()
+    )
+    # A colleague who cannot see the record is told it exists, not whose or what it is.
+    colleague = login_on_host(crm.colleague.user, crm.a.company, crm.a.host)
+    hint = colleague.get(
+        "/clients/duplicates/",
+        {"inn": "7707083893"},
+        HTTP_HOST=crm.a.host,
+        HTTP_ACCEPT_LANGUAGE="en",
+    ).content.decode()
+    assert "Ромашка" not in hint
+    assert "colleague" in hint
+    # Saving the same INN again asks first; "create anyway" creates.
+    form = {"name": "Ромашка (дубль)", "inn": "7707083893"}
+    again = browser.post("/", form, HTTP_HOST=crm.a.host)
+    assert again.status_code == 200, again
+
+    with crm.a:
+        from crm_core.models import Client
+
+        assert not Client.objects.filter(name="Ромашка (дубль)").exists()
+    assert (
+        browser.post("/", {**form, "create_anyway": "on"}, HTTP_HOST=crm.a.host).status_code == 302
+    )
+    with crm.a:
+        assert Client.objects.filter(name="Ромашка (дубль)").exists()
