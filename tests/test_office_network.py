@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from tenants.models import Company
 from tenants.services.network import allowed, parse_allowlist
@@ -20,7 +21,7 @@ def test_allowlist_parsing_and_matching() -> None:
     assert allowed(text, "2001:db8::1")
     assert not allowed(text, "192.0.2.1")
     assert allowed("", "192.0.2.1")  # no list: open
-    with pytest.raises(ValidationError, match="Line 2"):
+    with translation.override("en"), pytest.raises(ValidationError, match="Line 2"):
         parse_allowlist("10.0.0.0/8\nthe office")
 
 

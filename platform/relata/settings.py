@@ -85,11 +85,12 @@ MIDDLEWARE = [
     "relata.metrics.RequestMetricsMiddleware",
     "relata.middleware.CompanyRoutingMiddleware",
     "relata.middleware.RequestContextMiddleware",
-    "relata.middleware.OfficeNetworkMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # After the language is chosen (its refusal page is translated), before any company data.
+    "relata.middleware.OfficeNetworkMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
