@@ -462,3 +462,38 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.object_type} {self.object_id}: {self.action}"
+
+
+class Lead(models.Model):
+    """An incoming request (website form, API, e-mail, phone) waiting for a manager."""
+
+    class Status(models.TextChoices):
+        NEW = "new", _("New")
+        CONVERTED = "converted", _("Converted")
+        REJECTED = "rejected", _("Rejected")
+
+    name = models.CharField(_("name"), max_length=300)
+    company_name = models.CharField(_("company"), max_length=300, blank=True)
+    phone = models.CharField(_("phone"), max_length=100, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    message = models.TextField(_("message"), blank=True)
+    source = models.CharField(_("source"), max_length=100, blank=True)
+    utm = models.JSONField(default=dict, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.NEW
+    )
+    reject_reason = models.CharField(_("reason for rejecting"), max_length=300, blank=True)
+    responsible = _user(verbose_name=_("responsible manager"))
+    deal = models.ForeignKey(
+        Deal, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("received"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("request")
+        verbose_name_plural = _("requests")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "-created_at"], name="lead_inbox_idx")]
+
+    def __str__(self) -> str:
+        return self.name

@@ -28,6 +28,7 @@ from crm_core.models import (
     Attachment,
     AuditEntry,
     DealItem,
+    Lead,
     Notification,
     Pipeline,
     Stage,
@@ -37,12 +38,14 @@ from crm_core.queries.clients import client_for, recent_clients
 from crm_core.queries.deals import board as board_columns
 from crm_core.queries.deals import deal_for
 from crm_core.queries.duplicates import find_duplicates
+from crm_core.queries.leads import lead_for, visible_leads
 from crm_core.queries.search import search
 from crm_core.queries.tasks import my_day, task_for
 from crm_core.services.clients import ClientInput, create_client
 from crm_core.services.deals import create_deal, log_call, move_deal
 from crm_core.services.files import attach_file
 from crm_core.services.items import add_item, remove_item
+from crm_core.services.leads import convert_lead, reject_lead
 from crm_core.services.tasks import complete_task, create_task
 from tenants.models import Membership, User
 
@@ -436,3 +439,39 @@ def client_duplicates(request: HttpRequest) -> HttpResponse:
         email=request.GET.get("email", ""),
     )
     return render(request, "crm_core/_duplicates.html", {"duplicates": duplicates})
+
+
+@member_required
+@require_GET
+def leads_inbox(request: HttpRequest) -> HttpResponse:
+    membership = _membership(request)
+    leads = visible_leads(membership)
+    status = request.GET.get("status", Lead.Status.NEW)
+    if status in Lead.Status.values:
+        leads = leads.filter(status=status)
+    return render(request, "crm_core/leads.html", {"leads": leads[:200], "status": status})
+
+
+@member_required
+@require_POST
+def lead_convert(request: HttpRequest, lead_id: int) -> HttpResponse:
+    membership = _membership(request)
+    lead = lead_for(membership, lead_id)
+    try:
+        deal = convert_lead(membership=membership, company=request.company, lead=lead)  # type: ignore[attr-defined]
+    except (ValidationError, PermissionDenied) as exc:
+        _fail(request, exc)
+        return redirect("leads")
+    return redirect("deal_detail", deal_id=deal.pk)
+
+
+@member_required
+@require_POST
+def lead_reject(request: HttpRequest, lead_id: int) -> HttpResponse:
+    membership = _membership(request)
+    lead = lead_for(membership, lead_id)
+    try:
+        reject_lead(membership=membership, lead=lead, reason=request.POST.get("reason", ""))
+    except (ValidationError, PermissionDenied) as exc:
+        _fail(request, exc)
+    return redirect("leads")

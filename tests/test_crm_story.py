@@ -210,3 +210,47 @@ def test_beat_fans_reminders_out_to_every_company_in_its_own_schema(
         assert list(Notification.objects.values_list("text", flat=True)) == [
             "Просрочено: Call of Reminders B"
         ]
+
+
+def test_a_request_becomes_a_client_and_a_deal_in_one_step_or_is_rejected(crm: Any) -> None:
+    from crm_core.models import Client, Lead
+
+    with crm.a:
+        lead = Lead.objects.create(
+            name="Сергей",
+            phone="+7 916 555-44-33",
+            message="Нужны окна в дом\nперезвоните",
+            source="site",
+        )
+        repeat = Lead.objects.create(name="Сергей снова", phone="8 916 555 44 33", source="site")
+        spam = Lead.objects.create(name="Buy crypto", source="site")
+        mine = Lead.objects.create(
+            name="Чужая заявка", source="site", responsible=crm.colleague.user
+        )
+    browser = login_on_host(crm.manager.user, crm.a.company, crm.a.host)
+    inbox = browser.get("/leads/", HTTP_HOST=crm.a.host).content.decode()
+    assert "Сергей" in inbox
+    assert "Чужая заявка" not in inbox  # a colleague's request stays theirs
+    converted = browser.post(f"/leads/{lead.pk}/convert/", HTTP_HOST=crm.a.host)
+    assert converted.status_code == 302
+    with crm.a:
+        deal = Deal.objects.get(title="Нужны окна в дом")
+        assert deal.client is not None
+        assert deal.stage.position == 0
+        assert Lead.objects.get(pk=lead.pk).status == "converted"
+    # The same caller again: matched to the existing client by phone, no duplicate client.
+    browser.post(f"/leads/{repeat.pk}/convert/", HTTP_HOST=crm.a.host)
+    with crm.a:
+        assert Client.objects.filter(phones__e164="+79165554433").count() == 1
+        assert Deal.objects.filter(client=deal.client).count() == 2
+    # Handled once only; a rejection needs a reason.
+    browser.post(f"/leads/{lead.pk}/convert/", HTTP_HOST=crm.a.host)
+    with crm.a:
+        assert Deal.objects.filter(client=deal.client).count() == 2
+    browser.post(f"/leads/{spam.pk}/reject/", {"reason": ""}, HTTP_HOST=crm.a.host)
+    with crm.a:
+        assert Lead.objects.get(pk=spam.pk).status == "new"
+    browser.post(f"/leads/{spam.pk}/reject/", {"reason": "Спам"}, HTTP_HOST=crm.a.host)
+    assert browser.post(f"/leads/{mine.pk}/convert/", HTTP_HOST=crm.a.host).status_code == 404
+    with crm.a:
+        assert Lead.objects.get(pk=spam.pk).reject_reason == "Спам"
