@@ -5,7 +5,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from crm_core.models import Client, Pipeline, Task
+from crm_core.models import Client, Pipeline, Stage, Task
 
 
 class ClientForm(forms.Form):
@@ -95,3 +95,45 @@ class ItemForm(forms.Form):
 
 class AttachmentForm(forms.Form):
     file = forms.FileField(label=_("File"))
+
+
+class DealEditForm(forms.Form):
+    title = forms.CharField(label=_("Deal"), max_length=300)
+    amount = forms.DecimalField(label=_("Amount"), min_value=0, max_digits=14, decimal_places=2)
+    expected_close = forms.DateField(
+        label=_("Expected close"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    source = forms.CharField(label=_("Source"), max_length=100, required=False)
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class DealFilterForm(forms.Form):
+    responsible = forms.TypedChoiceField(
+        label=_("Manager"), coerce=int, required=False, empty_value=None
+    )
+    stage: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
+        label=_("Stage"), queryset=Stage.objects.none(), required=False
+    )
+    source = forms.CharField(label=_("Source"), max_length=100, required=False)
+    created_from = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    created_to = forms.DateField(
+        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    sort = forms.ChoiceField(
+        label=_("Sort"),
+        required=False,
+        choices=[
+            ("new", _("Newest")),
+            ("old", _("Oldest")),
+            ("amount", _("Largest amount")),
+            ("close", _("Closing soonest")),
+            ("title", _("Title")),
+        ],
+    )
+
+    def __init__(self, *args: Any, members: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["responsible"].choices = [("", "—"), *members]  # type: ignore[attr-defined]
+        self.fields["stage"].queryset = Stage.objects.select_related("pipeline")  # type: ignore[attr-defined]

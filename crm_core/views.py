@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.forms import Form
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -17,6 +18,8 @@ from crm_core.access import member_required
 from crm_core.forms import (
     AttachmentForm,
     ClientForm,
+    DealEditForm,
+    DealFilterForm,
     DealForm,
     ItemForm,
     LogForm,
@@ -36,13 +39,13 @@ from crm_core.models import (
 )
 from crm_core.queries.clients import client_for, recent_clients
 from crm_core.queries.deals import board as board_columns
-from crm_core.queries.deals import deal_for
+from crm_core.queries.deals import deal_for, deal_list
 from crm_core.queries.duplicates import find_duplicates
 from crm_core.queries.leads import lead_for, visible_leads
 from crm_core.queries.search import search
 from crm_core.queries.tasks import my_day, task_for
 from crm_core.services.clients import ClientInput, create_client
-from crm_core.services.deals import create_deal, log_call, move_deal
+from crm_core.services.deals import create_deal, log_call, move_deal, update_deal
 from crm_core.services.files import attach_file
 from crm_core.services.items import add_item, remove_item
 from crm_core.services.leads import convert_lead, reject_lead
@@ -229,6 +232,16 @@ def deal_detail(request: HttpRequest, deal_id: int) -> HttpResponse:
             "item_form": ItemForm(prefix="item"),
             "attachments": deal.attachments.all(),
             "attachment_form": AttachmentForm(),
+            "edit_form": DealEditForm(
+                prefix="edit",
+                initial={
+                    "title": deal.title,
+                    "amount": deal.amount,
+                    "expected_close": deal.expected_close,
+                    "source": deal.source,
+                    "version": deal.version,
+                },
+            ),
         },
     )
 
@@ -475,3 +488,46 @@ def lead_reject(request: HttpRequest, lead_id: int) -> HttpResponse:
     except (ValidationError, PermissionDenied) as exc:
         _fail(request, exc)
     return redirect("leads")
+
+
+@member_required
+@require_POST
+def deal_edit(request: HttpRequest, deal_id: int) -> HttpResponse:
+    membership = _membership(request)
+    deal = deal_for(membership, deal_id)
+    form = DealEditForm(request.POST, prefix="edit")
+    if not form.is_valid():
+        messages.error(
+            request, "; ".join(str(e) for errors in form.errors.values() for e in errors)
+        )
+        return redirect("deal_detail", deal_id=deal.pk)
+    data = dict(form.cleaned_data)
+    version = data.pop("version")
+    try:
+        update_deal(membership=membership, deal=deal, version=version, **data)
+    except (ValidationError, PermissionDenied) as exc:
+        _fail(request, exc)
+    return redirect("deal_detail", deal_id=deal.pk)
+
+
+@member_required
+@require_GET
+def deal_list_page(request: HttpRequest) -> HttpResponse:
+    membership = _membership(request)
+    form = DealFilterForm(request.GET or None, members=_members(membership))
+    filters = form.cleaned_data if form.is_valid() else {}
+    deals = deal_list(
+        membership,
+        responsible=filters.get("responsible"),
+        stage=filters["stage"].pk if filters.get("stage") else None,
+        source=filters.get("source") or "",
+        created_from=filters.get("created_from"),
+        created_to=filters.get("created_to"),
+        sort=filters.get("sort") or "new",
+    )
+    page = Paginator(deals, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request, "crm_core/deal_list.html", {"form": form, "page": page, "query": query.urlencode()}
+    )

@@ -396,3 +396,69 @@ def test_duplicates_are_found_while_typing_and_on_save(crm: Any) -> None:
     )
     with crm.a:
         assert Client.objects.filter(name="Ромашка (дубль)").exists()
+
+
+def test_the_second_of_two_concurrent_edits_is_told_the_deal_changed(crm: Any) -> None:
+    with crm.a:
+        deal = create_deal(membership=crm.manager, title="Окна", pipeline=crm.pipeline)
+    first = login_on_host(crm.manager.user, crm.a.company, crm.a.host)
+    second = login_on_host(crm.owner.user, crm.a.company, crm.a.host)
+    form = {
+        "edit-title": "Окна и двери",
+        "edit-amount": "120000",
+        "edit-source": "site",
+        "edit-version": deal.version,
+    }
+    assert first.post(f"/deals/{deal.pk}/edit/", form, HTTP_HOST=crm.a.host).status_code == 302
+    page = second.post(
+        f"/deals/{deal.pk}/edit/",
+        {**form, "edit-title": "Только окна", "edit-amount": "90000"},
+        HTTP_HOST=crm.a.host,
+        HTTP_ACCEPT_LANGUAGE="en",
+        follow=True,
+    ).content.decode()
+    assert "changed by someone else" in page
+    with crm.a:
+        saved = Deal.objects.get(pk=deal.pk)
+        assert (saved.title, saved.amount) == ("Окна и двери", Decimal(120000))
+        from crm_core.models import AuditEntry
+
+        assert AuditEntry.objects.filter(object_id=deal.pk, action="update").count() == 1
+
+
+def test_deal_list_filters_sorts_pages_and_obeys_visibility(crm: Any) -> None:
+    with crm.a:
+        for n in range(55):
+            create_deal(
+                membership=crm.manager,
+                title=f"M{n:02d}",
+                pipeline=crm.pipeline,
+                amount=Decimal(n),
+                source="site" if n % 2 else "call",
+            )
+        create_deal(
+            membership=crm.colleague,
+            title="Colleague's",
+            pipeline=crm.pipeline,
+            amount=Decimal(1000),
+        )
+    owner = login_on_host(crm.owner.user, crm.a.company, crm.a.host)
+    first = owner.get("/deals/list/", {"sort": "amount"}, HTTP_HOST=crm.a.host)
+    assert first.status_code == 200
+    body = first.content.decode()
+    assert body.index("Colleague&#x27;s") < body.index("M54")  # the largest amount first
+    assert "M04" not in body  # page 1 holds 50 rows of 56
+    second = owner.get(
+        "/deals/list/", {"sort": "amount", "page": "2"}, HTTP_HOST=crm.a.host
+    ).content.decode()
+    assert "M04" in second
+    only_site = owner.get("/deals/list/", {"source": "site"}, HTTP_HOST=crm.a.host).content.decode()
+    assert "M01" in only_site
+    assert "M02" not in only_site
+    manager = login_on_host(crm.manager.user, crm.a.company, crm.a.host)
+    mine = manager.get("/deals/list/", {"sort": "amount"}, HTTP_HOST=crm.a.host).content.decode()
+    assert "Colleague" not in mine
+    with crm.a, CaptureQueriesContext(django_connection) as queries:
+        manager.get("/deals/list/", HTTP_HOST=crm.a.host)
+    selects = [q for q in queries.captured_queries if q["sql"].startswith("SELECT")]
+    assert len(selects) < 15  # constant: no query per row

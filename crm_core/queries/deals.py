@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 from django.db.models import Count, F, QuerySet, Sum, Window
@@ -71,3 +72,37 @@ def board(membership: Membership, pipeline: Pipeline) -> list[Column]:
         )
         for stage in stages
     ]
+
+
+SORTS = {
+    "new": ("-created_at", "-id"),
+    "old": ("created_at", "id"),
+    "amount": ("-amount", "-id"),
+    "close": ("expected_close", "id"),
+    "title": ("title", "id"),
+}
+
+
+def deal_list(
+    membership: Membership,
+    *,
+    responsible: int | None = None,
+    stage: int | None = None,
+    source: str = "",
+    created_from: date | None = None,
+    created_to: date | None = None,
+    sort: str = "new",
+) -> QuerySet[Deal]:
+    """The list view's deals: filtered, sorted and within visibility (paged by the caller)."""
+    deals = visible_deals(membership).select_related("client", "stage")
+    if responsible:
+        deals = deals.filter(responsible_id=responsible)
+    if stage:
+        deals = deals.filter(stage_id=stage)
+    if source:
+        deals = deals.filter(source=source)
+    if created_from:
+        deals = deals.filter(created_at__date__gte=created_from)
+    if created_to:
+        deals = deals.filter(created_at__date__lte=created_to)
+    return deals.order_by(*SORTS.get(sort, SORTS["new"]))

@@ -129,3 +129,32 @@ def log_call(
         summary=result.strip()[:300],
         body=result.strip(),
     )
+
+
+EDITABLE = ("title", "amount", "expected_close", "source")
+
+
+@transaction.atomic
+def update_deal(*, membership: Membership, deal: Deal, version: int, **fields: object) -> Deal:
+    """Save the deal's fields if nobody else saved it since ``version`` was read; otherwise
+    refuse, so the second of two people editing at once never overwrites the first."""
+    require_write(membership)
+    current = Deal.objects.select_for_update().get(pk=deal.pk)
+    if current.version != version:
+        raise StaleRecordError(
+            _("This deal was changed by someone else a moment ago. Reload it and try again."),
+            code="stale",
+        )
+    changes = {
+        name: (getattr(current, name), value)
+        for name, value in fields.items()
+        if name in EDITABLE and getattr(current, name) != value
+    }
+    if not changes:
+        return current
+    for name, (_old, new) in changes.items():
+        setattr(current, name, new)
+    current.version += 1
+    current.save(update_fields=[*changes, "version", "updated_at"])
+    record(membership, current, "update", changes)
+    return current
