@@ -57,6 +57,10 @@ def _membership(request: HttpRequest) -> Membership:
     return request.membership  # type: ignore[attr-defined]
 
 
+def _form_errors(request: HttpRequest, form: Form) -> None:
+    messages.error(request, "; ".join(str(e) for errors in form.errors.values() for e in errors))
+
+
 def _errors_to_form(form: Form, exc: ValidationError) -> None:
     if hasattr(exc, "error_dict"):
         for field, errors in exc.error_dict.items():
@@ -146,9 +150,7 @@ def deal_create(request: HttpRequest) -> HttpResponse:
     membership = _membership(request)
     form = DealForm(request.POST)
     if not form.is_valid():
-        messages.error(
-            request, "; ".join(str(e) for errors in form.errors.values() for e in errors)
-        )
+        _form_errors(request, form)
         return redirect("deal_board")
     data = form.cleaned_data
     try:
@@ -181,8 +183,12 @@ def deal_move(request: HttpRequest, deal_id: int) -> HttpResponse:
     """Called by the board's drag and drop (and the stage buttons on the deal card)."""
     membership = _membership(request)
     deal = deal_for(membership, deal_id)
-    stage = get_object_or_404(Stage, pk=request.POST.get("stage", "0"))
-    version = request.POST.get("version")
+    stage_id, version = request.POST.get("stage", ""), request.POST.get("version", "")
+    if not stage_id.isdigit() or (version and not version.isdigit()):
+        return _answer(
+            request, deal_id, {"ok": False, "error": _("Choose a stage of this pipeline.")}, 400
+        )
+    stage = get_object_or_404(Stage, pk=int(stage_id))
     try:
         deal = move_deal(
             membership=membership,
@@ -274,9 +280,7 @@ def deal_item_add(request: HttpRequest, deal_id: int) -> HttpResponse:
         except (ValidationError, PermissionDenied) as exc:
             _fail(request, exc)
     else:
-        messages.error(
-            request, "; ".join(str(e) for errors in form.errors.values() for e in errors)
-        )
+        _form_errors(request, form)
     return redirect("deal_detail", deal_id=deal.pk)
 
 
@@ -373,9 +377,7 @@ def deal_task(request: HttpRequest, deal_id: int) -> HttpResponse:
         except (ValidationError, PermissionDenied) as exc:
             messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
     else:
-        messages.error(
-            request, "; ".join(str(e) for errors in form.errors.values() for e in errors)
-        )
+        _form_errors(request, form)
     return redirect("deal_detail", deal_id=deal.pk)
 
 
@@ -497,9 +499,7 @@ def deal_edit(request: HttpRequest, deal_id: int) -> HttpResponse:
     deal = deal_for(membership, deal_id)
     form = DealEditForm(request.POST, prefix="edit")
     if not form.is_valid():
-        messages.error(
-            request, "; ".join(str(e) for errors in form.errors.values() for e in errors)
-        )
+        _form_errors(request, form)
         return redirect("deal_detail", deal_id=deal.pk)
     data = dict(form.cleaned_data)
     version = data.pop("version")

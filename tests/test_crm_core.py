@@ -462,3 +462,21 @@ def test_deal_list_filters_sorts_pages_and_obeys_visibility(crm: Any) -> None:
         manager.get("/deals/list/", HTTP_HOST=crm.a.host)
     selects = [q for q in queries.captured_queries if q["sql"].startswith("SELECT")]
     assert len(selects) < 15  # constant: no query per row
+
+
+def test_malformed_moves_get_a_clear_answer(crm: Any) -> None:
+    with crm.a:
+        deal = create_deal(membership=crm.manager, title="x", pipeline=crm.pipeline)
+    browser = login_on_host(crm.manager.user, crm.a.company, crm.a.host)
+    for bad in ({"stage": "abc"}, {"stage": ""}, {"stage": "1", "version": "v2"}):
+        response = browser.post(
+            f"/deals/{deal.pk}/move/", bad, HTTP_HOST=crm.a.host, HTTP_ACCEPT="application/json"
+        )
+        assert response.status_code == 400, bad
+        assert response.json()["ok"] is False
+    assert (
+        browser.post(
+            f"/deals/{deal.pk}/move/", {"stage": "999999"}, HTTP_HOST=crm.a.host
+        ).status_code
+        == 404
+    )
