@@ -304,7 +304,7 @@ def main() -> None:
 
     page_rows = []
     for label, member, path in [
-        ("deal board, owner (all 200k deals)", owner, "/deals/"),
+        (f"deal board, owner (all {args.deals:,} deals)", owner, "/deals/"),
         ("deal board, manager (own deals)", manager, "/deals/"),
         ("client list page, owner", owner, "/"),
         ("search page, owner", owner, f"/search/?q={typo_name}"),
