@@ -168,11 +168,8 @@ def deal_create(request: HttpRequest) -> HttpResponse:
             client=client,
             amount=data["amount"] or Decimal(0),
         )
-    except ValidationError as exc:
-        messages.error(request, "; ".join(exc.messages))
-        return redirect("deal_board")
-    except PermissionDenied:
-        messages.error(request, _("Your role can only look, not change."))
+    except (ValidationError, PermissionDenied) as exc:
+        _fail(request, exc)
         return redirect("deal_board")
     return redirect("deal_detail", deal_id=deal.pk)
 
@@ -265,7 +262,11 @@ def _members(membership: Membership) -> list[tuple[int, str]]:
 
 
 def _fail(request: HttpRequest, exc: Exception) -> None:
-    messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])) or _("Not allowed."))
+    """Tell the person why a write was refused, in their language."""
+    if isinstance(exc, PermissionDenied):
+        messages.error(request, _("Your role can only look, not change."))
+    else:
+        messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
 
 
 @member_required
@@ -351,7 +352,7 @@ def deal_log(request: HttpRequest, deal_id: int) -> HttpResponse:
                 kind=form.cleaned_data["kind"],
             )
         except (ValidationError, PermissionDenied) as exc:
-            messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+            _fail(request, exc)
     else:
         messages.error(request, _("Write what came of it."))
     return redirect("deal_detail", deal_id=deal.pk)
@@ -375,7 +376,7 @@ def deal_task(request: HttpRequest, deal_id: int) -> HttpResponse:
                 assignee=User.objects.filter(pk=assignee_id).first() if assignee_id else None,
             )
         except (ValidationError, PermissionDenied) as exc:
-            messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+            _fail(request, exc)
     else:
         _form_errors(request, form)
     return redirect("deal_detail", deal_id=deal.pk)
@@ -388,8 +389,8 @@ def task_done(request: HttpRequest, task_id: int) -> HttpResponse:
     task = task_for(membership, task_id)
     try:
         complete_task(membership=membership, task=task)
-    except PermissionDenied:
-        messages.error(request, _("Your role can only look, not change."))
+    except PermissionDenied as exc:
+        _fail(request, exc)
     back = str(request.POST.get("next", ""))
     # Only a path on this host: never an open redirect.
     return (

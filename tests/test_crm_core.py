@@ -480,3 +480,17 @@ def test_malformed_moves_get_a_clear_answer(crm: Any) -> None:
         ).status_code
         == 404
     )
+
+
+def test_read_only_members_are_told_why_in_their_language(crm: Any) -> None:
+    with crm.a:
+        deal = create_deal(membership=crm.manager, title="Окна", pipeline=crm.pipeline)
+    viewer = login_on_host(crm.viewer.user, crm.a.company, crm.a.host)
+    for path, data in (
+        (f"/deals/{deal.pk}/log/", {"log-kind": "call", "log-result": "x"}),
+        (f"/deals/{deal.pk}/items/", {"item-name": "x", "item-quantity": "1", "item-price": "1"}),
+    ):
+        page = viewer.post(path, data, HTTP_HOST=crm.a.host, follow=True).content.decode()
+        assert "Ваша роль позволяет только просматривать." in page, path
+    with crm.a:
+        assert not Activity.objects.filter(deal=deal, kind="call").exists()
