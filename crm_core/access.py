@@ -66,3 +66,16 @@ def visible(
 def require_write(membership: Membership) -> None:
     if membership.role == Role.READ_ONLY:
         raise PermissionDenied("read-only members change nothing")
+
+
+ADMINS = {Role.OWNER, Role.ADMIN}
+
+
+def is_admin(membership: Membership) -> bool:
+    return membership.role in ADMINS
+
+
+def require_admin(membership: Membership) -> None:
+    """Company settings (fields, catalogue rules, audit) are for owners and admins."""
+    if membership.role not in ADMINS:
+        raise PermissionDenied("owners and admins only")

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from crm_core.models import Client, Pipeline, Stage, Task
+from crm_core.customfields import add_filter_fields
+from crm_core.models import Client, CustomField, Pipeline, Stage, Task
+from crm_core.normalise import clean_inn
 
 
 class ClientForm(forms.Form):
@@ -86,11 +89,22 @@ def with_members(form: TaskForm, members: list[tuple[int, str]]) -> TaskForm:
 
 
 class ItemForm(forms.Form):
-    name = forms.CharField(label=_("Product or service"), max_length=300)
+    name = forms.CharField(
+        label=_("Product or service"),
+        max_length=300,
+        widget=forms.TextInput(attrs={"list": "price-list", "autocomplete": "off"}),
+    )
     quantity = forms.DecimalField(
         label=_("Quantity"), min_value=0, max_digits=12, decimal_places=3, initial=1
     )
-    price = forms.DecimalField(label=_("Price"), min_value=0, max_digits=14, decimal_places=2)
+    price = forms.DecimalField(
+        label=_("Price"),
+        min_value=0,
+        max_digits=14,
+        decimal_places=2,
+        required=False,
+        help_text=_("Empty: the price from the price list."),
+    )
 
 
 class AttachmentForm(forms.Form):
@@ -133,7 +147,183 @@ class DealFilterForm(forms.Form):
         ],
     )
 
-    def __init__(self, *args: Any, members: list[tuple[int, str]], **kwargs: Any) -> None:
+    tag = forms.CharField(label=_("Client tag"), max_length=50, required=False)
+
+    def __init__(
+        self,
+        *args: Any,
+        members: list[tuple[int, str]],
+        fields: Iterable[CustomField] = (),
+        board: bool = False,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["responsible"].choices = [("", "—"), *members]  # type: ignore[attr-defined]
         self.fields["stage"].queryset = Stage.objects.select_related("pipeline")  # type: ignore[attr-defined]
+        if board:
+            # The board's columns are the stages and its order is the stage's own.
+            del self.fields["stage"], self.fields["sort"]
+        add_filter_fields(self, fields)
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in text.replace(",", "\n").splitlines() if line.strip()]
+
+
+class ClientEditForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind"), choices=Client.Kind.choices)
+    name = forms.CharField(label=_("Client name"), max_length=300)
+    full_name = forms.CharField(label=_("Full legal name"), max_length=500, required=False)
+    inn = forms.CharField(label=_("INN"), max_length=32, required=False)
+    foreign_tax_id = forms.BooleanField(label=_("Foreign tax id"), required=False)
+    kpp = forms.RegexField(
+        label=_("KPP"),
+        regex=r"^\d{4}[\dA-Z]{2}\d{3}$",
+        required=False,
+        error_messages={
+            "invalid": _("A KPP has 9 characters: 4 digits, 2 digits or letters, 3 digits.")
+        },
+    )
+    legal_address = forms.CharField(
+        label=_("Legal address"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    postal_address = forms.CharField(
+        label=_("Postal address"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    bank_name = forms.CharField(label=_("Bank"), max_length=300, required=False)
+    bik = forms.RegexField(
+        label=_("BIK"),
+        regex=r"^\d{9}$",
+        required=False,
+        error_messages={"invalid": _("A BIK has 9 digits.")},
+    )
+    bank_account = forms.RegexField(
+        label=_("Account"),
+        regex=r"^\d{20}$",
+        required=False,
+        error_messages={"invalid": _("An account number has 20 digits.")},
+    )
+    correspondent_account = forms.RegexField(
+        label=_("Correspondent account"),
+        regex=r"^\d{20}$",
+        required=False,
+        error_messages={"invalid": _("An account number has 20 digits.")},
+    )
+    website = forms.URLField(label=_("Website"), required=False, assume_scheme="https")
+    industry = forms.CharField(label=_("Industry"), max_length=200, required=False)
+    tags = forms.CharField(
+        label=_("Tags"), max_length=500, required=False, help_text=_("Separated by commas.")
+    )
+    source = forms.CharField(label=_("Source"), max_length=100, required=False)
+    responsible = forms.TypedChoiceField(
+        label=_("Responsible manager"), coerce=int, required=False, empty_value=None
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, members: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["responsible"].choices = [("", "—"), *members]  # type: ignore[attr-defined]
+
+    def clean_name(self) -> str:
+        name: str = self.cleaned_data["name"].strip()
+        if not name:
+            raise forms.ValidationError(_("Enter the client's name."))
+        return name
+
+    def clean_tags(self) -> list[str]:
+        return list(dict.fromkeys(t[:50] for t in _lines(self.cleaned_data["tags"])))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        try:  # Checked here too, so that a bad INN is reported with the other mistakes.
+            clean_inn(data.get("inn", ""), foreign=bool(data.get("foreign_tax_id")))
+        except forms.ValidationError as exc:
+            self.add_error("inn", exc)
+        return data
+
+
+class ContactForm(forms.Form):
+    last_name = forms.CharField(label=_("Last name"), max_length=100, required=False)
+    first_name = forms.CharField(label=_("First name"), max_length=100, required=False)
+    middle_name = forms.CharField(label=_("Middle name"), max_length=100, required=False)
+    position = forms.CharField(label=_("Position"), max_length=200, required=False)
+    phones = forms.CharField(
+        label=_("Phones"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("One per line; an extension after “ext.” or “доб.”."),
+    )
+    emails = forms.CharField(
+        label=_("E-mails"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    telegram = forms.CharField(label="Telegram", max_length=100, required=False)
+    whatsapp = forms.CharField(label="WhatsApp", max_length=100, required=False)
+
+    def clean_emails(self) -> list[str]:
+        emails = [e.lower() for e in _lines(self.cleaned_data["emails"])]
+        validator = forms.EmailField()
+        for email in emails:
+            validator.clean(email)
+        return emails
+
+    def clean_phones(self) -> list[str]:
+        return [line.strip() for line in self.cleaned_data["phones"].splitlines() if line.strip()]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not (data.get("last_name", "").strip() or data.get("first_name", "").strip()):
+            self.add_error("last_name", _("Enter the person's name."))
+        return data
+
+
+class CustomFieldForm(forms.Form):
+    entity = forms.ChoiceField(label=_("For"), choices=CustomField.Entity.choices)
+    label = forms.CharField(label=_("Name"), max_length=100)
+    kind = forms.ChoiceField(label=_("Type"), choices=CustomField.Kind.choices)
+    choices = forms.CharField(
+        label=_("Choices"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("For a choice: one per line."),
+    )
+
+    def clean_choices(self) -> list[str]:
+        return [c.strip() for c in self.cleaned_data["choices"].splitlines() if c.strip()]
+
+
+class CustomFieldChangeForm(forms.Form):
+    label = forms.CharField(label=_("Name"), max_length=100)
+    choices = forms.CharField(
+        label=_("Choices"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    show_in_list = forms.BooleanField(label=_("Show in lists"), required=False)
+    is_active = forms.BooleanField(label=_("In use"), required=False)
+
+    def clean_choices(self) -> list[str]:
+        return [c.strip() for c in self.cleaned_data["choices"].splitlines() if c.strip()]
+
+
+class ClientFilterForm(forms.Form):
+    q = forms.CharField(label=_("Name or INN"), max_length=200, required=False)
+    responsible = forms.TypedChoiceField(
+        label=_("Manager"), coerce=int, required=False, empty_value=None
+    )
+    tag = forms.CharField(label=_("Tag"), max_length=50, required=False)
+    source = forms.CharField(label=_("Source"), max_length=100, required=False)
+    sort = forms.ChoiceField(
+        label=_("Sort"),
+        required=False,
+        choices=[("new", _("Newest")), ("old", _("Oldest")), ("name", _("Name"))],
+    )
+
+    def __init__(self, *args: Any, members: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["responsible"].choices = [("", "—"), *members]  # type: ignore[attr-defined]
+
+
+class ProductForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=300)
+    sku = forms.CharField(label=_("SKU"), max_length=100, required=False)
+    unit = forms.CharField(label=_("Unit"), max_length=20, initial="шт")
+    price = forms.DecimalField(label=_("Price"), min_value=0, max_digits=14, decimal_places=2)
+    is_active = forms.BooleanField(label=_("On sale"), required=False, initial=True)

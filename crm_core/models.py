@@ -111,6 +111,8 @@ class Client(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [
             GinIndex(fields=["tags"], name="client_tags_gin"),
+            # Filters on the company's own fields are JSONB containment (custom @> {...}).
+            GinIndex(fields=["custom"], name="client_custom_gin", opclasses=["jsonb_path_ops"]),
             models.Index(fields=["responsible", "-created_at"], name="client_responsible_idx"),
         ]
 
@@ -144,7 +146,16 @@ class Contact(models.Model):
         verbose_name = _("contact person")
         verbose_name_plural = _("contact persons")
         ordering = ["last_name", "first_name", "id"]
-        indexes = [GinIndex(fields=["emails"], name="contact_emails_gin")]
+        indexes = [
+            GinIndex(fields=["emails"], name="contact_emails_gin"),
+            # The contact list pages in name order, for everyone and for one manager's own.
+            models.Index(fields=["last_name", "first_name", "id"], name="contact_name_idx"),
+            models.Index(
+                fields=["responsible", "last_name", "first_name", "id"],
+                name="contact_responsible_name_idx",
+            ),
+            GinIndex(fields=["custom"], name="contact_custom_gin", opclasses=["jsonb_path_ops"]),
+        ]
 
     def __str__(self) -> str:
         return " ".join(p for p in (self.last_name, self.first_name, self.middle_name) if p) or "—"
@@ -279,6 +290,7 @@ class Deal(models.Model):
         indexes = [
             models.Index(fields=["pipeline", "stage", "-created_at"], name="deal_board_idx"),
             models.Index(fields=["responsible", "-created_at"], name="deal_responsible_idx"),
+            GinIndex(fields=["custom"], name="deal_custom_gin", opclasses=["jsonb_path_ops"]),
         ]
 
     def __str__(self) -> str:
@@ -497,3 +509,49 @@ class Lead(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class CustomField(models.Model):
+    """A field the company adds to its clients, contacts or deals.
+
+    Definitions are rows; values live in the record's ``custom`` JSONB under ``key`` — so a
+    company's own fields never change the database's structure (no per-company DDL), and the
+    schema pool's spare schemas stay interchangeable.
+    """
+
+    class Entity(models.TextChoices):
+        CLIENT = "client", _("Clients")
+        CONTACT = "contact", _("Contact persons")
+        DEAL = "deal", _("Deals")
+
+    class Kind(models.TextChoices):
+        TEXT = "text", _("Text")
+        NUMBER = "number", _("Number")
+        DATE = "date", _("Date")
+        CHOICE = "choice", _("Choice")
+        MULTI = "multi", _("Several choices")
+        MONEY = "money", _("Money")
+        BOOLEAN = "boolean", _("Yes / no")
+
+    entity = models.CharField(_("for"), max_length=10, choices=Entity.choices)
+    key = models.SlugField(_("key"), max_length=40)
+    label = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("type"), max_length=10, choices=Kind.choices, default=Kind.TEXT)
+    choices = ArrayField(
+        models.CharField(max_length=100), default=list, blank=True, verbose_name=_("choices")
+    )
+    position = models.PositiveIntegerField(default=0)
+    is_active = models.BooleanField(_("in use"), default=True)
+    show_in_list = models.BooleanField(_("show in lists"), default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("custom field")
+        verbose_name_plural = _("custom fields")
+        ordering = ["entity", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["entity", "key"], name="custom_field_key_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.label

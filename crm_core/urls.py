@@ -1,6 +1,6 @@
 from django.urls import path
 
-from crm_core import views
+from crm_core import calendar_views, client_views, settings_views, views
 
 urlpatterns = [
     path("", views.workspace, name="workspace"),
@@ -29,6 +29,27 @@ urlpatterns = [
     path("leads/<int:lead_id>/reject/", views.lead_reject, name="lead_reject"),
     path("tasks/", views.tasks_my_day, name="my_day"),
     path("tasks/<int:task_id>/done/", views.task_done, name="task_done"),
-    path("clients/<int:client_id>/", views.client_detail, name="client_detail"),
+    path("tasks/calendar/", calendar_views.task_calendar, name="task_calendar"),
+    path("clients/", client_views.clients_page, name="clients"),
+    path("clients/<int:client_id>/", client_views.client_detail, name="client_detail"),
+    path("clients/<int:client_id>/edit/", client_views.client_edit, name="client_edit"),
+    path("clients/<int:client_id>/contacts/new/", client_views.contact_edit, name="contact_add"),
+    path(
+        "clients/<int:client_id>/merge/<int:other_id>/",
+        client_views.client_merge,
+        name="client_merge",
+    ),
+    path("contacts/", client_views.contacts_page, name="contacts"),
+    path("contacts/new/", client_views.contact_edit, name="contact_new"),
+    path("contacts/<int:contact_id>/", client_views.contact_edit, name="contact_edit"),
+    path("settings/fields/", settings_views.custom_fields, name="custom_fields"),
+    path(
+        "settings/fields/<int:field_id>/",
+        settings_views.custom_field_change,
+        name="custom_field_change",
+    ),
+    path("products/", settings_views.products, name="products"),
+    path("products/new/", settings_views.product_edit, name="product_new"),
+    path("products/<int:product_id>/", settings_views.product_edit, name="product_edit"),
     path("clients/duplicates/", views.client_duplicates, name="client_duplicates"),
 ]

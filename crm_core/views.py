@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -15,6 +16,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from crm_core.access import member_required
+from crm_core.customfields import (
+    PREFIX,
+    add_fields,
+    columns,
+    definitions,
+    merged_values,
+    row_values,
+    shown,
+)
 from crm_core.forms import (
     AttachmentForm,
     ClientForm,
@@ -30,14 +40,17 @@ from crm_core.models import (
     Activity,
     Attachment,
     AuditEntry,
+    CustomField,
+    Deal,
     DealItem,
     Lead,
     Notification,
     Pipeline,
+    Product,
     Stage,
     Task,
 )
-from crm_core.queries.clients import client_for, recent_clients
+from crm_core.queries.clients import recent_clients
 from crm_core.queries.deals import board as board_columns
 from crm_core.queries.deals import deal_for, deal_list
 from crm_core.queries.duplicates import find_duplicates
@@ -131,7 +144,14 @@ def deal_board(request: HttpRequest, pipeline_id: int | None = None) -> HttpResp
     )
     if pipeline is None:
         return redirect("workspace")
-    columns = board_columns(_membership(request), pipeline)
+    membership = _membership(request)
+    fields = definitions(CustomField.Entity.DEAL)
+    filters = DealFilterForm(
+        request.GET or None, members=_members(membership), fields=fields, board=True
+    )
+    columns = board_columns(
+        membership, pipeline, filters.cleaned_data if filters.is_valid() else {}, fields
+    )
     return render(
         request,
         "crm_core/board.html",
@@ -140,6 +160,7 @@ def deal_board(request: HttpRequest, pipeline_id: int | None = None) -> HttpResp
             "pipelines": Pipeline.objects.all(),
             "columns": columns,
             "form": DealForm(initial={"pipeline": pipeline}),
+            "filters": filters,
         },
     )
 
@@ -221,6 +242,7 @@ def _answer(
 def deal_detail(request: HttpRequest, deal_id: int) -> HttpResponse:
     membership = _membership(request)
     deal = deal_for(membership, deal_id)
+    fields = definitions(CustomField.Entity.DEAL)
     return render(
         request,
         "crm_core/deal.html",
@@ -233,20 +255,29 @@ def deal_detail(request: HttpRequest, deal_id: int) -> HttpResponse:
             "task_form": with_members(TaskForm(prefix="task"), _members(membership)),
             "items": deal.items.all(),
             "item_form": ItemForm(prefix="item"),
+            "products": Product.objects.filter(is_active=True).order_by("name")[:500],
             "attachments": deal.attachments.all(),
             "attachment_form": AttachmentForm(),
-            "edit_form": DealEditForm(
-                prefix="edit",
-                initial={
-                    "title": deal.title,
-                    "amount": deal.amount,
-                    "expected_close": deal.expected_close,
-                    "source": deal.source,
-                    "version": deal.version,
-                },
-            ),
+            "edit_form": _deal_edit_form(deal, fields),
+            "custom_values": shown(fields, deal.custom),
         },
     )
+
+
+def _deal_edit_form(deal: Deal, fields: list[CustomField], data: Any = None) -> DealEditForm:
+    form = DealEditForm(
+        data,
+        prefix="edit",
+        initial={
+            "title": deal.title,
+            "amount": deal.amount,
+            "expected_close": deal.expected_close,
+            "source": deal.source,
+            "version": deal.version,
+        },
+    )
+    add_fields(form, fields, deal.custom)
+    return form
 
 
 def _members(membership: Membership) -> list[tuple[int, str]]:
@@ -407,24 +438,6 @@ def tasks_my_day(request: HttpRequest) -> HttpResponse:
 
 @member_required
 @require_GET
-def client_detail(request: HttpRequest, client_id: int) -> HttpResponse:
-    membership = _membership(request)
-    client = client_for(membership, client_id)
-    return render(
-        request,
-        "crm_core/client.html",
-        {
-            "client": client,
-            "contacts": client.contacts.prefetch_related("phones"),
-            "phones": client.phones.all(),
-            "deals": client.deals.select_related("stage"),
-            "timeline": Activity.objects.filter(client=client)[:100],
-        },
-    )
-
-
-@member_required
-@require_GET
 def search_page(request: HttpRequest) -> HttpResponse:
     results = search(_membership(request), request.GET.get("q", ""))
     template = "crm_core/_search_results.html" if request.htmx else "crm_core/search.html"  # type: ignore[attr-defined]
@@ -498,11 +511,13 @@ def lead_reject(request: HttpRequest, lead_id: int) -> HttpResponse:
 def deal_edit(request: HttpRequest, deal_id: int) -> HttpResponse:
     membership = _membership(request)
     deal = deal_for(membership, deal_id)
-    form = DealEditForm(request.POST, prefix="edit")
+    fields = definitions(CustomField.Entity.DEAL)
+    form = _deal_edit_form(deal, fields, request.POST)
     if not form.is_valid():
         _form_errors(request, form)
         return redirect("deal_detail", deal_id=deal.pk)
-    data = dict(form.cleaned_data)
+    data = {k: v for k, v in form.cleaned_data.items() if not k.startswith(PREFIX)}
+    data["custom"] = merged_values(fields, form.cleaned_data, deal.custom)
     version = data.pop("version")
     try:
         update_deal(membership=membership, deal=deal, version=version, **data)
@@ -515,20 +530,22 @@ def deal_edit(request: HttpRequest, deal_id: int) -> HttpResponse:
 @require_GET
 def deal_list_page(request: HttpRequest) -> HttpResponse:
     membership = _membership(request)
-    form = DealFilterForm(request.GET or None, members=_members(membership))
+    fields = definitions(CustomField.Entity.DEAL)
+    form = DealFilterForm(request.GET or None, members=_members(membership), fields=fields)
     filters = form.cleaned_data if form.is_valid() else {}
-    deals = deal_list(
-        membership,
-        responsible=filters.get("responsible"),
-        stage=filters["stage"].pk if filters.get("stage") else None,
-        source=filters.get("source") or "",
-        created_from=filters.get("created_from"),
-        created_to=filters.get("created_to"),
-        sort=filters.get("sort") or "new",
-    )
+    deals = deal_list(membership, filters, fields, sort=filters.get("sort") or "new")
     page = Paginator(deals, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    shown_fields = columns(fields)
     return render(
-        request, "crm_core/deal_list.html", {"form": form, "page": page, "query": query.urlencode()}
+        request,
+        "crm_core/deal_list.html",
+        {
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+            "custom_columns": shown_fields,
+            "rows": [(deal, row_values(deal, shown_fields)) for deal in page],
+        },
     )

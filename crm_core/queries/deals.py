@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Count, F, QuerySet, Sum, Window
 from django.db.models.functions import RowNumber
 from django.shortcuts import get_object_or_404
 
 from crm_core.access import visible
-from crm_core.models import Deal, Pipeline, Stage
+from crm_core.customfields import filter_by
+from crm_core.models import CustomField, Deal, Pipeline, Stage
 from tenants.models import Membership
 
 CARDS_PER_STAGE = 50
@@ -36,14 +38,38 @@ class Column:
     total: Decimal
 
 
-def board(membership: Membership, pipeline: Pipeline) -> list[Column]:
+def filtered(
+    deals: QuerySet[Deal], filters: Mapping[str, Any], fields: Iterable[CustomField] = ()
+) -> QuerySet[Deal]:
+    """The filters shared by the board and the list (cleaned ``DealFilterForm`` data)."""
+    if filters.get("responsible"):
+        deals = deals.filter(responsible_id=filters["responsible"])
+    if filters.get("stage"):
+        deals = deals.filter(stage_id=filters["stage"].pk)
+    if filters.get("source"):
+        deals = deals.filter(source=filters["source"])
+    if filters.get("tag"):
+        deals = deals.filter(client__tags__contains=[filters["tag"]])
+    if filters.get("created_from"):
+        deals = deals.filter(created_at__date__gte=filters["created_from"])
+    if filters.get("created_to"):
+        deals = deals.filter(created_at__date__lte=filters["created_to"])
+    return filter_by(deals, fields, filters)
+
+
+def board(
+    membership: Membership,
+    pipeline: Pipeline,
+    filters: Mapping[str, Any] | None = None,
+    fields: Iterable[CustomField] = (),
+) -> list[Column]:
     """The Kanban board: per stage, the newest cards, how many deals and their sum.
 
     Three queries whatever the number of deals: stages, per-stage totals, and the cards
     (a window function keeps the newest CARDS_PER_STAGE of each stage).
     """
     stages = list(pipeline.stages.order_by("position", "id"))
-    deals = visible_deals(membership).filter(pipeline=pipeline)
+    deals = filtered(visible_deals(membership).filter(pipeline=pipeline), filters or {}, fields)
     totals: dict[int, tuple[int, Decimal]] = {
         row["stage_id"]: (row["n"], row["total"] or Decimal(0))
         for row in deals.values("stage_id").annotate(n=Count("id"), total=Sum("amount"))
@@ -85,24 +111,12 @@ SORTS = {
 
 def deal_list(
     membership: Membership,
-    *,
-    responsible: int | None = None,
-    stage: int | None = None,
-    source: str = "",
-    created_from: date | None = None,
-    created_to: date | None = None,
+    filters: Mapping[str, Any] | None = None,
+    fields: Iterable[CustomField] = (),
     sort: str = "new",
 ) -> QuerySet[Deal]:
     """The list view's deals: filtered, sorted and within visibility (paged by the caller)."""
-    deals = visible_deals(membership).select_related("client", "stage")
-    if responsible:
-        deals = deals.filter(responsible_id=responsible)
-    if stage:
-        deals = deals.filter(stage_id=stage)
-    if source:
-        deals = deals.filter(source=source)
-    if created_from:
-        deals = deals.filter(created_at__date__gte=created_from)
-    if created_to:
-        deals = deals.filter(created_at__date__lte=created_to)
+    deals = filtered(
+        visible_deals(membership).select_related("client", "stage"), filters or {}, fields
+    )
     return deals.order_by(*SORTS.get(sort, SORTS["new"]))

@@ -51,3 +51,32 @@ def find_duplicates(
     ids = visible_user_ids(membership)
     shown = [c for c in candidates if ids is None or c.responsible_id in ids]
     return Duplicates(visible=shown, hidden=len(candidates) - len(shown))
+
+
+def duplicates_of(membership: Membership, client: Client) -> list[Client]:
+    """Other visible clients sharing this one's INN, any of its phones or any e-mail of its
+    contact persons: the candidates offered for a merge on the card."""
+    from crm_core.models import Contact, Phone
+
+    phones = set(
+        Phone.objects.filter(Q(client=client) | Q(contact__client=client)).values_list(
+            "e164", flat=True
+        )
+    )
+    emails = {
+        e
+        for row in Contact.objects.filter(client=client).values_list("emails", flat=True)
+        for e in row
+    }
+    match = Q()
+    if client.inn and client.inn_status == Client.TaxIdStatus.VALID:
+        match |= Q(inn=client.inn)
+    if phones:
+        match |= Q(phones__e164__in=phones) | Q(contacts__phones__e164__in=phones)
+    if emails:
+        match |= Q(contacts__emails__overlap=list(emails))
+    if not match:
+        return []
+    candidates = Client.objects.filter(match).exclude(pk=client.pk).distinct()[:20]
+    ids = visible_user_ids(membership)
+    return [c for c in candidates if ids is None or c.responsible_id in ids]

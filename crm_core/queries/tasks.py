@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db.models import QuerySet
@@ -43,3 +43,35 @@ def my_day(membership: Membership, company: Company) -> MyDay:
         today=[t for t in open_tasks if now <= t.deadline < end_of_today],
         upcoming=[t for t in open_tasks if t.deadline >= end_of_today],
     )
+
+
+@dataclass
+class CalendarDay:
+    day: date
+    in_month: bool
+    tasks: list[Task]
+
+
+def month_of_tasks(
+    membership: Membership, company: Company, year: int, month: int, *, everyone: bool = False
+) -> list[list[CalendarDay]]:
+    """Weeks (Monday first) of the month with the tasks due each day in the company's time
+    zone: the member's own, or — with ``everyone`` — all tasks the member may see."""
+    zone = ZoneInfo(company.time_zone)
+    first = date(year, month, 1)
+    start = first - timedelta(days=first.weekday())
+    last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    end = last + timedelta(days=6 - last.weekday())
+    tasks = visible_tasks(membership) if everyone else Task.objects.select_related("deal")
+    if not everyone:
+        tasks = tasks.filter(assignee_id=membership.user_id)
+    rows = tasks.filter(
+        deadline__gte=datetime.combine(start, time.min, zone),
+        deadline__lt=datetime.combine(end + timedelta(days=1), time.min, zone),
+    ).order_by("deadline")[:2000]
+    by_day: dict[date, list[Task]] = {}
+    for task in rows:
+        by_day.setdefault(task.deadline.astimezone(zone).date(), []).append(task)
+    days = [start + timedelta(days=n) for n in range((end - start).days + 1)]
+    cells = [CalendarDay(d, d.month == month, by_day.get(d, [])) for d in days]
+    return [cells[i : i + 7] for i in range(0, len(cells), 7)]

@@ -6,11 +6,13 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from crm_core.access import require_write
 from crm_core.models import Activity, Client, Contact, Phone
 from crm_core.normalise import clean_inn, parse_phone
 from crm_core.services.audit import record
+from crm_core.services.deals import StaleRecordError
 from tenants.models import Company, Membership
 
 
@@ -85,3 +87,126 @@ def create_client(*, membership: Membership, company: Company, data: ClientInput
 def _region(company: Company) -> str:
     # The company's default region for numbers typed without a country code.
     return {"KZT": "KZ", "BYN": "BY", "UZS": "UZ"}.get(company.currency, "RU")
+
+
+CLIENT_FIELDS = (
+    "kind",
+    "name",
+    "full_name",
+    "kpp",
+    "legal_address",
+    "postal_address",
+    "bank_name",
+    "bik",
+    "bank_account",
+    "correspondent_account",
+    "website",
+    "industry",
+    "tags",
+    "source",
+    "responsible_id",
+    "custom",
+)
+
+
+@transaction.atomic
+def update_client(
+    *,
+    membership: Membership,
+    client: Client,
+    version: int,
+    inn: str,
+    foreign_tax_id: bool,
+    **fields: object,
+) -> Client:
+    """Save the client's card if nobody saved it since ``version`` was read; every changed
+    field goes to the audit log with its old and new value."""
+    require_write(membership)
+    current = Client.objects.select_for_update().get(pk=client.pk)
+    if current.version != version:
+        raise StaleRecordError(
+            _("This client was changed by someone else a moment ago. Reload it and try again."),
+            code="stale",
+        )
+    try:
+        fields["inn"], fields["inn_status"] = clean_inn(inn, foreign=foreign_tax_id)
+    except ValidationError as exc:
+        raise ValidationError({"inn": [exc]}) from exc
+    allowed = {*CLIENT_FIELDS, "inn", "inn_status"}
+    changes = {
+        name: (getattr(current, name), value)
+        for name, value in fields.items()
+        if name in allowed and getattr(current, name) != value
+    }
+    if not changes:
+        return current
+    for name, (_old, new) in changes.items():
+        setattr(current, name, new)
+    current.version += 1
+    current.save(update_fields=[*changes, "version", "updated_at"])
+    record(membership, current, "update", changes)
+    return current
+
+
+@dataclass
+class ContactInput:
+    last_name: str = ""
+    first_name: str = ""
+    middle_name: str = ""
+    position: str = ""
+    emails: list[str] = field(default_factory=list)
+    phones: list[str] = field(default_factory=list)
+    telegram: str = ""
+    whatsapp: str = ""
+
+
+@transaction.atomic
+def save_contact(
+    *,
+    membership: Membership,
+    company: Company,
+    client: Client | None,
+    data: ContactInput,
+    contact: Contact | None = None,
+) -> Contact:
+    """Add a contact person (to a client, or on their own) or change one; the phones given
+    replace the person's phones, each normalised to E.164 with the text as typed kept."""
+    require_write(membership)
+    if not (data.last_name.strip() or data.first_name.strip()):
+        raise ValidationError({"last_name": _("Enter the person's name.")})
+    phones, errors = [], []
+    for raw in data.phones:
+        if raw.strip():
+            try:
+                phones.append(parse_phone(raw, region=_region(company)))
+            except ValidationError as exc:
+                errors.append(exc)
+    if errors:
+        raise ValidationError({"phones": errors})
+    values = {
+        "last_name": data.last_name.strip()[:100],
+        "first_name": data.first_name.strip()[:100],
+        "middle_name": data.middle_name.strip()[:100],
+        "position": data.position.strip()[:200],
+        "emails": list(dict.fromkeys(e.strip().lower() for e in data.emails if e.strip())),
+        "messengers": {
+            k: v.strip() for k, v in (("telegram", data.telegram), ("whatsapp", data.whatsapp)) if v
+        },
+    }
+    if contact is None:
+        contact = Contact.objects.create(client=client, responsible=membership.user, **values)
+        record(membership, contact, "create", {"name": (None, str(contact))})
+    else:
+        changes = {
+            k: (getattr(contact, k), v) for k, v in values.items() if getattr(contact, k) != v
+        }
+        for name, value in values.items():
+            setattr(contact, name, value)
+        contact.save()
+        if changes:
+            record(membership, contact, "update", changes)
+        contact.phones.all().delete()
+    Phone.objects.bulk_create(
+        Phone(contact=contact, e164=p.e164, extension=p.extension, raw=p.raw) for p in phones
+    )
+    return contact

@@ -131,7 +131,7 @@ def log_call(
     )
 
 
-EDITABLE = ("title", "amount", "expected_close", "source")
+EDITABLE = ("title", "amount", "expected_close", "source", "custom")
 
 
 @transaction.atomic

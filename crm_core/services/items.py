@@ -10,7 +10,7 @@ from django.db.models import DecimalField, ExpressionWrapper, F, Sum
 from django.utils.translation import gettext as _
 
 from crm_core.access import require_write
-from crm_core.models import Activity, Deal, DealItem
+from crm_core.models import Activity, Deal, DealItem, Product
 from crm_core.services.audit import record
 from tenants.models import Membership
 
@@ -28,16 +28,25 @@ def _recalculate(deal: Deal) -> Decimal:
 
 @transaction.atomic
 def add_item(
-    *, membership: Membership, deal: Deal, name: str, quantity: Decimal, price: Decimal
+    *, membership: Membership, deal: Deal, name: str, quantity: Decimal, price: Decimal | None
 ) -> DealItem:
+    """A line on the deal. A name from the price list links the product and, when no price
+    is typed, takes the list price; the line keeps its own copy of both afterwards."""
     require_write(membership)
     if not name.strip():
         raise ValidationError(_("Name the product or service."), code="required")
     if quantity <= 0:
         raise ValidationError(_("The quantity must be more than zero."), code="quantity")
+    product = Product.objects.filter(name__iexact=name.strip(), is_active=True).first()
+    if price is None:
+        if product is None:
+            raise ValidationError(_("Enter the price."), code="price")
+        price = product.price
     if price < 0:
         raise ValidationError(_("The price cannot be negative."), code="price")
-    item = DealItem.objects.create(deal=deal, name=name.strip(), quantity=quantity, price=price)
+    item = DealItem.objects.create(
+        deal=deal, product=product, name=name.strip(), quantity=quantity, price=price
+    )
     before = deal.amount
     total = _recalculate(deal)
     record(

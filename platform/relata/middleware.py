@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django_tenants.middleware.main import TenantMainMiddleware
 
 from relata.db import connection
@@ -41,18 +44,32 @@ class CompanyRoutingMiddleware(TenantMainMiddleware):
         raise Http404(f"No company at {hostname}")
 
 
+@cache
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("Europe/Moscow")
+
+
 class RequestContextMiddleware:
-    """Security headers every response carries (Django 5.2 has no CSP of its own)."""
+    """Per-request context (the company's time zone, the user id for logs) and the security
+    headers every response carries (Django 5.2 has no CSP of its own)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         token = current_user_id.set(None)
+        company = getattr(request, "company", None)
+        # Dates and times on a company's pages read in the company's own time zone.
+        if company is not None:
+            timezone.activate(_zone(company.time_zone))
         try:
             response = self.get_response(request)
         finally:
             current_user_id.reset(token)
+            timezone.deactivate()
         response.headers.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
         return response
 

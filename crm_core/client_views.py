@@ -1,0 +1,248 @@
+"""Pages for the client base: the list, the card's edit form, contact persons, merging."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from crm_core.access import member_required
+from crm_core.customfields import (
+    PREFIX,
+    add_fields,
+    add_filter_fields,
+    columns,
+    definitions,
+    merged_values,
+    row_values,
+    shown,
+)
+from crm_core.forms import ClientEditForm, ClientFilterForm, ContactForm
+from crm_core.models import Activity, Client, CustomField, Stage, Task
+from crm_core.queries.clients import (
+    client_for,
+    client_list,
+    contact_for,
+    contact_list,
+    page_of,
+    visible_contacts,
+)
+from crm_core.queries.duplicates import duplicates_of
+from crm_core.services.clients import ContactInput, save_contact, update_client
+from crm_core.services.merge import merge_clients
+from crm_core.views import _errors_to_form, _fail, _members, _membership
+
+Entity = CustomField.Entity
+
+
+def _query_without_page(request: HttpRequest) -> str:
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
+@member_required
+@require_GET
+def clients_page(request: HttpRequest) -> HttpResponse:
+    membership = _membership(request)
+    fields = definitions(Entity.CLIENT)
+    form = ClientFilterForm(request.GET or None, members=_members(membership))
+    add_filter_fields(form, fields)
+    filters = form.cleaned_data if form.is_valid() else {}
+    page = page_of(
+        client_list(membership, filters, fields, sort=filters.get("sort") or "new"),
+        request.GET.get("page"),
+    )
+    shown_fields = columns(fields)
+    return render(
+        request,
+        "crm_core/clients.html",
+        {
+            "form": form,
+            "page": page,
+            "query": _query_without_page(request),
+            "custom_columns": shown_fields,
+            "rows": [(client, row_values(client, shown_fields)) for client in page.items],
+        },
+    )
+
+
+@member_required
+@require_GET
+def client_detail(request: HttpRequest, client_id: int) -> HttpResponse:
+    """The one card with everything about a client."""
+    membership = _membership(request)
+    client = client_for(membership, client_id)
+    deals = list(client.deals.select_related("stage", "pipeline").order_by("-created_at"))
+    contacts = visible_contacts(membership).filter(client=client).prefetch_related("phones")
+    return render(
+        request,
+        "crm_core/client.html",
+        {
+            "client": client,
+            "custom_values": shown(definitions(Entity.CLIENT), client.custom),
+            "contacts": contacts,
+            "phones": client.phones.all(),
+            "open_deals": [d for d in deals if d.stage.outcome == Stage.Outcome.OPEN],
+            "closed_deals": [d for d in deals if d.stage.outcome != Stage.Outcome.OPEN],
+            "tasks": Task.objects.filter(client=client, done_at__isnull=True).order_by("deadline"),
+            "timeline": Activity.objects.filter(client=client).select_related("deal")[:200],
+            "duplicates": duplicates_of(membership, client),
+        },
+    )
+
+
+def _client_form(
+    client: Client, membership: Any, fields: list[CustomField], data: Any = None
+) -> ClientEditForm:
+    form = ClientEditForm(
+        data,
+        members=_members(membership),
+        initial={
+            **{
+                name: getattr(client, name)
+                for name in ClientEditForm.base_fields
+                if hasattr(client, name)
+            },
+            "tags": ", ".join(client.tags),
+            "responsible": client.responsible_id,
+            "foreign_tax_id": client.inn_status == Client.TaxIdStatus.FOREIGN,
+        },
+    )
+    add_fields(form, fields, client.custom)
+    return form
+
+
+@member_required
+@require_http_methods(["GET", "POST"])
+def client_edit(request: HttpRequest, client_id: int) -> HttpResponse:
+    membership = _membership(request)
+    client = client_for(membership, client_id)
+    fields = definitions(Entity.CLIENT)
+    form = _client_form(client, membership, fields, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if not k.startswith(PREFIX)}
+        data["custom"] = merged_values(fields, form.cleaned_data, client.custom)
+        data["responsible_id"] = data.pop("responsible") or client.responsible_id
+        try:
+            update_client(membership=membership, client=client, **data)
+        except PermissionDenied as exc:
+            _fail(request, exc)
+        except ValidationError as exc:
+            _errors_to_form(form, exc)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("client_detail", client_id=client.pk)
+    return render(request, "crm_core/client_edit.html", {"client": client, "form": form})
+
+
+def _contact_input(data: dict[str, Any]) -> ContactInput:
+    return ContactInput(
+        last_name=data["last_name"],
+        first_name=data["first_name"],
+        middle_name=data["middle_name"],
+        position=data["position"],
+        emails=data["emails"],
+        phones=data["phones"],
+        telegram=data["telegram"],
+        whatsapp=data["whatsapp"],
+    )
+
+
+@member_required
+@require_http_methods(["GET", "POST"])
+def contact_edit(
+    request: HttpRequest, client_id: int | None = None, contact_id: int | None = None
+) -> HttpResponse:
+    """Add a contact person to a client (or on their own), or change one."""
+    membership = _membership(request)
+    contact = contact_for(membership, contact_id) if contact_id else None
+    client = client_for(membership, client_id) if client_id else None
+    if client is None and contact is not None:
+        client = contact.client
+    initial: dict[str, Any] = {}
+    if contact is not None:
+        initial = {
+            "last_name": contact.last_name,
+            "first_name": contact.first_name,
+            "middle_name": contact.middle_name,
+            "position": contact.position,
+            "emails": "\n".join(contact.emails),
+            "phones": "\n".join(p.raw for p in contact.phones.all()),
+            "telegram": contact.messengers.get("telegram", ""),
+            "whatsapp": contact.messengers.get("whatsapp", ""),
+        }
+    form = ContactForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = save_contact(
+                membership=membership,
+                company=request.company,  # type: ignore[attr-defined]
+                client=client,
+                contact=contact,
+                data=_contact_input(form.cleaned_data),
+            )
+        except PermissionDenied as exc:
+            _fail(request, exc)
+        except ValidationError as exc:
+            _errors_to_form(form, exc)
+        else:
+            messages.success(request, _("Saved."))
+            if saved.client_id:
+                return redirect("client_detail", client_id=saved.client_id)
+            return redirect("contacts")
+    return render(
+        request, "crm_core/contact_edit.html", {"form": form, "client": client, "contact": contact}
+    )
+
+
+@member_required
+@require_GET
+def contacts_page(request: HttpRequest) -> HttpResponse:
+    membership = _membership(request)
+    page = page_of(contact_list(membership, request.GET.get("q", "")), request.GET.get("page"))
+    return render(
+        request,
+        "crm_core/contacts.html",
+        {"page": page, "q": request.GET.get("q", ""), "query": _query_without_page(request)},
+    )
+
+
+@member_required
+@require_http_methods(["GET", "POST"])
+def client_merge(request: HttpRequest, client_id: int, other_id: int) -> HttpResponse:
+    """Two records of the same client side by side; merging keeps the first and all history."""
+    membership = _membership(request)
+    keep = client_for(membership, client_id)
+    other = client_for(membership, other_id)
+    if request.method == "POST":
+        try:
+            merged = merge_clients(membership=membership, keep=keep, other=other)
+        except (ValidationError, PermissionDenied) as exc:
+            _fail(request, exc)
+        else:
+            messages.success(request, _("Merged. Everything is on this card now."))
+            return redirect("client_detail", client_id=merged.pk)
+    rows = [
+        (
+            getattr(Client._meta.get_field(name), "verbose_name", name),
+            getattr(keep, name),
+            getattr(other, name),
+        )
+        for name in ("name", "inn", "kpp", "legal_address", "website", "industry", "source")
+    ]
+    counts = [
+        (_("Contact persons"), keep.contacts.count(), other.contacts.count()),
+        (_("Deals"), keep.deals.count(), other.deals.count()),
+        (_("History"), keep.activities.count(), other.activities.count()),
+    ]
+    return render(
+        request,
+        "crm_core/client_merge.html",
+        {"keep": keep, "other": other, "rows": rows, "counts": counts},
+    )
