@@ -555,3 +555,30 @@ class CustomField(models.Model):
 
     def __str__(self) -> str:
         return self.label
+
+
+class DealTotal(models.Model):
+    """How many deals and what sum sit in each stage, per responsible manager.
+
+    Kept by statement-level triggers on the deal table (migration 0010), so the board's column
+    heads never count hundreds of thousands of deals on each view: they add up at most
+    stages × members rows, for whatever set of managers the viewer may see. Bulk imports and
+    raw updates keep it right too, because the database maintains it, not our code.
+    """
+
+    pipeline = models.ForeignKey(Pipeline, on_delete=models.CASCADE, related_name="+")
+    stage = models.ForeignKey(Stage, on_delete=models.CASCADE, related_name="+")
+    # The manager's user id, 0 for deals nobody is responsible for (NULL would defeat the key).
+    responsible_key = models.BigIntegerField()
+    deals = models.BigIntegerField(default=0)
+    amount = models.DecimalField(max_digits=20, decimal_places=2, default=Decimal(0))
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["pipeline", "stage", "responsible_key"], name="deal_total_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"stage {self.stage_id}, manager {self.responsible_key}: {self.deals}"

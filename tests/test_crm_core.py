@@ -283,7 +283,40 @@ def test_board_queries_do_not_grow_with_the_number_of_deals(crm: Any) -> None:
                 membership=crm.manager, company=crm.a.company, data=ClientInput(name=f"C{n}")
             )
             create_deal(membership=crm.manager, title=f"D{n}", pipeline=crm.pipeline, client=client)
-    assert count_queries() == few == 3  # stages, per-stage totals, cards
+    assert count_queries() == few == 4  # stages, kept totals, newest ids per stage, cards
+
+
+def test_column_heads_kept_by_the_database_match_a_live_count(crm: Any) -> None:
+    """The trigger-kept totals after creating, moving, re-amounting, reassigning, deleting and
+    a bulk update — for the owner, a head and a manager, with and without filters."""
+    from crm_core.models import DealTotal
+    from crm_core.queries.deals import _counted, visible_deals
+
+    with crm.a:
+        stages = list(crm.pipeline.stages.order_by("position"))
+        deals = [
+            create_deal(
+                membership=member,
+                title=f"D{n}",
+                pipeline=crm.pipeline,
+                amount=Decimal(100 * n),
+            )
+            for n, member in enumerate([crm.manager, crm.colleague, crm.owner] * 4)
+        ]
+        move_deal(membership=crm.manager, deal=deals[0], stage=stages[1], version=1)
+        Deal.objects.filter(pk=deals[1].pk).update(amount=Decimal("12.34"))
+        Deal.objects.filter(pk=deals[2].pk).update(responsible=crm.manager.user)
+        Deal.objects.filter(pk=deals[3].pk).delete()
+        Deal.objects.filter(title__in=["D4", "D5", "D6"]).update(stage=stages[2])
+        Deal.objects.filter(pk=deals[7].pk).update(responsible=None)
+        assert DealTotal.objects.exists()
+        for member in (crm.owner, crm.head, crm.manager, crm.colleague):
+            live = _counted(visible_deals(member).filter(pipeline=crm.pipeline))
+            kept = {c.stage.pk: (c.count, c.total) for c in board(member, crm.pipeline) if c.count}
+            assert kept == live, member.role
+        # A filter counts live, and still within visibility.
+        filtered = board(crm.manager, crm.pipeline, {"source": "nowhere"})
+        assert all(c.count == 0 and not c.deals for c in filtered)
 
 
 def test_company_b_cannot_reach_company_a_records_by_id(crm: Any) -> None:

@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, F, QuerySet, Sum, Window
-from django.db.models.functions import RowNumber
+from django.db.models import Count, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 
-from crm_core.access import visible
+from crm_core.access import visible, visible_user_ids
 from crm_core.customfields import filter_by
-from crm_core.models import CustomField, Deal, Pipeline, Stage
+from crm_core.models import CustomField, Deal, DealTotal, Pipeline, Stage
+from relata.db import connection
 from tenants.models import Membership
 
 CARDS_PER_STAGE = 50
@@ -65,30 +65,22 @@ def board(
 ) -> list[Column]:
     """The Kanban board: per stage, the newest cards, how many deals and their sum.
 
-    Three queries whatever the number of deals: stages, per-stage totals, and the cards
-    (a window function keeps the newest CARDS_PER_STAGE of each stage).
+    Four queries whatever the number of deals: the stages; the column heads (from the
+    trigger-kept ``DealTotal`` rows when no filter narrows the board, otherwise counted); the
+    ids of each stage's newest cards, one ``LIMIT`` per stage walking ``deal_board_idx``; and
+    those cards with their clients.
     """
     stages = list(pipeline.stages.order_by("position", "id"))
-    deals = filtered(visible_deals(membership).filter(pipeline=pipeline), filters or {}, fields)
-    totals: dict[int, tuple[int, Decimal]] = {
-        row["stage_id"]: (row["n"], row["total"] or Decimal(0))
-        for row in deals.values("stage_id").annotate(n=Count("id"), total=Sum("amount"))
-    }
-    cards = (
-        deals.select_related("client")
-        .annotate(
-            rank=Window(
-                RowNumber(),
-                partition_by=[F("stage_id")],
-                order_by=[F("created_at").desc(), F("id").desc()],
-            )
-        )
-        .filter(rank__lte=CARDS_PER_STAGE)
-        .order_by("stage_id", "rank")
-    )
+    filters = {k: v for k, v in (filters or {}).items() if v not in (None, "", [])}
+    deals = filtered(visible_deals(membership).filter(pipeline=pipeline), filters, fields)
+    totals = _counted(deals) if filters else _kept_totals(membership, pipeline)
     by_stage: dict[int, list[Deal]] = {stage.pk: [] for stage in stages}
-    for deal in cards:
-        by_stage.setdefault(deal.stage_id, []).append(deal)
+    ids = _newest_ids(deals, stages)
+    if ids:
+        for deal in (
+            deals.filter(pk__in=ids).select_related("client").order_by("-created_at", "-id")
+        ):
+            by_stage.setdefault(deal.stage_id, []).append(deal)
     return [
         Column(
             stage=stage,
@@ -98,6 +90,48 @@ def board(
         )
         for stage in stages
     ]
+
+
+Totals = dict[int, tuple[int, Decimal]]
+
+
+def _counted(deals: QuerySet[Deal]) -> Totals:
+    return {
+        row["stage_id"]: (row["n"], row["total"] or Decimal(0))
+        for row in deals.values("stage_id").annotate(n=Count("id"), total=Sum("amount"))
+    }
+
+
+def _kept_totals(membership: Membership, pipeline: Pipeline) -> Totals:
+    rows = DealTotal.objects.filter(pipeline=pipeline)
+    ids = visible_user_ids(membership)
+    if ids is not None:
+        rows = rows.filter(responsible_key__in=ids)
+    return {
+        row["stage_id"]: (row["n"] or 0, row["total"] or Decimal(0))
+        for row in rows.values("stage_id").annotate(n=Sum("deals"), total=Sum("amount"))
+    }
+
+
+def _newest_ids(deals: QuerySet[Deal], stages: list[Stage]) -> list[int]:
+    """The newest CARDS_PER_STAGE deal ids of every stage in one round trip: a UNION ALL of
+    per-stage ``ORDER BY created_at DESC LIMIT n`` queries, each an index walk that stops
+    after n rows (a window function over the pipeline would read every deal first)."""
+    if not stages:
+        return []
+    parts, params = [], []
+    for stage in stages:
+        sql, stage_params = (
+            deals.filter(stage_id=stage.pk)
+            .order_by("-created_at", "-id")
+            .values_list("pk", flat=True)[:CARDS_PER_STAGE]
+            .query.sql_with_params()
+        )
+        parts.append(f"({sql})")
+        params.extend(stage_params)
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), params)
+        return [row[0] for row in cursor.fetchall()]
 
 
 SORTS = {
