@@ -306,7 +306,12 @@ def main() -> None:
     for label, member, path in [
         (f"deal board, owner (all {args.deals:,} deals)", owner, "/deals/"),
         ("deal board, manager (own deals)", manager, "/deals/"),
-        ("client list page, owner", owner, "/"),
+        ("deal board, owner, filtered by source", owner, "/deals/?source=site"),
+        ("deal list page, owner", owner, "/deals/list/"),
+        ("client list page, owner", owner, "/clients/"),
+        ("client list page, manager", manager, "/clients/"),
+        ("contact list page, owner", owner, "/contacts/"),
+        ("contact list page, manager", manager, "/contacts/"),
         ("search page, owner", owner, f"/search/?q={typo_name}"),
     ]:
         single = timed(page(member, path), args.samples)

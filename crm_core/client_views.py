@@ -6,7 +6,9 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
@@ -22,6 +24,7 @@ from crm_core.customfields import (
     row_values,
     shown,
 )
+from crm_core.exports import xlsx_response
 from crm_core.forms import ClientEditForm, ClientFilterForm, ContactForm
 from crm_core.models import Activity, Client, CustomField, Stage, Task
 from crm_core.queries.clients import (
@@ -46,18 +49,22 @@ def _query_without_page(request: HttpRequest) -> str:
     return query.urlencode()
 
 
-@member_required
-@require_GET
-def clients_page(request: HttpRequest) -> HttpResponse:
+def _filtered_clients(
+    request: HttpRequest,
+) -> tuple[ClientFilterForm, QuerySet[Client], list[CustomField]]:
     membership = _membership(request)
     fields = definitions(Entity.CLIENT)
     form = ClientFilterForm(request.GET or None, members=_members(membership))
     add_filter_fields(form, fields)
     filters = form.cleaned_data if form.is_valid() else {}
-    page = page_of(
-        client_list(membership, filters, fields, sort=filters.get("sort") or "new"),
-        request.GET.get("page"),
-    )
+    return form, client_list(membership, filters, fields, sort=filters.get("sort") or "new"), fields
+
+
+@member_required
+@require_GET
+def clients_page(request: HttpRequest) -> HttpResponse:
+    form, clients, fields = _filtered_clients(request)
+    page = page_of(clients, request.GET.get("page"))
     shown_fields = columns(fields)
     return render(
         request,
@@ -70,6 +77,43 @@ def clients_page(request: HttpRequest) -> HttpResponse:
             "rows": [(client, row_values(client, shown_fields)) for client in page.items],
         },
     )
+
+
+@member_required
+@require_GET
+def clients_export(request: HttpRequest) -> HttpResponseBase:
+    """The list as filtered, to Excel: only the clients this member may see."""
+    _form, clients, fields = _filtered_clients(request)
+    headers = [
+        _("Client"),
+        _("Full legal name"),
+        _("INN"),
+        _("KPP"),
+        _("Legal address"),
+        _("Website"),
+        _("Industry"),
+        _("Tags"),
+        _("Source"),
+        _("Created"),
+        *(f.label for f in fields),
+    ]
+    rows = (
+        [
+            c.name,
+            c.full_name,
+            c.inn,
+            c.kpp,
+            c.legal_address,
+            c.website,
+            c.industry,
+            c.tags,
+            c.source,
+            c.created_at,
+            *row_values(c, fields),
+        ]
+        for c in clients.iterator(chunk_size=2000)
+    )
+    return xlsx_response("clients.xlsx", _("Clients"), headers, rows)
 
 
 @member_required

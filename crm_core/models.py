@@ -291,6 +291,10 @@ class Deal(models.Model):
             models.Index(fields=["pipeline", "stage", "-created_at"], name="deal_board_idx"),
             models.Index(fields=["responsible", "-created_at"], name="deal_responsible_idx"),
             GinIndex(fields=["custom"], name="deal_custom_gin", opclasses=["jsonb_path_ops"]),
+            # The list view's sorts, so a page of 200,000 deals is an index walk, not a sort.
+            models.Index(fields=["-created_at", "-id"], name="deal_newest_idx"),
+            models.Index(fields=["-amount", "-id"], name="deal_amount_idx"),
+            models.Index(fields=["expected_close", "id"], name="deal_close_idx"),
         ]
 
     def __str__(self) -> str:

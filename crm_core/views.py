@@ -7,7 +7,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.forms import Form
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -25,6 +24,7 @@ from crm_core.customfields import (
     row_values,
     shown,
 )
+from crm_core.exports import xlsx_response
 from crm_core.forms import (
     AttachmentForm,
     ClientForm,
@@ -50,7 +50,7 @@ from crm_core.models import (
     Stage,
     Task,
 )
-from crm_core.queries.clients import recent_clients
+from crm_core.queries.clients import page_of, recent_clients
 from crm_core.queries.deals import board as board_columns
 from crm_core.queries.deals import deal_for, deal_list
 from crm_core.queries.duplicates import find_duplicates
@@ -526,15 +526,19 @@ def deal_edit(request: HttpRequest, deal_id: int) -> HttpResponse:
     return redirect("deal_detail", deal_id=deal.pk)
 
 
-@member_required
-@require_GET
-def deal_list_page(request: HttpRequest) -> HttpResponse:
+def _filtered_deals(request: HttpRequest) -> tuple[DealFilterForm, Any, list[CustomField]]:
     membership = _membership(request)
     fields = definitions(CustomField.Entity.DEAL)
     form = DealFilterForm(request.GET or None, members=_members(membership), fields=fields)
     filters = form.cleaned_data if form.is_valid() else {}
-    deals = deal_list(membership, filters, fields, sort=filters.get("sort") or "new")
-    page = Paginator(deals, 50).get_page(request.GET.get("page"))
+    return form, deal_list(membership, filters, fields, sort=filters.get("sort") or "new"), fields
+
+
+@member_required
+@require_GET
+def deal_list_page(request: HttpRequest) -> HttpResponse:
+    form, deals, fields = _filtered_deals(request)
+    page = page_of(deals, request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     shown_fields = columns(fields)
@@ -546,6 +550,41 @@ def deal_list_page(request: HttpRequest) -> HttpResponse:
             "page": page,
             "query": query.urlencode(),
             "custom_columns": shown_fields,
-            "rows": [(deal, row_values(deal, shown_fields)) for deal in page],
+            "rows": [(deal, row_values(deal, shown_fields)) for deal in page.items],
         },
     )
+
+
+@member_required
+@require_GET
+def deal_list_export(request: HttpRequest) -> FileResponse:
+    """The deal list as filtered, to Excel: only the deals this member may see."""
+    _form, deals, fields = _filtered_deals(request)
+    headers = [
+        _("Deal"),
+        _("Client"),
+        _("Stage"),
+        _("Amount"),
+        _("Currency"),
+        _("Source"),
+        _("Expected close"),
+        _("Created"),
+        _("Reason for losing"),
+        *(f.label for f in fields),
+    ]
+    rows = (
+        [
+            d.title,
+            d.client.name if d.client else "",
+            d.stage.name,
+            d.amount,
+            d.currency,
+            d.source,
+            d.expected_close,
+            d.created_at,
+            d.lost_reason,
+            *row_values(d, fields),
+        ]
+        for d in deals.iterator(chunk_size=2000)
+    )
+    return xlsx_response("deals.xlsx", _("Deals"), headers, rows)

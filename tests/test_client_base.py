@@ -507,3 +507,43 @@ def test_new_pages_of_a_are_not_reachable_from_b(crm: Any) -> None:
         assert "Клиент A" not in body
         assert "Поле A" not in body
         assert "Товар A" not in body
+
+
+def test_list_exports_hold_only_what_the_member_sees_with_the_filters(crm: Any) -> None:
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    with crm.a:
+        field = add_field(
+            membership=crm.owner,
+            entity="client",
+            label="Сегмент",
+            kind="choice",
+            choices=["A", "B"],
+        )
+        mine = _client(crm, crm.manager, "Мой опт")
+        Client.objects.filter(pk=mine.pk).update(tags=["опт"], custom={field.key: "A"})
+        _client(crm, crm.manager, "Мой розница")
+        _client(crm, crm.colleague, "Чужой опт")
+        create_deal(
+            membership=crm.manager,
+            title="Моя сделка",
+            pipeline=crm.pipeline,
+            amount=Decimal("1500.50"),
+        )
+        create_deal(membership=crm.colleague, title="Чужая сделка", pipeline=crm.pipeline)
+    browser = _browser(crm, crm.manager)
+
+    def sheet(path: str, query: dict[str, str]) -> list[tuple[Any, ...]]:
+        response = browser.get(path, query, HTTP_HOST=crm.a.host)
+        assert response.status_code == 200
+        assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+        book = load_workbook(BytesIO(b"".join(response.streaming_content)), read_only=True)
+        return list(book.active.iter_rows(values_only=True))
+
+    rows = sheet("/clients/export/", {"tag": "опт"})
+    assert [r[0] for r in rows[1:]] == ["Мой опт"]
+    assert rows[1][-1] == "A"  # the custom field's column
+    rows = sheet("/deals/list/export/", {})
+    assert [(r[0], r[3]) for r in rows[1:]] == [("Моя сделка", 1500.5)]

@@ -22,7 +22,8 @@ def test_metrics_expose_latency_companies_seats_pool_and_tasks(two_companies: An
     client.delete(TASK_COUNTS_KEY)
     with a:
         probe_company.apply()  # runs here, through Celery's signals
-    HttpClient().get("/healthz")
+    health = HttpClient().get("/healthz")
+    assert health["Server-Timing"].startswith("app;dur=")  # the server's own time, for tools
     body = HttpClient().get("/metrics").content.decode()
 
     assert _metric(body, 'relata_http_request_duration_seconds_count{host="public",method="GET"')

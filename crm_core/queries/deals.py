@@ -119,7 +119,8 @@ def _newest_ids(deals: QuerySet[Deal], stages: list[Stage]) -> list[int]:
     after n rows (a window function over the pipeline would read every deal first)."""
     if not stages:
         return []
-    parts, params = [], []
+    parts: list[str] = []
+    params: list[Any] = []
     for stage in stages:
         sql, stage_params = (
             deals.filter(stage_id=stage.pk)
