@@ -32,7 +32,7 @@ def test_deal_from_request_to_measurement_with_call_log_and_task(
     page.wait_for_selector("#workspace-title")
 
     # A request came in: a deal at «Первый звонок».
-    page.get_by_role("link", name="Сделки").click()
+    page.locator(".crm-nav").get_by_role("link", name="Сделки").click()
     page.click("summary")
     page.fill("#id_title", "Окна в квартиру на Ленина")
     page.fill("#id_client_name", "Иванов Пётр")
@@ -88,3 +88,52 @@ def test_deal_from_request_to_measurement_with_call_log_and_task(
         assert Task.objects.get().done_at is not None
         kinds = set(Activity.objects.filter(deal=deal).values_list("kind", flat=True))
         assert {"call", "stage", "task_done"} <= kinds
+
+
+def test_client_card_edited_and_contact_added_on_a_phone(
+    committed_companies: Any, run_process: Any, chromium_page: Any, tmp_path: Path
+) -> None:
+    """Kirill's manager fills in a client's details and a contact person from a phone."""
+    from crm_core.models import Client, Phone
+
+    made = committed_companies("Окна Кирилла")
+    base = start_web(run_process, child_env(), tmp_path / "web.log")
+    port = base.rsplit(":", 1)[1]
+    page = chromium_page
+    page.set_viewport_size({"width": 390, "height": 844})
+    token = handoff.issue(user=made.owner, company=made.company)
+    page.goto(f"http://{made.host}:{port}/handoff/{token}/")
+    page.wait_for_selector("#workspace-title")
+
+    page.fill("#id_name", "Стройка-Сервис")
+    page.get_by_role("button", name="Добавить клиента").click()
+    page.locator(".crm-nav").get_by_role("link", name="Клиенты").click()
+    page.get_by_role("link", name="Стройка-Сервис").click()
+    page.click("#client-edit")
+    page.fill("#id_inn", "7707083893")
+    page.fill("#id_kpp", "77070")  # a mistake first
+    page.fill("#id_tags", "опт, застройщик")
+    page.click("#client-save")
+    page.wait_for_selector("text=КПП — 9 знаков")
+    page.fill("#id_kpp", "770701001")
+    page.click("#client-save")
+    page.wait_for_selector("text=Сохранено.")
+
+    page.get_by_role("link", name="Добавить контактное лицо").click()
+    page.fill("#id_last_name", "Сидорова")
+    page.fill("#id_first_name", "Анна")
+    page.fill("#id_position", "Снабженец")
+    page.fill("#id_phones", "8 916 765-43-21 доб. 5")
+    page.click("#contact-save")
+    page.wait_for_selector("#contacts >> text=Сидорова Анна")
+    # Nothing overflows the phone's width.
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+
+    with made:
+        client = Client.objects.get(name="Стройка-Сервис")
+        assert (client.inn, client.kpp, client.tags) == (
+            "7707083893",
+            "770701001",
+            ["опт", "застройщик"],
+        )
+        assert Phone.objects.get(contact__client=client).extension == "5"

@@ -1,0 +1,236 @@
+"""Load test: 20 people working at once in the 1,000,000-contact company, against gunicorn.
+
+    .venv/bin/python bench/load.py [--users 20] [--seconds 60] [--workers 3] [--threads 4]
+
+Needs the data set of bench/crm_scale.py (run that first). Starts gunicorn with the
+production web settings (infra/gunicorn.conf.py) on 127.0.0.1, signs every simulated person
+in through the real handoff, then each one keeps opening pages — the board, the deal list,
+the client and contact lists, the search box, a client card — for ``--seconds``. Two runs:
+people who pause about a second between clicks (faster than anyone really works), and no
+pause at all (the saturation point). Server time is the app's own ``Server-Timing``; the
+wall time adds gunicorn's queue and the loopback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import random
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections import defaultdict
+from urllib.parse import quote
+
+from common import ROOT, configure, machine, percentile, write_section
+
+PAGES = [
+    ("deal board", 30),
+    ("deal list", 10),
+    ("client list", 15),
+    ("contact list", 10),
+    ("search", 25),
+    ("client card", 10),
+]
+SEARCHES = ["Иванов", "Петрова", "Варобьёв", "c12345@example.ru", "0710", "Строй-Окна", "Заказ 777"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Person(threading.Thread):
+    def __init__(self, port: int, host: str, token: str, clients: list[int], **run: float) -> None:
+        super().__init__(daemon=True)
+        self.port, self.host, self.token, self.clients = port, host, token, clients
+        self.until, self.think, self.warmup = run["until"], run["think"], run["warmup"]
+        self.samples: dict[str, list[tuple[float, float]]] = defaultdict(list)
+        self.errors = 0
+        self.rng = random.Random(token)
+
+    def path(self, page: str) -> str:
+        match page:
+            case "deal board":
+                return "/deals/"
+            case "deal list":
+                return f"/deals/list/?page={self.rng.randint(1, 5)}"
+            case "client list":
+                return f"/clients/?page={self.rng.randint(1, 5)}"
+            case "contact list":
+                return f"/contacts/?page={self.rng.randint(1, 5)}"
+            case "search":
+                return "/search/?q=" + quote(self.rng.choice(SEARCHES))
+            case _:
+                return f"/clients/{self.rng.choice(self.clients)}/"
+
+    def run(self) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        conn.request("GET", f"/handoff/{self.token}/", headers={"Host": self.host})
+        response = conn.getresponse()
+        response.read()
+        cookie = "; ".join(
+            c.split(";")[0] for k, c in response.getheaders() if k.lower() == "set-cookie"
+        )
+        names, weights = zip(*PAGES, strict=True)
+        while time.monotonic() < self.until:
+            page = self.rng.choices(names, weights)[0]
+            started = time.perf_counter()
+            try:
+                conn.request("GET", self.path(page), headers={"Host": self.host, "Cookie": cookie})
+                response = conn.getresponse()
+                response.read()
+            except (OSError, http.client.HTTPException):
+                self.errors += 1
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+                continue
+            wall = time.perf_counter() - started
+            if response.status != 200:
+                self.errors += 1
+            elif time.monotonic() > self.warmup:
+                timing = re.search(r"dur=([\d.]+)", response.getheader("Server-Timing") or "")
+                server = float(timing.group(1)) / 1000 if timing else wall
+                self.samples[page].append((server, wall))
+            if self.think:
+                time.sleep(self.think * self.rng.uniform(0.5, 1.5))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--users", type=int, default=20)
+    parser.add_argument("--seconds", type=int, default=60)
+    parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=4)
+    args = parser.parse_args()
+    configure(fresh=False)
+
+    from crm_core.access import visible
+    from crm_core.models import Client
+    from tenants.models import Company, Membership
+    from tenants.services import handoff
+
+    company = Company.objects.filter(slug="bigco").first()
+    if company is None:
+        sys.exit("Run bench/crm_scale.py first: it builds the 1,000,000-contact company.")
+    members = list(Membership.objects.filter(company=company).order_by("role", "id"))
+    host = "bigco.localhost"
+    server, port = _serve(args)
+    try:
+        rows = []
+        for label, think in (("pausing ~1 s between clicks", 1.0), ("no pause (saturation)", 0.0)):
+            people = []
+            for n in range(args.users):
+                member = members[n % len(members)]
+                with company:
+                    clients = list(
+                        visible(Client.objects.all(), member).values_list("id", flat=True)[:200]
+                    )
+                token = handoff.issue(user=member.user, company=company)
+                start = time.monotonic()
+                people.append(
+                    Person(
+                        port,
+                        host,
+                        token,
+                        clients,
+                        until=start + args.seconds,
+                        think=think,
+                        warmup=start + 5,
+                    )
+                )
+            for person in people:
+                person.start()
+            for person in people:
+                person.join()
+            merged: dict[str, list[tuple[float, float]]] = defaultdict(list)
+            for person in people:
+                for page, values in person.samples.items():
+                    merged[page].extend(values)
+            total = sum(len(v) for v in merged.values())
+            errors = sum(p.errors for p in people)
+            every = [s for values in merged.values() for s in values]
+            rows.append(
+                f"| **{label}**: all pages | {_fmt([s for s, _ in every])} | "
+                f"{_fmt([w for _, w in every])} | {total / (args.seconds - 5):.0f}/s, {errors} errors |"
+            )
+            for page, _weight in PAGES:
+                values = merged.get(page, [])
+                if values:
+                    rows.append(
+                        f"| {label}: {page} | {_fmt([s for s, _ in values])} | "
+                        f"{_fmt([w for _, w in values])} | {len(values)} |"
+                    )
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+    body = f"""
+## {args.users} people at once against gunicorn, 1,000,000 contacts
+
+Command: `.venv/bin/python bench/load.py --users {args.users} --seconds {args.seconds} --workers {args.workers} --threads {args.threads}`
+Machine: {machine()}. gunicorn {args.workers} gthread workers × {args.threads} threads on 127.0.0.1,
+DEBUG off, the company of bench/crm_scale.py; every person signed in through the handoff and
+opens a weighted mix of pages ({", ".join(f"{p} {w}%" for p, w in PAGES)}) for {args.seconds} s
+(first 5 s not counted). Server time is the app's `Server-Timing`; wall time adds gunicorn's
+queue and the loopback. Median / p95.
+
+| run: page | server time | wall time | requests |
+|---|---|---|---|
+{chr(10).join(rows)}
+"""
+    print(body)
+    write_section("load", body)
+
+
+def _serve(args: argparse.Namespace) -> tuple[subprocess.Popen[bytes], int]:
+    """gunicorn with the production web settings, answering /healthz."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "DJANGO_DEBUG": "0",
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "WEB_CONCURRENCY": str(args.workers),
+        "GUNICORN_THREADS": str(args.threads),
+        "LOG_LEVEL": "WARNING",
+    }
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-c",
+            str(ROOT / "infra/gunicorn.conf.py"),
+            "relata.wsgi",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            probe = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            probe.request("GET", "/healthz", headers={"Host": "localhost"})
+            if probe.getresponse().status in (200, 503):
+                return server, port
+        except OSError:
+            time.sleep(0.3)
+    server.terminate()
+    raise SystemExit("gunicorn did not start")
+
+
+def _fmt(values: list[float]) -> str:
+    if not values:
+        return "—"
+    return f"{statistics.median(values) * 1000:.0f} / {percentile(values, 95) * 1000:.0f} ms"
+
+
+if __name__ == "__main__":
+    main()
