@@ -222,14 +222,18 @@ def contact_edit(
             "whatsapp": contact.messengers.get("whatsapp", ""),
         }
     form = ContactForm(request.POST or None, initial=initial)
+    fields = definitions(Entity.CONTACT)
+    add_fields(form, fields, contact.custom if contact else {})
     if request.method == "POST" and form.is_valid():
+        data = _contact_input(form.cleaned_data)
+        data.custom = merged_values(fields, form.cleaned_data, contact.custom if contact else {})
         try:
             saved = save_contact(
                 membership=membership,
                 company=request.company,  # type: ignore[attr-defined]
                 client=client,
                 contact=contact,
-                data=_contact_input(form.cleaned_data),
+                data=data,
             )
         except PermissionDenied as exc:
             _fail(request, exc)

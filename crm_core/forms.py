@@ -118,7 +118,29 @@ class DealEditForm(forms.Form):
         label=_("Expected close"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     source = forms.CharField(label=_("Source"), max_length=100, required=False)
+    responsible = forms.TypedChoiceField(
+        label=_("Responsible manager"), coerce=int, required=False, empty_value=None
+    )
+    contact_ids = forms.TypedMultipleChoiceField(
+        label=_("Contact persons"),
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
     version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(
+        self,
+        *args: Any,
+        members: list[tuple[int, str]],
+        contacts: list[tuple[int, str]],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["responsible"].choices = [("", "—"), *members]  # type: ignore[attr-defined]
+        self.fields["contact_ids"].choices = contacts  # type: ignore[attr-defined]
+        if not contacts:
+            del self.fields["contact_ids"]
 
 
 class DealFilterForm(forms.Form):

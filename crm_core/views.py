@@ -40,6 +40,7 @@ from crm_core.models import (
     Activity,
     Attachment,
     AuditEntry,
+    Contact,
     CustomField,
     Deal,
     DealItem,
@@ -258,21 +259,29 @@ def deal_detail(request: HttpRequest, deal_id: int) -> HttpResponse:
             "products": Product.objects.filter(is_active=True).order_by("name")[:500],
             "attachments": deal.attachments.all(),
             "attachment_form": AttachmentForm(),
-            "edit_form": _deal_edit_form(deal, fields),
+            "edit_form": _deal_edit_form(deal, fields, membership),
+            "deal_contacts": deal.contacts.prefetch_related("phones"),
             "custom_values": shown(fields, deal.custom),
         },
     )
 
 
-def _deal_edit_form(deal: Deal, fields: list[CustomField], data: Any = None) -> DealEditForm:
+def _deal_edit_form(
+    deal: Deal, fields: list[CustomField], membership: Membership, data: Any = None
+) -> DealEditForm:
+    people = Contact.objects.filter(client_id=deal.client_id) if deal.client_id else []
     form = DealEditForm(
         data,
         prefix="edit",
+        members=_members(membership),
+        contacts=[(c.pk, str(c)) for c in people],
         initial={
             "title": deal.title,
             "amount": deal.amount,
             "expected_close": deal.expected_close,
             "source": deal.source,
+            "responsible": deal.responsible_id,
+            "contact_ids": [c.pk for c in deal.contacts.all()],
             "version": deal.version,
         },
     )
@@ -512,12 +521,13 @@ def deal_edit(request: HttpRequest, deal_id: int) -> HttpResponse:
     membership = _membership(request)
     deal = deal_for(membership, deal_id)
     fields = definitions(CustomField.Entity.DEAL)
-    form = _deal_edit_form(deal, fields, request.POST)
+    form = _deal_edit_form(deal, fields, membership, request.POST)
     if not form.is_valid():
         _form_errors(request, form)
         return redirect("deal_detail", deal_id=deal.pk)
     data = {k: v for k, v in form.cleaned_data.items() if not k.startswith(PREFIX)}
     data["custom"] = merged_values(fields, form.cleaned_data, deal.custom)
+    data["responsible_id"] = data.pop("responsible") or deal.responsible_id
     version = data.pop("version")
     try:
         update_deal(membership=membership, deal=deal, version=version, **data)

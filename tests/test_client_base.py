@@ -547,3 +547,52 @@ def test_list_exports_hold_only_what_the_member_sees_with_the_filters(crm: Any) 
     assert rows[1][-1] == "A"  # the custom field's column
     rows = sheet("/deals/list/export/", {})
     assert [(r[0], r[3]) for r in rows[1:]] == [("Моя сделка", 1500.5)]
+
+
+def test_deal_gets_its_contact_persons_and_a_new_manager(crm: Any) -> None:
+    with crm.a:
+        client = _client(crm, crm.owner, "Ромашка", contact_name="Петров Иван")
+        stranger = Contact.objects.create(last_name="Чужой")  # not this client's person
+        petrov = Contact.objects.get(client=client)
+        deal = create_deal(membership=crm.owner, title="Окна", pipeline=crm.pipeline, client=client)
+        field = add_field(
+            membership=crm.owner, entity="contact", label="День рождения", kind="date", choices=[]
+        )
+    admin = _browser(crm, crm.owner)
+
+    def save(people: list[int]) -> None:
+        admin.post(
+            f"/deals/{deal.pk}/edit/",
+            {
+                "edit-title": "Окна",
+                "edit-amount": "0",
+                "edit-version": deal.version,
+                "edit-responsible": crm.manager.user_id,
+                "edit-contact_ids": people,
+            },
+            HTTP_HOST=crm.a.host,
+        )
+
+    save([petrov.pk, stranger.pk])  # another client's person: refused, nothing changes
+    with crm.a:
+        assert Deal.objects.get(pk=deal.pk).responsible_id == crm.owner.user_id
+    save([petrov.pk])
+    with crm.a:
+        deal.refresh_from_db()
+        assert deal.responsible_id == crm.manager.user_id
+        assert list(deal.contacts.all()) == [petrov]
+        entry = AuditEntry.objects.filter(object_type="deal", action="update").latest("at")
+        assert entry.changes["contacts"] == [[], [petrov.pk]]
+    # The new manager now sees the deal with its people.
+    manager = _browser(crm, crm.manager)
+    page = manager.get(f"/deals/{deal.pk}/", HTTP_HOST=crm.a.host).content.decode()
+    assert "Петров Иван" in page
+    # The person belongs to the owner's client: the manager cannot open their card…
+    assert manager.get(f"/contacts/{petrov.pk}/", HTTP_HOST=crm.a.host).status_code == 404
+    admin.post(
+        f"/contacts/{petrov.pk}/",
+        {"last_name": "Петров", "first_name": "Иван", f"cf_{field.key}": "1980-05-17"},
+        HTTP_HOST=crm.a.host,
+    )
+    with crm.a:  # …the admin can, and the person's own field is saved.
+        assert Contact.objects.get(pk=petrov.pk).custom == {field.key: "1980-05-17"}

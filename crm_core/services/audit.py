@@ -23,4 +23,9 @@ def record(
 
 
 def _plain(value: Any) -> Any:
+    """JSON as it is (lists and custom-field dicts stay structured); anything else as text."""
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
     return value if isinstance(value, str | int | float | bool | type(None)) else str(value)

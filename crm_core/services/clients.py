@@ -158,6 +158,7 @@ class ContactInput:
     phones: list[str] = field(default_factory=list)
     telegram: str = ""
     whatsapp: str = ""
+    custom: dict[str, object] = field(default_factory=dict)
 
 
 @transaction.atomic
@@ -192,6 +193,7 @@ def save_contact(
         "messengers": {
             k: v.strip() for k, v in (("telegram", data.telegram), ("whatsapp", data.whatsapp)) if v
         },
+        "custom": data.custom,
     }
     if contact is None:
         contact = Contact.objects.create(client=client, responsible=membership.user, **values)

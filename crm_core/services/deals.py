@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm_core.access import require_write
-from crm_core.models import Activity, Client, Deal, Pipeline, Stage, StageChange
+from crm_core.models import Activity, Client, Contact, Deal, Pipeline, Stage, StageChange
 from crm_core.services.audit import record
 from tenants.models import Membership
 
@@ -131,7 +131,7 @@ def log_call(
     )
 
 
-EDITABLE = ("title", "amount", "expected_close", "source", "custom")
+EDITABLE = ("title", "amount", "expected_close", "source", "custom", "responsible_id")
 
 
 @transaction.atomic
@@ -150,11 +150,27 @@ def update_deal(*, membership: Membership, deal: Deal, version: int, **fields: o
         for name, value in fields.items()
         if name in EDITABLE and getattr(current, name) != value
     }
-    if not changes:
-        return current
     for name, (_old, new) in changes.items():
         setattr(current, name, new)
+    people = fields.get("contact_ids")
+    if isinstance(people, list):
+        before = set(current.contacts.values_list("pk", flat=True))
+        # Only the client's own contact persons can be on the deal.
+        allowed = (
+            set(
+                Contact.objects.filter(client_id=current.client_id, pk__in=people).values_list(
+                    "pk", flat=True
+                )
+            )
+            if current.client_id
+            else set()
+        )
+        if allowed != before:
+            current.contacts.set(allowed)
+            changes["contacts"] = (sorted(before), sorted(allowed))
+    if not changes:
+        return current
     current.version += 1
-    current.save(update_fields=[*changes, "version", "updated_at"])
+    current.save(update_fields=[*(c for c in changes if c != "contacts"), "version", "updated_at"])
     record(membership, current, "update", changes)
     return current
