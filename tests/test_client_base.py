@@ -596,3 +596,50 @@ def test_deal_gets_its_contact_persons_and_a_new_manager(crm: Any) -> None:
     )
     with crm.a:  # …the admin can, and the person's own field is saved.
         assert Contact.objects.get(pk=petrov.pk).custom == {field.key: "1980-05-17"}
+
+
+def test_services_announce_what_happened_for_automation(crm: Any) -> None:
+    from crm_core import signals
+
+    heard: list[tuple[str, Any]] = []
+
+    def listen(name: str) -> Any:
+        def receiver(sender: Any, **kwargs: Any) -> None:
+            heard.append((name, kwargs.get("membership")))
+
+        return receiver
+
+    receivers = {
+        name: listen(name)
+        for name in ("deal_created", "deal_moved", "deal_changed", "client_created", "task_created")
+    }
+    for name, receiver in receivers.items():
+        getattr(signals, name).connect(receiver)
+    try:
+        with crm.a:
+            client = _client(crm, crm.manager, "Ромашка")
+            deal = create_deal(
+                membership=crm.manager, title="Окна", pipeline=crm.pipeline, client=client
+            )
+            from crm_core.services.deals import move_deal, update_deal
+
+            second = crm.pipeline.stages.order_by("position")[1]
+            deal = move_deal(membership=crm.manager, deal=deal, stage=second)
+            update_deal(membership=crm.manager, deal=deal, version=deal.version, title="Окна ПВХ")
+            create_task(
+                membership=crm.manager,
+                title="Позвонить",
+                deadline=datetime.now(ZoneInfo("UTC")) + timedelta(hours=1),
+                deal=deal,
+            )
+    finally:
+        for name, receiver in receivers.items():
+            getattr(signals, name).disconnect(receiver)
+    assert [name for name, _ in heard] == [
+        "client_created",
+        "deal_created",
+        "deal_moved",
+        "deal_changed",
+        "task_created",
+    ]
+    assert all(member == crm.manager for _, member in heard)

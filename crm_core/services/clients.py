@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from crm_core import signals
 from crm_core.access import require_write
 from crm_core.models import Activity, Client, Contact, Phone
 from crm_core.normalise import clean_inn, parse_phone
@@ -81,6 +82,7 @@ def create_client(*, membership: Membership, company: Company, data: ClientInput
         kind=Activity.Kind.NOTE, client=client, author=membership.user, summary="Client created"
     )
     record(membership, client, "create", {"name": (None, client.name), "inn": (None, client.inn)})
+    signals.client_created.send(Client, client=client, membership=membership)
     return client
 
 
@@ -195,6 +197,7 @@ def save_contact(
         },
         "custom": data.custom,
     }
+    created = contact is None
     if contact is None:
         contact = Contact.objects.create(client=client, responsible=membership.user, **values)
         record(membership, contact, "create", {"name": (None, str(contact))})
@@ -211,4 +214,5 @@ def save_contact(
     Phone.objects.bulk_create(
         Phone(contact=contact, e164=p.e164, extension=p.extension, raw=p.raw) for p in phones
     )
+    signals.contact_saved.send(Contact, contact=contact, created=created, membership=membership)
     return contact

@@ -10,6 +10,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crm_core import signals
 from crm_core.access import require_write
 from crm_core.models import Activity, Client, Contact, Deal, Pipeline, Stage, StageChange
 from crm_core.services.audit import record
@@ -48,6 +49,7 @@ def create_deal(
     StageChange.objects.create(
         deal=deal, from_stage=None, to_stage=stage, changed_by=membership.user
     )
+    signals.deal_created.send(Deal, deal=deal, membership=membership)
     return deal
 
 
@@ -110,6 +112,9 @@ def move_deal(
     if current.lost_reason:
         changes["lost_reason"] = ("", current.lost_reason)
     record(membership, current, "move", changes)
+    signals.deal_moved.send(
+        Deal, deal=current, from_stage=previous, to_stage=stage, membership=membership
+    )
     return current
 
 
@@ -173,4 +178,5 @@ def update_deal(*, membership: Membership, deal: Deal, version: int, **fields: o
     current.version += 1
     current.save(update_fields=[*(c for c in changes if c != "contacts"), "version", "updated_at"])
     record(membership, current, "update", changes)
+    signals.deal_changed.send(Deal, deal=current, changes=changes, membership=membership)
     return current

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crm_core import signals
 from crm_core.access import require_write
 from crm_core.models import Activity, Deal, Task
 from crm_core.services.audit import record
@@ -52,6 +53,7 @@ def create_task(
         "create",
         {"title": (None, task.title), "assignee": (None, task.assignee_id)},
     )
+    signals.task_created.send(Task, task=task, membership=membership)
     return task
 
 
@@ -69,4 +71,5 @@ def complete_task(*, membership: Membership, task: Task) -> Task:
             summary=task.title,
         )
         record(membership, task, "done", {"done_at": (None, task.done_at)})
+        signals.task_completed.send(Task, task=task, membership=membership)
     return task
