@@ -154,6 +154,8 @@ class Contact(models.Model):
                 fields=["responsible", "last_name", "first_name", "id"],
                 name="contact_responsible_name_idx",
             ),
+            # The search finds people by a first name it took from ContactName.
+            models.Index(fields=["first_name", "id"], name="contact_first_name_idx"),
             GinIndex(fields=["custom"], name="contact_custom_gin", opclasses=["jsonb_path_ops"]),
         ]
 
@@ -586,3 +588,30 @@ class DealTotal(models.Model):
 
     def __str__(self) -> str:
         return f"stage {self.stage_id}, manager {self.responsible_key}: {self.deals}"
+
+
+class ContactName(models.Model):
+    """Every distinct last and first name among the contact persons, with how many have it.
+
+    The typo-tolerant search looks for the nearest *names* here, then for the people with
+    those names along a plain index. Searching the million contact rows directly makes the
+    trigram index walk every duplicate of a common surname (ten thousand Ivanovs) before it
+    can rank the next name. Kept by statement-level triggers on the contact table (migration
+    0012), as pg_trgm's documentation suggests for a table of unique words.
+    """
+
+    class Kind(models.TextChoices):
+        LAST = "l", _("last name")
+        FIRST = "f", _("first name")
+
+    kind = models.CharField(max_length=1, choices=Kind.choices)
+    name = models.CharField(max_length=100)
+    contacts = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "name"], name="contact_name_word_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.contacts})"

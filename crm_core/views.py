@@ -162,6 +162,7 @@ def deal_board(request: HttpRequest, pipeline_id: int | None = None) -> HttpResp
             "columns": columns,
             "form": DealForm(initial={"pipeline": pipeline}),
             "filters": filters,
+            "filter_query": request.GET.urlencode(),
         },
     )
 

@@ -643,3 +643,25 @@ def test_services_announce_what_happened_for_automation(crm: Any) -> None:
         "task_created",
     ]
     assert all(member == crm.manager for _, member in heard)
+
+
+def test_contact_name_vocabulary_is_kept_by_the_database(crm: Any) -> None:
+    from crm_core.models import ContactName
+
+    def counts() -> dict[tuple[str, str], int]:
+        return {(w.kind, w.name): w.contacts for w in ContactName.objects.filter(contacts__gt=0)}
+
+    with crm.a:
+        Contact.objects.bulk_create(
+            [Contact(last_name="Новиков", first_name="Иван") for _ in range(3)]
+            + [Contact(last_name="Петров", first_name="")]
+        )
+        assert counts() == {("l", "Новиков"): 3, ("f", "Иван"): 3, ("l", "Петров"): 1}
+        Contact.objects.filter(last_name="Петров").update(last_name="Петрова", first_name="Анна")
+        Contact.objects.filter(pk=Contact.objects.filter(last_name="Новиков").first().pk).delete()  # type: ignore[union-attr]
+        assert counts() == {
+            ("l", "Новиков"): 2,
+            ("f", "Иван"): 2,
+            ("l", "Петрова"): 1,
+            ("f", "Анна"): 1,
+        }

@@ -16,7 +16,9 @@ from crm_core.models import CustomField, Deal, DealTotal, Pipeline, Stage
 from relata.db import connection
 from tenants.models import Membership
 
-CARDS_PER_STAGE = 50
+# Cards shown per column; the column links to the list for the rest (a column of 30,000 cards
+# helps nobody and costs the page).
+CARDS_PER_STAGE = 30
 
 
 def visible_deals(membership: Membership) -> QuerySet[Deal]:
