@@ -114,6 +114,9 @@ class Client(models.Model):
             # Filters on the company's own fields are JSONB containment (custom @> {...}).
             GinIndex(fields=["custom"], name="client_custom_gin", opclasses=["jsonb_path_ops"]),
             models.Index(fields=["responsible", "-created_at"], name="client_responsible_idx"),
+            # The client list's sorts (newest first by default, or by name).
+            models.Index(fields=["-created_at", "-id"], name="client_newest_idx"),
+            models.Index(fields=["name", "id"], name="client_name_idx"),
         ]
 
     def __str__(self) -> str:
