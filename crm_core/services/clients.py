@@ -79,7 +79,7 @@ def create_client(*, membership: Membership, company: Company, data: ClientInput
         for p in phones
     )
     Activity.objects.create(
-        kind=Activity.Kind.NOTE, client=client, author=membership.user, summary="Client created"
+        kind=Activity.Kind.NOTE, client=client, author=membership.user, summary=_("Client created")
     )
     record(membership, client, "create", {"name": (None, client.name), "inn": (None, client.inn)})
     signals.client_created.send(Client, client=client, membership=membership)
