@@ -60,7 +60,7 @@ def create_client(*, membership: Membership, company: Company, data: ClientInput
     )
     contact = None
     if data.contact_name.strip() or data.email.strip():
-        last, _, first = data.contact_name.strip().partition(" ")
+        last, _space, first = data.contact_name.strip().partition(" ")
         contact = Contact.objects.create(
             client=client,
             last_name=last,
