@@ -168,7 +168,10 @@ def main() -> None:
                     )
     finally:
         server.terminate()
-        server.wait(timeout=30)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
 
     body = f"""
 ## {args.users} people at once against gunicorn, 1,000,000 contacts
