@@ -19,4 +19,5 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("ops/admin/", admin.site.urls),
     path("", include("tenants.urls")),
+    path("", include("billing.urls")),
 ]
