@@ -67,6 +67,10 @@ class Subscription(models.Model):
     free_until = models.DateTimeField(_("free until"), null=True, blank=True)
     stripe_customer_id = models.CharField(max_length=100, blank=True, db_index=True)
     stripe_subscription_id = models.CharField(max_length=100, blank=True, db_index=True)
+    # The subscription item that carries the seat quantity. Kept, not looked up before each
+    # change, so that a retried change sends exactly the same request (same idempotency key,
+    # same parameters) even if the first attempt went through and its answer was lost.
+    stripe_item_id = models.CharField(max_length=100, blank=True)
     # The status string Stripe last reported for the subscription (trialing, active, past_due,
     # unpaid, canceled, incomplete…); the company's own status is derived from it.
     stripe_status = models.CharField(max_length=32, blank=True)

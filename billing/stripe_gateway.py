@@ -22,6 +22,12 @@ class BillingNotConfiguredError(RuntimeError):
     """Raised when a call to Stripe is attempted in test mode (no secret key)."""
 
 
+def _plain(obj: Any) -> dict[str, Any]:
+    """The SDK's objects as plain dicts (recursively), so the rest of the code reads fields
+    the same way from an API answer and from a stored webhook payload."""
+    return dict(obj.to_dict()) if hasattr(obj, "to_dict") else dict(obj)
+
+
 def live() -> bool:
     """True when a Stripe secret key is configured; False means the explicit test mode."""
     return bool(settings.STRIPE_SECRET_KEY)
@@ -37,10 +43,12 @@ def _configure() -> None:
     stripe.max_network_retries = 0
 
 
-def create_customer(*, email: str, name: str, company_id: int, key: str) -> Any:
+def create_customer(*, email: str, name: str, company_id: int, key: str) -> dict[str, Any]:
     _configure()
-    return stripe.Customer.create(
-        email=email, name=name, metadata={"company_id": str(company_id)}, idempotency_key=key
+    return _plain(
+        stripe.Customer.create(
+            email=email, name=name, metadata={"company_id": str(company_id)}, idempotency_key=key
+        )
     )
 
 
@@ -53,49 +61,54 @@ def checkout_session(
     success_url: str,
     cancel_url: str,
     key: str,
-) -> Any:
+) -> dict[str, Any]:
     _configure()
-    return stripe.checkout.Session.create(
-        mode="subscription",
-        customer=customer,
-        client_reference_id=str(company_id),
-        line_items=[{"price": price, "quantity": quantity}],
-        subscription_data={"metadata": {"company_id": str(company_id)}},
-        success_url=success_url,
-        cancel_url=cancel_url,
-        idempotency_key=key,
+    return _plain(
+        stripe.checkout.Session.create(
+            mode="subscription",
+            customer=customer,
+            client_reference_id=str(company_id),
+            line_items=[{"price": price, "quantity": quantity}],
+            subscription_data={"metadata": {"company_id": str(company_id)}},
+            success_url=success_url,
+            cancel_url=cancel_url,
+            idempotency_key=key,
+        )
     )
 
 
-def portal_session(*, customer: str, return_url: str) -> Any:
+def portal_session(*, customer: str, return_url: str) -> dict[str, Any]:
     _configure()
-    return stripe.billing_portal.Session.create(customer=customer, return_url=return_url)
+    return _plain(stripe.billing_portal.Session.create(customer=customer, return_url=return_url))
 
 
-def retrieve_subscription(subscription_id: str) -> Any:
+def retrieve_subscription(subscription_id: str) -> dict[str, Any]:
     _configure()
-    return stripe.Subscription.retrieve(subscription_id)
+    return _plain(stripe.Subscription.retrieve(subscription_id))
 
 
-def subscriptions_of(customer: str) -> list[Any]:
+def subscriptions_of(customer: str) -> list[dict[str, Any]]:
     _configure()
-    return list(stripe.Subscription.list(customer=customer, status="all", limit=10).data)
+    found = stripe.Subscription.list(customer=customer, status="all", limit=10)
+    return [_plain(subscription) for subscription in found.data]
 
 
-def set_quantity(*, subscription_id: str, item_id: str, quantity: int, key: str) -> Any:
+def set_quantity(*, subscription_id: str, item_id: str, quantity: int, key: str) -> dict[str, Any]:
     """Change the number of seats, prorated (Stripe's default behaviour, stated explicitly)."""
     _configure()
-    return stripe.Subscription.modify(
-        subscription_id,
-        items=[{"id": item_id, "quantity": quantity}],
-        proration_behavior="create_prorations",
-        idempotency_key=key,
+    return _plain(
+        stripe.Subscription.modify(
+            subscription_id,
+            items=[{"id": item_id, "quantity": quantity}],
+            proration_behavior="create_prorations",
+            idempotency_key=key,
+        )
     )
 
 
-def invoices_of(customer: str, limit: int = 24) -> list[Any]:
+def invoices_of(customer: str, limit: int = 24) -> list[dict[str, Any]]:
     _configure()
-    return list(stripe.Invoice.list(customer=customer, limit=limit).data)
+    return [_plain(invoice) for invoice in stripe.Invoice.list(customer=customer, limit=limit).data]
 
 
 def construct_event(payload: bytes, signature: str) -> Any:
@@ -105,5 +118,5 @@ def construct_event(payload: bytes, signature: str) -> Any:
     )
 
 
-def first_item(subscription: Any) -> Any:
+def first_item(subscription: dict[str, Any]) -> dict[str, Any]:
     return subscription["items"]["data"][0]

@@ -56,3 +56,11 @@ def reconcile_with_stripe() -> dict[str, object]:
     connection.set_schema_to_public()
     report = reconcile()
     return {"checked": report.checked, "repaired": report.repaired, "errors": report.errors}
+
+
+@app.task(name="billing.tasks.schedule_canceled_deletion", ignore_result=True)
+def schedule_canceled_deletion(company_id: int) -> None:
+    from billing.services import subscriptions
+
+    connection.set_schema_to_public()
+    subscriptions.schedule_canceled_deletion(company_id)

@@ -266,7 +266,6 @@ def test_admin_of_a_never_sees_or_touches_b(two_companies: Any) -> None:
     assert admin.get("/settings/team/", HTTP_HOST=b.host).status_code in (302, 404)
 
 
-@pytest.mark.django_db(transaction=True)
 def test_two_admins_inviting_at_once_cannot_exceed_the_cap(
     committed_companies: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:

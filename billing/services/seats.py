@@ -97,10 +97,14 @@ def apply_change(change_id: int) -> SeatChange:
             return change
         change.attempts += 1
         try:
-            remote = stripe_gateway.retrieve_subscription(subscription.stripe_subscription_id)
+            item_id = subscription.stripe_item_id or str(
+                stripe_gateway.first_item(
+                    stripe_gateway.retrieve_subscription(subscription.stripe_subscription_id)
+                )["id"]
+            )
             updated = stripe_gateway.set_quantity(
                 subscription_id=subscription.stripe_subscription_id,
-                item_id=stripe_gateway.first_item(remote)["id"],
+                item_id=item_id,
                 quantity=max(change.quantity, 1),
                 key=change.idempotency_key,
             )
@@ -109,9 +113,13 @@ def apply_change(change_id: int) -> SeatChange:
             change.last_error = failure
             change.save(update_fields=["attempts", "last_error"])
         else:
-            subscription.paid_seats = int(stripe_gateway.first_item(updated)["quantity"])
+            item = stripe_gateway.first_item(updated)
+            subscription.paid_seats = int(item["quantity"])
+            subscription.stripe_item_id = str(item["id"])
             subscription.last_seat_change_id = change.pk
-            subscription.save(update_fields=["paid_seats", "last_seat_change_id", "updated_at"])
+            subscription.save(
+                update_fields=["paid_seats", "stripe_item_id", "last_seat_change_id", "updated_at"]
+            )
             change.state = SeatChange.State.APPLIED
             change.applied_at = timezone.now()
             change.last_error = ""

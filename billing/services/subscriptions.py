@@ -28,6 +28,7 @@ from tenants.models import Company, Membership
 logger = logging.getLogger(__name__)
 
 Status = Company.Status
+CENTS = Decimal("0.01")
 # Stripe's subscription status → what the company may do.
 STATUS_FROM_STRIPE = {
     "trialing": Status.TRIALING,
@@ -134,7 +135,7 @@ def invoices(company: Company) -> list[InvoiceRow]:
             InvoiceRow(
                 number=str(invoice.get("number") or invoice["id"]),
                 created=datetime.fromtimestamp(int(invoice["created"]), tz=UTC),
-                amount=Decimal(int(invoice.get("total") or 0)) / 100,
+                amount=(Decimal(int(invoice.get("total") or 0)) / 100).quantize(CENTS),
                 currency=str(invoice.get("currency") or "").upper(),
                 status=str(invoice.get("status") or ""),
                 url=str(invoice.get("hosted_invoice_url") or ""),
@@ -167,13 +168,32 @@ def set_company_status(company: Company, status: str, *, why: str, actor: Any = 
         actor=actor,
     )
     if status == Status.CANCELED and company.deletion_scheduled_at is None:
-        from tenants.services.deletion import schedule_deletion
-
-        # Data is kept for the stated period with a final export, then deleted on schedule.
-        schedule_deletion(
-            company, when=timezone.now() + timedelta(days=settings.BILLING_RETENTION_DAYS)
-        )
+        # The final export reads a consistent snapshot in a transaction of its own, so the
+        # deletion is scheduled after this one commits.
+        company_id = company.pk
+        transaction.on_commit(lambda: _enqueue_deletion(company_id))
     return True
+
+
+def _enqueue_deletion(company_id: int) -> None:
+    from billing.tasks import schedule_canceled_deletion
+
+    schedule_canceled_deletion.delay(company_id)
+
+
+def schedule_canceled_deletion(company_id: int) -> Company | None:
+    """A canceled company's data is kept for the stated period with a final export, then
+    deleted on schedule (tenants.services.deletion). Idempotent."""
+    from tenants.services.deletion import schedule_deletion
+
+    company = Company.objects.filter(
+        pk=company_id, status=Status.CANCELED, deletion_scheduled_at__isnull=True
+    ).first()
+    if company is None:
+        return None
+    return schedule_deletion(
+        company, when=timezone.now() + timedelta(days=settings.BILLING_RETENTION_DAYS)
+    )
 
 
 def sync_from_stripe(subscription: Subscription, remote: Any, *, why: str) -> Subscription:
@@ -181,7 +201,8 @@ def sync_from_stripe(subscription: Subscription, remote: Any, *, why: str) -> Su
     with transaction.atomic():
         subscription = Subscription.objects.select_for_update().get(pk=subscription.pk)
         company = Company.objects.select_for_update().get(pk=subscription.company_id)
-        quantity = int(stripe_gateway.first_item(remote)["quantity"])
+        item = stripe_gateway.first_item(remote)
+        quantity = int(item["quantity"])
         if subscription.paid_seats != quantity and subscription.stripe_subscription_id:
             BillingLogEntry.objects.create(
                 company=company,
@@ -191,6 +212,7 @@ def sync_from_stripe(subscription: Subscription, remote: Any, *, why: str) -> Su
         subscription.stripe_subscription_id = str(remote["id"])
         subscription.stripe_status = str(remote["status"])
         subscription.paid_seats = quantity
+        subscription.stripe_item_id = str(item["id"])
         subscription.current_period_end = _period_end(remote)
         subscription.save()
         status = STATUS_FROM_STRIPE.get(subscription.stripe_status)
