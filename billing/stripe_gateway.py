@@ -106,6 +106,16 @@ def set_quantity(*, subscription_id: str, item_id: str, quantity: int, key: str)
     )
 
 
+def free_until(*, subscription_id: str, until: int, key: str) -> dict[str, Any]:
+    """Give free time on a paid subscription: Stripe's trial end moves the next charge."""
+    _configure()
+    return _plain(
+        stripe.Subscription.modify(
+            subscription_id, trial_end=until, proration_behavior="none", idempotency_key=key
+        )
+    )
+
+
 def invoices_of(customer: str, limit: int = 24) -> list[dict[str, Any]]:
     _configure()
     return [_plain(invoice) for invoice in stripe.Invoice.list(customer=customer, limit=limit).data]

@@ -163,7 +163,7 @@ def set_company_status(company: Company, status: str, *, why: str, actor: Any = 
     company.save(update_fields=["status"])
     BillingLogEntry.objects.create(
         company=company,
-        kind=BillingLogEntry.Kind.OPERATOR if actor else BillingLogEntry.Kind.STATUS,
+        kind=BillingLogEntry.Kind.STATUS,
         message=f"{old} → {status}: {why}",
         actor=actor,
     )
