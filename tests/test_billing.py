@@ -399,9 +399,8 @@ def test_reconciliation_follows_stripe_and_ends_trials(
     subscription = subscribe(a.company, a.owner, stripe_fake, django_capture_on_commit_callbacks)
     # A webhook was lost: Stripe says past_due, we still think active.
     stripe_fake.set_status(subscription.stripe_subscription_id, "past_due")
-    trial = subscriptions.ensure_subscription(b.company)
-    trial.trial_ends_at = timezone.now() - timedelta(hours=1)
-    trial.save()
+    # B never opened its billing page (no subscription row) and signed up 15 days ago.
+    Company.objects.filter(pk=b.company.pk).update(created_at=timezone.now() - timedelta(days=15))
     report = reconciliation.reconcile()
     assert Company.objects.get(pk=a.company.pk).status == "past_due"
     assert Company.objects.get(pk=b.company.pk).status == "suspended"

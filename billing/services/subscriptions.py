@@ -299,6 +299,10 @@ def process_event(event_id: int) -> StripeEvent:
 def expire_trials(now: datetime | None = None) -> list[str]:
     """Trials that ended without a card: the company becomes read-only (export still works)."""
     now = now or timezone.now()
+    # Companies that never opened their billing page have no row yet: their trial counts
+    # from sign-up all the same.
+    for company in Company.objects.filter(status=Status.TRIALING, subscription__isnull=True):
+        ensure_subscription(company)
     ended = Subscription.objects.filter(
         company__status=Status.TRIALING,
         stripe_subscription_id="",
