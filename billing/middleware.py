@@ -27,5 +27,9 @@ class SuspendedCompanyMiddleware:
             and request.method not in SAFE_METHODS
             and not request.path.startswith(ALLOWED_PREFIXES)
         ):
-            return render(request, "billing/suspended.html", status=403)
+            response = render(request, "billing/suspended.html", status=403)
+            if getattr(request, "htmx", False):
+                # htmx does not swap error answers; reloading shows the read-only banner.
+                response["HX-Refresh"] = "true"
+            return response
         return self.get_response(request)

@@ -207,6 +207,9 @@ def _lifecycle(crm: Any, plan: Plan, stripe_fake: FakeStripe, capture: Any) -> N
     refused = admin.post("/deals/new/", {}, HTTP_HOST=crm.host, HTTP_ACCEPT_LANGUAGE="en")
     assert refused.status_code == 403
     assert "read-only" in refused.content.decode()
+    htmx = admin.post("/deals/new/", {}, HTTP_HOST=crm.host, HTTP_HX_REQUEST="true")
+    assert htmx.status_code == 403
+    assert htmx["HX-Refresh"] == "true"
     russian = admin.post("/deals/new/", {}, HTTP_HOST=crm.host, HTTP_ACCEPT_LANGUAGE="ru")
     assert "только для просмотра" in russian.content.decode()
     assert admin.get("/", HTTP_HOST=crm.host).status_code == 200

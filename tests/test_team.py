@@ -319,3 +319,15 @@ def test_two_admins_inviting_at_once_cannot_exceed_the_cap(
     finally:
         plan.subscription_set.all().delete()
         plan.delete()
+
+
+def test_no_joining_a_closed_company(crm: Any) -> None:
+    invitation = team.invite(actor=crm.owner, email="late2@example.com", role="manager", link=str)
+    invitation.token_hash = team.token_digest("closed")
+    invitation.save()
+    crm.a.company.status = "canceled"
+    crm.a.company.save()
+    late = User.objects.create_user(email="late2@example.com", password="Late-Pass-991")
+    with pytest.raises(ValidationError, match="closed"):
+        team.accept(token="closed", user=late)
+    assert not Membership.objects.filter(user=late).exists()

@@ -181,6 +181,8 @@ def accept(*, token: str, user: User) -> Membership:
         if peek is None:
             raise TeamError(_("This invitation link is not valid."), code="invalid")
         company = seats.lock_company(peek.company)
+        if company.status == Company.Status.CANCELED:
+            raise TeamError(_("This company has been closed."), code="closed_company")
         invitation = _open_invitation_locked(token)
         if user.email.lower() != invitation.email.lower():
             raise TeamError(
