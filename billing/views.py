@@ -73,6 +73,11 @@ def company_billing(request: HttpRequest) -> HttpResponse:
         return redirect("company_login")
     actor = _billing_admin(request)
     subscription = subscriptions.ensure_subscription(actor.company)
+    if request.GET.get("paid") and not subscription.stripe_subscription_id:
+        messages.info(
+            request,
+            _("Thank you! The subscription turns active as soon as the payment is confirmed."),
+        )
     try:
         invoices = subscriptions.invoices(actor.company)
         invoices_error = None

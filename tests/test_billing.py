@@ -476,3 +476,26 @@ def test_pricing_page_is_rendered_from_plans(db: None) -> None:
     assert "490.00 RUB" in body
     assert "Воронки" in body
     assert "Secret" not in body
+
+
+def test_free_period_for_a_paying_company_moves_the_next_charge_in_stripe(
+    two_companies: Any,
+    stripe_fake: FakeStripe,
+    plan: Plan,
+    eager_tasks: None,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    from billing.operators import services as operator_actions
+
+    a, _b = two_companies
+    subscription = subscribe(a.company, a.owner, stripe_fake, django_capture_on_commit_callbacks)
+    operator = User.objects.create_user(email="op-free@example.com", is_staff=True)
+    operator_actions.grant_free_period(operator=operator, company=a.company, days=30)
+    remote = stripe_fake.subscription(subscription.stripe_subscription_id)
+    subscription.refresh_from_db()
+    assert subscription.free_until is not None
+    assert remote["trial_end"] == int(subscription.free_until.timestamp())
+    update = [r for r in stripe_fake.requests if "trial_end" in r.params][-1]
+    assert update.params["proration_behavior"] == "none"
+    assert update.idempotency_key.startswith("relata-free-period-")
+    assert BillingLogEntry.objects.filter(company=a.company, kind="operator", actor=operator)

@@ -10,7 +10,7 @@ from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
-from billing.models import BillingLogEntry, Subscription
+from billing.models import BillingLogEntry, StripeEvent, Subscription
 from tenants.models import Company
 
 PAYING = (Company.Status.ACTIVE, Company.Status.PAST_DUE)
@@ -62,6 +62,7 @@ class Metrics:
     trialing: int
     new_30d: int
     churned_30d: int
+    failed_payments_30d: int
     trial_conversion: float | None  # share of companies older than a trial that pay
     new_by_week: list[tuple[datetime, int]]
 
@@ -102,6 +103,9 @@ def metrics(now: datetime | None = None) -> Metrics:
         trialing=Company.objects.filter(status=Company.Status.TRIALING).count(),
         new_30d=Company.objects.filter(created_at__gte=month_ago).count(),
         churned_30d=churned,
+        failed_payments_30d=StripeEvent.objects.filter(
+            type="invoice.payment_failed", received_at__gte=month_ago
+        ).count(),
         trial_conversion=(converted.count() / total) if total else None,
         new_by_week=[(row["week"], row["n"]) for row in weeks],
     )
