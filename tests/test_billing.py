@@ -499,3 +499,36 @@ def test_free_period_for_a_paying_company_moves_the_next_charge_in_stripe(
     assert update.params["proration_behavior"] == "none"
     assert update.idempotency_key.startswith("relata-free-period-")
     assert BillingLogEntry.objects.filter(company=a.company, kind="operator", actor=operator)
+
+
+def test_an_ended_subscription_does_not_undo_an_operator_restoring_the_company(
+    two_companies: Any,
+    stripe_fake: FakeStripe,
+    plan: Plan,
+    eager_tasks: None,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    from billing.operators import services as operator_actions
+
+    capture = django_capture_on_commit_callbacks
+    a, _b = two_companies
+    subscription = subscribe(a.company, a.owner, stripe_fake, capture)
+    ended = stripe_fake.call("DELETE", f"/v1/subscriptions/{subscription.stripe_subscription_id}")
+    with capture(execute=False):  # the final export needs its own transaction (see lifecycle)
+        response = webhook(stripe_fake, "customer.subscription.deleted", ended)
+        assert response.status_code == 200
+        subscriptions.process_event(StripeEvent.objects.latest("id").pk)
+    assert Company.objects.get(pk=a.company.pk).status == "canceled"
+    operator = User.objects.create_user(email="op-restore@example.com", is_staff=True)
+    operator_actions.cancel_deletion(
+        operator=operator, company=Company.objects.get(pk=a.company.pk)
+    )
+    # The same event again, and the nightly check: the operator's decision stands.
+    with capture(execute=False):
+        subscriptions.process_event(
+            subscriptions.store_event(
+                {**json.loads(stripe_fake.event("customer.subscription.deleted", ended))}
+            ).pk  # type: ignore[union-attr]
+        )
+        reconciliation.reconcile()
+    assert Company.objects.get(pk=a.company.pk).status == "active"

@@ -34,7 +34,10 @@ def reconcile(now_stale: timedelta = timedelta(minutes=10)) -> Report:
         report.repaired.append(f"{slug}: trial ended, read-only")
     if not stripe_gateway.live():
         return report
-    for local in Subscription.objects.exclude(stripe_subscription_id="").select_related("company"):
+    current = Subscription.objects.exclude(stripe_subscription_id="").exclude(
+        stripe_status__in=subscriptions.TERMINAL
+    )
+    for local in current.select_related("company"):
         report.checked += 1
         company = local.company
         try:
@@ -45,7 +48,7 @@ def reconcile(now_stale: timedelta = timedelta(minutes=10)) -> Report:
             if (subscription.stripe_status, company.status) != before:
                 _note(company, f"state {before} → {(subscription.stripe_status, company.status)}")
                 report.repaired.append(f"{company.slug}: state")
-            if remote["status"] in ("canceled", "incomplete_expired"):
+            if remote["status"] in subscriptions.TERMINAL:
                 continue
             wanted = max(seats_in_use(company), 1)
             if subscription.paid_seats != wanted:

@@ -29,6 +29,7 @@ logger = logging.getLogger(__name__)
 
 Status = Company.Status
 CENTS = Decimal("0.01")
+TERMINAL = ("canceled", "incomplete_expired")
 # Stripe's subscription status → what the company may do.
 STATUS_FROM_STRIPE = {
     "trialing": Status.TRIALING,
@@ -201,6 +202,12 @@ def sync_from_stripe(subscription: Subscription, remote: Any, *, why: str) -> Su
     with transaction.atomic():
         subscription = Subscription.objects.select_for_update().get(pk=subscription.pk)
         company = Company.objects.select_for_update().get(pk=subscription.company_id)
+        # A subscription that ended in Stripe never changes again; once we have copied its end,
+        # the company's status is ours (an operator may have restored it) and stays.
+        ended_before = (
+            subscription.stripe_status in TERMINAL
+            and subscription.stripe_subscription_id == str(remote["id"])
+        )
         item = stripe_gateway.first_item(remote)
         quantity = int(item["quantity"])
         if subscription.paid_seats != quantity and subscription.stripe_subscription_id:
@@ -216,7 +223,7 @@ def sync_from_stripe(subscription: Subscription, remote: Any, *, why: str) -> Su
         subscription.current_period_end = _period_end(remote)
         subscription.save()
         status = STATUS_FROM_STRIPE.get(subscription.stripe_status)
-        if status is not None and company.status != Status.CANCELED:
+        if status is not None and company.status != Status.CANCELED and not ended_before:
             set_company_status(company, status, why=f"Stripe says {remote['status']} ({why})")
     return subscription
 
@@ -275,7 +282,11 @@ def process_event(event_id: int) -> StripeEvent:
         logger.warning("stripe event %s for unknown customer %s", event.event_id, customer)
         return event
     event.company = subscription.company
-    sub_id = _subscription_id_of(obj, event.type) or subscription.stripe_subscription_id
+    sub_id = _subscription_id_of(obj, event.type)
+    current = subscription.stripe_subscription_id
+    if current and subscription.stripe_status not in TERMINAL:
+        # A late event about an older, ended subscription must not replace the current one.
+        sub_id = current
     if event.type == "invoice.paid":
         paid_at = datetime.fromtimestamp(int(event.payload.get("created", 0)), tz=UTC)
         if subscription.last_payment_at is None or subscription.last_payment_at < paid_at:
