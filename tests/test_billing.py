@@ -384,7 +384,24 @@ def test_seat_sync_retries_are_idempotent_and_failures_reach_operators(
     assert Membership.objects.get(pk=crm.colleague.pk).role == "manager"
     assert BillingLogEntry.objects.filter(kind="failure", company=crm.a.company).exists()
     stripe_fake.fail_next = 0
-    # The nightly reconciliation repairs the drift and says so.
+    # An operator can push it at once (a new change, its own key) …
+    from billing.operators import services as operator_actions
+
+    operator = User.objects.create_user(email="op-sync@example.com", is_staff=True)
+    with capture(execute=False):
+        operator_actions.sync_seats_now(operator=operator, company=crm.a.company)
+    assert stripe_fake.subscription(sub_id)["items"]["data"][0]["quantity"] == 4
+    assert stripe_fake.quantity_updates()[-1].idempotency_key != failed.idempotency_key
+    # … and otherwise the nightly reconciliation repairs the drift and says so.
+    # (Someone set the quantity by hand in Stripe's dashboard.)
+    stripe_fake.call(
+        "POST",
+        f"/v1/subscriptions/{sub_id}",
+        [
+            ("items[0][id]", stripe_fake.subscription(sub_id)["items"]["data"][0]["id"]),
+            ("items[0][quantity]", "3"),
+        ],
+    )
     report = reconciliation.reconcile()
     assert any("seats 3→4" in line for line in report.repaired), report
     assert stripe_fake.subscription(sub_id)["items"]["data"][0]["quantity"] == 4

@@ -118,3 +118,14 @@ def cancel_deletion(*, operator: User, company: Company) -> None:
     with transaction.atomic():
         restore_company(company)
         _audit(company, operator, "deletion canceled")
+
+
+def sync_seats_now(*, operator: User, company: Company) -> None:
+    """Send the current number of paid seats to Stripe at once (after a failed change), as a
+    new seat change with its own idempotency key. Raises if Stripe still refuses."""
+    from billing.services import seats
+
+    with transaction.atomic():
+        change = seats.record_change(company, reason=f"operator {operator.email}: sync now")
+        _audit(company, operator, f"seat sync requested (change #{change.pk})")
+    seats.apply_change(change.pk)

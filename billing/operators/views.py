@@ -88,6 +88,7 @@ ACTIONS: dict[str, Callable[[HttpRequest, Any, Company], None]] = {
     "restore": lambda r, op, c: services.restore(operator=op, company=c),
     "schedule_deletion": lambda r, op, c: services.schedule_deletion(operator=op, company=c),
     "cancel_deletion": lambda r, op, c: services.cancel_deletion(operator=op, company=c),
+    "sync_seats": lambda r, op, c: services.sync_seats_now(operator=op, company=c),
 }
 
 
