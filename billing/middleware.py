@@ -10,9 +10,18 @@ from django.shortcuts import render
 from tenants.models import Company
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
-# What a suspended company may still post to: leaving, its language, coming in, paying and
-# managing its team (freeing seats), and taking its data out.
-ALLOWED_PREFIXES = ("/logout/", "/i18n/", "/handoff/", "/settings/", "/export/")
+# What a suspended company may still post to: leaving, its language, coming in, paying,
+# managing its team (freeing seats), its network security, and taking its data out. Exports
+# are GET downloads (allowed anyway); "/export/" keeps a POST-started export possible.
+ALLOWED_PREFIXES = (
+    "/logout/",
+    "/i18n/",
+    "/handoff/",
+    "/settings/billing/",
+    "/settings/team/",
+    "/settings/security/",
+    "/export/",
+)
 
 
 class SuspendedCompanyMiddleware:

@@ -32,6 +32,7 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -45,23 +46,27 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_localstripe() -> tuple[subprocess.Popen[bytes], str]:
+def start_localstripe(log: Path | None = None) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
+    output = log.open("wb") if log else subprocess.DEVNULL
     process = subprocess.Popen(
         [sys.executable, "-m", "localstripe", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=output,
+        stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    # Generous: on a loaded shared machine importing aiohttp alone can take many seconds.
+    deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"localstripe exited with {process.returncode} (log: {log})")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5):
                 return process, base
         except OSError:
-            time.sleep(0.1)
+            time.sleep(0.2)
     process.kill()
-    raise RuntimeError("localstripe did not start")
+    raise RuntimeError(f"localstripe did not start within 120 s (log: {log})")
 
 
 @dataclass

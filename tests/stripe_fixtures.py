@@ -11,8 +11,8 @@ from tests.fake_stripe import API_KEY, WEBHOOK_SECRET, FakeStripe, serve, start_
 
 
 @pytest.fixture(scope="session")
-def localstripe() -> Iterator[str]:
-    process, base = start_localstripe()
+def localstripe(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    process, base = start_localstripe(tmp_path_factory.mktemp("localstripe") / "localstripe.log")
     yield base
     process.terminate()
     process.wait(timeout=10)

@@ -213,6 +213,8 @@ def _lifecycle(crm: Any, plan: Plan, stripe_fake: FakeStripe, capture: Any) -> N
     russian = admin.post("/deals/new/", {}, HTTP_HOST=crm.host, HTTP_ACCEPT_LANGUAGE="ru")
     assert "только для просмотра" in russian.content.decode()
     assert admin.get("/", HTTP_HOST=crm.host).status_code == 200
+    # Paying and managing the team still work (the Portal answers with a redirect).
+    assert admin.post("/settings/billing/portal/", HTTP_HOST=crm.host).status_code == 302
 
     # Paid again: active.
     stripe_fake.set_status(sub_id, "active")
