@@ -189,3 +189,53 @@ class SpareSchema(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Invitation(models.Model):
+    """An invitation to join a company with a role, sent by e-mail as a single-use link.
+
+    Only the SHA-256 of the link's token is stored (as for handoff tokens). A pending invitation
+    for a paid role holds a seat until it is accepted, revoked or expires, so that two admins
+    inviting at once cannot exceed the plan's seat cap.
+    """
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField(_("e-mail"), max_length=254)
+    role = models.CharField(
+        _("role"), max_length=16, choices=Membership.Role.choices, default=Membership.Role.MANAGER
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("invited"), default=timezone.now)
+    sent_at = models.DateTimeField(_("sent"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires"))
+    accepted_at = models.DateTimeField(_("accepted"), null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # One open invitation per address and company: resending reuses it.
+            models.UniqueConstraint(
+                fields=["company", "email"],
+                condition=models.Q(accepted_at__isnull=True, revoked_at__isnull=True),
+                name="invitation_one_open_per_email",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} → {self.company} ({self.role})"
+
+    def is_open(self) -> bool:
+        return (
+            self.accepted_at is None
+            and self.revoked_at is None
+            and self.expires_at > timezone.now()
+        )

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import dj_database_url
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 from relata import embedded
@@ -99,6 +100,8 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "relata.middleware.MembershipMiddleware",
+    # A suspended company is read-only (export and billing still work).
+    "billing.middleware.SuspendedCompanyMiddleware",
 ]
 
 TEMPLATES = [
@@ -113,6 +116,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "relata.context_processors.relata",
+                "billing.context_processors.billing_notice",
             ],
         },
     }
@@ -178,6 +182,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tenants.tasks.purge_expired_handoff_tokens",
         "schedule": 3600,
     },
+}
+CELERY_BEAT_SCHEDULE["reconcile-with-stripe"] = {
+    "task": "billing.tasks.reconcile_with_stripe",
+    "schedule": crontab(hour=3, minute=17),
 }
 CELERY_QUEUES_TO_WATCH = env_list("CELERY_QUEUES_TO_WATCH", "celery")
 # Bearer token Prometheus sends to GET /metrics; required in production.
@@ -308,6 +316,15 @@ STORAGES = {
         )
     },
 }
+
+# --- Billing (Stripe) -------------------------------------------------------------------------
+# Without a secret key billing runs in an explicit test mode (nothing is charged; the UI says so).
+STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
+STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
+# Only for tests and local fakes; empty means Stripe itself.
+STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")
+# How long a canceled company's data is kept (with its final export) before deletion.
+BILLING_RETENTION_DAYS = env_int("BILLING_RETENTION_DAYS", 30)
 
 # --- E-mail ---------------------------------------------------------------------------------
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", f"Relata <no-reply@{BASE_DOMAIN}>")

@@ -18,5 +18,7 @@ urlpatterns = [
     path("accounts/signup/", RedirectView.as_view(pattern_name="signup", permanent=False)),
     path("accounts/", include("allauth.urls")),
     path("ops/admin/", admin.site.urls),
+    path("ops/", include("billing.urls_ops")),
     path("", include("tenants.urls")),
+    path("", include("billing.urls")),
 ]

@@ -5,5 +5,6 @@ from django.urls import include, path
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("tenants.urls_tenant")),
+    path("", include("billing.urls_tenant")),
     path("", include("crm_core.urls")),
 ]

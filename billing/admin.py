@@ -1,0 +1,52 @@
+"""Operators edit plans and see what billing did (public admin at /ops/admin/)."""
+
+from django.contrib import admin
+
+from billing.models import BillingLogEntry, Plan, SeatChange, StripeEvent, Subscription
+
+
+@admin.register(Plan)
+class PlanAdmin(admin.ModelAdmin):
+    list_display = (
+        "name",
+        "code",
+        "price_per_seat",
+        "currency",
+        "seat_cap",
+        "is_public",
+        "is_default",
+    )
+    list_editable = ("price_per_seat", "seat_cap", "is_public")
+    prepopulated_fields = {"code": ("name",)}
+
+
+@admin.register(Subscription)
+class SubscriptionAdmin(admin.ModelAdmin):
+    list_display = ("company", "plan", "stripe_status", "paid_seats", "trial_ends_at")
+    list_filter = ("stripe_status", "plan")
+    search_fields = ("company__name", "company__slug", "stripe_customer_id")
+    raw_id_fields = ("company",)
+
+
+@admin.register(SeatChange)
+class SeatChangeAdmin(admin.ModelAdmin):
+    list_display = ("company", "quantity", "state", "attempts", "created_at", "last_error")
+    list_filter = ("state",)
+    search_fields = ("company__slug",)
+    readonly_fields = [f.name for f in SeatChange._meta.fields]
+
+
+@admin.register(StripeEvent)
+class StripeEventAdmin(admin.ModelAdmin):
+    list_display = ("event_id", "type", "state", "company", "received_at")
+    list_filter = ("state", "type")
+    search_fields = ("event_id",)
+    readonly_fields = [f.name for f in StripeEvent._meta.fields]
+
+
+@admin.register(BillingLogEntry)
+class BillingLogEntryAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "company", "kind", "message")
+    list_filter = ("kind",)
+    search_fields = ("company__slug", "message")
+    readonly_fields = [f.name for f in BillingLogEntry._meta.fields]

@@ -1,0 +1,187 @@
+"""Plans, each company's subscription, seat changes sent to Stripe, and Stripe's events.
+
+All of it lives in the public schema: billing is about companies, not inside one.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from tenants.models import Company, User
+
+
+class Plan(models.Model):
+    """What a seat costs per month, and what comes with it. Operators edit these rows."""
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    price_per_seat = models.DecimalField(
+        _("price per seat per month"), max_digits=10, decimal_places=2
+    )
+    currency = models.CharField(_("currency"), max_length=3, default="RUB")
+    stripe_price_id = models.CharField(_("Stripe price id"), max_length=100, blank=True)
+    seat_cap = models.PositiveIntegerField(
+        _("seat cap"), null=True, blank=True, help_text=_("Empty: no limit on paid seats.")
+    )
+    trial_days = models.PositiveIntegerField(_("trial days"), default=14)
+    features = models.JSONField(
+        _("features"), default=list, blank=True, help_text=_("A list of short phrases.")
+    )
+    limits = models.JSONField(
+        _("limits"), default=dict, blank=True, help_text=_('E.g. {"storage_gb": 10}.')
+    )
+    is_public = models.BooleanField(_("shown on the pricing page"), default=True)
+    is_default = models.BooleanField(_("given to new companies"), default=False)
+    sort_order = models.PositiveIntegerField(_("order"), default=0)
+
+    class Meta:
+        verbose_name = _("plan")
+        verbose_name_plural = _("plans")
+        ordering = ["sort_order", "price_per_seat", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default"],
+                condition=models.Q(is_default=True),
+                name="plan_one_default",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(price_per_seat__gte=Decimal(0)), name="plan_price_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Subscription(models.Model):
+    """A company's subscription: our copy of what Stripe says, plus the trial before Stripe."""
+
+    company = models.OneToOneField(Company, on_delete=models.CASCADE, related_name="subscription")
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, null=True, blank=True)
+    trial_ends_at = models.DateTimeField(_("trial ends"), null=True, blank=True)
+    # An operator's gift: nothing is charged and access is full until then.
+    free_until = models.DateTimeField(_("free until"), null=True, blank=True)
+    stripe_customer_id = models.CharField(max_length=100, blank=True, db_index=True)
+    stripe_subscription_id = models.CharField(max_length=100, blank=True, db_index=True)
+    # The subscription item that carries the seat quantity. Kept, not looked up before each
+    # change, so that a retried change sends exactly the same request (same idempotency key,
+    # same parameters) even if the first attempt went through and its answer was lost.
+    stripe_item_id = models.CharField(max_length=100, blank=True)
+    # The status string Stripe last reported for the subscription (trialing, active, past_due,
+    # unpaid, canceled, incomplete…); the company's own status is derived from it.
+    stripe_status = models.CharField(max_length=32, blank=True)
+    paid_seats = models.PositiveIntegerField(_("paid seats"), default=0)
+    current_period_end = models.DateTimeField(null=True, blank=True)
+    last_payment_at = models.DateTimeField(_("last payment"), null=True, blank=True)
+    failed_payments = models.PositiveIntegerField(_("failed payments"), default=0)
+    # Seat changes are applied in the order they were made; an older one never overwrites a
+    # newer quantity (see billing.services.seats).
+    last_seat_change_id = models.BigIntegerField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("subscription")
+        verbose_name_plural = _("subscriptions")
+
+    def __str__(self) -> str:
+        return f"{self.company} ({self.stripe_status or 'trial'})"
+
+
+class SeatChange(models.Model):
+    """One change of the number of paid seats, to be sent to Stripe.
+
+    Its id is our operation id: the Stripe idempotency key is derived from it, so a retried
+    task replays the first answer instead of changing the subscription twice.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        APPLIED = "applied", _("Applied")
+        SUPERSEDED = "superseded", _("Superseded by a later change")
+        NOT_BILLED = "not_billed", _("Not billed (no paid subscription)")
+        FAILED = "failed", _("Failed")
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="seat_changes")
+    quantity = models.PositiveIntegerField(_("paid seats after the change"))
+    reason = models.CharField(_("reason"), max_length=200)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    applied_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("seat change")
+        verbose_name_plural = _("seat changes")
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["state", "created_at"], name="seatchange_state_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.company} → {self.quantity} ({self.state})"
+
+    @property
+    def idempotency_key(self) -> str:
+        return f"relata-seat-change-{self.pk}"
+
+
+class StripeEvent(models.Model):
+    """Every webhook event Stripe delivered, stored once (Stripe sends some twice)."""
+
+    class State(models.TextChoices):
+        RECEIVED = "received", _("Received")
+        PROCESSED = "processed", _("Processed")
+        IGNORED = "ignored", _("Not needed")
+        UNKNOWN_CUSTOMER = "unknown_customer", _("Unknown customer")
+        FAILED = "failed", _("Failed")
+
+    event_id = models.CharField(max_length=100, unique=True)
+    type = models.CharField(max_length=100)
+    payload = models.JSONField()
+    company = models.ForeignKey(
+        Company, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    state = models.CharField(max_length=20, choices=State.choices, default=State.RECEIVED)
+    error = models.TextField(blank=True)
+    received_at = models.DateTimeField(default=timezone.now)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("Stripe event")
+        verbose_name_plural = _("Stripe events")
+        ordering = ["-received_at"]
+
+    def __str__(self) -> str:
+        return f"{self.event_id} {self.type}"
+
+
+class BillingLogEntry(models.Model):
+    """What billing changed on its own (webhooks, reconciliation) or failed to do, for operators."""
+
+    class Kind(models.TextChoices):
+        STATUS = "status", _("Status changed")
+        SEATS = "seats", _("Seats changed")
+        DRIFT = "drift", _("Drift repaired")
+        FAILURE = "failure", _("Failure")
+        OPERATOR = "operator", _("Operator action")
+
+    company = models.ForeignKey(
+        Company, on_delete=models.CASCADE, null=True, blank=True, related_name="billing_log"
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    message = models.TextField()
+    actor = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("billing log entry")
+        verbose_name_plural = _("billing log")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.kind}: {self.message}"

@@ -1,0 +1,131 @@
+"""What operators do to a company. Each action is one transaction with its audit entry."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from billing import stripe_gateway
+from billing.models import BillingLogEntry, Plan
+from billing.services.subscriptions import ensure_subscription, set_company_status, sync_from_stripe
+from tenants.models import Company, User
+
+Status = Company.Status
+
+
+def _audit(company: Company, operator: User, message: str) -> None:
+    BillingLogEntry.objects.create(
+        company=company, kind=BillingLogEntry.Kind.OPERATOR, actor=operator, message=message
+    )
+
+
+def _days(value: int) -> int:
+    if not 1 <= value <= 366:
+        raise ValidationError(_("Give a number of days from 1 to 366."))
+    return value
+
+
+def extend_trial(*, operator: User, company: Company, days: int) -> None:
+    days = _days(days)
+    with transaction.atomic():
+        subscription = ensure_subscription(company)
+        start = max(subscription.trial_ends_at or timezone.now(), timezone.now())
+        subscription.trial_ends_at = start + timedelta(days=days)
+        subscription.save(update_fields=["trial_ends_at", "updated_at"])
+        if company.status == Status.SUSPENDED and not subscription.stripe_subscription_id:
+            set_company_status(company, Status.TRIALING, why="trial extended", actor=operator)
+        _audit(
+            company,
+            operator,
+            f"trial extended by {days} days to {subscription.trial_ends_at:%Y-%m-%d}",
+        )
+
+
+def change_plan(*, operator: User, company: Company, plan: Plan) -> None:
+    """The plan for future billing. A company already paying through Stripe changes its price
+    in Stripe (Portal or dashboard); here only the local plan and seat cap change."""
+    with transaction.atomic():
+        subscription = ensure_subscription(company)
+        old = subscription.plan
+        subscription.plan = plan
+        subscription.save(update_fields=["plan", "updated_at"])
+        _audit(company, operator, f"plan {old} → {plan}")
+
+
+def grant_free_period(*, operator: User, company: Company, days: int) -> None:
+    """Free access until a date. A company paying through Stripe gets it as a trial end on
+    its subscription (the next charge moves; Stripe stays the truth), keyed on the audit row."""
+    days = _days(days)
+    with transaction.atomic():
+        subscription = ensure_subscription(company)
+        start = max(subscription.free_until or timezone.now(), timezone.now())
+        subscription.free_until = start + timedelta(days=days)
+        subscription.save(update_fields=["free_until", "updated_at"])
+        entry = BillingLogEntry.objects.create(
+            company=company,
+            kind=BillingLogEntry.Kind.OPERATOR,
+            actor=operator,
+            message=f"free until {subscription.free_until:%Y-%m-%d}",
+        )
+        if subscription.stripe_subscription_id and stripe_gateway.live():
+            remote = stripe_gateway.free_until(
+                subscription_id=subscription.stripe_subscription_id,
+                until=int(subscription.free_until.timestamp()),
+                key=f"relata-free-period-{entry.pk}",
+            )
+            sync_from_stripe(subscription, remote, why="free period")
+        elif company.status == Status.SUSPENDED:
+            set_company_status(company, Status.TRIALING, why="free period", actor=operator)
+
+
+def suspend(*, operator: User, company: Company) -> None:
+    if company.status == Status.CANCELED:
+        raise ValidationError(_("A canceled company cannot be suspended."))
+    with transaction.atomic():
+        set_company_status(company, Status.SUSPENDED, why="operator", actor=operator)
+        _audit(company, operator, "suspended")
+
+
+def restore(*, operator: User, company: Company) -> None:
+    if company.status != Status.SUSPENDED:
+        raise ValidationError(_("Only a suspended company can be restored."))
+    with transaction.atomic():
+        subscription = ensure_subscription(company)
+        target = Status.ACTIVE if subscription.stripe_subscription_id else Status.TRIALING
+        set_company_status(company, target, why="operator", actor=operator)
+        _audit(company, operator, "restored")
+
+
+def schedule_deletion(*, operator: User, company: Company) -> None:
+    """Cancel the company now; the final export is made and deletion scheduled after the
+    retention period (the same path as a subscription canceled in Stripe)."""
+    if company.status == Status.CANCELED:
+        raise ValidationError(_("Deletion is already scheduled."))
+    with transaction.atomic():
+        set_company_status(company, Status.CANCELED, why="operator", actor=operator)
+        _audit(company, operator, "deletion scheduled")
+
+
+def cancel_deletion(*, operator: User, company: Company) -> None:
+    from tenants.services.deletion import cancel_deletion as restore_company
+
+    if company.status != Status.CANCELED:
+        raise ValidationError(_("No deletion is scheduled."))
+    with transaction.atomic():
+        restore_company(company)
+        _audit(company, operator, "deletion canceled")
+
+
+def sync_seats_now(*, operator: User, company: Company) -> None:
+    """Send the current number of paid seats to Stripe at once (after a failed change), as a
+    new seat change with its own idempotency key. Raises if Stripe still refuses."""
+    from billing.services import seats
+
+    with transaction.atomic():
+        change = seats.record_change(company, reason=f"operator {operator.email}: sync now")
+        _audit(company, operator, f"seat sync requested (change #{change.pk})")
+    seats.apply_change(change.pk)

@@ -1,0 +1,328 @@
+"""A company's subscription: the trial, Checkout, the Portal, and following Stripe's state.
+
+Stripe is the source of truth for a paid subscription. Webhook events are only hints: each
+one makes us re-read the subscription from Stripe and copy its current state, so duplicates
+and events arriving out of order all end in the same place.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from billing import stripe_gateway
+from billing.models import BillingLogEntry, StripeEvent, Subscription
+from billing.queries import default_plan, seats_in_use
+from tenants.models import Company, Membership
+
+logger = logging.getLogger(__name__)
+
+Status = Company.Status
+CENTS = Decimal("0.01")
+TERMINAL = ("canceled", "incomplete_expired")
+# Stripe's subscription status → what the company may do.
+STATUS_FROM_STRIPE = {
+    "trialing": Status.TRIALING,
+    "active": Status.ACTIVE,
+    "past_due": Status.PAST_DUE,
+    # Stripe marks a subscription unpaid when its payment retries are exhausted (the Relata
+    # account is configured so): the company becomes read-only, nothing is deleted.
+    "unpaid": Status.SUSPENDED,
+    "paused": Status.SUSPENDED,
+    "canceled": Status.CANCELED,
+    "incomplete_expired": Status.CANCELED,
+}
+
+
+def ensure_subscription(company: Company) -> Subscription:
+    """The company's subscription row; a new one starts the trial on the default plan."""
+    subscription = Subscription.objects.filter(company=company).select_related("plan").first()
+    if subscription is not None:
+        return subscription
+    plan = default_plan()
+    days = plan.trial_days if plan else 14
+    subscription, _created = Subscription.objects.get_or_create(
+        company=company,
+        defaults={"plan": plan, "trial_ends_at": company.created_at + timedelta(days=days)},
+    )
+    return subscription
+
+
+def _require_billing_admin(actor: Membership) -> None:
+    if actor.role not in (Membership.Role.OWNER, Membership.Role.ADMIN) or not actor.is_active:
+        raise PermissionDenied("owners and admins only")
+
+
+def _ensure_customer(subscription: Subscription, actor: Membership) -> str:
+    if subscription.stripe_customer_id:
+        return subscription.stripe_customer_id
+    company = subscription.company
+    customer = stripe_gateway.create_customer(
+        email=actor.user.email,
+        name=company.name,
+        company_id=company.pk,
+        key=f"relata-customer-{company.pk}",
+    )
+    Subscription.objects.filter(pk=subscription.pk).update(stripe_customer_id=customer["id"])
+    subscription.stripe_customer_id = customer["id"]
+    return subscription.stripe_customer_id
+
+
+def start_checkout(*, actor: Membership, success_url: str, cancel_url: str, nonce: str) -> str:
+    """A Stripe Checkout page for the company's paid seats; returns its URL. ``nonce`` comes
+    from the form, so a double click yields the same session (idempotency key)."""
+    _require_billing_admin(actor)
+    subscription = ensure_subscription(actor.company)
+    plan = subscription.plan
+    if plan is None or not plan.stripe_price_id:
+        raise ValidationError(_("This plan cannot be paid online yet. Please contact us."))
+    if subscription.stripe_subscription_id and subscription.stripe_status not in (
+        "canceled",
+        "incomplete_expired",
+    ):
+        raise ValidationError(_("The company already has a subscription."))
+    customer = _ensure_customer(subscription, actor)
+    session = stripe_gateway.checkout_session(
+        customer=customer,
+        price=plan.stripe_price_id,
+        quantity=max(seats_in_use(actor.company), 1),
+        company_id=actor.company.pk,
+        success_url=success_url,
+        cancel_url=cancel_url,
+        key=f"relata-checkout-{actor.company.pk}-{nonce[:64]}",
+    )
+    return str(session["url"])
+
+
+def portal_url(*, actor: Membership, return_url: str) -> str:
+    _require_billing_admin(actor)
+    subscription = ensure_subscription(actor.company)
+    if not subscription.stripe_customer_id:
+        raise ValidationError(_("There is nothing to manage yet: subscribe first."))
+    session = stripe_gateway.portal_session(
+        customer=subscription.stripe_customer_id, return_url=return_url
+    )
+    return str(session["url"])
+
+
+@dataclass(frozen=True)
+class InvoiceRow:
+    number: str
+    created: datetime
+    amount: Decimal
+    currency: str
+    status: str
+    url: str
+
+
+def invoices(company: Company) -> list[InvoiceRow]:
+    """The company's invoices, read from Stripe (none in test mode or before a subscription)."""
+    subscription = Subscription.objects.filter(company=company).first()
+    if not stripe_gateway.live() or subscription is None or not subscription.stripe_customer_id:
+        return []
+    rows = []
+    for invoice in stripe_gateway.invoices_of(subscription.stripe_customer_id):
+        rows.append(
+            InvoiceRow(
+                number=str(invoice.get("number") or invoice["id"]),
+                created=datetime.fromtimestamp(int(invoice["created"]), tz=UTC),
+                amount=(Decimal(int(invoice.get("total") or 0)) / 100).quantize(CENTS),
+                currency=str(invoice.get("currency") or "").upper(),
+                status=str(invoice.get("status") or ""),
+                url=str(invoice.get("hosted_invoice_url") or ""),
+            )
+        )
+    return rows
+
+
+# --- Following Stripe ------------------------------------------------------------------------
+
+
+def _period_end(remote: Any) -> datetime | None:
+    item = stripe_gateway.first_item(remote)
+    # API 2025-03-31+: the period is on the item; older payloads carry it on the subscription.
+    value = item.get("current_period_end") or remote.get("current_period_end")
+    return datetime.fromtimestamp(int(value), tz=UTC) if value else None
+
+
+def set_company_status(company: Company, status: str, *, why: str, actor: Any = None) -> bool:
+    """Change the company's status and write it down for operators. Returns True if changed."""
+    if company.status == status:
+        return False
+    old = company.status
+    company.status = status
+    company.save(update_fields=["status"])
+    BillingLogEntry.objects.create(
+        company=company,
+        kind=BillingLogEntry.Kind.STATUS,
+        message=f"{old} → {status}: {why}",
+        actor=actor,
+    )
+    if status == Status.CANCELED and company.deletion_scheduled_at is None:
+        # The final export reads a consistent snapshot in a transaction of its own, so the
+        # deletion is scheduled after this one commits.
+        company_id = company.pk
+        transaction.on_commit(lambda: _enqueue_deletion(company_id))
+    return True
+
+
+def _enqueue_deletion(company_id: int) -> None:
+    from billing.tasks import schedule_canceled_deletion
+
+    schedule_canceled_deletion.delay(company_id)
+
+
+def schedule_canceled_deletion(company_id: int) -> Company | None:
+    """A canceled company's data is kept for the stated period with a final export, then
+    deleted on schedule (tenants.services.deletion). Idempotent."""
+    from tenants.services.deletion import schedule_deletion
+
+    company = Company.objects.filter(
+        pk=company_id, status=Status.CANCELED, deletion_scheduled_at__isnull=True
+    ).first()
+    if company is None:
+        return None
+    return schedule_deletion(
+        company, when=timezone.now() + timedelta(days=settings.BILLING_RETENTION_DAYS)
+    )
+
+
+def sync_from_stripe(subscription: Subscription, remote: Any, *, why: str) -> Subscription:
+    """Copy Stripe's current state of the subscription onto ours (and the company's status)."""
+    with transaction.atomic():
+        subscription = Subscription.objects.select_for_update().get(pk=subscription.pk)
+        company = Company.objects.select_for_update().get(pk=subscription.company_id)
+        # A subscription that ended in Stripe never changes again; once we have copied its end,
+        # the company's status is ours (an operator may have restored it) and stays.
+        ended_before = (
+            subscription.stripe_status in TERMINAL
+            and subscription.stripe_subscription_id == str(remote["id"])
+        )
+        item = stripe_gateway.first_item(remote)
+        quantity = int(item["quantity"])
+        if subscription.paid_seats != quantity and subscription.stripe_subscription_id:
+            BillingLogEntry.objects.create(
+                company=company,
+                kind=BillingLogEntry.Kind.SEATS,
+                message=f"paid seats {subscription.paid_seats} → {quantity} ({why})",
+            )
+        subscription.stripe_subscription_id = str(remote["id"])
+        subscription.stripe_status = str(remote["status"])
+        subscription.paid_seats = quantity
+        subscription.stripe_item_id = str(item["id"])
+        subscription.current_period_end = _period_end(remote)
+        subscription.save()
+        status = STATUS_FROM_STRIPE.get(subscription.stripe_status)
+        if status is not None and company.status != Status.CANCELED and not ended_before:
+            set_company_status(company, status, why=f"Stripe says {remote['status']} ({why})")
+    return subscription
+
+
+def _customer_of(obj: dict[str, Any], event_type: str) -> str:
+    if event_type.startswith("customer.") and not event_type.startswith("customer.subscription"):
+        return str(obj.get("id") or "")
+    return str(obj.get("customer") or "")
+
+
+def _subscription_id_of(obj: dict[str, Any], event_type: str) -> str:
+    if event_type.startswith("customer.subscription."):
+        return str(obj.get("id") or "")
+    if obj.get("subscription"):
+        return str(obj["subscription"])
+    details = (obj.get("parent") or {}).get("subscription_details") or {}
+    return str(details.get("subscription") or "")
+
+
+def store_event(event: Any) -> StripeEvent | None:
+    """Keep a verified event once; None if Stripe already delivered it."""
+    from django.db import IntegrityError
+
+    try:
+        with transaction.atomic():
+            return StripeEvent.objects.create(
+                event_id=str(event["id"]),
+                type=str(event["type"]),
+                payload=event.to_dict() if hasattr(event, "to_dict") else dict(event),
+            )
+    except IntegrityError:
+        return None
+
+
+def process_event(event_id: int) -> StripeEvent:
+    """Act on a stored event by re-reading the subscription from Stripe. Idempotent."""
+    event = StripeEvent.objects.get(pk=event_id)
+    if event.state == StripeEvent.State.PROCESSED:
+        return event
+    obj = event.payload.get("data", {}).get("object", {})
+    customer = _customer_of(obj, event.type)
+    subscription = (
+        Subscription.objects.filter(stripe_customer_id=customer).select_related("company").first()
+        if customer
+        else None
+    )
+    if subscription is None:
+        event.state = StripeEvent.State.UNKNOWN_CUSTOMER
+        event.error = f"no company has Stripe customer {customer or '(none)'}"
+        event.save(update_fields=["state", "error"])
+        BillingLogEntry.objects.create(
+            kind=BillingLogEntry.Kind.FAILURE,
+            message=f"Stripe event {event.event_id} ({event.type}) for unknown customer "
+            f"{customer or '(none)'}: stored, not applied",
+        )
+        logger.warning("stripe event %s for unknown customer %s", event.event_id, customer)
+        return event
+    event.company = subscription.company
+    sub_id = _subscription_id_of(obj, event.type)
+    current = subscription.stripe_subscription_id
+    if current and subscription.stripe_status not in TERMINAL:
+        # A late event about an older, ended subscription must not replace the current one.
+        sub_id = current
+    if event.type == "invoice.paid":
+        paid_at = datetime.fromtimestamp(int(event.payload.get("created", 0)), tz=UTC)
+        if subscription.last_payment_at is None or subscription.last_payment_at < paid_at:
+            Subscription.objects.filter(pk=subscription.pk).update(last_payment_at=paid_at)
+    elif event.type == "invoice.payment_failed":
+        Subscription.objects.filter(pk=subscription.pk).update(
+            failed_payments=F("failed_payments") + 1
+        )
+    if sub_id:
+        remote = stripe_gateway.retrieve_subscription(sub_id)
+        sync_from_stripe(subscription, remote, why=f"event {event.type}")
+        event.state = StripeEvent.State.PROCESSED
+    else:
+        event.state = StripeEvent.State.IGNORED
+    event.processed_at = timezone.now()
+    event.error = ""
+    event.save(update_fields=["state", "processed_at", "error", "company"])
+    return event
+
+
+def expire_trials(now: datetime | None = None) -> list[str]:
+    """Trials that ended without a card: the company becomes read-only (export still works)."""
+    now = now or timezone.now()
+    # Companies that never opened their billing page have no row yet: their trial counts
+    # from sign-up all the same.
+    for company in Company.objects.filter(status=Status.TRIALING, subscription__isnull=True):
+        ensure_subscription(company)
+    ended = Subscription.objects.filter(
+        company__status=Status.TRIALING,
+        stripe_subscription_id="",
+        trial_ends_at__lt=now,
+    ).select_related("company")
+    slugs = []
+    for subscription in ended:
+        if subscription.free_until and subscription.free_until > now:
+            continue
+        if set_company_status(subscription.company, Status.SUSPENDED, why="trial ended"):
+            slugs.append(subscription.company.slug)
+    return slugs

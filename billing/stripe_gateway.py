@@ -1,0 +1,132 @@
+"""The one place that talks to Stripe, through the official SDK.
+
+Every call configures the SDK from settings (key, API base, pinned API version), so tests can
+point it at a local fake server and production at Stripe. Without a secret key billing runs in
+an explicit test mode: nothing is sent anywhere and the UI says so.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import stripe
+from django.conf import settings
+
+# Pinned: since 2025-03-31 the billing period lives on subscription items, and the code reads
+# it there. A new version is adopted deliberately, never by a dashboard default.
+API_VERSION = "2025-03-31.basil"
+DEFAULT_API_BASE = "https://api.stripe.com"
+
+
+class BillingNotConfiguredError(RuntimeError):
+    """Raised when a call to Stripe is attempted in test mode (no secret key)."""
+
+
+def _plain(obj: Any) -> dict[str, Any]:
+    """The SDK's objects as plain dicts (recursively), so the rest of the code reads fields
+    the same way from an API answer and from a stored webhook payload."""
+    return dict(obj.to_dict()) if hasattr(obj, "to_dict") else dict(obj)
+
+
+def live() -> bool:
+    """True when a Stripe secret key is configured; False means the explicit test mode."""
+    return bool(settings.STRIPE_SECRET_KEY)
+
+
+def _configure() -> None:
+    if not live():
+        raise BillingNotConfiguredError("Stripe is not configured (payments are in test mode)")
+    stripe.api_key = settings.STRIPE_SECRET_KEY
+    stripe.api_base = settings.STRIPE_API_BASE or DEFAULT_API_BASE
+    stripe.api_version = API_VERSION
+    # Retries belong to Celery (with backoff and our own idempotency keys), not to the SDK.
+    stripe.max_network_retries = 0
+
+
+def create_customer(*, email: str, name: str, company_id: int, key: str) -> dict[str, Any]:
+    _configure()
+    return _plain(
+        stripe.Customer.create(
+            email=email, name=name, metadata={"company_id": str(company_id)}, idempotency_key=key
+        )
+    )
+
+
+def checkout_session(
+    *,
+    customer: str,
+    price: str,
+    quantity: int,
+    company_id: int,
+    success_url: str,
+    cancel_url: str,
+    key: str,
+) -> dict[str, Any]:
+    _configure()
+    return _plain(
+        stripe.checkout.Session.create(
+            mode="subscription",
+            customer=customer,
+            client_reference_id=str(company_id),
+            line_items=[{"price": price, "quantity": quantity}],
+            subscription_data={"metadata": {"company_id": str(company_id)}},
+            success_url=success_url,
+            cancel_url=cancel_url,
+            idempotency_key=key,
+        )
+    )
+
+
+def portal_session(*, customer: str, return_url: str) -> dict[str, Any]:
+    _configure()
+    return _plain(stripe.billing_portal.Session.create(customer=customer, return_url=return_url))
+
+
+def retrieve_subscription(subscription_id: str) -> dict[str, Any]:
+    _configure()
+    return _plain(stripe.Subscription.retrieve(subscription_id))
+
+
+def subscriptions_of(customer: str) -> list[dict[str, Any]]:
+    _configure()
+    found = stripe.Subscription.list(customer=customer, status="all", limit=10)
+    return [_plain(subscription) for subscription in found.data]
+
+
+def set_quantity(*, subscription_id: str, item_id: str, quantity: int, key: str) -> dict[str, Any]:
+    """Change the number of seats, prorated (Stripe's default behaviour, stated explicitly)."""
+    _configure()
+    return _plain(
+        stripe.Subscription.modify(
+            subscription_id,
+            items=[{"id": item_id, "quantity": quantity}],
+            proration_behavior="create_prorations",
+            idempotency_key=key,
+        )
+    )
+
+
+def free_until(*, subscription_id: str, until: int, key: str) -> dict[str, Any]:
+    """Give free time on a paid subscription: Stripe's trial end moves the next charge."""
+    _configure()
+    return _plain(
+        stripe.Subscription.modify(
+            subscription_id, trial_end=until, proration_behavior="none", idempotency_key=key
+        )
+    )
+
+
+def invoices_of(customer: str, limit: int = 24) -> list[dict[str, Any]]:
+    _configure()
+    return [_plain(invoice) for invoice in stripe.Invoice.list(customer=customer, limit=limit).data]
+
+
+def construct_event(payload: bytes, signature: str) -> Any:
+    """Verify the signature (and its age: Stripe's 300-second tolerance) and parse the event."""
+    return stripe.Webhook.construct_event(
+        payload, signature, settings.STRIPE_WEBHOOK_SECRET, tolerance=300
+    )
+
+
+def first_item(subscription: dict[str, Any]) -> dict[str, Any]:
+    return subscription["items"]["data"][0]

@@ -1,0 +1,160 @@
+"""The operators' console: staff with a second factor only; every action audited."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from allauth.mfa.totp.internal.auth import (
+    TOTP,
+    format_hotp_value,
+    generate_totp_secret,
+    hotp_value,
+)
+from django.test import Client as HttpClient
+from django.utils import timezone, translation
+
+from billing.models import BillingLogEntry, Plan, Subscription
+from billing.services.subscriptions import ensure_subscription
+from tenants.models import Company, User
+
+PUBLIC = "localhost"
+PASSWORD = "Operator-Pass-4417"
+
+
+@pytest.fixture(autouse=True)
+def _english() -> Iterator[None]:
+    with translation.override("en"):
+        yield
+
+
+def staff(email: str = "op@example.com", *, mfa: bool = True) -> tuple[User, str]:
+    user = User.objects.create_user(email=email, password=PASSWORD, is_staff=True)
+    secret = generate_totp_secret()
+    if mfa:
+        TOTP.activate(user, secret)
+    return user, secret
+
+
+def mfa_login(user: User, secret: str) -> HttpClient:
+    """The real allauth login: password, then the authenticator's current code."""
+    browser = HttpClient()
+    first = browser.post(
+        "/accounts/login/", {"login": user.email, "password": PASSWORD}, HTTP_HOST=PUBLIC
+    )
+    assert first.status_code == 302, first
+    assert "/2fa/" in first["Location"]
+    code = format_hotp_value(hotp_value(secret, int(time.time()) // 30))
+    second = browser.post("/accounts/2fa/authenticate/", {"code": code}, HTTP_HOST=PUBLIC)
+    assert second.status_code == 302, second
+    return browser
+
+
+def test_console_refuses_non_staff_and_staff_without_mfa(two_companies: Any) -> None:
+    a, _b = two_companies
+    anonymous = HttpClient().get("/ops/", HTTP_HOST=PUBLIC)
+    assert anonymous.status_code == 302
+    assert "/accounts/login/" in anonymous["Location"]
+
+    member = HttpClient()
+    member.force_login(a.owner)
+    assert member.get("/ops/", HTTP_HOST=PUBLIC).status_code == 403
+    assert member.get("/ops/metrics/", HTTP_HOST=PUBLIC).status_code == 403
+    acted = member.post(f"/ops/companies/{a.company.pk}/suspend/", HTTP_HOST=PUBLIC)
+    assert acted.status_code == 403
+    assert Company.objects.get(pk=a.company.pk).status == "trialing"
+
+    no_mfa, _secret = staff("nomfa@example.com", mfa=False)
+    browser = HttpClient()
+    browser.post(
+        "/accounts/login/", {"login": no_mfa.email, "password": PASSWORD}, HTTP_HOST=PUBLIC
+    )
+    refused = browser.get("/ops/", HTTP_HOST=PUBLIC)
+    assert refused.status_code == 403
+    assert "ops-needs-mfa" in refused.content.decode()
+
+    # An authenticator that this session did not use is not enough.
+    with_mfa, secret = staff()
+    skipped = HttpClient()
+    skipped.force_login(with_mfa)
+    response = skipped.get("/ops/", HTTP_HOST=PUBLIC)
+    assert response.status_code == 403
+    assert "ops-mfa-not-used" in response.content.decode()
+
+    operator = mfa_login(with_mfa, secret)
+    page = operator.get("/ops/", HTTP_HOST=PUBLIC)
+    assert page.status_code == 200
+    assert a.company.slug in page.content.decode()
+    # Never on a company's host.
+    assert operator.get("/ops/", HTTP_HOST=a.host).status_code == 404
+
+
+def test_operator_actions_are_applied_and_audited(
+    two_companies: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    a, b = two_companies
+    user, secret = staff()
+    operator = mfa_login(user, secret)
+    big = Plan.objects.create(code="big", name="Big", price_per_seat=Decimal(900), seat_cap=50)
+    company = a.company
+    before = ensure_subscription(company).trial_ends_at
+    url = f"/ops/companies/{company.pk}/"
+
+    assert operator.post(url + "extend_trial/", {"days": "7"}, HTTP_HOST=PUBLIC).status_code == 302
+    assert before is not None
+    assert Subscription.objects.get(company=company).trial_ends_at > before  # type: ignore[operator]
+    refused = operator.post(url + "extend_trial/", {"days": "-3"}, HTTP_HOST=PUBLIC, follow=True)
+    assert "от 1 до 366" in refused.content.decode()  # translated (the default language)
+
+    operator.post(url + "change_plan/", {"plan": big.pk}, HTTP_HOST=PUBLIC)
+    assert Subscription.objects.get(company=company).plan == big
+
+    operator.post(url + "suspend/", HTTP_HOST=PUBLIC)
+    assert Company.objects.get(pk=company.pk).status == "suspended"
+    operator.post(url + "restore/", HTTP_HOST=PUBLIC)
+    assert Company.objects.get(pk=company.pk).status == "trialing"
+
+    operator.post(url + "grant_free_period/", {"days": "30"}, HTTP_HOST=PUBLIC)
+    free_until = Subscription.objects.get(company=company).free_until
+    assert free_until is not None
+    assert free_until > timezone.now()
+
+    with django_capture_on_commit_callbacks(execute=False):
+        operator.post(url + "schedule_deletion/", HTTP_HOST=PUBLIC)
+    assert Company.objects.get(pk=company.pk).status == "canceled"
+    operator.post(url + "cancel_deletion/", HTTP_HOST=PUBLIC)
+    assert Company.objects.get(pk=company.pk).status == "active"
+
+    audit = BillingLogEntry.objects.filter(company=company, kind="operator", actor=user)
+    assert audit.count() == 7
+    assert not BillingLogEntry.objects.filter(company=b.company).exists()
+    detail = operator.get(url, HTTP_HOST=PUBLIC).content.decode()
+    assert "deletion canceled" in detail
+    assert user.email in detail
+
+
+def test_company_list_search_filters_and_metrics(two_companies: Any) -> None:
+    a, b = two_companies
+    plan = Plan.objects.create(code="std", name="Std", price_per_seat=Decimal(500))
+    paying = ensure_subscription(a.company)
+    paying.plan = plan
+    paying.stripe_subscription_id = "sub_x"
+    paying.paid_seats = 3
+    paying.save()
+    Company.objects.filter(pk=a.company.pk).update(status="active")
+    user, secret = staff()
+    operator = mfa_login(user, secret)
+    found = operator.get("/ops/", {"q": b.owner.email}, HTTP_HOST=PUBLIC).content.decode()
+    assert b.company.slug in found
+    assert a.company.slug not in found
+    active = operator.get("/ops/", {"status": "active"}, HTTP_HOST=PUBLIC).content.decode()
+    assert a.company.slug in active
+    assert b.company.slug not in active
+    assert "1500" in active  # MRR: 3 paid seats × 500
+    metrics = operator.get("/ops/metrics/", HTTP_HOST=PUBLIC).content.decode()
+    assert "1500" in metrics
+    assert "<svg" in metrics
+    assert "<rect" in metrics
