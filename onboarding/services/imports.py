@@ -1,0 +1,190 @@
+"""Importing a file into the company's CRM, and undoing an import.
+
+Every function here runs in the company's schema (a request on its host, a Celery task
+stamped with it, or `tenant_context` in a command) and touches nothing outside it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from django.conf import settings
+from django.core.files.base import File
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from crm_core.models import Client, Contact, Deal, Phone, Product
+from onboarding.importing.engine import OUTCOMES, Importer, RowResult
+from onboarding.importing.errors import UnreadableFile
+from onboarding.importing.sources import Inspection, inspect, read_rows
+from onboarding.models import ImportBatch, ImportedRecord
+from tenants.models import Company
+
+UNDO_DAYS = 30
+MODELS: dict[str, Any] = {
+    "client": Client,
+    "contact": Contact,
+    "phone": Phone,
+    "deal": Deal,
+    "product": Product,
+}
+
+
+def limit_mb() -> int:
+    return int(getattr(settings, "MAX_IMPORT_MB", 512))
+
+
+def region_of(company: Company) -> str:
+    # Numbers typed without a country code are read in the company's own country.
+    return {"KZT": "KZ", "BYN": "BY", "UZS": "UZ"}.get(company.currency, "RU")
+
+
+@dataclass
+class Report:
+    batch: ImportBatch
+    counts: dict[str, int]
+    rows: list[RowResult] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "batch": self.batch.pk,
+            "file": self.batch.file_name,
+            "format": self.batch.file_format,
+            "encoding": self.batch.encoding,
+            "dry_run": self.batch.dry_run,
+            "status": self.batch.status,
+            "error": self.batch.error,
+            "counts": {k: self.counts.get(k, 0) for k in ("rows", *OUTCOMES)},
+            "rows": [
+                {"row": r.row, "outcome": r.outcome, "reason": r.reason, "values": r.values}
+                for r in self.rows
+            ],
+        }
+
+
+def create_batch(
+    *,
+    user_id: int | None,
+    file: IO[bytes],
+    file_name: str,
+    mapping: dict[str, str] | None = None,
+    sheet: str = "",
+    header_row: int = 0,
+    dry_run: bool = False,
+) -> ImportBatch:
+    """Store the upload under the company's storage prefix and inspect it.
+
+    Raises UnreadableFile (nothing is stored) when the file cannot be imported.
+    """
+    file.seek(0, 2)
+    size = file.tell()
+    file.seek(0)
+    found = inspect(file, size=size, limit_mb=limit_mb(), sheet=sheet, header_row=header_row)
+    batch = ImportBatch(
+        file_name=file_name[:255],
+        file_format=found.format,
+        encoding=found.encoding,
+        sheet=found.sheet,
+        header_row=found.header_row or None,
+        mapping=mapping if mapping is not None else found.mapping,
+        dry_run=dry_run,
+        created_by_id=user_id,
+    )
+    file.seek(0)
+    batch.file.save(file_name, File(file, name=file_name), save=False)
+    batch.save()
+    return batch
+
+
+def inspection_of(batch: ImportBatch) -> Inspection:
+    return Inspection(
+        format=batch.file_format,
+        encoding=batch.encoding,
+        sheet=batch.sheet,
+        header_row=batch.header_row or 0,
+        mapping=batch.mapping,
+    )
+
+
+def run_batch(
+    batch: ImportBatch,
+    *,
+    company: Company,
+    on_progress: Callable[[int], None] | None = None,
+) -> Report:
+    """Import (or dry-run) the batch's file; resumable after the last committed chunk.
+
+    A file that turns out unreadable half-way is undone, so it leaves no partial data.
+    """
+    if batch.status in {ImportBatch.Status.DONE, ImportBatch.Status.UNDONE}:
+        return Report(batch=batch, counts=batch.counts)
+    batch.status = ImportBatch.Status.RUNNING
+    batch.save(update_fields=["status"])
+    importer = Importer(
+        batch, region=region_of(company), dry_run=batch.dry_run, on_progress=on_progress
+    )
+    try:
+        with batch.file.open("rb") as stream:
+            rows = importer.run(read_rows(stream, inspection_of(batch)))
+    except UnreadableFile as exc:
+        _discard(batch)
+        batch.status = ImportBatch.Status.FAILED
+        batch.error = exc.message
+        batch.save(update_fields=["status", "error", "checkpoint", "counts"])
+        return Report(batch=batch, counts={})
+    batch.status = ImportBatch.Status.DONE
+    batch.finished_at = timezone.now()
+    if batch.dry_run:
+        batch.counts = dict(importer.counts)
+    batch.total_rows = importer.counts.get("rows", 0)
+    batch.save(update_fields=["status", "finished_at", "counts", "total_rows"])
+    return Report(batch=batch, counts=dict(importer.counts), rows=rows)
+
+
+def dry_run(batch: ImportBatch, *, company: Company) -> Report:
+    """What the import would do, row by row, writing nothing to the CRM."""
+    importer = Importer(batch, region=region_of(company), dry_run=True)
+    with batch.file.open("rb") as stream:
+        rows = importer.run(read_rows(stream, inspection_of(batch)))
+    return Report(batch=batch, counts=dict(importer.counts), rows=rows)
+
+
+class UndoRefused(Exception):  # noqa: N818
+    def __init__(self, message: str) -> None:
+        self.message = message
+        super().__init__(message)
+
+
+@transaction.atomic
+def undo_batch(batch: ImportBatch) -> None:
+    """Remove what the batch created and restore what it changed, in one transaction."""
+    batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+    if batch.status == ImportBatch.Status.UNDONE:
+        raise UndoRefused(_("This import has already been undone."))
+    if batch.dry_run:
+        raise UndoRefused(_("A dry run changed nothing: there is nothing to undo."))
+    if batch.created_at < timezone.now() - dt.timedelta(days=UNDO_DAYS):
+        raise UndoRefused(
+            _("An import can be undone for %(days)s days; this one is older.") % {"days": UNDO_DAYS}
+        )
+    _discard(batch)
+    batch.status = ImportBatch.Status.UNDONE
+    batch.undone_at = timezone.now()
+    batch.save(update_fields=["status", "undone_at", "checkpoint"])
+
+
+def _discard(batch: ImportBatch) -> None:
+    """Restore updated records (latest change first), then delete created ones."""
+    records = ImportedRecord.objects.filter(batch=batch)
+    for record in records.filter(action=ImportedRecord.Action.UPDATED).order_by("-id"):
+        model = MODELS[record.entity]
+        model.objects.filter(pk=record.record_id).update(**record.previous)
+    created = records.filter(action=ImportedRecord.Action.CREATED)
+    for entity in ("deal", "phone", "contact", "client", "product"):
+        ids = created.filter(entity=entity).values_list("record_id", flat=True)
+        MODELS[entity].objects.filter(pk__in=ids).delete()
+    batch.checkpoint = 0
