@@ -15,6 +15,7 @@ duplicating anything (the dedupe indexes are rebuilt from the database on resume
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ from onboarding.importing.records import ClientIn, DealIn, PersonIn, ProductIn, 
 from onboarding.models import ImportBatch, ImportedRecord, ImportRowNote
 
 CHUNK_ROWS = 2000
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 CLIENT_FIELDS = (
     "name",
     "full_name",
@@ -144,6 +146,7 @@ class Importer:
         self.by_inn: dict[Any, Any] = {}
         self.by_phone: dict[Any, Any] = {}
         self.by_email: dict[Any, Any] = {}
+        self.by_name: dict[Any, Any] = {}
         # Index entries pointing at records not yet written (ids come after the commit).
         self._unsettled: list[tuple[dict[Any, Any], Any]] = []
         client_ids = set(Client.objects.values_list("id", flat=True))
@@ -152,9 +155,11 @@ class Importer:
         ):
             if record_id in client_ids:
                 self.by_external[ext] = record_id
-        for client_id, inn, kpp in Client.objects.exclude(inn="").values_list("id", "inn", "kpp"):
-            self.by_inn_kpp.setdefault((inn, kpp), client_id)
-            self.by_inn.setdefault(inn, client_id)
+        for client_id, name, inn, kpp in Client.objects.values_list("id", "name", "inn", "kpp"):
+            self.by_name.setdefault(_name_key(name), client_id)
+            if inn:
+                self.by_inn_kpp.setdefault((inn, kpp), client_id)
+                self.by_inn.setdefault(inn, client_id)
         for e164, client_id, via_contact in Phone.objects.values_list(
             "e164", "client_id", "contact__client_id"
         ):
@@ -288,9 +293,18 @@ class Importer:
             number = self._phone(raw)
             if number and number.e164 in self.by_phone:
                 yield _("phone"), self.by_phone[number.e164]
-        for email in client.emails + [e for person in client.persons for e in person.emails]:
+        emails = client.emails + [e for person in client.persons for e in person.emails]
+        for email in emails:
             if email.lower() in self.by_email:
                 yield _("e-mail"), self.by_email[email.lower()]
+        phones = client.phones + [p for person in client.persons for p in person.phones]
+        real_emails = [e for e in emails if _EMAIL.match(e)]
+        if not (client.external_id or inn or any(map(self._phone, phones)) or real_emails):
+            # Nothing identifies the row but its name: the same name is the same client
+            # (otherwise re-importing such a row would add it again every time).
+            name_key = _name_key(client.name or client.full_name)
+            if name_key in self.by_name:
+                yield _("name"), self.by_name[name_key]
 
     def _phone(self, raw: str) -> PhoneNumber | None:
         if raw not in self._phone_cache:
@@ -531,6 +545,7 @@ class Importer:
         if client_in.external_id:
             self._put(self.by_external, client_in.external_id, ref)
         client = target.client
+        self._put(self.by_name, _name_key(client.name), ref)
         if client.inn:
             self._put(self.by_inn_kpp, (client.inn, client.kpp), ref)
             self._put(self.by_inn, client.inn, ref)
@@ -843,6 +858,10 @@ class Importer:
         for target in plan.updated_clients.values():
             target.changed.clear()
             target.previous.clear()
+
+
+def _name_key(name: str) -> str:
+    return " ".join(name.lower().replace("ё", "е").split())
 
 
 def _phone_row(number: PhoneNumber, kind: str) -> Phone:

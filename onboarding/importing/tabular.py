@@ -183,6 +183,8 @@ def row_to_source(
         bik=values.text(fields.get("bik")),
         bank_account=values.text(fields.get("bank_account")),
     )
+    if not fields.get("kind") and client.name.upper().startswith(("ИП ", "ИНДИВИДУАЛЬНЫЙ ПРЕДПР")):
+        client.kind = "sole_trader"
     person = _person(fields)
     if person is not None:
         client.persons.append(person)

@@ -91,7 +91,8 @@ def phones(value: object) -> list[str]:
     raw = text(value)
     if not raw:
         return []
-    return [part for part in _PHONE_SPLIT.split(raw) if part and any(c.isdigit() for c in part)]
+    # Parts without digits are kept too: the engine reports them instead of dropping them.
+    return [part for part in _PHONE_SPLIT.split(raw) if part.strip(" -–—.")]
 
 
 def emails(value: object) -> list[str]:
