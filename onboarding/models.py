@@ -55,6 +55,8 @@ class ImportBatch(models.Model):
     checkpoint = models.PositiveIntegerField(default=0)
     total_rows = models.PositiveIntegerField(null=True, blank=True)
     counts = models.JSONField(default=dict, blank=True)
+    # Set at every committed chunk; a running batch whose heartbeat stops was interrupted.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.DO_NOTHING,

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
@@ -33,7 +34,7 @@ from crm_core.normalise import PhoneNumber, clean_inn, parse_phone
 from onboarding.importing.records import ClientIn, DealIn, PersonIn, ProductIn, SourceRow
 from onboarding.models import ImportBatch, ImportedRecord, ImportRowNote
 
-CHUNK_ROWS = 2000
+CHUNK_ROWS = 0  # 0: settings.IMPORT_CHUNK_ROWS; tests may set it
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 CLIENT_FIELDS = (
     "name",
@@ -125,6 +126,7 @@ class Importer:
         self.region = region
         self.dry_run = dry_run
         self.on_progress = on_progress
+        self.chunk_rows = CHUNK_ROWS or int(getattr(settings, "IMPORT_CHUNK_ROWS", 2000))
         self.counts: Counter[str] = Counter(batch.counts or {})
         self.results: list[RowResult] = []
         self._phone_cache: dict[str, PhoneNumber | None] = {}
@@ -203,7 +205,7 @@ class Importer:
             if row.number <= skip:
                 continue
             chunk.append(row)
-            if len(chunk) >= CHUNK_ROWS:
+            if len(chunk) >= self.chunk_rows:
                 self._process(chunk)
                 chunk = []
         if chunk:
@@ -220,17 +222,28 @@ class Importer:
         self.counts["rows"] += len(rows)
         if self.dry_run:
             self.results.extend(plan.results)
+            if self.batch.dry_run:
+                # A stored dry run keeps its per-row preview (every row, created ones too).
+                with transaction.atomic():
+                    ImportRowNote.objects.bulk_create(
+                        [_note(self.batch, r) for r in plan.results], batch_size=2000
+                    )
+                    self._checkpoint(rows[-1].number)
         else:
             with transaction.atomic():
                 self._write(plan)
-                self.batch.checkpoint = rows[-1].number
-                self.batch.counts = dict(self.counts)
-                self.batch.save(update_fields=["checkpoint", "counts"])
+                self._checkpoint(rows[-1].number)
             # Only after the commit: a rolled-back chunk must not leave marks in memory.
             self._settle(plan)
             self.results.extend(r for r in plan.results if r.outcome != CREATED or r.reason)
         if self.on_progress:
             self.on_progress(rows[-1].number)
+
+    def _checkpoint(self, row_number: int) -> None:
+        self.batch.checkpoint = row_number
+        self.batch.counts = dict(self.counts)
+        self.batch.heartbeat_at = timezone.now()
+        self.batch.save(update_fields=["checkpoint", "counts", "heartbeat_at"])
 
     def _load_existing(self, rows: list[SourceRow]) -> None:
         """Load the existing clients this chunk's rows may match, with their phones,
@@ -770,17 +783,7 @@ class Importer:
         self._external_ids(plan, records)
         ImportedRecord.objects.bulk_create(records, batch_size=2000)
         ImportRowNote.objects.bulk_create(
-            [
-                ImportRowNote(
-                    batch=batch,
-                    row=r.row,
-                    outcome=r.outcome,
-                    reason=r.reason,
-                    values=r.values,
-                )
-                for r in plan.results
-                if r.outcome != CREATED or r.reason
-            ],
+            [_note(batch, r) for r in plan.results if r.outcome != CREATED or r.reason],
             batch_size=2000,
         )
 
@@ -858,6 +861,16 @@ class Importer:
         for target in plan.updated_clients.values():
             target.changed.clear()
             target.previous.clear()
+
+
+def _note(batch: ImportBatch, result: RowResult) -> ImportRowNote:
+    return ImportRowNote(
+        batch=batch,
+        row=result.row,
+        outcome=result.outcome,
+        reason=result.reason,
+        values=result.values,
+    )
 
 
 def _name_key(name: str) -> str:

@@ -28,6 +28,7 @@ class Inspection:
     headers: list[str] = field(default_factory=list)
     mapping: dict[str, str] = field(default_factory=dict)
     preview: list[list[str]] = field(default_factory=list)
+    total_rows: int | None = None  # exact for XML, an estimate for sheets (progress bar)
 
 
 def inspect(
@@ -39,8 +40,7 @@ def inspect(
     if detected.format not in TABULAR:
         # Read the XML through once: a damaged file is refused now, not half-way.
         first = list(islice(read_rows(stream, found), PREVIEW_ROWS))
-        for _row in read_rows(stream, found):
-            pass
+        found.total_rows = sum(1 for _row in read_rows(stream, found))
         if not first:
             raise UnreadableFile("nothing_to_import")
         found.preview = [[f"{k}: {v}" for k, v in r.values.items()] for r in first]
@@ -64,6 +64,9 @@ def inspect(
     ][:PREVIEW_ROWS]
     if not found.preview:
         raise UnreadableFile("no_data")
+    found.total_rows = max(
+        tabular.row_estimate(stream, detected.format, found.sheet) - found.header_row, 0
+    )
     return found
 
 

@@ -8,11 +8,9 @@ SourceRow through the column mapping.
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import IO, Any
 
 from onboarding.importing import columns, values
@@ -21,12 +19,6 @@ from onboarding.importing.records import ClientIn, DealIn, PersonIn, SourceRow
 
 HEADER_SEARCH_ROWS = 30
 _TOTALS = re.compile(r"^(итого|всего|итог|total|totals|grand total)\b", re.IGNORECASE)
-
-
-@dataclass
-class Sheet:
-    names: list[str]
-    chosen: str
 
 
 def sheet_names(stream: IO[bytes], file_format: str) -> list[str]:
@@ -53,6 +45,29 @@ def raw_rows(
         yield from _csv_rows(stream, encoding)
     else:
         raise UnreadableFile("wrong_format")
+
+
+def row_estimate(stream: IO[bytes], file_format: str, sheet: str) -> int:
+    """Rows in the sheet, cheaply (the sheet's declared size; line count for csv)."""
+    stream.seek(0)
+    try:
+        if file_format == "xlsx":
+            book = _open_xlsx(stream)
+            try:
+                worksheet = book[sheet] if sheet in book.sheetnames else book.worksheets[0]
+                return int(worksheet.max_row or 0)
+            finally:
+                book.close()
+        if file_format == "xls":
+            book = _open_xls(stream)
+            names = book.sheet_names()
+            return int(book.sheet_by_name(sheet if sheet in names else names[0]).nrows)
+        lines = 0
+        while block := stream.read(1024 * 1024):
+            lines += block.count(b"\n")
+        return lines
+    finally:
+        stream.seek(0)
 
 
 def _open_xlsx(stream: IO[bytes]) -> Any:
@@ -225,7 +240,3 @@ def _kind(raw: str) -> str:
     if word.startswith(("ип", "индивидуальный", "sole")):
         return "sole_trader"
     return "legal"
-
-
-def as_date(value: Any) -> str:
-    return value.isoformat() if isinstance(value, dt.date) else values.date(value)

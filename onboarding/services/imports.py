@@ -7,7 +7,9 @@ stamped with it, or `tenant_context` in a command) and touches nothing outside i
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+import zlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -22,9 +24,12 @@ from onboarding.importing.engine import OUTCOMES, Importer, RowResult
 from onboarding.importing.errors import UnreadableFile
 from onboarding.importing.sources import Inspection, inspect, read_rows
 from onboarding.models import ImportBatch, ImportedRecord
+from relata.db import connection
 from tenants.models import Company
 
 UNDO_DAYS = 30
+STALLED_AFTER = dt.timedelta(minutes=5)
+_LOCK_CLASS = 0x1A7  # advisory-lock namespace of import batches (high 32 bits)
 MODELS: dict[str, Any] = {
     "client": Client,
     "contact": Contact,
@@ -85,6 +90,7 @@ def create_batch(
     file.seek(0)
     found = inspect(file, size=size, limit_mb=limit_mb(), sheet=sheet, header_row=header_row)
     batch = ImportBatch(
+        total_rows=found.total_rows,
         file_name=file_name[:255],
         file_format=found.format,
         encoding=found.encoding,
@@ -110,20 +116,55 @@ def inspection_of(batch: ImportBatch) -> Inspection:
     )
 
 
+class AlreadyRunning(Exception):  # noqa: N818
+    """Another worker holds this batch: running it twice at once would duplicate rows."""
+
+
+@contextmanager
+def _exclusively(batch: ImportBatch) -> Iterator[None]:
+    """A session-level advisory lock on the batch (per schema): released by PostgreSQL when
+    the holder commits suicide, is killed, or loses its connection — never left stale."""
+    key = (_LOCK_CLASS << 32) | zlib.crc32(f"{connection.schema_name}:{batch.pk}".encode())
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s::bigint)", [key])
+        (locked,) = cursor.fetchone()
+    if not locked:
+        raise AlreadyRunning
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s::bigint)", [key])
+
+
 def run_batch(
     batch: ImportBatch,
     *,
     company: Company,
     on_progress: Callable[[int], None] | None = None,
 ) -> Report:
-    """Import (or dry-run) the batch's file; resumable after the last committed chunk.
+    """Import (or dry-run) the batch's file; resumable after the last committed chunk, and
+    safe to call twice (a second caller while one runs gets AlreadyRunning).
 
     A file that turns out unreadable half-way is undone, so it leaves no partial data.
     """
-    if batch.status in {ImportBatch.Status.DONE, ImportBatch.Status.UNDONE}:
+    with _exclusively(batch):
+        batch.refresh_from_db()
+        return _run(batch, company=company, on_progress=on_progress)
+
+
+def _run(
+    batch: ImportBatch, *, company: Company, on_progress: Callable[[int], None] | None
+) -> Report:
+    if batch.status in {
+        ImportBatch.Status.DONE,
+        ImportBatch.Status.UNDONE,
+        ImportBatch.Status.FAILED,
+    }:
         return Report(batch=batch, counts=batch.counts)
     batch.status = ImportBatch.Status.RUNNING
-    batch.save(update_fields=["status"])
+    batch.heartbeat_at = timezone.now()
+    batch.save(update_fields=["status", "heartbeat_at"])
     importer = Importer(
         batch, region=region_of(company), dry_run=batch.dry_run, on_progress=on_progress
     )
@@ -143,6 +184,14 @@ def run_batch(
     batch.total_rows = importer.counts.get("rows", 0)
     batch.save(update_fields=["status", "finished_at", "counts", "total_rows"])
     return Report(batch=batch, counts=dict(importer.counts), rows=rows)
+
+
+def stalled_batches() -> list[ImportBatch]:
+    """Running batches whose worker stopped sending heartbeats (killed, lost, redeployed)."""
+    cutoff = timezone.now() - STALLED_AFTER
+    return list(
+        ImportBatch.objects.filter(status=ImportBatch.Status.RUNNING, heartbeat_at__lt=cutoff)
+    )
 
 
 def dry_run(batch: ImportBatch, *, company: Company) -> Report:
