@@ -107,9 +107,16 @@ class ImportRowNote(models.Model):
     """What happened to one row of the file, when it is worth telling: rejected, merged,
     updated, or kept with a flag (a foreign tax id, an unreadable phone)."""
 
+    class Outcome(models.TextChoices):
+        CREATED = "created", _("Created")
+        UPDATED = "updated", _("Updated")
+        MERGED = "merged", _("Merged")
+        UNCHANGED = "unchanged", _("Unchanged")
+        REJECTED = "rejected", _("Rejected")
+
     batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="notes")
     row = models.PositiveIntegerField(_("row"))
-    outcome = models.CharField(_("outcome"), max_length=10)
+    outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices)
     reason = models.TextField(_("reason"), blank=True)
     values = models.JSONField(default=dict, blank=True)
 

@@ -7,6 +7,7 @@ stamped with it, or `tenant_context` in a command) and touches nothing outside i
 from __future__ import annotations
 
 import datetime as dt
+import io
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -23,7 +24,7 @@ from crm_core.models import Client, Contact, Deal, Phone, Product
 from onboarding.importing.engine import OUTCOMES, Importer, RowResult
 from onboarding.importing.errors import UnreadableFile
 from onboarding.importing.sources import Inspection, inspect, read_rows
-from onboarding.models import ImportBatch, ImportedRecord
+from onboarding.models import ImportBatch, ImportedRecord, ImportRowNote, ImportTemplate
 from relata.db import connection
 from tenants.models import Company
 
@@ -237,3 +238,62 @@ def _discard(batch: ImportBatch) -> None:
         ids = created.filter(entity=entity).values_list("record_id", flat=True)
         MODELS[entity].objects.filter(pk__in=ids).delete()
     batch.checkpoint = 0
+
+
+def remap(
+    batch: ImportBatch, *, mapping: dict[str, str], sheet: str, header_row: int
+) -> ImportBatch:
+    """A new column mapping (or sheet, or header row) for a dry run: its preview starts over."""
+    if not batch.dry_run:
+        raise UndoRefused(_("Only a preview can be re-mapped; this import has run."))
+    with transaction.atomic():
+        ImportRowNote.objects.filter(batch=batch).delete()
+        batch.mapping = mapping
+        batch.sheet = sheet or batch.sheet
+        batch.header_row = header_row or batch.header_row
+        batch.status = ImportBatch.Status.PENDING
+        batch.checkpoint = 0
+        batch.counts = {}
+        batch.error = ""
+        batch.save()
+    return batch
+
+
+def start_from_preview(preview: ImportBatch, *, user_id: int | None) -> ImportBatch:
+    """The real import of a previewed file, with the preview's mapping (same stored file)."""
+    if not preview.dry_run or preview.status != ImportBatch.Status.DONE:
+        raise UndoRefused(_("Run the preview first."))
+    return ImportBatch.objects.create(
+        file=preview.file.name,
+        file_name=preview.file_name,
+        file_format=preview.file_format,
+        encoding=preview.encoding,
+        sheet=preview.sheet,
+        header_row=preview.header_row,
+        mapping=preview.mapping,
+        total_rows=preview.counts.get("rows") or preview.total_rows,
+        dry_run=False,
+        created_by_id=user_id,
+    )
+
+
+def save_template(*, name: str, mapping: dict[str, str]) -> ImportTemplate:
+    template, _created = ImportTemplate.objects.update_or_create(
+        name=name.strip()[:200], defaults={"mapping": mapping}
+    )
+    return template
+
+
+def report_workbook(batch: ImportBatch) -> bytes:
+    """The rows a person should look at (rejected, merged, flagged), as an xlsx file."""
+    import openpyxl
+
+    book = openpyxl.Workbook(write_only=True)
+    sheet = book.create_sheet(_("Rows to check"))
+    sheet.append([_("Row"), _("Outcome"), _("Reason"), _("What the row said")])
+    for note in ImportRowNote.objects.filter(batch=batch).exclude(outcome="created", reason=""):
+        said = "; ".join(f"{k}: {v}" for k, v in note.values.items())
+        sheet.append([note.row, note.get_outcome_display(), note.reason, said])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

@@ -6,4 +6,5 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("tenants.urls_tenant")),
     path("", include("crm_core.urls")),
+    path("", include("onboarding.urls")),
 ]
