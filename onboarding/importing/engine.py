@@ -28,6 +28,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from crm_core.models import Client, Contact, Deal, DealItem, Phone, Pipeline, Product, Stage
 from crm_core.normalise import PhoneNumber, clean_inn, parse_phone
@@ -291,7 +292,7 @@ class Importer:
 
     def _matches(self, client: ClientIn) -> Iterator[tuple[str, Any]]:
         if client.external_id and client.external_id in self.by_external:
-            yield "1C id", self.by_external[client.external_id]
+            yield pgettext("matched by", "1C id"), self.by_external[client.external_id]
         inn = "".join(c for c in client.inn if c.isdigit())
         if len(inn) in {9, 11}:
             inn = "0" + inn
@@ -299,17 +300,17 @@ class Importer:
             kpp = client.kpp.strip()
             for key in ((inn, kpp), (inn, "")):
                 if key in self.by_inn_kpp:
-                    yield "INN/KPP", self.by_inn_kpp[key]
+                    yield pgettext("matched by", "INN/KPP"), self.by_inn_kpp[key]
             if not kpp and inn in self.by_inn:
-                yield "INN", self.by_inn[inn]
+                yield pgettext("matched by", "INN"), self.by_inn[inn]
         for raw in client.phones + [p for person in client.persons for p in person.phones]:
             number = self._phone(raw)
             if number and number.e164 in self.by_phone:
-                yield _("phone"), self.by_phone[number.e164]
+                yield pgettext("matched by", "phone"), self.by_phone[number.e164]
         emails = client.emails + [e for person in client.persons for e in person.emails]
         for email in emails:
             if email.lower() in self.by_email:
-                yield _("e-mail"), self.by_email[email.lower()]
+                yield pgettext("matched by", "e-mail"), self.by_email[email.lower()]
         phones = client.phones + [p for person in client.persons for p in person.phones]
         real_emails = [e for e in emails if _EMAIL.match(e)]
         if not (client.external_id or inn or any(map(self._phone, phones)) or real_emails):
@@ -317,7 +318,7 @@ class Importer:
             # (otherwise re-importing such a row would add it again every time).
             name_key = _name_key(client.name or client.full_name)
             if name_key in self.by_name:
-                yield _("name"), self.by_name[name_key]
+                yield pgettext("matched by", "name"), self.by_name[name_key]
 
     def _phone(self, raw: str) -> PhoneNumber | None:
         if raw not in self._phone_cache:

@@ -69,7 +69,7 @@ def test_the_whole_wizard(make_company: Any, eager: None) -> None:
     assert progress["HX-Refresh"] == "true"
     report = browser.get(f"/import/{batch.pk}/report.xlsx", HTTP_HOST=a.host)
     sheet = openpyxl.load_workbook(io.BytesIO(report.content)).active
-    rows = {r[0]: r for r in sheet.iter_rows(min_row=2, values_only=True)}  # type: ignore[union-attr]
+    rows = {r[0]: r for r in sheet.iter_rows(min_row=2, values_only=True)}
     assert rows[9][2] == "The row has no client name."
     assert "Same client as row 4" in rows[8][2]
     listing = browser.get("/import/", HTTP_HOST=a.host).content.decode()
