@@ -44,3 +44,14 @@ def resume_company_imports() -> int:
     for batch in batches:
         run_import.delay(batch.pk)
     return len(batches)
+
+
+@app.task(name="onboarding.tasks.build_export", ignore_result=True, acks_late=True)
+def build_export(job_id: int) -> None:
+    from onboarding.models import ExportJob
+    from onboarding.services.exports import build_export as build
+
+    company = Company.objects.get(schema_name=connection.schema_name)
+    job = ExportJob.objects.filter(pk=job_id).first()
+    if job is not None:
+        build(job, company=company)

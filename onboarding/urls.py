@@ -1,6 +1,6 @@
 from django.urls import path
 
-from onboarding import views
+from onboarding import export_views, views
 
 urlpatterns = [
     path("import/", views.import_list, name="import_list"),
@@ -10,4 +10,6 @@ urlpatterns = [
     path("import/<int:batch_id>/progress/", views.import_progress, name="import_progress"),
     path("import/<int:batch_id>/report.xlsx", views.import_report, name="import_report"),
     path("import/<int:batch_id>/undo/", views.import_undo, name="import_undo"),
+    path("export/", export_views.export_list, name="export_list"),
+    path("export/<int:job_id>/download/", export_views.export_download, name="export_download"),
 ]

@@ -83,6 +83,8 @@ def _zip_kind(stream: IO[bytes]) -> str:
         stream.seek(0)
     if "xl/workbook.xml" in names:
         return "xlsx"
+    if "relata.json" in names:
+        return "relata"  # a Relata export, imported back whole
     raise UnreadableFile("wrong_format")
 
 

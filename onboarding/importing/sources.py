@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import IO, Any
 
+from onboarding.archive import read_manifest
 from onboarding.importing import columns, commerceml, enterprisedata, tabular, values
 from onboarding.importing.detect import detect
 from onboarding.importing.errors import UnreadableFile
@@ -37,6 +38,11 @@ def inspect(
     """Detect the format and encoding; for sheets also the sheet, header row and mapping."""
     detected = detect(stream, size=size, limit_mb=limit_mb)
     found = Inspection(format=detected.format, encoding=detected.encoding)
+    if detected.format == "relata":
+        entities = read_manifest(stream)["entities"]
+        found.preview = [[f"{name}: {len(rows)}"] for name, rows in entities.items()]
+        found.total_rows = sum(len(rows) for rows in entities.values())
+        return found
     if detected.format not in TABULAR:
         # Read the XML through once: a damaged file is refused now, not half-way.
         first = list(islice(read_rows(stream, found), PREVIEW_ROWS))

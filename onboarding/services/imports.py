@@ -20,7 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm_core.models import Client, Contact, Deal, Phone, Product
+from onboarding.archive import ENTITIES, read_manifest, restore
 from onboarding.importing.engine import OUTCOMES, Importer, RowResult
 from onboarding.importing.errors import UnreadableFile
 from onboarding.importing.sources import Inspection, inspect, read_rows
@@ -31,13 +31,15 @@ from tenants.models import Company
 UNDO_DAYS = 30
 STALLED_AFTER = dt.timedelta(minutes=5)
 _LOCK_CLASS = 0x1A7  # advisory-lock namespace of import batches (high 32 bits)
-MODELS: dict[str, Any] = {
-    "client": Client,
-    "contact": Contact,
-    "phone": Phone,
-    "deal": Deal,
-    "product": Product,
-}
+
+
+def _model(entity: str) -> Any:
+    return {m._meta.model_name: m for _n, m in ENTITIES}[entity]
+
+
+def _deletion_order() -> list[str]:
+    """Dependents first (a restored archive holds every kind of record)."""
+    return [m._meta.model_name or "" for _n, m in reversed(ENTITIES)]
 
 
 def limit_mb() -> int:
@@ -166,6 +168,8 @@ def _run(
     batch.status = ImportBatch.Status.RUNNING
     batch.heartbeat_at = timezone.now()
     batch.save(update_fields=["status", "heartbeat_at"])
+    if batch.file_format == "relata":
+        return _restore(batch)
     importer = Importer(
         batch, region=region_of(company), dry_run=batch.dry_run, on_progress=on_progress
     )
@@ -193,6 +197,37 @@ def stalled_batches() -> list[ImportBatch]:
     return list(
         ImportBatch.objects.filter(status=ImportBatch.Status.RUNNING, heartbeat_at__lt=cutoff)
     )
+
+
+def _restore(batch: ImportBatch) -> Report:
+    """A Relata export, back in whole: one transaction, every record remembered for undo."""
+    with batch.file.open("rb") as stream:
+        if batch.dry_run:
+            entities = read_manifest(stream)["entities"]
+            created = {name: list(range(len(rows))) for name, rows in entities.items()}
+        else:
+            with transaction.atomic():
+                created = restore(stream, user_id=batch.created_by_id)
+                ImportedRecord.objects.bulk_create(
+                    (
+                        ImportedRecord(
+                            batch=batch,
+                            entity=entity,
+                            record_id=pk,
+                            action=ImportedRecord.Action.CREATED,
+                        )
+                        for entity, ids in created.items()
+                        for pk in ids
+                    ),
+                    batch_size=5000,
+                )
+    total = sum(len(ids) for ids in created.values())
+    batch.counts = {"rows": total, "created": total, **{k: len(v) for k, v in created.items()}}
+    batch.status = ImportBatch.Status.DONE
+    batch.finished_at = timezone.now()
+    batch.total_rows = total
+    batch.save(update_fields=["counts", "status", "finished_at", "total_rows"])
+    return Report(batch=batch, counts=batch.counts)
 
 
 def dry_run(batch: ImportBatch, *, company: Company) -> Report:
@@ -231,12 +266,11 @@ def _discard(batch: ImportBatch) -> None:
     """Restore updated records (latest change first), then delete created ones."""
     records = ImportedRecord.objects.filter(batch=batch)
     for record in records.filter(action=ImportedRecord.Action.UPDATED).order_by("-id"):
-        model = MODELS[record.entity]
-        model.objects.filter(pk=record.record_id).update(**record.previous)
+        _model(record.entity).objects.filter(pk=record.record_id).update(**record.previous)
     created = records.filter(action=ImportedRecord.Action.CREATED)
-    for entity in ("deal", "phone", "contact", "client", "product"):
+    for entity in _deletion_order():
         ids = created.filter(entity=entity).values_list("record_id", flat=True)
-        MODELS[entity].objects.filter(pk__in=ids).delete()
+        _model(entity).objects.filter(pk__in=ids).delete()
     batch.checkpoint = 0
 
 
