@@ -29,9 +29,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
+from psycopg.types.json import Jsonb
 
 from crm_core.models import Client, Contact, Deal, DealItem, Phone, Pipeline, Product, Stage
 from crm_core.normalise import PhoneNumber, clean_inn, parse_phone
+from onboarding.importing.copying import copy_create, copy_rows
 from onboarding.importing.records import ClientIn, DealIn, PersonIn, ProductIn, SourceRow
 from onboarding.models import ImportBatch, ImportedRecord, ImportRowNote
 
@@ -66,6 +68,17 @@ CREATED, UPDATED, MERGED, UNCHANGED, REJECTED = (
     "rejected",
 )
 OUTCOMES = (CREATED, UPDATED, MERGED, UNCHANGED, REJECTED)
+
+
+@dataclass(slots=True)
+class _Rec:
+    """An ImportedRecord row to be copied in (no model instance: cheaper in bulk)."""
+
+    entity: str
+    record_id: int
+    action: str
+    external_id: str = ""
+    previous: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -127,6 +140,7 @@ class Importer:
         self.region = region
         self.dry_run = dry_run
         self.on_progress = on_progress
+        self.source_label = _("Import")  # looked up once, not per row
         self.chunk_rows = CHUNK_ROWS or int(getattr(settings, "IMPORT_CHUNK_ROWS", 2000))
         self.counts: Counter[str] = Counter(batch.counts or {})
         self.results: list[RowResult] = []
@@ -429,7 +443,7 @@ class Importer:
             "correspondent_account": client_in.correspondent_account,
             "website": client_in.website if "." in client_in.website else "",
             "industry": client_in.industry,
-            "source": client_in.source or _("Import"),
+            "source": client_in.source or self.source_label,
             "inn": "",
             "inn_status": "",
         }
@@ -610,7 +624,7 @@ class Importer:
             currency=deal_in.currency or "RUB",
             pipeline=self.pipeline,
             stage=self.stage,
-            source=_("Import"),
+            source=self.source_label,
             responsible_id=self.batch.created_by_id,
             created_by_id=self.batch.created_by_id,
             created_at=created,
@@ -698,12 +712,11 @@ class Importer:
 
     def _write(self, plan: Chunk) -> None:
         batch = self.batch
-        records: list[ImportedRecord] = []
+        records: list[_Rec] = []
         if plan.new_clients:
-            Client.objects.bulk_create([t.client for t in plan.new_clients], batch_size=1000)
+            copy_create(Client, [t.client for t in plan.new_clients])
             records += [
-                ImportedRecord(
-                    batch=batch,
+                _Rec(
                     entity="client",
                     record_id=t.client.pk,
                     action=ImportedRecord.Action.CREATED,
@@ -717,8 +730,7 @@ class Importer:
             changed_fields |= target.changed
             if not target.new:
                 records.append(
-                    ImportedRecord(
-                        batch=batch,
+                    _Rec(
                         entity="client",
                         record_id=target.client.pk,
                         action=ImportedRecord.Action.UPDATED,
@@ -735,10 +747,9 @@ class Importer:
             new_contact.client_id = target.client.pk
         fresh_contacts = {id(c) for _t, c, _e in plan.new_contacts}
         if plan.new_contacts:
-            Contact.objects.bulk_create([c for _t, c, _e in plan.new_contacts], batch_size=1000)
+            copy_create(Contact, [c for _t, c, _e in plan.new_contacts])
             records += [
-                ImportedRecord(
-                    batch=batch,
+                _Rec(
                     entity="contact",
                     record_id=c.pk,
                     action=ImportedRecord.Action.CREATED,
@@ -749,8 +760,7 @@ class Importer:
         if plan.updated_contacts:
             Contact.objects.bulk_update([c for c, _p in plan.updated_contacts.values()], ["emails"])
             records += [
-                ImportedRecord(
-                    batch=batch,
+                _Rec(
                     entity="contact",
                     record_id=pk,
                     action=ImportedRecord.Action.UPDATED,
@@ -766,12 +776,11 @@ class Importer:
                 phone.client_id = target.client.pk
             phones.append(phone)
         if phones:
-            Phone.objects.bulk_create(phones, batch_size=2000)
+            copy_create(Phone, phones)
             # Phones added to clients and contacts that existed before are undone one by one;
             # the others go with their client or contact.
             records += [
-                ImportedRecord(
-                    batch=batch,
+                _Rec(
                     entity="phone",
                     record_id=p.pk,
                     action=ImportedRecord.Action.CREATED,
@@ -782,20 +791,32 @@ class Importer:
         self._write_deals(plan, records)
         self._write_products(plan, records)
         self._external_ids(plan, records)
-        ImportedRecord.objects.bulk_create(records, batch_size=2000)
-        ImportRowNote.objects.bulk_create(
-            [_note(batch, r) for r in plan.results if r.outcome != CREATED or r.reason],
-            batch_size=2000,
+        copy_rows(
+            ImportedRecord,
+            ["batch_id", "entity", "record_id", "action", "external_id", "previous"],
+            [
+                (batch.pk, r.entity, r.record_id, r.action, r.external_id, Jsonb(r.previous))
+                for r in records
+            ],
+        )
+        copy_rows(
+            ImportRowNote,
+            ["batch_id", "row", "outcome", "reason", "values"],
+            [
+                (batch.pk, r.row, r.outcome, r.reason, Jsonb(r.values))
+                for r in plan.results
+                if r.outcome != CREATED or r.reason
+            ],
         )
 
-    def _external_ids(self, plan: Chunk, records: list[ImportedRecord]) -> None:
+    def _external_ids(self, plan: Chunk, records: list[_Rec]) -> None:
         """The 1C ids of new clients (and of clients an id was first seen for)."""
         ext_for = {t.client.pk: t.external_id for t in plan.new_clients if t.external_id}
         for record in records:
             if record.entity == "client" and record.record_id in ext_for:
                 record.external_id = ext_for.pop(record.record_id)[:200]
 
-    def _write_deals(self, plan: Chunk, records: list[ImportedRecord]) -> None:
+    def _write_deals(self, plan: Chunk, records: list[_Rec]) -> None:
         if not plan.new_deals:
             return
         for target, deal, _items, _ext in plan.new_deals:
@@ -809,8 +830,7 @@ class Importer:
                 items.append(item)
         DealItem.objects.bulk_create(items, batch_size=2000)
         records += [
-            ImportedRecord(
-                batch=self.batch,
+            _Rec(
                 entity="deal",
                 record_id=d.pk,
                 action=ImportedRecord.Action.CREATED,
@@ -819,12 +839,11 @@ class Importer:
             for _t, d, _i, ext in plan.new_deals
         ]
 
-    def _write_products(self, plan: Chunk, records: list[ImportedRecord]) -> None:
+    def _write_products(self, plan: Chunk, records: list[_Rec]) -> None:
         if plan.new_products:
             Product.objects.bulk_create([p for p, _e in plan.new_products], batch_size=1000)
             records += [
-                ImportedRecord(
-                    batch=self.batch,
+                _Rec(
                     entity="product",
                     record_id=p.pk,
                     action=ImportedRecord.Action.CREATED,
@@ -836,8 +855,7 @@ class Importer:
             fields = sorted({k for _p, prev in plan.updated_products.values() for k in prev})
             Product.objects.bulk_update([p for p, _x in plan.updated_products.values()], fields)
             records += [
-                ImportedRecord(
-                    batch=self.batch,
+                _Rec(
                     entity="product",
                     record_id=pk,
                     action=ImportedRecord.Action.UPDATED,

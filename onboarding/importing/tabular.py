@@ -22,12 +22,9 @@ _TOTALS = re.compile(r"^(итого|всего|итог|total|totals|grand total
 
 
 def sheet_names(stream: IO[bytes], file_format: str) -> list[str]:
+    stream.seek(0)
     if file_format == "xlsx":
-        book = _open_xlsx(stream)
-        try:
-            return list(book.sheetnames)
-        finally:
-            book.close()
+        return list(_open_xlsx(stream).sheet_names)
     if file_format == "xls":
         return list(_open_xls(stream).sheet_names())
     return []
@@ -52,12 +49,7 @@ def row_estimate(stream: IO[bytes], file_format: str, sheet: str) -> int:
     stream.seek(0)
     try:
         if file_format == "xlsx":
-            book = _open_xlsx(stream)
-            try:
-                worksheet = book[sheet] if sheet in book.sheetnames else book.worksheets[0]
-                return int(worksheet.max_row or 0)
-            finally:
-                book.close()
+            return int(_xlsx_sheet(_open_xlsx(stream), sheet).total_height)
         if file_format == "xls":
             book = _open_xls(stream)
             names = book.sheet_names()
@@ -71,22 +63,40 @@ def row_estimate(stream: IO[bytes], file_format: str, sheet: str) -> int:
 
 
 def _open_xlsx(stream: IO[bytes]) -> Any:
-    import openpyxl
+    """The workbook through calamine (Rust): cell values — a formula's value as Excel last
+    computed it — about ten times faster than openpyxl's read-only mode."""
+    import python_calamine as calamine
 
     try:
-        return openpyxl.load_workbook(stream, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a damaged package
-        raise UnreadableFile("corrupt", detail=type(exc).__name__) from exc
+        return calamine.CalamineWorkbook.from_filelike(stream)
+    except calamine.PasswordError as exc:
+        raise UnreadableFile("encrypted") from exc
+    except (
+        calamine.CalamineError,
+        calamine.XmlError,
+        calamine.ZipError,
+        OSError,
+        ValueError,
+    ) as exc:
+        raise UnreadableFile("corrupt", detail=str(exc)) from exc
+
+
+def _xlsx_sheet(book: Any, sheet: str) -> Any:
+    names = book.sheet_names
+    try:
+        return book.get_sheet_by_name(sheet if sheet in names else names[0])
+    except Exception as exc:  # calamine raises its own kinds for a damaged sheet
+        raise UnreadableFile("corrupt", detail=str(exc)) from exc
 
 
 def _xlsx_rows(stream: IO[bytes], sheet: str) -> Iterator[list[Any]]:
-    book = _open_xlsx(stream)
-    try:
-        worksheet = book[sheet] if sheet and sheet in book.sheetnames else book.worksheets[0]
-        for row in worksheet.iter_rows(values_only=True):
-            yield list(row)
-    finally:
-        book.close()
+    worksheet = _xlsx_sheet(_open_xlsx(stream), sheet)
+    # calamine's range starts at the first used cell: pad back to sheet coordinates.
+    top, left = worksheet.start or (0, 0)
+    for _ in range(top):
+        yield []
+    for row in worksheet.iter_rows():
+        yield [None] * left + [None if cell == "" else cell for cell in row]
 
 
 def _open_xls(stream: IO[bytes]) -> Any:
