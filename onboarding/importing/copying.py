@@ -29,9 +29,7 @@ def _copy(model: type[models.Model], columns: list[str], rows: Iterable[Sequence
     names = ", ".join(connection.ops.quote_name(c) for c in columns)
     with (
         connection.cursor() as cursor,
-        cursor.cursor.copy(  # type: ignore[attr-defined]
-            f"COPY {table} ({names}) FROM STDIN"
-        ) as copy,
+        cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy,
     ):
         for row in rows:
             copy.write_row(row)
