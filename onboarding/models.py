@@ -47,6 +47,8 @@ class ImportBatch(models.Model):
     header_row = models.PositiveIntegerField(_("header row"), null=True, blank=True)
     mapping = models.JSONField(_("column mapping"), default=dict, blank=True)
     dry_run = models.BooleanField(_("dry run"), default=False)
+    # The uploader's language: the worker writes the row reasons in it.
+    language = models.CharField(max_length=10, blank=True)
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
     )

@@ -25,7 +25,6 @@ from onboarding.importing.errors import UnreadableFile
 from onboarding.importing.sources import TABULAR, Inspection, inspect
 from onboarding.models import ImportBatch, ImportRowNote
 from onboarding.services import imports
-from onboarding.tasks import run_import
 from tenants.models import Membership
 
 PREVIEW_ROWS_SHOWN = 500
@@ -64,7 +63,7 @@ def import_list(request: HttpRequest) -> HttpResponse:
             form.add_error("file", exc.message)
         else:
             if batch.file_format not in TABULAR:
-                run_import.delay(batch.pk)  # nothing to map: straight to the preview
+                imports.queue_batch(batch)  # nothing to map: straight to the preview
             return redirect("import_batch", batch_id=batch.pk)
     return render(
         request,
@@ -166,7 +165,7 @@ def import_preview(request: HttpRequest, batch_id: int) -> HttpResponse:
         if form.cleaned_data["save_as"]:
             imports.save_template(name=form.cleaned_data["save_as"], mapping=mapping)
             messages.success(request, _("The mapping is saved as a template."))
-    run_import.delay(batch.pk)
+    imports.queue_batch(batch)
     return redirect("import_batch", batch_id=batch.pk)
 
 
@@ -179,7 +178,7 @@ def import_start(request: HttpRequest, batch_id: int) -> HttpResponse:
     except imports.UndoRefused as exc:
         messages.error(request, exc.message)
         return redirect("import_batch", batch_id=preview.pk)
-    run_import.delay(batch.pk)
+    imports.queue_batch(batch)
     return redirect("import_batch", batch_id=batch.pk)
 
 

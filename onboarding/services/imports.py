@@ -17,7 +17,7 @@ from typing import IO, Any
 from django.conf import settings
 from django.core.files.base import File
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from onboarding.archive import ENTITIES, read_manifest, restore
@@ -101,6 +101,7 @@ def create_batch(
         header_row=found.header_row or None,
         mapping=mapping if mapping is not None else found.mapping,
         dry_run=dry_run,
+        language=translation.get_language() or "",
         created_by_id=user_id,
     )
     file.seek(0)
@@ -153,7 +154,8 @@ def run_batch(
     """
     with _exclusively(batch):
         batch.refresh_from_db()
-        return _run(batch, company=company, on_progress=on_progress)
+        with translation.override(batch.language or None):
+            return _run(batch, company=company, on_progress=on_progress)
 
 
 def _run(
@@ -305,6 +307,7 @@ def start_from_preview(preview: ImportBatch, *, user_id: int | None) -> ImportBa
         sheet=preview.sheet,
         header_row=preview.header_row,
         mapping=preview.mapping,
+        language=preview.language,
         total_rows=preview.counts.get("rows") or preview.total_rows,
         dry_run=False,
         created_by_id=user_id,
@@ -331,3 +334,15 @@ def report_workbook(batch: ImportBatch) -> bytes:
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def queue_batch(batch: ImportBatch) -> None:
+    """Hand the batch to a worker. It shows as running (with a progress bar) from now on; if
+    no worker takes it, the stalled-batch beat sends it again after STALLED_AFTER."""
+    from onboarding.tasks import run_import
+
+    batch.status = ImportBatch.Status.RUNNING
+    batch.heartbeat_at = timezone.now()
+    batch.save(update_fields=["status", "heartbeat_at"])
+    # Sent now, not on commit: the worker needs only the batch row, which exists already.
+    run_import.delay(batch.pk)

@@ -55,7 +55,8 @@ def test_the_whole_wizard(make_company: Any, eager: None) -> None:
     response = browser.post(f"/import/{preview.pk}/preview/", form, HTTP_HOST=a.host)
     assert response.status_code == 302
     page = browser.get(f"/import/{preview.pk}/", HTTP_HOST=a.host).content.decode()
-    assert "The row has no client name." in page
+    # The request was in Russian (the default): the worker wrote the reasons in it.
+    assert "В строке нет названия клиента." in page
     with a:
         assert Client.objects.count() == 0  # a preview writes nothing
         assert ImportTemplate.objects.get().name == "Наш Excel"
@@ -70,8 +71,8 @@ def test_the_whole_wizard(make_company: Any, eager: None) -> None:
     report = browser.get(f"/import/{batch.pk}/report.xlsx", HTTP_HOST=a.host)
     sheet = openpyxl.load_workbook(io.BytesIO(report.content)).active
     rows = {r[0]: r for r in sheet.iter_rows(min_row=2, values_only=True)}
-    assert rows[9][2] == "The row has no client name."
-    assert "Same client as row 4" in rows[8][2]
+    assert rows[9][2] == "В строке нет названия клиента."
+    assert "Тот же клиент, что в строке 4" in rows[8][2]
     listing = browser.get("/import/", HTTP_HOST=a.host).content.decode()
     assert "clients.xlsx" in listing
     response = browser.post(f"/import/{batch.pk}/undo/", HTTP_HOST=a.host)
@@ -86,7 +87,7 @@ def test_an_unreadable_upload_is_answered_on_the_form(make_company: Any) -> None
     browser = login_on_host(a.owner, a.company, a.host)
     response = _upload(browser, a.host, b"%PDF-1.4\x00\x01", "scan.pdf")
     assert response.status_code == 200
-    assert "not a spreadsheet" in response.content.decode()
+    assert "не таблица и не файл обмена 1С" in response.content.decode()
 
 
 def test_a_1c_file_goes_straight_to_its_preview(make_company: Any, eager: None) -> None:
