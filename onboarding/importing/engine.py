@@ -25,7 +25,8 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import models, transaction
+from django.db.models.base import ModelState
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
@@ -38,6 +39,9 @@ from onboarding.importing.records import ClientIn, DealIn, PersonIn, ProductIn, 
 from onboarding.models import ImportBatch, ImportedRecord, ImportRowNote
 
 CHUNK_ROWS = 0  # 0: settings.IMPORT_CHUNK_ROWS; tests may set it
+_MISSING = object()
+_PLAIN_PHONE = re.compile(r"\s*(?:\+7|8|7)?[\s(]*9[\d\s()-]+")
+_NON_DIGITS = re.compile(r"\D+")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 CLIENT_FIELDS = (
     "name",
@@ -335,12 +339,30 @@ class Importer:
                 yield pgettext("matched by", "name"), self.by_name[name_key]
 
     def _phone(self, raw: str) -> PhoneNumber | None:
-        if raw not in self._phone_cache:
+        cached = self._phone_cache.get(raw, _MISSING)
+        if cached is not _MISSING:
+            return cached  # type: ignore[return-value]
+        number = self._fast_mobile(raw)
+        if number is None:
             try:
-                self._phone_cache[raw] = parse_phone(raw, region=self.region)
+                number = parse_phone(raw, region=self.region)
             except ValidationError:
-                self._phone_cache[raw] = None
-        return self._phone_cache[raw]
+                number = None
+        self._phone_cache[raw] = number
+        return number
+
+    def _fast_mobile(self, raw: str) -> PhoneNumber | None:
+        """The commonest case, a Russian mobile without an extension, read directly: the same
+        E.164 phonenumbers gives (its RU mobile pattern is 9[0-24-9]\\d{8}; the sparse 93x
+        block and everything else go through phonenumbers)."""
+        if self.region != "RU" or not _PLAIN_PHONE.fullmatch(raw):
+            return None
+        digits = _NON_DIGITS.sub("", raw)
+        if len(digits) == 11 and digits[0] in "78":
+            digits = digits[1:]
+        if len(digits) == 10 and digits[0] == "9" and digits[1] != "3":
+            return PhoneNumber(e164="+7" + digits, extension="", raw=raw.strip())
+        return None
 
     def _target(self, candidate: Any) -> Target:
         return candidate if isinstance(candidate, Target) else self.targets[candidate]
@@ -386,7 +408,7 @@ class Importer:
             user = self.batch.created_by_id
             # Numbers phonenumbers cannot read stay with the client as typed, not lost.
             custom = {"unrecognised_phones": unrecognised} if unrecognised else {}
-            client = Client(**values, custom=custom, responsible_id=user, created_by_id=user)
+            client = _new(Client, **values, custom=custom, responsible_id=user, created_by_id=user)
             target = Target(
                 client=client,
                 new=True,
@@ -538,7 +560,8 @@ class Importer:
             ) or target.persons.get("")
         changed = False
         if contact is None:
-            contact = Contact(
+            contact = _new(
+                Contact,
                 last_name=person.last_name[:100],
                 first_name=person.first_name[:100],
                 middle_name=person.middle_name[:100],
@@ -896,8 +919,27 @@ def _name_key(name: str) -> str:
     return " ".join(name.lower().replace("ё", "е").split())
 
 
+_DEFAULTS: dict[type[models.Model], list[tuple[str, Any]]] = {}
+
+
+def _new(model: type[models.Model], **values: Any) -> Any:
+    """A model instance for COPY without Model.__init__ (its per-field machinery costs more
+    than the rest of a row's work): every concrete field gets its default, then `values`."""
+    getters = _DEFAULTS.get(model)
+    if getters is None:
+        getters = [(f.attname, f._get_default) for f in model._meta.concrete_fields]  # type: ignore[attr-defined]
+        _DEFAULTS[model] = getters
+    obj = model.__new__(model)
+    obj.__dict__.update({attname: get() for attname, get in getters})
+    obj.__dict__.update(values)
+    obj._state = ModelState()
+    return obj
+
+
 def _phone_row(number: PhoneNumber, kind: str) -> Phone:
-    return Phone(e164=number.e164, extension=number.extension[:10], raw=number.raw[:100], kind=kind)
+    return _new(
+        Phone, e164=number.e164, extension=number.extension[:10], raw=number.raw[:100], kind=kind
+    )
 
 
 def _reader_reason(code: str) -> str:
