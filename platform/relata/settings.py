@@ -187,6 +187,14 @@ CELERY_BEAT_SCHEDULE["reconcile-with-stripe"] = {
     "task": "billing.tasks.reconcile_with_stripe",
     "schedule": crontab(hour=3, minute=17),
 }
+# Imports (onboarding): a worker killed mid-import is found by its stale heartbeat and the
+# import resumed after its last committed chunk.
+CELERY_BEAT_SCHEDULE["resume-stalled-imports"] = {
+    "task": "onboarding.tasks.resume_stalled_imports",
+    "schedule": 120,
+}
+MAX_IMPORT_MB = env_int("MAX_IMPORT_MB", 512)
+IMPORT_CHUNK_ROWS = env_int("IMPORT_CHUNK_ROWS", 2000)
 CELERY_QUEUES_TO_WATCH = env_list("CELERY_QUEUES_TO_WATCH", "celery")
 # Bearer token Prometheus sends to GET /metrics; required in production.
 METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")

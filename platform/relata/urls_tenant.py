@@ -7,4 +7,5 @@ urlpatterns = [
     path("", include("tenants.urls_tenant")),
     path("", include("billing.urls_tenant")),
     path("", include("crm_core.urls")),
+    path("", include("onboarding.urls")),
 ]

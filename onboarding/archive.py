@@ -1,0 +1,231 @@
+"""The company's whole CRM as one archive, and back (no lock-in).
+
+The archive is a zip: `relata.json` (every record of every entity, machine-readable, with a
+format version), one xlsx per entity for people, and the attached files under `files/`.
+Both directions are generic over the CRM's models and their concrete fields, so a field the
+CRM gains later is exported and restored without touching this module.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import zipfile
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import PurePosixPath
+from typing import IO, Any
+
+from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models, transaction
+
+from crm_core import models as crm
+from onboarding.importing.errors import UnreadableFile
+
+FORMAT = "relata-export"
+VERSION = 1
+MANIFEST = "relata.json"
+# Dependency order: a model comes after every model it points at.
+ENTITIES: list[tuple[str, type[models.Model]]] = [
+    ("teams", crm.Team),
+    ("pipelines", crm.Pipeline),
+    ("stages", crm.Stage),
+    ("products", crm.Product),
+    ("clients", crm.Client),
+    ("contacts", crm.Contact),
+    ("phones", crm.Phone),
+    ("deals", crm.Deal),
+    ("deal_items", crm.DealItem),
+    ("stage_changes", crm.StageChange),
+    ("tasks", crm.Task),
+    ("activities", crm.Activity),
+    ("files", crm.Attachment),
+    ("requests", crm.Lead),
+]
+# Exported for the record, not restored (it describes the old records and their old ids).
+EXPORT_ONLY: list[tuple[str, type[models.Model]]] = [("audit_log", crm.AuditEntry)]
+
+
+def _rows(model: type[models.Model]) -> Iterator[dict[str, Any]]:
+    names = [f.attname for f in model._meta.concrete_fields]
+    yield from model._default_manager.order_by("pk").values(*names).iterator(chunk_size=2000)
+
+
+def _m2m(model: type[models.Model]) -> dict[str, list[list[int]]]:
+    links: dict[str, list[list[int]]] = {}
+    field: Any
+    for field in model._meta.many_to_many:
+        through = field.remote_field.through
+        source = field.m2m_field_name()
+        target = field.m2m_reverse_field_name()
+        links[field.name] = [
+            [a, b]
+            for a, b in through.objects.order_by("pk").values_list(f"{source}_id", f"{target}_id")
+        ]
+    return links
+
+
+def write_archive(target: IO[bytes], *, company_name: str) -> dict[str, int]:
+    """Write the archive to `target`; returns the number of records per entity."""
+    import openpyxl
+
+    user_ids: set[int] = set()
+    data: dict[str, Any] = {
+        "format": FORMAT,
+        "version": VERSION,
+        "company": company_name,
+        "exported_at": dt.datetime.now(dt.UTC).isoformat(),
+        "entities": {},
+        "links": {},
+    }
+    counts: dict[str, int] = {}
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, model in ENTITIES + EXPORT_ONLY:
+            book = openpyxl.Workbook(write_only=True)
+            sheet = book.create_sheet(name)
+            fields = [f.attname for f in model._meta.concrete_fields]
+            sheet.append([str(f) for f in fields])
+            rows = []
+            for row in _rows(model):
+                rows.append(row)
+                sheet.append([_cell(row[f]) for f in fields])
+                user_ids.update(
+                    row[f.attname]
+                    for f in model._meta.concrete_fields
+                    if f.is_relation and f.related_model is get_user_model() and row[f.attname]
+                )
+                if model is crm.Attachment and row["file"]:
+                    _add_file(archive, row)
+            data["entities"][name] = rows
+            counts[name] = len(rows)
+            buffer = io.BytesIO()
+            book.save(buffer)
+            archive.writestr(f"xlsx/{name}.xlsx", buffer.getvalue())
+            if model._meta.many_to_many:
+                data["links"][name] = _m2m(model)
+        data["users"] = {
+            str(pk): email
+            for pk, email in get_user_model()
+            .objects.filter(pk__in=user_ids)
+            .values_list("pk", "email")
+        }
+        archive.writestr(MANIFEST, json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False))
+    return counts
+
+
+def _add_file(archive: zipfile.ZipFile, row: dict[str, Any]) -> None:
+    from django.core.files.storage import default_storage
+
+    try:
+        with default_storage.open(row["file"], "rb") as stored:
+            archive.writestr(f"files/{row['id']}/{PurePosixPath(row['file']).name}", stored.read())
+    except FileNotFoundError:
+        pass  # the record is exported; its missing file cannot be
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return value.replace(tzinfo=None)
+    if isinstance(value, Decimal | int | float | str | dt.date) or value is None:
+        return value
+    return json.dumps(value, ensure_ascii=False, cls=DjangoJSONEncoder)
+
+
+def read_manifest(stream: IO[bytes]) -> dict[str, Any]:
+    try:
+        with zipfile.ZipFile(stream) as archive:
+            data = json.loads(archive.read(MANIFEST))
+    except (KeyError, zipfile.BadZipFile, json.JSONDecodeError) as exc:
+        raise UnreadableFile("corrupt", detail=str(exc)) from exc
+    finally:
+        stream.seek(0)
+    if data.get("format") != FORMAT or int(data.get("version", 0)) > VERSION:
+        raise UnreadableFile("wrong_format")
+    return data
+
+
+@transaction.atomic
+def restore(stream: IO[bytes], *, user_id: int | None) -> dict[str, list[int]]:
+    """Recreate every record of an archive in the current company, with new ids.
+
+    Returns the new ids per model name (the batch records them, so undo removes them).
+    Users are matched by e-mail; one unknown here becomes the person restoring.
+    """
+    data = read_manifest(stream)
+    user_model = get_user_model()
+    emails = {int(k): v for k, v in data.get("users", {}).items()}
+    users_here = dict(
+        user_model.objects.filter(email__in=emails.values()).values_list("email", "pk")
+    )
+    has_default_pipeline = crm.Pipeline.objects.filter(is_default=True).exists()
+    new_ids: dict[type[models.Model], dict[int, int]] = {}
+    created: dict[str, list[int]] = {}
+    with zipfile.ZipFile(stream) as archive:
+        files = {PurePosixPath(n).parts[1]: n for n in archive.namelist() if n.startswith("files/")}
+        for name, model in ENTITIES:
+            rows = data["entities"].get(name, [])
+            objects = []
+            for row in rows:
+                kwargs = _restored_fields(
+                    model,
+                    row,
+                    new_ids=new_ids,
+                    emails=emails,
+                    users_here=users_here,
+                    user_id=user_id,
+                )
+                if model is crm.Pipeline and has_default_pipeline:
+                    kwargs["is_default"] = False
+                obj = model(**kwargs)
+                if model is crm.Attachment and str(row["id"]) in files:
+                    member = files[str(row["id"])]
+                    obj.file.save(  # type: ignore[attr-defined]
+                        PurePosixPath(member).name, ContentFile(archive.read(member)), save=False
+                    )
+                objects.append(obj)
+            model._default_manager.bulk_create(objects, batch_size=2000)
+            new_ids[model] = {row["id"]: obj.pk for row, obj in zip(rows, objects, strict=True)}
+            created[model._meta.model_name or name] = [o.pk for o in objects]
+            for field_name, pairs in data.get("links", {}).get(name, {}).items():
+                field: Any = model._meta.get_field(field_name)
+                through = field.remote_field.through
+                other = new_ids.get(field.related_model, {})
+                mine = new_ids[model]
+                source, target = field.m2m_field_name(), field.m2m_reverse_field_name()
+                through.objects.bulk_create(
+                    through(**{f"{source}_id": mine[a], f"{target}_id": other[b]})
+                    for a, b in pairs
+                    if a in mine and b in other
+                )
+    return created
+
+
+def _restored_fields(
+    model: type[models.Model],
+    row: dict[str, Any],
+    *,
+    new_ids: dict[type[models.Model], dict[int, int]],
+    emails: dict[int, str],
+    users_here: dict[str, int],
+    user_id: int | None,
+) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {}
+    for field in model._meta.concrete_fields:
+        if field.primary_key or field.attname not in row:
+            continue
+        value = row[field.attname]
+        if field.is_relation:
+            if value is None:
+                kwargs[field.attname] = None
+            elif field.related_model is get_user_model():
+                kwargs[field.attname] = users_here.get(emails.get(value, ""), user_id)
+            else:
+                kwargs[field.attname] = new_ids.get(field.related_model, {}).get(value)  # type: ignore[arg-type]
+        elif isinstance(field, models.FileField):
+            continue  # saved from the archive's files/
+        else:
+            kwargs[field.attname] = field.to_python(value)
+    return kwargs

@@ -1,0 +1,75 @@
+"""Writing many rows with PostgreSQL COPY: several times faster than INSERT … VALUES.
+
+Ids are taken from the table's own sequence first, so the caller knows every new row's id
+(COPY returns none) and other rows can point at them in the same transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.db import connection, models
+from psycopg.types.json import Jsonb
+
+
+def _next_ids(model: type[models.Model], count: int) -> list[int]:
+    pk = model._meta.pk
+    assert pk is not None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [connection.ops.quote_name(model._meta.db_table), pk.column, count],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _copy(model: type[models.Model], columns: list[str], rows: Iterable[Sequence[Any]]) -> None:
+    table = connection.ops.quote_name(model._meta.db_table)
+    names = ", ".join(connection.ops.quote_name(c) for c in columns)
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy,
+    ):
+        for row in rows:
+            copy.write_row(row)
+
+
+def copy_create(model: type[models.Model], objects: Sequence[models.Model]) -> None:
+    """INSERT model instances with COPY; sets their primary keys. Runs in the caller's
+    transaction and the company's schema (the unqualified table name follows the search
+    path). Values go as they are except JSON (wrapped) and auto_now stamps (pre_save)."""
+    if not objects:
+        return
+    meta = model._meta
+    pk = meta.pk
+    assert pk is not None
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    for obj, new_id in zip(objects, _next_ids(model, len(objects)), strict=True):
+        setattr(obj, pk.attname, new_id)
+        obj._state.adding = False
+        obj._state.db = connection.alias
+    stamped = [
+        f for f in fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+    ]
+    json_fields = {f.attname for f in fields if isinstance(f, models.JSONField)}
+    attnames = [f.attname for f in fields]
+
+    def rows() -> Iterable[list[Any]]:
+        for obj in objects:
+            for field in stamped:
+                field.pre_save(obj, True)
+            values = obj.__dict__
+            yield [
+                obj.pk,
+                *(Jsonb(values[a]) if a in json_fields else values[a] for a in attnames),
+            ]
+
+    _copy(model, [str(pk.column), *(str(f.column) for f in fields)], rows())
+
+
+def copy_rows(model: type[models.Model], columns: list[str], rows: Sequence[Sequence[Any]]) -> None:
+    """INSERT plain tuples (no model instances: cheaper for bookkeeping rows) with COPY.
+    JSON values must already be wrapped in Jsonb."""
+    if rows:
+        _copy(model, columns, rows)

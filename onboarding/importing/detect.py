@@ -1,0 +1,96 @@
+"""What a file is, decided from its bytes (never from its name or its XML prolog)."""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from dataclasses import dataclass
+from typing import IO
+
+from charset_normalizer import from_bytes
+
+from onboarding.importing.errors import UnreadableFile
+
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+SAMPLE_BYTES = 256 * 1024
+
+
+@dataclass(frozen=True)
+class Detected:
+    format: str  # xlsx, xls, csv, commerceml, enterprisedata
+    encoding: str = ""
+
+
+def detect(stream: IO[bytes], *, size: int, limit_mb: int) -> Detected:
+    if size == 0:
+        raise UnreadableFile("empty")
+    if size > limit_mb * 1024 * 1024:
+        raise UnreadableFile("too_large", limit=limit_mb)
+    stream.seek(0)
+    head = stream.read(SAMPLE_BYTES)
+    stream.seek(0)
+    if not head.strip(b"\xef\xbb\xbf \r\n\t"):
+        raise UnreadableFile("empty")
+    if head.startswith(b"PK\x03\x04"):
+        return Detected(_zip_kind(stream))
+    if head.startswith(OLE2_MAGIC):
+        # Excel 97-2003, or an encrypted xlsx (an OLE2 container holding "EncryptedPackage").
+        if "EncryptedPackage".encode("utf-16-le") in head or b"EncryptedPackage" in head:
+            raise UnreadableFile("encrypted")
+        return Detected("xls")
+    if b"\x00" in head[:4096]:
+        raise UnreadableFile("wrong_format")
+    encoding = text_encoding(head)
+    sample = head.decode(encoding, errors="replace").lstrip("\ufeff \r\n\t")
+    if sample.startswith("<"):
+        root = _xml_root(sample)
+        if root == "КоммерческаяИнформация":
+            return Detected("commerceml", encoding)
+        if root == "Message":
+            return Detected("enterprisedata", encoding)
+        raise UnreadableFile("wrong_format")
+    return Detected("csv", encoding)
+
+
+def text_encoding(head: bytes) -> str:
+    """utf-8-sig / utf-8 / cp1251 from the bytes. UTF-8 that decodes is UTF-8: Russian
+    cp1251 text is never valid UTF-8 beyond a few bytes, so the check is reliable."""
+    if head.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig"
+    # A sample may end in the middle of a multi-byte character: ignore its last 3 bytes.
+    probe = head[:-3] if len(head) >= SAMPLE_BYTES else head
+    try:
+        probe.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    else:
+        return "utf-8"
+    best = from_bytes(head, cp_isolation=["cp1251", "cp866", "koi8_r", "utf_16"]).best()
+    return "cp1251" if best is None else _python_name(best.encoding)
+
+
+def _python_name(encoding: str) -> str:
+    return {"windows-1251": "cp1251", "cp1251": "cp1251"}.get(encoding, encoding)
+
+
+def _zip_kind(stream: IO[bytes]) -> str:
+    try:
+        with zipfile.ZipFile(stream) as archive:
+            names = set(archive.namelist())
+    except zipfile.BadZipFile as exc:
+        raise UnreadableFile("corrupt", detail=str(exc)) from exc
+    finally:
+        stream.seek(0)
+    if "xl/workbook.xml" in names:
+        return "xlsx"
+    if "relata.json" in names:
+        return "relata"  # a Relata export, imported back whole
+    raise UnreadableFile("wrong_format")
+
+
+_ROOT = re.compile(r"<(?![?!])(?:[\w.-]+:)?([\w.-]+)")
+
+
+def _xml_root(sample: str) -> str:
+    match = _ROOT.search(re.sub(r"<!--.*?-->", "", sample, flags=re.DOTALL))
+    return match.group(1) if match else ""

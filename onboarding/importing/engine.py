@@ -1,0 +1,946 @@
+"""Turning source rows into CRM records: normalise, dedupe, write in bulk, account for
+every row.
+
+Dedupe order (against the file itself and the company's existing base): 1C id, then
+INN+KPP, then phone, then e-mail. A match never overwrites what the CRM already holds:
+empty fields are filled, new phones, e-mails and contact persons are added (so merges keep
+every contact person and all history). A row that adds nothing is "unchanged", which is
+what makes re-importing the same file a no-op.
+
+Rows are processed in chunks; each chunk is written in one transaction together with the
+batch's checkpoint, so a run killed mid-file resumes after the last committed chunk without
+duplicating anything (the dedupe indexes are rebuilt from the database on resume).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import models, transaction
+from django.db.models.base import ModelState
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
+from psycopg.types.json import Jsonb
+
+from crm_core.models import Client, Contact, Deal, DealItem, Phone, Pipeline, Product, Stage
+from crm_core.normalise import PhoneNumber, clean_inn, parse_phone
+from onboarding.importing.copying import copy_create, copy_rows
+from onboarding.importing.records import ClientIn, DealIn, PersonIn, ProductIn, SourceRow
+from onboarding.models import ImportBatch, ImportedRecord, ImportRowNote
+
+CHUNK_ROWS = 0  # 0: settings.IMPORT_CHUNK_ROWS; tests may set it
+_MISSING = object()
+_PLAIN_PHONE = re.compile(r"\s*(?:\+7|8|7)?[\s(]*9[\d\s()-]+")
+_NON_DIGITS = re.compile(r"\D+")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+CLIENT_FIELDS = (
+    "name",
+    "full_name",
+    "kind",
+    "inn",
+    "inn_status",
+    "kpp",
+    "legal_address",
+    "postal_address",
+    "bank_name",
+    "bik",
+    "bank_account",
+    "correspondent_account",
+    "website",
+    "industry",
+    "source",
+)
+# Fields a later file may fill when the CRM has them empty (never the name or the kind).
+FILLABLE = CLIENT_FIELDS[1:]
+MAX_LENGTHS = {f.name: f.max_length for f in Client._meta.fields if getattr(f, "max_length", None)}
+
+CREATED, UPDATED, MERGED, UNCHANGED, REJECTED = (
+    "created",
+    "updated",
+    "merged",
+    "unchanged",
+    "rejected",
+)
+OUTCOMES = (CREATED, UPDATED, MERGED, UNCHANGED, REJECTED)
+
+
+@dataclass(slots=True)
+class _Rec:
+    """An ImportedRecord row to be copied in (no model instance: cheaper in bulk)."""
+
+    entity: str
+    record_id: int
+    action: str
+    external_id: str = ""
+    previous: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class RowResult:
+    row: int
+    outcome: str
+    reason: str = ""
+    values: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Target:
+    """A client the file's rows point at: one already in the CRM, or one this import makes."""
+
+    client: Client
+    new: bool  # created by this batch (in this run or an earlier, interrupted one)
+    pending: bool  # not yet written
+    phones: set[str] = field(default_factory=set)
+    emails: set[str] = field(default_factory=set)
+    persons: dict[str, Contact] = field(default_factory=dict)  # normalised full name → contact
+    deals: set[tuple[str, str]] = field(default_factory=set)  # (title, amount)
+    changed: set[str] = field(default_factory=set)  # fields to write back
+    first_row: int = 0  # the row of this file that created it
+    external_id: str = ""  # the 1C id it was created from
+    previous: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Chunk:
+    """What one chunk of rows will write."""
+
+    new_clients: list[Target] = field(default_factory=list)
+    updated_clients: dict[int, Target] = field(default_factory=dict)
+    new_contacts: list[tuple[Target, Contact, str]] = field(default_factory=list)
+    updated_contacts: dict[int, tuple[Contact, list[str]]] = field(default_factory=dict)
+    new_phones: list[tuple[Target, Contact | None, Phone]] = field(default_factory=list)
+    new_deals: list[tuple[Target | None, Deal, list[DealItem], str]] = field(default_factory=list)
+    new_products: list[tuple[Product, str]] = field(default_factory=list)
+    updated_products: dict[int, tuple[Product, dict[str, Any]]] = field(default_factory=dict)
+    results: list[RowResult] = field(default_factory=list)
+
+
+def _person_key(last: str, first: str, middle: str) -> str:
+    return " ".join(p for p in (last, first, middle) if p).lower().replace("ё", "е")
+
+
+class Importer:
+    """Imports source rows into the current company's schema for one batch."""
+
+    def __init__(
+        self,
+        batch: ImportBatch,
+        *,
+        region: str = "RU",
+        dry_run: bool = False,
+        on_progress: Callable[[int], None] | None = None,
+    ) -> None:
+        self.batch = batch
+        self.region = region
+        self.dry_run = dry_run
+        self.on_progress = on_progress
+        self.source_label = _("Import")  # looked up once, not per row
+        self.chunk_rows = CHUNK_ROWS or int(getattr(settings, "IMPORT_CHUNK_ROWS", 2000))
+        self.counts: Counter[str] = Counter(batch.counts or {})
+        self.results: list[RowResult] = []
+        self._phone_cache: dict[str, PhoneNumber | None] = {}
+        self._load_indexes()
+
+    # ---------------------------------------------------------------- indexes
+
+    def _load_indexes(self) -> None:
+        """What the company already has, keyed the ways rows are matched."""
+        undone = ImportBatch.Status.UNDONE
+        external = ImportedRecord.objects.exclude(external_id="").exclude(batch__status=undone)
+        self.created_here = set(
+            ImportedRecord.objects.filter(
+                batch=self.batch, entity="client", action=ImportedRecord.Action.CREATED
+            ).values_list("record_id", flat=True)
+        )
+        self.by_external: dict[Any, Any] = {}
+        self.by_inn_kpp: dict[Any, Any] = {}
+        self.by_inn: dict[Any, Any] = {}
+        self.by_phone: dict[Any, Any] = {}
+        self.by_email: dict[Any, Any] = {}
+        self.by_name: dict[Any, Any] = {}
+        # Index entries pointing at records not yet written (ids come after the commit).
+        self._unsettled: list[tuple[dict[Any, Any], Any]] = []
+        client_ids = set(Client.objects.values_list("id", flat=True))
+        for ext, record_id in external.filter(entity="client").values_list(
+            "external_id", "record_id"
+        ):
+            if record_id in client_ids:
+                self.by_external[ext] = record_id
+        for client_id, name, inn, kpp in Client.objects.values_list("id", "name", "inn", "kpp"):
+            self.by_name.setdefault(_name_key(name), client_id)
+            if inn:
+                self.by_inn_kpp.setdefault((inn, kpp), client_id)
+                self.by_inn.setdefault(inn, client_id)
+        for e164, client_id, via_contact in Phone.objects.values_list(
+            "e164", "client_id", "contact__client_id"
+        ):
+            owner = client_id or via_contact
+            if owner:
+                self.by_phone.setdefault(e164, owner)
+        for emails, client_id in Contact.objects.exclude(emails=[]).values_list(
+            "emails", "client_id"
+        ):
+            for email in emails:
+                if client_id:
+                    self.by_email.setdefault(email.lower(), client_id)
+        self.targets: dict[int, Target] = {}  # loaded existing clients, by id
+        self.deal_by_external: dict[str, Any] = dict(
+            external.filter(entity="deal").values_list("external_id", "record_id")
+        )
+        self.contact_by_external = dict(
+            external.filter(entity="contact").values_list("external_id", "record_id")
+        )
+        self.product_by_external: dict[str, Any] = dict(
+            external.filter(entity="product").values_list("external_id", "record_id")
+        )
+        self.product_by_sku: dict[str, Any] = {
+            sku: pk for pk, sku in Product.objects.exclude(sku="").values_list("id", "sku")
+        }
+        pipeline = Pipeline.objects.filter(is_default=True).first() or Pipeline.objects.first()
+        self.pipeline = pipeline
+        self.stage = (
+            Stage.objects.filter(pipeline=pipeline, outcome=Stage.Outcome.OPEN).first()
+            if pipeline
+            else None
+        )
+
+    # ---------------------------------------------------------------- running
+
+    def run(self, rows: Iterable[SourceRow]) -> list[RowResult]:
+        """Process every row after the batch's checkpoint, chunk by chunk."""
+        skip = self.batch.checkpoint
+        chunk: list[SourceRow] = []
+        for row in rows:
+            if row.number <= skip:
+                continue
+            chunk.append(row)
+            if len(chunk) >= self.chunk_rows:
+                self._process(chunk)
+                chunk = []
+        if chunk:
+            self._process(chunk)
+        return self.results
+
+    def _process(self, rows: list[SourceRow]) -> None:
+        plan = Chunk()
+        self._load_existing(rows)
+        for row in rows:
+            plan.results.append(self._plan_row(row, plan))
+        for result in plan.results:
+            self.counts[result.outcome] += 1
+        self.counts["rows"] += len(rows)
+        if self.dry_run:
+            self.results.extend(plan.results)
+            if self.batch.dry_run:
+                # A stored dry run keeps its per-row preview (every row, created ones too).
+                with transaction.atomic():
+                    ImportRowNote.objects.bulk_create(
+                        [_note(self.batch, r) for r in plan.results], batch_size=2000
+                    )
+                    self._checkpoint(rows[-1].number)
+        else:
+            with transaction.atomic():
+                self._write(plan)
+                self._checkpoint(rows[-1].number)
+            # Only after the commit: a rolled-back chunk must not leave marks in memory.
+            self._settle(plan)
+            self.results.extend(r for r in plan.results if r.outcome != CREATED or r.reason)
+        if self.on_progress:
+            self.on_progress(rows[-1].number)
+
+    def _checkpoint(self, row_number: int) -> None:
+        self.batch.checkpoint = row_number
+        self.batch.counts = dict(self.counts)
+        self.batch.heartbeat_at = timezone.now()
+        self.batch.save(update_fields=["checkpoint", "counts", "heartbeat_at"])
+
+    def _load_existing(self, rows: list[SourceRow]) -> None:
+        """Load the existing clients this chunk's rows may match, with their phones,
+        e-mails, contact persons and deals (to tell what a row would add)."""
+        wanted: set[int] = set()
+        for row in rows:
+            client = row.client
+            if client is None:
+                continue
+            for candidate in self._candidates(client):
+                if isinstance(candidate, int) and candidate not in self.targets:
+                    wanted.add(candidate)
+        if not wanted:
+            return
+        for existing in Client.objects.filter(id__in=wanted).only("id", *CLIENT_FIELDS):
+            self.targets[existing.pk] = Target(
+                client=existing, new=existing.pk in self.created_here, pending=False
+            )
+        for phone_number, client_id, contact_client in (
+            Phone.objects.filter(client_id__in=wanted)
+            .values_list("e164", "client_id", "contact__client_id")
+            .union(
+                Phone.objects.filter(contact__client_id__in=wanted).values_list(
+                    "e164", "client_id", "contact__client_id"
+                )
+            )
+        ):
+            self.targets[client_id or contact_client].phones.add(phone_number)
+        for contact in Contact.objects.filter(client_id__in=wanted).only(
+            "id", "client_id", "last_name", "first_name", "middle_name", "emails"
+        ):
+            target = self.targets[contact.client_id]  # type: ignore[index]
+            target.emails.update(e.lower() for e in contact.emails)
+            target.persons[
+                _person_key(contact.last_name, contact.first_name, contact.middle_name)
+            ] = contact
+        for client_id, title, amount in Deal.objects.filter(client_id__in=wanted).values_list(
+            "client_id", "title", "amount"
+        ):
+            self.targets[client_id].deals.add((title, str(amount)))
+
+    def _candidates(self, client: ClientIn) -> Iterator[Any]:
+        for _key, ref in self._matches(client):
+            yield ref
+
+    def _matches(self, client: ClientIn) -> Iterator[tuple[str, Any]]:
+        if client.external_id and client.external_id in self.by_external:
+            yield pgettext("matched by", "1C id"), self.by_external[client.external_id]
+        inn = "".join(c for c in client.inn if c.isdigit())
+        if len(inn) in {9, 11}:
+            inn = "0" + inn
+        if inn:
+            kpp = client.kpp.strip()
+            for key in ((inn, kpp), (inn, "")):
+                if key in self.by_inn_kpp:
+                    yield pgettext("matched by", "INN/KPP"), self.by_inn_kpp[key]
+            if not kpp and inn in self.by_inn:
+                yield pgettext("matched by", "INN"), self.by_inn[inn]
+        for raw in client.phones + [p for person in client.persons for p in person.phones]:
+            number = self._phone(raw)
+            if number and number.e164 in self.by_phone:
+                yield pgettext("matched by", "phone"), self.by_phone[number.e164]
+        emails = client.emails + [e for person in client.persons for e in person.emails]
+        for email in emails:
+            if email.lower() in self.by_email:
+                yield pgettext("matched by", "e-mail"), self.by_email[email.lower()]
+        phones = client.phones + [p for person in client.persons for p in person.phones]
+        real_emails = [e for e in emails if _EMAIL.match(e)]
+        if not (client.external_id or inn or any(map(self._phone, phones)) or real_emails):
+            # Nothing identifies the row but its name: the same name is the same client
+            # (otherwise re-importing such a row would add it again every time).
+            name_key = _name_key(client.name or client.full_name)
+            if name_key in self.by_name:
+                yield pgettext("matched by", "name"), self.by_name[name_key]
+
+    def _phone(self, raw: str) -> PhoneNumber | None:
+        cached = self._phone_cache.get(raw, _MISSING)
+        if cached is not _MISSING:
+            return cached  # type: ignore[return-value]
+        number = self._fast_mobile(raw)
+        if number is None:
+            try:
+                number = parse_phone(raw, region=self.region)
+            except ValidationError:
+                number = None
+        self._phone_cache[raw] = number
+        return number
+
+    def _fast_mobile(self, raw: str) -> PhoneNumber | None:
+        """The commonest case, a Russian mobile without an extension, read directly: the same
+        E.164 phonenumbers gives (its RU mobile pattern is 9[0-24-9]\\d{8}; the sparse 93x
+        block and everything else go through phonenumbers)."""
+        if self.region != "RU" or not _PLAIN_PHONE.fullmatch(raw):
+            return None
+        digits = _NON_DIGITS.sub("", raw)
+        if len(digits) == 11 and digits[0] in "78":
+            digits = digits[1:]
+        if len(digits) == 10 and digits[0] == "9" and digits[1] != "3":
+            return PhoneNumber(e164="+7" + digits, extension="", raw=raw.strip())
+        return None
+
+    def _target(self, candidate: Any) -> Target:
+        return candidate if isinstance(candidate, Target) else self.targets[candidate]
+
+    # ---------------------------------------------------------------- planning
+
+    def _plan_row(self, row: SourceRow, plan: Chunk) -> RowResult:
+        if row.rejected:
+            return RowResult(row.number, REJECTED, _reader_reason(row.rejected), row.values)
+        if row.product is not None:
+            return self._plan_product(row, plan)
+        flags: list[str] = []
+        target: Target | None = None
+        outcome = UNCHANGED
+        if row.client is not None:
+            client_in = row.client
+            if not (client_in.name or client_in.full_name):
+                if row.deal is None:
+                    return RowResult(
+                        row.number, REJECTED, _("The row has no client name."), row.values
+                    )
+                flags.append(_("The counterparty has no name: the deal is imported without it."))
+            else:
+                target, outcome = self._plan_client(client_in, plan, flags, row.number)
+        if row.deal is not None:
+            deal_outcome = self._plan_deal(row.deal, target, plan, row, flags)
+            if deal_outcome == REJECTED:
+                return RowResult(row.number, REJECTED, "; ".join(flags), row.values)
+            if deal_outcome == CREATED and outcome in {UNCHANGED, MERGED}:
+                outcome = UPDATED if outcome == UNCHANGED else MERGED
+            if target is None:
+                outcome = deal_outcome
+        return RowResult(row.number, outcome, "; ".join(flags), row.values)
+
+    def _plan_client(
+        self, client_in: ClientIn, plan: Chunk, flags: list[str], row_number: int
+    ) -> tuple[Target, str]:
+        values = self._normalised(client_in, flags)
+        unrecognised: list[str] = []
+        phones = self._phones(client_in.phones, flags, unrecognised)
+        key, candidate = next(self._matches(client_in), ("", None))
+        if candidate is None:
+            user = self.batch.created_by_id
+            # Numbers phonenumbers cannot read stay with the client as typed, not lost.
+            custom = {"unrecognised_phones": unrecognised} if unrecognised else {}
+            client = _new(Client, **values, custom=custom, responsible_id=user, created_by_id=user)
+            target = Target(
+                client=client,
+                new=True,
+                pending=True,
+                first_row=row_number,
+                external_id=client_in.external_id,
+            )
+            plan.new_clients.append(target)
+            outcome = CREATED
+            changed = True
+        else:
+            target = self._target(candidate)
+            outcome = MERGED if target.new else UNCHANGED
+            changed = self._fill(target, values, plan)
+            if target.first_row:
+                flags.append(_("Same client as row %(row)s.") % {"row": target.first_row})
+            elif not target.new:
+                flags.append(_("Matched an existing client by %(key)s.") % {"key": key})
+        # New contact persons; e-mails without a person go to a nameless contact person,
+        # as the CRM's own client form does.
+        persons = list(client_in.persons)
+        if client_in.emails and not persons:
+            persons = [PersonIn(emails=client_in.emails)]
+        elif client_in.emails:
+            persons[0].emails = client_in.emails + persons[0].emails
+        row_phones_to_person = bool(client_in.persons)
+        for index, person in enumerate(persons):
+            person_phones = self._phones(person.phones, flags)
+            if index == 0 and row_phones_to_person:
+                person_phones += phones
+            changed |= self._plan_person(target, person, person_phones, plan, flags)
+        if not row_phones_to_person:
+            for number in phones:
+                if number.e164 not in target.phones:
+                    target.phones.add(number.e164)
+                    plan.new_phones.append((target, None, _phone_row(number, Phone.Kind.WORK)))
+                    changed = True
+        self._index(target, client_in)
+        if changed and outcome == UNCHANGED:
+            outcome = UPDATED
+        return target, outcome
+
+    def _normalised(self, client_in: ClientIn, flags: list[str]) -> dict[str, Any]:
+        values: dict[str, Any] = {
+            "name": client_in.name or client_in.full_name,
+            "full_name": client_in.full_name if client_in.full_name != client_in.name else "",
+            "kind": client_in.kind,
+            "kpp": client_in.kpp.strip(),
+            "legal_address": client_in.legal_address,
+            "postal_address": client_in.postal_address,
+            "bank_name": client_in.bank_name,
+            "bik": client_in.bik,
+            "bank_account": client_in.bank_account,
+            "correspondent_account": client_in.correspondent_account,
+            "website": client_in.website if "." in client_in.website else "",
+            "industry": client_in.industry,
+            "source": client_in.source or self.source_label,
+            "inn": "",
+            "inn_status": "",
+        }
+        if client_in.website and not values["website"]:
+            flags.append(
+                _("Website %(value)s is not an address: left out.") % {"value": client_in.website}
+            )
+        elif values["website"] and "://" not in values["website"]:
+            values["website"] = "https://" + values["website"]
+        if client_in.inn:
+            try:
+                values["inn"], values["inn_status"] = clean_inn(client_in.inn)
+            except ValidationError:
+                # A Kazakh BIN/IIN or a mistyped INN: kept as typed and flagged.
+                values["inn"], values["inn_status"] = clean_inn(client_in.inn, foreign=True)
+                flags.append(
+                    _("INN %(inn)s is not a valid Russian INN: kept as a foreign tax id.")
+                    % {"inn": client_in.inn}
+                )
+        for name, limit in MAX_LENGTHS.items():
+            value = values.get(name)
+            if isinstance(value, str) and limit and len(value) > limit:
+                if name in {"name", "full_name", "inn"}:
+                    values[name] = value[:limit]
+                else:
+                    flags.append(
+                        _("%(field)s %(value)s is too long: left out.")
+                        % {
+                            "field": getattr(Client._meta.get_field(name), "verbose_name", name),
+                            "value": value,
+                        }
+                    )
+                    values[name] = ""
+        return values
+
+    def _phones(
+        self, raws: list[str], flags: list[str], keep: list[str] | None = None
+    ) -> list[PhoneNumber]:
+        numbers = []
+        for raw in raws:
+            number = self._phone(raw)
+            if number is None:
+                flags.append(
+                    _("%(phone)s is not a phone number that can be called: kept as text.")
+                    % {"phone": raw}
+                )
+                if keep is not None:
+                    keep.append(raw)
+            else:
+                numbers.append(number)
+        return numbers
+
+    def _fill(self, target: Target, values: dict[str, Any], plan: Chunk) -> bool:
+        client = target.client
+        changed = False
+        for name in FILLABLE:
+            new = values.get(name)
+            if new and not getattr(client, name) and name != "source":
+                if name == "inn_status" and not values.get("inn"):
+                    continue
+                if not target.new and name not in target.previous:
+                    target.previous[name] = getattr(client, name)
+                setattr(client, name, new)
+                target.changed.add(name)
+                changed = True
+        if changed and not target.pending:
+            plan.updated_clients[client.pk] = target
+        return changed
+
+    def _plan_person(
+        self,
+        target: Target,
+        person: PersonIn,
+        phones: list[PhoneNumber],
+        plan: Chunk,
+        flags: list[str],
+    ) -> bool:
+        emails = []
+        for email in person.emails:
+            try:
+                validate_email(email)
+                emails.append(email.lower())
+            except ValidationError:
+                flags.append(_("%(email)s is not an e-mail address: left out.") % {"email": email})
+        key = _person_key(person.last_name, person.first_name, person.middle_name)
+        contact = target.persons.get(key)
+        if contact is None and not key:
+            # A nameless person (only an e-mail): the client's existing nameless contact, or
+            # any contact that already has one of these e-mails.
+            contact = next(
+                (c for c in target.persons.values() if set(c.emails) & set(emails)), None
+            ) or target.persons.get("")
+        changed = False
+        if contact is None:
+            contact = _new(
+                Contact,
+                last_name=person.last_name[:100],
+                first_name=person.first_name[:100],
+                middle_name=person.middle_name[:100],
+                position=person.position[:200],
+                emails=list(dict.fromkeys(e for e in emails if e not in target.emails)),
+                custom={},
+                messengers={},
+                responsible_id=self.batch.created_by_id,
+            )
+            target.persons[key] = contact
+            target.emails.update(emails)
+            plan.new_contacts.append((target, contact, person.external_id))
+            changed = True
+        else:
+            added = [e for e in dict.fromkeys(emails) if e not in target.emails]
+            if added:
+                if contact.pk and contact.pk not in plan.updated_contacts:
+                    plan.updated_contacts[contact.pk] = (contact, list(contact.emails))
+                contact.emails = [*contact.emails, *added]
+                target.emails.update(added)
+                changed = True
+        for number in phones:
+            if number.e164 not in target.phones:
+                target.phones.add(number.e164)
+                plan.new_phones.append((target, contact, _phone_row(number, Phone.Kind.MOBILE)))
+                changed = True
+        return changed
+
+    def _index(self, target: Target, client_in: ClientIn) -> None:
+        """Later rows (of this file) find this client by any of its keys."""
+        ref: Any = target if target.pending else target.client.pk
+        if client_in.external_id:
+            self._put(self.by_external, client_in.external_id, ref)
+        client = target.client
+        self._put(self.by_name, _name_key(client.name), ref)
+        if client.inn:
+            self._put(self.by_inn_kpp, (client.inn, client.kpp), ref)
+            self._put(self.by_inn, client.inn, ref)
+        for e164 in target.phones:
+            self._put(self.by_phone, e164, ref)
+        for email in target.emails:
+            self._put(self.by_email, email, ref)
+
+    def _put(self, index: dict[Any, Any], key: Any, ref: Any) -> None:
+        if key not in index:
+            index[key] = ref
+            if not isinstance(ref, int):
+                self._unsettled.append((index, key))
+
+    def _plan_deal(
+        self,
+        deal_in: DealIn,
+        target: Target | None,
+        plan: Chunk,
+        row: SourceRow,
+        flags: list[str],
+    ) -> str:
+        if deal_in.external_id and deal_in.external_id in self.deal_by_external:
+            return UNCHANGED
+        if self.pipeline is None or self.stage is None:
+            flags.append(_("The company has no pipeline to put deals in."))
+            return REJECTED
+        title = deal_in.title or (
+            _("Deal with %(client)s") % {"client": target.client.name}
+            if target
+            else _("Imported deal")
+        )
+        amount = deal_in.amount
+        if amount is None and deal_in.items:
+            amount = sum((i.quantity * i.price for i in deal_in.items), Decimal(0))
+        amount = (amount or Decimal(0)).quantize(Decimal("0.01"))
+        key = (title[:300], str(amount))
+        if target is not None and key in target.deals:
+            return UNCHANGED
+        if not deal_in.title and deal_in.amount is None and not deal_in.items:
+            return UNCHANGED  # deal columns mapped but empty in this row
+        created = timezone.now()
+        if deal_in.date:
+            created = dt.datetime.fromisoformat(deal_in.date).replace(tzinfo=dt.UTC)
+        deal = Deal(
+            title=title[:300],
+            amount=amount,
+            currency=deal_in.currency or "RUB",
+            pipeline=self.pipeline,
+            stage=self.stage,
+            source=self.source_label,
+            responsible_id=self.batch.created_by_id,
+            created_by_id=self.batch.created_by_id,
+            created_at=created,
+            stage_entered_at=created,
+            custom={},
+        )
+        items = [
+            DealItem(
+                product_id=self._product_for(item.external_id, item.sku),
+                name=(item.name or "—")[:300],
+                quantity=item.quantity,
+                price=item.price,
+            )
+            for item in deal_in.items
+        ]
+        plan.new_deals.append((target, deal, items, deal_in.external_id))
+        if target is not None:
+            target.deals.add(key)
+        if deal_in.external_id:
+            self._put(self.deal_by_external, deal_in.external_id, deal)
+        return CREATED
+
+    def _product_for(self, external_id: str, sku: str) -> int | None:
+        for key in (external_id, external_id.partition("#")[0]):
+            found = self.product_by_external.get(key) if key else None
+            if isinstance(found, int):
+                return found
+            if isinstance(found, Product):
+                return found.pk
+        found = self.product_by_sku.get(sku) if sku else None
+        return found if isinstance(found, int) else getattr(found, "pk", None)
+
+    def _plan_product(self, row: SourceRow, plan: Chunk) -> RowResult:  # noqa: PLR0912
+        product_in: ProductIn = row.product  # type: ignore[assignment]
+        existing = (
+            self.product_by_external.get(product_in.external_id) if product_in.external_id else None
+        )
+        if existing is None and product_in.sku and not product_in.external_id:
+            existing = self.product_by_sku.get(product_in.sku)
+        price = product_in.price.quantize(Decimal("0.01")) if product_in.price is not None else None
+        if existing is None:
+            if product_in.price_only or not product_in.name:
+                return RowResult(
+                    row.number,
+                    REJECTED,
+                    _("A price for a product not in the catalogue."),
+                    row.values,
+                )
+            product = Product(
+                name=product_in.name[:300],
+                sku=product_in.sku[:100],
+                unit=(product_in.unit or "шт")[:20],
+                price=price if price is not None else Decimal(0),
+            )
+            plan.new_products.append((product, product_in.external_id))
+            if product_in.external_id:
+                self._put(self.product_by_external, product_in.external_id, product)
+            if product_in.sku:
+                self._put(self.product_by_sku, product_in.sku, product)
+            return RowResult(row.number, CREATED, "", row.values)
+        if isinstance(existing, Product) and existing.pk is None:
+            # The same product twice in one file: the later price wins.
+            if price is not None:
+                existing.price = price
+            return RowResult(row.number, MERGED, "", row.values)
+        pk = existing if isinstance(existing, int) else existing.pk
+        if pk in plan.updated_products:
+            product, previous = plan.updated_products[pk]
+        else:
+            product, previous = Product.objects.get(pk=pk), {}
+        changes: dict[str, Any] = {}
+        if price is not None and product.price != price:
+            changes["price"] = price
+        if product_in.sku and not product.sku:
+            changes["sku"] = product_in.sku[:100]
+        if not changes:
+            return RowResult(row.number, UNCHANGED, "", row.values)
+        for name, value in changes.items():
+            previous.setdefault(name, str(getattr(product, name)))
+            setattr(product, name, value)
+        plan.updated_products[pk] = (product, previous)
+        return RowResult(row.number, UPDATED, "", row.values)
+
+    # ---------------------------------------------------------------- writing
+
+    def _write(self, plan: Chunk) -> None:
+        batch = self.batch
+        records: list[_Rec] = []
+        if plan.new_clients:
+            copy_create(Client, [t.client for t in plan.new_clients])
+            records += [
+                _Rec(
+                    entity="client",
+                    record_id=t.client.pk,
+                    action=ImportedRecord.Action.CREATED,
+                )
+                for t in plan.new_clients
+            ]
+        now = timezone.now()
+        changed_fields: set[str] = set()
+        for target in plan.updated_clients.values():
+            target.client.updated_at = now
+            changed_fields |= target.changed
+            if not target.new:
+                records.append(
+                    _Rec(
+                        entity="client",
+                        record_id=target.client.pk,
+                        action=ImportedRecord.Action.UPDATED,
+                        previous=target.previous,
+                    )
+                )
+        if plan.updated_clients:
+            Client.objects.bulk_update(
+                [t.client for t in plan.updated_clients.values()],
+                [*sorted(changed_fields), "updated_at"],
+                batch_size=1000,
+            )
+        for target, new_contact, _ext in plan.new_contacts:
+            new_contact.client_id = target.client.pk
+        fresh_contacts = {id(c) for _t, c, _e in plan.new_contacts}
+        if plan.new_contacts:
+            copy_create(Contact, [c for _t, c, _e in plan.new_contacts])
+            records += [
+                _Rec(
+                    entity="contact",
+                    record_id=c.pk,
+                    action=ImportedRecord.Action.CREATED,
+                    external_id=ext[:200],
+                )
+                for _t, c, ext in plan.new_contacts
+            ]
+        if plan.updated_contacts:
+            Contact.objects.bulk_update([c for c, _p in plan.updated_contacts.values()], ["emails"])
+            records += [
+                _Rec(
+                    entity="contact",
+                    record_id=pk,
+                    action=ImportedRecord.Action.UPDATED,
+                    previous={"emails": previous},
+                )
+                for pk, (_c, previous) in plan.updated_contacts.items()
+            ]
+        phones = []
+        for target, owner, phone in plan.new_phones:
+            if owner is not None:
+                phone.contact_id = owner.pk
+            else:
+                phone.client_id = target.client.pk
+            phones.append(phone)
+        if phones:
+            copy_create(Phone, phones)
+            # Phones added to clients and contacts that existed before are undone one by one;
+            # the others go with their client or contact.
+            records += [
+                _Rec(
+                    entity="phone",
+                    record_id=p.pk,
+                    action=ImportedRecord.Action.CREATED,
+                )
+                for (target, owner, p) in plan.new_phones
+                if not target.new and (owner is None or id(owner) not in fresh_contacts)
+            ]
+        self._write_deals(plan, records)
+        self._write_products(plan, records)
+        self._external_ids(plan, records)
+        copy_rows(
+            ImportedRecord,
+            ["batch_id", "entity", "record_id", "action", "external_id", "previous"],
+            [
+                (batch.pk, r.entity, r.record_id, r.action, r.external_id, Jsonb(r.previous))
+                for r in records
+            ],
+        )
+        copy_rows(
+            ImportRowNote,
+            ["batch_id", "row", "outcome", "reason", "values"],
+            [
+                (batch.pk, r.row, r.outcome, r.reason, Jsonb(r.values))
+                for r in plan.results
+                if r.outcome != CREATED or r.reason
+            ],
+        )
+
+    def _external_ids(self, plan: Chunk, records: list[_Rec]) -> None:
+        """The 1C ids of new clients (and of clients an id was first seen for)."""
+        ext_for = {t.client.pk: t.external_id for t in plan.new_clients if t.external_id}
+        for record in records:
+            if record.entity == "client" and record.record_id in ext_for:
+                record.external_id = ext_for.pop(record.record_id)[:200]
+
+    def _write_deals(self, plan: Chunk, records: list[_Rec]) -> None:
+        if not plan.new_deals:
+            return
+        for target, deal, _items, _ext in plan.new_deals:
+            if target is not None:
+                deal.client_id = target.client.pk
+        Deal.objects.bulk_create([d for _t, d, _i, _e in plan.new_deals], batch_size=1000)
+        items = []
+        for _t, deal, deal_items, _e in plan.new_deals:
+            for item in deal_items:
+                item.deal_id = deal.pk
+                items.append(item)
+        DealItem.objects.bulk_create(items, batch_size=2000)
+        records += [
+            _Rec(
+                entity="deal",
+                record_id=d.pk,
+                action=ImportedRecord.Action.CREATED,
+                external_id=ext[:200],
+            )
+            for _t, d, _i, ext in plan.new_deals
+        ]
+
+    def _write_products(self, plan: Chunk, records: list[_Rec]) -> None:
+        if plan.new_products:
+            Product.objects.bulk_create([p for p, _e in plan.new_products], batch_size=1000)
+            records += [
+                _Rec(
+                    entity="product",
+                    record_id=p.pk,
+                    action=ImportedRecord.Action.CREATED,
+                    external_id=ext[:200],
+                )
+                for p, ext in plan.new_products
+            ]
+        if plan.updated_products:
+            fields = sorted({k for _p, prev in plan.updated_products.values() for k in prev})
+            Product.objects.bulk_update([p for p, _x in plan.updated_products.values()], fields)
+            records += [
+                _Rec(
+                    entity="product",
+                    record_id=pk,
+                    action=ImportedRecord.Action.UPDATED,
+                    previous=previous,
+                )
+                for pk, (_p, previous) in plan.updated_products.items()
+            ]
+
+    def _settle(self, plan: Chunk) -> None:
+        """After the commit: pending clients become ids in the indexes."""
+        for target in plan.new_clients:
+            target.pending = False
+            self.targets[target.client.pk] = target
+            self.created_here.add(target.client.pk)
+        for index, key in self._unsettled:
+            ref = index[key]
+            if isinstance(ref, Target):
+                index[key] = ref.client.pk
+            elif isinstance(ref, Deal | Product):
+                index[key] = ref.pk
+        self._unsettled.clear()
+        for target in plan.updated_clients.values():
+            target.changed.clear()
+            target.previous.clear()
+
+
+def _note(batch: ImportBatch, result: RowResult) -> ImportRowNote:
+    return ImportRowNote(
+        batch=batch,
+        row=result.row,
+        outcome=result.outcome,
+        reason=result.reason,
+        values=result.values,
+    )
+
+
+def _name_key(name: str) -> str:
+    return " ".join(name.lower().replace("ё", "е").split())
+
+
+_DEFAULTS: dict[type[models.Model], list[tuple[str, Any]]] = {}
+
+
+def _new(model: type[models.Model], **values: Any) -> Any:
+    """A model instance for COPY without Model.__init__ (its per-field machinery costs more
+    than the rest of a row's work): every concrete field gets its default, then `values`."""
+    getters = _DEFAULTS.get(model)
+    if getters is None:
+        getters = [(f.attname, f._get_default) for f in model._meta.concrete_fields]  # type: ignore[attr-defined]
+        _DEFAULTS[model] = getters
+    obj = model.__new__(model)
+    obj.__dict__.update({attname: get() for attname, get in getters})
+    obj.__dict__.update(values)
+    obj._state = ModelState()
+    return obj
+
+
+def _phone_row(number: PhoneNumber, kind: str) -> Phone:
+    return _new(
+        Phone, e164=number.e164, extension=number.extension[:10], raw=number.raw[:100], kind=kind
+    )
+
+
+def _reader_reason(code: str) -> str:
+    return {"deleted_in_1c": _("Marked as deleted in 1C.")}.get(code, code)

@@ -1,0 +1,86 @@
+"""What a reader hands the engine: one source row turned into plain CRM-shaped values.
+
+Readers know file formats; the engine knows the CRM. These dataclasses are the contract.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+
+@dataclass
+class PersonIn:
+    external_id: str = ""
+    last_name: str = ""
+    first_name: str = ""
+    middle_name: str = ""
+    position: str = ""
+    phones: list[str] = field(default_factory=list)
+    emails: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ClientIn:
+    external_id: str = ""
+    name: str = ""
+    full_name: str = ""
+    kind: str = "legal"
+    inn: str = ""
+    kpp: str = ""
+    legal_address: str = ""
+    postal_address: str = ""
+    bank_name: str = ""
+    bik: str = ""
+    bank_account: str = ""
+    correspondent_account: str = ""
+    website: str = ""
+    industry: str = ""
+    source: str = ""
+    phones: list[str] = field(default_factory=list)
+    emails: list[str] = field(default_factory=list)
+    persons: list[PersonIn] = field(default_factory=list)
+
+
+@dataclass
+class ItemIn:
+    name: str
+    external_id: str = ""
+    sku: str = ""
+    unit: str = ""
+    quantity: Decimal = Decimal(1)
+    price: Decimal = Decimal(0)
+
+
+@dataclass
+class DealIn:
+    external_id: str = ""
+    title: str = ""
+    amount: Decimal | None = None
+    currency: str = ""
+    date: str = ""  # ISO date
+    items: list[ItemIn] = field(default_factory=list)
+
+
+@dataclass
+class ProductIn:
+    external_id: str = ""
+    name: str = ""
+    sku: str = ""
+    unit: str = ""
+    price: Decimal | None = None
+    # Offers (prices) may arrive without the catalogue: they only update what exists,
+    # unless they carry a name to create a product from.
+    price_only: bool = False
+
+
+@dataclass
+class SourceRow:
+    """One row of a sheet, or one element of an XML file (counterparty, document, product)."""
+
+    number: int
+    client: ClientIn | None = None
+    deal: DealIn | None = None
+    product: ProductIn | None = None
+    rejected: str = ""  # a reader's reason to reject the row outright
+    values: dict[str, str] = field(default_factory=dict)  # what the row said, for the report

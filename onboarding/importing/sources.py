@@ -1,0 +1,110 @@
+"""From an uploaded file to a stream of source rows, whatever its format."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from itertools import islice
+from typing import IO, Any
+
+from onboarding.archive import read_manifest
+from onboarding.importing import columns, commerceml, enterprisedata, tabular, values
+from onboarding.importing.detect import detect
+from onboarding.importing.errors import UnreadableFile
+from onboarding.importing.records import SourceRow
+
+TABULAR = {"xlsx", "xls", "csv"}
+PREVIEW_ROWS = 10
+
+
+@dataclass
+class Inspection:
+    """What the wizard shows after the upload, and what a batch is run with."""
+
+    format: str
+    encoding: str = ""
+    sheets: list[str] = field(default_factory=list)
+    sheet: str = ""
+    header_row: int = 0  # 1-based; 0 for XML
+    headers: list[str] = field(default_factory=list)
+    mapping: dict[str, str] = field(default_factory=dict)
+    preview: list[list[str]] = field(default_factory=list)
+    total_rows: int | None = None  # exact for XML, an estimate for sheets (progress bar)
+
+
+def inspect(
+    stream: IO[bytes], *, size: int, limit_mb: int, sheet: str = "", header_row: int = 0
+) -> Inspection:
+    """Detect the format and encoding; for sheets also the sheet, header row and mapping."""
+    detected = detect(stream, size=size, limit_mb=limit_mb)
+    found = Inspection(format=detected.format, encoding=detected.encoding)
+    if detected.format == "relata":
+        entities = read_manifest(stream)["entities"]
+        found.preview = [[f"{name}: {len(rows)}"] for name, rows in entities.items()]
+        found.total_rows = sum(len(rows) for rows in entities.values())
+        return found
+    if detected.format not in TABULAR:
+        # Read the XML through once: a damaged file is refused now, not half-way.
+        first = list(islice(read_rows(stream, found), PREVIEW_ROWS))
+        found.total_rows = sum(1 for _row in read_rows(stream, found))
+        if not first:
+            raise UnreadableFile("nothing_to_import")
+        found.preview = [[f"{k}: {v}" for k, v in r.values.items()] for r in first]
+        return found
+    found.sheets = tabular.sheet_names(stream, detected.format)
+    found.sheet = sheet if sheet in found.sheets else (found.sheets[0] if found.sheets else "")
+    head = list(
+        islice(
+            tabular.raw_rows(stream, detected.format, encoding=found.encoding, sheet=found.sheet),
+            tabular.HEADER_SEARCH_ROWS + PREVIEW_ROWS,
+        )
+    )
+    if not head or all(tabular.is_blank(r) for r in head):
+        raise UnreadableFile("empty")
+    index = header_row - 1 if header_row > 0 else tabular.find_header(head)
+    found.header_row = index + 1
+    found.headers = _headers(head[index])
+    found.mapping = columns.suggest_mapping(found.headers)
+    found.preview = [
+        [values.text(c) for c in row] for row in head[index + 1 :] if not tabular.is_blank(row)
+    ][:PREVIEW_ROWS]
+    if not found.preview:
+        raise UnreadableFile("no_data")
+    found.total_rows = max(
+        tabular.row_estimate(stream, detected.format, found.sheet) - found.header_row, 0
+    )
+    return found
+
+
+def _headers(row: list[Any]) -> list[str]:
+    """Normalised header texts; empty or repeated headers get their column's position."""
+    seen: set[str] = set()
+    headers = []
+    for position, cell in enumerate(row, start=1):
+        key = columns.normalise_header(cell) or f"#{position}"
+        if key in seen:
+            key = f"{key} #{position}"
+        seen.add(key)
+        headers.append(key)
+    return headers
+
+
+def read_rows(stream: IO[bytes], found: Inspection) -> Iterator[SourceRow]:
+    """Every source row of the file, numbered as the user sees them (sheet row numbers)."""
+    if found.format == "commerceml":
+        yield from commerceml.read(stream, found.encoding)
+        return
+    if found.format == "enterprisedata":
+        yield from enterprisedata.read(stream, found.encoding)
+        return
+    rows = tabular.raw_rows(stream, found.format, encoding=found.encoding, sheet=found.sheet)
+    headers: list[str] = []
+    for number, row in enumerate(rows, start=1):
+        if number < found.header_row:
+            continue
+        if number == found.header_row:
+            headers = _headers(row)
+            continue
+        if tabular.is_blank(row) or tabular.is_totals(row):
+            continue
+        yield tabular.row_to_source(number, headers, row, found.mapping)

@@ -1,0 +1,107 @@
+"""Reading the values people and 1C put in cells: Russian numbers and dates, several
+phones in one cell, names with stray spaces."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal, InvalidOperation
+
+_SPACES = re.compile(r"[\s\u00a0\u202f]+")
+# Separators between several numbers in one cell; "," only when followed by a digit group
+# that starts a new number (a comma never appears inside a Russian phone number).
+_PHONE_SPLIT = re.compile(r"\s*(?:[;,/\n]|\s{2,}|\bи\b)\s*", re.IGNORECASE)
+_EMAIL_SPLIT = re.compile(r"[\s;,]+")
+
+
+def text(value: object) -> str:
+    """A cell as trimmed text; whole floats from Excel lose their ".0"."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    return _SPACES.sub(" ", str(value)).strip()
+
+
+def name(value: object) -> str:
+    """A name: trimmed, inner runs of spaces collapsed, trailing colons and dots dropped."""
+    return text(value).strip(" ;")
+
+
+def number(value: object) -> Decimal | None:
+    """`1 234,56`, `1234.56`, `1,234.56`, `12 500 ₽`, an Excel float → Decimal; '' → None."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, int | float):
+        return Decimal(str(value))
+    raw = re.sub(r"[^\d,.\-]", "", _SPACES.sub("", str(value)))
+    if not raw or raw in {"-", ".", ","}:
+        return None
+    if "," in raw and "." in raw:
+        # The last separator is the decimal one: 1,234.56 or 1.234,56.
+        if raw.rfind(",") > raw.rfind("."):
+            raw = raw.replace(".", "").replace(",", ".")
+        else:
+            raw = raw.replace(",", "")
+    else:
+        raw = raw.replace(",", ".")
+        if raw.count(".") > 1:
+            head, _, tail = raw.rpartition(".")
+            raw = head.replace(".", "") + "." + tail
+    try:
+        return Decimal(raw)
+    except InvalidOperation:
+        return None
+
+
+_EXCEL_EPOCH = dt.date(1899, 12, 30)
+
+
+def date(value: object) -> str:  # noqa: PLR0911  (one return per accepted form)
+    """ISO date from `dd.mm.yyyy`, `dd.mm.yy`, `yyyy-mm-dd[Thh:mm:ss]`, an Excel serial or a
+    datetime; '' when it is not a date."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, int | float) and 1 < value < 100000:
+        return (_EXCEL_EPOCH + dt.timedelta(days=int(value))).isoformat()
+    raw = text(value)
+    match = re.match(r"^(\d{1,2})[./-](\d{1,2})[./-](\d{2}|\d{4})\b", raw)
+    try:
+        if match:
+            day, month, year = (int(g) for g in match.groups())
+            if year < 100:
+                year += 2000 if year < 70 else 1900
+            return dt.date(year, month, day).isoformat()
+        match = re.match(r"^(\d{4})-(\d{2})-(\d{2})", raw)
+        if match:
+            return dt.date(*(int(g) for g in match.groups())).isoformat()
+    except ValueError:
+        return ""
+    return ""
+
+
+def phones(value: object) -> list[str]:
+    """The separate numbers in one cell: `+7 916 111-22-33, 8 (495) 123-45-67 доб. 12`."""
+    raw = text(value)
+    if not raw:
+        return []
+    # Parts without digits are kept too: the engine reports them instead of dropping them.
+    return [part for part in _PHONE_SPLIT.split(raw) if part.strip(" -–—.")]
+
+
+def emails(value: object) -> list[str]:
+    """E-mails in a cell, lower-cased (e-mail addresses are matched case-insensitively)."""
+    return [part.lower() for part in _EMAIL_SPLIT.split(text(value)) if "@" in part]
+
+
+def person_name(full: str) -> tuple[str, str, str]:
+    """ "Фамилия Имя Отчество" → (last, first, middle). Two words are read as last + first."""
+    parts = name(full).split(" ")
+    parts += [""] * (3 - len(parts))
+    return parts[0], parts[1], " ".join(parts[2:]).strip()

@@ -1,0 +1,90 @@
+"""Import a file into a company's CRM without a browser (operators, scripts, support)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from onboarding.importing.errors import UnreadableFile
+from onboarding.models import ImportTemplate
+from onboarding.services.imports import create_batch, run_batch
+from tenants.models import Company
+
+
+class Command(BaseCommand):
+    help = "Import an xlsx/xls/csv/CommerceML/EnterpriseData file into a company and report."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("company", help="The company's address (slug)")
+        parser.add_argument("file", type=Path)
+        parser.add_argument(
+            "--mapping",
+            help="A saved mapping template's name, or a JSON file {header: field}",
+        )
+        parser.add_argument("--sheet", default="")
+        parser.add_argument("--header-row", type=int, default=0)
+        parser.add_argument("--dry-run", action="store_true", help="Report only; write nothing")
+        parser.add_argument("--json", type=Path, help="Also write the report as JSON here")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        company = Company.objects.filter(slug=options["company"]).first()
+        if company is None:
+            raise CommandError(f"No company with the address {options['company']!r}.")
+        path: Path = options["file"]
+        if not path.is_file():
+            raise CommandError(f"{path} is not a file.")
+        with company:
+            mapping = self._mapping(options["mapping"])
+            try:
+                with path.open("rb") as stream:
+                    batch = create_batch(
+                        user_id=None,
+                        file=stream,
+                        file_name=path.name,
+                        mapping=mapping,
+                        sheet=options["sheet"],
+                        header_row=options["header_row"],
+                        dry_run=options["dry_run"],
+                    )
+            except UnreadableFile as exc:
+                raise CommandError(exc.message) from exc
+            report = run_batch(batch, company=company)
+            data = report.as_dict()
+        self._print(data)
+        if options["json"]:
+            options["json"].write_text(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+        if data["status"] == "failed":
+            raise CommandError(data["error"])
+
+    def _mapping(self, value: str | None) -> dict[str, str] | None:
+        if not value:
+            return None
+        template = ImportTemplate.objects.filter(name=value).first()
+        if template is not None:
+            return dict(template.mapping)
+        path = Path(value)
+        if path.is_file():
+            try:
+                loaded = json.loads(path.read_text())
+            except json.JSONDecodeError as exc:
+                raise CommandError(f"{path} is not JSON: {exc}") from exc
+            if isinstance(loaded, dict):
+                return {str(k): str(v) for k, v in loaded.items()}
+        raise CommandError(f"No saved mapping named {value!r} and no JSON file at that path.")
+
+    def _print(self, data: dict[str, Any]) -> None:
+        write = self.stdout.write
+        mode = "dry run" if data["dry_run"] else "import"
+        write(
+            f"{data['file']} ({data['format']}, {data['encoding'] or '-'}): {mode} #{data['batch']}"
+        )
+        write("  ".join(f"{k}: {v}" for k, v in data["counts"].items()))
+        for row in data["rows"]:
+            if row["outcome"] != "created" or row["reason"]:
+                write(
+                    f"row {row['row']}: {row['outcome']}"
+                    + (f" — {row['reason']}" if row["reason"] else "")
+                )

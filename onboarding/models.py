@@ -1,0 +1,165 @@
+"""Import batches and what they did, kept in the company's own schema.
+
+A batch remembers every record it created and the previous values of every record it
+changed, so that it can be undone in one action; it also keeps the mapping from 1C ids to
+CRM records (the CRM's own tables know nothing about 1C).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class ImportTemplate(models.Model):
+    """A saved column mapping ("our 1C export"), reused for the next file of the same shape."""
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    mapping = models.JSONField(_("column mapping"), default=dict)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("import template")
+        verbose_name_plural = _("import templates")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ImportBatch(models.Model):
+    """One file imported (or dry-run) into the company's CRM."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+        UNDONE = "undone", _("Undone")
+
+    file = models.FileField(_("file"), upload_to="imports/%Y/%m/", max_length=500)
+    file_name = models.CharField(_("file name"), max_length=255)
+    file_format = models.CharField(_("format"), max_length=20, blank=True)
+    encoding = models.CharField(_("encoding"), max_length=30, blank=True)
+    sheet = models.CharField(_("sheet"), max_length=100, blank=True)
+    header_row = models.PositiveIntegerField(_("header row"), null=True, blank=True)
+    mapping = models.JSONField(_("column mapping"), default=dict, blank=True)
+    dry_run = models.BooleanField(_("dry run"), default=False)
+    # The uploader's language: the worker writes the row reasons in it.
+    language = models.CharField(max_length=10, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    error = models.TextField(_("error"), blank=True)
+    # Resumption: rows 1..checkpoint are committed; a restarted run skips them.
+    checkpoint = models.PositiveIntegerField(default=0)
+    total_rows = models.PositiveIntegerField(null=True, blank=True)
+    counts = models.JSONField(default=dict, blank=True)
+    # Set at every committed chunk; a running batch whose heartbeat stops was interrupted.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        null=True,
+        blank=True,
+        db_constraint=False,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    undone_at = models.DateTimeField(_("undone"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.file_name
+
+
+class ImportedRecord(models.Model):
+    """A CRM record this batch created or changed: what undo removes or restores, and the
+    1C id it came from (dedupe of later imports matches on it first)."""
+
+    class Action(models.TextChoices):
+        CREATED = "created", _("Created")
+        UPDATED = "updated", _("Updated")
+
+    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="records")
+    entity = models.CharField(max_length=20)
+    record_id = models.BigIntegerField()
+    action = models.CharField(max_length=8, choices=Action.choices)
+    external_id = models.CharField(max_length=200, blank=True)
+    previous = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["entity", "external_id"], name="imported_external_idx"),
+            models.Index(fields=["batch", "entity"], name="imported_batch_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.entity} {self.record_id} ({self.action})"
+
+
+class ImportRowNote(models.Model):
+    """What happened to one row of the file, when it is worth telling: rejected, merged,
+    updated, or kept with a flag (a foreign tax id, an unreadable phone)."""
+
+    class Outcome(models.TextChoices):
+        CREATED = "created", _("Created")
+        UPDATED = "updated", _("Updated")
+        MERGED = "merged", _("Merged")
+        UNCHANGED = "unchanged", _("Unchanged")
+        REJECTED = "rejected", _("Rejected")
+
+    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="notes")
+    row = models.PositiveIntegerField(_("row"))
+    outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices)
+    reason = models.TextField(_("reason"), blank=True)
+    values = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["row", "id"]
+        indexes = [models.Index(fields=["batch", "row"], name="import_note_row_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.row}: {self.outcome}"
+
+
+class ExportJob(models.Model):
+    """A full export of the company's CRM (built in the background, downloaded when ready)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Ready")
+        FAILED = "failed", _("Failed")
+
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    file = models.FileField(_("file"), upload_to="exports/%Y/%m/", max_length=500, blank=True)
+    counts = models.JSONField(default=dict, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        null=True,
+        blank=True,
+        db_constraint=False,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("export")
+        verbose_name_plural = _("exports")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"export {self.pk}"

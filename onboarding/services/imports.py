@@ -1,0 +1,348 @@
+"""Importing a file into the company's CRM, and undoing an import.
+
+Every function here runs in the company's schema (a request on its host, a Celery task
+stamped with it, or `tenant_context` in a command) and touches nothing outside it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import zlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from django.conf import settings
+from django.core.files.base import File
+from django.db import transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from onboarding.archive import ENTITIES, read_manifest, restore
+from onboarding.importing.engine import OUTCOMES, Importer, RowResult
+from onboarding.importing.errors import UnreadableFile
+from onboarding.importing.sources import Inspection, inspect, read_rows
+from onboarding.models import ImportBatch, ImportedRecord, ImportRowNote, ImportTemplate
+from relata.db import connection
+from tenants.models import Company
+
+UNDO_DAYS = 30
+STALLED_AFTER = dt.timedelta(minutes=5)
+_LOCK_CLASS = 0x1A7  # advisory-lock namespace of import batches (high 32 bits)
+
+
+def _model(entity: str) -> Any:
+    return {m._meta.model_name: m for _n, m in ENTITIES}[entity]
+
+
+def _deletion_order() -> list[str]:
+    """Dependents first (a restored archive holds every kind of record)."""
+    return [m._meta.model_name or "" for _n, m in reversed(ENTITIES)]
+
+
+def limit_mb() -> int:
+    return int(getattr(settings, "MAX_IMPORT_MB", 512))
+
+
+def region_of(company: Company) -> str:
+    # Numbers typed without a country code are read in the company's own country.
+    return {"KZT": "KZ", "BYN": "BY", "UZS": "UZ"}.get(company.currency, "RU")
+
+
+@dataclass
+class Report:
+    batch: ImportBatch
+    counts: dict[str, int]
+    rows: list[RowResult] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "batch": self.batch.pk,
+            "file": self.batch.file_name,
+            "format": self.batch.file_format,
+            "encoding": self.batch.encoding,
+            "dry_run": self.batch.dry_run,
+            "status": self.batch.status,
+            "error": self.batch.error,
+            "counts": {k: self.counts.get(k, 0) for k in ("rows", *OUTCOMES)},
+            "rows": [
+                {"row": r.row, "outcome": r.outcome, "reason": r.reason, "values": r.values}
+                for r in self.rows
+            ],
+        }
+
+
+def create_batch(
+    *,
+    user_id: int | None,
+    file: IO[bytes],
+    file_name: str,
+    mapping: dict[str, str] | None = None,
+    sheet: str = "",
+    header_row: int = 0,
+    dry_run: bool = False,
+) -> ImportBatch:
+    """Store the upload under the company's storage prefix and inspect it.
+
+    Raises UnreadableFile (nothing is stored) when the file cannot be imported.
+    """
+    file.seek(0, 2)
+    size = file.tell()
+    file.seek(0)
+    found = inspect(file, size=size, limit_mb=limit_mb(), sheet=sheet, header_row=header_row)
+    batch = ImportBatch(
+        total_rows=found.total_rows,
+        file_name=file_name[:255],
+        file_format=found.format,
+        encoding=found.encoding,
+        sheet=found.sheet,
+        header_row=found.header_row or None,
+        mapping=mapping if mapping is not None else found.mapping,
+        dry_run=dry_run,
+        language=translation.get_language() or "",
+        created_by_id=user_id,
+    )
+    file.seek(0)
+    batch.file.save(file_name, File(file, name=file_name), save=False)
+    batch.save()
+    return batch
+
+
+def inspection_of(batch: ImportBatch) -> Inspection:
+    return Inspection(
+        format=batch.file_format,
+        encoding=batch.encoding,
+        sheet=batch.sheet,
+        header_row=batch.header_row or 0,
+        mapping=batch.mapping,
+    )
+
+
+class AlreadyRunning(Exception):  # noqa: N818
+    """Another worker holds this batch: running it twice at once would duplicate rows."""
+
+
+@contextmanager
+def _exclusively(batch: ImportBatch) -> Iterator[None]:
+    """A session-level advisory lock on the batch (per schema): released by PostgreSQL when
+    the holder commits suicide, is killed, or loses its connection — never left stale."""
+    key = (_LOCK_CLASS << 32) | zlib.crc32(f"{connection.schema_name}:{batch.pk}".encode())
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s::bigint)", [key])
+        (locked,) = cursor.fetchone()
+    if not locked:
+        raise AlreadyRunning
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s::bigint)", [key])
+
+
+def run_batch(
+    batch: ImportBatch,
+    *,
+    company: Company,
+    on_progress: Callable[[int], None] | None = None,
+) -> Report:
+    """Import (or dry-run) the batch's file; resumable after the last committed chunk, and
+    safe to call twice (a second caller while one runs gets AlreadyRunning).
+
+    A file that turns out unreadable half-way is undone, so it leaves no partial data.
+    """
+    with _exclusively(batch):
+        batch.refresh_from_db()
+        with translation.override(batch.language or None):
+            return _run(batch, company=company, on_progress=on_progress)
+
+
+def _run(
+    batch: ImportBatch, *, company: Company, on_progress: Callable[[int], None] | None
+) -> Report:
+    if batch.status in {
+        ImportBatch.Status.DONE,
+        ImportBatch.Status.UNDONE,
+        ImportBatch.Status.FAILED,
+    }:
+        return Report(batch=batch, counts=batch.counts)
+    batch.status = ImportBatch.Status.RUNNING
+    batch.heartbeat_at = timezone.now()
+    batch.save(update_fields=["status", "heartbeat_at"])
+    if batch.file_format == "relata":
+        return _restore(batch)
+    importer = Importer(
+        batch, region=region_of(company), dry_run=batch.dry_run, on_progress=on_progress
+    )
+    try:
+        with batch.file.open("rb") as stream:
+            rows = importer.run(read_rows(stream, inspection_of(batch)))
+    except UnreadableFile as exc:
+        _discard(batch)
+        batch.status = ImportBatch.Status.FAILED
+        batch.error = exc.message
+        batch.save(update_fields=["status", "error", "checkpoint", "counts"])
+        return Report(batch=batch, counts={})
+    batch.status = ImportBatch.Status.DONE
+    batch.finished_at = timezone.now()
+    if batch.dry_run:
+        batch.counts = dict(importer.counts)
+    batch.total_rows = importer.counts.get("rows", 0)
+    batch.save(update_fields=["status", "finished_at", "counts", "total_rows"])
+    return Report(batch=batch, counts=dict(importer.counts), rows=rows)
+
+
+def stalled_batches() -> list[ImportBatch]:
+    """Running batches whose worker stopped sending heartbeats (killed, lost, redeployed)."""
+    cutoff = timezone.now() - STALLED_AFTER
+    return list(
+        ImportBatch.objects.filter(status=ImportBatch.Status.RUNNING, heartbeat_at__lt=cutoff)
+    )
+
+
+def _restore(batch: ImportBatch) -> Report:
+    """A Relata export, back in whole: one transaction, every record remembered for undo."""
+    with batch.file.open("rb") as stream:
+        if batch.dry_run:
+            entities = read_manifest(stream)["entities"]
+            created = {name: list(range(len(rows))) for name, rows in entities.items()}
+        else:
+            with transaction.atomic():
+                created = restore(stream, user_id=batch.created_by_id)
+                ImportedRecord.objects.bulk_create(
+                    (
+                        ImportedRecord(
+                            batch=batch,
+                            entity=entity,
+                            record_id=pk,
+                            action=ImportedRecord.Action.CREATED,
+                        )
+                        for entity, ids in created.items()
+                        for pk in ids
+                    ),
+                    batch_size=5000,
+                )
+    total = sum(len(ids) for ids in created.values())
+    batch.counts = {"rows": total, "created": total, **{k: len(v) for k, v in created.items()}}
+    batch.status = ImportBatch.Status.DONE
+    batch.finished_at = timezone.now()
+    batch.total_rows = total
+    batch.save(update_fields=["counts", "status", "finished_at", "total_rows"])
+    return Report(batch=batch, counts=batch.counts)
+
+
+def dry_run(batch: ImportBatch, *, company: Company) -> Report:
+    """What the import would do, row by row, writing nothing to the CRM."""
+    importer = Importer(batch, region=region_of(company), dry_run=True)
+    with batch.file.open("rb") as stream:
+        rows = importer.run(read_rows(stream, inspection_of(batch)))
+    return Report(batch=batch, counts=dict(importer.counts), rows=rows)
+
+
+class UndoRefused(Exception):  # noqa: N818
+    def __init__(self, message: str) -> None:
+        self.message = message
+        super().__init__(message)
+
+
+@transaction.atomic
+def undo_batch(batch: ImportBatch) -> None:
+    """Remove what the batch created and restore what it changed, in one transaction."""
+    batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+    if batch.status == ImportBatch.Status.UNDONE:
+        raise UndoRefused(_("This import has already been undone."))
+    if batch.dry_run:
+        raise UndoRefused(_("A dry run changed nothing: there is nothing to undo."))
+    if batch.created_at < timezone.now() - dt.timedelta(days=UNDO_DAYS):
+        raise UndoRefused(
+            _("An import can be undone for %(days)s days; this one is older.") % {"days": UNDO_DAYS}
+        )
+    _discard(batch)
+    batch.status = ImportBatch.Status.UNDONE
+    batch.undone_at = timezone.now()
+    batch.save(update_fields=["status", "undone_at", "checkpoint"])
+
+
+def _discard(batch: ImportBatch) -> None:
+    """Restore updated records (latest change first), then delete created ones."""
+    records = ImportedRecord.objects.filter(batch=batch)
+    for record in records.filter(action=ImportedRecord.Action.UPDATED).order_by("-id"):
+        _model(record.entity).objects.filter(pk=record.record_id).update(**record.previous)
+    created = records.filter(action=ImportedRecord.Action.CREATED)
+    for entity in _deletion_order():
+        ids = created.filter(entity=entity).values_list("record_id", flat=True)
+        _model(entity).objects.filter(pk__in=ids).delete()
+    batch.checkpoint = 0
+
+
+def remap(
+    batch: ImportBatch, *, mapping: dict[str, str], sheet: str, header_row: int
+) -> ImportBatch:
+    """A new column mapping (or sheet, or header row) for a dry run: its preview starts over."""
+    if not batch.dry_run:
+        raise UndoRefused(_("Only a preview can be re-mapped; this import has run."))
+    with transaction.atomic():
+        ImportRowNote.objects.filter(batch=batch).delete()
+        batch.mapping = mapping
+        batch.sheet = sheet or batch.sheet
+        batch.header_row = header_row or batch.header_row
+        batch.status = ImportBatch.Status.PENDING
+        batch.checkpoint = 0
+        batch.counts = {}
+        batch.error = ""
+        batch.save()
+    return batch
+
+
+def start_from_preview(preview: ImportBatch, *, user_id: int | None) -> ImportBatch:
+    """The real import of a previewed file, with the preview's mapping (same stored file)."""
+    if not preview.dry_run or preview.status != ImportBatch.Status.DONE:
+        raise UndoRefused(_("Run the preview first."))
+    return ImportBatch.objects.create(
+        file=preview.file.name,
+        file_name=preview.file_name,
+        file_format=preview.file_format,
+        encoding=preview.encoding,
+        sheet=preview.sheet,
+        header_row=preview.header_row,
+        mapping=preview.mapping,
+        language=preview.language,
+        total_rows=preview.counts.get("rows") or preview.total_rows,
+        dry_run=False,
+        created_by_id=user_id,
+    )
+
+
+def save_template(*, name: str, mapping: dict[str, str]) -> ImportTemplate:
+    template, _created = ImportTemplate.objects.update_or_create(
+        name=name.strip()[:200], defaults={"mapping": mapping}
+    )
+    return template
+
+
+def report_workbook(batch: ImportBatch) -> bytes:
+    """The rows a person should look at (rejected, merged, flagged), as an xlsx file."""
+    import openpyxl
+
+    book = openpyxl.Workbook(write_only=True)
+    sheet = book.create_sheet(_("Rows to check"))
+    sheet.append([_("Row"), _("Outcome"), _("Reason"), _("What the row said")])
+    for note in ImportRowNote.objects.filter(batch=batch).exclude(outcome="created", reason=""):
+        said = "; ".join(f"{k}: {v}" for k, v in note.values.items())
+        sheet.append([note.row, note.get_outcome_display(), note.reason, said])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def queue_batch(batch: ImportBatch) -> None:
+    """Hand the batch to a worker. It shows as running (with a progress bar) from now on; if
+    no worker takes it, the stalled-batch beat sends it again after STALLED_AFTER."""
+    from onboarding.tasks import run_import
+
+    batch.status = ImportBatch.Status.RUNNING
+    batch.heartbeat_at = timezone.now()
+    batch.save(update_fields=["status", "heartbeat_at"])
+    # Sent now, not on commit: the worker needs only the batch row, which exists already.
+    run_import.delay(batch.pk)

@@ -1,0 +1,123 @@
+"""The import wizard on the company host: upload → mapping → preview → import → report → undo."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from typing import Any
+
+import openpyxl
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from crm_core.models import Client
+from onboarding.models import ImportBatch, ImportTemplate
+from onboarding.tests.sheets import messy_xlsx
+from relata.celery import app
+from tenants.models import Membership, User
+from tests.test_isolation import login_on_host
+
+pytestmark = pytest.mark.usefixtures("media_root")
+
+
+@pytest.fixture
+def eager() -> Iterator[None]:
+    """Tasks run in the request, in its company's schema (the worker path has its own tests)."""
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = False
+
+
+def _upload(browser: Any, host: str, data: bytes, name: str) -> Any:
+    return browser.post(
+        "/import/",
+        {"file": SimpleUploadedFile(name, data)},
+        HTTP_HOST=host,
+    )
+
+
+def test_the_whole_wizard(make_company: Any, eager: None) -> None:
+    a = make_company("Alpha")
+    browser = login_on_host(a.owner, a.company, a.host)
+    response = _upload(browser, a.host, messy_xlsx(), "clients.xlsx")
+    assert response.status_code == 302
+    with a:
+        preview = ImportBatch.objects.get()
+    page = browser.get(response["Location"], HTTP_HOST=a.host).content.decode()
+    assert "xlsx" in page
+    assert 'name="header_row" value="3"' in page
+    assert "Иванов Иван Иванович" in page  # first values of the contact column
+    # The suggested mapping comes back as the form's initial values: submit it as it is,
+    # saving it as a template.
+    form = {"sheet": "Клиенты", "header_row": "3", "save_as": "Наш Excel"}
+    fields = ["name", "inn", "kpp", "phone", "email", "contact_name", "deal_amount", "deal_date"]
+    form.update({f"col_{i}": f for i, f in enumerate(fields)})
+    response = browser.post(f"/import/{preview.pk}/preview/", form, HTTP_HOST=a.host)
+    assert response.status_code == 302
+    page = browser.get(f"/import/{preview.pk}/", HTTP_HOST=a.host).content.decode()
+    # The request was in Russian (the default): the worker wrote the reasons in it.
+    assert "В строке нет названия клиента." in page
+    with a:
+        assert Client.objects.count() == 0  # a preview writes nothing
+        assert ImportTemplate.objects.get().name == "Наш Excel"
+    response = browser.post(f"/import/{preview.pk}/start/", HTTP_HOST=a.host)
+    assert response.status_code == 302
+    with a:
+        batch = ImportBatch.objects.get(dry_run=False)
+        assert batch.status == "done"
+        assert Client.objects.count() == 5
+    progress = browser.get(f"/import/{batch.pk}/progress/", HTTP_HOST=a.host)
+    assert progress["HX-Refresh"] == "true"
+    report = browser.get(f"/import/{batch.pk}/report.xlsx", HTTP_HOST=a.host)
+    sheet = openpyxl.load_workbook(io.BytesIO(report.content)).active
+    rows = {r[0]: r for r in sheet.iter_rows(min_row=2, values_only=True)}
+    assert rows[9][2] == "В строке нет названия клиента."
+    assert "Тот же клиент, что в строке 4" in rows[8][2]
+    listing = browser.get("/import/", HTTP_HOST=a.host).content.decode()
+    assert "clients.xlsx" in listing
+    response = browser.post(f"/import/{batch.pk}/undo/", HTTP_HOST=a.host)
+    assert response.status_code == 302
+    with a:
+        assert Client.objects.count() == 0
+        assert ImportBatch.objects.get(pk=batch.pk).status == "undone"
+
+
+def test_an_unreadable_upload_is_answered_on_the_form(make_company: Any) -> None:
+    a = make_company("Alpha")
+    browser = login_on_host(a.owner, a.company, a.host)
+    response = _upload(browser, a.host, b"%PDF-1.4\x00\x01", "scan.pdf")
+    assert response.status_code == 200
+    assert "не таблица и не файл обмена 1С" in response.content.decode()
+
+
+def test_a_1c_file_goes_straight_to_its_preview(make_company: Any, eager: None) -> None:
+    from onboarding.tests.helpers import fixture_1c
+
+    a = make_company("Alpha")
+    browser = login_on_host(a.owner, a.company, a.host)
+    data = fixture_1c("ArgentCrusade-commerceml/documents-example.xml").read_bytes()
+    response = _upload(browser, a.host, data, "documents.xml")
+    page = browser.get(response["Location"], HTTP_HOST=a.host).content.decode()
+    assert "commerceml" in page
+    assert "Заказ товара № 235 от 29.06.2015" in page
+
+
+def test_managers_and_other_companies_see_no_import_pages(make_company: Any) -> None:
+    a = make_company("Alpha")
+    b = make_company("Beta")
+    with a:
+        from onboarding.services.imports import create_batch
+
+        batch = create_batch(user_id=a.owner.pk, file=io.BytesIO(messy_xlsx()), file_name="a.xlsx")
+    manager = User.objects.create_user(email="manager@example.com", password="Member-Pass-991")
+    Membership.objects.create(user=manager, company=a.company, role="manager")
+    as_manager = login_on_host(manager, a.company, a.host)
+    for path in ("/import/", f"/import/{batch.pk}/", f"/import/{batch.pk}/report.xlsx"):
+        assert as_manager.get(path, HTTP_HOST=a.host).status_code == 404, path
+    assert as_manager.post(f"/import/{batch.pk}/undo/", HTTP_HOST=a.host).status_code == 404
+    # B's owner, on B's host, cannot reach A's batch by its id.
+    as_b = login_on_host(b.owner, b.company, b.host)
+    assert as_b.get("/import/", HTTP_HOST=b.host).status_code == 200
+    for path in (f"/import/{batch.pk}/", f"/import/{batch.pk}/report.xlsx"):
+        assert as_b.get(path, HTTP_HOST=b.host).status_code == 404, path
+    assert "a.xlsx" not in as_b.get("/import/", HTTP_HOST=b.host).content.decode()

@@ -1,0 +1,222 @@
+"""The import wizard on the company's host: owners and admins only.
+
+upload → detected format / encoding / sheet / header row → editable mapping (savable) →
+preview (a dry run, in the background) → the import itself, with a live progress bar →
+the report, its xlsx of rows to check, and undo.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from crm_core.access import member_required
+from onboarding import queries
+from onboarding.forms import MappingForm, UploadForm
+from onboarding.importing.errors import UnreadableFile
+from onboarding.importing.sources import TABULAR, Inspection, inspect
+from onboarding.models import ImportBatch, ImportRowNote
+from onboarding.services import imports
+from tenants.models import Membership
+
+PREVIEW_ROWS_SHOWN = 500
+
+
+def import_admin_required(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+    """Members who are not owners or admins see no import pages at all (404)."""
+
+    @member_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        membership: Membership = request.membership  # type: ignore[attr-defined]
+        if membership.role not in (Membership.Role.OWNER, Membership.Role.ADMIN):
+            raise Http404("owners and admins only")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@import_admin_required
+@require_http_methods(["GET", "POST"])
+def import_list(request: HttpRequest) -> HttpResponse:
+    form = UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        template = form.cleaned_data["template"]
+        try:
+            batch = imports.create_batch(
+                user_id=request.user.pk,
+                file=upload,
+                file_name=upload.name,
+                mapping=dict(template.mapping) if template else None,
+                dry_run=True,
+            )
+        except UnreadableFile as exc:
+            form.add_error("file", exc.message)
+        else:
+            if batch.file_format not in TABULAR:
+                imports.queue_batch(batch)  # nothing to map: straight to the preview
+            return redirect("import_batch", batch_id=batch.pk)
+    return render(
+        request,
+        "onboarding/imports.html",
+        {"form": form, "batches": queries.batches().filter(dry_run=False)[:100]},
+    )
+
+
+def _inspection(batch: ImportBatch, sheet: str = "", header_row: int = 0) -> Inspection:
+    with batch.file.open("rb") as stream:
+        return inspect(
+            stream,
+            size=batch.file.size,
+            limit_mb=imports.limit_mb(),
+            sheet=sheet or batch.sheet,
+            header_row=header_row or batch.header_row or 0,
+        )
+
+
+@import_admin_required
+@require_GET
+def import_batch(request: HttpRequest, batch_id: int) -> HttpResponse:
+    batch = queries.batch_for(batch_id)
+    context: dict[str, Any] = {
+        "batch": batch,
+        "percent": queries.progress_percent(batch),
+        "outcome_counts": [
+            (code, label, batch.counts.get(code, 0))
+            for code, label in ImportRowNote.Outcome.choices
+        ],
+    }
+    remap = batch.status == ImportBatch.Status.PENDING or "remap" in request.GET
+    if batch.dry_run and remap and batch.status != ImportBatch.Status.RUNNING:
+        if batch.file_format in TABULAR:
+            found = _inspection(
+                batch, request.GET.get("sheet", ""), _int(request.GET.get("header_row"))
+            )
+            context.update(_mapping_context(found, _mapping_form(batch, found)))
+    elif batch.status == ImportBatch.Status.DONE and batch.dry_run:
+        context["rows"] = queries.notes(batch)[:PREVIEW_ROWS_SHOWN]
+    elif batch.status in {ImportBatch.Status.DONE, ImportBatch.Status.UNDONE}:
+        context["rows"] = queries.notes(batch).exclude(outcome="unchanged", reason="")[
+            :PREVIEW_ROWS_SHOWN
+        ]
+    return render(request, "onboarding/batch.html", context)
+
+
+def _int(value: str | None) -> int:
+    return int(value) if value and value.isdigit() else 0
+
+
+def _mapping_context(found: Inspection, form: MappingForm) -> dict[str, Any]:
+    samples = [
+        [row[i] for row in found.preview[:3] if i < len(row) and row[i]]
+        for i in range(len(found.headers))
+    ]
+    return {
+        "found": found,
+        "form": form,
+        "columns": list(zip(form.column_fields(), samples, strict=True)),
+    }
+
+
+def _mapping_form(batch: ImportBatch, found: Inspection, data: Any = None) -> MappingForm:
+    mapping = batch.mapping if found.header_row == batch.header_row else found.mapping
+    initial: dict[str, Any] = {"sheet": found.sheet, "header_row": found.header_row}
+    for index, header in enumerate(found.headers):
+        initial[f"col_{index}"] = mapping.get(header, "")
+    return MappingForm(data, headers=found.headers, sheets=found.sheets, initial=initial)
+
+
+@import_admin_required
+@require_POST
+def import_preview(request: HttpRequest, batch_id: int) -> HttpResponse:
+    """Save the mapping (and maybe a template of it), then run the preview in the background."""
+    batch = queries.batch_for(batch_id)
+    if not batch.dry_run:
+        raise Http404("not a preview")
+    if batch.file_format in TABULAR:
+        try:
+            found = _inspection(
+                batch, request.POST.get("sheet", ""), _int(request.POST.get("header_row"))
+            )
+        except UnreadableFile as exc:
+            messages.error(request, exc.message)
+            return redirect("import_batch", batch_id=batch.pk)
+        form = _mapping_form(batch, found, request.POST)
+        if not form.is_valid():
+            return render(
+                request,
+                "onboarding/batch.html",
+                {"batch": batch, "percent": 0, **_mapping_context(found, form)},
+                status=400,
+            )
+        mapping = form.mapping()
+        imports.remap(
+            batch, mapping=mapping, sheet=found.sheet, header_row=form.cleaned_data["header_row"]
+        )
+        if form.cleaned_data["save_as"]:
+            imports.save_template(name=form.cleaned_data["save_as"], mapping=mapping)
+            messages.success(request, _("The mapping is saved as a template."))
+    imports.queue_batch(batch)
+    return redirect("import_batch", batch_id=batch.pk)
+
+
+@import_admin_required
+@require_POST
+def import_start(request: HttpRequest, batch_id: int) -> HttpResponse:
+    preview = queries.batch_for(batch_id)
+    try:
+        batch = imports.start_from_preview(preview, user_id=request.user.pk)
+    except imports.UndoRefused as exc:
+        messages.error(request, exc.message)
+        return redirect("import_batch", batch_id=preview.pk)
+    imports.queue_batch(batch)
+    return redirect("import_batch", batch_id=batch.pk)
+
+
+@import_admin_required
+@require_GET
+def import_progress(request: HttpRequest, batch_id: int) -> HttpResponse:
+    """Polled by htmx while the batch runs; a finished batch reloads the page (its report)."""
+    batch = queries.batch_for(batch_id)
+    response = render(
+        request,
+        "onboarding/_progress.html",
+        {"batch": batch, "percent": queries.progress_percent(batch)},
+    )
+    if batch.status not in {ImportBatch.Status.PENDING, ImportBatch.Status.RUNNING}:
+        response["HX-Refresh"] = "true"
+    return response
+
+
+@import_admin_required
+@require_GET
+def import_report(request: HttpRequest, batch_id: int) -> HttpResponse:
+    batch = queries.batch_for(batch_id)
+    response = HttpResponse(
+        imports.report_workbook(batch),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = f'attachment; filename="import-{batch.pk}-report.xlsx"'
+    return response
+
+
+@import_admin_required
+@require_POST
+def import_undo(request: HttpRequest, batch_id: int) -> HttpResponse:
+    batch = queries.batch_for(batch_id)
+    try:
+        imports.undo_batch(batch)
+    except imports.UndoRefused as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("The import is undone."))
+    return redirect("import_batch", batch_id=batch.pk)
