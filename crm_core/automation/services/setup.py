@@ -1,0 +1,195 @@
+"""Admin writes: rules and their actions, forms, working hours, and Kirill's industry template."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop, override
+
+from crm_core.access import require_admin
+from crm_core.automation.models import RequestForm, RuleAction, StageRule
+from crm_core.automation.services import placeholders
+from crm_core.automation.services.rules import parse_field_value
+from crm_core.models import Pipeline, Stage, Task
+from crm_core.services.audit import record
+from tenants.models import Company, Membership
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+@transaction.atomic
+def issue_api_key(*, membership: Membership, form: RequestForm) -> str:
+    """A new API key for the form (the old one stops working). Shown once; only its hash stays."""
+    require_admin(membership)
+    key = f"rf_{form.public_id[:6]}_{secrets.token_urlsafe(24)}"
+    RequestForm.objects.filter(pk=form.pk).update(api_key_hash=hash_key(key))
+    record(membership, form, "api_key", {"api_key": (None, "issued")})
+    return key
+
+
+@transaction.atomic
+def save_form(*, membership: Membership, form: RequestForm) -> RequestForm:
+    require_admin(membership)
+    created = form.pk is None
+    form.full_clean()
+    form.save()
+    record(membership, form, "create" if created else "update", {"name": (None, form.name)})
+    return form
+
+
+def check_action(action: RuleAction) -> None:
+    """Refuse an action that could not run, with the reason, when it is saved (not at 3 a.m.)."""
+    errors: dict[str, list[str]] = {}
+    for name in ("title", "text"):
+        try:
+            placeholders.check(getattr(action, name))
+        except ValidationError as exc:
+            errors[name] = exc.messages
+    if action.kind == RuleAction.Kind.SET_FIELD:
+        try:
+            parse_field_value(action.field, action.value)
+        except ValidationError as exc:
+            errors["value" if exc.code == "value" else "field"] = exc.messages
+    if action.kind == RuleAction.Kind.WEBHOOK and not action.url:
+        errors["url"] = [_("Give the address to call.")]
+    if action.kind in (RuleAction.Kind.TASK, RuleAction.Kind.EMAIL_CLIENT) and not action.title:
+        errors["title"] = [_("Write the task or the subject.")]
+    if (
+        action.who == RuleAction.Who.PERSON
+        and not action.person_id
+        and action.kind
+        in (
+            RuleAction.Kind.TASK,
+            RuleAction.Kind.NOTIFY,
+        )
+    ):
+        errors["person"] = [_("Choose the person.")]
+    if action.who == RuleAction.Who.ROLE and action.role not in Membership.Role.values:
+        errors["role"] = [_("Choose a role.")]
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def add_action(*, membership: Membership, rule: StageRule, action: RuleAction) -> RuleAction:
+    require_admin(membership)
+    check_action(action)
+    action.rule = rule
+    action.position = rule.actions.count()
+    action.save()
+    record(membership, rule, "add_action", {"action": (None, str(action))})
+    return action
+
+
+# Kirill's window company (docs: product.md): request → call back within 15 minutes →
+# measurement → quote within 2 hours → payment document → installation.
+_KIRILL = [
+    (
+        0,
+        gettext_noop("Call the new client back"),
+        StageRule.Trigger.ENTERS,
+        [
+            {
+                "kind": RuleAction.Kind.TASK,
+                "title": gettext_noop("Call the client back: {deal}"),
+                "task_kind": Task.Kind.CALL,
+                "due_minutes": 15,
+                "sla": True,
+            }
+        ],
+    ),
+    (
+        1,
+        gettext_noop("Measurement visit"),
+        StageRule.Trigger.ENTERS,
+        [
+            {
+                "kind": RuleAction.Kind.TASK,
+                "title": gettext_noop("Go measure for {deal}"),
+                "task_kind": Task.Kind.MEASUREMENT,
+                "due_minutes": 24 * 60,
+            }
+        ],
+    ),
+    (
+        2,
+        gettext_noop("Quote within 2 hours"),
+        StageRule.Trigger.ENTERS,
+        [
+            {
+                "kind": RuleAction.Kind.TASK,
+                "title": gettext_noop("Calculate the cost and call the client: {deal}"),
+                "task_kind": Task.Kind.CALL,
+                "due_minutes": 120,
+                "sla": True,
+            }
+        ],
+    ),
+    (
+        3,
+        gettext_noop("Contract and payment"),
+        StageRule.Trigger.ENTERS,
+        [
+            {
+                "kind": RuleAction.Kind.TASK,
+                "title": gettext_noop("Send the contract and the invoice: {deal}"),
+                "task_kind": Task.Kind.OTHER,
+                "due_minutes": 24 * 60,
+            }
+        ],
+    ),
+    (
+        4,
+        gettext_noop("Installation"),
+        StageRule.Trigger.ENTERS,
+        [
+            {
+                "kind": RuleAction.Kind.TASK,
+                "title": gettext_noop("Install the windows: {deal}"),
+                "task_kind": Task.Kind.INSTALLATION,
+                "due_minutes": 7 * 24 * 60,
+            }
+        ],
+    ),
+]
+
+
+@transaction.atomic
+def install_window_template(
+    *, membership: Membership, company: Company, switch_on: bool = True
+) -> list[StageRule]:
+    """Kirill's rules on the first five stages of the default pipeline. Idempotent: a rule
+    with the same name on the stage is not made twice."""
+    require_admin(membership)
+    pipeline = Pipeline.objects.order_by("-is_default", "position", "id").first()
+    if pipeline is None:
+        raise ValidationError(_("Create a pipeline first."), code="no_pipeline")
+    stages = list(
+        Stage.objects.filter(pipeline=pipeline, outcome=Stage.Outcome.OPEN).order_by(
+            "position", "id"
+        )
+    )
+    made = []
+    with override(company.language):
+        for index, name, trigger, actions in _KIRILL:
+            if index >= len(stages):
+                break
+            rule, created = StageRule.objects.get_or_create(
+                stage=stages[index],
+                name=_(name),
+                defaults={"trigger": trigger, "is_active": switch_on},
+            )
+            if created:
+                for position, spec in enumerate(actions):
+                    RuleAction.objects.create(
+                        rule=rule, position=position, **{**spec, "title": _(str(spec["title"]))}
+                    )
+                made.append(rule)
+    record(membership, pipeline, "automation_template", {"rules": (None, len(made))})
+    return made
