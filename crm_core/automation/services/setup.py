@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import secrets
 
@@ -11,7 +12,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, override
 
 from crm_core.access import require_admin
-from crm_core.automation.models import RequestForm, RuleAction, StageRule
+from crm_core.automation.models import (
+    AutomationSettings,
+    Holiday,
+    RequestForm,
+    RuleAction,
+    StageRule,
+    WorkingHours,
+)
 from crm_core.automation.services import placeholders
 from crm_core.automation.services.rules import parse_field_value
 from crm_core.models import Pipeline, Stage, Task
@@ -193,3 +201,69 @@ def install_window_template(
                 made.append(rule)
     record(membership, pipeline, "automation_template", {"rules": (None, len(made))})
     return made
+
+
+def _parse_hours(text: str) -> dict[int, tuple[dt.time, dt.time]]:
+    days: dict[int, tuple[dt.time, dt.time]] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            day, span = line.split(maxsplit=1)
+            opens, closes = (dt.time.fromisoformat(p.strip()) for p in span.split("-"))
+            weekday = int(day) - 1
+        except ValueError as exc:
+            raise ValidationError(
+                {"hours": _("Line %(n)s: write e.g. 1 09:00-18:00.") % {"n": number}}
+            ) from exc
+        if not 0 <= weekday <= 6 or opens >= closes:
+            raise ValidationError(
+                {
+                    "hours": _("Line %(n)s: a weekday 1–7 and opening before closing.")
+                    % {"n": number}
+                }
+            )
+        days[weekday] = (opens, closes)
+    return days
+
+
+def _parse_holidays(text: str) -> set[dt.date]:
+    days = set()
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.strip():
+            try:
+                days.add(dt.date.fromisoformat(line.strip()))
+            except ValueError as exc:
+                raise ValidationError(
+                    {"holidays": _("Line %(n)s: write a date as 2026-01-01.") % {"n": number}}
+                ) from exc
+    return days
+
+
+@transaction.atomic
+def save_hours(
+    *, membership: Membership, escalate_after_minutes: int, hours: str, holidays: str
+) -> None:
+    """Replace the working hours and holidays (both checked first: all or nothing)."""
+    require_admin(membership)
+    days, free = _parse_hours(hours), _parse_holidays(holidays)
+    WorkingHours.objects.all().delete()
+    WorkingHours.objects.bulk_create(
+        WorkingHours(weekday=d, opens=o, closes=c) for d, (o, c) in sorted(days.items())
+    )
+    Holiday.objects.all().delete()
+    Holiday.objects.bulk_create(Holiday(day=d) for d in sorted(free))
+    row = AutomationSettings.current()
+    row.escalate_after_minutes = escalate_after_minutes
+    row.save(update_fields=["escalate_after_minutes"])
+    record(membership, row, "update", {"hours": (None, hours), "holidays": (None, holidays)})
+
+
+def hours_text() -> str:
+    return "\n".join(
+        f"{w.weekday + 1} {w.opens:%H:%M}-{w.closes:%H:%M}" for w in WorkingHours.objects.all()
+    )
+
+
+def holidays_text() -> str:
+    return "\n".join(f"{h.day:%Y-%m-%d}" for h in Holiday.objects.all())
