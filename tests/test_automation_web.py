@@ -194,3 +194,17 @@ def test_admin_configures_a_form_and_managers_cannot(crm: Any) -> None:
     manager = login_on_host(crm.manager.user, crm.a.company, crm.a.host)
     assert manager.get("/automation/", HTTP_HOST=crm.a.host).status_code == 404
     assert manager.get(f"/automation/forms/{form.pk}/", HTTP_HOST=crm.a.host).status_code == 404
+
+
+def test_office_only_company_still_takes_requests_from_customers(crm: Any) -> None:
+    from tenants.models import Company
+
+    form = _form(crm.a)
+    Company.objects.filter(pk=crm.a.company.pk).update(ip_allowlist="192.0.2.0/24")
+    visitor = HttpClient()
+    page = visitor.get(
+        f"/public/forms/{form.public_id}/", HTTP_HOST=crm.a.host, REMOTE_ADDR="203.0.113.7"
+    )
+    assert page.status_code == 200
+    crm_page = visitor.get("/deals/", HTTP_HOST=crm.a.host, REMOTE_ADDR="203.0.113.7")
+    assert crm_page.status_code == 403

@@ -358,6 +358,8 @@ if SENTRY_DSN:
 
     init_sentry(SENTRY_DSN, environment=RELATA_ENV)
 # --- Automation (crm_core.automation) ---------------------------------------------------------
+# Paths on a company host open to anyone, even under "office only" (the request form and API).
+PUBLIC_COMPANY_PATHS = ("/public/",)
 # Outgoing webhooks may not reach private or loopback addresses in production (SSRF).
 AUTOMATION_WEBHOOK_ALLOW_PRIVATE = env_bool(
     "AUTOMATION_WEBHOOK_ALLOW_PRIVATE", default=not PRODUCTION
