@@ -319,3 +319,64 @@ def test_webhook_log_is_only_for_admins_and_only_this_company(crm: Any) -> None:
     assert "b.example" not in page
     manager = login_on_host(crm.manager.user, crm.a.company, crm.a.host)
     assert manager.get("/automation/webhooks/", HTTP_HOST=crm.a.host).status_code == 404
+
+
+def test_admin_builds_a_rule_on_the_page_without_code(crm: Any) -> None:
+    from tests.test_isolation import login_on_host
+
+    owner = login_on_host(crm.a.owner, crm.a.company, crm.a.host)
+    with crm.a:
+        stage = _stage(crm, 2)
+    made = owner.post(
+        "/automation/rules/new/",
+        {
+            "part": "rule",
+            "name": "Расчёт",
+            "stage": stage.pk,
+            "trigger": "enters",
+            "stays_minutes": 0,
+            "is_active": "on",
+        },
+        HTTP_HOST=crm.a.host,
+    )
+    assert made.status_code == 302, made.content.decode()[:2000]
+    with crm.a:
+        rule = StageRule.objects.get(name="Расчёт")
+    bad = owner.post(
+        f"/automation/rules/{rule.pk}/",
+        {
+            "part": "action",
+            "kind": "task",
+            "who": "manager",
+            "title": "{oops}",
+            "task_kind": "call",
+            "due_minutes": 120,
+        },
+        HTTP_HOST=crm.a.host,
+    )
+    assert bad.status_code == 200
+    assert "{oops}" in bad.content.decode()
+    good = owner.post(
+        f"/automation/rules/{rule.pk}/",
+        {
+            "part": "action",
+            "kind": "task",
+            "who": "manager",
+            "title": "Рассчитать {deal}",
+            "task_kind": "call",
+            "due_minutes": 120,
+            "sla": "on",
+        },
+        HTTP_HOST=crm.a.host,
+    )
+    assert good.status_code == 302
+    with crm.a:
+        action = rule.actions.get()
+        assert (action.sla, action.due_minutes) == (True, 120)
+        deal = _deal(crm)
+        move_deal(membership=crm.manager, deal=deal, stage=stage)
+        task = Task.objects.get(deal=deal)
+        assert task.title == "Рассчитать Окна на дачу"
+        assert Timer.objects.filter(task=task, kind=Timer.Kind.SLA_OVERDUE).exists()
+    manager = login_on_host(crm.manager.user, crm.a.company, crm.a.host)
+    assert manager.get(f"/automation/rules/{rule.pk}/", HTTP_HOST=crm.a.host).status_code == 404

@@ -197,3 +197,54 @@ def test_two_workers_never_fire_the_same_deadline_twice(committed_companies: Any
         assert Notification.objects.filter(user=user).count() == 200
         assert Timer.objects.filter(kind=Timer.Kind.SLA_ESCALATE).count() == 200
         assert not Timer.objects.filter(kind=Timer.Kind.SLA_OVERDUE, fired_at__isnull=True).exists()
+
+
+def test_beat_task_sends_due_companies_to_a_real_worker_which_acts_in_their_schema(
+    committed_companies: Any, run_process: Any, tmp_path: Any, settings: Any
+) -> None:
+    """Beat's task reads the index, a worker process fires A's timer in A's schema; B, with
+    nothing due, is not visited; the beat task run again sends nothing (it was leased/fired)."""
+    import os
+
+    from conftest import child_env, wait_for
+    from crm_core.automation.tasks import fire_due_timers
+    from tenants.models import Membership, User
+
+    prefix = settings.CACHES["default"]["KEY_PREFIX"]
+    a = committed_companies("Worker timers A")
+    b = committed_companies("Worker timers B")
+    user = User.objects.create_user(email=f"w-{a.company.slug}@example.com")
+    Membership.objects.create(user=user, company=a.company, role="manager")
+    past = timezone.now() - timedelta(seconds=5)
+    with a:
+        task = Task.objects.create(title="Call A back", assignee=user, deadline=past)
+        timers.start_sla(a.company, task)  # autocommit: the index is written at once
+    with b:
+        later = Task.objects.create(
+            title="Call B back", assignee=user, deadline=past + timedelta(hours=1)
+        )
+        timers.start_sla(b.company, later)
+    connection.set_schema_to_public()
+    queue = f"timers-{a.company.slug}"
+    run_process(
+        ["-m", "celery", "-A", "relata", "worker", "--pool", "solo", "-Q", queue, "-l", "warning"],
+        env=child_env(CACHE_KEY_PREFIX=prefix, REDIS_URL=os.environ.get("REDIS_URL", "")),
+        log=tmp_path / "worker.log",
+    )
+    assert fire_due_timers(queue) == 1
+
+    def fired() -> bool:
+        with a:
+            return Timer.objects.filter(task=task, fired_at__isnull=False).exists()
+
+    try:
+        wait_for(fired, timeout=60, what="A's timer fired by the worker")
+    except AssertionError:
+        print((tmp_path / "worker.log").read_text())  # noqa: T201
+        raise
+    with a:
+        assert Notification.objects.filter(user=user, text__contains="Call A back").count() == 1
+    with b:
+        assert not Timer.objects.filter(fired_at__isnull=False).exists()
+    connection.set_schema_to_public()
+    assert fire_due_timers(queue) == 0

@@ -9,8 +9,9 @@ from tenants.queries.memberships import ACTIVE_COMPANY_STATUSES
 
 
 @app.task(name="crm_core.automation.tasks.fire_due_timers", ignore_result=True)
-def fire_due_timers() -> int:
-    """Beat: send one task to each company that has a timer due (read from the index)."""
+def fire_due_timers(queue: str | None = None) -> int:
+    """Beat: send one task to each company that has a timer due (read from the index).
+    ``queue`` is for tests and benchmarks that run a worker of their own."""
     from crm_core.automation.services.timers import due_schemas
 
     schemas = due_schemas()
@@ -22,7 +23,7 @@ def fire_due_timers() -> int:
     sent = 0
     for company in companies:
         with company:
-            fire_company_timers.delay()
+            fire_company_timers.apply_async(queue=queue)
         sent += 1
     return sent
 

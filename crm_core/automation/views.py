@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.forms import BaseForm
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -142,8 +141,7 @@ def rule_edit(request: HttpRequest, rule_id: int | None = None) -> HttpResponse:
         request.POST if request.POST.get("part") == "action" else None, company=_company(request)
     )
     if request.method == "POST" and request.POST.get("part") == "rule" and form.is_valid():
-        with transaction.atomic():
-            saved = form.save()
+        saved = setup.save_rule(membership=_membership(request), rule=form.save(commit=False))
         messages.success(request, _("Rule saved."))
         return redirect("automation_rule", saved.pk)
     if (

@@ -85,6 +85,20 @@ def check_action(action: RuleAction) -> None:
 
 
 @transaction.atomic
+def save_rule(*, membership: Membership, rule: StageRule) -> StageRule:
+    require_admin(membership)
+    created = rule.pk is None
+    rule.save()
+    record(
+        membership,
+        rule,
+        "create" if created else "update",
+        {"name": (None, rule.name), "active": (None, rule.is_active)},
+    )
+    return rule
+
+
+@transaction.atomic
 def add_action(*, membership: Membership, rule: StageRule, action: RuleAction) -> RuleAction:
     require_admin(membership)
     check_action(action)
