@@ -9,7 +9,17 @@ import pytest
 
 from crm_core.automation.models import CapturedRequest, RequestForm
 from crm_core.automation.services.capture import API, WEB_FORM, Inbound, RefusedError, receive
-from crm_core.models import Client, Contact, Deal, Employee, Lead, Phone, StageChange, Team
+from crm_core.models import (
+    Client,
+    Contact,
+    Deal,
+    Employee,
+    Lead,
+    Notification,
+    Phone,
+    StageChange,
+    Team,
+)
 
 
 def _form(**kwargs: Any) -> RequestForm:
@@ -42,6 +52,8 @@ def test_request_becomes_a_deal_at_the_first_stage_with_a_new_client(crm: Any) -
         assert lead.deal == deal
         assert lead.utm["page_url"] == "https://okna.example/contacts"
         assert lead.utm["utm_campaign"] == "autumn"
+        notice = Notification.objects.get(user=crm.manager.user)
+        assert (notice.text, notice.url) == ("Новая заявка: Петров Иван", f"/deals/{deal.pk}/")
         assert "evil" not in lead.utm
 
 

@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy
 
 from crm_core import signals
 from crm_core.automation.models import CapturedRequest, RequestForm
-from crm_core.automation.services.notify import is_active_member
+from crm_core.automation.services.notify import is_active_member, notify
 from crm_core.models import (
     Activity,
     Client,
@@ -249,6 +249,12 @@ def _create(  # noqa: PLR0917  (one private step of receive)
     signals.lead_received.send(Lead, lead=lead, membership=None)
     if deal is not None:
         signals.deal_created.send(Deal, deal=deal, membership=None)
+    notify(
+        company,
+        responsible,
+        _("New request: %(name)s") % {"name": lead.name},
+        f"/deals/{deal.pk}/" if deal is not None else "/leads/",
+    )
     return captured
 
 
