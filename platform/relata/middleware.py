@@ -83,6 +83,9 @@ class OfficeNetworkMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         company = getattr(request, "company", None)
+        # The company's request form is meant for its customers, wherever they are.
+        if company is not None and request.path.startswith(settings.PUBLIC_COMPANY_PATHS):
+            return self.get_response(request)
         if company is not None and company.ip_allowlist:
             address = client_ip(request)
             if not allowed(company.ip_allowlist, address):

@@ -67,6 +67,7 @@ TENANT_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "crm_core",
+    "crm_core.automation",
     "onboarding",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
@@ -177,6 +178,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env_int("SCHEMA_POOL_REFILL_SECONDS", 30),
     },
     "send-task-reminders": {"task": "crm_core.tasks.send_task_reminders", "schedule": 60},
+    # SLA timers and stage-rule delays: only companies with something due are visited.
+    "fire-due-timers": {
+        "task": "crm_core.automation.tasks.fire_due_timers",
+        "schedule": env_int("AUTOMATION_TIMER_SCAN_SECONDS", 10),
+    },
+    "reindex-timers": {"task": "crm_core.automation.tasks.reindex_timers", "schedule": 600},
     "purge-due-companies": {"task": "tenants.tasks.purge_due_companies", "schedule": 3600},
     "purge-expired-handoff-tokens": {
         "task": "tenants.tasks.purge_expired_handoff_tokens",
@@ -375,3 +382,13 @@ if SENTRY_DSN:
     from relata.sentry import init_sentry
 
     init_sentry(SENTRY_DSN, environment=RELATA_ENV)
+# --- Automation (crm_core.automation) ---------------------------------------------------------
+# Paths on a company host open to anyone, even under "office only" (the request form and API).
+PUBLIC_COMPANY_PATHS = ("/public/",)
+# Outgoing webhooks may not reach private or loopback addresses in production (SSRF).
+AUTOMATION_WEBHOOK_ALLOW_PRIVATE = env_bool(
+    "AUTOMATION_WEBHOOK_ALLOW_PRIVATE", default=not PRODUCTION
+)
+AUTOMATION_WEBHOOK_TIMEOUT_SECONDS = env_int("AUTOMATION_WEBHOOK_TIMEOUT_SECONDS", 5)
+AUTOMATION_WEBHOOK_MAX_ATTEMPTS = env_int("AUTOMATION_WEBHOOK_MAX_ATTEMPTS", 6)
+AUTOMATION_WEBHOOK_BACKOFF_SECONDS = env_int("AUTOMATION_WEBHOOK_BACKOFF_SECONDS", 30)

@@ -1,0 +1,20 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class AutomationConfig(AppConfig):
+    name = "crm_core.automation"
+    label = "automation"
+    verbose_name = _("Automation")
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # The CRM services announce their writes; stage rules and SLA timers react to them.
+        from crm_core import signals
+        from crm_core.automation import receivers
+
+        signals.deal_created.connect(receivers.on_deal_created, dispatch_uid="automation.created")
+        signals.deal_moved.connect(receivers.on_deal_moved, dispatch_uid="automation.moved")
+        signals.task_completed.connect(
+            receivers.on_task_completed, dispatch_uid="automation.task_done"
+        )

@@ -1,0 +1,167 @@
+"""Outgoing webhooks: signed with the company's secret, retried with exponential backoff.
+
+Each delivery is a row (what the admin reads in the delivery log); the HTTP call happens in a
+Celery task after the triggering transaction commits. A timeout, a refused connection or an
+answer other than 2xx is recorded on the row and retried after 1, 2, 4, 8… × the base delay,
+until the attempts run out ("gave up", still visible and re-sendable by the admin).
+
+Signature: ``X-Relata-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<body>">`` with
+``X-Relata-Timestamp``, so a receiver can check both origin and freshness.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import json
+import logging
+import socket
+import time
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from crm_core.automation.models import AutomationSettings, StageRule, WebhookDelivery
+from crm_core.models import Deal
+
+logger = logging.getLogger(__name__)
+
+
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
+    return "sha256=" + digest.hexdigest()
+
+
+def deal_payload(deal: Deal, rule: StageRule | None = None) -> dict[str, Any]:
+    return {
+        "deal": {
+            "id": deal.pk,
+            "title": deal.title,
+            "amount": str(deal.amount),
+            "currency": deal.currency,
+            "pipeline_id": deal.pipeline_id,
+            "stage_id": deal.stage_id,
+            "stage": deal.stage.name,
+            "client_id": deal.client_id,
+            "responsible_id": deal.responsible_id,
+            "source": deal.source,
+        },
+        "rule": {"id": rule.pk, "name": rule.name} if rule else None,
+    }
+
+
+def enqueue(
+    *, url: str, event: str, payload: dict[str, Any], rule: StageRule | None = None
+) -> WebhookDelivery:
+    """Record the delivery now; send it once the current transaction has committed."""
+    delivery = WebhookDelivery.objects.create(url=url, event=event, payload=payload, rule=rule)
+    transaction.on_commit(lambda: _send_later(delivery.pk))
+    return delivery
+
+
+def _send_later(delivery_id: int, countdown: float = 0) -> None:
+    from crm_core.automation.tasks import deliver_webhook
+
+    deliver_webhook.apply_async((delivery_id,), countdown=countdown)
+
+
+def backoff(attempts: int) -> float:
+    return float(settings.AUTOMATION_WEBHOOK_BACKOFF_SECONDS * 2 ** max(0, attempts - 1))
+
+
+class RefusedAddressError(Exception):
+    pass
+
+
+def _check_address(url: str) -> None:
+    """Keep company webhooks away from our own network (SSRF) unless allowed (development)."""
+    if settings.AUTOMATION_WEBHOOK_ALLOW_PRIVATE:
+        return
+    host = urlsplit(url).hostname or ""
+    try:
+        infos = socket.getaddrinfo(host, None)
+    except OSError as exc:
+        raise RefusedAddressError(f"cannot resolve {host}") from exc
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0])
+        if not address.is_global:
+            raise RefusedAddressError(f"{host} is a private address")
+
+
+def attempt(delivery_id: int) -> float | None:
+    """One try. Returns the seconds to wait before the next try, or None when done."""
+    delivery = WebhookDelivery.objects.filter(pk=delivery_id).first()
+    if delivery is None or delivery.status in (
+        WebhookDelivery.Status.DELIVERED,
+        WebhookDelivery.Status.FAILED,
+    ):
+        return None
+    body = json.dumps(
+        {"event": delivery.event, "delivery": delivery.pk, **delivery.payload},
+        ensure_ascii=False,
+        sort_keys=True,
+    ).encode()
+    timestamp = str(int(time.time()))
+    secret = AutomationSettings.current().webhook_secret
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "Relata-Webhooks/1",
+        "X-Relata-Event": delivery.event,
+        "X-Relata-Delivery": str(delivery.pk),
+        "X-Relata-Timestamp": timestamp,
+        "X-Relata-Signature": sign(secret, timestamp, body),
+    }
+    status_code: int | None = None
+    answer, error = "", ""
+    try:
+        _check_address(delivery.url)
+        response = requests.post(
+            delivery.url,
+            data=body,
+            headers=headers,
+            timeout=settings.AUTOMATION_WEBHOOK_TIMEOUT_SECONDS,
+            allow_redirects=False,
+        )
+        status_code, answer = response.status_code, response.text[:2000]
+    except (requests.RequestException, RefusedAddressError) as exc:
+        error = f"{type(exc).__name__}: {exc}"[:500]
+    now = timezone.now()
+    delivery.attempts += 1
+    delivery.response_status = status_code
+    delivery.response_body = answer
+    delivery.error = error or ("" if status_code and status_code < 300 else f"HTTP {status_code}")
+    retry_in: float | None = None
+    if status_code is not None and 200 <= status_code < 300:
+        delivery.status = WebhookDelivery.Status.DELIVERED
+        delivery.delivered_at = now
+        delivery.next_attempt_at = None
+    elif delivery.attempts >= settings.AUTOMATION_WEBHOOK_MAX_ATTEMPTS:
+        delivery.status = WebhookDelivery.Status.FAILED
+        delivery.next_attempt_at = None
+    else:
+        retry_in = backoff(delivery.attempts)
+        delivery.status = WebhookDelivery.Status.RETRYING
+        delivery.next_attempt_at = now + timedelta(seconds=retry_in)
+    delivery.save()
+    logger.info(
+        "webhook %s to %s: attempt %s, %s",
+        delivery.pk,
+        delivery.url,
+        delivery.attempts,
+        delivery.status,
+    )
+    return retry_in
+
+
+def resend(delivery: WebhookDelivery) -> None:
+    """The admin asks to try a delivery that gave up once more (with fresh attempts)."""
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(
+        status=WebhookDelivery.Status.PENDING, attempts=0, next_attempt_at=None
+    )
+    transaction.on_commit(lambda: _send_later(delivery.pk))
