@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from crm_core import calendar_views, client_views, settings_views, views
 
@@ -54,4 +54,6 @@ urlpatterns = [
     path("products/new/", settings_views.product_edit, name="product_new"),
     path("products/<int:product_id>/", settings_views.product_edit, name="product_edit"),
     path("clients/duplicates/", views.client_duplicates, name="client_duplicates"),
+    path("", include("crm_core.reports.urls")),
+    path("api/", include("crm_core.api.urls")),
 ]

@@ -66,6 +66,10 @@ TENANT_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "crm_core",
+    "crm_core.reports",
+    "crm_core.api",
+    "rest_framework",
+    "drf_spectacular",
     "onboarding",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
