@@ -55,5 +55,5 @@ urlpatterns = [
     path("products/<int:product_id>/", settings_views.product_edit, name="product_edit"),
     path("clients/duplicates/", views.client_duplicates, name="client_duplicates"),
     path("", include("crm_core.reports.urls")),
-    path("api/", include("crm_core.api.urls")),
+    path("", include("crm_core.api.urls")),
 ]

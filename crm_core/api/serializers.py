@@ -153,7 +153,7 @@ class ClientIn(serializers.Serializer[Any]):
     phones = serializers.ListField(
         child=serializers.CharField(max_length=100), required=False, default=list
     )
-    email = serializers.EmailField(required=False, allow_blank=True, default="")
+    email = serializers.EmailField(required=False, allow_blank=True)
     contact_name = serializers.CharField(
         max_length=200, required=False, allow_blank=True, default=""
     )
@@ -245,7 +245,7 @@ class RequestIn(serializers.Serializer[Any]):
         max_length=300, required=False, allow_blank=True, default=""
     )
     phone = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
-    email = serializers.EmailField(required=False, allow_blank=True, default="")
+    email = serializers.EmailField(required=False, allow_blank=True)
     message = serializers.CharField(required=False, allow_blank=True, default="")
     source = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
     utm = serializers.DictField(

@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.db import transaction
 from django.db.models import Avg, Count, F, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
@@ -118,7 +119,7 @@ def _percent(part: int, whole: int) -> str:
 # --- funnel -------------------------------------------------------------------------------
 
 FUNNEL_SQL = """
-WITH d AS ({deals}),
+WITH d AS NOT MATERIALIZED ({deals}),
 reached AS (
     SELECT d.id AS deal_id, d.stage_id FROM d
     UNION ALL
@@ -130,12 +131,17 @@ per_deal AS (
            bool_or(s.outcome = 'lost') AS lost
     FROM reached r JOIN crm_core_stage s ON s.id = r.stage_id
     GROUP BY r.deal_id
+),
+-- How many deals share each (furthest stage, won, lost): a handful of rows, so matching
+-- them against the stages below costs nothing however many deals there are.
+shapes AS MATERIALIZED (
+    SELECT furthest, won, lost, count(*) AS n FROM per_deal GROUP BY furthest, won, lost
 )
-SELECT s.id, count(p.*)
+SELECT s.id, coalesce(sum(p.n), 0)
 FROM crm_core_stage s
-LEFT JOIN per_deal p ON (s.outcome = 'open' AND (p.furthest >= s.position OR p.won))
-                     OR (s.outcome = 'won' AND p.won)
-                     OR (s.outcome = 'lost' AND p.lost)
+LEFT JOIN shapes p ON (s.outcome = 'open' AND (p.furthest >= s.position OR p.won))
+                   OR (s.outcome = 'won' AND p.won)
+                   OR (s.outcome = 'lost' AND p.lost)
 WHERE s.pipeline_id = %s
 GROUP BY s.id
 """
@@ -160,9 +166,12 @@ def funnel(scope: Scope) -> Report:
         "responsible",
     )
     sql, params = deals.order_by().values("id", "stage_id").query.sql_with_params()
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
+        # One hash entry per deal: let it stay in memory for this query instead of spilling
+        # to disk at the default 4 MB (SET LOCAL ends with the transaction).
+        cursor.execute("SET LOCAL work_mem = '64MB'")
         cursor.execute(FUNNEL_SQL.format(deals=sql), [*params, scope.pipeline.pk])
-        reached = dict(cursor.fetchall())
+        reached = {stage_id: int(n) for stage_id, n in cursor.fetchall()}
     stages = list(scope.pipeline.stages.order_by("position", "id"))
     entered = reached.get(stages[0].pk, 0) if stages else 0
     rows: list[list[Any]] = []

@@ -70,6 +70,7 @@ TENANT_APPS = [
     "crm_core.api",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "onboarding",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
@@ -354,3 +355,32 @@ if SENTRY_DSN:
     from relata.sentry import init_sentry
 
     init_sentry(SENTRY_DSN, environment=RELATA_ENV)
+
+# The REST API (crm_core/api): bearer tokens of the company, one error format, per-token rate
+# limits counted in the cache (Redis). RELATA_API_RATE is DRF's "<n>/<second|minute|hour|day>".
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_AUTHENTICATION_CLASSES": ["crm_core.api.auth.BearerTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["crm_core.api.permissions.TokenScope"],
+    "DEFAULT_THROTTLE_CLASSES": ["crm_core.api.throttling.TokenRateThrottle"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "crm_core.api.errors.handle",
+}
+RELATA_API_RATE = os.environ.get("RELATA_API_RATE", "600/min")
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Relata API",
+    "DESCRIPTION": "A company's CRM: clients, contacts, deals, tasks, products and requests. "
+    "Send `Authorization: Bearer <token>` (tokens are made by owners and admins under "
+    "Settings → API tokens) to the company's own host.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "ClientKindEnum": "crm_core.models.Client.Kind",
+        "TaskKindEnum": "crm_core.models.Task.Kind",
+    },
+}
