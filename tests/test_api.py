@@ -108,6 +108,9 @@ def test_clients_contacts_tasks_products_requests(crm: Any) -> None:
     )
     assert client.status_code == 201, client.body
     assert client.body["phones"] == ["+79161234567"]
+    long_name = api.call("post", "/clients/", {"name": "X", "contact_name": "0" * 150})
+    assert_error(long_name, 400, "invalid")
+    assert "contact_name" in long_name.body["error"]["fields"]
     bad_inn = api.call("post", "/clients/", {"name": "X", "inn": "7707083894"})
     assert_error(bad_inn, 400, "invalid")
     assert "inn" in bad_inn.body["error"]["fields"]
@@ -144,6 +147,7 @@ def test_clients_contacts_tasks_products_requests(crm: Any) -> None:
     product = api.call("post", "/products/", {"name": "Window", "price": "9900.50"})
     assert product.status_code == 201, product.body
     assert api.call("delete", f"/products/{product.body['id']}/").status_code == 204
+    assert_error(api.call("get", f"/products/{product.body['id']}/"), 404, "not_found")
     with crm.a:
         assert Product.objects.get(pk=product.body["id"]).is_active is False
     lead = api.call("post", "/requests/", {"name": "From the site", "source": "tilda"})
@@ -326,7 +330,17 @@ def test_tokens_page_shows_the_token_once_and_keeps_only_its_hash(crm: Any) -> N
     assert manager.get("/settings/api-tokens/", HTTP_HOST=crm.a.host).status_code == 403
 
 
-@pytest.mark.parametrize("path", ["/deals/999999/", "/clients/999999/", "/requests/999999/"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/deals/999999/",
+        "/clients/999999/",
+        "/requests/999999/",
+        "/deals/abc/",
+        "/deals/99999999999999999999/",
+        "/nothing-here/",
+    ],
+)
 def test_missing_records_answer_404_in_the_error_format(crm: Any, path: str) -> None:
     assert_error(token_for(crm, crm.owner).call("get", path), 404, "not_found")
 
@@ -338,3 +352,19 @@ def test_requests_visibility_unassigned_for_all_assigned_by_owner(crm: Any) -> N
     ids = {r["id"] for r in token_for(crm, crm.manager).call("get", "/requests/").body["results"]}
     assert free.pk in ids
     assert theirs.pk not in ids
+
+
+def test_text_that_cannot_be_stored_and_numbers_for_text_are_refused(crm: Any) -> None:
+    api = token_for(crm, crm.owner)
+    assert_error(api.call("post", "/requests/", {"name": "a\u0000b"}), 400, "parse_error")
+    raw = api.http.post(
+        f"{API}/requests/",
+        data='{"name": "\\ud9b5x"}',
+        content_type="application/json",
+        HTTP_HOST=api.host,
+        HTTP_AUTHORIZATION=f"Bearer {api.secret}",
+    )
+    assert raw.status_code == 400
+    numbers = api.call("post", "/deals/", {"title": 5, "amount": 10})
+    assert_error(numbers, 400, "invalid")
+    assert set(numbers.body["error"]["fields"]) == {"title", "amount"}

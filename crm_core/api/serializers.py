@@ -141,78 +141,109 @@ class RequestOut(serializers.ModelSerializer[Lead]):
         ]
 
 
+class Text(serializers.CharField):
+    """Text only: a number where text is expected is an error, as the schema says (DRF's own
+    CharField quietly turns 5 into "5")."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class Flag(serializers.BooleanField):
+    """true or false, not 0, 1 or "yes": what the schema promises."""
+
+    def to_internal_value(self, data: Any) -> bool:
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
+
+
+class Money(serializers.DecimalField):
+    """Amounts as decimal strings ("9900.50"), exactly as they are sent back."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 # --- input --------------------------------------------------------------------------------
 
 
 class ClientIn(serializers.Serializer[Any]):
-    name = serializers.CharField(max_length=300)
+    name = Text(max_length=300)
     kind = serializers.ChoiceField(choices=Client.Kind.choices, default=Client.Kind.LEGAL_ENTITY)
-    inn = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
-    foreign_tax_id = serializers.BooleanField(default=False)
-    kpp = serializers.CharField(max_length=9, required=False, allow_blank=True, default="")
-    phones = serializers.ListField(
-        child=serializers.CharField(max_length=100), required=False, default=list
-    )
+    inn = Text(max_length=32, required=False, allow_blank=True, default="")
+    foreign_tax_id = Flag(default=False)
+    kpp = Text(max_length=9, required=False, allow_blank=True, default="")
+    phones = serializers.ListField(child=Text(max_length=100), required=False, default=list)
     email = serializers.EmailField(required=False, allow_blank=True)
-    contact_name = serializers.CharField(
-        max_length=200, required=False, allow_blank=True, default=""
-    )
-    source = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    contact_name = Text(max_length=200, required=False, allow_blank=True, default="")
+    source = Text(max_length=100, required=False, allow_blank=True, default="")
+
+    def validate_contact_name(self, value: str) -> str:
+        # The service splits "Last First" into two 100-character columns.
+        last, _space, first = value.strip().partition(" ")
+        if len(last) > 100 or len(first) > 100:
+            raise serializers.ValidationError(_("Each part of the name: at most 100 characters."))
+        return value
 
 
 class ClientChange(serializers.Serializer[Any]):
     version = serializers.IntegerField(
         min_value=1, help_text=str(_("The version you read; a stale one is refused with 409."))
     )
-    name = serializers.CharField(max_length=300, required=False)
+    name = Text(max_length=300, required=False)
     kind = serializers.ChoiceField(choices=Client.Kind.choices, required=False)
-    full_name = serializers.CharField(max_length=500, required=False, allow_blank=True)
-    inn = serializers.CharField(max_length=32, required=False, allow_blank=True)
-    foreign_tax_id = serializers.BooleanField(required=False)
-    kpp = serializers.CharField(max_length=9, required=False, allow_blank=True)
-    legal_address = serializers.CharField(required=False, allow_blank=True)
-    postal_address = serializers.CharField(required=False, allow_blank=True)
+    full_name = Text(max_length=500, required=False, allow_blank=True)
+    inn = Text(max_length=32, required=False, allow_blank=True)
+    foreign_tax_id = Flag(required=False)
+    kpp = Text(max_length=9, required=False, allow_blank=True)
+    legal_address = Text(required=False, allow_blank=True)
+    postal_address = Text(required=False, allow_blank=True)
     website = serializers.URLField(required=False, allow_blank=True)
-    industry = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    tags = serializers.ListField(child=serializers.CharField(max_length=50), required=False)
-    source = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    industry = Text(max_length=200, required=False, allow_blank=True)
+    tags = serializers.ListField(child=Text(max_length=50), required=False)
+    source = Text(max_length=100, required=False, allow_blank=True)
     responsible = serializers.IntegerField(required=False)
 
 
 class ContactIn(serializers.Serializer[Any]):
     client = serializers.IntegerField(required=False, allow_null=True)
-    last_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
-    first_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
-    middle_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
-    position = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    last_name = Text(max_length=100, required=False, allow_blank=True)
+    first_name = Text(max_length=100, required=False, allow_blank=True)
+    middle_name = Text(max_length=100, required=False, allow_blank=True)
+    position = Text(max_length=200, required=False, allow_blank=True)
     emails = serializers.ListField(child=serializers.EmailField(), required=False)
-    phones = serializers.ListField(child=serializers.CharField(max_length=100), required=False)
+    phones = serializers.ListField(child=Text(max_length=100), required=False)
 
 
 class DealIn(serializers.Serializer[Any]):
-    title = serializers.CharField(max_length=300)
+    title = Text(max_length=300)
     pipeline = serializers.IntegerField(required=False)
     stage = serializers.IntegerField(required=False)
     client = serializers.IntegerField(required=False, allow_null=True)
-    amount = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0, default=0)
-    source = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    amount = Money(max_digits=14, decimal_places=2, min_value=0, default=0)
+    source = Text(max_length=100, required=False, allow_blank=True, default="")
 
 
 class DealChange(serializers.Serializer[Any]):
     version = serializers.IntegerField(
         min_value=1, help_text=str(_("The version you read; a stale one is refused with 409."))
     )
-    title = serializers.CharField(max_length=300, required=False)
-    amount = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0, required=False)
+    title = Text(max_length=300, required=False)
+    amount = Money(max_digits=14, decimal_places=2, min_value=0, required=False)
     expected_close = serializers.DateField(required=False, allow_null=True)
-    source = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    source = Text(max_length=100, required=False, allow_blank=True)
     responsible = serializers.IntegerField(required=False)
     stage = serializers.IntegerField(required=False)
-    lost_reason = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    lost_reason = Text(max_length=300, required=False, allow_blank=True)
 
 
 class TaskIn(serializers.Serializer[Any]):
-    title = serializers.CharField(max_length=300)
+    title = Text(max_length=300)
     kind = serializers.ChoiceField(choices=Task.Kind.choices, default=Task.Kind.CALL)
     deadline = serializers.DateTimeField()
     assignee = serializers.IntegerField(required=False)
@@ -220,37 +251,31 @@ class TaskIn(serializers.Serializer[Any]):
 
 
 class TaskChange(serializers.Serializer[Any]):
-    done = serializers.BooleanField(help_text=str(_("true marks the task done (it stays done).")))
+    done = Flag(help_text=str(_("true marks the task done (it stays done).")))
 
 
 class ProductIn(serializers.Serializer[Any]):
-    name = serializers.CharField(max_length=300)
-    sku = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
-    unit = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
-    price = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0)
-    is_active = serializers.BooleanField(default=True)
+    name = Text(max_length=300)
+    sku = Text(max_length=100, required=False, allow_blank=True, default="")
+    unit = Text(max_length=20, required=False, allow_blank=True, default="")
+    price = Money(max_digits=14, decimal_places=2, min_value=0)
 
 
 class ProductChange(serializers.Serializer[Any]):
-    name = serializers.CharField(max_length=300, required=False)
-    sku = serializers.CharField(max_length=100, required=False, allow_blank=True)
-    unit = serializers.CharField(max_length=20, required=False, allow_blank=True)
-    price = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0, required=False)
-    is_active = serializers.BooleanField(required=False)
+    name = Text(max_length=300, required=False)
+    sku = Text(max_length=100, required=False, allow_blank=True)
+    unit = Text(max_length=20, required=False, allow_blank=True)
+    price = Money(max_digits=14, decimal_places=2, min_value=0, required=False)
 
 
 class RequestIn(serializers.Serializer[Any]):
-    name = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
-    company_name = serializers.CharField(
-        max_length=300, required=False, allow_blank=True, default=""
-    )
-    phone = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    name = Text(max_length=300, required=False, allow_blank=True, default="")
+    company_name = Text(max_length=300, required=False, allow_blank=True, default="")
+    phone = Text(max_length=100, required=False, allow_blank=True, default="")
     email = serializers.EmailField(required=False, allow_blank=True)
-    message = serializers.CharField(required=False, allow_blank=True, default="")
-    source = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
-    utm = serializers.DictField(
-        child=serializers.CharField(max_length=300), required=False, default=dict
-    )
+    message = Text(required=False, allow_blank=True, default="")
+    source = Text(max_length=100, required=False, allow_blank=True, default="")
+    utm = serializers.DictField(child=Text(max_length=300), required=False, default=dict)
 
 
 # --- filters ------------------------------------------------------------------------------
@@ -280,5 +305,5 @@ class TaskFilters(serializers.Serializer[Any]):
 
 class RequestFilters(serializers.Serializer[Any]):
     status = serializers.ChoiceField(choices=Lead.Status.choices, required=False)
-    source = serializers.CharField(required=False)
+    source = Text(required=False)
     received_since = serializers.DateTimeField(required=False)

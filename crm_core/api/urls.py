@@ -36,4 +36,5 @@ urlpatterns = [
     path("settings/api-tokens/", pages.tokens, name="api_tokens"),
     path("settings/api-tokens/<int:token_id>/revoke/", pages.revoke, name="api_token_revoke"),
     path("api/v1/", include(router.urls)),
+    path("api/v1/<path:unknown>", views.not_found),
 ]

@@ -14,17 +14,20 @@ from typing import Any, ClassVar
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Model, QuerySet
-from django.http import Http404
+from django.http import Http404, HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import serializers, status, viewsets
+from rest_framework.exceptions import NotFound
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from crm_core.api import serializers as s
 from crm_core.api.auth import TokenAccess
+from crm_core.api.errors import body
 from crm_core.api.services import receive_request
 from crm_core.models import Client, Contact, Deal, Lead, Pipeline, Product, Stage, Task
 from crm_core.queries.clients import client_for, visible_clients, visible_contacts
@@ -51,6 +54,23 @@ class NewestFirst(CursorPagination):
     page_size = 50
     page_size_query_param = "limit"
     max_page_size = 200
+
+    def get_page_size(self, request: Request) -> int:
+        # DRF falls back to the default on a bad limit; we say what is wrong instead.
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        if not raw.isdigit() or int(raw) < 1:
+            raise serializers.ValidationError({"limit": [_("A whole number from 1 to 200.")]})
+        return min(int(raw), self.max_page_size)
+
+    def decode_cursor(self, request: Request) -> Any:
+        try:
+            return super().decode_cursor(request)
+        except NotFound:
+            raise serializers.ValidationError(
+                {"cursor": [_("Use the next or previous link of a page as it is.")]}
+            ) from None
 
 
 class ErrorSerializer(serializers.Serializer[Any]):
@@ -112,7 +132,9 @@ class MemberScopedViewSet(viewsets.GenericViewSet):
             return self.queryset.none() if self.queryset is not None else QuerySet().none()
         queryset = self.visible_to(self.membership)
         if self.action == "list" and self.filters_class is not None:
-            checked = self.filters_class(data=self.request.query_params)
+            # A plain dict, not the QueryDict: DRF skips empty values of a QueryDict (form
+            # leniency), and "updated_since=" must be an error, not "no filter".
+            checked = self.filters_class(data=self.request.query_params.dict())
             checked.is_valid(raise_exception=True)
             queryset = self.narrow(queryset, checked.validated_data)
         return queryset
@@ -120,7 +142,10 @@ class MemberScopedViewSet(viewsets.GenericViewSet):
     def get_object(self) -> Any:
         # 404 alike for "not there" and "not yours": another company's id, or a colleague's
         # deal a manager may not see, is simply not found.
-        return get_object_or_404(self.get_queryset(), pk=self.kwargs["pk"])
+        pk = str(self.kwargs["pk"])
+        if not pk.isdigit() or int(pk) >= 2**63:
+            raise Http404("not an id")
+        return get_object_or_404(self.get_queryset(), pk=int(pk))
 
     def list(self, request: Request) -> Response:
         page = self.paginate_queryset(self.get_queryset())
@@ -166,7 +191,10 @@ def _since(queryset: QuerySet[Any], filters: dict[str, Any]) -> QuerySet[Any]:
 
 
 @extend_schema_view(
-    list=extend_schema(parameters=[s.ListFilters], responses=_with_errors(400, 401, 403, 429)),
+    list=extend_schema(
+        parameters=[s.ListFilters],
+        responses=_with_errors(400, 401, 403, 429, ok={200: s.ClientOut(many=True)}),
+    ),
     retrieve=extend_schema(responses=_with_errors(401, 403, 404, 429, ok={200: s.ClientOut})),
     create=extend_schema(
         request=s.ClientIn, responses=_with_errors(400, 401, 403, 429, ok={201: s.ClientOut})
@@ -219,7 +247,10 @@ class ClientViewSet(MemberScopedViewSet):
 
 
 @extend_schema_view(
-    list=extend_schema(parameters=[s.ContactFilters], responses=_with_errors(400, 401, 403, 429)),
+    list=extend_schema(
+        parameters=[s.ContactFilters],
+        responses=_with_errors(400, 401, 403, 429, ok={200: s.ContactOut(many=True)}),
+    ),
     retrieve=extend_schema(responses=_with_errors(401, 403, 404, 429, ok={200: s.ContactOut})),
     create=extend_schema(
         request=s.ContactIn, responses=_with_errors(400, 401, 403, 429, ok={201: s.ContactOut})
@@ -290,7 +321,10 @@ class ContactViewSet(MemberScopedViewSet):
 
 
 @extend_schema_view(
-    list=extend_schema(parameters=[s.DealFilters], responses=_with_errors(400, 401, 403, 429)),
+    list=extend_schema(
+        parameters=[s.DealFilters],
+        responses=_with_errors(400, 401, 403, 429, ok={200: s.DealOut(many=True)}),
+    ),
     retrieve=extend_schema(responses=_with_errors(401, 403, 404, 429, ok={200: s.DealOut})),
     create=extend_schema(
         request=s.DealIn, responses=_with_errors(400, 401, 403, 429, ok={201: s.DealOut})
@@ -385,7 +419,10 @@ class DealViewSet(MemberScopedViewSet):
 
 
 @extend_schema_view(
-    list=extend_schema(parameters=[s.TaskFilters], responses=_with_errors(400, 401, 403, 429)),
+    list=extend_schema(
+        parameters=[s.TaskFilters],
+        responses=_with_errors(400, 401, 403, 429, ok={200: s.TaskOut(many=True)}),
+    ),
     retrieve=extend_schema(responses=_with_errors(401, 403, 404, 429, ok={200: s.TaskOut})),
     create=extend_schema(
         request=s.TaskIn, responses=_with_errors(400, 401, 403, 429, ok={201: s.TaskOut})
@@ -440,7 +477,9 @@ class TaskViewSet(MemberScopedViewSet):
 
 
 @extend_schema_view(
-    list=extend_schema(responses=_with_errors(400, 401, 403, 429)),
+    list=extend_schema(
+        responses=_with_errors(400, 401, 403, 429, ok={200: s.ProductOut(many=True)})
+    ),
     retrieve=extend_schema(responses=_with_errors(401, 403, 404, 429, ok={200: s.ProductOut})),
     create=extend_schema(
         request=s.ProductIn, responses=_with_errors(400, 401, 403, 429, ok={201: s.ProductOut})
@@ -462,7 +501,8 @@ class ProductViewSet(MemberScopedViewSet):
     queryset = Product.objects.none()
 
     def visible_to(self, membership: Membership) -> QuerySet[Any]:
-        return Product.objects.all()
+        # The price list as the API sees it: a product taken off it (DELETE) is gone.
+        return Product.objects.filter(is_active=True)
 
     def _save(self, product: Product | None, data: dict[str, Any]) -> Product:
         def value(name: str, default: Any) -> Any:
@@ -476,7 +516,7 @@ class ProductViewSet(MemberScopedViewSet):
             sku=value("sku", ""),
             unit=value("unit", ""),
             price=value("price", 0),
-            is_active=value("is_active", True),
+            is_active=data.get("is_active", True),
             product=product,
         )
 
@@ -489,7 +529,7 @@ class ProductViewSet(MemberScopedViewSet):
 
     def destroy(self, request: Request, pk: str) -> Response:
         product = self.get_object()
-        self._save(product, {"is_active": False})
+        self._save(product, {"is_active": False})  # deals keep the name and price sold at
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -497,7 +537,10 @@ class ProductViewSet(MemberScopedViewSet):
 
 
 @extend_schema_view(
-    list=extend_schema(parameters=[s.RequestFilters], responses=_with_errors(400, 401, 403, 429)),
+    list=extend_schema(
+        parameters=[s.RequestFilters],
+        responses=_with_errors(400, 401, 403, 429, ok={200: s.RequestOut(many=True)}),
+    ),
     retrieve=extend_schema(responses=_with_errors(401, 403, 404, 429, ok={200: s.RequestOut})),
     create=extend_schema(
         request=s.RequestIn, responses=_with_errors(400, 401, 403, 429, ok={201: s.RequestOut})
@@ -526,3 +569,9 @@ class RequestViewSet(MemberScopedViewSet):
     def create(self, request: Request) -> Response:
         lead = receive_request(membership=self.membership, **self._input(s.RequestIn))
         return self._out(lead, status.HTTP_201_CREATED)
+
+
+@csrf_exempt
+def not_found(request: HttpRequest, unknown: str) -> JsonResponse:
+    """Any other address under the API answers in the API's error format, not an HTML page."""
+    return JsonResponse(body("not_found", _("There is nothing at this address.")), status=404)

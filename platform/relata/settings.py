@@ -364,7 +364,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["crm_core.api.permissions.TokenScope"],
     "DEFAULT_THROTTLE_CLASSES": ["crm_core.api.throttling.TokenRateThrottle"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["crm_core.api.parsers.StrictJSONParser"],
     "EXCEPTION_HANDLER": "crm_core.api.errors.handle",
 }
 RELATA_API_RATE = os.environ.get("RELATA_API_RATE", "600/min")
