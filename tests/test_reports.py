@@ -194,7 +194,10 @@ def test_bad_period_gets_a_clear_error(sales: Any) -> None:
         "/reports/funnel/?date_from=2026-05-01&date_to=2026-01-01", HTTP_HOST=sales.a.host
     )
     assert page.status_code == 200
-    assert b"before its start" in page.content
+    # The form says what is wrong (in the company's language) and no report is drawn.
+    assert b"errorlist" in page.content
+    assert page.context["form"].errors["date_to"]
+    assert b"<table" not in page.content
     export = browser.get("/reports/funnel/export/?date_from=nonsense", HTTP_HOST=sales.a.host)
     assert export.status_code == 400
     assert browser.get("/reports/nope/", HTTP_HOST=sales.a.host).status_code == 404
