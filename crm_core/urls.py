@@ -56,4 +56,6 @@ urlpatterns = [
     path("clients/duplicates/", views.client_duplicates, name="client_duplicates"),
     # Automation (crm_core.automation): request forms, stage rules, SLA timers, webhooks.
     path("", include("crm_core.automation.urls")),
+    path("", include("crm_core.reports.urls")),
+    path("", include("crm_core.api.urls")),
 ]

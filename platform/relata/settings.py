@@ -68,6 +68,11 @@ TENANT_APPS = [
     "django.contrib.sessions",
     "crm_core",
     "crm_core.automation",
+    "crm_core.reports",
+    "crm_core.api",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "onboarding",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
@@ -392,3 +397,32 @@ AUTOMATION_WEBHOOK_ALLOW_PRIVATE = env_bool(
 AUTOMATION_WEBHOOK_TIMEOUT_SECONDS = env_int("AUTOMATION_WEBHOOK_TIMEOUT_SECONDS", 5)
 AUTOMATION_WEBHOOK_MAX_ATTEMPTS = env_int("AUTOMATION_WEBHOOK_MAX_ATTEMPTS", 6)
 AUTOMATION_WEBHOOK_BACKOFF_SECONDS = env_int("AUTOMATION_WEBHOOK_BACKOFF_SECONDS", 30)
+
+# The REST API (crm_core/api): bearer tokens of the company, one error format, per-token rate
+# limits counted in the cache (Redis). RELATA_API_RATE is DRF's "<n>/<second|minute|hour|day>".
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_AUTHENTICATION_CLASSES": ["crm_core.api.auth.BearerTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["crm_core.api.permissions.TokenScope"],
+    "DEFAULT_THROTTLE_CLASSES": ["crm_core.api.throttling.TokenRateThrottle"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["crm_core.api.parsers.StrictJSONParser"],
+    "EXCEPTION_HANDLER": "crm_core.api.errors.handle",
+}
+RELATA_API_RATE = os.environ.get("RELATA_API_RATE", "600/min")
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Relata API",
+    "DESCRIPTION": "A company's CRM: clients, contacts, deals, tasks, products and requests. "
+    "Send `Authorization: Bearer <token>` (tokens are made by owners and admins under "
+    "Settings → API tokens) to the company's own host.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "ClientKindEnum": "crm_core.models.Client.Kind",
+        "TaskKindEnum": "crm_core.models.Task.Kind",
+    },
+}

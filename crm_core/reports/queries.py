@@ -1,0 +1,476 @@
+"""The sales reports: each one aggregate query in the database, within the member's visibility.
+
+Every report starts from crm_core's visibility-scoped querysets (``visible_deals``,
+``visible_tasks``, ``visible_leads``, ``visible``) and narrows them by the filters, so a
+manager sees only their own numbers and a head of sales their team's. The database groups
+and counts (GROUP BY); Python only lays out the few result rows (one per stage, manager,
+month, source or reason) — never a loop over deals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.db import transaction
+from django.db.models import Avg, Count, F, Q, QuerySet, Sum
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from crm_core.access import visible
+from crm_core.models import Activity, Employee, Pipeline, Stage, StageChange, Team
+from crm_core.queries.deals import visible_deals
+from crm_core.queries.leads import visible_leads
+from crm_core.queries.tasks import visible_tasks
+from relata.db import connection
+from tenants.models import Company, Membership, User
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Who asks and for what: the period (company time zone), the pipeline and the team."""
+
+    membership: Membership
+    start: datetime
+    end: datetime  # exclusive
+    pipeline: Pipeline | None
+    team_user_ids: frozenset[int] | None  # None: no team chosen
+    zone: ZoneInfo
+
+
+def scope_for(
+    membership: Membership,
+    company: Company,
+    *,
+    date_from: date,
+    date_to: date,
+    pipeline: Pipeline | None = None,
+    team: Team | None = None,
+) -> Scope:
+    zone = ZoneInfo(company.time_zone)
+    team_ids = None
+    if team is not None:
+        team_ids = frozenset(
+            Employee.objects.filter(team=team).values_list("user_id", flat=True)
+        ) | ({team.head_id} if team.head_id else frozenset())
+    return Scope(
+        membership=membership,
+        start=datetime.combine(date_from, time.min, zone),
+        end=datetime.combine(date_to + timedelta(days=1), time.min, zone),
+        pipeline=pipeline,
+        team_user_ids=team_ids,
+        zone=zone,
+    )
+
+
+def _in_team(queryset: QuerySet[Any], scope: Scope, person: str) -> QuerySet[Any]:
+    """The team filter narrows what visibility already allows; it never widens it."""
+    if scope.team_user_ids is None:
+        return queryset
+    return queryset.filter(**{f"{person}_id__in": scope.team_user_ids})
+
+
+@dataclass
+class Bar:
+    label: str
+    value: float
+    text: str
+    share: float = 0.0  # of the longest bar, 0..100
+
+
+@dataclass
+class Report:
+    key: str
+    title: str
+    headers: list[str]
+    rows: list[list[Any]]
+    bars: list[Bar] = field(default_factory=list)
+    chart_title: str = ""
+
+    def __post_init__(self) -> None:
+        top = max((bar.value for bar in self.bars), default=0)
+        for bar in self.bars:
+            bar.share = round(bar.value / top * 100, 1) if top else 0.0
+
+
+def _people(ids: Iterable[int | None]) -> dict[int | None, str]:
+    wanted = {i for i in ids if i is not None}
+    names: dict[int | None, str] = {None: _("Nobody")}
+    for user in User.objects.filter(pk__in=wanted).only("email", "full_name"):
+        names[user.pk] = user.get_full_name()
+    return names
+
+
+def _money(value: Decimal | None) -> str:
+    return f"{value or 0:,.0f}".replace(",", " ")
+
+
+def _percent(part: int, whole: int) -> str:
+    return f"{part / whole * 100:.1f} %" if whole else "—"
+
+
+# --- funnel -------------------------------------------------------------------------------
+
+FUNNEL_SQL = """
+WITH d AS NOT MATERIALIZED ({deals}),
+reached AS (
+    SELECT d.id AS deal_id, d.stage_id FROM d
+    UNION ALL
+    SELECT sc.deal_id, sc.to_stage_id FROM crm_core_stagechange sc JOIN d ON d.id = sc.deal_id
+),
+per_deal AS (
+    SELECT max(s.position) FILTER (WHERE s.outcome = 'open') AS furthest,
+           bool_or(s.outcome = 'won') AS won,
+           bool_or(s.outcome = 'lost') AS lost
+    FROM reached r JOIN crm_core_stage s ON s.id = r.stage_id
+    GROUP BY r.deal_id
+),
+-- How many deals share each (furthest stage, won, lost): a handful of rows, so matching
+-- them against the stages below costs nothing however many deals there are.
+shapes AS MATERIALIZED (
+    SELECT furthest, won, lost, count(*) AS n FROM per_deal GROUP BY furthest, won, lost
+)
+SELECT s.id, coalesce(sum(p.n), 0)
+FROM crm_core_stage s
+LEFT JOIN shapes p ON (s.outcome = 'open' AND (p.furthest >= s.position OR p.won))
+                   OR (s.outcome = 'won' AND p.won)
+                   OR (s.outcome = 'lost' AND p.lost)
+WHERE s.pipeline_id = %s
+GROUP BY s.id
+"""
+
+
+def funnel(scope: Scope) -> Report:
+    """Of the deals created in the period, how many reached each stage.
+
+    A deal reached a stage if its history (StageChange) or its current stage shows it there,
+    or it went further: a deal moved straight from the first stage to the third passed the
+    second too, and a won deal passed every open stage. Imported deals without history count
+    by their current stage.
+    """
+    headers = [_("Stage"), _("Deals reached"), _("Of those entered"), _("From previous stage")]
+    if scope.pipeline is None:
+        return Report("funnel", str(_("Funnel conversion")), headers, [])
+    deals = _in_team(
+        visible_deals(scope.membership).filter(
+            pipeline=scope.pipeline, created_at__gte=scope.start, created_at__lt=scope.end
+        ),
+        scope,
+        "responsible",
+    )
+    sql, params = deals.order_by().values("id", "stage_id").query.sql_with_params()
+    with transaction.atomic(), connection.cursor() as cursor:
+        # One hash entry per deal: let it stay in memory for this query instead of spilling
+        # to disk at the default 4 MB (SET LOCAL ends with the transaction).
+        cursor.execute("SET LOCAL work_mem = '64MB'")
+        cursor.execute(FUNNEL_SQL.format(deals=sql), [*params, scope.pipeline.pk])
+        reached = {stage_id: int(n) for stage_id, n in cursor.fetchall()}
+    stages = list(scope.pipeline.stages.order_by("position", "id"))
+    entered = reached.get(stages[0].pk, 0) if stages else 0
+    rows: list[list[Any]] = []
+    bars: list[Bar] = []
+    previous = None
+    for stage in stages:
+        n = reached.get(stage.pk, 0)
+        from_previous = (
+            _percent(n, previous)
+            if previous is not None and stage.outcome != Stage.Outcome.LOST
+            else "—"
+        )
+        rows.append([stage.name, n, _percent(n, entered), from_previous])
+        bars.append(Bar(stage.name, n, f"{n} · {_percent(n, entered)}"))
+        if stage.outcome != Stage.Outcome.LOST:
+            previous = n
+    return Report(
+        "funnel", str(_("Funnel conversion")), headers, rows, bars, str(_("Deals by stage"))
+    )
+
+
+# --- won and lost by manager and month ----------------------------------------------------
+
+
+def results(scope: Scope) -> Report:
+    """Deals closed in the period, won and lost, and the revenue of the won, per manager and
+    month (months in the company's time zone)."""
+    deals = visible_deals(scope.membership).filter(
+        closed_at__gte=scope.start,
+        closed_at__lt=scope.end,
+        stage__outcome__in=[Stage.Outcome.WON, Stage.Outcome.LOST],
+    )
+    if scope.pipeline is not None:
+        deals = deals.filter(pipeline=scope.pipeline)
+    deals = _in_team(deals, scope, "responsible")
+    won = Q(stage__outcome=Stage.Outcome.WON)
+    grouped = list(
+        deals.order_by()
+        .annotate(month=TruncMonth("closed_at", tzinfo=scope.zone))
+        .values("responsible_id", "month")
+        .annotate(
+            won=Count("id", filter=won),
+            lost=Count("id", filter=Q(stage__outcome=Stage.Outcome.LOST)),
+            revenue=Sum("amount", filter=won),
+        )
+        .order_by("month", "responsible_id")
+    )
+    names = _people(row["responsible_id"] for row in grouped)
+    rows = [
+        [
+            names.get(row["responsible_id"], "—"),
+            date_format(row["month"], "YEAR_MONTH_FORMAT"),
+            row["won"],
+            row["lost"],
+            _percent(row["won"], row["won"] + row["lost"]),
+            row["revenue"] or Decimal(0),
+        ]
+        for row in grouped
+    ]
+    per_manager: dict[int | None, Decimal] = {}
+    for row in grouped:
+        per_manager[row["responsible_id"]] = per_manager.get(row["responsible_id"], Decimal(0)) + (
+            row["revenue"] or Decimal(0)
+        )
+    bars = [
+        Bar(names.get(person, "—"), float(total), _money(total))
+        for person, total in sorted(per_manager.items(), key=lambda item: -item[1])
+    ]
+    return Report(
+        "results",
+        str(_("Won and lost by manager and month")),
+        [_("Manager"), _("Month"), _("Won"), _("Lost"), _("Win rate"), _("Revenue")],
+        rows,
+        bars,
+        str(_("Revenue by manager")),
+    )
+
+
+# --- activity -----------------------------------------------------------------------------
+
+
+def activity(scope: Scope) -> Report:
+    """Calls and meetings logged in the period, and tasks due in it: done on time, done late,
+    still open past the deadline — per manager."""
+    logged = _in_team(
+        visible(Activity.objects.all(), scope.membership, field="author").filter(
+            kind__in=[Activity.Kind.CALL, Activity.Kind.MEETING],
+            happened_at__gte=scope.start,
+            happened_at__lt=scope.end,
+        ),
+        scope,
+        "author",
+    )
+    calls = {
+        row["author_id"]: row
+        for row in logged.order_by()
+        .values("author_id")
+        .annotate(
+            calls=Count("id", filter=Q(kind=Activity.Kind.CALL)),
+            meetings=Count("id", filter=Q(kind=Activity.Kind.MEETING)),
+        )
+    }
+    now = timezone.now()
+    tasks = _in_team(
+        visible_tasks(scope.membership).filter(deadline__gte=scope.start, deadline__lt=scope.end),
+        scope,
+        "assignee",
+    )
+    done_by = {
+        row["assignee_id"]: row
+        for row in tasks.order_by()
+        .values("assignee_id")
+        .annotate(
+            on_time=Count("id", filter=Q(done_at__lte=F("deadline"))),
+            late=Count("id", filter=Q(done_at__gt=F("deadline"))),
+            overdue=Count("id", filter=Q(done_at__isnull=True, deadline__lt=now)),
+        )
+    }
+    people = set(calls) | set(done_by)
+    names = _people(people)
+    empty: dict[str, int] = {}
+    rows = []
+    bars = []
+    for person in sorted(people, key=lambda p: names.get(p, "")):
+        c, t = calls.get(person, empty), done_by.get(person, empty)
+        rows.append(
+            [
+                names.get(person, "—"),
+                c.get("calls", 0),
+                c.get("meetings", 0),
+                t.get("on_time", 0),
+                t.get("late", 0),
+                t.get("overdue", 0),
+            ]
+        )
+        contacts = c.get("calls", 0) + c.get("meetings", 0)
+        bars.append(Bar(names.get(person, "—"), contacts, str(contacts)))
+    return Report(
+        "activity",
+        str(_("Activity by manager")),
+        [
+            _("Manager"),
+            _("Calls"),
+            _("Meetings"),
+            _("Tasks done on time"),
+            _("Tasks done late"),
+            _("Tasks overdue"),
+        ],
+        rows,
+        bars,
+        str(_("Calls and meetings")),
+    )
+
+
+# --- requests by source -------------------------------------------------------------------
+
+
+def requests(scope: Scope) -> Report:
+    """Requests received in the period by source, and how many became won deals."""
+    leads = visible_leads(scope.membership).filter(
+        created_at__gte=scope.start, created_at__lt=scope.end
+    )
+    leads = _in_team(leads, scope, "responsible")
+    grouped = list(
+        leads.order_by()
+        .values("source")
+        .annotate(
+            total=Count("id"),
+            converted=Count("id", filter=Q(status="converted")),
+            won=Count("id", filter=Q(deal__stage__outcome=Stage.Outcome.WON)),
+            revenue=Sum("deal__amount", filter=Q(deal__stage__outcome=Stage.Outcome.WON)),
+        )
+        .order_by("-total", "source")
+    )
+    rows = [
+        [
+            row["source"] or _("(no source)"),
+            row["total"],
+            row["converted"],
+            row["won"],
+            _percent(row["won"], row["total"]),
+            row["revenue"] or Decimal(0),
+        ]
+        for row in grouped
+    ]
+    bars = [
+        Bar(row["source"] or str(_("(no source)")), row["total"], str(row["total"]))
+        for row in grouped
+    ]
+    return Report(
+        "requests",
+        str(_("Requests by source")),
+        [
+            _("Source"),
+            _("Requests"),
+            _("Made into deals"),
+            _("Won"),
+            _("Conversion into won"),
+            _("Revenue"),
+        ],
+        rows,
+        bars,
+        str(_("Requests by source")),
+    )
+
+
+# --- reasons for losing -------------------------------------------------------------------
+
+
+def lost_reasons(scope: Scope) -> Report:
+    deals = visible_deals(scope.membership).filter(
+        stage__outcome=Stage.Outcome.LOST, closed_at__gte=scope.start, closed_at__lt=scope.end
+    )
+    if scope.pipeline is not None:
+        deals = deals.filter(pipeline=scope.pipeline)
+    deals = _in_team(deals, scope, "responsible")
+    grouped = list(
+        deals.order_by()
+        .values("lost_reason")
+        .annotate(n=Count("id"), amount=Sum("amount"))
+        .order_by("-n", "lost_reason")[:50]
+    )
+    total = sum(row["n"] for row in grouped)
+    rows = [
+        [
+            row["lost_reason"] or _("(not given)"),
+            row["n"],
+            _percent(row["n"], total),
+            row["amount"] or Decimal(0),
+        ]
+        for row in grouped
+    ]
+    bars = [
+        Bar(row["lost_reason"] or str(_("(not given)")), row["n"], str(row["n"])) for row in grouped
+    ]
+    return Report(
+        "lost",
+        str(_("Reasons for losing")),
+        [_("Reason"), _("Deals"), _("Share"), _("Amount")],
+        rows,
+        bars,
+        str(_("Lost deals by reason")),
+    )
+
+
+# --- time in stage ------------------------------------------------------------------------
+
+
+def stage_time(scope: Scope) -> Report:
+    """How long deals stayed in each stage, from the moves out of it made in the period."""
+    headers = [_("Stage"), _("Deals moved on"), _("Average days"), _("Average hours")]
+    if scope.pipeline is None:
+        return Report("stage_time", str(_("Average time in stage")), headers, [])
+    moves = _in_team(
+        visible(StageChange.objects.all(), scope.membership, field="deal__responsible").filter(
+            from_stage__pipeline=scope.pipeline,
+            changed_at__gte=scope.start,
+            changed_at__lt=scope.end,
+        ),
+        scope,
+        "deal__responsible",
+    )
+    by_stage = {
+        row["from_stage_id"]: row
+        for row in moves.order_by()
+        .values("from_stage_id")
+        .annotate(n=Count("id"), seconds=Avg("seconds_in_previous"))
+    }
+    rows = []
+    bars = []
+    for stage in scope.pipeline.stages.filter(outcome=Stage.Outcome.OPEN).order_by(
+        "position", "id"
+    ):
+        row = by_stage.get(stage.pk)
+        seconds = float(row["seconds"]) if row else 0.0
+        rows.append(
+            [
+                stage.name,
+                row["n"] if row else 0,
+                round(seconds / 86400, 1),
+                round(seconds / 3600, 1),
+            ]
+        )
+        bars.append(Bar(stage.name, seconds, _("%(days)s d") % {"days": round(seconds / 86400, 1)}))
+    return Report(
+        "stage_time",
+        str(_("Average time in stage")),
+        headers,
+        rows,
+        bars,
+        str(_("Average days in stage")),
+    )
+
+
+REPORTS: dict[str, tuple[Any, Callable[[Scope], Report]]] = {
+    "funnel": (gettext_lazy("Funnel conversion"), funnel),
+    "results": (gettext_lazy("Won and lost by manager and month"), results),
+    "activity": (gettext_lazy("Activity by manager"), activity),
+    "requests": (gettext_lazy("Requests by source"), requests),
+    "lost": (gettext_lazy("Reasons for losing"), lost_reasons),
+    "stage_time": (gettext_lazy("Average time in stage"), stage_time),
+}
