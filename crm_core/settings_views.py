@@ -23,6 +23,14 @@ def _admins_only(request: HttpRequest) -> None:
 
 
 @member_required
+@require_GET
+def settings_index(request: HttpRequest) -> HttpResponse:
+    """Everything an owner or admin sets up, on one page (the navigation stays short)."""
+    _admins_only(request)
+    return render(request, "crm_core/settings.html")
+
+
+@member_required
 @require_http_methods(["GET", "POST"])
 def custom_fields(request: HttpRequest) -> HttpResponse:
     _admins_only(request)

@@ -44,6 +44,7 @@ urlpatterns = [
     path("contacts/", client_views.contacts_page, name="contacts"),
     path("contacts/new/", client_views.contact_edit, name="contact_new"),
     path("contacts/<int:contact_id>/", client_views.contact_edit, name="contact_edit"),
+    path("settings/", settings_views.settings_index, name="company_settings"),
     path("settings/fields/", settings_views.custom_fields, name="custom_fields"),
     path(
         "settings/fields/<int:field_id>/",

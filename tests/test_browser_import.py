@@ -34,7 +34,8 @@ def test_import_wizard_from_upload_to_undo(
     page = chromium_page
     token = handoff.issue(user=made.owner, company=made.company)
     page.goto(f"http://{made.host}:{port}/handoff/{token}/")
-    page.get_by_role("link", name="Импорт").click()
+    page.click("#nav-settings")
+    page.get_by_role("link", name="Импорт", exact=True).click()
     page.set_input_files(
         "#id_file",
         {

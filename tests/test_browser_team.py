@@ -87,6 +87,7 @@ def _invite_and_accept(
     token = handoff.issue(user=made.owner, company=made.company)
     page.goto(f"http://{made.host}:{port}/handoff/{token}/")
     page.wait_for_selector("#workspace-title")
+    page.click("#nav-settings")
     page.click("#nav-team")
     page.wait_for_selector("#team-title")
     assert page.inner_text("#seats-used") == "1"
