@@ -46,11 +46,21 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+# localstripe rewrites a fixed /tmp/localstripe.pickle on every change and reloads it at start:
+# two test runs on one machine overwrite each other's state, and a server killed mid-write leaves
+# a truncated file that stops the next one from starting. The tests need no persistence.
+_LOCALSTRIPE_WITHOUT_DISK = (
+    "import runpy, localstripe.resources as r; "
+    "r.Store.try_load_from_disk = r.Store.dump_to_disk = lambda self: None; "
+    "runpy.run_module('localstripe', run_name='__main__')"
+)
+
+
 def start_localstripe(log: Path | None = None) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     output = log.open("wb") if log else subprocess.DEVNULL
     process = subprocess.Popen(
-        [sys.executable, "-m", "localstripe", "--port", str(port)],
+        [sys.executable, "-c", _LOCALSTRIPE_WITHOUT_DISK, "--port", str(port)],
         stdout=output,
         stderr=subprocess.STDOUT,
     )
