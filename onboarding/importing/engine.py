@@ -100,7 +100,7 @@ class Target:
     client: Client
     new: bool  # created by this batch (in this run or an earlier, interrupted one)
     pending: bool  # not yet written
-    phones: set[str] = field(default_factory=set)
+    phones: set[str] = field(default_factory=set)  # e164, or e164;extension
     emails: set[str] = field(default_factory=set)
     persons: dict[str, Contact] = field(default_factory=dict)  # normalised full name → contact
     deals: set[tuple[str, str]] = field(default_factory=set)  # (title, amount)
@@ -181,12 +181,12 @@ class Importer:
             if inn:
                 self.by_inn_kpp.setdefault((inn, kpp), client_id)
                 self.by_inn.setdefault(inn, client_id)
-        for e164, client_id, via_contact in Phone.objects.values_list(
-            "e164", "client_id", "contact__client_id"
+        for e164, extension, client_id, via_contact in Phone.objects.values_list(
+            "e164", "extension", "client_id", "contact__client_id"
         ):
             owner = client_id or via_contact
             if owner:
-                self.by_phone.setdefault(e164, owner)
+                self.by_phone.setdefault(_phone_key(e164, extension), owner)
         for emails, client_id in Contact.objects.exclude(emails=[]).values_list(
             "emails", "client_id"
         ):
@@ -281,16 +281,18 @@ class Importer:
             self.targets[existing.pk] = Target(
                 client=existing, new=existing.pk in self.created_here, pending=False
             )
-        for phone_number, client_id, contact_client in (
+        for phone_number, extension, client_id, contact_client in (
             Phone.objects.filter(client_id__in=wanted)
-            .values_list("e164", "client_id", "contact__client_id")
+            .values_list("e164", "extension", "client_id", "contact__client_id")
             .union(
                 Phone.objects.filter(contact__client_id__in=wanted).values_list(
-                    "e164", "client_id", "contact__client_id"
+                    "e164", "extension", "client_id", "contact__client_id"
                 )
             )
         ):
-            self.targets[client_id or contact_client].phones.add(phone_number)
+            self.targets[client_id or contact_client].phones.add(
+                _phone_key(phone_number, extension)
+            )
         for contact in Contact.objects.filter(client_id__in=wanted).only(
             "id", "client_id", "last_name", "first_name", "middle_name", "emails"
         ):
@@ -323,8 +325,8 @@ class Importer:
                 yield pgettext("matched by", "INN"), self.by_inn[inn]
         for raw in client.phones + [p for person in client.persons for p in person.phones]:
             number = self._phone(raw)
-            if number and number.e164 in self.by_phone:
-                yield pgettext("matched by", "phone"), self.by_phone[number.e164]
+            if number and _key_of(number) in self.by_phone:
+                yield pgettext("matched by", "phone"), self.by_phone[_key_of(number)]
         emails = client.emails + [e for person in client.persons for e in person.emails]
         for email in emails:
             if email.lower() in self.by_email:
@@ -442,8 +444,8 @@ class Importer:
             changed |= self._plan_person(target, person, person_phones, plan, flags)
         if not row_phones_to_person:
             for number in phones:
-                if number.e164 not in target.phones:
-                    target.phones.add(number.e164)
+                if _key_of(number) not in target.phones:
+                    target.phones.add(_key_of(number))
                     plan.new_phones.append((target, None, _phone_row(number, Phone.Kind.WORK)))
                     changed = True
         self._index(target, client_in)
@@ -584,8 +586,8 @@ class Importer:
                 target.emails.update(added)
                 changed = True
         for number in phones:
-            if number.e164 not in target.phones:
-                target.phones.add(number.e164)
+            if _key_of(number) not in target.phones:
+                target.phones.add(_key_of(number))
                 plan.new_phones.append((target, contact, _phone_row(number, Phone.Kind.MOBILE)))
                 changed = True
         return changed
@@ -600,8 +602,8 @@ class Importer:
         if client.inn:
             self._put(self.by_inn_kpp, (client.inn, client.kpp), ref)
             self._put(self.by_inn, client.inn, ref)
-        for e164 in target.phones:
-            self._put(self.by_phone, e164, ref)
+        for key in target.phones:
+            self._put(self.by_phone, key, ref)
         for email in target.emails:
             self._put(self.by_email, email, ref)
 
@@ -934,6 +936,16 @@ def _new(model: type[models.Model], **values: Any) -> Any:
     obj.__dict__.update(values)
     obj._state = ModelState()
     return obj
+
+
+def _phone_key(e164: str, extension: str) -> str:
+    """One switchboard number with different extensions is different people or companies
+    (business centres): the extension is part of the dedupe key."""
+    return f"{e164};{extension}" if extension else e164
+
+
+def _key_of(number: PhoneNumber) -> str:
+    return _phone_key(number.e164, number.extension)
 
 
 def _phone_row(number: PhoneNumber, kind: str) -> Phone:

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import logging
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+import kombu.exceptions
 from django.conf import settings
 from django.core.files.base import File
 from django.db import transaction
@@ -28,6 +30,7 @@ from onboarding.models import ImportBatch, ImportedRecord, ImportRowNote, Import
 from relata.db import connection
 from tenants.models import Company
 
+logger = logging.getLogger(__name__)
 UNDO_DAYS = 30
 STALLED_AFTER = dt.timedelta(minutes=5)
 _LOCK_CLASS = 0x1A7  # advisory-lock namespace of import batches (high 32 bits)
@@ -345,4 +348,9 @@ def queue_batch(batch: ImportBatch) -> None:
     batch.heartbeat_at = timezone.now()
     batch.save(update_fields=["status", "heartbeat_at"])
     # Sent now, not on commit: the worker needs only the batch row, which exists already.
-    run_import.delay(batch.pk)
+    try:
+        run_import.delay(batch.pk)
+    except (OSError, kombu.exceptions.OperationalError):
+        # The broker is down: the page still answers; the stalled-batch beat sends the batch
+        # once the broker is back (its heartbeat is set, so it counts as stalled after 5 min).
+        logger.warning("import batch %s queued without a broker; the beat will resend it", batch.pk)

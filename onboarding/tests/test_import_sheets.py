@@ -366,3 +366,25 @@ def _snapshot() -> tuple[Any, ...]:
         sorted(Phone.objects.values_list("id", "e164")),
         sorted(Deal.objects.values_list("id", "title", "amount")),
     )
+
+
+def test_one_switchboard_with_different_extensions_is_not_one_client(make_company: Any) -> None:
+    a = make_company("Alpha")
+    with a:
+        data = csv_bytes(
+            [
+                ["Наименование", "Телефон"],
+                ["ООО Первый этаж", "8 (495) 123-45-67 доб. 101"],
+                ["ООО Второй этаж", "8 (495) 123-45-67 доб. 202"],
+                ["ООО Второй этаж (дубль)", "+7 495 123 45 67 доб. 202"],
+            ],
+            encoding="utf-8",
+            delimiter=";",
+        )
+        report = run_import(a.company, a.owner, data, "bc.csv")
+        assert report.counts["created"] == 2
+        assert report.counts["merged"] == 1
+        assert sorted(Client.objects.values_list("name", flat=True)) == [
+            "ООО Второй этаж",
+            "ООО Первый этаж",
+        ]

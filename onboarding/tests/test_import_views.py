@@ -121,3 +121,32 @@ def test_managers_and_other_companies_see_no_import_pages(make_company: Any) -> 
     for path in (f"/import/{batch.pk}/", f"/import/{batch.pk}/report.xlsx"):
         assert as_b.get(path, HTTP_HOST=b.host).status_code == 404, path
     assert "a.xlsx" not in as_b.get("/import/", HTTP_HOST=b.host).content.decode()
+
+
+def test_a_broker_outage_does_not_break_the_wizard(make_company: Any, monkeypatch: Any) -> None:
+    """Redis down: the upload is answered, and the batch waits for the stalled-batch beat."""
+    import kombu.exceptions
+
+    from onboarding.services.imports import stalled_batches
+    from onboarding.tasks import run_import
+
+    def broker_down(*args: Any, **kwargs: Any) -> None:
+        raise kombu.exceptions.OperationalError("Error 111 connecting to 127.0.0.1:6379.")
+
+    monkeypatch.setattr(run_import, "delay", broker_down)
+    a = make_company("Alpha")
+    browser = login_on_host(a.owner, a.company, a.host)
+    from onboarding.tests.helpers import fixture_1c
+
+    data = fixture_1c("ArgentCrusade-commerceml/contractors-example.xml").read_bytes()
+    response = _upload(browser, a.host, data, "contractors.xml")
+    assert response.status_code == 302
+    page = browser.get(response["Location"], HTTP_HOST=a.host).content.decode()
+    assert "import-progress" in page
+    with a:
+        batch = ImportBatch.objects.get()
+        assert batch.status == "running"
+        ImportBatch.objects.filter(pk=batch.pk).update(
+            heartbeat_at=batch.created_at.replace(year=2000)
+        )
+        assert [b.pk for b in stalled_batches()] == [batch.pk]
