@@ -32,7 +32,10 @@ def fire_due_timers(queue: str | None = None) -> int:
 def fire_company_timers() -> int:
     from crm_core.automation.services.timers import fire_due
 
-    company = Company.objects.get(schema_name=connection.schema_name)
+    # tenant-schemas-celery has already looked the company up and set it on the connection.
+    company = getattr(connection, "tenant", None)
+    if not isinstance(company, Company):
+        company = Company.objects.get(schema_name=connection.schema_name)
     return fire_due(company)
 
 
