@@ -41,13 +41,16 @@ def fire_company_timers() -> int:
 
 @app.task(name="crm_core.automation.tasks.reindex_timers", ignore_result=True)
 def reindex_timers() -> int:
-    """Rebuild the due-timer index from the rows of every company (after a Redis flush)."""
+    """Rebuild the due-timer index from the rows of every company (after a Redis flush), and
+    send again any webhook retry that a dead worker lost."""
     from crm_core.automation.services.timers import reindex_current
+    from crm_core.automation.services.webhooks import send_stuck
 
     count = 0
     for company in Company.objects.filter(status__in=ACTIVE_COMPANY_STATUSES):
         with company:
             reindex_current()
+            send_stuck()
         count += 1
     connection.set_schema_to_public()
     return count
