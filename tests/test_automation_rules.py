@@ -380,3 +380,24 @@ def test_admin_builds_a_rule_on_the_page_without_code(crm: Any) -> None:
         assert Timer.objects.filter(task=task, kind=Timer.Kind.SLA_OVERDUE).exists()
     manager = login_on_host(crm.manager.user, crm.a.company, crm.a.host)
     assert manager.get(f"/automation/rules/{rule.pk}/", HTTP_HOST=crm.a.host).status_code == 404
+
+
+def test_a_lost_retry_is_found_by_the_sweep(crm: Any) -> None:
+    with crm.a:
+        now = timezone.now()
+        lost = WebhookDelivery.objects.create(
+            url="https://x.example/",
+            event="e",
+            status="retrying",
+            next_attempt_at=now - timedelta(hours=1),
+        )
+        WebhookDelivery.objects.create(
+            url="https://x.example/",
+            event="e",
+            status="retrying",
+            next_attempt_at=now + timedelta(minutes=1),
+        )
+        WebhookDelivery.objects.create(url="https://x.example/", event="e", status="delivered")
+        assert webhooks.stuck(now) == [lost.pk]
+    with crm.b:
+        assert webhooks.stuck(now) == []

@@ -32,19 +32,25 @@ def fire_due_timers(queue: str | None = None) -> int:
 def fire_company_timers() -> int:
     from crm_core.automation.services.timers import fire_due
 
-    company = Company.objects.get(schema_name=connection.schema_name)
+    # tenant-schemas-celery has already looked the company up and set it on the connection.
+    company = getattr(connection, "tenant", None)
+    if not isinstance(company, Company):
+        company = Company.objects.get(schema_name=connection.schema_name)
     return fire_due(company)
 
 
 @app.task(name="crm_core.automation.tasks.reindex_timers", ignore_result=True)
 def reindex_timers() -> int:
-    """Rebuild the due-timer index from the rows of every company (after a Redis flush)."""
+    """Rebuild the due-timer index from the rows of every company (after a Redis flush), and
+    send again any webhook retry that a dead worker lost."""
     from crm_core.automation.services.timers import reindex_current
+    from crm_core.automation.services.webhooks import send_stuck
 
     count = 0
     for company in Company.objects.filter(status__in=ACTIVE_COMPANY_STATUSES):
         with company:
             reindex_current()
+            send_stuck()
         count += 1
     connection.set_schema_to_public()
     return count

@@ -387,6 +387,7 @@ if SENTRY_DSN:
     from relata.sentry import init_sentry
 
     init_sentry(SENTRY_DSN, environment=RELATA_ENV)
+
 # --- Automation (crm_core.automation) ---------------------------------------------------------
 # Paths on a company host open to anyone, even under "office only" (the request form and API).
 PUBLIC_COMPANY_PATHS = ("/public/",)

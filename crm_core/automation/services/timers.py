@@ -118,6 +118,8 @@ def fire_due(company: Company, *, batch: int = 200) -> int:
                     timer.fired_at = now
                 Timer.objects.bulk_update(timers, ["fired_at", "outcome"])
                 fired += len(timers)
+            if len(timers) < batch:
+                break  # a short batch was the last one: no need to ask again
     reindex_current()
     return fired
 

@@ -18,13 +18,14 @@ import json
 import logging
 import socket
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from crm_core.automation.models import AutomationSettings, StageRule, WebhookDelivery
@@ -157,6 +158,29 @@ def attempt(delivery_id: int) -> float | None:
         delivery.status,
     )
     return retry_in
+
+
+# A retry that has not happened this long after its time was lost (a worker died holding it).
+STUCK_AFTER = timedelta(minutes=15)
+
+
+def stuck(now: datetime | None = None, limit: int = 100) -> list[int]:
+    """Deliveries waiting for an attempt that never came: sent again by the periodic sweep.
+    Delivery is at least once; receivers tell repeats apart by X-Relata-Delivery."""
+    cutoff = (now or timezone.now()) - STUCK_AFTER
+    return list(
+        WebhookDelivery.objects.filter(
+            Q(status=WebhookDelivery.Status.RETRYING, next_attempt_at__lt=cutoff)
+            | Q(status=WebhookDelivery.Status.PENDING, created_at__lt=cutoff)
+        ).values_list("pk", flat=True)[:limit]
+    )
+
+
+def send_stuck() -> int:
+    ids = stuck()
+    for delivery_id in ids:
+        _send_later(delivery_id)
+    return len(ids)
 
 
 def resend(delivery: WebhookDelivery) -> None:
