@@ -48,6 +48,9 @@ def main() -> None:
         print(f"{BENCH_DB} is not there: run bench/crm_scale.py first.")
         sys.exit(0)
     configure(fresh=False)
+    from django.utils import translation
+
+    translation.activate("en")  # the report names in docs/benchmarks.md, which is English
 
     from crm_core.models import Deal
     from crm_core.reports.queries import REPORTS, scope_for

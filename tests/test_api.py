@@ -284,7 +284,12 @@ def test_rate_limit_keys_do_not_cross_companies(crm: Any, settings: Any) -> None
 def test_openapi_schema_is_published_and_valid(crm: Any) -> None:
     from openapi_spec_validator import validate
 
-    response = HttpClient().get(f"{API}/schema/?format=json", HTTP_HOST=crm.a.host)
+    api = token_for(crm, crm.manager, access="read", resources=["deals"])
+    response = api.http.get(
+        f"{API}/schema/?format=json",
+        HTTP_HOST=crm.a.host,
+        HTTP_AUTHORIZATION=f"Bearer {api.secret}",
+    )
     assert response.status_code == 200
     schema = json.loads(response.content)
     validate(schema)
@@ -293,8 +298,16 @@ def test_openapi_schema_is_published_and_valid(crm: Any) -> None:
         assert f"{API}/{resource}/" in paths
     assert "409" in paths[f"{API}/deals/{{id}}/"]["patch"]["responses"]
     assert schema["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
-    docs = HttpClient().get(f"{API}/docs/", HTTP_HOST=crm.a.host)
-    assert docs.status_code == 200
+    browser = login_on_host(crm.manager.user, crm.a.company, crm.a.host)
+    assert browser.get(f"{API}/docs/", HTTP_HOST=crm.a.host).status_code == 200
+    assert browser.get(f"{API}/schema/", HTTP_HOST=crm.a.host).status_code == 200
+    # Strangers are sent to log in; a bad token is refused.
+    assert HttpClient().get(f"{API}/schema/", HTTP_HOST=crm.a.host).status_code == 302
+    assert HttpClient().get(f"{API}/docs/", HTTP_HOST=crm.a.host).status_code == 302
+    refused = HttpClient().get(
+        f"{API}/schema/", HTTP_HOST=crm.a.host, HTTP_AUTHORIZATION="Bearer rlt_wrong"
+    )
+    assert refused.status_code == 401
 
 
 def test_tokens_page_shows_the_token_once_and_keeps_only_its_hash(crm: Any) -> None:

@@ -2,7 +2,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from django.http.response import HttpResponseBase
 from django.urls import include, path
 from drf_spectacular.views import (
@@ -10,9 +10,12 @@ from drf_spectacular.views import (
     SpectacularRedocView,
     SpectacularSwaggerSplitView,
 )
+from rest_framework.permissions import AllowAny
 from rest_framework.routers import SimpleRouter
 
+from crm_core.access import member_required
 from crm_core.api import pages, views
+from crm_core.api.auth import BearerTokenAuthentication
 
 router = SimpleRouter(trailing_slash=True)
 router.register("clients", views.ClientViewSet, basename="api-client")
@@ -22,12 +25,35 @@ router.register("tasks", views.TaskViewSet, basename="api-task")
 router.register("products", views.ProductViewSet, basename="api-product")
 router.register("requests", views.RequestViewSet, basename="api-request")
 
-# The schema and its viewers are public (they describe the API, not any company's data).
-public: dict[str, Any] = {
-    "authentication_classes": [],
-    "permission_classes": [],
+# The schema and its viewers describe the API, not any company's data; still, like every page
+# of a company's host, they are for its members (a session) or its integrations (a token).
+open_to_token: dict[str, Any] = {
+    "authentication_classes": [BearerTokenAuthentication],
+    "permission_classes": [AllowAny],
     "throttle_classes": [],
 }
+public: dict[str, Any] = {
+    "authentication_classes": [],
+    "permission_classes": [AllowAny],
+    "throttle_classes": [],
+}
+
+
+def member_or_token(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+    """A member's browser (session), or a call with a token: a bad token is refused (401)
+    by the view's authentication; without one, member_required sends strangers to log in."""
+    members_only = member_required(view)
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if request.headers.get("Authorization"):
+            if getattr(request, "company", None) is None:
+                raise Http404("not a company host")
+            return view(request, *args, **kwargs)
+        return members_only(request, *args, **kwargs)
+
+    return wrapper
+
 
 # The documentation viewers (Swagger UI, Redoc) style themselves inline and Redoc runs a worker
 # from a blob; these pages show no company data, so they get a policy that lets them draw.
@@ -54,15 +80,21 @@ def docs_page(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpRespon
 
 
 urlpatterns = [
-    path("api/v1/schema/", SpectacularAPIView.as_view(**public), name="api_schema"),
+    path(
+        "api/v1/schema/",
+        member_or_token(SpectacularAPIView.as_view(**open_to_token)),
+        name="api_schema",
+    ),
     path(
         "api/v1/docs/",
-        docs_page(SpectacularSwaggerSplitView.as_view(url_name="api_schema", **public)),
+        member_required(
+            docs_page(SpectacularSwaggerSplitView.as_view(url_name="api_schema", **public))
+        ),
         name="api_docs",
     ),
     path(
         "api/v1/redoc/",
-        docs_page(SpectacularRedocView.as_view(url_name="api_schema", **public)),
+        member_required(docs_page(SpectacularRedocView.as_view(url_name="api_schema", **public))),
         name="api_redoc",
     ),
     path("settings/api-tokens/", pages.tokens, name="api_tokens"),
