@@ -34,6 +34,7 @@ ENTITIES: list[tuple[str, type[models.Model]]] = [
     ("pipelines", crm.Pipeline),
     ("stages", crm.Stage),
     ("products", crm.Product),
+    ("custom_fields", crm.CustomField),
     ("clients", crm.Client),
     ("contacts", crm.Contact),
     ("phones", crm.Phone),

@@ -63,8 +63,8 @@ def create_client(*, membership: Membership, company: Company, data: ClientInput
         last, _space, first = data.contact_name.strip().partition(" ")
         contact = Contact.objects.create(
             client=client,
-            last_name=last,
-            first_name=first,
+            last_name=last[:100],
+            first_name=first[:100],
             emails=[data.email.strip().lower()] if data.email.strip() else [],
             responsible=membership.user,
         )
