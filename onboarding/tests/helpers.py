@@ -3,14 +3,26 @@
 from __future__ import annotations
 
 import io
+import os
 from pathlib import Path
 from typing import Any
 
 from conftest import ROOT
 
-# The real 1C files live next to the repository (never copied into it). A missing folder
-# fails the tests that use it: they must not be skipped quietly.
-FIXTURES_1C = Path(ROOT).parent / "shared/fixtures/1c"
+
+def _fixtures_1c() -> Path:
+    """The real 1C files are read in place, never copied into the repository: the folder named
+    by RELATA_1C_FIXTURES, else ``shared/fixtures/1c`` beside the checkout or one of its
+    parents (a clone elsewhere, e.g. CI's, finds the workplace's copy at /work/shared). A
+    missing folder fails the tests that use it: they must not be skipped quietly."""
+    if os.environ.get("RELATA_1C_FIXTURES"):
+        return Path(os.environ["RELATA_1C_FIXTURES"])
+    candidates = [p / "shared/fixtures/1c" for p in Path(ROOT).resolve().parents]
+    candidates.append(Path("/work/shared/fixtures/1c"))
+    return next((c for c in candidates if c.is_dir()), candidates[0])
+
+
+FIXTURES_1C = _fixtures_1c()
 
 
 def fixture_1c(relative: str) -> Path:
