@@ -95,6 +95,40 @@ def _with_errors(*codes: int, ok: dict[int, Any] | None = None) -> dict[int, Any
     return {**{code: ERRORS[code] for code in codes}, **(ok or {})}
 
 
+def _documented(
+    out: type[serializers.Serializer[Any]],
+    *,
+    filters: type[serializers.Serializer[Any]] | None = None,
+    create: type[serializers.Serializer[Any]] | None = None,
+    change: type[serializers.Serializer[Any]] | None = None,
+    change_answers: dict[int, Any] | None = None,
+    change_description: str | None = None,
+    **more: Any,
+) -> Callable[[type[Any]], type[Any]]:
+    """The OpenAPI description every resource shares: list (with its filters), retrieve, and
+    create / partial update when the resource takes them; ``more`` adds other actions."""
+    actions: dict[str, Any] = {
+        "list": extend_schema(
+            parameters=[filters] if filters else None,
+            responses=_with_errors(400, 401, 403, 429, ok={200: out(many=True)}),
+        ),
+        "retrieve": extend_schema(responses=_with_errors(401, 403, 404, 429, ok={200: out})),
+    }
+    if create is not None:
+        actions["create"] = extend_schema(
+            request=create, responses=_with_errors(400, 401, 403, 429, ok={201: out})
+        )
+    if change is not None:
+        actions["partial_update"] = extend_schema(
+            request=change,
+            description=change_description,
+            responses=_with_errors(
+                400, 401, 403, 404, 429, ok={200: out, **(change_answers or {})}
+            ),
+        )
+    return extend_schema_view(**actions, **more)
+
+
 def _field_error(name: str, message: str) -> ValidationError:
     return ValidationError({name: [message]})
 
@@ -122,7 +156,8 @@ class MemberScopedViewSet(viewsets.GenericViewSet):
         return self.request.company
 
     def visible_to(self, membership: Membership) -> QuerySet[Any]:
-        raise NotImplementedError
+        """The records this member may see; every resource defines it (never a bare queryset)."""
+        raise NotImplementedError(f"{type(self).__name__} must define visible_to")
 
     def narrow(self, queryset: QuerySet[Any], filters: dict[str, Any]) -> QuerySet[Any]:
         return queryset
@@ -190,19 +225,12 @@ def _since(queryset: QuerySet[Any], filters: dict[str, Any]) -> QuerySet[Any]:
 # --- clients ------------------------------------------------------------------------------
 
 
-@extend_schema_view(
-    list=extend_schema(
-        parameters=[s.ListFilters],
-        responses=_with_errors(400, 401, 403, 429, ok={200: s.ClientOut(many=True)}),
-    ),
-    retrieve=extend_schema(responses=_with_errors(401, 403, 404, 429, ok={200: s.ClientOut})),
-    create=extend_schema(
-        request=s.ClientIn, responses=_with_errors(400, 401, 403, 429, ok={201: s.ClientOut})
-    ),
-    partial_update=extend_schema(
-        request=s.ClientChange,
-        responses=_with_errors(400, 401, 403, 404, 429, ok={200: s.ClientOut, 409: ERRORS[400]}),
-    ),
+@_documented(
+    s.ClientOut,
+    filters=s.ListFilters,
+    create=s.ClientIn,
+    change=s.ClientChange,
+    change_answers={409: ERRORS[400]},
 )
 class ClientViewSet(MemberScopedViewSet):
     """Clients (companies and people the company sells to)."""
@@ -246,19 +274,7 @@ class ClientViewSet(MemberScopedViewSet):
 # --- contacts -----------------------------------------------------------------------------
 
 
-@extend_schema_view(
-    list=extend_schema(
-        parameters=[s.ContactFilters],
-        responses=_with_errors(400, 401, 403, 429, ok={200: s.ContactOut(many=True)}),
-    ),
-    retrieve=extend_schema(responses=_with_errors(401, 403, 404, 429, ok={200: s.ContactOut})),
-    create=extend_schema(
-        request=s.ContactIn, responses=_with_errors(400, 401, 403, 429, ok={201: s.ContactOut})
-    ),
-    partial_update=extend_schema(
-        request=s.ContactIn, responses=_with_errors(400, 401, 403, 404, 429, ok={200: s.ContactOut})
-    ),
-)
+@_documented(s.ContactOut, filters=s.ContactFilters, create=s.ContactIn, change=s.ContactIn)
 class ContactViewSet(MemberScopedViewSet):
     """Contact persons, of a client or on their own."""
 
@@ -320,28 +336,14 @@ class ContactViewSet(MemberScopedViewSet):
 # --- deals --------------------------------------------------------------------------------
 
 
-@extend_schema_view(
-    list=extend_schema(
-        parameters=[s.DealFilters],
-        responses=_with_errors(400, 401, 403, 429, ok={200: s.DealOut(many=True)}),
-    ),
-    retrieve=extend_schema(responses=_with_errors(401, 403, 404, 429, ok={200: s.DealOut})),
-    create=extend_schema(
-        request=s.DealIn, responses=_with_errors(400, 401, 403, 429, ok={201: s.DealOut})
-    ),
-    partial_update=extend_schema(
-        request=s.DealChange,
-        description="Send the `version` you read. If the deal changed since, the answer is "
-        "409 with code `stale_version` and nothing is saved.",
-        responses=_with_errors(
-            400,
-            401,
-            403,
-            404,
-            429,
-            ok={200: s.DealOut, 409: OpenApiResponse(ErrorSerializer, description="Stale version")},
-        ),
-    ),
+@_documented(
+    s.DealOut,
+    filters=s.DealFilters,
+    create=s.DealIn,
+    change=s.DealChange,
+    change_description="Send the `version` you read. If the deal changed since, the answer is "
+    "409 with code `stale_version` and nothing is saved.",
+    change_answers={409: OpenApiResponse(ErrorSerializer, description="Stale version")},
 )
 class DealViewSet(MemberScopedViewSet):
     """Deals; a change carries the version it was based on."""
@@ -418,19 +420,7 @@ class DealViewSet(MemberScopedViewSet):
 # --- tasks --------------------------------------------------------------------------------
 
 
-@extend_schema_view(
-    list=extend_schema(
-        parameters=[s.TaskFilters],
-        responses=_with_errors(400, 401, 403, 429, ok={200: s.TaskOut(many=True)}),
-    ),
-    retrieve=extend_schema(responses=_with_errors(401, 403, 404, 429, ok={200: s.TaskOut})),
-    create=extend_schema(
-        request=s.TaskIn, responses=_with_errors(400, 401, 403, 429, ok={201: s.TaskOut})
-    ),
-    partial_update=extend_schema(
-        request=s.TaskChange, responses=_with_errors(400, 401, 403, 404, 429, ok={200: s.TaskOut})
-    ),
-)
+@_documented(s.TaskOut, filters=s.TaskFilters, create=s.TaskIn, change=s.TaskChange)
 class TaskViewSet(MemberScopedViewSet):
     """Tasks (calls, meetings, measurements…) with deadlines."""
 
@@ -476,18 +466,10 @@ class TaskViewSet(MemberScopedViewSet):
 # --- products -----------------------------------------------------------------------------
 
 
-@extend_schema_view(
-    list=extend_schema(
-        responses=_with_errors(400, 401, 403, 429, ok={200: s.ProductOut(many=True)})
-    ),
-    retrieve=extend_schema(responses=_with_errors(401, 403, 404, 429, ok={200: s.ProductOut})),
-    create=extend_schema(
-        request=s.ProductIn, responses=_with_errors(400, 401, 403, 429, ok={201: s.ProductOut})
-    ),
-    partial_update=extend_schema(
-        request=s.ProductChange,
-        responses=_with_errors(400, 401, 403, 404, 429, ok={200: s.ProductOut}),
-    ),
+@_documented(
+    s.ProductOut,
+    create=s.ProductIn,
+    change=s.ProductChange,
     destroy=extend_schema(
         description="Takes the product off the price list (deals keep what they were sold at).",
         responses=_with_errors(401, 403, 404, 429, ok={204: None}),
@@ -536,16 +518,7 @@ class ProductViewSet(MemberScopedViewSet):
 # --- requests (leads) ---------------------------------------------------------------------
 
 
-@extend_schema_view(
-    list=extend_schema(
-        parameters=[s.RequestFilters],
-        responses=_with_errors(400, 401, 403, 429, ok={200: s.RequestOut(many=True)}),
-    ),
-    retrieve=extend_schema(responses=_with_errors(401, 403, 404, 429, ok={200: s.RequestOut})),
-    create=extend_schema(
-        request=s.RequestIn, responses=_with_errors(400, 401, 403, 429, ok={201: s.RequestOut})
-    ),
-)
+@_documented(s.RequestOut, filters=s.RequestFilters, create=s.RequestIn)
 class RequestViewSet(MemberScopedViewSet):
     """Incoming requests (leads): the inbox managers take work from."""
 
