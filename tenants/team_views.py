@@ -6,6 +6,7 @@ which scopes them to the acting member's company.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -71,58 +72,63 @@ def team(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _carry_out(request: HttpRequest, write: Callable[[], object], done: str) -> HttpResponse:
+    """Run one team change; say it was done, or why it was refused; back to the team page."""
+    try:
+        write()
+    except (ValidationError, PermissionDenied) as exc:
+        _refused(request, exc)
+    else:
+        messages.success(request, done)
+    return _back()
+
+
 @require_POST
 def invite(request: HttpRequest) -> HttpResponse:
     actor = _manager(request)
     email = request.POST.get("email", "")
-    try:
-        team_service.invite(
+    return _carry_out(
+        request,
+        lambda: team_service.invite(
             actor=actor, email=email, role=request.POST.get("role", ""), link=_link(request)
-        )
-    except (ValidationError, PermissionDenied) as exc:
-        _refused(request, exc)
-    else:
-        messages.success(request, _("Invitation sent to %(email)s.") % {"email": email.strip()})
-    return _back()
+        ),
+        _("Invitation sent to %(email)s.") % {"email": email.strip()},
+    )
 
 
 @require_POST
 def resend(request: HttpRequest, invitation_id: int) -> HttpResponse:
     actor = _manager(request)
     invitation = team_queries.invitation_for(actor, invitation_id)
-    try:
-        team_service.resend(actor=actor, invitation=invitation, link=_link(request))
-    except (ValidationError, PermissionDenied) as exc:
-        _refused(request, exc)
-    else:
-        messages.success(request, _("Invitation sent again."))
-    return _back()
+    return _carry_out(
+        request,
+        lambda: team_service.resend(actor=actor, invitation=invitation, link=_link(request)),
+        _("Invitation sent again."),
+    )
 
 
 @require_POST
 def revoke(request: HttpRequest, invitation_id: int) -> HttpResponse:
     actor = _manager(request)
     invitation = team_queries.invitation_for(actor, invitation_id)
-    try:
-        team_service.revoke(actor=actor, invitation=invitation)
-    except (ValidationError, PermissionDenied) as exc:
-        _refused(request, exc)
-    else:
-        messages.success(request, _("Invitation revoked."))
-    return _back()
+    return _carry_out(
+        request,
+        lambda: team_service.revoke(actor=actor, invitation=invitation),
+        _("Invitation revoked."),
+    )
 
 
 @require_POST
 def change_role(request: HttpRequest, member_id: int) -> HttpResponse:
     actor = _manager(request)
     member = team_queries.member_for(actor, member_id)
-    try:
-        team_service.change_role(actor=actor, member=member, role=request.POST.get("role", ""))
-    except (ValidationError, PermissionDenied) as exc:
-        _refused(request, exc)
-    else:
-        messages.success(request, _("Role changed."))
-    return _back()
+    return _carry_out(
+        request,
+        lambda: team_service.change_role(
+            actor=actor, member=member, role=request.POST.get("role", "")
+        ),
+        _("Role changed."),
+    )
 
 
 @require_POST
@@ -133,26 +139,22 @@ def deactivate(request: HttpRequest, member_id: int) -> HttpResponse:
     heir_id = request.POST.get("reassign_to", "")
     if heir_id.isdigit():
         heir = team_queries.members(actor).filter(pk=int(heir_id)).first()
-    try:
-        team_service.deactivate(actor=actor, member=member, reassign_to=heir)
-    except (ValidationError, PermissionDenied) as exc:
-        _refused(request, exc)
-    else:
-        messages.success(request, _("Member deactivated; their open work was handed over."))
-    return _back()
+    return _carry_out(
+        request,
+        lambda: team_service.deactivate(actor=actor, member=member, reassign_to=heir),
+        _("Member deactivated; their open work was handed over."),
+    )
 
 
 @require_POST
 def transfer(request: HttpRequest, member_id: int) -> HttpResponse:
     actor = _manager(request)
     member = team_queries.member_for(actor, member_id)
-    try:
-        team_service.transfer_ownership(actor=actor, member=member)
-    except (ValidationError, PermissionDenied) as exc:
-        _refused(request, exc)
-    else:
-        messages.success(request, _("Ownership transferred."))
-    return _back()
+    return _carry_out(
+        request,
+        lambda: team_service.transfer_ownership(actor=actor, member=member),
+        _("Ownership transferred."),
+    )
 
 
 # --- Public site: accepting an invitation ------------------------------------------------
