@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms import Form
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -135,6 +136,12 @@ def workspace(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _deal_url_pattern(name: str) -> str:
+    """A deal URL reversed once with a marker id, for the board's cards to fill in their own
+    (reversing two URLs for each of 210 cards was a tenth of the page's CPU)."""
+    return reverse(name, kwargs={"deal_id": 0}).replace("/0/", "/{}/", 1)
+
+
 @member_required
 @require_GET
 def deal_board(request: HttpRequest, pipeline_id: int | None = None) -> HttpResponse:
@@ -153,6 +160,10 @@ def deal_board(request: HttpRequest, pipeline_id: int | None = None) -> HttpResp
     columns = board_columns(
         membership, pipeline, filters.cleaned_data if filters.is_valid() else {}, fields
     )
+    detail, move = _deal_url_pattern("deal_detail"), _deal_url_pattern("deal_move")
+    for column in columns:
+        for card in column.deals:
+            card.url, card.move_url = detail.format(card.pk), move.format(card.pk)
     return render(
         request,
         "crm_core/board.html",

@@ -8,16 +8,26 @@
   const csrf = board.dataset.csrf;
   let dragged = null;
 
-  function refreshCounts() {
-    board.querySelectorAll("[data-stage]").forEach(function (column) {
-      const cards = column.querySelectorAll("[data-deal]");
-      let total = 0;
-      cards.forEach(function (card) { total += parseFloat(card.dataset.amount || "0"); });
-      const count = column.querySelector("[data-count]");
-      const sum = column.querySelector("[data-sum]");
-      if (count) count.textContent = String(cards.length);
-      if (sum) sum.textContent = total.toLocaleString(document.documentElement.lang || "ru", { maximumFractionDigits: 2 });
-    });
+  // A column shows only its newest cards, so its head (count and sum of all its deals, from the
+  // server) moves by the dragged card alone rather than being recounted from the cards on screen.
+  function shift(column, card, sign) {
+    const count = column.querySelector("[data-count]");
+    const sum = column.querySelector("[data-sum]");
+    const amount = parseFloat(card.dataset.amount || "0");
+    if (count) {
+      count.dataset.value = String(parseInt(count.dataset.value || count.textContent.replace(/\D/g, ""), 10) + sign);
+      count.textContent = count.dataset.value;
+    }
+    if (sum) {
+      sum.dataset.value = String(parseFloat(sum.dataset.value || "0") + sign * amount);
+      sum.textContent = parseFloat(sum.dataset.value).toLocaleString(document.documentElement.lang || "ru", { maximumFractionDigits: 2 });
+    }
+  }
+
+  function moveCard(card, fromList, toList) {
+    toList.prepend(card);
+    shift(fromList.closest("[data-stage]"), card, -1);
+    shift(toList.closest("[data-stage]"), card, +1);
   }
 
   board.addEventListener("dragstart", function (event) {
@@ -42,8 +52,7 @@
     const from = card.parentElement;
     const list = column.querySelector("[data-cards]");
     if (list === from) return;
-    list.prepend(card);
-    refreshCounts();
+    moveCard(card, from, list);
     const body = new URLSearchParams({ stage: column.dataset.stage, version: card.dataset.version });
     fetch(card.dataset.moveUrl, {
       method: "POST",
@@ -57,13 +66,11 @@
         card.dataset.version = String(result.data.version);
         return;
       }
-      from.prepend(card);
-      refreshCounts();
+      moveCard(card, list, from);
       const notice = document.querySelector("[data-board-error]");
       if (notice) { notice.textContent = result.data.error; notice.hidden = false; }
     }).catch(function () {
-      from.prepend(card);
-      refreshCounts();
+      moveCard(card, list, from);
     });
   });
 })();
