@@ -169,8 +169,13 @@ def generate(
             cur.execute(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"
             )
-            cur.execute(f"ANALYZE {table}")
         conn.commit()
+    # What autovacuum does in a running system after a bulk load: statistics, and the GIN
+    # indexes' pending lists merged (a fresh COPY leaves megabytes of them, and every e-mail or
+    # trigram look-up scans the pending list first: 48 ms instead of 0.1 ms for one e-mail).
+    with psycopg.connect(_dsn(), autocommit=True) as conn:
+        for table in ("crm_core_client", "crm_core_contact", "crm_core_phone", "crm_core_deal"):
+            conn.execute(f'VACUUM (ANALYZE) "{schema}".{table}')
 
 
 def timed(fn: Any, samples: int) -> list[float]:
