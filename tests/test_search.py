@@ -69,3 +69,20 @@ def test_search_respects_visibility_and_companies(crm: Any) -> None:
         "ООО Ромашка"
         in insider.get("/search/", {"q": "Ромашка"}, HTTP_HOST=crm.a.host).content.decode()
     )
+
+
+def test_name_and_title_indexes_keep_long_trigram_signatures(crm: Any) -> None:
+    # Look-alike names ("ООО Вектор-Строй 1041") collide in the default 12-byte signatures and
+    # the nearest-ten walk reads thousands of pages; see migration 0014 and docs/benchmarks.md.
+    if not trigrams_available():
+        return
+    from django.db import connection
+
+    with crm.a, connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() "
+            "AND indexdef LIKE '%%gist_trgm_ops%%'"
+        )
+        definitions = dict(cursor.fetchall())
+    assert set(definitions) == {"client_name_gist", "deal_title_gist", "contactname_name_gist"}
+    assert all("siglen='128'" in d for d in definitions.values()), definitions
