@@ -6,6 +6,7 @@ import io
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
@@ -75,7 +76,8 @@ def sales(crm: Any) -> Any:
 
 
 def _scope(crm: Any, member: Any, team: Team | None = None) -> Any:
-    today = timezone.localdate()
+    # "Today" where the company is: from 21:00 UTC Moscow is already on the next day.
+    today = timezone.localdate(timezone=ZoneInfo(crm.a.company.time_zone))
     return make_scope(
         member,
         crm.a.company,
