@@ -158,3 +158,51 @@ def test_company_list_search_filters_and_metrics(two_companies: Any) -> None:
     assert "1500" in metrics
     assert "<svg" in metrics
     assert "<rect" in metrics
+
+
+def test_django_admin_demands_the_same_second_factor_as_the_console(db: None) -> None:
+    anonymous = HttpClient().get("/ops/admin/", HTTP_HOST=PUBLIC, follow=True)
+    assert anonymous.redirect_chain[-1][0].startswith("/accounts/login/")
+    assert "ops%2Fadmin" in anonymous.redirect_chain[-1][0]
+
+    # The admin's own password form no longer signs anyone in: it hands over to allauth.
+    no_mfa, _secret = staff("nomfa-admin@example.com", mfa=False)
+    no_mfa.is_superuser = True
+    no_mfa.save()
+    password_only = HttpClient()
+    posted = password_only.post(
+        "/ops/admin/login/",
+        {"username": no_mfa.email, "password": PASSWORD, "next": "/ops/admin/"},
+        HTTP_HOST=PUBLIC,
+    )
+    assert posted.status_code == 302
+    assert posted["Location"].startswith("/accounts/login/")
+    assert "_auth_user_id" not in password_only.session
+    # Signed in through allauth with a password alone: still no admin page.
+    password_only.post(
+        "/accounts/login/", {"login": no_mfa.email, "password": PASSWORD}, HTTP_HOST=PUBLIC
+    )
+    assert "_auth_user_id" in password_only.session
+    for url in ("/ops/admin/", "/ops/admin/billing/plan/", "/ops/admin/tenants/company/"):
+        response = password_only.get(url, HTTP_HOST=PUBLIC, follow=True)
+        assert response.status_code == 403, url
+        assert "ops-needs-mfa" in response.content.decode()
+
+    # An authenticator the session did not use is not enough either.
+    with_mfa, secret = staff("mfa-admin@example.com")
+    with_mfa.is_superuser = True
+    with_mfa.save()
+    skipped = HttpClient()
+    skipped.force_login(with_mfa)
+    assert skipped.get("/ops/admin/", HTTP_HOST=PUBLIC, follow=True).status_code == 403
+
+    operator = mfa_login(with_mfa, secret)
+    assert operator.get("/ops/admin/", HTTP_HOST=PUBLIC).status_code == 200
+    plans = operator.get("/ops/admin/billing/plan/", HTTP_HOST=PUBLIC)
+    assert plans.status_code == 200
+    # A member of a company (not staff) never gets in, with or without MFA.
+    member = User.objects.create_user(email="member-admin@example.com", password=PASSWORD)
+    TOTP.activate(member, generate_totp_secret())
+    outsider = HttpClient()
+    outsider.force_login(member)
+    assert outsider.get("/ops/admin/", HTTP_HOST=PUBLIC, follow=True).status_code == 403

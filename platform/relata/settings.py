@@ -51,7 +51,8 @@ SHARED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
-    "django.contrib.admin",
+    # Django's admin, held to the console's MFA rule (relata/admin_site.py).
+    "relata.admin_site.OperatorAdminConfig",
     "django.contrib.humanize",
     "django.contrib.postgres",
     # Before allauth, so that our templates override allauth's layout.
