@@ -293,6 +293,16 @@ class FakeStripe:
             }
             self.sessions[session_id] = session
             return 200, json.dumps(session).encode()
+        if path == "/v1/checkout/sessions" and method == "GET":
+            listed = [
+                session
+                for session in self.sessions.values()
+                if session["customer"] == params.get("customer", session["customer"])
+                and session["status"] == params.get("status", session["status"])
+            ]
+            return 200, json.dumps(
+                {"object": "list", "url": path, "has_more": False, "data": listed}
+            ).encode()
         if path.startswith("/v1/checkout/sessions/") and method == "GET":
             found = self.sessions.get(path.rsplit("/", 1)[1])
             if found is None:

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from celery.exceptions import Retry
+from django.core.exceptions import ValidationError
 from django.test import Client as HttpClient
 from django.utils import timezone, translation
 
@@ -550,4 +551,85 @@ def test_an_ended_subscription_does_not_undo_an_operator_restoring_the_company(
             ).pk  # type: ignore[union-attr]
         )
         reconciliation.reconcile()
+    assert Company.objects.get(pk=a.company.pk).status == "active"
+
+
+def test_a_second_checkout_reuses_the_open_page_and_is_refused_once_one_is_paid(
+    two_companies: Any, stripe_fake: FakeStripe, plan: Plan
+) -> None:
+    a, b = two_companies
+    owner = Membership.objects.get(company=a.company, user=a.owner)
+    admin = User.objects.create_user(email="second-admin@example.com")
+    second = Membership.objects.create(company=a.company, user=admin, role="admin")
+
+    def checkout(actor: Membership, nonce: str) -> str:
+        return subscriptions.start_checkout(
+            actor=actor, success_url="http://x/ok", cancel_url="http://x/no", nonce=nonce
+        )
+
+    def created() -> int:
+        return len([r for r in stripe_fake.requests if r.path == "/v1/checkout/sessions"])
+
+    first = checkout(owner, "tab-1")
+    # Another tab, another admin: the same open Checkout page, not a second one.
+    assert checkout(second, "tab-2") == first
+    assert created() == 1
+    # Paid, but the webhook has not arrived yet: Stripe is asked, a new Checkout refused.
+    stripe_fake.complete_checkout(first.rsplit("/", 1)[1])
+    with pytest.raises(ValidationError):
+        checkout(second, "tab-3")
+    assert created() == 1
+    # Company B is not affected by A's subscription or open page.
+    other = checkout(Membership.objects.get(company=b.company, user=b.owner), "tab-1")
+    assert other != first
+    assert created() == 2
+
+
+def test_an_extra_subscription_is_canceled_and_reported(
+    two_companies: Any,
+    stripe_fake: FakeStripe,
+    plan: Plan,
+    eager_tasks: None,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    from billing import stripe_gateway
+
+    capture = django_capture_on_commit_callbacks
+    a, b = two_companies
+    subscription = subscribe(a.company, a.owner, stripe_fake, capture)
+    kept = subscription.stripe_subscription_id
+    subscribe(b.company, b.owner, stripe_fake, capture)
+
+    def paid_elsewhere(nonce: str) -> dict[str, Any]:
+        """A second Checkout that got past every guard (opened before the fix, say)."""
+        session = stripe_gateway.checkout_session(
+            customer=subscription.stripe_customer_id,
+            price=plan.stripe_price_id,
+            quantity=1,
+            company_id=a.company.pk,
+            success_url="http://x/ok",
+            cancel_url="http://x/no",
+            key=f"raw-{nonce}",
+        )
+        return stripe_fake.complete_checkout(session["id"])
+
+    # Its webhook arrives: the extra one is canceled at once, ours stays.
+    session = paid_elsewhere("one")
+    deliver(capture, stripe_fake, "checkout.session.completed", session)
+    assert stripe_fake.subscription(session["subscription"])["status"] == "canceled"
+    assert stripe_fake.subscription(kept)["status"] == "active"
+    subscription.refresh_from_db()
+    assert subscription.stripe_subscription_id == kept
+
+    # Its webhook is lost: the nightly check reads all the customer's subscriptions.
+    lost = paid_elsewhere("two")
+    report = reconciliation.reconcile()
+    assert f"{a.company.slug}: extra subscription {lost['subscription']}" in report.repaired
+    assert stripe_fake.subscription(lost["subscription"])["status"] == "canceled"
+    assert stripe_fake.subscription(kept)["status"] == "active"
+    flagged = BillingLogEntry.objects.filter(
+        company=a.company, kind="failure", message__contains="second Stripe subscription"
+    )
+    assert flagged.count() == 2
+    assert not BillingLogEntry.objects.filter(company=b.company, kind="failure").exists()
     assert Company.objects.get(pk=a.company.pk).status == "active"

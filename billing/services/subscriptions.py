@@ -43,6 +43,9 @@ STATUS_FROM_STRIPE = {
     "incomplete_expired": Status.CANCELED,
 }
 
+# Events after which a customer may have a second subscription (two Checkouts both paid).
+EVENTS_STARTING_A_SUBSCRIPTION = ("checkout.session.completed", "customer.subscription.created")
+
 
 def ensure_subscription(company: Company) -> Subscription:
     """The company's subscription row; a new one starts the trial on the default plan."""
@@ -78,30 +81,90 @@ def _ensure_customer(subscription: Subscription, actor: Membership) -> str:
     return subscription.stripe_customer_id
 
 
+def live_subscriptions(customer: str) -> list[dict[str, Any]]:
+    """The customer's subscriptions in Stripe that can still charge (oldest first)."""
+    found = [
+        remote
+        for remote in stripe_gateway.subscriptions_of(customer)
+        if str(remote.get("status")) not in TERMINAL
+    ]
+    return sorted(found, key=lambda remote: (int(remote.get("created") or 0), str(remote["id"])))
+
+
 def start_checkout(*, actor: Membership, success_url: str, cancel_url: str, nonce: str) -> str:
-    """A Stripe Checkout page for the company's paid seats; returns its URL. ``nonce`` comes
-    from the form, so a double click yields the same session (idempotency key)."""
+    """A Stripe Checkout page for the company's paid seats; returns its URL.
+
+    One company, one subscription. Under the company's row lock (two admins, two tabs) Stripe
+    is asked what the customer already has: a live subscription, even one whose webhook has
+    not arrived yet, refuses a new Checkout, and a Checkout page still open is handed out
+    again instead of a second one. ``nonce`` (from the form) keys the creation, so a double
+    click that slips past both yields the same session.
+    """
     _require_billing_admin(actor)
     subscription = ensure_subscription(actor.company)
     plan = subscription.plan
     if plan is None or not plan.stripe_price_id:
         raise ValidationError(_("This plan cannot be paid online yet. Please contact us."))
-    if subscription.stripe_subscription_id and subscription.stripe_status not in (
-        "canceled",
-        "incomplete_expired",
-    ):
-        raise ValidationError(_("The company already has a subscription."))
-    customer = _ensure_customer(subscription, actor)
-    session = stripe_gateway.checkout_session(
-        customer=customer,
-        price=plan.stripe_price_id,
-        quantity=max(seats_in_use(actor.company), 1),
-        company_id=actor.company.pk,
-        success_url=success_url,
-        cancel_url=cancel_url,
-        key=f"relata-checkout-{actor.company.pk}-{nonce[:64]}",
-    )
-    return str(session["url"])
+    with transaction.atomic():
+        Company.objects.select_for_update().get(pk=actor.company.pk)
+        subscription = Subscription.objects.select_for_update().get(pk=subscription.pk)
+        if subscription.stripe_subscription_id and subscription.stripe_status not in TERMINAL:
+            raise ValidationError(_("The company already has a subscription."))
+        customer = _ensure_customer(subscription, actor)
+        if live_subscriptions(customer):
+            raise ValidationError(
+                _(
+                    "The company already has a subscription; its payment is being confirmed. "
+                    "Reload this page in a minute."
+                )
+            )
+        for session in stripe_gateway.open_checkout_sessions(customer):
+            if session.get("mode") == "subscription" and session.get("url"):
+                return str(session["url"])
+        session = stripe_gateway.checkout_session(
+            customer=customer,
+            price=plan.stripe_price_id,
+            quantity=max(seats_in_use(actor.company), 1),
+            company_id=actor.company.pk,
+            success_url=success_url,
+            cancel_url=cancel_url,
+            key=f"relata-checkout-{actor.company.pk}-{nonce[:64]}",
+        )
+        return str(session["url"])
+
+
+def cancel_extra_subscriptions(subscription: Subscription, *, why: str) -> list[str]:
+    """A customer should have one live subscription. Any other (a second Checkout paid before
+    the first one's webhook) is canceled at once so it never charges again, and written down
+    for operators, who decide about refunding what it already charged. Returns their ids."""
+    if not subscription.stripe_customer_id:
+        return []
+    live = live_subscriptions(subscription.stripe_customer_id)
+    if not live:
+        return []
+    tracked = subscription.stripe_subscription_id
+    keep = next((remote for remote in live if str(remote["id"]) == tracked), None)
+    if keep is None:
+        # The one we track ended (or we never learnt of one): the oldest live one is ours.
+        keep = live[0]
+        subscription = sync_from_stripe(subscription, keep, why=why)
+    canceled = []
+    for remote in live:
+        if remote["id"] == keep["id"]:
+            continue
+        extra = str(remote["id"])
+        stripe_gateway.cancel_subscription(
+            subscription_id=extra, key=f"relata-cancel-extra-{extra}"
+        )
+        BillingLogEntry.objects.create(
+            company=subscription.company,
+            kind=BillingLogEntry.Kind.FAILURE,
+            message=f"second Stripe subscription {extra} (besides {keep['id']}) canceled "
+            f"({why}); check whether its first invoice needs a refund",
+        )
+        logger.warning("company %s: extra subscription %s canceled", subscription.company_id, extra)
+        canceled.append(extra)
+    return canceled
 
 
 def portal_url(*, actor: Membership, return_url: str) -> str:
@@ -297,7 +360,9 @@ def process_event(event_id: int) -> StripeEvent:
         )
     if sub_id:
         remote = stripe_gateway.retrieve_subscription(sub_id)
-        sync_from_stripe(subscription, remote, why=f"event {event.type}")
+        subscription = sync_from_stripe(subscription, remote, why=f"event {event.type}")
+        if event.type in EVENTS_STARTING_A_SUBSCRIPTION:
+            cancel_extra_subscriptions(subscription, why=f"event {event.type}")
         event.state = StripeEvent.State.PROCESSED
     else:
         event.state = StripeEvent.State.IGNORED
