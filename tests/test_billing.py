@@ -633,3 +633,77 @@ def test_an_extra_subscription_is_canceled_and_reported(
     assert flagged.count() == 2
     assert not BillingLogEntry.objects.filter(company=b.company, kind="failure").exists()
     assert Company.objects.get(pk=a.company.pk).status == "active"
+
+
+def test_an_operator_closing_a_company_ends_its_stripe_subscription_at_once(
+    two_companies: Any,
+    stripe_fake: FakeStripe,
+    plan: Plan,
+    eager_tasks: None,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    from billing.operators import services as operator_actions
+
+    capture = django_capture_on_commit_callbacks
+    a, b = two_companies
+    sub_a = subscribe(a.company, a.owner, stripe_fake, capture).stripe_subscription_id
+    sub_b = subscribe(b.company, b.owner, stripe_fake, capture).stripe_subscription_id
+    operator = User.objects.create_user(email="op-close@example.com", is_staff=True)
+    # Stripe down: nothing changes, the operator is told.
+    stripe_fake.fail_next = 1
+    with pytest.raises(Exception, match="fake outage"):
+        operator_actions.schedule_deletion(operator=operator, company=a.company)
+    assert Company.objects.get(pk=a.company.pk).status == "active"
+    assert stripe_fake.subscription(sub_a)["status"] == "active"
+
+    with capture(execute=False):  # the final export runs in a transaction of its own
+        operator_actions.schedule_deletion(operator=operator, company=a.company)
+    assert stripe_fake.subscription(sub_a)["status"] == "canceled"
+    assert Subscription.objects.get(company=a.company).stripe_status == "canceled"
+    assert Company.objects.get(pk=a.company.pk).status == "canceled"
+    assert BillingLogEntry.objects.filter(
+        company=a.company, actor=operator, message__contains=f"{sub_a} canceled now"
+    ).exists()
+    assert stripe_fake.subscription(sub_b)["status"] == "active"
+
+
+def test_a_company_is_purged_only_after_its_stripe_subscription_is_canceled(
+    committed_companies: Any,
+    stripe_fake: FakeStripe,
+    eager_tasks: None,
+    media_root: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    """Committed: dropping a schema cannot happen inside the test's transaction."""
+    from tenants.services.deletion import purge_due
+
+    capture = django_capture_on_commit_callbacks
+    a, b = committed_companies("Purged"), committed_companies("Kept")
+    plan = Plan.objects.create(
+        code=f"purge-{a.company.slug}",
+        name="Standard",
+        price_per_seat=Decimal(500),
+        stripe_price_id=stripe_fake.plan(amount=50000),
+        is_default=True,
+    )
+    first_event = StripeEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    try:
+        sub_a = subscribe(a.company, a.owner, stripe_fake, capture).stripe_subscription_id
+        sub_b = subscribe(b.company, b.owner, stripe_fake, capture).stripe_subscription_id
+        # Deletion due, yet Stripe still bills (the company was closed some other way).
+        Company.objects.filter(pk=a.company.pk).update(
+            status="canceled", deletion_scheduled_at=timezone.now() - timedelta(minutes=1)
+        )
+        stripe_fake.fail_next = 1
+        assert purge_due() == []  # Stripe refused: the data stays for the next run
+        assert Company.objects.filter(pk=a.company.pk).exists()
+        assert stripe_fake.subscription(sub_a)["status"] == "active"
+
+        assert purge_due() == [a.company.slug]
+        assert stripe_fake.subscription(sub_a)["status"] == "canceled"
+        assert not Company.objects.filter(pk=a.company.pk).exists()
+        assert stripe_fake.subscription(sub_b)["status"] == "active"
+    finally:
+        StripeEvent.objects.filter(pk__gt=first_event).delete()
+        Subscription.objects.filter(plan=plan).delete()
+        plan.delete()

@@ -11,7 +11,12 @@ from django.utils.translation import gettext as _
 
 from billing import stripe_gateway
 from billing.models import BillingLogEntry, Plan
-from billing.services.subscriptions import ensure_subscription, set_company_status, sync_from_stripe
+from billing.services.subscriptions import (
+    end_subscription_now,
+    ensure_subscription,
+    set_company_status,
+    sync_from_stripe,
+)
 from tenants.models import Company, User
 
 Status = Company.Status
@@ -101,10 +106,14 @@ def restore(*, operator: User, company: Company) -> None:
 
 
 def schedule_deletion(*, operator: User, company: Company) -> None:
-    """Cancel the company now; the final export is made and deletion scheduled after the
-    retention period (the same path as a subscription canceled in Stripe)."""
+    """Cancel the company now (and its Stripe subscription); the final export is made and
+    deletion scheduled after the retention period (the same path as a subscription canceled
+    in Stripe)."""
     if company.status == Status.CANCELED:
         raise ValidationError(_("Deletion is already scheduled."))
+    # Stripe first: a company closed by an operator is charged no further, not even until
+    # its period ends. If Stripe refuses, nothing here changes and the operator sees why.
+    end_subscription_now(company, why=f"deletion scheduled by {operator.email}", actor=operator)
     with transaction.atomic():
         set_company_status(company, Status.CANCELED, why="operator", actor=operator)
         _audit(company, operator, "deletion scheduled")

@@ -167,6 +167,37 @@ def cancel_extra_subscriptions(subscription: Subscription, *, why: str) -> list[
     return canceled
 
 
+def end_subscription_now(company: Company, *, why: str, actor: Any = None) -> list[str]:
+    """Cancel every live Stripe subscription of the company at once (no further invoices, no
+    waiting for the period's end), before its data goes. Raises if Stripe refuses, so the
+    caller stops. Returns the canceled ids."""
+    subscription = Subscription.objects.filter(company=company).first()
+    if subscription is None or not subscription.stripe_customer_id or not stripe_gateway.live():
+        return []
+    canceled = []
+    for remote in live_subscriptions(subscription.stripe_customer_id):
+        ended = stripe_gateway.cancel_subscription(
+            subscription_id=str(remote["id"]), key=f"relata-end-{company.pk}-{remote['id']}"
+        )
+        BillingLogEntry.objects.create(
+            company=company,
+            kind=BillingLogEntry.Kind.STATUS,
+            message=f"Stripe subscription {remote['id']} canceled now: {why}",
+            actor=actor,
+        )
+        if str(remote["id"]) == subscription.stripe_subscription_id:
+            Subscription.objects.filter(pk=subscription.pk).update(
+                stripe_status=str(ended.get("status") or "canceled")
+            )
+        canceled.append(str(remote["id"]))
+    return canceled
+
+
+def end_before_purge(sender: Any, *, company: Company, **kwargs: Any) -> None:
+    """tenants' company_purging: no charge may outlive a deleted company."""
+    end_subscription_now(company, why="company deleted")
+
+
 def portal_url(*, actor: Membership, return_url: str) -> str:
     _require_billing_admin(actor)
     subscription = ensure_subscription(actor.company)
