@@ -707,3 +707,59 @@ def test_a_company_is_purged_only_after_its_stripe_subscription_is_canceled(
         StripeEvent.objects.filter(pk__gt=first_event).delete()
         Subscription.objects.filter(plan=plan).delete()
         plan.delete()
+
+
+def test_a_failed_payment_counts_once_however_often_its_event_comes(  # noqa: PLR0917
+    two_companies: Any,
+    stripe_fake: FakeStripe,
+    plan: Plan,
+    eager_tasks: None,
+    settings: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    from billing.operators.queries import metrics
+
+    capture = django_capture_on_commit_callbacks
+    a, b = two_companies
+    subscription = subscribe(a.company, a.owner, stripe_fake, capture)
+    subscribe(b.company, b.owner, stripe_fake, capture)
+    sub_id = subscription.stripe_subscription_id
+    stripe_fake.set_status(sub_id, "past_due")
+    invoice = {
+        "id": "in_renewal_1",
+        "object": "invoice",
+        "customer": subscription.stripe_customer_id,
+        "subscription": sub_id,
+        "attempt_count": 1,
+    }
+    before = metrics().failed_payments_30d
+    stored = subscriptions.store_event(
+        json.loads(stripe_fake.event("invoice.payment_failed", invoice))
+    )
+    assert stored is not None
+    # Stripe times out while the task re-reads the subscription: the task will run again.
+    api_base = settings.STRIPE_API_BASE
+    settings.STRIPE_API_BASE = "http://127.0.0.1:9"
+    with pytest.raises(Exception, match=r"(?i)connect"):
+        subscriptions.process_event(stored.pk)
+    settings.STRIPE_API_BASE = api_base
+    subscriptions.process_event(stored.pk)
+    # The same attempt resent under another event id, and delivered twice.
+    again = stripe_fake.event("invoice.payment_failed", invoice)
+    for _copy in range(2):
+        with capture(execute=True):
+            HttpClient().post(
+                "/billing/stripe/webhook/",
+                again,
+                content_type="application/json",
+                HTTP_HOST=PUBLIC,
+                HTTP_STRIPE_SIGNATURE=stripe_fake.signed(again),
+            )
+    assert Subscription.objects.get(pk=subscription.pk).failed_payments == 1
+    assert metrics().failed_payments_30d == before + 1
+    # Stripe's next retry fails too: that is a second failed payment.
+    deliver(capture, stripe_fake, "invoice.payment_failed", {**invoice, "attempt_count": 2})
+    assert Subscription.objects.get(pk=subscription.pk).failed_payments == 2
+    assert metrics().failed_payments_30d == before + 2
+    assert Subscription.objects.get(company=b.company).failed_payments == 0
+    assert Company.objects.get(pk=a.company.pk).status == "past_due"

@@ -10,7 +10,7 @@ from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
-from billing.models import BillingLogEntry, StripeEvent, Subscription
+from billing.models import BillingLogEntry, FailedPayment, Subscription
 from tenants.models import Company
 
 PAYING = (Company.Status.ACTIVE, Company.Status.PAST_DUE)
@@ -103,9 +103,8 @@ def metrics(now: datetime | None = None) -> Metrics:
         trialing=Company.objects.filter(status=Company.Status.TRIALING).count(),
         new_30d=Company.objects.filter(created_at__gte=month_ago).count(),
         churned_30d=churned,
-        failed_payments_30d=StripeEvent.objects.filter(
-            type="invoice.payment_failed", received_at__gte=month_ago
-        ).count(),
+        # Failed attempts, not events: a duplicate or retried event is one attempt.
+        failed_payments_30d=FailedPayment.objects.filter(failed_at__gte=month_ago).count(),
         trial_conversion=(converted.count() / total) if total else None,
         new_by_week=[(row["week"], row["n"]) for row in weeks],
     )

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from billing import stripe_gateway
-from billing.models import BillingLogEntry, StripeEvent, Subscription
+from billing.models import BillingLogEntry, FailedPayment, StripeEvent, Subscription
 from billing.queries import default_plan, seats_in_use
 from tenants.models import Company, Membership
 
@@ -386,9 +386,7 @@ def process_event(event_id: int) -> StripeEvent:
         if subscription.last_payment_at is None or subscription.last_payment_at < paid_at:
             Subscription.objects.filter(pk=subscription.pk).update(last_payment_at=paid_at)
     elif event.type == "invoice.payment_failed":
-        Subscription.objects.filter(pk=subscription.pk).update(
-            failed_payments=F("failed_payments") + 1
-        )
+        record_failed_payment(subscription, obj, event)
     if sub_id:
         remote = stripe_gateway.retrieve_subscription(sub_id)
         subscription = sync_from_stripe(subscription, remote, why=f"event {event.type}")
@@ -401,6 +399,29 @@ def process_event(event_id: int) -> StripeEvent:
     event.error = ""
     event.save(update_fields=["state", "processed_at", "error", "company"])
     return event
+
+
+def record_failed_payment(
+    subscription: Subscription, invoice: dict[str, Any], event: StripeEvent
+) -> bool:
+    """Count a failed payment once per invoice attempt, however many times its event comes
+    (a task retried after a Stripe timeout re-runs this). True if it was new."""
+    with transaction.atomic():
+        _row, created = FailedPayment.objects.get_or_create(
+            # An invoice without an id (never from Stripe) counts once per event.
+            invoice_id=str(invoice.get("id") or event.event_id),
+            attempt=int(invoice.get("attempt_count") or 0),
+            defaults={
+                "company_id": subscription.company_id,
+                "failed_at": datetime.fromtimestamp(int(event.payload.get("created", 0)), tz=UTC),
+                "event_id": event.event_id,
+            },
+        )
+        if created:
+            Subscription.objects.filter(pk=subscription.pk).update(
+                failed_payments=F("failed_payments") + 1
+            )
+    return created
 
 
 def expire_trials(now: datetime | None = None) -> list[str]:
