@@ -138,3 +138,14 @@ def sync_seats_now(*, operator: User, company: Company) -> None:
         change = seats.record_change(company, reason=f"operator {operator.email}: sync now")
         _audit(company, operator, f"seat sync requested (change #{change.pk})")
     seats.apply_change(change.pk)
+
+
+def open_support_session(*, operator: User, company: Company, ip: str | None) -> str:
+    """Record a support session (the company must allow it) and audit it; returns the
+    single-use token that carries the operator into the company's host."""
+    from tenants.services import support
+
+    with transaction.atomic():
+        session, token = support.open_session(operator=operator, company=company, ip=ip)
+        _audit(company, operator, f"support session #{session.pk} opened from {ip or '?'}")
+    return token

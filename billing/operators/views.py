@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -18,6 +18,9 @@ from billing.operators import queries, services
 from billing.operators.access import operator_required
 from billing.operators.charts import bar_chart
 from tenants.models import Company, Membership
+from tenants.services.network import client_ip
+from tenants.services.support import access_allowed
+from tenants.urlbuilding import company_url
 
 
 @operator_required
@@ -63,6 +66,7 @@ def company_detail(request: HttpRequest, company_id: int) -> HttpResponse:
                 "user"
             ),
             "seat_changes": SeatChange.objects.filter(company=company)[:20],
+            "support_allowed": access_allowed(company),
         },
     )
 
@@ -108,6 +112,23 @@ def company_action(request: HttpRequest, company_id: int, action: str) -> HttpRe
     else:
         messages.success(request, _("Done."))
     return redirect("ops_company", company_id=company.pk)
+
+
+@operator_required
+@require_POST
+def open_support(request: HttpRequest, company_id: int) -> HttpResponse:
+    """Into the company's CRM as support, if the company allows it (recorded, audited)."""
+    company = get_object_or_404(Company, pk=company_id)
+    try:
+        token = services.open_support_session(
+            operator=request.user,  # type: ignore[arg-type]
+            company=company,
+            ip=client_ip(request),
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("ops_company", company_id=company.pk)
+    return HttpResponseRedirect(company_url(request, company, f"/support/{token}/"))
 
 
 @operator_required

@@ -106,7 +106,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "relata.middleware.MembershipMiddleware",
+    # Members, and Relata's support as a read-only member with the company's consent.
+    "tenants.middleware.MembershipOrSupportMiddleware",
     # A suspended company is read-only (export and billing still work).
     "billing.middleware.SuspendedCompanyMiddleware",
 ]
