@@ -90,6 +90,22 @@ def cancel_subscription(*, subscription_id: str, key: str) -> dict[str, Any]:
     return _plain(stripe.Subscription.cancel(subscription_id, idempotency_key=key))
 
 
+def credit_customer(
+    *, customer: str, cents: int, currency: str, description: str, key: str
+) -> dict[str, Any]:
+    """Money off the customer's next invoices: a negative customer balance transaction."""
+    _configure()
+    return _plain(
+        stripe.Customer.create_balance_transaction(
+            customer,
+            amount=-cents,
+            currency=currency.lower(),
+            description=description,
+            idempotency_key=key,
+        )
+    )
+
+
 def portal_session(*, customer: str, return_url: str) -> dict[str, Any]:
     _configure()
     return _plain(stripe.billing_portal.Session.create(customer=customer, return_url=return_url))

@@ -763,3 +763,54 @@ def test_a_failed_payment_counts_once_however_often_its_event_comes(  # noqa: PL
     assert metrics().failed_payments_30d == before + 2
     assert Subscription.objects.get(company=b.company).failed_payments == 0
     assert Company.objects.get(pk=a.company.pk).status == "past_due"
+
+
+def test_an_operator_grants_credit_once_as_a_stripe_customer_balance(
+    two_companies: Any,
+    stripe_fake: FakeStripe,
+    plan: Plan,
+    eager_tasks: None,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    from tests.test_operators import mfa_login, staff
+
+    capture = django_capture_on_commit_callbacks
+    a, b = two_companies
+    customer_a = subscribe(a.company, a.owner, stripe_fake, capture).stripe_customer_id
+    customer_b = subscribe(b.company, b.owner, stripe_fake, capture).stripe_customer_id
+    user, secret = staff("op-credit@example.com")
+    operator = mfa_login(user, secret)
+    page = operator.get(f"/ops/companies/{a.company.pk}/", HTTP_HOST=PUBLIC).content.decode()
+    assert 'id="ops-credit"' in page
+    url = f"/ops/companies/{a.company.pk}/grant_credit/"
+
+    for bad in ("-5", "0", "abc", "1.005", "NaN"):
+        operator.post(url, {"amount": bad, "operation": f"bad-{bad}"}, HTTP_HOST=PUBLIC)
+    assert stripe_fake.balance == {}
+
+    # Stripe acts but its answer is lost; the operator submits the same form again.
+    stripe_fake.lose_next = 1
+    operator.post(url, {"amount": "250,50", "operation": "op-1"}, HTTP_HOST=PUBLIC)
+    assert not BillingLogEntry.objects.filter(company=a.company, message__contains="credit")
+    operator.post(url, {"amount": "250,50", "operation": "op-1"}, HTTP_HOST=PUBLIC)
+    again = operator.post(url, {"amount": "250,50", "operation": "op-1"}, HTTP_HOST=PUBLIC)
+    assert again.status_code == 302
+    (credit,) = stripe_fake.balance[customer_a]
+    assert credit["amount"] == -25050
+    assert credit["currency"] == "rub"
+    calls = [r for r in stripe_fake.requests if r.path.endswith("/balance_transactions")]
+    assert {r.idempotency_key for r in calls} == {f"relata-credit-{a.company.pk}-op-1"}
+    audit = BillingLogEntry.objects.filter(company=a.company, kind="operator", actor=user)
+    assert audit.filter(message__contains=credit["id"]).count() == 1
+    assert customer_b not in stripe_fake.balance
+
+    # A company with no Stripe customer gets a clear refusal, nothing is sent.
+    Subscription.objects.filter(company=b.company).update(stripe_customer_id="")
+    refused = operator.post(
+        f"/ops/companies/{b.company.pk}/grant_credit/",
+        {"amount": "100", "operation": "op-2"},
+        HTTP_HOST=PUBLIC,
+        follow=True,
+    )
+    assert '<li class="error">' in refused.content.decode()
+    assert customer_b not in stripe_fake.balance

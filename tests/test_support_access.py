@@ -42,7 +42,7 @@ def test_support_session_needs_consent_is_read_only_recorded_and_seen_by_that_co
     assert not SupportSession.objects.exists()
     assert not HandoffToken.objects.filter(user=user).exists()
     page = operator.get(refused["Location"], HTTP_HOST=PUBLIC).content.decode()
-    assert "does not allow support access" in page
+    assert 'id="ops-support-off"' in page
 
     # A's owner allows it for 7 days on the team page.
     owner_a = login_on_host(a.owner, a.company, a.host)

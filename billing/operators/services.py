@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -85,6 +86,47 @@ def grant_free_period(*, operator: User, company: Company, days: int) -> None:
             sync_from_stripe(subscription, remote, why="free period")
         elif company.status == Status.SUSPENDED:
             set_company_status(company, Status.TRIALING, why="free period", actor=operator)
+
+
+MAX_CREDIT = Decimal(1_000_000)
+
+
+def grant_credit(*, operator: User, company: Company, amount: Decimal, operation: str) -> str:
+    """Money off the company's next invoices, as a Stripe customer balance credit (Stripe
+    applies it to invoices itself; nothing here pretends to). ``operation`` comes from the
+    console's form: the idempotency key is derived from it, so a repeated submission or a
+    retry after a lost answer credits once. Returns Stripe's transaction id."""
+    if not operation or len(operation) > 64:
+        raise ValidationError(_("Reload the page and try again."))
+    if (
+        not amount.is_finite()
+        or amount <= 0
+        or amount > MAX_CREDIT
+        or amount != amount.quantize(Decimal("0.01"))
+    ):
+        raise ValidationError(_("Give an amount greater than zero, with at most two decimals."))
+    subscription = ensure_subscription(company)
+    if not subscription.stripe_customer_id or not stripe_gateway.live():
+        raise ValidationError(
+            _("The company pays nothing through Stripe yet: grant a free period instead.")
+        )
+    marker = f"(operation {operation})"
+    if BillingLogEntry.objects.filter(company=company, message__endswith=marker).exists():
+        raise ValidationError(_("This credit was already granted."))
+    currency = subscription.plan.currency if subscription.plan else "RUB"
+    transaction_ = stripe_gateway.credit_customer(
+        customer=subscription.stripe_customer_id,
+        cents=int(amount * 100),
+        currency=currency,
+        description=f"Relata credit by {operator.email}",
+        key=f"relata-credit-{company.pk}-{operation}",
+    )
+    _audit(
+        company,
+        operator,
+        f"credit {amount} {currency.upper()} granted (Stripe {transaction_['id']}) {marker}",
+    )
+    return str(transaction_["id"])
 
 
 def suspend(*, operator: User, company: Company) -> None:

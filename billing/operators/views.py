@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
 from typing import Any
+from uuid import uuid4
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -67,6 +69,8 @@ def company_detail(request: HttpRequest, company_id: int) -> HttpResponse:
             ),
             "seat_changes": SeatChange.objects.filter(company=company)[:20],
             "support_allowed": access_allowed(company),
+            # One id per rendering of the page: a credit submitted twice is granted once.
+            "operation": uuid4().hex,
         },
     )
 
@@ -78,10 +82,22 @@ def _days(request: HttpRequest) -> int:
         raise ValidationError(_("Give a number of days from 1 to 366.")) from exc
 
 
-ACTIONS: dict[str, Callable[[HttpRequest, Any, Company], None]] = {
+def _amount(request: HttpRequest) -> Decimal:
+    try:
+        return Decimal(request.POST.get("amount", "").replace(",", ".").strip())
+    except InvalidOperation as exc:
+        raise ValidationError(
+            _("Give an amount greater than zero, with at most two decimals.")
+        ) from exc
+
+
+ACTIONS: dict[str, Callable[[HttpRequest, Any, Company], object]] = {
     "extend_trial": lambda r, op, c: services.extend_trial(operator=op, company=c, days=_days(r)),
     "grant_free_period": lambda r, op, c: services.grant_free_period(
         operator=op, company=c, days=_days(r)
+    ),
+    "grant_credit": lambda r, op, c: services.grant_credit(
+        operator=op, company=c, amount=_amount(r), operation=r.POST.get("operation", "")
     ),
     "change_plan": lambda r, op, c: services.change_plan(
         operator=op,
