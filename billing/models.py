@@ -185,6 +185,24 @@ class FailedPayment(models.Model):
         return f"{self.company} {self.invoice_id} #{self.attempt}"
 
 
+class SeatSnapshot(models.Model):
+    """Seats across all companies on one day, taken by the nightly task: the console's
+    "seats over time" chart reads these rows instead of rebuilding history."""
+
+    day = models.DateField(unique=True)
+    seats_in_use = models.PositiveIntegerField(_("seats in use"))
+    paid_seats = models.PositiveIntegerField(_("paid seats"))
+    companies = models.PositiveIntegerField(_("companies"))
+
+    class Meta:
+        verbose_name = _("seat snapshot")
+        verbose_name_plural = _("seat snapshots")
+        ordering = ["day"]
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.seats_in_use} in use, {self.paid_seats} paid"
+
+
 class BillingLogEntry(models.Model):
     """What billing changed on its own (webhooks, reconciliation) or failed to do, for operators."""
 

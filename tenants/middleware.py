@@ -8,7 +8,7 @@ from django.shortcuts import render
 
 from relata.logs import current_user_id
 from relata.middleware import MembershipMiddleware
-from tenants.services import support
+from tenants.services import activity, support
 
 SESSION_KEY = "relata_support_session"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -26,16 +26,24 @@ class MembershipOrSupportMiddleware(MembershipMiddleware):
         session_id = request.session.get(SESSION_KEY) if hasattr(request, "session") else None
         if company is None or session_id is None or not request.user.is_authenticated:
             request.support_session = None  # type: ignore[attr-defined]
-            return super().__call__(request)
+            return self._as_member(request)
         current = support.current(session_id=session_id, user=request.user, company=company)
         if current is None:
             # Ended (withdrawn, expired, time limit): the operator is out of this company.
             logout(request)
             request.support_session = None  # type: ignore[attr-defined]
-            return super().__call__(request)
+            return self._as_member(request)
         current_user_id.set(request.user.pk)
         request.support_session = current  # type: ignore[attr-defined]
         request.membership = support.as_member(current, request.user)  # type: ignore[attr-defined]
         if request.method not in SAFE_METHODS and not request.path.startswith(SUPPORT_MAY_POST):
             return render(request, "tenants/support_read_only.html", status=403)
         return self.get_response(request)
+
+    def _as_member(self, request: HttpRequest) -> HttpResponse:
+        response = super().__call__(request)
+        # A member's request is the company's activity (support sessions are not).
+        company = getattr(request, "company", None)
+        if company is not None and getattr(request, "membership", None) is not None:
+            activity.note(company)
+        return response

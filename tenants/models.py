@@ -112,6 +112,9 @@ class Company(TenantMixin):
     # owner or admin switches it on; ``support_access_until`` ends it on its own when set.
     support_access = models.BooleanField(_("support access allowed"), default=False)
     support_access_until = models.DateTimeField(_("support access until"), null=True, blank=True)
+    # When a member last used the CRM, for operators; written at most every few minutes
+    # (tenants.services.activity), so the console never reads every company's schema.
+    last_activity_at = models.DateTimeField(_("last activity"), null=True, blank=True)
 
     # Schemas come from the pre-migrated pool (tenants.services.schema_pool), never from
     # running migrations on save, and are dropped only by the deletion service.

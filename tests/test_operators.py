@@ -206,3 +206,67 @@ def test_django_admin_demands_the_same_second_factor_as_the_console(db: None) ->
     outsider = HttpClient()
     outsider.force_login(member)
     assert outsider.get("/ops/admin/", HTTP_HOST=PUBLIC, follow=True).status_code == 403
+
+
+def test_last_activity_is_kept_cheaply_and_listed_per_company(two_companies: Any) -> None:
+    from datetime import timedelta
+
+    from tests.test_isolation import login_on_host
+
+    a, b = two_companies
+    member = login_on_host(a.owner, a.company, a.host)
+    assert member.get("/", HTTP_HOST=a.host).status_code == 200
+    first = Company.objects.get(pk=a.company.pk).last_activity_at
+    assert first is not None
+    # Within the step no request writes the row again.
+    earlier = first - timedelta(minutes=1)
+    Company.objects.filter(pk=a.company.pk).update(last_activity_at=earlier)
+    member.get("/deals/list/", HTTP_HOST=a.host)
+    assert Company.objects.get(pk=a.company.pk).last_activity_at == earlier
+    assert Company.objects.get(pk=b.company.pk).last_activity_at is None
+    # A visitor who is not a member (here: A's owner on B's host) is no activity of B's.
+    member.force_login(a.owner)
+    member.get("/", HTTP_HOST=b.host)
+    assert Company.objects.get(pk=b.company.pk).last_activity_at is None
+
+    user, secret = staff()
+    page = mfa_login(user, secret).get("/ops/", HTTP_HOST=PUBLIC).content.decode()
+    cell_a = page.split(f'data-last-activity="{a.company.slug}">')[1].split("<")[0]
+    cell_b = page.split(f'data-last-activity="{b.company.slug}">')[1].split("<")[0]
+    assert cell_a.strip() not in ("", "—")
+    assert cell_b.strip() == "—"
+
+
+def test_seats_over_time_from_the_nightly_snapshot(two_companies: Any) -> None:
+    from datetime import timedelta
+
+    from billing.models import SeatSnapshot
+    from billing.services import snapshots
+    from tenants.models import Membership
+
+    a, b = two_companies
+    Membership.objects.create(
+        company=a.company, user=User.objects.create_user(email="seat-m@example.com"), role="manager"
+    )
+    Membership.objects.create(
+        company=b.company,
+        user=User.objects.create_user(email="seat-r@example.com"),
+        role="read_only",
+    )
+    today = timezone.localdate()
+    SeatSnapshot.objects.create(
+        day=today - timedelta(days=1), seats_in_use=1, paid_seats=0, companies=1
+    )
+    expected = sum(
+        Membership.objects.filter(company=c, is_active=True).exclude(role="read_only").count()
+        for c in Company.objects.filter(status__in=["trialing", "active", "past_due", "suspended"])
+    )
+    taken = snapshots.take()
+    assert taken.seats_in_use == expected
+    assert expected >= 3  # two owners and A's manager; B's read-only colleague is free
+    assert snapshots.take().pk == taken.pk  # once a day
+    user, secret = staff()
+    page = mfa_login(user, secret).get("/ops/metrics/", HTTP_HOST=PUBLIC).content.decode()
+    chart = page.split('id="seats-over-time"')[1].split("</section>")[0]
+    assert chart.count("<rect") == 2
+    assert f">{expected}<" in chart

@@ -155,4 +155,12 @@ def metrics(request: HttpRequest) -> HttpResponse:
         [(week.strftime("%d.%m"), count) for week, count in figures.new_by_week],
         title=_("New companies per week"),
     )
-    return render(request, "billing/ops/metrics.html", {"m": figures, "chart": chart})
+    seats_chart = bar_chart(
+        [(day.strftime("%d.%m"), seats) for day, seats in figures.seats_by_day],
+        title=_("Seats in use per day"),
+    )
+    return render(
+        request,
+        "billing/ops/metrics.html",
+        {"m": figures, "chart": chart, "seats_chart": seats_chart},
+    )
