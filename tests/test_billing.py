@@ -814,3 +814,60 @@ def test_an_operator_grants_credit_once_as_a_stripe_customer_balance(
     )
     assert '<li class="error">' in refused.content.decode()
     assert customer_b not in stripe_fake.balance
+
+
+def test_two_admins_starting_checkout_at_the_same_moment_get_one_session(
+    committed_companies: Any, stripe_fake: FakeStripe
+) -> None:
+    """Committed: each admin's request runs in its own thread and database connection."""
+    import threading
+
+    from django.db import connection as db_connection
+
+    made = committed_companies("Two Tabs")
+    company = made.company
+    plan = Plan.objects.create(
+        code=f"tabs-{company.slug}",
+        name="Standard",
+        price_per_seat=Decimal(500),
+        stripe_price_id=stripe_fake.plan(amount=50000),
+    )
+    Subscription.objects.create(
+        company=company, plan=plan, trial_ends_at=timezone.now() + timedelta(days=14)
+    )
+    owner = Membership.objects.get(company=company, user=made.owner)
+    second = Membership.objects.create(
+        company=company,
+        user=User.objects.create_user(email=f"tab2-{company.slug}@example.com"),
+        role="admin",
+    )
+    urls: list[str] = []
+    start = threading.Barrier(2)
+
+    def admin(actor: Membership, nonce: str) -> None:
+        try:
+            start.wait(timeout=10)
+            urls.append(
+                subscriptions.start_checkout(
+                    actor=actor, success_url="http://x/ok", cancel_url="http://x/no", nonce=nonce
+                )
+            )
+        finally:
+            db_connection.close()
+
+    try:
+        threads = [
+            threading.Thread(target=admin, args=(owner, "tab-a")),
+            threading.Thread(target=admin, args=(second, "tab-b")),
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        assert len(urls) == 2
+        assert urls[0] == urls[1]
+        created = [r for r in stripe_fake.requests if r.path == "/v1/checkout/sessions"]
+        assert len(created) == 1
+    finally:
+        Subscription.objects.filter(company=company).delete()
+        plan.delete()
