@@ -2,7 +2,14 @@
 
 from django.contrib import admin
 
-from billing.models import BillingLogEntry, Plan, SeatChange, StripeEvent, Subscription
+from billing.models import (
+    BillingLogEntry,
+    FailedPayment,
+    Plan,
+    SeatChange,
+    StripeEvent,
+    Subscription,
+)
 
 
 @admin.register(Plan)
@@ -42,6 +49,13 @@ class StripeEventAdmin(admin.ModelAdmin):
     list_filter = ("state", "type")
     search_fields = ("event_id",)
     readonly_fields = [f.name for f in StripeEvent._meta.fields]
+
+
+@admin.register(FailedPayment)
+class FailedPaymentAdmin(admin.ModelAdmin):
+    list_display = ("failed_at", "company", "invoice_id", "attempt", "event_id")
+    search_fields = ("company__slug", "invoice_id")
+    readonly_fields = [f.name for f in FailedPayment._meta.fields]
 
 
 @admin.register(BillingLogEntry)

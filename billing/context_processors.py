@@ -6,14 +6,37 @@ from datetime import timedelta
 from typing import Any
 
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
 from tenants.models import Company
 
 
 def billing_notice(request: HttpRequest) -> dict[str, Any]:
+    """The banner: a support session in progress first (on every page it lasts), then
+    billing's own notice."""
+    found = _billing_notice(request)
+    session = getattr(request, "support_session", None)
+    if session is None:
+        return found
+    banner = format_html(
+        '<span id="support-banner">{}</span> <a href="{}" id="support-end-link">{}</a>{}',
+        _(
+            "Support session: %(operator)s from Relata sees this CRM read-only. "
+            "It is recorded and shown to the company's administrators."
+        )
+        % {"operator": session.operator_email},
+        reverse("support_end"),
+        _("End support session"),
+        format_html(" · {}", found["billing_notice"]) if found else "",
+    )
+    return {"billing_notice": banner}
+
+
+def _billing_notice(request: HttpRequest) -> dict[str, Any]:
     company = getattr(request, "company", None)
     if company is None or getattr(request, "membership", None) is None:
         return {}

@@ -158,6 +158,51 @@ class StripeEvent(models.Model):
         return f"{self.event_id} {self.type}"
 
 
+class FailedPayment(models.Model):
+    """One failed attempt to pay one invoice. Stripe announces it with an event that may be
+    delivered twice, processed twice (a retried task) or even resent under a new event id;
+    the unique (invoice, attempt) pair makes every copy count once."""
+
+    company = models.ForeignKey(
+        Company, on_delete=models.CASCADE, related_name="failed_payment_attempts"
+    )
+    invoice_id = models.CharField(max_length=100)
+    attempt = models.PositiveIntegerField(default=0)
+    failed_at = models.DateTimeField(default=timezone.now, db_index=True)
+    event_id = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("failed payment")
+        verbose_name_plural = _("failed payments")
+        ordering = ["-failed_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["invoice_id", "attempt"], name="failed_payment_once_per_attempt"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.company} {self.invoice_id} #{self.attempt}"
+
+
+class SeatSnapshot(models.Model):
+    """Seats across all companies on one day, taken by the nightly task: the console's
+    "seats over time" chart reads these rows instead of rebuilding history."""
+
+    day = models.DateField(unique=True)
+    seats_in_use = models.PositiveIntegerField(_("seats in use"))
+    paid_seats = models.PositiveIntegerField(_("paid seats"))
+    companies = models.PositiveIntegerField(_("companies"))
+
+    class Meta:
+        verbose_name = _("seat snapshot")
+        verbose_name_plural = _("seat snapshots")
+        ordering = ["day"]
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.seats_in_use} in use, {self.paid_seats} paid"
+
+
 class BillingLogEntry(models.Model):
     """What billing changed on its own (webhooks, reconciliation) or failed to do, for operators."""
 

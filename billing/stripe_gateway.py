@@ -77,6 +77,35 @@ def checkout_session(
     )
 
 
+def open_checkout_sessions(customer: str) -> list[dict[str, Any]]:
+    """The customer's Checkout pages that can still be paid (Stripe expires them in 24 h)."""
+    _configure()
+    found = stripe.checkout.Session.list(customer=customer, status="open", limit=10)
+    return [_plain(session) for session in found.data]
+
+
+def cancel_subscription(*, subscription_id: str, key: str) -> dict[str, Any]:
+    """End a subscription now: no further invoices. Refunds stay an operator's decision."""
+    _configure()
+    return _plain(stripe.Subscription.cancel(subscription_id, idempotency_key=key))
+
+
+def credit_customer(
+    *, customer: str, cents: int, currency: str, description: str, key: str
+) -> dict[str, Any]:
+    """Money off the customer's next invoices: a negative customer balance transaction."""
+    _configure()
+    return _plain(
+        stripe.Customer.create_balance_transaction(
+            customer,
+            amount=-cents,
+            currency=currency.lower(),
+            description=description,
+            idempotency_key=key,
+        )
+    )
+
+
 def portal_session(*, customer: str, return_url: str) -> dict[str, Any]:
     _configure()
     return _plain(stripe.billing_portal.Session.create(customer=customer, return_url=return_url))

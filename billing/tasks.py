@@ -51,10 +51,13 @@ def process_stripe_event(self, event_id: int) -> None:
 
 @app.task(name="billing.tasks.reconcile_with_stripe", ignore_result=True)
 def reconcile_with_stripe() -> dict[str, object]:
+    from billing.services import snapshots
     from billing.services.reconciliation import reconcile
 
     connection.set_schema_to_public()
     report = reconcile()
+    # Nightly, after the repairs: the day's seats for the console's chart.
+    snapshots.take()
     return {"checked": report.checked, "repaired": report.repaired, "errors": report.errors}
 
 

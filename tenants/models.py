@@ -108,6 +108,13 @@ class Company(TenantMixin):
     # "Office only": when set, the company's CRM answers only to these networks (one IP or
     # CIDR per line). Kept in public so the check happens before the company's data is touched.
     ip_allowlist = models.TextField(_("allowed networks"), blank=True, default="")
+    # Whether Relata's support may open this company's CRM (read-only, recorded). Off until an
+    # owner or admin switches it on; ``support_access_until`` ends it on its own when set.
+    support_access = models.BooleanField(_("support access allowed"), default=False)
+    support_access_until = models.DateTimeField(_("support access until"), null=True, blank=True)
+    # When a member last used the CRM, for operators; written at most every few minutes
+    # (tenants.services.activity), so the console never reads every company's schema.
+    last_activity_at = models.DateTimeField(_("last activity"), null=True, blank=True)
 
     # Schemas come from the pre-migrated pool (tenants.services.schema_pool), never from
     # running migrations on save, and are dropped only by the deletion service.
@@ -157,6 +164,32 @@ class Membership(models.Model):
         return f"{self.user} @ {self.company} ({self.role})"
 
 
+class SupportSession(models.Model):
+    """An operator of Relata inside a company's CRM as support, with the company's consent.
+
+    Shown to the company's owners and admins on their team page. The operator gets no
+    membership (no seat); the session is read-only (tenants.middleware)."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="support_sessions")
+    operator = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    # Kept as text so the record still says who it was if the operator's account goes.
+    operator_email = models.EmailField(_("operator"))
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    started_at = models.DateTimeField(_("started"), default=timezone.now)
+    # Set when the operator enters the CRM with the single-use link.
+    entered_at = models.DateTimeField(_("entered"), null=True, blank=True)
+    ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
+    end_reason = models.CharField(max_length=40, blank=True)
+
+    class Meta:
+        verbose_name = _("support session")
+        verbose_name_plural = _("support sessions")
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"support {self.operator_email} in {self.company_id}"
+
+
 class HandoffToken(models.Model):
     """A short-lived, single-use ticket that carries a login from the public site to one company.
 
@@ -168,6 +201,11 @@ class HandoffToken(models.Model):
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
+    # Set for an operator's way in as support: redeemed only by the support entrance, never
+    # as an ordinary member's login.
+    support_session = models.ForeignKey(
+        SupportSession, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         indexes = [models.Index(fields=["expires_at"], name="handoff_expires_idx")]

@@ -20,8 +20,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from billing.queries import seat_summary
 from tenants.models import Membership, User
+from tenants.queries import support as support_queries
 from tenants.queries import team as team_queries
-from tenants.services import handoff
+from tenants.services import handoff, support
 from tenants.services import team as team_service
 from tenants.urlbuilding import company_url, public_url
 from tenants.views import AUTH_BACKEND
@@ -68,6 +69,10 @@ def team(request: HttpRequest) -> HttpResponse:
             "roles": [(value, label) for value, label in Role.choices if value != Role.OWNER],
             "seats": seat_summary(actor.company),
             "is_owner": actor.role == Role.OWNER,
+            "company": actor.company,
+            "support_allowed": support.access_allowed(actor.company),
+            "support_days": support.ACCESS_DAYS,
+            "support_sessions": list(support_queries.sessions_seen_by(actor)),
         },
     )
 
@@ -93,6 +98,20 @@ def invite(request: HttpRequest) -> HttpResponse:
             actor=actor, email=email, role=request.POST.get("role", ""), link=_link(request)
         ),
         _("Invitation sent to %(email)s.") % {"email": email.strip()},
+    )
+
+
+@require_POST
+def support_access(request: HttpRequest) -> HttpResponse:
+    """The company's consent to Relata's support entering its CRM (read-only, recorded)."""
+    actor = _manager(request)
+    allowed = request.POST.get("allowed") == "on"
+    raw_days = request.POST.get("days", "")
+    days = int(raw_days) if raw_days.isdigit() else None
+    return _carry_out(
+        request,
+        lambda: support.set_access(actor=actor, allowed=allowed, days=days),
+        _("Support access allowed.") if allowed else _("Support access switched off."),
     )
 
 

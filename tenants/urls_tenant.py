@@ -6,6 +6,8 @@ from tenants import team_views, views
 
 urlpatterns = [
     path("handoff/<str:token>/", views.redeem_handoff, name="handoff"),
+    path("support/end/", views.end_support, name="support_end"),
+    path("support/<str:token>/", views.enter_support, name="support_enter"),
     path("login/", views.company_login, name="company_login"),
     path("logout/", views.company_logout, name="company_logout"),
     path("settings/security/", views.company_security, name="company_security"),
@@ -14,6 +16,7 @@ urlpatterns = [
 urlpatterns += [
     path("settings/team/", team_views.team, name="team"),
     path("settings/team/invite/", team_views.invite, name="team_invite"),
+    path("settings/team/support/", team_views.support_access, name="team_support_access"),
     path(
         "settings/team/invitations/<int:invitation_id>/resend/",
         team_views.resend,

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from tenants.forms import SignupForm
 from tenants.models import Company, Membership, User
 from tenants.queries.memberships import active_membership, closed_companies_for, companies_for
-from tenants.services import handoff
+from tenants.services import handoff, support
 from tenants.services.network import client_ip, set_allowlist
 from tenants.services.provisioning import SignupError, create_company
 from tenants.urlbuilding import company_url, public_url
@@ -151,8 +151,40 @@ def company_login(request: HttpRequest) -> HttpResponse:
     return HttpResponseRedirect(_public_login_url(request, request.company))  # type: ignore[attr-defined]
 
 
+@require_GET
+def enter_support(request: HttpRequest, token: str) -> HttpResponse:
+    """An operator's single-use link into this company's CRM as support (read-only)."""
+    from tenants.middleware import SESSION_KEY
+
+    company: Company = request.company  # type: ignore[attr-defined]
+    session = support.enter(token=token, company=company)
+    if session is None:
+        return render(request, "tenants/support_refused.html", status=403)
+    logout(request)
+    login(request, session.operator, backend=AUTH_BACKEND)
+    # After login(): it starts a fresh session, which would drop the key.
+    request.session[SESSION_KEY] = session.pk
+    return redirect("/")
+
+
+@require_http_methods(["GET", "POST"])
+def end_support(request: HttpRequest) -> HttpResponse:
+    """The banner's "end support session": a confirmation page, then the way out."""
+    current = getattr(request, "support_session", None)
+    if current is None:
+        return redirect("/")
+    if request.method == "GET":
+        return render(request, "tenants/support_end.html", {"support_session": current})
+    support.end(current, reason="ended_by_operator")
+    logout(request)
+    return HttpResponseRedirect(public_url(request, f"/ops/companies/{current.company_id}/"))
+
+
 @require_POST
 def company_logout(request: HttpRequest) -> HttpResponse:
+    current = getattr(request, "support_session", None)
+    if current is not None:
+        support.end(current, reason="logged_out")
     logout(request)
     return HttpResponseRedirect(public_url(request, "/"))
 

@@ -8,6 +8,7 @@ Prices (Stripe accepts a Plan's id wherever a Price id goes, so ``price`` is sen
 fail. This server supplies those:
 
 * ``/v1/checkout/sessions`` and ``/v1/billing_portal/sessions`` (+ a page that "pays");
+* ``/v1/customers/<id>/balance_transactions`` (credit given by operators);
 * idempotency: the first answer to a key is stored and replayed, a key reused with other
   parameters is refused (as Stripe does), and every mutating request is logged for asserts;
 * ``/_fake/subscriptions/<id>/status``: what Stripe's dunning would do to a subscription
@@ -100,6 +101,8 @@ class FakeStripe:
     # idempotent retry keeps this from being applied twice.
     lose_next: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # Customer balance transactions (localstripe has none): customer id → transactions.
+    balance: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     # --- calls to localstripe (for the fake's own work) --------------------------------------
 
@@ -293,11 +296,45 @@ class FakeStripe:
             }
             self.sessions[session_id] = session
             return 200, json.dumps(session).encode()
+        if path == "/v1/checkout/sessions" and method == "GET":
+            listed = [
+                session
+                for session in self.sessions.values()
+                if session["customer"] == params.get("customer", session["customer"])
+                and session["status"] == params.get("status", session["status"])
+            ]
+            return 200, json.dumps(
+                {"object": "list", "url": path, "has_more": False, "data": listed}
+            ).encode()
         if path.startswith("/v1/checkout/sessions/") and method == "GET":
             found = self.sessions.get(path.rsplit("/", 1)[1])
             if found is None:
                 return 404, b'{"error": {"type": "invalid_request_error"}}'
             return 200, json.dumps(found).encode()
+        if (
+            path.startswith("/v1/customers/")
+            and path.endswith("/balance_transactions")
+            and method == "POST"
+        ):
+            customer = path.split("/")[3]
+            try:
+                amount = int(params["amount"])
+            except (KeyError, ValueError):
+                return 400, b'{"error": {"type": "invalid_request_error", "param": "amount"}}'
+            transactions = self.balance.setdefault(customer, [])
+            ending = sum(t["amount"] for t in transactions) + amount
+            transaction = {
+                "id": f"cbtxn_{secrets.token_hex(8)}",
+                "object": "customer_balance_transaction",
+                "customer": customer,
+                "amount": amount,
+                "currency": params.get("currency"),
+                "description": params.get("description"),
+                "ending_balance": ending,
+                "type": "adjustment",
+            }
+            transactions.append(transaction)
+            return 200, json.dumps(transaction).encode()
         if path == "/v1/billing_portal/sessions" and method == "POST":
             portal_id = f"bps_{secrets.token_hex(8)}"
             return 200, json.dumps(

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from celery.exceptions import Retry
+from django.core.exceptions import ValidationError
 from django.test import Client as HttpClient
 from django.utils import timezone, translation
 
@@ -551,3 +552,322 @@ def test_an_ended_subscription_does_not_undo_an_operator_restoring_the_company(
         )
         reconciliation.reconcile()
     assert Company.objects.get(pk=a.company.pk).status == "active"
+
+
+def test_a_second_checkout_reuses_the_open_page_and_is_refused_once_one_is_paid(
+    two_companies: Any, stripe_fake: FakeStripe, plan: Plan
+) -> None:
+    a, b = two_companies
+    owner = Membership.objects.get(company=a.company, user=a.owner)
+    admin = User.objects.create_user(email="second-admin@example.com")
+    second = Membership.objects.create(company=a.company, user=admin, role="admin")
+
+    def checkout(actor: Membership, nonce: str) -> str:
+        return subscriptions.start_checkout(
+            actor=actor, success_url="http://x/ok", cancel_url="http://x/no", nonce=nonce
+        )
+
+    def created() -> int:
+        return len([r for r in stripe_fake.requests if r.path == "/v1/checkout/sessions"])
+
+    first = checkout(owner, "tab-1")
+    # Another tab, another admin: the same open Checkout page, not a second one.
+    assert checkout(second, "tab-2") == first
+    assert created() == 1
+    # Paid, but the webhook has not arrived yet: Stripe is asked, a new Checkout refused.
+    stripe_fake.complete_checkout(first.rsplit("/", 1)[1])
+    with pytest.raises(ValidationError):
+        checkout(second, "tab-3")
+    assert created() == 1
+    # Company B is not affected by A's subscription or open page.
+    other = checkout(Membership.objects.get(company=b.company, user=b.owner), "tab-1")
+    assert other != first
+    assert created() == 2
+
+
+def test_an_extra_subscription_is_canceled_and_reported(
+    two_companies: Any,
+    stripe_fake: FakeStripe,
+    plan: Plan,
+    eager_tasks: None,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    from billing import stripe_gateway
+
+    capture = django_capture_on_commit_callbacks
+    a, b = two_companies
+    subscription = subscribe(a.company, a.owner, stripe_fake, capture)
+    kept = subscription.stripe_subscription_id
+    subscribe(b.company, b.owner, stripe_fake, capture)
+
+    def paid_elsewhere(nonce: str) -> dict[str, Any]:
+        """A second Checkout that got past every guard (opened before the fix, say)."""
+        session = stripe_gateway.checkout_session(
+            customer=subscription.stripe_customer_id,
+            price=plan.stripe_price_id,
+            quantity=1,
+            company_id=a.company.pk,
+            success_url="http://x/ok",
+            cancel_url="http://x/no",
+            key=f"raw-{nonce}",
+        )
+        return stripe_fake.complete_checkout(session["id"])
+
+    # Its webhook arrives: the extra one is canceled at once, ours stays.
+    session = paid_elsewhere("one")
+    deliver(capture, stripe_fake, "checkout.session.completed", session)
+    assert stripe_fake.subscription(session["subscription"])["status"] == "canceled"
+    assert stripe_fake.subscription(kept)["status"] == "active"
+    subscription.refresh_from_db()
+    assert subscription.stripe_subscription_id == kept
+
+    # Its webhook is lost: the nightly check reads all the customer's subscriptions.
+    lost = paid_elsewhere("two")
+    report = reconciliation.reconcile()
+    assert f"{a.company.slug}: extra subscription {lost['subscription']}" in report.repaired
+    assert stripe_fake.subscription(lost["subscription"])["status"] == "canceled"
+    assert stripe_fake.subscription(kept)["status"] == "active"
+    flagged = BillingLogEntry.objects.filter(
+        company=a.company, kind="failure", message__contains="second Stripe subscription"
+    )
+    assert flagged.count() == 2
+    assert not BillingLogEntry.objects.filter(company=b.company, kind="failure").exists()
+    assert Company.objects.get(pk=a.company.pk).status == "active"
+
+
+def test_an_operator_closing_a_company_ends_its_stripe_subscription_at_once(
+    two_companies: Any,
+    stripe_fake: FakeStripe,
+    plan: Plan,
+    eager_tasks: None,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    from billing.operators import services as operator_actions
+
+    capture = django_capture_on_commit_callbacks
+    a, b = two_companies
+    sub_a = subscribe(a.company, a.owner, stripe_fake, capture).stripe_subscription_id
+    sub_b = subscribe(b.company, b.owner, stripe_fake, capture).stripe_subscription_id
+    operator = User.objects.create_user(email="op-close@example.com", is_staff=True)
+    # Stripe down: nothing changes, the operator is told.
+    stripe_fake.fail_next = 1
+    with pytest.raises(Exception, match="fake outage"):
+        operator_actions.schedule_deletion(operator=operator, company=a.company)
+    assert Company.objects.get(pk=a.company.pk).status == "active"
+    assert stripe_fake.subscription(sub_a)["status"] == "active"
+
+    with capture(execute=False):  # the final export runs in a transaction of its own
+        operator_actions.schedule_deletion(operator=operator, company=a.company)
+    assert stripe_fake.subscription(sub_a)["status"] == "canceled"
+    assert Subscription.objects.get(company=a.company).stripe_status == "canceled"
+    assert Company.objects.get(pk=a.company.pk).status == "canceled"
+    assert BillingLogEntry.objects.filter(
+        company=a.company, actor=operator, message__contains=f"{sub_a} canceled now"
+    ).exists()
+    assert stripe_fake.subscription(sub_b)["status"] == "active"
+
+
+def test_a_company_is_purged_only_after_its_stripe_subscription_is_canceled(
+    committed_companies: Any,
+    stripe_fake: FakeStripe,
+    eager_tasks: None,
+    media_root: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    """Committed: dropping a schema cannot happen inside the test's transaction."""
+    from tenants.services.deletion import purge_due
+
+    capture = django_capture_on_commit_callbacks
+    a, b = committed_companies("Purged"), committed_companies("Kept")
+    plan = Plan.objects.create(
+        code=f"purge-{a.company.slug}",
+        name="Standard",
+        price_per_seat=Decimal(500),
+        stripe_price_id=stripe_fake.plan(amount=50000),
+        is_default=True,
+    )
+    first_event = StripeEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    try:
+        sub_a = subscribe(a.company, a.owner, stripe_fake, capture).stripe_subscription_id
+        sub_b = subscribe(b.company, b.owner, stripe_fake, capture).stripe_subscription_id
+        # Deletion due, yet Stripe still bills (the company was closed some other way).
+        Company.objects.filter(pk=a.company.pk).update(
+            status="canceled", deletion_scheduled_at=timezone.now() - timedelta(minutes=1)
+        )
+        stripe_fake.fail_next = 1
+        assert purge_due() == []  # Stripe refused: the data stays for the next run
+        assert Company.objects.filter(pk=a.company.pk).exists()
+        assert stripe_fake.subscription(sub_a)["status"] == "active"
+
+        assert purge_due() == [a.company.slug]
+        assert stripe_fake.subscription(sub_a)["status"] == "canceled"
+        assert not Company.objects.filter(pk=a.company.pk).exists()
+        assert stripe_fake.subscription(sub_b)["status"] == "active"
+    finally:
+        StripeEvent.objects.filter(pk__gt=first_event).delete()
+        Subscription.objects.filter(plan=plan).delete()
+        plan.delete()
+
+
+def test_a_failed_payment_counts_once_however_often_its_event_comes(  # noqa: PLR0917
+    two_companies: Any,
+    stripe_fake: FakeStripe,
+    plan: Plan,
+    eager_tasks: None,
+    settings: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    from billing.operators.queries import metrics
+
+    capture = django_capture_on_commit_callbacks
+    a, b = two_companies
+    subscription = subscribe(a.company, a.owner, stripe_fake, capture)
+    subscribe(b.company, b.owner, stripe_fake, capture)
+    sub_id = subscription.stripe_subscription_id
+    stripe_fake.set_status(sub_id, "past_due")
+    invoice = {
+        "id": "in_renewal_1",
+        "object": "invoice",
+        "customer": subscription.stripe_customer_id,
+        "subscription": sub_id,
+        "attempt_count": 1,
+    }
+    before = metrics().failed_payments_30d
+    stored = subscriptions.store_event(
+        json.loads(stripe_fake.event("invoice.payment_failed", invoice))
+    )
+    assert stored is not None
+    # Stripe times out while the task re-reads the subscription: the task will run again.
+    api_base = settings.STRIPE_API_BASE
+    settings.STRIPE_API_BASE = "http://127.0.0.1:9"
+    with pytest.raises(Exception, match=r"(?i)connect"):
+        subscriptions.process_event(stored.pk)
+    settings.STRIPE_API_BASE = api_base
+    subscriptions.process_event(stored.pk)
+    # The same attempt resent under another event id, and delivered twice.
+    again = stripe_fake.event("invoice.payment_failed", invoice)
+    for _copy in range(2):
+        with capture(execute=True):
+            HttpClient().post(
+                "/billing/stripe/webhook/",
+                again,
+                content_type="application/json",
+                HTTP_HOST=PUBLIC,
+                HTTP_STRIPE_SIGNATURE=stripe_fake.signed(again),
+            )
+    assert Subscription.objects.get(pk=subscription.pk).failed_payments == 1
+    assert metrics().failed_payments_30d == before + 1
+    # Stripe's next retry fails too: that is a second failed payment.
+    deliver(capture, stripe_fake, "invoice.payment_failed", {**invoice, "attempt_count": 2})
+    assert Subscription.objects.get(pk=subscription.pk).failed_payments == 2
+    assert metrics().failed_payments_30d == before + 2
+    assert Subscription.objects.get(company=b.company).failed_payments == 0
+    assert Company.objects.get(pk=a.company.pk).status == "past_due"
+
+
+def test_an_operator_grants_credit_once_as_a_stripe_customer_balance(
+    two_companies: Any,
+    stripe_fake: FakeStripe,
+    plan: Plan,
+    eager_tasks: None,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    from tests.test_operators import mfa_login, staff
+
+    capture = django_capture_on_commit_callbacks
+    a, b = two_companies
+    customer_a = subscribe(a.company, a.owner, stripe_fake, capture).stripe_customer_id
+    customer_b = subscribe(b.company, b.owner, stripe_fake, capture).stripe_customer_id
+    user, secret = staff("op-credit@example.com")
+    operator = mfa_login(user, secret)
+    page = operator.get(f"/ops/companies/{a.company.pk}/", HTTP_HOST=PUBLIC).content.decode()
+    assert 'id="ops-credit"' in page
+    url = f"/ops/companies/{a.company.pk}/grant_credit/"
+
+    for bad in ("-5", "0", "abc", "1.005", "NaN"):
+        operator.post(url, {"amount": bad, "operation": f"bad-{bad}"}, HTTP_HOST=PUBLIC)
+    assert stripe_fake.balance == {}
+
+    # Stripe acts but its answer is lost; the operator submits the same form again.
+    stripe_fake.lose_next = 1
+    operator.post(url, {"amount": "250,50", "operation": "op-1"}, HTTP_HOST=PUBLIC)
+    assert not BillingLogEntry.objects.filter(company=a.company, message__contains="credit")
+    operator.post(url, {"amount": "250,50", "operation": "op-1"}, HTTP_HOST=PUBLIC)
+    again = operator.post(url, {"amount": "250,50", "operation": "op-1"}, HTTP_HOST=PUBLIC)
+    assert again.status_code == 302
+    (credit,) = stripe_fake.balance[customer_a]
+    assert credit["amount"] == -25050
+    assert credit["currency"] == "rub"
+    calls = [r for r in stripe_fake.requests if r.path.endswith("/balance_transactions")]
+    assert {r.idempotency_key for r in calls} == {f"relata-credit-{a.company.pk}-op-1"}
+    audit = BillingLogEntry.objects.filter(company=a.company, kind="operator", actor=user)
+    assert audit.filter(message__contains=credit["id"]).count() == 1
+    assert customer_b not in stripe_fake.balance
+
+    # A company with no Stripe customer gets a clear refusal, nothing is sent.
+    Subscription.objects.filter(company=b.company).update(stripe_customer_id="")
+    refused = operator.post(
+        f"/ops/companies/{b.company.pk}/grant_credit/",
+        {"amount": "100", "operation": "op-2"},
+        HTTP_HOST=PUBLIC,
+        follow=True,
+    )
+    assert '<li class="error">' in refused.content.decode()
+    assert customer_b not in stripe_fake.balance
+
+
+def test_two_admins_starting_checkout_at_the_same_moment_get_one_session(
+    committed_companies: Any, stripe_fake: FakeStripe
+) -> None:
+    """Committed: each admin's request runs in its own thread and database connection."""
+    import threading
+
+    from django.db import connection as db_connection
+
+    made = committed_companies("Two Tabs")
+    company = made.company
+    plan = Plan.objects.create(
+        code=f"tabs-{company.slug}",
+        name="Standard",
+        price_per_seat=Decimal(500),
+        stripe_price_id=stripe_fake.plan(amount=50000),
+    )
+    Subscription.objects.create(
+        company=company, plan=plan, trial_ends_at=timezone.now() + timedelta(days=14)
+    )
+    owner = Membership.objects.get(company=company, user=made.owner)
+    second = Membership.objects.create(
+        company=company,
+        user=User.objects.create_user(email=f"tab2-{company.slug}@example.com"),
+        role="admin",
+    )
+    urls: list[str] = []
+    start = threading.Barrier(2)
+
+    def admin(actor: Membership, nonce: str) -> None:
+        try:
+            start.wait(timeout=10)
+            urls.append(
+                subscriptions.start_checkout(
+                    actor=actor, success_url="http://x/ok", cancel_url="http://x/no", nonce=nonce
+                )
+            )
+        finally:
+            db_connection.close()
+
+    try:
+        threads = [
+            threading.Thread(target=admin, args=(owner, "tab-a")),
+            threading.Thread(target=admin, args=(second, "tab-b")),
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        assert len(urls) == 2
+        assert urls[0] == urls[1]
+        created = [r for r in stripe_fake.requests if r.path == "/v1/checkout/sessions"]
+        assert len(created) == 1
+    finally:
+        Subscription.objects.filter(company=company).delete()
+        plan.delete()

@@ -158,3 +158,115 @@ def test_company_list_search_filters_and_metrics(two_companies: Any) -> None:
     assert "1500" in metrics
     assert "<svg" in metrics
     assert "<rect" in metrics
+
+
+def test_django_admin_demands_the_same_second_factor_as_the_console(db: None) -> None:
+    anonymous = HttpClient().get("/ops/admin/", HTTP_HOST=PUBLIC, follow=True)
+    assert anonymous.redirect_chain[-1][0].startswith("/accounts/login/")
+    assert "ops%2Fadmin" in anonymous.redirect_chain[-1][0]
+
+    # The admin's own password form no longer signs anyone in: it hands over to allauth.
+    no_mfa, _secret = staff("nomfa-admin@example.com", mfa=False)
+    no_mfa.is_superuser = True
+    no_mfa.save()
+    password_only = HttpClient()
+    posted = password_only.post(
+        "/ops/admin/login/",
+        {"username": no_mfa.email, "password": PASSWORD, "next": "/ops/admin/"},
+        HTTP_HOST=PUBLIC,
+    )
+    assert posted.status_code == 302
+    assert posted["Location"].startswith("/accounts/login/")
+    assert "_auth_user_id" not in password_only.session
+    # Signed in through allauth with a password alone: still no admin page.
+    password_only.post(
+        "/accounts/login/", {"login": no_mfa.email, "password": PASSWORD}, HTTP_HOST=PUBLIC
+    )
+    assert "_auth_user_id" in password_only.session
+    for url in ("/ops/admin/", "/ops/admin/billing/plan/", "/ops/admin/tenants/company/"):
+        response = password_only.get(url, HTTP_HOST=PUBLIC, follow=True)
+        assert response.status_code == 403, url
+        assert "ops-needs-mfa" in response.content.decode()
+
+    # An authenticator the session did not use is not enough either.
+    with_mfa, secret = staff("mfa-admin@example.com")
+    with_mfa.is_superuser = True
+    with_mfa.save()
+    skipped = HttpClient()
+    skipped.force_login(with_mfa)
+    assert skipped.get("/ops/admin/", HTTP_HOST=PUBLIC, follow=True).status_code == 403
+
+    operator = mfa_login(with_mfa, secret)
+    assert operator.get("/ops/admin/", HTTP_HOST=PUBLIC).status_code == 200
+    plans = operator.get("/ops/admin/billing/plan/", HTTP_HOST=PUBLIC)
+    assert plans.status_code == 200
+    # A member of a company (not staff) never gets in, with or without MFA.
+    member = User.objects.create_user(email="member-admin@example.com", password=PASSWORD)
+    TOTP.activate(member, generate_totp_secret())
+    outsider = HttpClient()
+    outsider.force_login(member)
+    assert outsider.get("/ops/admin/", HTTP_HOST=PUBLIC, follow=True).status_code == 403
+
+
+def test_last_activity_is_kept_cheaply_and_listed_per_company(two_companies: Any) -> None:
+    from datetime import timedelta
+
+    from tests.test_isolation import login_on_host
+
+    a, b = two_companies
+    member = login_on_host(a.owner, a.company, a.host)
+    assert member.get("/", HTTP_HOST=a.host).status_code == 200
+    first = Company.objects.get(pk=a.company.pk).last_activity_at
+    assert first is not None
+    # Within the step no request writes the row again.
+    earlier = first - timedelta(minutes=1)
+    Company.objects.filter(pk=a.company.pk).update(last_activity_at=earlier)
+    member.get("/deals/list/", HTTP_HOST=a.host)
+    assert Company.objects.get(pk=a.company.pk).last_activity_at == earlier
+    assert Company.objects.get(pk=b.company.pk).last_activity_at is None
+    # A visitor who is not a member (here: A's owner on B's host) is no activity of B's.
+    member.force_login(a.owner)
+    member.get("/", HTTP_HOST=b.host)
+    assert Company.objects.get(pk=b.company.pk).last_activity_at is None
+
+    user, secret = staff()
+    page = mfa_login(user, secret).get("/ops/", HTTP_HOST=PUBLIC).content.decode()
+    cell_a = page.split(f'data-last-activity="{a.company.slug}">')[1].split("<")[0]
+    cell_b = page.split(f'data-last-activity="{b.company.slug}">')[1].split("<")[0]
+    assert cell_a.strip() not in ("", "—")
+    assert cell_b.strip() == "—"
+
+
+def test_seats_over_time_from_the_nightly_snapshot(two_companies: Any) -> None:
+    from datetime import timedelta
+
+    from billing.models import SeatSnapshot
+    from billing.services import snapshots
+    from tenants.models import Membership
+
+    a, b = two_companies
+    Membership.objects.create(
+        company=a.company, user=User.objects.create_user(email="seat-m@example.com"), role="manager"
+    )
+    Membership.objects.create(
+        company=b.company,
+        user=User.objects.create_user(email="seat-r@example.com"),
+        role="read_only",
+    )
+    today = timezone.localdate()
+    SeatSnapshot.objects.create(
+        day=today - timedelta(days=1), seats_in_use=1, paid_seats=0, companies=1
+    )
+    expected = sum(
+        Membership.objects.filter(company=c, is_active=True).exclude(role="read_only").count()
+        for c in Company.objects.filter(status__in=["trialing", "active", "past_due", "suspended"])
+    )
+    taken = snapshots.take()
+    assert taken.seats_in_use == expected
+    assert expected >= 3  # two owners and A's manager; B's read-only colleague is free
+    assert snapshots.take().pk == taken.pk  # once a day
+    user, secret = staff()
+    page = mfa_login(user, secret).get("/ops/metrics/", HTTP_HOST=PUBLIC).content.decode()
+    chart = page.split('id="seats-over-time"')[1].split("</section>")[0]
+    assert chart.count("<rect") == 2
+    assert f">{expected}<" in chart

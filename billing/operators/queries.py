@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
-from billing.models import BillingLogEntry, StripeEvent, Subscription
+from billing.models import BillingLogEntry, FailedPayment, SeatSnapshot, Subscription
 from tenants.models import Company
 
 PAYING = (Company.Status.ACTIVE, Company.Status.PAST_DUE)
@@ -65,6 +65,7 @@ class Metrics:
     failed_payments_30d: int
     trial_conversion: float | None  # share of companies older than a trial that pay
     new_by_week: list[tuple[datetime, int]]
+    seats_by_day: list[tuple[date, int]]  # seats in use, from the nightly snapshots
 
 
 def metrics(now: datetime | None = None) -> Metrics:
@@ -103,9 +104,12 @@ def metrics(now: datetime | None = None) -> Metrics:
         trialing=Company.objects.filter(status=Company.Status.TRIALING).count(),
         new_30d=Company.objects.filter(created_at__gte=month_ago).count(),
         churned_30d=churned,
-        failed_payments_30d=StripeEvent.objects.filter(
-            type="invoice.payment_failed", received_at__gte=month_ago
-        ).count(),
+        # Failed attempts, not events: a duplicate or retried event is one attempt.
+        failed_payments_30d=FailedPayment.objects.filter(failed_at__gte=month_ago).count(),
         trial_conversion=(converted.count() / total) if total else None,
         new_by_week=[(row["week"], row["n"]) for row in weeks],
+        seats_by_day=[
+            (row.day, row.seats_in_use)
+            for row in SeatSnapshot.objects.filter(day__gte=(now - timedelta(days=90)).date())
+        ],
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -11,7 +12,12 @@ from django.utils.translation import gettext as _
 
 from billing import stripe_gateway
 from billing.models import BillingLogEntry, Plan
-from billing.services.subscriptions import ensure_subscription, set_company_status, sync_from_stripe
+from billing.services.subscriptions import (
+    end_subscription_now,
+    ensure_subscription,
+    set_company_status,
+    sync_from_stripe,
+)
 from tenants.models import Company, User
 
 Status = Company.Status
@@ -82,6 +88,47 @@ def grant_free_period(*, operator: User, company: Company, days: int) -> None:
             set_company_status(company, Status.TRIALING, why="free period", actor=operator)
 
 
+MAX_CREDIT = Decimal(1_000_000)
+
+
+def grant_credit(*, operator: User, company: Company, amount: Decimal, operation: str) -> str:
+    """Money off the company's next invoices, as a Stripe customer balance credit (Stripe
+    applies it to invoices itself; nothing here pretends to). ``operation`` comes from the
+    console's form: the idempotency key is derived from it, so a repeated submission or a
+    retry after a lost answer credits once. Returns Stripe's transaction id."""
+    if not operation or len(operation) > 64:
+        raise ValidationError(_("Reload the page and try again."))
+    if (
+        not amount.is_finite()
+        or amount <= 0
+        or amount > MAX_CREDIT
+        or amount != amount.quantize(Decimal("0.01"))
+    ):
+        raise ValidationError(_("Give an amount greater than zero, with at most two decimals."))
+    subscription = ensure_subscription(company)
+    if not subscription.stripe_customer_id or not stripe_gateway.live():
+        raise ValidationError(
+            _("The company pays nothing through Stripe yet: grant a free period instead.")
+        )
+    marker = f"(operation {operation})"
+    if BillingLogEntry.objects.filter(company=company, message__endswith=marker).exists():
+        raise ValidationError(_("This credit was already granted."))
+    currency = subscription.plan.currency if subscription.plan else "RUB"
+    transaction_ = stripe_gateway.credit_customer(
+        customer=subscription.stripe_customer_id,
+        cents=int(amount * 100),
+        currency=currency,
+        description=f"Relata credit by {operator.email}",
+        key=f"relata-credit-{company.pk}-{operation}",
+    )
+    _audit(
+        company,
+        operator,
+        f"credit {amount} {currency.upper()} granted (Stripe {transaction_['id']}) {marker}",
+    )
+    return str(transaction_["id"])
+
+
 def suspend(*, operator: User, company: Company) -> None:
     if company.status == Status.CANCELED:
         raise ValidationError(_("A canceled company cannot be suspended."))
@@ -101,10 +148,14 @@ def restore(*, operator: User, company: Company) -> None:
 
 
 def schedule_deletion(*, operator: User, company: Company) -> None:
-    """Cancel the company now; the final export is made and deletion scheduled after the
-    retention period (the same path as a subscription canceled in Stripe)."""
+    """Cancel the company now (and its Stripe subscription); the final export is made and
+    deletion scheduled after the retention period (the same path as a subscription canceled
+    in Stripe)."""
     if company.status == Status.CANCELED:
         raise ValidationError(_("Deletion is already scheduled."))
+    # Stripe first: a company closed by an operator is charged no further, not even until
+    # its period ends. If Stripe refuses, nothing here changes and the operator sees why.
+    end_subscription_now(company, why=f"deletion scheduled by {operator.email}", actor=operator)
     with transaction.atomic():
         set_company_status(company, Status.CANCELED, why="operator", actor=operator)
         _audit(company, operator, "deletion scheduled")
@@ -129,3 +180,14 @@ def sync_seats_now(*, operator: User, company: Company) -> None:
         change = seats.record_change(company, reason=f"operator {operator.email}: sync now")
         _audit(company, operator, f"seat sync requested (change #{change.pk})")
     seats.apply_change(change.pk)
+
+
+def open_support_session(*, operator: User, company: Company, ip: str | None) -> str:
+    """Record a support session (the company must allow it) and audit it; returns the
+    single-use token that carries the operator into the company's host."""
+    from tenants.services import support
+
+    with transaction.atomic():
+        session, token = support.open_session(operator=operator, company=company, ip=ip)
+        _audit(company, operator, f"support session #{session.pk} opened from {ip or '?'}")
+    return token

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
 from typing import Any
+from uuid import uuid4
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -18,6 +20,9 @@ from billing.operators import queries, services
 from billing.operators.access import operator_required
 from billing.operators.charts import bar_chart
 from tenants.models import Company, Membership
+from tenants.services.network import client_ip
+from tenants.services.support import access_allowed
+from tenants.urlbuilding import company_url
 
 
 @operator_required
@@ -63,6 +68,9 @@ def company_detail(request: HttpRequest, company_id: int) -> HttpResponse:
                 "user"
             ),
             "seat_changes": SeatChange.objects.filter(company=company)[:20],
+            "support_allowed": access_allowed(company),
+            # One id per rendering of the page: a credit submitted twice is granted once.
+            "operation": uuid4().hex,
         },
     )
 
@@ -74,10 +82,22 @@ def _days(request: HttpRequest) -> int:
         raise ValidationError(_("Give a number of days from 1 to 366.")) from exc
 
 
-ACTIONS: dict[str, Callable[[HttpRequest, Any, Company], None]] = {
+def _amount(request: HttpRequest) -> Decimal:
+    try:
+        return Decimal(request.POST.get("amount", "").replace(",", ".").strip())
+    except InvalidOperation as exc:
+        raise ValidationError(
+            _("Give an amount greater than zero, with at most two decimals.")
+        ) from exc
+
+
+ACTIONS: dict[str, Callable[[HttpRequest, Any, Company], object]] = {
     "extend_trial": lambda r, op, c: services.extend_trial(operator=op, company=c, days=_days(r)),
     "grant_free_period": lambda r, op, c: services.grant_free_period(
         operator=op, company=c, days=_days(r)
+    ),
+    "grant_credit": lambda r, op, c: services.grant_credit(
+        operator=op, company=c, amount=_amount(r), operation=r.POST.get("operation", "")
     ),
     "change_plan": lambda r, op, c: services.change_plan(
         operator=op,
@@ -111,6 +131,23 @@ def company_action(request: HttpRequest, company_id: int, action: str) -> HttpRe
 
 
 @operator_required
+@require_POST
+def open_support(request: HttpRequest, company_id: int) -> HttpResponse:
+    """Into the company's CRM as support, if the company allows it (recorded, audited)."""
+    company = get_object_or_404(Company, pk=company_id)
+    try:
+        token = services.open_support_session(
+            operator=request.user,  # type: ignore[arg-type]
+            company=company,
+            ip=client_ip(request),
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("ops_company", company_id=company.pk)
+    return HttpResponseRedirect(company_url(request, company, f"/support/{token}/"))
+
+
+@operator_required
 @require_GET
 def metrics(request: HttpRequest) -> HttpResponse:
     figures = queries.metrics()
@@ -118,4 +155,12 @@ def metrics(request: HttpRequest) -> HttpResponse:
         [(week.strftime("%d.%m"), count) for week, count in figures.new_by_week],
         title=_("New companies per week"),
     )
-    return render(request, "billing/ops/metrics.html", {"m": figures, "chart": chart})
+    seats_chart = bar_chart(
+        [(day.strftime("%d.%m"), seats) for day, seats in figures.seats_by_day],
+        title=_("Seats in use per day"),
+    )
+    return render(
+        request,
+        "billing/ops/metrics.html",
+        {"m": figures, "chart": chart, "seats_chart": seats_chart},
+    )

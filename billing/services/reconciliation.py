@@ -34,6 +34,15 @@ def reconcile(now_stale: timedelta = timedelta(minutes=10)) -> Report:
         report.repaired.append(f"{slug}: trial ended, read-only")
     if not stripe_gateway.live():
         return report
+    # Every customer's subscriptions, not only the one we track: a second Checkout paid
+    # before the first one's webhook is found here, canceled and reported to operators.
+    for local in Subscription.objects.exclude(stripe_customer_id="").select_related("company"):
+        try:
+            for extra in subscriptions.cancel_extra_subscriptions(local, why="nightly check"):
+                report.repaired.append(f"{local.company.slug}: extra subscription {extra}")
+        except Exception as exc:
+            logger.exception("checking %s's subscriptions failed", local.company.slug)
+            report.errors.append(f"{local.company.slug}: {exc}")
     current = Subscription.objects.exclude(stripe_subscription_id="").exclude(
         stripe_status__in=subscriptions.TERMINAL
     )

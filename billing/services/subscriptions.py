@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from billing import stripe_gateway
-from billing.models import BillingLogEntry, StripeEvent, Subscription
+from billing.models import BillingLogEntry, FailedPayment, StripeEvent, Subscription
 from billing.queries import default_plan, seats_in_use
 from tenants.models import Company, Membership
 
@@ -42,6 +42,9 @@ STATUS_FROM_STRIPE = {
     "canceled": Status.CANCELED,
     "incomplete_expired": Status.CANCELED,
 }
+
+# Events after which a customer may have a second subscription (two Checkouts both paid).
+EVENTS_STARTING_A_SUBSCRIPTION = ("checkout.session.completed", "customer.subscription.created")
 
 
 def ensure_subscription(company: Company) -> Subscription:
@@ -78,30 +81,121 @@ def _ensure_customer(subscription: Subscription, actor: Membership) -> str:
     return subscription.stripe_customer_id
 
 
+def live_subscriptions(customer: str) -> list[dict[str, Any]]:
+    """The customer's subscriptions in Stripe that can still charge (oldest first)."""
+    found = [
+        remote
+        for remote in stripe_gateway.subscriptions_of(customer)
+        if str(remote.get("status")) not in TERMINAL
+    ]
+    return sorted(found, key=lambda remote: (int(remote.get("created") or 0), str(remote["id"])))
+
+
 def start_checkout(*, actor: Membership, success_url: str, cancel_url: str, nonce: str) -> str:
-    """A Stripe Checkout page for the company's paid seats; returns its URL. ``nonce`` comes
-    from the form, so a double click yields the same session (idempotency key)."""
+    """A Stripe Checkout page for the company's paid seats; returns its URL.
+
+    One company, one subscription. Under the company's row lock (two admins, two tabs) Stripe
+    is asked what the customer already has: a live subscription, even one whose webhook has
+    not arrived yet, refuses a new Checkout, and a Checkout page still open is handed out
+    again instead of a second one. ``nonce`` (from the form) keys the creation, so a double
+    click that slips past both yields the same session.
+    """
     _require_billing_admin(actor)
     subscription = ensure_subscription(actor.company)
     plan = subscription.plan
     if plan is None or not plan.stripe_price_id:
         raise ValidationError(_("This plan cannot be paid online yet. Please contact us."))
-    if subscription.stripe_subscription_id and subscription.stripe_status not in (
-        "canceled",
-        "incomplete_expired",
-    ):
-        raise ValidationError(_("The company already has a subscription."))
-    customer = _ensure_customer(subscription, actor)
-    session = stripe_gateway.checkout_session(
-        customer=customer,
-        price=plan.stripe_price_id,
-        quantity=max(seats_in_use(actor.company), 1),
-        company_id=actor.company.pk,
-        success_url=success_url,
-        cancel_url=cancel_url,
-        key=f"relata-checkout-{actor.company.pk}-{nonce[:64]}",
-    )
-    return str(session["url"])
+    with transaction.atomic():
+        Company.objects.select_for_update().get(pk=actor.company.pk)
+        subscription = Subscription.objects.select_for_update().get(pk=subscription.pk)
+        if subscription.stripe_subscription_id and subscription.stripe_status not in TERMINAL:
+            raise ValidationError(_("The company already has a subscription."))
+        customer = _ensure_customer(subscription, actor)
+        if live_subscriptions(customer):
+            raise ValidationError(
+                _(
+                    "The company already has a subscription; its payment is being confirmed. "
+                    "Reload this page in a minute."
+                )
+            )
+        for session in stripe_gateway.open_checkout_sessions(customer):
+            if session.get("mode") == "subscription" and session.get("url"):
+                return str(session["url"])
+        session = stripe_gateway.checkout_session(
+            customer=customer,
+            price=plan.stripe_price_id,
+            quantity=max(seats_in_use(actor.company), 1),
+            company_id=actor.company.pk,
+            success_url=success_url,
+            cancel_url=cancel_url,
+            key=f"relata-checkout-{actor.company.pk}-{nonce[:64]}",
+        )
+        return str(session["url"])
+
+
+def cancel_extra_subscriptions(subscription: Subscription, *, why: str) -> list[str]:
+    """A customer should have one live subscription. Any other (a second Checkout paid before
+    the first one's webhook) is canceled at once so it never charges again, and written down
+    for operators, who decide about refunding what it already charged. Returns their ids."""
+    if not subscription.stripe_customer_id:
+        return []
+    live = live_subscriptions(subscription.stripe_customer_id)
+    if not live:
+        return []
+    tracked = subscription.stripe_subscription_id
+    keep = next((remote for remote in live if str(remote["id"]) == tracked), None)
+    if keep is None:
+        # The one we track ended (or we never learnt of one): the oldest live one is ours.
+        keep = live[0]
+        subscription = sync_from_stripe(subscription, keep, why=why)
+    canceled = []
+    for remote in live:
+        if remote["id"] == keep["id"]:
+            continue
+        extra = str(remote["id"])
+        stripe_gateway.cancel_subscription(
+            subscription_id=extra, key=f"relata-cancel-extra-{extra}"
+        )
+        BillingLogEntry.objects.create(
+            company=subscription.company,
+            kind=BillingLogEntry.Kind.FAILURE,
+            message=f"second Stripe subscription {extra} (besides {keep['id']}) canceled "
+            f"({why}); check whether its first invoice needs a refund",
+        )
+        logger.warning("company %s: extra subscription %s canceled", subscription.company_id, extra)
+        canceled.append(extra)
+    return canceled
+
+
+def end_subscription_now(company: Company, *, why: str, actor: Any = None) -> list[str]:
+    """Cancel every live Stripe subscription of the company at once (no further invoices, no
+    waiting for the period's end), before its data goes. Raises if Stripe refuses, so the
+    caller stops. Returns the canceled ids."""
+    subscription = Subscription.objects.filter(company=company).first()
+    if subscription is None or not subscription.stripe_customer_id or not stripe_gateway.live():
+        return []
+    canceled = []
+    for remote in live_subscriptions(subscription.stripe_customer_id):
+        ended = stripe_gateway.cancel_subscription(
+            subscription_id=str(remote["id"]), key=f"relata-end-{company.pk}-{remote['id']}"
+        )
+        BillingLogEntry.objects.create(
+            company=company,
+            kind=BillingLogEntry.Kind.STATUS,
+            message=f"Stripe subscription {remote['id']} canceled now: {why}",
+            actor=actor,
+        )
+        if str(remote["id"]) == subscription.stripe_subscription_id:
+            Subscription.objects.filter(pk=subscription.pk).update(
+                stripe_status=str(ended.get("status") or "canceled")
+            )
+        canceled.append(str(remote["id"]))
+    return canceled
+
+
+def end_before_purge(sender: Any, *, company: Company, **kwargs: Any) -> None:
+    """tenants' company_purging: no charge may outlive a deleted company."""
+    end_subscription_now(company, why="company deleted")
 
 
 def portal_url(*, actor: Membership, return_url: str) -> str:
@@ -292,12 +386,12 @@ def process_event(event_id: int) -> StripeEvent:
         if subscription.last_payment_at is None or subscription.last_payment_at < paid_at:
             Subscription.objects.filter(pk=subscription.pk).update(last_payment_at=paid_at)
     elif event.type == "invoice.payment_failed":
-        Subscription.objects.filter(pk=subscription.pk).update(
-            failed_payments=F("failed_payments") + 1
-        )
+        record_failed_payment(subscription, obj, event)
     if sub_id:
         remote = stripe_gateway.retrieve_subscription(sub_id)
-        sync_from_stripe(subscription, remote, why=f"event {event.type}")
+        subscription = sync_from_stripe(subscription, remote, why=f"event {event.type}")
+        if event.type in EVENTS_STARTING_A_SUBSCRIPTION:
+            cancel_extra_subscriptions(subscription, why=f"event {event.type}")
         event.state = StripeEvent.State.PROCESSED
     else:
         event.state = StripeEvent.State.IGNORED
@@ -305,6 +399,29 @@ def process_event(event_id: int) -> StripeEvent:
     event.error = ""
     event.save(update_fields=["state", "processed_at", "error", "company"])
     return event
+
+
+def record_failed_payment(
+    subscription: Subscription, invoice: dict[str, Any], event: StripeEvent
+) -> bool:
+    """Count a failed payment once per invoice attempt, however many times its event comes
+    (a task retried after a Stripe timeout re-runs this). True if it was new."""
+    with transaction.atomic():
+        _row, created = FailedPayment.objects.get_or_create(
+            # An invoice without an id (never from Stripe) counts once per event.
+            invoice_id=str(invoice.get("id") or event.event_id),
+            attempt=int(invoice.get("attempt_count") or 0),
+            defaults={
+                "company_id": subscription.company_id,
+                "failed_at": datetime.fromtimestamp(int(event.payload.get("created", 0)), tz=UTC),
+                "event_id": event.event_id,
+            },
+        )
+        if created:
+            Subscription.objects.filter(pk=subscription.pk).update(
+                failed_payments=F("failed_payments") + 1
+            )
+    return created
 
 
 def expire_trials(now: datetime | None = None) -> list[str]:

@@ -51,7 +51,8 @@ SHARED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
-    "django.contrib.admin",
+    # Django's admin, held to the console's MFA rule (relata/admin_site.py).
+    "relata.admin_site.OperatorAdminConfig",
     "django.contrib.humanize",
     "django.contrib.postgres",
     # Before allauth, so that our templates override allauth's layout.
@@ -105,7 +106,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "relata.middleware.MembershipMiddleware",
+    # Members, and Relata's support as a read-only member with the company's consent.
+    "tenants.middleware.MembershipOrSupportMiddleware",
     # A suspended company is read-only (export and billing still work).
     "billing.middleware.SuspendedCompanyMiddleware",
 ]

@@ -17,6 +17,7 @@ from psycopg import sql
 from relata.db import connection
 from tenants.models import Company, Membership, User
 from tenants.services.backup import backup_company
+from tenants.signals import company_purging
 
 logger = logging.getLogger(__name__)
 
@@ -74,6 +75,7 @@ def purge_company(company: Company) -> None:
     """Drop the company's schema and rows, its files and its final export, and the accounts of
     members who now belong to no company. Irreversible: callers decide when."""
     connection.set_schema_to_public()
+    company_purging.send(sender=Company, company=company)
     member_ids = list(company.memberships.values_list("user_id", flat=True))
     with transaction.atomic():
         with connection.cursor() as cursor:
@@ -99,6 +101,12 @@ def purge_due(now: datetime | None = None) -> list[str]:
     ).order_by("deletion_scheduled_at")
     purged = []
     for company in due:
-        purge_company(company)
+        try:
+            purge_company(company)
+        except Exception:
+            # Left for the next hourly run (e.g. Stripe could not cancel the subscription);
+            # the other due companies are still purged.
+            logger.exception("company %s could not be purged", company.slug)
+            continue
         purged.append(company.slug)
     return purged
