@@ -253,6 +253,12 @@ def test_without_vat_the_document_says_so(crm: Any, media_root: Any) -> None:
     assert document.vat == 0
     assert "Без налога (НДС)" in text
     assert "В том числе НДС" not in text
+    with crm.a:
+        # Removing the deal (or its client) takes the document with it; the number stays used.
+        Client.objects.get(pk=document.deal.client_id).delete()
+        Deal.objects.filter(pk=document.deal_id).delete()
+        assert not Document.objects.exists()
+        assert Counter.objects.get().last_number == 1
 
 
 def test_bad_input_takes_no_number_and_leaves_nothing(crm: Any, media_root: Any) -> None:

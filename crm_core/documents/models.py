@@ -104,7 +104,9 @@ class Document(models.Model):
         DocumentTemplate, on_delete=models.SET_NULL, null=True, related_name="documents"
     )
     deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="documents")
-    attachment = models.OneToOneField(Attachment, on_delete=models.PROTECT, related_name="document")
+    # The PDF is an ordinary file on the deal; whatever removes it (the deal's or the client's
+    # deletion, an import undone) removes the document record too — the number stays used.
+    attachment = models.OneToOneField(Attachment, on_delete=models.CASCADE, related_name="document")
     total = models.DecimalField(_("total"), max_digits=16, decimal_places=2, default=Decimal(0))
     vat = models.DecimalField(_("VAT"), max_digits=16, decimal_places=2, default=Decimal(0))
     created_by = models.ForeignKey(
