@@ -11,11 +11,13 @@ _PARTIES = """<p><b>Поставщик:</b> {{ company.full_name }}, ИНН {{ c
 <p><b>Покупатель:</b> {{ client.full_name }}{% if client.inn %}, ИНН {{ client.inn }}{% endif %}{% if client.kpp %}, КПП {{ client.kpp }}{% endif %}{% if client.address %}, {{ client.address }}{% endif %}</p>
 """  # noqa: E501
 
-_ITEMS = """<table border="1" width="100%">
+_TABLE = """<table border="1" width="100%">
 <thead><tr><th width="6%">№</th><th width="46%">Товары (работы, услуги)</th><th width="10%">Кол-во</th><th width="8%">Ед.</th><th width="15%">Цена</th><th width="15%">Сумма</th></tr></thead>
 <tbody>{% for item in items %}<tr><td>{{ item.n }}</td><td>{{ item.name }}</td><td align="right">{{ item.quantity }}</td><td>{{ item.unit }}</td><td align="right">{{ item.price }}</td><td align="right">{{ item.total }}</td></tr>{% endfor %}</tbody>
 </table>
-<p align="right"><b>Итого: {{ totals.total }}</b></p>
+"""  # noqa: E501
+
+_TOTALS = """<p align="right"><b>Итого: {{ totals.total }}</b></p>
 <p align="right"><b>{% if totals.with_vat %}В том числе НДС ({{ totals.vat_rate }}%): {{ totals.vat }}{% else %}Без налога (НДС){% endif %}</b></p>
 <p align="right"><b>Всего к оплате: {{ totals.total }}</b></p>
 <p>Всего наименований {{ totals.count }}, на сумму {{ totals.total }} руб.</p>
@@ -34,7 +36,8 @@ INVOICE = (
 <hr>
 """  # noqa: E501
     + _PARTIES
-    + _ITEMS
+    + _TABLE
+    + _TOTALS
     + """<hr>
 <p>Руководитель ____________ {{ company.director }}          Бухгалтер ____________ {{ company.accountant }}</p>
 """  # noqa: E501
@@ -44,7 +47,8 @@ QUOTE = (
     """<h2>Коммерческое предложение № {{ document.number }} от {{ document.date }}</h2>
 <p>{{ company.full_name }} предлагает {{ client.full_name }}: {{ deal.title }}.</p>
 """
-    + _ITEMS
+    + _TABLE
+    + _TOTALS
     + """<p>Предложение действительно 14 дней. {% if company.phone %}Тел. {{ company.phone }}{% endif %} {{ company.email }}</p>
 <p>{{ company.director }}</p>
 """  # noqa: E501
@@ -56,12 +60,12 @@ CONTRACT = (
 <p>{{ company.full_name }} (Исполнитель), в лице руководителя {{ company.director }}, и {{ client.full_name }} (Заказчик) заключили настоящий договор о нижеследующем.</p>
 <p><b>1. Предмет договора.</b> Исполнитель выполняет для Заказчика: {{ deal.title }}, в составе:</p>
 """  # noqa: E501
-    + _ITEMS
-    + """<p><b>2. Цена и оплата.</b> Цена договора {{ totals.total }} руб. ({{ totals.total_words }}), {% if totals.with_vat %}в том числе НДС {{ totals.vat_rate }}% {{ totals.vat }} руб.{% else %}НДС не облагается{% endif %}. Заказчик оплачивает счёт Исполнителя в течение 5 банковских дней.</p>
+    + _TABLE
+    + """<p><b>2. Цена и оплата.</b> Цена договора {{ totals.total }} руб. ({{ totals.total_words }}), {% if totals.with_vat %}в том числе НДС {{ totals.vat_rate }}% {{ totals.vat }} руб.{% else %}НДС не облагается.{% endif %} Заказчик оплачивает счёт Исполнителя в течение 5 банковских дней.</p>
 <p><b>3. Реквизиты сторон.</b></p>
 <table border="1" width="100%">
-<tr><th width="20%"></th><th width="40%">Исполнитель</th><th width="40%">Заказчик</th></tr>
-<tr><td>Наименование</td><td>{{ company.full_name }}</td><td>{{ client.full_name }}</td></tr>
+<thead><tr><th width="20%">Реквизит</th><th width="40%">Исполнитель</th><th width="40%">Заказчик</th></tr></thead>
+<tbody><tr><td>Наименование</td><td>{{ company.full_name }}</td><td>{{ client.full_name }}</td></tr>
 <tr><td>ИНН</td><td>{{ company.inn }}</td><td>{{ client.inn }}</td></tr>
 <tr><td>КПП</td><td>{{ company.kpp }}</td><td>{{ client.kpp }}</td></tr>
 <tr><td>Адрес</td><td>{{ company.address }}</td><td>{{ client.address }}</td></tr>
@@ -69,7 +73,7 @@ CONTRACT = (
 <tr><td>Банк</td><td>{{ company.bank_name }}</td><td>{{ client.bank_name }}</td></tr>
 <tr><td>БИК</td><td>{{ company.bik }}</td><td>{{ client.bik }}</td></tr>
 <tr><td>Корр. счёт</td><td>{{ company.correspondent_account }}</td><td>{{ client.correspondent_account }}</td></tr>
-</table>
+</tbody></table>
 """  # noqa: E501
 )
 
