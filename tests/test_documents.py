@@ -11,13 +11,13 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.utils import timezone, translation
+from django.utils import translation
 from pypdf import PdfReader
 
 from crm_core.documents.models import Counter, Document, DocumentTemplate, Kind, VatRate
 from crm_core.documents.services import rendering, values
 from crm_core.documents.services.defaults import install_default_templates
-from crm_core.documents.services.documents import generate
+from crm_core.documents.services.documents import company_today, generate
 from crm_core.documents.services.setup import save_requisites, save_template
 from crm_core.documents.services.wording import amount_in_words, money, russian_date
 from crm_core.models import Activity, Attachment, Client, Deal
@@ -219,12 +219,13 @@ def test_invoice_pdf_has_the_amount_words_vat_and_lands_on_the_deal(
         assert first.total == Decimal("42037.01")
         assert first.vat == Decimal("7580.44")  # 42 037,01 × 22 / 122
         attachment = Attachment.objects.get(pk=first.attachment_id)
+        today = company_today()
         assert attachment.deal_id == deal.pk
         text = pdf_text(attachment.file.read())
         assert Activity.objects.filter(
             deal=deal, kind=Activity.Kind.DOCUMENT, summary__startswith="Счёт на оплату № 1"
         ).exists()
-    assert f"Счёт на оплату № 1 от {russian_date(timezone.localdate())}" in text
+    assert f"Счёт на оплату № 1 от {russian_date(today)}" in text
     assert "Всего к оплате: 42 037,01" in text
     assert "Сорок две тысячи тридцать семь рублей 01 копейка" in text
     assert "В том числе НДС (22%): 7 580,44" in text
@@ -417,3 +418,14 @@ def test_concurrent_generation_numbers_without_gaps_or_duplicates(
         assert numbers == list(range(1, workers * each + 1))
         assert Counter.objects.get(kind=Kind.INVOICE).last_number == workers * each
         assert Attachment.objects.filter(deal=deal).count() == workers * each
+
+
+def test_documents_are_dated_in_the_company_time_zone(two_companies: Any) -> None:
+    from datetime import UTC, datetime
+    from unittest import mock
+
+    a, _b = two_companies
+    late_evening_utc = datetime(2026, 12, 31, 22, 30, tzinfo=UTC)  # 01:30 in Moscow
+    with a, mock.patch("django.utils.timezone.now", return_value=late_evening_utc):
+        assert a.company.time_zone == "Europe/Moscow"
+        assert company_today() == date(2027, 1, 1)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import date
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -13,7 +16,18 @@ from crm_core.documents.models import Document, DocumentTemplate
 from crm_core.documents.services import numbering, pdf, rendering, values
 from crm_core.models import Activity, Attachment, Deal
 from crm_core.services.audit import record
+from relata.db import connection
 from tenants.models import Membership
+
+
+def company_today() -> date:
+    """The date in the company's own time zone: a document made at 01:00 in Moscow is dated
+    that day (and numbered in that year) whether a request or a background job makes it."""
+    name = getattr(getattr(connection, "tenant", None), "time_zone", "") or ""
+    try:
+        return timezone.localdate(timezone=ZoneInfo(name)) if name else timezone.localdate()
+    except (ZoneInfoNotFoundError, ValueError):
+        return timezone.localdate()
 
 
 def generate(*, membership: Membership, deal: Deal, template: DocumentTemplate) -> Document:
@@ -21,7 +35,7 @@ def generate(*, membership: Membership, deal: Deal, template: DocumentTemplate) 
     require_write(membership)
     if not template.is_active:
         raise ValidationError(_("This template is switched off."), code="inactive")
-    today = timezone.localdate()
+    today = company_today()
     # Everything that can fail on bad input fails here, before a number is taken.
     trial, _total, _vat = values.for_deal(
         deal, kind=template.kind, vat_rate=template.vat_rate, number="0", day=today
