@@ -7,13 +7,16 @@ from typing import Any
 from crm_core.documents.models import DocumentTemplate, Kind, VatRate
 from tenants.models import Company
 
+# Body rows carry bgcolor: with it fpdf2 sets the cells' font explicitly, otherwise a table after
+# bold text inherits the bold.
+
 _PARTIES = """<p><b>Поставщик:</b> {{ company.full_name }}, ИНН {{ company.inn }}{% if company.kpp %}, КПП {{ company.kpp }}{% endif %}, {{ company.address }}{% if company.phone %}, тел. {{ company.phone }}{% endif %}</p>
 <p><b>Покупатель:</b> {{ client.full_name }}{% if client.inn %}, ИНН {{ client.inn }}{% endif %}{% if client.kpp %}, КПП {{ client.kpp }}{% endif %}{% if client.address %}, {{ client.address }}{% endif %}</p>
 """  # noqa: E501
 
 _TABLE = """<table border="1" width="100%">
 <thead><tr><th width="6%">№</th><th width="46%">Товары (работы, услуги)</th><th width="10%">Кол-во</th><th width="8%">Ед.</th><th width="15%">Цена</th><th width="15%">Сумма</th></tr></thead>
-<tbody>{% for item in items %}<tr><td>{{ item.n }}</td><td>{{ item.name }}</td><td align="right">{{ item.quantity }}</td><td>{{ item.unit }}</td><td align="right">{{ item.price }}</td><td align="right">{{ item.total }}</td></tr>{% endfor %}</tbody>
+<tbody>{% for item in items %}<tr bgcolor="#ffffff"><td>{{ item.n }}</td><td>{{ item.name }}</td><td align="right">{{ item.quantity }}</td><td>{{ item.unit }}</td><td align="right">{{ item.price }}</td><td align="right">{{ item.total }}</td></tr>{% endfor %}</tbody>
 </table>
 """  # noqa: E501
 
@@ -26,11 +29,11 @@ _TOTALS = """<p align="right"><b>Итого: {{ totals.total }}</b></p>
 
 INVOICE = (
     """<table border="1" width="100%">
-<tr><td width="60%">{{ company.bank_name }}</td><td width="10%">БИК</td><td width="30%">{{ company.bik }}</td></tr>
-<tr><td>Банк получателя</td><td>Сч. №</td><td>{{ company.correspondent_account }}</td></tr>
-<tr><td>ИНН {{ company.inn }}   КПП {{ company.kpp }}</td><td>Сч. №</td><td>{{ company.bank_account }}</td></tr>
-<tr><td>{{ company.full_name }}</td><td></td><td></td></tr>
-<tr><td>Получатель</td><td></td><td></td></tr>
+<tr bgcolor="#ffffff"><td width="60%">{{ company.bank_name }}</td><td width="10%">БИК</td><td width="30%">{{ company.bik }}</td></tr>
+<tr bgcolor="#ffffff"><td>Банк получателя</td><td>Сч. №</td><td>{{ company.correspondent_account }}</td></tr>
+<tr bgcolor="#ffffff"><td>ИНН {{ company.inn }}   КПП {{ company.kpp }}</td><td>Сч. №</td><td>{{ company.bank_account }}</td></tr>
+<tr bgcolor="#ffffff"><td>{{ company.full_name }}</td><td></td><td></td></tr>
+<tr bgcolor="#ffffff"><td>Получатель</td><td></td><td></td></tr>
 </table>
 <h2>Счёт на оплату № {{ document.number }} от {{ document.date }}</h2>
 <hr>
@@ -65,14 +68,14 @@ CONTRACT = (
 <p><b>3. Реквизиты сторон.</b></p>
 <table border="1" width="100%">
 <thead><tr><th width="20%">Реквизит</th><th width="40%">Исполнитель</th><th width="40%">Заказчик</th></tr></thead>
-<tbody><tr><td>Наименование</td><td>{{ company.full_name }}</td><td>{{ client.full_name }}</td></tr>
-<tr><td>ИНН</td><td>{{ company.inn }}</td><td>{{ client.inn }}</td></tr>
-<tr><td>КПП</td><td>{{ company.kpp }}</td><td>{{ client.kpp }}</td></tr>
-<tr><td>Адрес</td><td>{{ company.address }}</td><td>{{ client.address }}</td></tr>
-<tr><td>Расчётный счёт</td><td>{{ company.bank_account }}</td><td>{{ client.bank_account }}</td></tr>
-<tr><td>Банк</td><td>{{ company.bank_name }}</td><td>{{ client.bank_name }}</td></tr>
-<tr><td>БИК</td><td>{{ company.bik }}</td><td>{{ client.bik }}</td></tr>
-<tr><td>Корр. счёт</td><td>{{ company.correspondent_account }}</td><td>{{ client.correspondent_account }}</td></tr>
+<tbody><tr bgcolor="#ffffff"><td>Наименование</td><td>{{ company.full_name }}</td><td>{{ client.full_name }}</td></tr>
+<tr bgcolor="#ffffff"><td>ИНН</td><td>{{ company.inn }}</td><td>{{ client.inn }}</td></tr>
+<tr bgcolor="#ffffff"><td>КПП</td><td>{{ company.kpp }}</td><td>{{ client.kpp }}</td></tr>
+<tr bgcolor="#ffffff"><td>Адрес</td><td>{{ company.address }}</td><td>{{ client.address }}</td></tr>
+<tr bgcolor="#ffffff"><td>Расчётный счёт</td><td>{{ company.bank_account }}</td><td>{{ client.bank_account }}</td></tr>
+<tr bgcolor="#ffffff"><td>Банк</td><td>{{ company.bank_name }}</td><td>{{ client.bank_name }}</td></tr>
+<tr bgcolor="#ffffff"><td>БИК</td><td>{{ company.bik }}</td><td>{{ client.bik }}</td></tr>
+<tr bgcolor="#ffffff"><td>Корр. счёт</td><td>{{ company.correspondent_account }}</td><td>{{ client.correspondent_account }}</td></tr>
 </tbody></table>
 """  # noqa: E501
 )
