@@ -71,6 +71,7 @@ TENANT_APPS = [
     "crm_core.automation",
     "crm_core.reports",
     "crm_core.api",
+    "crm_core.documents",
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",

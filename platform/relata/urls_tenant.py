@@ -7,5 +7,6 @@ urlpatterns = [
     path("", include("tenants.urls_tenant")),
     path("", include("billing.urls_tenant")),
     path("", include("crm_core.urls")),
+    path("", include("crm_core.documents.urls")),
     path("", include("onboarding.urls")),
 ]

@@ -1,0 +1,1 @@
+"""Documents from templates: quotes, invoices and contracts rendered to PDF for a deal."""

@@ -1,0 +1,29 @@
+"""Document numbers per company, per kind and per year: no gap, no duplicate.
+
+One statement takes the next number: an upsert of the counter row that returns the new value.
+The row stays locked until the transaction that stores the document commits, so a second
+generation of the same kind waits for it; when the document's transaction rolls back, so does
+the counter, and the number is taken again by the next one. Numbering restarts each year.
+"""
+
+from __future__ import annotations
+
+from django.db import connection, transaction
+
+from crm_core.documents.models import Counter
+
+
+def take_number(kind: str, year: int) -> int:
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("a number is taken inside the transaction that stores the document")
+    table = connection.ops.quote_name(Counter._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (kind, year, last_number) VALUES (%s, %s, 1) "
+            "ON CONFLICT (kind, year) DO UPDATE SET last_number = "
+            f"{table}.last_number + 1 RETURNING last_number",
+            [kind, year],
+        )
+        row = cursor.fetchone()
+    assert row is not None
+    return int(row[0])
