@@ -381,3 +381,46 @@ def test_text_that_cannot_be_stored_and_numbers_for_text_are_refused(crm: Any) -
     numbers = api.call("post", "/deals/", {"title": 5, "amount": 10})
     assert_error(numbers, 400, "invalid")
     assert set(numbers.body["error"]["fields"]) == {"title", "amount"}
+
+
+def test_a_token_stops_when_its_issuer_stops_managing_the_company(crm: Any) -> None:
+    """A token made by an admin for a manager: it works while the admin is an admin; when the
+    admin is demoted (or deactivated) the token is refused, though the manager is still active."""
+    from tenants.models import Membership, User
+
+    admin_user = User.objects.create_user(email="admin@example.com", password="Member-Pass-991")
+    admin = Membership.objects.create(user=admin_user, company=crm.a.company, role="admin")
+    with crm.a:
+        issued = issue_token(
+            membership=admin, name="site", access="read", resources=[], acting_as=crm.manager
+        )
+        assert ApiToken.objects.get(pk=issued.token.pk).issued_by_id == admin_user.pk
+    api = Api(crm.a.host, issued.secret)
+    assert api.call("get", "/deals/").status_code == 200
+    admin.role = "manager"
+    admin.save()
+    assert_error(api.call("get", "/deals/"), 401, "authentication_failed")
+    admin.role = "admin"
+    admin.save()
+    assert api.call("get", "/deals/").status_code == 200
+    admin.is_active = False
+    admin.save()
+    assert_error(api.call("get", "/deals/"), 401, "authentication_failed")
+
+
+def test_an_admin_cannot_make_a_token_acting_as_the_owner(crm: Any) -> None:
+    from django.core.exceptions import ValidationError
+
+    from tenants.models import Membership, User
+
+    admin_user = User.objects.create_user(email="admin2@example.com", password="Member-Pass-991")
+    admin = Membership.objects.create(user=admin_user, company=crm.a.company, role="admin")
+    with crm.a, pytest.raises(ValidationError):
+        issue_token(membership=admin, name="x", access="write", resources=[], acting_as=crm.owner)
+    with crm.a:
+        assert not ApiToken.objects.filter(name="x").exists()
+    # A manager cannot make tokens at all, not even for themselves.
+    from django.core.exceptions import PermissionDenied
+
+    with crm.a, pytest.raises(PermissionDenied):
+        issue_token(membership=crm.manager, name="y", access="read", resources=[])

@@ -46,6 +46,17 @@ class ApiToken(models.Model):
         db_constraint=False,
         related_name="+",
     )
+    # The owner or admin who made the token. A token is only as good as that person's say-so:
+    # when they leave the company or stop being an owner/admin, their tokens stop working
+    # (null only for tokens made before this was kept; those answer to the acting member alone).
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
