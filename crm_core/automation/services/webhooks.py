@@ -22,7 +22,8 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-import requests
+import certifi
+import urllib3
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
@@ -80,19 +81,82 @@ class RefusedAddressError(Exception):
     pass
 
 
-def _check_address(url: str) -> None:
-    """Keep company webhooks away from our own network (SSRF) unless allowed (development)."""
-    if settings.AUTOMATION_WEBHOOK_ALLOW_PRIVATE:
-        return
-    host = urlsplit(url).hostname or ""
+def resolve_host(host: str, port: int) -> list[str]:
+    """Every address the name has now. A module attribute so tests can stand in a resolver
+    they control (DNS rebinding cannot be staged with the system's)."""
     try:
-        infos = socket.getaddrinfo(host, None)
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except OSError as exc:
         raise RefusedAddressError(f"cannot resolve {host}") from exc
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if not address.is_global:
-            raise RefusedAddressError(f"{host} is a private address")
+    return [str(info[4][0]) for info in infos]
+
+
+def _allowed(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    if address.is_loopback:
+        return bool(settings.AUTOMATION_WEBHOOK_ALLOW_LOOPBACK)
+    # is_global is False for private, link-local, shared (CGNAT), reserved and documentation
+    # ranges; multicast is global in parts, so it is refused by name.
+    return address.is_global and not address.is_multicast
+
+
+def pin_address(host: str, port: int) -> str:
+    """Resolve once and choose the address the connection will use. Every address the name
+    has must be allowed: a name answering one public and one private address is refused, so
+    which one a resolver puts first does not matter."""
+    addresses = resolve_host(host, port)
+    if not addresses:
+        raise RefusedAddressError(f"cannot resolve {host}")
+    for raw in addresses:
+        address = ipaddress.ip_address(raw.split("%", 1)[0])
+        if not _allowed(address):
+            raise RefusedAddressError(f"{host} is a private address ({address})")
+    return addresses[0]
+
+
+def post_pinned(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
+    """POST to ``url`` connecting to the address checked by ``pin_address`` — never resolving
+    the name a second time (DNS rebinding: a name that answers a public address to the check and
+    127.0.0.1 to the connection). The request still carries the name in Host, and for https the
+    name is sent as SNI and the certificate is checked against the name, not the address."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise RefusedAddressError(f"not an http(s) address: {url}")
+    secure = parts.scheme == "https"
+    default_port = 443 if secure else 80
+    port = parts.port or default_port
+    address = pin_address(parts.hostname, port)
+    name = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    host_header = name if port == default_port else f"{name}:{port}"
+    timeout = urllib3.Timeout(total=settings.AUTOMATION_WEBHOOK_TIMEOUT_SECONDS)
+    pool: urllib3.HTTPConnectionPool
+    if secure:
+        pool = urllib3.HTTPSConnectionPool(
+            address,
+            port,
+            timeout=timeout,
+            retries=False,
+            server_hostname=parts.hostname,
+            assert_hostname=parts.hostname,
+            cert_reqs="CERT_REQUIRED",
+            ca_certs=certifi.where(),
+        )
+    else:
+        pool = urllib3.HTTPConnectionPool(address, port, timeout=timeout, retries=False)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    with pool:
+        response = pool.urlopen(
+            "POST",
+            target,
+            body=body,
+            headers={**headers, "Host": host_header},
+            redirect=False,
+            preload_content=False,
+        )
+        try:
+            answer = response.read(8000).decode("utf-8", errors="replace")
+        finally:
+            response.release_conn()
+    return response.status, answer
 
 
 def attempt(delivery_id: int) -> float | None:
@@ -121,16 +185,9 @@ def attempt(delivery_id: int) -> float | None:
     status_code: int | None = None
     answer, error = "", ""
     try:
-        _check_address(delivery.url)
-        response = requests.post(
-            delivery.url,
-            data=body,
-            headers=headers,
-            timeout=settings.AUTOMATION_WEBHOOK_TIMEOUT_SECONDS,
-            allow_redirects=False,
-        )
-        status_code, answer = response.status_code, response.text[:2000]
-    except (requests.RequestException, RefusedAddressError) as exc:
+        status_code, answer = post_pinned(delivery.url, body, headers)
+        answer = answer[:2000]
+    except (urllib3.exceptions.HTTPError, OSError, RefusedAddressError) as exc:
         error = f"{type(exc).__name__}: {exc}"[:500]
     now = timezone.now()
     delivery.attempts += 1
