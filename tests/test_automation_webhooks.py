@@ -3,6 +3,7 @@ private and special addresses are refused, and a delivery is attempted by one wo
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -107,3 +108,67 @@ def test_loopback_is_refused_unless_the_test_switch_is_on(
 def test_only_http_and_https_are_sent(crm: Any) -> None:
     with pytest.raises(webhooks.RefusedAddressError):
         webhooks.post_pinned("file:///etc/passwd", b"{}", {})
+
+
+def test_a_resend_racing_a_retry_sends_once(
+    committed_companies: Any, hook_server: str, settings: Any
+) -> None:
+    """Two workers start an attempt of the same delivery at the same moment (the admin's resend
+    and the scheduled retry): one conditional UPDATE gives the attempt to one of them."""
+    from django.db import connection as thread_connection
+
+    settings.AUTOMATION_WEBHOOK_TIMEOUT_SECONDS = 5
+    company = committed_companies("Webhook race")
+    with company:
+        delivery = WebhookDelivery.objects.create(
+            url=hook_server, event="e", status=WebhookDelivery.Status.FAILED, attempts=6
+        )
+        assert webhooks.resend(delivery)
+        assert not webhooks.resend(delivery)  # the second click finds it pending
+    _Hook.answers[:] = ["slow", "slow"]  # the receiver takes 2.5 s: both workers overlap
+    start = threading.Barrier(2)
+    results: list[float | None] = []
+
+    def worker() -> None:
+        try:
+            with company:
+                start.wait()
+                results.append(webhooks.attempt(delivery.pk))
+        finally:
+            thread_connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert results == [None, None]
+    assert len(_Hook.seen) == 1
+    with company:
+        delivery.refresh_from_db()
+        assert (delivery.status, delivery.attempts) == ("delivered", 1)
+        assert delivery.claimed_until is None
+        # Delivered is final: a late retry or a resend sends nothing more.
+        assert webhooks.attempt(delivery.pk) is None
+        assert not webhooks.resend(delivery)
+    assert len(_Hook.seen) == 1
+
+
+def test_a_claim_left_by_a_dead_worker_is_taken_over(crm: Any, hook_server: str) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    with crm.a:
+        delivery = WebhookDelivery.objects.create(url=hook_server, event="e")
+        assert webhooks.claim(delivery.pk) is not None
+        assert webhooks.attempt(delivery.pk) is None  # held by the first worker
+        assert _Hook.seen == []
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(
+            claimed_until=timezone.now() - timedelta(minutes=20)
+        )
+        assert delivery.pk in webhooks.stuck()
+        assert webhooks.attempt(delivery.pk) is None
+        delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == ("delivered", 2)
+    assert len(_Hook.seen) == 1

@@ -273,6 +273,7 @@ class WebhookDelivery(models.Model):
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Waiting")
+        SENDING = "sending", _("Sending")
         RETRYING = "retrying", _("Failed, will retry")
         DELIVERED = "delivered", _("Delivered")
         FAILED = "failed", _("Gave up")
@@ -289,6 +290,9 @@ class WebhookDelivery(models.Model):
     response_body = models.TextField(blank=True)
     error = models.CharField(max_length=500, blank=True)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # While "sending": until when the worker that claimed the attempt holds it. A claim past
+    # this time belongs to a worker that died; the next attempt may take it over.
+    claimed_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     delivered_at = models.DateTimeField(null=True, blank=True)
 

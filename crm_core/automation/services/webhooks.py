@@ -26,7 +26,7 @@ import certifi
 import urllib3
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from crm_core.automation.models import AutomationSettings, StageRule, WebhookDelivery
@@ -159,13 +159,39 @@ def post_pinned(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, st
     return response.status, answer
 
 
+# How long a claimed attempt may take beyond the HTTP timeout before another worker may take it.
+CLAIM_MARGIN = timedelta(seconds=60)
+
+
+def claim(delivery_id: int) -> WebhookDelivery | None:
+    """Take the next attempt of a delivery for this worker, or None when it is delivered, given
+    up, or being sent by another worker right now. One conditional UPDATE decides, so a resend,
+    a retry and the stuck sweep racing for the same delivery send it once."""
+    now = timezone.now()
+    taken = (
+        WebhookDelivery.objects.filter(pk=delivery_id)
+        .filter(
+            Q(status__in=[WebhookDelivery.Status.PENDING, WebhookDelivery.Status.RETRYING])
+            | Q(status=WebhookDelivery.Status.SENDING, claimed_until__lt=now)
+        )
+        .update(
+            status=WebhookDelivery.Status.SENDING,
+            attempts=F("attempts") + 1,
+            claimed_until=now
+            + timedelta(seconds=settings.AUTOMATION_WEBHOOK_TIMEOUT_SECONDS)
+            + CLAIM_MARGIN,
+        )
+    )
+    if not taken:
+        return None
+    return WebhookDelivery.objects.get(pk=delivery_id)
+
+
 def attempt(delivery_id: int) -> float | None:
-    """One try. Returns the seconds to wait before the next try, or None when done."""
-    delivery = WebhookDelivery.objects.filter(pk=delivery_id).first()
-    if delivery is None or delivery.status in (
-        WebhookDelivery.Status.DELIVERED,
-        WebhookDelivery.Status.FAILED,
-    ):
+    """One try. Returns the seconds to wait before the next try, or None when done (or when
+    another worker holds this delivery's attempt)."""
+    delivery = claim(delivery_id)
+    if delivery is None:
         return None
     body = json.dumps(
         {"event": delivery.event, "delivery": delivery.pk, **delivery.payload},
@@ -190,29 +216,34 @@ def attempt(delivery_id: int) -> float | None:
     except (urllib3.exceptions.HTTPError, OSError, RefusedAddressError) as exc:
         error = f"{type(exc).__name__}: {exc}"[:500]
     now = timezone.now()
-    delivery.attempts += 1
-    delivery.response_status = status_code
-    delivery.response_body = answer
-    delivery.error = error or ("" if status_code and status_code < 300 else f"HTTP {status_code}")
+    outcome: dict[str, Any] = {
+        "response_status": status_code,
+        "response_body": answer,
+        "error": error or ("" if status_code and status_code < 300 else f"HTTP {status_code}"),
+        "claimed_until": None,
+        "next_attempt_at": None,
+    }
     retry_in: float | None = None
     if status_code is not None and 200 <= status_code < 300:
-        delivery.status = WebhookDelivery.Status.DELIVERED
-        delivery.delivered_at = now
-        delivery.next_attempt_at = None
+        outcome.update(status=WebhookDelivery.Status.DELIVERED, delivered_at=now)
     elif delivery.attempts >= settings.AUTOMATION_WEBHOOK_MAX_ATTEMPTS:
-        delivery.status = WebhookDelivery.Status.FAILED
-        delivery.next_attempt_at = None
+        outcome.update(status=WebhookDelivery.Status.FAILED)
     else:
         retry_in = backoff(delivery.attempts)
-        delivery.status = WebhookDelivery.Status.RETRYING
-        delivery.next_attempt_at = now + timedelta(seconds=retry_in)
-    delivery.save()
+        outcome.update(
+            status=WebhookDelivery.Status.RETRYING,
+            next_attempt_at=now + timedelta(seconds=retry_in),
+        )
+    # Written only if this worker still holds the claim (it was not taken over as stuck).
+    WebhookDelivery.objects.filter(
+        pk=delivery.pk, status=WebhookDelivery.Status.SENDING, attempts=delivery.attempts
+    ).update(**outcome)
     logger.info(
         "webhook %s to %s: attempt %s, %s",
         delivery.pk,
         delivery.url,
         delivery.attempts,
-        delivery.status,
+        outcome["status"],
     )
     return retry_in
 
@@ -229,6 +260,7 @@ def stuck(now: datetime | None = None, limit: int = 100) -> list[int]:
         WebhookDelivery.objects.filter(
             Q(status=WebhookDelivery.Status.RETRYING, next_attempt_at__lt=cutoff)
             | Q(status=WebhookDelivery.Status.PENDING, created_at__lt=cutoff)
+            | Q(status=WebhookDelivery.Status.SENDING, claimed_until__lt=cutoff)
         ).values_list("pk", flat=True)[:limit]
     )
 
@@ -240,9 +272,13 @@ def send_stuck() -> int:
     return len(ids)
 
 
-def resend(delivery: WebhookDelivery) -> None:
-    """The admin asks to try a delivery that gave up once more (with fresh attempts)."""
-    WebhookDelivery.objects.filter(pk=delivery.pk).update(
-        status=WebhookDelivery.Status.PENDING, attempts=0, next_attempt_at=None
-    )
-    transaction.on_commit(lambda: _send_later(delivery.pk))
+def resend(delivery: WebhookDelivery) -> bool:
+    """The admin asks to try a delivery that gave up once more (with fresh attempts). Only a
+    delivery that gave up: one still waiting, being sent or retrying has a try of its own coming,
+    and a second click on "send again" finds it pending already. False when nothing was done."""
+    reopened = WebhookDelivery.objects.filter(
+        pk=delivery.pk, status=WebhookDelivery.Status.FAILED
+    ).update(status=WebhookDelivery.Status.PENDING, attempts=0, next_attempt_at=None)
+    if reopened:
+        transaction.on_commit(lambda: _send_later(delivery.pk))
+    return bool(reopened)
