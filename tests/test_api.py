@@ -424,3 +424,30 @@ def test_an_admin_cannot_make_a_token_acting_as_the_owner(crm: Any) -> None:
 
     with crm.a, pytest.raises(PermissionDenied):
         issue_token(membership=crm.manager, name="y", access="read", resources=[])
+
+
+@pytest.mark.parametrize(
+    "header", ["Basic YWRtaW46YWRtaW4=", "Token abc", "Bearer", "Bearer rlt_wrong", "Bearer  "]
+)
+def test_the_schema_is_not_served_to_other_authorization_schemes(crm: Any, header: str) -> None:
+    answer = HttpClient().get(
+        f"{API}/schema/?format=json", HTTP_HOST=crm.a.host, HTTP_AUTHORIZATION=header
+    )
+    assert answer.status_code in (302, 401), answer.status_code
+    assert b"openapi" not in answer.content
+
+
+def test_the_schema_needs_a_token_of_this_company(crm: Any) -> None:
+    a_api = token_for(crm, crm.manager, access="read", resources=["deals"])
+    mine = HttpClient().get(
+        f"{API}/schema/?format=json",
+        HTTP_HOST=crm.a.host,
+        HTTP_AUTHORIZATION=f"Bearer {a_api.secret}",
+    )
+    assert mine.status_code == 200
+    on_b = HttpClient().get(
+        f"{API}/schema/?format=json",
+        HTTP_HOST=crm.b.host,
+        HTTP_AUTHORIZATION=f"Bearer {a_api.secret}",
+    )
+    assert on_b.status_code == 401

@@ -13,6 +13,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from crm_core.automation.origins import validate_sites
 from crm_core.models import Deal, Pipeline, Stage, Task, Team
 
 
@@ -93,6 +94,7 @@ class RequestForm(models.Model):
         _("sites that may embed the form"),
         blank=True,
         help_text=_("One address per line, e.g. https://okna.example; empty allows any site."),
+        validators=[validate_sites],
     )
     per_ip_per_hour = models.PositiveIntegerField(_("requests per address per hour"), default=10)
     per_form_per_hour = models.PositiveIntegerField(_("requests per hour in all"), default=300)
