@@ -294,7 +294,7 @@ def test_openapi_schema_is_published_and_valid(crm: Any) -> None:
     schema = json.loads(response.content)
     validate(schema)
     paths = schema["paths"]
-    for resource in ("clients", "contacts", "deals", "tasks", "products", "requests"):
+    for resource in ("clients", "contacts", "deals", "tasks", "products", "requests", "webhooks"):
         assert f"{API}/{resource}/" in paths
     assert "409" in paths[f"{API}/deals/{{id}}/"]["patch"]["responses"]
     assert schema["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"

@@ -22,6 +22,7 @@ class ApiToken(models.Model):
         TASKS = "tasks", _("Tasks")
         PRODUCTS = "products", _("Products")
         REQUESTS = "requests", _("Requests")
+        WEBHOOKS = "webhooks", _("Webhook subscriptions")
 
     name = models.CharField(_("name"), max_length=100)
     # The first characters of the token, to tell tokens apart in the list (not a secret).

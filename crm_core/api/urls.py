@@ -25,6 +25,7 @@ router.register("deals", views.DealViewSet, basename="api-deal")
 router.register("tasks", views.TaskViewSet, basename="api-task")
 router.register("products", views.ProductViewSet, basename="api-product")
 router.register("requests", views.RequestViewSet, basename="api-request")
+router.register("webhooks", views.WebhookSubscriptionViewSet, basename="api-webhook")
 
 # The schema and its viewers describe the API, not any company's data; still, like every page
 # of a company's host, they are for its members (a session) or its integrations (a token).

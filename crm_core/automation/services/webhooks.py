@@ -29,7 +29,12 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from crm_core.automation.models import AutomationSettings, StageRule, WebhookDelivery
+from crm_core.automation.models import (
+    AutomationSettings,
+    StageRule,
+    WebhookDelivery,
+    WebhookSubscription,
+)
 from crm_core.models import Deal
 
 logger = logging.getLogger(__name__)
@@ -59,10 +64,17 @@ def deal_payload(deal: Deal, rule: StageRule | None = None) -> dict[str, Any]:
 
 
 def enqueue(
-    *, url: str, event: str, payload: dict[str, Any], rule: StageRule | None = None
+    *,
+    url: str,
+    event: str,
+    payload: dict[str, Any],
+    rule: StageRule | None = None,
+    subscription: WebhookSubscription | None = None,
 ) -> WebhookDelivery:
     """Record the delivery now; send it once the current transaction has committed."""
-    delivery = WebhookDelivery.objects.create(url=url, event=event, payload=payload, rule=rule)
+    delivery = WebhookDelivery.objects.create(
+        url=url, event=event, payload=payload, rule=rule, subscription=subscription
+    )
     transaction.on_commit(lambda: _send_later(delivery.pk))
     return delivery
 
@@ -184,7 +196,7 @@ def claim(delivery_id: int) -> WebhookDelivery | None:
     )
     if not taken:
         return None
-    return WebhookDelivery.objects.get(pk=delivery_id)
+    return WebhookDelivery.objects.select_related("subscription").get(pk=delivery_id)
 
 
 def attempt(delivery_id: int) -> float | None:
@@ -199,7 +211,21 @@ def attempt(delivery_id: int) -> float | None:
         sort_keys=True,
     ).encode()
     timestamp = str(int(time.time()))
-    secret = AutomationSettings.current().webhook_secret
+    subscription = delivery.subscription
+    if subscription is not None and not subscription.is_active:
+        # Switched off by the admin after the event: nothing more goes to that address.
+        WebhookDelivery.objects.filter(pk=delivery.pk, attempts=delivery.attempts).update(
+            status=WebhookDelivery.Status.FAILED,
+            error="subscription switched off",
+            claimed_until=None,
+            next_attempt_at=None,
+        )
+        return None
+    secret = (
+        subscription.secret
+        if subscription is not None
+        else AutomationSettings.current().webhook_secret
+    )
     headers = {
         "Content-Type": "application/json",
         "User-Agent": "Relata-Webhooks/1",
