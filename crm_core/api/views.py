@@ -181,7 +181,8 @@ class MemberScopedViewSet(viewsets.GenericViewSet):
         # 404 alike for "not there" and "not yours": another company's id, or a colleague's
         # deal a manager may not see, is simply not found.
         pk = str(self.kwargs["pk"])
-        if not pk.isdigit() or int(pk) >= 2**63:
+        # isdigit() alone accepts "³" and other Unicode digits that int() refuses.
+        if not (pk.isascii() and pk.isdigit()) or int(pk) >= 2**63:
             raise Http404("not an id")
         return get_object_or_404(self.get_queryset(), pk=int(pk))
 
