@@ -334,6 +334,9 @@ def test_tokens_page_shows_the_token_once_and_keeps_only_its_hash(crm: Any) -> N
     again = browser.get("/settings/api-tokens/", HTTP_HOST=crm.a.host)
     assert secret.encode() not in again.content
     assert b"1C exchange" in again.content
+    # Whose say-so the token rests on is on the page (it stops when they stop being admin).
+    issuer = crm.owner.user.get_full_name() or crm.owner.user.email
+    assert f"<td data-issued-by>{issuer}</td>" in again.content.decode()
     revoked = browser.post(f"/settings/api-tokens/{token.pk}/revoke/", HTTP_HOST=crm.a.host)
     assert revoked.status_code == 302
     with crm.a:
