@@ -294,7 +294,7 @@ def test_openapi_schema_is_published_and_valid(crm: Any) -> None:
     schema = json.loads(response.content)
     validate(schema)
     paths = schema["paths"]
-    for resource in ("clients", "contacts", "deals", "tasks", "products", "requests"):
+    for resource in ("clients", "contacts", "deals", "tasks", "products", "requests", "webhooks"):
         assert f"{API}/{resource}/" in paths
     assert "409" in paths[f"{API}/deals/{{id}}/"]["patch"]["responses"]
     assert schema["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
@@ -334,6 +334,9 @@ def test_tokens_page_shows_the_token_once_and_keeps_only_its_hash(crm: Any) -> N
     again = browser.get("/settings/api-tokens/", HTTP_HOST=crm.a.host)
     assert secret.encode() not in again.content
     assert b"1C exchange" in again.content
+    # Whose say-so the token rests on is on the page (it stops when they stop being admin).
+    issuer = crm.owner.user.get_full_name() or crm.owner.user.email
+    assert f"<td data-issued-by>{issuer}</td>" in again.content.decode()
     revoked = browser.post(f"/settings/api-tokens/{token.pk}/revoke/", HTTP_HOST=crm.a.host)
     assert revoked.status_code == 302
     with crm.a:
@@ -351,6 +354,8 @@ def test_tokens_page_shows_the_token_once_and_keeps_only_its_hash(crm: Any) -> N
         "/requests/999999/",
         "/deals/abc/",
         "/deals/99999999999999999999/",
+        "/tasks/\u00b3/",  # a Unicode digit: isdigit() says yes, int() says no
+        "/webhooks/999999/",
         "/nothing-here/",
     ],
 )
@@ -381,3 +386,73 @@ def test_text_that_cannot_be_stored_and_numbers_for_text_are_refused(crm: Any) -
     numbers = api.call("post", "/deals/", {"title": 5, "amount": 10})
     assert_error(numbers, 400, "invalid")
     assert set(numbers.body["error"]["fields"]) == {"title", "amount"}
+
+
+def test_a_token_stops_when_its_issuer_stops_managing_the_company(crm: Any) -> None:
+    """A token made by an admin for a manager: it works while the admin is an admin; when the
+    admin is demoted (or deactivated) the token is refused, though the manager is still active."""
+    from tenants.models import Membership, User
+
+    admin_user = User.objects.create_user(email="admin@example.com", password="Member-Pass-991")
+    admin = Membership.objects.create(user=admin_user, company=crm.a.company, role="admin")
+    with crm.a:
+        issued = issue_token(
+            membership=admin, name="site", access="read", resources=[], acting_as=crm.manager
+        )
+        assert ApiToken.objects.get(pk=issued.token.pk).issued_by_id == admin_user.pk
+    api = Api(crm.a.host, issued.secret)
+    assert api.call("get", "/deals/").status_code == 200
+    admin.role = "manager"
+    admin.save()
+    assert_error(api.call("get", "/deals/"), 401, "authentication_failed")
+    admin.role = "admin"
+    admin.save()
+    assert api.call("get", "/deals/").status_code == 200
+    admin.is_active = False
+    admin.save()
+    assert_error(api.call("get", "/deals/"), 401, "authentication_failed")
+
+
+def test_an_admin_cannot_make_a_token_acting_as_the_owner(crm: Any) -> None:
+    from django.core.exceptions import ValidationError
+
+    from tenants.models import Membership, User
+
+    admin_user = User.objects.create_user(email="admin2@example.com", password="Member-Pass-991")
+    admin = Membership.objects.create(user=admin_user, company=crm.a.company, role="admin")
+    with crm.a, pytest.raises(ValidationError):
+        issue_token(membership=admin, name="x", access="write", resources=[], acting_as=crm.owner)
+    with crm.a:
+        assert not ApiToken.objects.filter(name="x").exists()
+    # A manager cannot make tokens at all, not even for themselves.
+    from django.core.exceptions import PermissionDenied
+
+    with crm.a, pytest.raises(PermissionDenied):
+        issue_token(membership=crm.manager, name="y", access="read", resources=[])
+
+
+@pytest.mark.parametrize(
+    "header", ["Basic YWRtaW46YWRtaW4=", "Token abc", "Bearer", "Bearer rlt_wrong", "Bearer  "]
+)
+def test_the_schema_is_not_served_to_other_authorization_schemes(crm: Any, header: str) -> None:
+    answer = HttpClient().get(
+        f"{API}/schema/?format=json", HTTP_HOST=crm.a.host, HTTP_AUTHORIZATION=header
+    )
+    assert answer.status_code in (302, 401), answer.status_code
+    assert b"openapi" not in answer.content
+
+
+def test_the_schema_needs_a_token_of_this_company(crm: Any) -> None:
+    a_api = token_for(crm, crm.manager, access="read", resources=["deals"])
+    mine = HttpClient().get(
+        f"{API}/schema/?format=json",
+        HTTP_HOST=crm.a.host,
+        HTTP_AUTHORIZATION=f"Bearer {a_api.secret}",
+    )
+    assert mine.status_code == 200
+    on_b = HttpClient().get(
+        f"{API}/schema/?format=json",
+        HTTP_HOST=crm.b.host,
+        HTTP_AUTHORIZATION=f"Bearer {a_api.secret}",
+    )
+    assert on_b.status_code == 401

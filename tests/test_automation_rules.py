@@ -247,7 +247,8 @@ class _Hook(BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def hook_server() -> Iterator[str]:
+def hook_server(settings: Any) -> Iterator[str]:
+    settings.AUTOMATION_WEBHOOK_ALLOW_LOOPBACK = True  # the receiver listens on 127.0.0.1
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Hook)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -298,7 +299,7 @@ def test_webhook_gives_up_visibly_and_refuses_private_addresses_in_production(
         assert webhooks.attempt(delivery.pk) is None
         delivery.refresh_from_db()
         assert delivery.status == WebhookDelivery.Status.FAILED
-        settings.AUTOMATION_WEBHOOK_ALLOW_PRIVATE = False
+        settings.AUTOMATION_WEBHOOK_ALLOW_LOOPBACK = False
         private = webhooks.enqueue(url=hook_server, event="e", payload={})
         webhooks.attempt(private.pk)
         private.refresh_from_db()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from django.test import Client as HttpClient
 
 from crm_core.automation.models import CapturedRequest, RequestForm
@@ -208,3 +209,66 @@ def test_office_only_company_still_takes_requests_from_customers(crm: Any) -> No
     assert page.status_code == 200
     crm_page = visitor.get("/deals/", HTTP_HOST=crm.a.host, REMOTE_ADDR="203.0.113.7")
     assert crm_page.status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("https://Okna.example/", "https://okna.example"),
+        ("http://okna.example:8080", "http://okna.example:8080"),
+        ("https://*.okna.example", "https://*.okna.example"),
+        ("https://окна.рф", "https://xn--80atjc.xn--p1ai"),
+    ],
+)
+def test_embed_sites_are_stored_as_origins(typed: str, stored: str) -> None:
+    from crm_core.automation.origins import parse_origin
+
+    assert parse_origin(typed) == stored
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "https://okna.example; script-src *",
+        "'unsafe-inline'",
+        "*",
+        "javascript:alert(1)",
+        "https://okna.example/path",
+        "https://okna.example?x=1",
+        "https://user:pw@okna.example",
+        "https://okna.example:99999",
+        "ftp://okna.example",
+        "okna.example",
+        "https://ok'na.example",
+    ],
+)
+def test_embed_sites_that_are_not_origins_are_refused_on_save(crm: Any, typed: str) -> None:
+    from django.core.exceptions import ValidationError
+
+    from crm_core.automation.services.setup import save_form
+
+    with crm.a:
+        form = RequestForm(name="Site form", allowed_sites=f"https://good.example\n{typed}")
+        with pytest.raises(ValidationError) as refused:
+            save_form(membership=crm.owner, form=form)
+        assert "allowed_sites" in refused.value.message_dict
+        assert not RequestForm.objects.filter(name="Site form").exists()
+
+
+def test_a_bad_site_saved_before_the_check_never_reaches_the_header(crm: Any) -> None:
+    form = _form(crm.a, target=RequestForm.Target.DEAL, allowed_sites="https://okna.example")
+    with crm.a:
+        # As a row saved before validation existed (update skips the model's validators).
+        RequestForm.objects.filter(pk=form.pk).update(
+            allowed_sites="https://okna.example\nhttps://x.example; script-src 'unsafe-inline'"
+        )
+    page = HttpClient().get(f"/public/forms/{form.public_id}/", HTTP_HOST=crm.a.host)
+    policy = page["Content-Security-Policy"]
+    assert "frame-ancestors 'self' https://okna.example" in policy
+    assert "unsafe-inline" not in policy
+    assert "x.example" not in policy
+    with crm.a:
+        RequestForm.objects.filter(pk=form.pk).update(allowed_sites="'unsafe-inline'")
+    page = HttpClient().get(f"/public/forms/{form.public_id}/", HTTP_HOST=crm.a.host)
+    # Every entry bad: only our own pages may frame it (not "any site").
+    assert page["Content-Security-Policy"].endswith("frame-ancestors 'self'")

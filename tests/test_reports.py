@@ -76,7 +76,8 @@ def sales(crm: Any) -> Any:
 
 
 def _scope(crm: Any, member: Any, team: Team | None = None) -> Any:
-    # "Today" where the company is: from 21:00 UTC Moscow is already on the next day.
+    # "Today" where the company is: after 21:00 UTC it is already tomorrow in Moscow, and a
+    # period ending on the UTC date would leave out the deals just made.
     today = timezone.localdate(timezone=ZoneInfo(crm.a.company.time_zone))
     return make_scope(
         member,
@@ -217,3 +218,46 @@ def test_reports_of_a_are_not_reachable_from_b(sales: Any) -> None:
     a_owner.force_login(sales.owner.user)
     response = a_owner.get("/reports/results/export/", HTTP_HOST=b.host)
     assert response.status_code in (302, 404)
+
+
+def _reach(deal: Deal) -> tuple[int | None, bool, bool]:
+    from crm_core.reports.models import DealReach
+
+    row = DealReach.objects.get(deal_id=deal.pk)
+    return row.furthest, row.won, row.lost
+
+
+def test_each_deals_reach_is_kept_by_the_database(crm: Any) -> None:
+    """DealReach follows every way a deal moves: the service, a bulk insert without history
+    (an import), a raw stage update, a stage reordered by the admin, a deletion."""
+    from crm_core.reports.models import DealReach
+
+    with crm.a:
+        p = crm.pipeline
+        first, second, third = (_stage(p, "open", i) for i in range(3))
+        won, lost = _stage(p, "won"), _stage(p, "lost")
+        deal = create_deal(membership=crm.manager, title="Moves", pipeline=p)
+        assert _reach(deal) == (first.position, False, False)
+        deal = move_deal(membership=crm.manager, deal=deal, stage=third)
+        deal = move_deal(membership=crm.manager, deal=deal, stage=first)
+        assert _reach(deal) == (third.position, False, False)  # it got to the third
+        deal = move_deal(membership=crm.manager, deal=deal, stage=lost, lost_reason="Price")
+        assert _reach(deal) == (third.position, False, True)
+        deal = move_deal(membership=crm.manager, deal=deal, stage=won)
+        assert _reach(deal) == (third.position, True, True)
+        imported = Deal.objects.bulk_create(
+            [Deal(title=f"Imported {i}", pipeline=p, stage=second) for i in range(3)]
+        )
+        assert {_reach(d) for d in imported} == {(second.position, False, False)}
+        Deal.objects.filter(pk=imported[0].pk).update(stage=won)
+        assert _reach(imported[0]) == (None, True, False)  # no history: only where it is
+        # The admin swaps the first and the third stage: "furthest" follows the new order.
+        Stage.objects.filter(pk=first.pk).update(position=third.position)
+        Stage.objects.filter(pk=third.pk).update(position=first.position)
+        assert _reach(deal)[0] == third.position  # "first" now stands where the third stood
+        assert _reach(imported[1]) == (second.position, False, False)
+        Deal.objects.filter(pk__in=[d.pk for d in imported]).delete()
+        assert not DealReach.objects.filter(deal_id__in=[d.pk for d in imported]).exists()
+    with crm.b:
+        # B's deals are kept in B's schema; A's rows are not there.
+        assert not DealReach.objects.filter(deal_id=deal.pk).exists()

@@ -3,7 +3,9 @@
 Tokens live in the company's schema, so a token of company A presented on B's host is simply
 not found there (401) — isolation comes from where the token is stored, not from a check we
 could forget. The member is re-read on every request: a member removed from the company, or
-made inactive, takes their tokens' access with them.
+made inactive, takes their tokens' access with them. So does the owner or admin who issued
+the token: once they are deactivated or no longer an owner/admin, the token stops working
+(someone who may no longer make tokens must not keep ones acting for colleagues).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.request import Request
 
+from crm_core.access import ADMINS
 from crm_core.api.models import ApiToken
 from crm_core.api.services import TOKEN_PREFIX, hash_token
 from tenants.models import Membership, User
@@ -59,6 +62,18 @@ class BearerTokenAuthentication(BaseAuthentication):
         if membership is None:
             raise exceptions.AuthenticationFailed(
                 _("The member this token acts for no longer has access to the company.")
+            )
+        if token.issued_by_id is not None and not (
+            Membership.objects.filter(
+                company=company,
+                user_id=token.issued_by_id,
+                is_active=True,
+                user__is_active=True,
+                role__in=ADMINS,
+            ).exists()
+        ):
+            raise exceptions.AuthenticationFailed(
+                _("The owner or admin who made this token no longer manages the company.")
             )
         now = timezone.now()
         ApiToken.objects.filter(pk=token.pk).filter(

@@ -22,6 +22,7 @@ class ApiToken(models.Model):
         TASKS = "tasks", _("Tasks")
         PRODUCTS = "products", _("Products")
         REQUESTS = "requests", _("Requests")
+        WEBHOOKS = "webhooks", _("Webhook subscriptions")
 
     name = models.CharField(_("name"), max_length=100)
     # The first characters of the token, to tell tokens apart in the list (not a secret).
@@ -45,6 +46,17 @@ class ApiToken(models.Model):
         on_delete=models.DO_NOTHING,
         db_constraint=False,
         related_name="+",
+    )
+    # The owner or admin who made the token. A token is only as good as that person's say-so:
+    # when they leave the company or stop being an owner/admin, their tokens stop working
+    # (null only for tokens made before this was kept; those answer to the acting member alone).
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+        null=True,
+        blank=True,
     )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)

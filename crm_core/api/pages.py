@@ -50,14 +50,16 @@ def tokens(request: HttpRequest) -> HttpResponse:
             secret = issued.secret
             form = TokenForm(members=members, initial={"acting_as": membership.pk})
     rows = list(ApiToken.objects.all()[:200])
-    people = {u.pk: u for u in User.objects.filter(pk__in={t.user_id for t in rows})}
+    ids = {t.user_id for t in rows} | {t.issued_by_id for t in rows if t.issued_by_id}
+    people = {u.pk: u for u in User.objects.filter(pk__in=ids)}
     return render(
         request,
         "api/tokens.html",
         {
             "form": form,
             "secret": secret,
-            "tokens": [(t, people.get(t.user_id)) for t in rows],
+            # The issuer is shown because the token stops working when they stop being an admin.
+            "tokens": [(t, people.get(t.user_id), people.get(t.issued_by_id or 0)) for t in rows],
         },
     )
 

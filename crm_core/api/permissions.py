@@ -27,3 +27,14 @@ class TokenScope(BasePermission):
         else:
             self.message = _("This token may not read %(resource)s.") % {"resource": view.resource}
         return access.token.allows(view.resource, write=write)
+
+
+class TokenOrMember(BasePermission):
+    """The schema: any live token of this company, whatever its scopes (it describes the API,
+    not the company's data), or a member's logged-in browser — never an anonymous call, with
+    or without some other Authorization header."""
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        if isinstance(request.auth, TokenAccess):
+            return True
+        return getattr(request._request, "membership", None) is not None

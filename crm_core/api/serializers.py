@@ -9,6 +9,7 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from crm_core.automation.models import WebhookSubscription
 from crm_core.models import Client, Contact, Deal, Lead, Product, Task
 
 # --- output -------------------------------------------------------------------------------
@@ -307,3 +308,44 @@ class RequestFilters(serializers.Serializer[Any]):
     status = serializers.ChoiceField(choices=Lead.Status.choices, required=False)
     source = Text(required=False)
     received_since = serializers.DateTimeField(required=False)
+
+
+# --- outgoing webhook subscriptions ---------------------------------------------------------
+
+
+class WebhookSubscriptionOut(serializers.ModelSerializer[WebhookSubscription]):
+    events = serializers.ListField(
+        child=serializers.ChoiceField(choices=WebhookSubscription.Event.choices)
+    )
+
+    class Meta:
+        model = WebhookSubscription
+        fields = ["id", "url", "events", "is_active", "description", "created_at"]
+
+
+class WebhookSubscriptionCreated(WebhookSubscriptionOut):
+    class Meta(WebhookSubscriptionOut.Meta):
+        fields = [*WebhookSubscriptionOut.Meta.fields, "secret"]
+
+
+class WebhookSubscriptionIn(serializers.Serializer[Any]):
+    url = serializers.URLField(max_length=500)
+    events = serializers.ListField(
+        child=serializers.ChoiceField(choices=WebhookSubscription.Event.choices),
+        min_length=1,
+        max_length=len(WebhookSubscription.Event.choices),
+    )
+    is_active = Flag(default=True)
+    description = Text(max_length=200, required=False, allow_blank=True, default="")
+
+
+class WebhookSubscriptionChange(serializers.Serializer[Any]):
+    url = serializers.URLField(max_length=500, required=False)
+    events = serializers.ListField(
+        child=serializers.ChoiceField(choices=WebhookSubscription.Event.choices),
+        min_length=1,
+        max_length=len(WebhookSubscription.Event.choices),
+        required=False,
+    )
+    is_active = Flag(required=False)
+    description = Text(max_length=200, required=False, allow_blank=True)

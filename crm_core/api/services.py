@@ -53,6 +53,11 @@ def issue_token(
     member = acting_as or membership
     if member.company_id != membership.company_id or not member.is_active:
         raise ValidationError({"acting_as": _("Choose an active member of this company.")})
+    if member.role == Membership.Role.OWNER and membership.role != Membership.Role.OWNER:
+        # An admin cannot mint the owner's powers (billing, removing admins) for a script.
+        raise ValidationError(
+            {"acting_as": _("Only the owner can make a token acting as the owner.")}
+        )
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
         name=name[:100],
@@ -61,6 +66,7 @@ def issue_token(
         access=access,
         resources=sorted(set(resources)),
         user_id=member.user_id,
+        issued_by_id=membership.user_id,
     )
     record(membership, token, "create", {"name": (None, token.name), "access": (None, access)})
     return IssuedToken(token=token, secret=secret)

@@ -16,6 +16,7 @@ from rest_framework.routers import SimpleRouter
 from crm_core.access import member_required
 from crm_core.api import pages, views
 from crm_core.api.auth import BearerTokenAuthentication
+from crm_core.api.permissions import TokenOrMember
 
 router = SimpleRouter(trailing_slash=True)
 router.register("clients", views.ClientViewSet, basename="api-client")
@@ -24,12 +25,13 @@ router.register("deals", views.DealViewSet, basename="api-deal")
 router.register("tasks", views.TaskViewSet, basename="api-task")
 router.register("products", views.ProductViewSet, basename="api-product")
 router.register("requests", views.RequestViewSet, basename="api-request")
+router.register("webhooks", views.WebhookSubscriptionViewSet, basename="api-webhook")
 
 # The schema and its viewers describe the API, not any company's data; still, like every page
 # of a company's host, they are for its members (a session) or its integrations (a token).
 open_to_token: dict[str, Any] = {
     "authentication_classes": [BearerTokenAuthentication],
-    "permission_classes": [AllowAny],
+    "permission_classes": [TokenOrMember],
     "throttle_classes": [],
 }
 public: dict[str, Any] = {
@@ -40,13 +42,16 @@ public: dict[str, Any] = {
 
 
 def member_or_token(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
-    """A member's browser (session), or a call with a token: a bad token is refused (401)
-    by the view's authentication; without one, member_required sends strangers to log in."""
+    """A member's browser (session), or a call with a Bearer token: a bad token is refused
+    (401) by the view's authentication and permission; any other request — no header, or
+    another scheme such as Basic — goes through member_required, which sends strangers to
+    log in."""
     members_only = member_required(view)
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        if request.headers.get("Authorization"):
+        scheme = request.headers.get("Authorization", "").split(" ", 1)[0]
+        if scheme.lower() == BearerTokenAuthentication.keyword.lower():
             if getattr(request, "company", None) is None:
                 raise Http404("not a company host")
             return view(request, *args, **kwargs)

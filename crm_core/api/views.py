@@ -25,10 +25,13 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from crm_core.access import require_admin
 from crm_core.api import serializers as s
 from crm_core.api.auth import TokenAccess
 from crm_core.api.errors import body
 from crm_core.api.services import receive_request
+from crm_core.automation.models import WebhookSubscription
+from crm_core.automation.services.subscriptions import save_subscription
 from crm_core.models import Client, Contact, Deal, Lead, Pipeline, Product, Stage, Task
 from crm_core.queries.clients import client_for, visible_clients, visible_contacts
 from crm_core.queries.deals import deal_for, visible_deals
@@ -178,7 +181,8 @@ class MemberScopedViewSet(viewsets.GenericViewSet):
         # 404 alike for "not there" and "not yours": another company's id, or a colleague's
         # deal a manager may not see, is simply not found.
         pk = str(self.kwargs["pk"])
-        if not pk.isdigit() or int(pk) >= 2**63:
+        # isdigit() alone accepts "³" and other Unicode digits that int() refuses.
+        if not (pk.isascii() and pk.isdigit()) or int(pk) >= 2**63:
             raise Http404("not an id")
         return get_object_or_404(self.get_queryset(), pk=int(pk))
 
@@ -542,6 +546,55 @@ class RequestViewSet(MemberScopedViewSet):
     def create(self, request: Request) -> Response:
         lead = receive_request(membership=self.membership, **self._input(s.RequestIn))
         return self._out(lead, status.HTTP_201_CREATED)
+
+
+# --- outgoing webhook subscriptions ---------------------------------------------------------
+
+
+@_documented(
+    s.WebhookSubscriptionOut,
+    create=s.WebhookSubscriptionIn,
+    change=s.WebhookSubscriptionChange,
+    change_description="Set `is_active` to false to stop deliveries; subscriptions are not "
+    "deleted, so their delivery log stays.",
+)
+class WebhookSubscriptionViewSet(MemberScopedViewSet):
+    """Where the company's CRM events are POSTed (owners and admins only). Each delivery is
+    signed: `X-Relata-Signature: sha256=<HMAC-SHA256 of "<X-Relata-Timestamp>.<body>">` with
+    the subscription's secret, which is returned once, when the subscription is created."""
+
+    resource = "webhooks"
+    serializer_class = s.WebhookSubscriptionOut
+    queryset = WebhookSubscription.objects.none()
+
+    def visible_to(self, membership: Membership) -> QuerySet[Any]:
+        require_admin(membership)
+        return WebhookSubscription.objects.all()
+
+    @extend_schema(
+        request=s.WebhookSubscriptionIn,
+        responses=_with_errors(400, 401, 403, 429, ok={201: s.WebhookSubscriptionCreated}),
+    )
+    def create(self, request: Request) -> Response:
+        subscription = save_subscription(
+            membership=self.membership, **self._input(s.WebhookSubscriptionIn)
+        )
+        return Response(
+            s.WebhookSubscriptionCreated(subscription).data, status=status.HTTP_201_CREATED
+        )
+
+    def partial_update(self, request: Request, pk: str) -> Response:
+        subscription = self.get_object()
+        data = self._input(s.WebhookSubscriptionChange)
+        changed = save_subscription(
+            membership=self.membership,
+            subscription=subscription,
+            url=data.get("url", subscription.url),
+            events=data.get("events", subscription.events),
+            is_active=data.get("is_active", subscription.is_active),
+            description=data.get("description", subscription.description),
+        )
+        return self._out(changed)
 
 
 @csrf_exempt

@@ -18,3 +18,13 @@ class AutomationConfig(AppConfig):
         signals.task_completed.connect(
             receivers.on_task_completed, dispatch_uid="automation.task_done"
         )
+        # Outgoing webhooks for integrations (subscriptions).
+        for signal, receiver in (
+            (signals.deal_created, receivers.publish_deal_created),
+            (signals.deal_moved, receivers.publish_deal_moved),
+            (signals.deal_changed, receivers.publish_deal_changed),
+            (signals.contact_saved, receivers.publish_contact_saved),
+            (signals.task_created, receivers.publish_task_created),
+            (signals.task_completed, receivers.publish_task_completed),
+        ):
+            signal.connect(receiver, dispatch_uid=f"automation.publish.{receiver.__name__}")

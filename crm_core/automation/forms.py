@@ -8,6 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from crm_core.automation.models import RequestForm, RuleAction, StageRule
+from crm_core.automation.origins import parse_sites
 from crm_core.automation.services.capture import STANDARD_FIELDS, fields_of
 from crm_core.models import Stage, Team
 from tenants.models import Company, Membership
@@ -63,6 +64,10 @@ class RequestFormForm(forms.ModelForm):
                 for f in fields_of(instance)
             ),
         )
+
+    def clean_allowed_sites(self) -> str:
+        # Stored as the origins the header will carry (lower case, no trailing slash).
+        return "\n".join(parse_sites(self.cleaned_data["allowed_sites"]))
 
     def clean_field_lines(self) -> list[dict[str, Any]]:
         specs, seen = [], set()

@@ -9,10 +9,13 @@ from __future__ import annotations
 import secrets
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from crm_core.automation.origins import validate_sites
 from crm_core.models import Deal, Pipeline, Stage, Task, Team
 
 
@@ -93,6 +96,7 @@ class RequestForm(models.Model):
         _("sites that may embed the form"),
         blank=True,
         help_text=_("One address per line, e.g. https://okna.example; empty allows any site."),
+        validators=[validate_sites],
     )
     per_ip_per_hour = models.PositiveIntegerField(_("requests per address per hour"), default=10)
     per_form_per_hour = models.PositiveIntegerField(_("requests per hour in all"), default=300)
@@ -268,11 +272,48 @@ class Holiday(models.Model):
         return f"{self.day}"
 
 
+def _subscription_secret() -> str:
+    return "whsec_" + secrets.token_urlsafe(32)
+
+
+class WebhookSubscription(models.Model):
+    """An integration's standing order: "POST these CRM events to this address". Managed by
+    the company's admins (settings page or the API); deliveries share the stage rules' queue,
+    retries and log. Switched off rather than deleted, so its deliveries keep their history."""
+
+    class Event(models.TextChoices):
+        DEAL_CREATED = "deal.created", _("Deal created")
+        DEAL_STAGE_CHANGED = "deal.stage_changed", _("Deal moved to another stage")
+        DEAL_UPDATED = "deal.updated", _("Deal changed")
+        CONTACT_CREATED = "contact.created", _("Contact person created")
+        CONTACT_UPDATED = "contact.updated", _("Contact person changed")
+        TASK_CREATED = "task.created", _("Task created")
+        TASK_COMPLETED = "task.completed", _("Task done")
+
+    url = models.URLField(_("address"), max_length=500)
+    events = ArrayField(
+        models.CharField(max_length=40, choices=Event.choices), verbose_name=_("events")
+    )
+    # Signs this subscription's deliveries (same scheme as the stage rules' webhooks).
+    secret = models.CharField(max_length=64, default=_subscription_secret, editable=False)
+    is_active = models.BooleanField(_("active"), default=True)
+    description = models.CharField(_("description"), max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [GinIndex(fields=["events"], name="webhook_sub_events")]
+
+    def __str__(self) -> str:
+        return f"{self.url} ({', '.join(self.events)})"
+
+
 class WebhookDelivery(models.Model):
     """One event sent to one address, with every attempt's answer: what the admin sees."""
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Waiting")
+        SENDING = "sending", _("Sending")
         RETRYING = "retrying", _("Failed, will retry")
         DELIVERED = "delivered", _("Delivered")
         FAILED = "failed", _("Gave up")
@@ -283,12 +324,22 @@ class WebhookDelivery(models.Model):
     rule = models.ForeignKey(
         StageRule, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    subscription = models.ForeignKey(
+        WebhookSubscription,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="deliveries",
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     response_status = models.PositiveSmallIntegerField(null=True, blank=True)
     response_body = models.TextField(blank=True)
     error = models.CharField(max_length=500, blank=True)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # While "sending": until when the worker that claimed the attempt holds it. A claim past
+    # this time belongs to a worker that died; the next attempt may take it over.
+    claimed_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     delivered_at = models.DateTimeField(null=True, blank=True)
 

@@ -19,6 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from crm_core.automation.models import RequestForm
+from crm_core.automation.origins import frame_ancestors
 from crm_core.automation.services.capture import (
     API,
     UTM_KEYS,
@@ -46,7 +47,6 @@ def _company_form(request: HttpRequest, token: str) -> RequestForm:
 
 
 def _frame_policy(form: RequestForm) -> str:
-    sites = " ".join(s.strip() for s in form.allowed_sites.split() if s.strip()) or "*"
     return "; ".join(
         [
             "default-src 'self'",
@@ -54,7 +54,7 @@ def _frame_policy(form: RequestForm) -> str:
             "script-src 'self'",
             "img-src 'self' data:",
             "form-action 'self'",
-            f"frame-ancestors 'self' {sites}",
+            f"frame-ancestors {frame_ancestors(form.allowed_sites)}",
         ]
     )
 

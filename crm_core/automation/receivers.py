@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from crm_core.automation.services import rules, timers
-from crm_core.models import Deal, Task
+from crm_core.automation.services import rules, subscriptions, timers
+from crm_core.models import Contact, Deal, Stage, Task
 from relata.db import connection
 from tenants.models import Company
 
@@ -29,3 +29,36 @@ def on_deal_moved(sender: Any, deal: Deal, **kwargs: Any) -> None:
 
 def on_task_completed(sender: Any, task: Task, **kwargs: Any) -> None:
     timers.cancel_for_task(task)
+
+
+# Outgoing webhooks for integrations: each CRM event is queued for its subscribers, inside the
+# event's transaction (a rolled-back change sends nothing).
+
+
+def publish_deal_created(sender: Any, deal: Deal, **kwargs: Any) -> None:
+    subscriptions.deal_created(deal)
+
+
+def publish_deal_moved(
+    sender: Any, deal: Deal, from_stage: Stage | None, to_stage: Stage, **kwargs: Any
+) -> None:
+    subscriptions.deal_stage_changed(deal, from_stage, to_stage)
+
+
+def publish_deal_changed(
+    sender: Any, deal: Deal, changes: dict[str, tuple[Any, Any]], **kwargs: Any
+) -> None:
+    if changes:
+        subscriptions.deal_updated(deal, changes)
+
+
+def publish_contact_saved(sender: Any, contact: Contact, created: bool, **kwargs: Any) -> None:
+    subscriptions.contact_saved(contact, created=created)
+
+
+def publish_task_created(sender: Any, task: Task, **kwargs: Any) -> None:
+    subscriptions.task_created(task)
+
+
+def publish_task_completed(sender: Any, task: Task, **kwargs: Any) -> None:
+    subscriptions.task_completed(task)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from crm_core.automation import public_views, views
+from crm_core.automation import public_views, subscription_views, views
 
 urlpatterns = [
     # Open to anyone: the company's customers leave requests here.
@@ -27,6 +27,16 @@ urlpatterns = [
         "automation/webhooks/<int:delivery_id>/resend/",
         views.webhook_resend,
         name="automation_webhook_resend",
+    ),
+    path(
+        "automation/subscriptions/",
+        subscription_views.subscriptions,
+        name="automation_subscriptions",
+    ),
+    path(
+        "automation/subscriptions/<int:subscription_id>/switch/",
+        subscription_views.subscription_switch,
+        name="automation_subscription_switch",
     ),
     path("automation/deals/<int:deal_id>/sla/", views.deal_sla, name="automation_deal_sla"),
 ]

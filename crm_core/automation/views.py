@@ -248,8 +248,10 @@ def webhook_log(request: HttpRequest) -> HttpResponse:
 def webhook_resend(request: HttpRequest, delivery_id: int) -> HttpResponse:
     _admin(request)
     delivery = get_object_or_404(WebhookDelivery, pk=delivery_id)
-    webhooks.resend(delivery)
-    messages.success(request, _("The delivery will be tried again."))
+    if webhooks.resend(delivery):
+        messages.success(request, _("The delivery will be tried again."))
+    else:
+        messages.info(request, _("This delivery is already being sent or was delivered."))
     return redirect("automation_webhooks")
 
 

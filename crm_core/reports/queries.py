@@ -16,7 +16,6 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db import transaction
 from django.db.models import Avg, Count, F, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
@@ -120,22 +119,13 @@ def _percent(part: int, whole: int) -> str:
 
 FUNNEL_SQL = """
 WITH d AS NOT MATERIALIZED ({deals}),
-reached AS (
-    SELECT d.id AS deal_id, d.stage_id FROM d
-    UNION ALL
-    SELECT sc.deal_id, sc.to_stage_id FROM crm_core_stagechange sc JOIN d ON d.id = sc.deal_id
-),
-per_deal AS (
-    SELECT max(s.position) FILTER (WHERE s.outcome = 'open') AS furthest,
-           bool_or(s.outcome = 'won') AS won,
-           bool_or(s.outcome = 'lost') AS lost
-    FROM reached r JOIN crm_core_stage s ON s.id = r.stage_id
-    GROUP BY r.deal_id
-),
 -- How many deals share each (furthest stage, won, lost): a handful of rows, so matching
--- them against the stages below costs nothing however many deals there are.
+-- them against the stages below costs nothing however many deals there are. DealReach holds
+-- one row per deal, kept by triggers (reports 0001), so nothing is grouped per deal here.
 shapes AS MATERIALIZED (
-    SELECT furthest, won, lost, count(*) AS n FROM per_deal GROUP BY furthest, won, lost
+    SELECT r.furthest, r.won, r.lost, count(*) AS n
+    FROM d JOIN reports_dealreach r ON r.deal_id = d.id
+    GROUP BY r.furthest, r.won, r.lost
 )
 SELECT s.id, coalesce(sum(p.n), 0)
 FROM crm_core_stage s
@@ -165,11 +155,8 @@ def funnel(scope: Scope) -> Report:
         scope,
         "responsible",
     )
-    sql, params = deals.order_by().values("id", "stage_id").query.sql_with_params()
-    with transaction.atomic(), connection.cursor() as cursor:
-        # One hash entry per deal: let it stay in memory for this query instead of spilling
-        # to disk at the default 4 MB (SET LOCAL ends with the transaction).
-        cursor.execute("SET LOCAL work_mem = '64MB'")
+    sql, params = deals.order_by().values("id").query.sql_with_params()
+    with connection.cursor() as cursor:
         cursor.execute(FUNNEL_SQL.format(deals=sql), [*params, scope.pipeline.pk])
         reached = {stage_id: int(n) for stage_id, n in cursor.fetchall()}
     stages = list(scope.pipeline.stages.order_by("position", "id"))

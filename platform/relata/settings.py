@@ -394,10 +394,12 @@ if SENTRY_DSN:
 # --- Automation (crm_core.automation) ---------------------------------------------------------
 # Paths on a company host open to anyone, even under "office only" (the request form and API).
 PUBLIC_COMPANY_PATHS = ("/public/",)
-# Outgoing webhooks may not reach private or loopback addresses in production (SSRF).
-AUTOMATION_WEBHOOK_ALLOW_PRIVATE = env_bool(
-    "AUTOMATION_WEBHOOK_ALLOW_PRIVATE", default=not PRODUCTION
-)
+# Outgoing webhooks never reach private, loopback, link-local, multicast or reserved addresses
+# (SSRF). The one switch: loopback, for the test suite's receivers on 127.0.0.1 — never in
+# production.
+AUTOMATION_WEBHOOK_ALLOW_LOOPBACK = env_bool("AUTOMATION_WEBHOOK_ALLOW_LOOPBACK", default=False)
+if PRODUCTION and AUTOMATION_WEBHOOK_ALLOW_LOOPBACK:
+    raise RuntimeError("AUTOMATION_WEBHOOK_ALLOW_LOOPBACK is for tests only")
 AUTOMATION_WEBHOOK_TIMEOUT_SECONDS = env_int("AUTOMATION_WEBHOOK_TIMEOUT_SECONDS", 5)
 AUTOMATION_WEBHOOK_MAX_ATTEMPTS = env_int("AUTOMATION_WEBHOOK_MAX_ATTEMPTS", 6)
 AUTOMATION_WEBHOOK_BACKOFF_SECONDS = env_int("AUTOMATION_WEBHOOK_BACKOFF_SECONDS", 30)

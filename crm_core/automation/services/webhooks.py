@@ -22,13 +22,19 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-import requests
+import certifi
+import urllib3
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
-from crm_core.automation.models import AutomationSettings, StageRule, WebhookDelivery
+from crm_core.automation.models import (
+    AutomationSettings,
+    StageRule,
+    WebhookDelivery,
+    WebhookSubscription,
+)
 from crm_core.models import Deal
 
 logger = logging.getLogger(__name__)
@@ -58,10 +64,17 @@ def deal_payload(deal: Deal, rule: StageRule | None = None) -> dict[str, Any]:
 
 
 def enqueue(
-    *, url: str, event: str, payload: dict[str, Any], rule: StageRule | None = None
+    *,
+    url: str,
+    event: str,
+    payload: dict[str, Any],
+    rule: StageRule | None = None,
+    subscription: WebhookSubscription | None = None,
 ) -> WebhookDelivery:
     """Record the delivery now; send it once the current transaction has committed."""
-    delivery = WebhookDelivery.objects.create(url=url, event=event, payload=payload, rule=rule)
+    delivery = WebhookDelivery.objects.create(
+        url=url, event=event, payload=payload, rule=rule, subscription=subscription
+    )
     transaction.on_commit(lambda: _send_later(delivery.pk))
     return delivery
 
@@ -80,28 +93,117 @@ class RefusedAddressError(Exception):
     pass
 
 
-def _check_address(url: str) -> None:
-    """Keep company webhooks away from our own network (SSRF) unless allowed (development)."""
-    if settings.AUTOMATION_WEBHOOK_ALLOW_PRIVATE:
-        return
-    host = urlsplit(url).hostname or ""
+def resolve_host(host: str, port: int) -> list[str]:
+    """Every address the name has now. A module attribute so tests can stand in a resolver
+    they control (DNS rebinding cannot be staged with the system's)."""
     try:
-        infos = socket.getaddrinfo(host, None)
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except OSError as exc:
         raise RefusedAddressError(f"cannot resolve {host}") from exc
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if not address.is_global:
-            raise RefusedAddressError(f"{host} is a private address")
+    return [str(info[4][0]) for info in infos]
+
+
+def _allowed(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    if address.is_loopback:
+        return bool(settings.AUTOMATION_WEBHOOK_ALLOW_LOOPBACK)
+    # is_global is False for private, link-local, shared (CGNAT), reserved and documentation
+    # ranges; multicast is global in parts, so it is refused by name.
+    return address.is_global and not address.is_multicast
+
+
+def pin_address(host: str, port: int) -> str:
+    """Resolve once and choose the address the connection will use. Every address the name
+    has must be allowed: a name answering one public and one private address is refused, so
+    which one a resolver puts first does not matter."""
+    addresses = resolve_host(host, port)
+    if not addresses:
+        raise RefusedAddressError(f"cannot resolve {host}")
+    for raw in addresses:
+        address = ipaddress.ip_address(raw.split("%", 1)[0])
+        if not _allowed(address):
+            raise RefusedAddressError(f"{host} is a private address ({address})")
+    return addresses[0]
+
+
+def post_pinned(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
+    """POST to ``url`` connecting to the address checked by ``pin_address`` — never resolving
+    the name a second time (DNS rebinding: a name that answers a public address to the check and
+    127.0.0.1 to the connection). The request still carries the name in Host, and for https the
+    name is sent as SNI and the certificate is checked against the name, not the address."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise RefusedAddressError(f"not an http(s) address: {url}")
+    secure = parts.scheme == "https"
+    default_port = 443 if secure else 80
+    port = parts.port or default_port
+    address = pin_address(parts.hostname, port)
+    name = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    host_header = name if port == default_port else f"{name}:{port}"
+    timeout = urllib3.Timeout(total=settings.AUTOMATION_WEBHOOK_TIMEOUT_SECONDS)
+    pool: urllib3.HTTPConnectionPool
+    if secure:
+        pool = urllib3.HTTPSConnectionPool(
+            address,
+            port,
+            timeout=timeout,
+            retries=False,
+            server_hostname=parts.hostname,
+            assert_hostname=parts.hostname,
+            cert_reqs="CERT_REQUIRED",
+            ca_certs=certifi.where(),
+        )
+    else:
+        pool = urllib3.HTTPConnectionPool(address, port, timeout=timeout, retries=False)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    with pool:
+        response = pool.urlopen(
+            "POST",
+            target,
+            body=body,
+            headers={**headers, "Host": host_header},
+            redirect=False,
+            preload_content=False,
+        )
+        try:
+            answer = response.read(8000).decode("utf-8", errors="replace")
+        finally:
+            response.release_conn()
+    return response.status, answer
+
+
+# How long a claimed attempt may take beyond the HTTP timeout before another worker may take it.
+CLAIM_MARGIN = timedelta(seconds=60)
+
+
+def claim(delivery_id: int) -> WebhookDelivery | None:
+    """Take the next attempt of a delivery for this worker, or None when it is delivered, given
+    up, or being sent by another worker right now. One conditional UPDATE decides, so a resend,
+    a retry and the stuck sweep racing for the same delivery send it once."""
+    now = timezone.now()
+    taken = (
+        WebhookDelivery.objects.filter(pk=delivery_id)
+        .filter(
+            Q(status__in=[WebhookDelivery.Status.PENDING, WebhookDelivery.Status.RETRYING])
+            | Q(status=WebhookDelivery.Status.SENDING, claimed_until__lt=now)
+        )
+        .update(
+            status=WebhookDelivery.Status.SENDING,
+            attempts=F("attempts") + 1,
+            claimed_until=now
+            + timedelta(seconds=settings.AUTOMATION_WEBHOOK_TIMEOUT_SECONDS)
+            + CLAIM_MARGIN,
+        )
+    )
+    if not taken:
+        return None
+    return WebhookDelivery.objects.select_related("subscription").get(pk=delivery_id)
 
 
 def attempt(delivery_id: int) -> float | None:
-    """One try. Returns the seconds to wait before the next try, or None when done."""
-    delivery = WebhookDelivery.objects.filter(pk=delivery_id).first()
-    if delivery is None or delivery.status in (
-        WebhookDelivery.Status.DELIVERED,
-        WebhookDelivery.Status.FAILED,
-    ):
+    """One try. Returns the seconds to wait before the next try, or None when done (or when
+    another worker holds this delivery's attempt)."""
+    delivery = claim(delivery_id)
+    if delivery is None:
         return None
     body = json.dumps(
         {"event": delivery.event, "delivery": delivery.pk, **delivery.payload},
@@ -109,7 +211,21 @@ def attempt(delivery_id: int) -> float | None:
         sort_keys=True,
     ).encode()
     timestamp = str(int(time.time()))
-    secret = AutomationSettings.current().webhook_secret
+    subscription = delivery.subscription
+    if subscription is not None and not subscription.is_active:
+        # Switched off by the admin after the event: nothing more goes to that address.
+        WebhookDelivery.objects.filter(pk=delivery.pk, attempts=delivery.attempts).update(
+            status=WebhookDelivery.Status.FAILED,
+            error="subscription switched off",
+            claimed_until=None,
+            next_attempt_at=None,
+        )
+        return None
+    secret = (
+        subscription.secret
+        if subscription is not None
+        else AutomationSettings.current().webhook_secret
+    )
     headers = {
         "Content-Type": "application/json",
         "User-Agent": "Relata-Webhooks/1",
@@ -121,41 +237,39 @@ def attempt(delivery_id: int) -> float | None:
     status_code: int | None = None
     answer, error = "", ""
     try:
-        _check_address(delivery.url)
-        response = requests.post(
-            delivery.url,
-            data=body,
-            headers=headers,
-            timeout=settings.AUTOMATION_WEBHOOK_TIMEOUT_SECONDS,
-            allow_redirects=False,
-        )
-        status_code, answer = response.status_code, response.text[:2000]
-    except (requests.RequestException, RefusedAddressError) as exc:
+        status_code, answer = post_pinned(delivery.url, body, headers)
+        answer = answer[:2000]
+    except (urllib3.exceptions.HTTPError, OSError, RefusedAddressError) as exc:
         error = f"{type(exc).__name__}: {exc}"[:500]
     now = timezone.now()
-    delivery.attempts += 1
-    delivery.response_status = status_code
-    delivery.response_body = answer
-    delivery.error = error or ("" if status_code and status_code < 300 else f"HTTP {status_code}")
+    outcome: dict[str, Any] = {
+        "response_status": status_code,
+        "response_body": answer,
+        "error": error or ("" if status_code and status_code < 300 else f"HTTP {status_code}"),
+        "claimed_until": None,
+        "next_attempt_at": None,
+    }
     retry_in: float | None = None
     if status_code is not None and 200 <= status_code < 300:
-        delivery.status = WebhookDelivery.Status.DELIVERED
-        delivery.delivered_at = now
-        delivery.next_attempt_at = None
+        outcome.update(status=WebhookDelivery.Status.DELIVERED, delivered_at=now)
     elif delivery.attempts >= settings.AUTOMATION_WEBHOOK_MAX_ATTEMPTS:
-        delivery.status = WebhookDelivery.Status.FAILED
-        delivery.next_attempt_at = None
+        outcome.update(status=WebhookDelivery.Status.FAILED)
     else:
         retry_in = backoff(delivery.attempts)
-        delivery.status = WebhookDelivery.Status.RETRYING
-        delivery.next_attempt_at = now + timedelta(seconds=retry_in)
-    delivery.save()
+        outcome.update(
+            status=WebhookDelivery.Status.RETRYING,
+            next_attempt_at=now + timedelta(seconds=retry_in),
+        )
+    # Written only if this worker still holds the claim (it was not taken over as stuck).
+    WebhookDelivery.objects.filter(
+        pk=delivery.pk, status=WebhookDelivery.Status.SENDING, attempts=delivery.attempts
+    ).update(**outcome)
     logger.info(
         "webhook %s to %s: attempt %s, %s",
         delivery.pk,
         delivery.url,
         delivery.attempts,
-        delivery.status,
+        outcome["status"],
     )
     return retry_in
 
@@ -172,6 +286,7 @@ def stuck(now: datetime | None = None, limit: int = 100) -> list[int]:
         WebhookDelivery.objects.filter(
             Q(status=WebhookDelivery.Status.RETRYING, next_attempt_at__lt=cutoff)
             | Q(status=WebhookDelivery.Status.PENDING, created_at__lt=cutoff)
+            | Q(status=WebhookDelivery.Status.SENDING, claimed_until__lt=cutoff)
         ).values_list("pk", flat=True)[:limit]
     )
 
@@ -183,9 +298,13 @@ def send_stuck() -> int:
     return len(ids)
 
 
-def resend(delivery: WebhookDelivery) -> None:
-    """The admin asks to try a delivery that gave up once more (with fresh attempts)."""
-    WebhookDelivery.objects.filter(pk=delivery.pk).update(
-        status=WebhookDelivery.Status.PENDING, attempts=0, next_attempt_at=None
-    )
-    transaction.on_commit(lambda: _send_later(delivery.pk))
+def resend(delivery: WebhookDelivery) -> bool:
+    """The admin asks to try a delivery that gave up once more (with fresh attempts). Only a
+    delivery that gave up: one still waiting, being sent or retrying has a try of its own coming,
+    and a second click on "send again" finds it pending already. False when nothing was done."""
+    reopened = WebhookDelivery.objects.filter(
+        pk=delivery.pk, status=WebhookDelivery.Status.FAILED
+    ).update(status=WebhookDelivery.Status.PENDING, attempts=0, next_attempt_at=None)
+    if reopened:
+        transaction.on_commit(lambda: _send_later(delivery.pk))
+    return bool(reopened)
