@@ -24,6 +24,7 @@ from django.db import models, transaction
 
 from crm_core import models as crm
 from onboarding.importing.errors import UnreadableFile
+from onboarding.xlsxcells import text_cell
 
 FORMAT = "relata-export"
 VERSION = 1
@@ -92,7 +93,7 @@ def write_archive(target: IO[bytes], *, company_name: str) -> dict[str, int]:
             rows = []
             for row in _rows(model):
                 rows.append(row)
-                sheet.append([_cell(row[f]) for f in fields])
+                sheet.append([_cell(sheet, row[f]) for f in fields])
                 user_ids.update(
                     row[f.attname]
                     for f in model._meta.concrete_fields
@@ -127,12 +128,14 @@ def _add_file(archive: zipfile.ZipFile, row: dict[str, Any]) -> None:
         pass  # the record is exported; its missing file cannot be
 
 
-def _cell(value: Any) -> Any:
+def _cell(sheet: Any, value: Any) -> Any:
     if isinstance(value, dt.datetime):
         return value.replace(tzinfo=None)
-    if isinstance(value, Decimal | int | float | str | dt.date) or value is None:
+    if isinstance(value, Decimal | int | float | dt.date) or value is None:
         return value
-    return json.dumps(value, ensure_ascii=False, cls=DjangoJSONEncoder)
+    if not isinstance(value, str):
+        value = json.dumps(value, ensure_ascii=False, cls=DjangoJSONEncoder)
+    return text_cell(sheet, value)
 
 
 def read_manifest(stream: IO[bytes]) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from onboarding.importing.engine import OUTCOMES, Importer, RowResult
 from onboarding.importing.errors import UnreadableFile
 from onboarding.importing.sources import Inspection, inspect, read_rows
 from onboarding.models import ImportBatch, ImportedRecord, ImportRowNote, ImportTemplate
+from onboarding.xlsxcells import text_cell
 from relata.db import connection
 from tenants.models import Company
 
@@ -333,7 +334,14 @@ def report_workbook(batch: ImportBatch) -> bytes:
     sheet.append([_("Row"), _("Outcome"), _("Reason"), _("What the row said")])
     for note in ImportRowNote.objects.filter(batch=batch).exclude(outcome="created", reason=""):
         said = "; ".join(f"{k}: {v}" for k, v in note.values.items())
-        sheet.append([note.row, note.get_outcome_display(), note.reason, said])
+        sheet.append(
+            [
+                note.row,
+                note.get_outcome_display(),
+                text_cell(sheet, note.reason),
+                text_cell(sheet, said),
+            ]
+        )
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
