@@ -8,6 +8,7 @@ CRM gains later is exported and restored without touching this module.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
 import json
@@ -24,7 +25,9 @@ from django.db import models, transaction
 
 from crm_core import models as crm
 from onboarding.importing.errors import UnreadableFile
+from onboarding.importing.ziplimits import check_unpacked_size
 from onboarding.xlsxcells import text_cell
+from tenants.models import Company, Membership
 
 FORMAT = "relata-export"
 VERSION = 1
@@ -141,6 +144,7 @@ def _cell(sheet: Any, value: Any) -> Any:
 def read_manifest(stream: IO[bytes]) -> dict[str, Any]:
     try:
         with zipfile.ZipFile(stream) as archive:
+            check_unpacked_size(archive)
             data = json.loads(archive.read(MANIFEST))
     except (KeyError, zipfile.BadZipFile, json.JSONDecodeError) as exc:
         raise UnreadableFile("corrupt", detail=str(exc)) from exc
@@ -151,22 +155,38 @@ def read_manifest(stream: IO[bytes]) -> dict[str, Any]:
     return data
 
 
+@dataclasses.dataclass
+class Restored:
+    """What a restore created (new ids per model name, for undo) and whose records lost their
+    responsible person because that person is not a member of this company."""
+
+    created: dict[str, list[int]] = dataclasses.field(default_factory=dict)
+    unassigned: dict[str, int] = dataclasses.field(default_factory=dict)
+
+
+def _members_by_email(company: Company, emails: set[str]) -> dict[str, int]:
+    """Only the people of the target company: an e-mail that belongs to someone elsewhere on
+    the platform must not hand them this company's clients."""
+    found = Membership.objects.filter(
+        company=company, is_active=True, user__email__in=emails
+    ).values_list("user__email", "user_id")
+    return {email.lower(): pk for email, pk in found}
+
+
 @transaction.atomic
-def restore(stream: IO[bytes], *, user_id: int | None) -> dict[str, list[int]]:
+def restore(stream: IO[bytes], *, company: Company) -> Restored:
     """Recreate every record of an archive in the current company, with new ids.
 
-    Returns the new ids per model name (the batch records them, so undo removes them).
-    Users are matched by e-mail; one unknown here becomes the person restoring.
+    People (responsible managers, assignees, authors) are matched by e-mail among the members
+    of `company` only; a record whose person is not a member here is left unassigned and
+    counted in `unassigned`.
     """
     data = read_manifest(stream)
-    user_model = get_user_model()
     emails = {int(k): v for k, v in data.get("users", {}).items()}
-    users_here = dict(
-        user_model.objects.filter(email__in=emails.values()).values_list("email", "pk")
-    )
+    members = _members_by_email(company, set(emails.values()))
+    result = Restored()
     has_default_pipeline = crm.Pipeline.objects.filter(is_default=True).exists()
     new_ids: dict[type[models.Model], dict[int, int]] = {}
-    created: dict[str, list[int]] = {}
     with zipfile.ZipFile(stream) as archive:
         files = {PurePosixPath(n).parts[1]: n for n in archive.namelist() if n.startswith("files/")}
         for name, model in ENTITIES:
@@ -174,12 +194,7 @@ def restore(stream: IO[bytes], *, user_id: int | None) -> dict[str, list[int]]:
             objects = []
             for row in rows:
                 kwargs = _restored_fields(
-                    model,
-                    row,
-                    new_ids=new_ids,
-                    emails=emails,
-                    users_here=users_here,
-                    user_id=user_id,
+                    model, row, new_ids=new_ids, emails=emails, members=members, result=result
                 )
                 if model is crm.Pipeline and has_default_pipeline:
                     kwargs["is_default"] = False
@@ -192,7 +207,7 @@ def restore(stream: IO[bytes], *, user_id: int | None) -> dict[str, list[int]]:
                 objects.append(obj)
             model._default_manager.bulk_create(objects, batch_size=2000)
             new_ids[model] = {row["id"]: obj.pk for row, obj in zip(rows, objects, strict=True)}
-            created[model._meta.model_name or name] = [o.pk for o in objects]
+            result.created[model._meta.model_name or name] = [o.pk for o in objects]
             for field_name, pairs in data.get("links", {}).get(name, {}).items():
                 field: Any = model._meta.get_field(field_name)
                 through = field.remote_field.through
@@ -204,7 +219,7 @@ def restore(stream: IO[bytes], *, user_id: int | None) -> dict[str, list[int]]:
                     for a, b in pairs
                     if a in mine and b in other
                 )
-    return created
+    return result
 
 
 def _restored_fields(
@@ -213,8 +228,8 @@ def _restored_fields(
     *,
     new_ids: dict[type[models.Model], dict[int, int]],
     emails: dict[int, str],
-    users_here: dict[str, int],
-    user_id: int | None,
+    members: dict[str, int],
+    result: Restored,
 ) -> dict[str, Any]:
     kwargs: dict[str, Any] = {}
     for field in model._meta.concrete_fields:
@@ -225,7 +240,10 @@ def _restored_fields(
             if value is None:
                 kwargs[field.attname] = None
             elif field.related_model is get_user_model():
-                kwargs[field.attname] = users_here.get(emails.get(value, ""), user_id)
+                email = emails.get(value, "")
+                kwargs[field.attname] = members.get(email.lower())
+                if kwargs[field.attname] is None:
+                    result.unassigned[email] = result.unassigned.get(email, 0) + 1
             else:
                 kwargs[field.attname] = new_ids.get(field.related_model, {}).get(value)  # type: ignore[arg-type]
         elif isinstance(field, models.FileField):

@@ -70,6 +70,10 @@ class ImportBatch(models.Model):
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
     undone_at = models.DateTimeField(_("undone"), null=True, blank=True)
+    # Things a person should know about the batch as a whole (e.g. people not matched).
+    warnings = models.JSONField(default=list, blank=True)
+    # What undo kept, and why: [{"entity", "record_id", "label", "reasons"}].
+    undo_report = models.JSONField(default=list, blank=True)
 
     class Meta:
         verbose_name = _("import")
@@ -94,6 +98,9 @@ class ImportedRecord(models.Model):
     action = models.CharField(max_length=8, choices=Action.choices)
     external_id = models.CharField(max_length=200, blank=True)
     previous = models.JSONField(default=dict, blank=True)
+    # The values the import wrote over `previous`: undo restores a field only while it still
+    # holds them (a later edit by a person wins).
+    written = models.JSONField(default=dict, blank=True)
 
     class Meta:
         indexes = [

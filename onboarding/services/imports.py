@@ -175,7 +175,7 @@ def _run(
     batch.heartbeat_at = timezone.now()
     batch.save(update_fields=["status", "heartbeat_at"])
     if batch.file_format == "relata":
-        return _restore(batch)
+        return _restore(batch, company=company)
     importer = Importer(
         batch, region=region_of(company), dry_run=batch.dry_run, on_progress=on_progress
     )
@@ -205,7 +205,7 @@ def stalled_batches() -> list[ImportBatch]:
     )
 
 
-def _restore(batch: ImportBatch) -> Report:
+def _restore(batch: ImportBatch, *, company: Company) -> Report:
     """A Relata export, back in whole: one transaction, every record remembered for undo."""
     with batch.file.open("rb") as stream:
         if batch.dry_run:
@@ -213,7 +213,16 @@ def _restore(batch: ImportBatch) -> Report:
             created = {name: list(range(len(rows))) for name, rows in entities.items()}
         else:
             with transaction.atomic():
-                created = restore(stream, user_id=batch.created_by_id)
+                restored = restore(stream, company=company)
+                created = restored.created
+                batch.warnings = [
+                    _(
+                        "%(email)s is not a member of this company: %(count)s records are left "
+                        "without a responsible person."
+                    )
+                    % {"email": email or _("an unknown person"), "count": count}
+                    for email, count in sorted(restored.unassigned.items())
+                ]
                 ImportedRecord.objects.bulk_create(
                     (
                         ImportedRecord(
@@ -232,7 +241,7 @@ def _restore(batch: ImportBatch) -> Report:
     batch.status = ImportBatch.Status.DONE
     batch.finished_at = timezone.now()
     batch.total_rows = total
-    batch.save(update_fields=["counts", "status", "finished_at", "total_rows"])
+    batch.save(update_fields=["counts", "status", "finished_at", "total_rows", "warnings"])
     return Report(batch=batch, counts=batch.counts)
 
 

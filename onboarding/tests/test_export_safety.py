@@ -49,3 +49,79 @@ def test_import_report_writes_what_the_row_said_as_text(make_company: Any) -> No
     assert FORMULA in [c.value for c in cells]
     assert "name: =2+2" in [c.value for c in cells]
     assert not [c for c in cells if c.data_type == "f"]
+
+
+def _export(owner: Any, company: Any) -> bytes:
+    return bytes(build_export(request_export(user_id=owner.pk), company=company).file.read())
+
+
+def test_restore_matches_responsible_people_only_among_the_target_companys_members(
+    make_company: Any,
+) -> None:
+    from onboarding.tests.helpers import run_import
+    from tenants.models import Membership, User
+
+    a = make_company("Alpha")
+    b = make_company("Beta")
+    colleague = User.objects.create_user(email="colleague@example.com", password="Pass-99-word")
+    Membership.objects.create(user=colleague, company=a.company, role="manager")
+    with a:
+        Client.objects.create(name="Owner's client", responsible=a.owner)
+        Client.objects.create(name="Colleague's client", responsible=colleague)
+        data = _export(a.owner, a.company)
+    # B's owner restores A's archive: A's owner and colleague have accounts on the platform,
+    # but they are not B's people; nothing of B's may be handed to them.
+    with b:
+        report = run_import(b.company, b.owner, data, "export.zip")
+        assert dict(Client.objects.values_list("name", "responsible_id")) == {
+            "Owner's client": None,
+            "Colleague's client": None,
+        }
+        warnings = " ".join(report.batch.warnings)
+        assert "colleague@example.com" in warnings
+        assert a.owner.email in warnings
+    Membership.objects.create(user=colleague, company=b.company, role="manager")
+    with b:
+        run_import(b.company, b.owner, data, "export-again.zip")
+        assert Client.objects.filter(name="Colleague's client", responsible=colleague).count() == 1
+
+
+def _bomb(members: int = 1, size: int = 0) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("relata.json", '{"format": "relata-export", "version": 1}')
+        for n in range(members):
+            archive.writestr(f"files/{n}/x.txt", b"0" * size)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("members", "size", "settings_name", "limit", "says"),
+    [
+        (1, 50 * 1024 * 1024, "MAX_IMPORT_ZIP_RATIO", 200, "compressed"),
+        (30, 10, "MAX_IMPORT_ZIP_MEMBERS", 20, "files inside"),
+        (3, 2 * 1024 * 1024, "MAX_IMPORT_UNPACKED_MB", 5, "MB unpacked"),
+    ],
+)
+def test_an_archive_that_unpacks_to_too_much_is_refused_before_extracting(
+    make_company: Any,
+    settings: Any,
+    members: int,
+    size: int,
+    settings_name: str,
+    limit: int,
+    says: str,
+) -> None:
+    from onboarding.importing.errors import UnreadableFile
+    from onboarding.tests.helpers import run_import
+
+    setattr(settings, settings_name, limit)
+    if settings_name != "MAX_IMPORT_ZIP_RATIO":
+        settings.MAX_IMPORT_ZIP_RATIO = 100_000
+    a = make_company("Alpha")
+    with a:
+        with pytest.raises(UnreadableFile) as refused:
+            run_import(a.company, a.owner, _bomb(members, size), "export.zip")
+        assert refused.value.code == "zip_bomb"
+        assert says in refused.value.message
+        assert not ImportBatch.objects.exists()
