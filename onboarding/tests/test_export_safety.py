@@ -96,7 +96,7 @@ def _bomb(members: int = 1, size: int = 0) -> bytes:
 
 
 @pytest.mark.parametrize(
-    ("members", "size", "settings_name", "limit", "says"),
+    "case",
     [
         (1, 50 * 1024 * 1024, "MAX_IMPORT_ZIP_RATIO", 200, "compressed"),
         (30, 10, "MAX_IMPORT_ZIP_MEMBERS", 20, "files inside"),
@@ -104,17 +104,12 @@ def _bomb(members: int = 1, size: int = 0) -> bytes:
     ],
 )
 def test_an_archive_that_unpacks_to_too_much_is_refused_before_extracting(
-    make_company: Any,
-    settings: Any,
-    members: int,
-    size: int,
-    settings_name: str,
-    limit: int,
-    says: str,
+    make_company: Any, settings: Any, case: tuple[int, int, str, int, str]
 ) -> None:
     from onboarding.importing.errors import UnreadableFile
     from onboarding.tests.helpers import run_import
 
+    members, size, settings_name, limit, says = case
     setattr(settings, settings_name, limit)
     if settings_name != "MAX_IMPORT_ZIP_RATIO":
         settings.MAX_IMPORT_ZIP_RATIO = 100_000
