@@ -83,6 +83,7 @@ class _Rec:
     action: str
     external_id: str = ""
     previous: dict[str, Any] = field(default_factory=dict)
+    written: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -760,6 +761,7 @@ class Importer:
                         record_id=target.client.pk,
                         action=ImportedRecord.Action.UPDATED,
                         previous=target.previous,
+                        written={k: getattr(target.client, k) for k in target.previous},
                     )
                 )
         if plan.updated_clients:
@@ -790,8 +792,9 @@ class Importer:
                     record_id=pk,
                     action=ImportedRecord.Action.UPDATED,
                     previous={"emails": previous},
+                    written={"emails": list(contact.emails)},
                 )
-                for pk, (_c, previous) in plan.updated_contacts.items()
+                for pk, (contact, previous) in plan.updated_contacts.items()
             ]
         phones = []
         for target, owner, phone in plan.new_phones:
@@ -818,9 +821,17 @@ class Importer:
         self._external_ids(plan, records)
         copy_rows(
             ImportedRecord,
-            ["batch_id", "entity", "record_id", "action", "external_id", "previous"],
+            ["batch_id", "entity", "record_id", "action", "external_id", "previous", "written"],
             [
-                (batch.pk, r.entity, r.record_id, r.action, r.external_id, Jsonb(r.previous))
+                (
+                    batch.pk,
+                    r.entity,
+                    r.record_id,
+                    r.action,
+                    r.external_id,
+                    Jsonb(r.previous),
+                    Jsonb(r.written),
+                )
                 for r in records
             ],
         )
@@ -885,8 +896,9 @@ class Importer:
                     record_id=pk,
                     action=ImportedRecord.Action.UPDATED,
                     previous=previous,
+                    written={k: str(getattr(product, k)) for k in previous},
                 )
-                for pk, (_p, previous) in plan.updated_products.items()
+                for pk, (product, previous) in plan.updated_products.items()
             ]
 
     def _settle(self, plan: Chunk) -> None:

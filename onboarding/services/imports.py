@@ -22,11 +22,12 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from onboarding.archive import ENTITIES, read_manifest, restore
+from onboarding.archive import read_manifest, restore
 from onboarding.importing.engine import OUTCOMES, Importer, RowResult
 from onboarding.importing.errors import UnreadableFile
 from onboarding.importing.sources import Inspection, inspect, read_rows
 from onboarding.models import ImportBatch, ImportedRecord, ImportRowNote, ImportTemplate
+from onboarding.services.undo import discard
 from onboarding.xlsxcells import text_cell
 from relata.db import connection
 from tenants.models import Company
@@ -35,15 +36,6 @@ logger = logging.getLogger(__name__)
 UNDO_DAYS = 30
 STALLED_AFTER = dt.timedelta(minutes=5)
 _LOCK_CLASS = 0x1A7  # advisory-lock namespace of import batches (high 32 bits)
-
-
-def _model(entity: str) -> Any:
-    return {m._meta.model_name: m for _n, m in ENTITIES}[entity]
-
-
-def _deletion_order() -> list[str]:
-    """Dependents first (a restored archive holds every kind of record)."""
-    return [m._meta.model_name or "" for _n, m in reversed(ENTITIES)]
 
 
 def limit_mb() -> int:
@@ -260,8 +252,11 @@ class UndoRefused(Exception):  # noqa: N818
 
 
 @transaction.atomic
-def undo_batch(batch: ImportBatch) -> None:
-    """Remove what the batch created and restore what it changed, in one transaction."""
+def undo_batch(batch: ImportBatch) -> list[dict[str, Any]]:
+    """Remove what the batch created and restore what it changed, in one transaction.
+
+    What people changed or added since the import is kept; returns (and keeps on the batch)
+    what was kept and why."""
     batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
     if batch.status == ImportBatch.Status.UNDONE:
         raise UndoRefused(_("This import has already been undone."))
@@ -271,22 +266,16 @@ def undo_batch(batch: ImportBatch) -> None:
         raise UndoRefused(
             _("An import can be undone for %(days)s days; this one is older.") % {"days": UNDO_DAYS}
         )
-    _discard(batch)
+    batch.undo_report = discard(batch, honest=True)
     batch.status = ImportBatch.Status.UNDONE
     batch.undone_at = timezone.now()
-    batch.save(update_fields=["status", "undone_at", "checkpoint"])
+    batch.save(update_fields=["status", "undone_at", "checkpoint", "undo_report"])
+    return batch.undo_report
 
 
 def _discard(batch: ImportBatch) -> None:
-    """Restore updated records (latest change first), then delete created ones."""
-    records = ImportedRecord.objects.filter(batch=batch)
-    for record in records.filter(action=ImportedRecord.Action.UPDATED).order_by("-id"):
-        _model(record.entity).objects.filter(pk=record.record_id).update(**record.previous)
-    created = records.filter(action=ImportedRecord.Action.CREATED)
-    for entity in _deletion_order():
-        ids = created.filter(entity=entity).values_list("record_id", flat=True)
-        _model(entity).objects.filter(pk__in=ids).delete()
-    batch.checkpoint = 0
+    """A run that failed half-way leaves nothing behind (nobody has used its records yet)."""
+    discard(batch, honest=False)
 
 
 def remap(
