@@ -1,6 +1,7 @@
 """The company's whole CRM as one archive, and back (no lock-in).
 
-The archive is a zip: `relata.json` (every record of every entity, machine-readable, with a
+The archive is a zip: `relata.json` (every record of every entity, automation rules, forms and
+SLA settings included but never their secrets, machine-readable, with a
 format version), one xlsx per entity for people, and the attached files under `files/`.
 Both directions are generic over the CRM's models and their concrete fields, so a field the
 CRM gains later is exported and restored without touching this module.
@@ -24,6 +25,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 
 from crm_core import models as crm
+from crm_core.automation import models as automation
 from onboarding.importing.errors import UnreadableFile
 from onboarding.importing.ziplimits import check_unpacked_size
 from onboarding.xlsxcells import text_cell
@@ -37,6 +39,12 @@ ENTITIES: list[tuple[str, type[models.Model]]] = [
     ("teams", crm.Team),
     ("pipelines", crm.Pipeline),
     ("stages", crm.Stage),
+    ("stage_rules", automation.StageRule),
+    ("rule_actions", automation.RuleAction),
+    ("request_forms", automation.RequestForm),
+    ("working_hours", automation.WorkingHours),
+    ("holidays", automation.Holiday),
+    ("automation_settings", automation.AutomationSettings),
     ("products", crm.Product),
     ("custom_fields", crm.CustomField),
     ("clients", crm.Client),
@@ -50,12 +58,34 @@ ENTITIES: list[tuple[str, type[models.Model]]] = [
     ("files", crm.Attachment),
     ("requests", crm.Lead),
 ]
+# Secrets never leave the company: the webhook signing key and a form's API key hash.
+SECRET_FIELDS: dict[type[models.Model], set[str]] = {
+    automation.AutomationSettings: {"webhook_secret"},
+    automation.RequestForm: {"api_key_hash"},
+}
+# Exported, but made anew on restore: a form's public address must not collide with the
+# company the archive came from (both may be live), and its round-robin turn starts over.
+FRESH_ON_RESTORE: dict[type[models.Model], set[str]] = {
+    automation.RequestForm: {"public_id", "turn"},
+}
+# Settings the target company may already have (one per weekday, per day, per company): the
+# company's own wins and the archive's is skipped.
+KEEP_EXISTING: dict[type[models.Model], str | None] = {
+    automation.WorkingHours: "weekday",
+    automation.Holiday: "day",
+    automation.AutomationSettings: None,
+}
 # Exported for the record, not restored (it describes the old records and their old ids).
 EXPORT_ONLY: list[tuple[str, type[models.Model]]] = [("audit_log", crm.AuditEntry)]
 
 
+def _exported_fields(model: type[models.Model]) -> list[str]:
+    secret = SECRET_FIELDS.get(model, set())
+    return [f.attname for f in model._meta.concrete_fields if f.attname not in secret]
+
+
 def _rows(model: type[models.Model]) -> Iterator[dict[str, Any]]:
-    names = [f.attname for f in model._meta.concrete_fields]
+    names = _exported_fields(model)
     yield from model._default_manager.order_by("pk").values(*names).iterator(chunk_size=2000)
 
 
@@ -91,7 +121,7 @@ def write_archive(target: IO[bytes], *, company_name: str) -> dict[str, int]:
         for name, model in ENTITIES + EXPORT_ONLY:
             book = openpyxl.Workbook(write_only=True)
             sheet = book.create_sheet(name)
-            fields = [f.attname for f in model._meta.concrete_fields]
+            fields = _exported_fields(model)
             sheet.append([str(f) for f in fields])
             rows = []
             for row in _rows(model):
@@ -190,7 +220,7 @@ def restore(stream: IO[bytes], *, company: Company) -> Restored:
     with zipfile.ZipFile(stream) as archive:
         files = {PurePosixPath(n).parts[1]: n for n in archive.namelist() if n.startswith("files/")}
         for name, model in ENTITIES:
-            rows = data["entities"].get(name, [])
+            rows = _not_here_yet(model, data["entities"].get(name, []))
             objects = []
             for row in rows:
                 kwargs = _restored_fields(
@@ -222,6 +252,17 @@ def restore(stream: IO[bytes], *, company: Company) -> Restored:
     return result
 
 
+def _not_here_yet(model: type[models.Model], rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    if model not in KEEP_EXISTING:
+        return rows
+    key = KEEP_EXISTING[model]
+    if key is None:
+        return [] if model._default_manager.exists() else rows[:1]
+    here = set(model._default_manager.values_list(key, flat=True))
+    field = model._meta.get_field(key)
+    return [row for row in rows if field.to_python(row[key]) not in here]  # type: ignore[union-attr]
+
+
 def _restored_fields(
     model: type[models.Model],
     row: dict[str, Any],
@@ -234,6 +275,8 @@ def _restored_fields(
     kwargs: dict[str, Any] = {}
     for field in model._meta.concrete_fields:
         if field.primary_key or field.attname not in row:
+            continue
+        if field.attname in FRESH_ON_RESTORE.get(model, set()):
             continue
         value = row[field.attname]
         if field.is_relation:

@@ -120,3 +120,82 @@ def test_an_archive_that_unpacks_to_too_much_is_refused_before_extracting(
         assert refused.value.code == "zip_bomb"
         assert says in refused.value.message
         assert not ImportBatch.objects.exists()
+
+
+def test_automation_rules_travel_in_the_archive_without_secrets(make_company: Any) -> None:
+    import datetime as dt
+    import json
+
+    from crm_core.automation.models import (
+        AutomationSettings,
+        Holiday,
+        RequestForm,
+        RuleAction,
+        StageRule,
+        WorkingHours,
+    )
+    from crm_core.automation.services.setup import install_window_template
+    from crm_core.models import Pipeline
+    from onboarding.services.imports import undo_batch
+    from onboarding.tests.helpers import run_import
+    from tenants.models import Membership
+
+    a = make_company("Alpha")
+    b = make_company("Beta")
+    with a:
+        owner = Membership.objects.get(company=a.company, user=a.owner)
+        install_window_template(membership=owner, company=a.company)
+        rule = StageRule.objects.order_by("pk").first()
+        assert rule is not None
+        RuleAction.objects.create(
+            rule=rule, kind="webhook", url="https://hooks.example.com/in", position=9
+        )
+        form = RequestForm.objects.create(
+            name="Заявка с сайта",
+            pipeline=Pipeline.objects.get(is_default=True),
+            api_key_hash="f" * 64,
+        )
+        settings_row = AutomationSettings.current()
+        settings_row.escalate_after_minutes = 42
+        settings_row.save()
+        WorkingHours.objects.create(weekday=0, opens=dt.time(9), closes=dt.time(18))
+        Holiday.objects.create(day=dt.date(2027, 1, 1), name="Новый год")
+        secret = settings_row.webhook_secret
+        rules_a = sorted(
+            (r.stage.name, r.name, r.trigger, r.is_active) for r in StageRule.objects.all()
+        )
+        actions_a = sorted(
+            RuleAction.objects.values_list("rule__name", "kind", "title", "due_minutes", "url")
+        )
+        data = _export(a.owner, a.company)
+    manifest = zipfile.ZipFile(io.BytesIO(data)).read("relata.json").decode()
+    assert secret not in manifest
+    assert "f" * 64 not in manifest
+    assert "webhook_secret" not in json.loads(manifest)["entities"]["automation_settings"][0]
+    with b:
+        AutomationSettings.objects.all().delete()
+        report = run_import(b.company, b.owner, data, "export.zip")
+        restored_pipeline = Pipeline.objects.exclude(is_default=True).get()
+        assert (
+            sorted((r.stage.name, r.name, r.trigger, r.is_active) for r in StageRule.objects.all())
+            == rules_a
+        )
+        assert {r.stage.pipeline_id for r in StageRule.objects.all()} == {restored_pipeline.pk}
+        assert (
+            sorted(
+                RuleAction.objects.values_list("rule__name", "kind", "title", "due_minutes", "url")
+            )
+            == actions_a
+        )
+        restored_form = RequestForm.objects.get()
+        assert restored_form.name == "Заявка с сайта"
+        assert restored_form.pipeline == restored_pipeline
+        assert restored_form.public_id != form.public_id  # a new public address
+        assert restored_form.api_key_hash == ""
+        assert AutomationSettings.current().escalate_after_minutes == 42
+        assert AutomationSettings.current().webhook_secret != secret
+        assert list(WorkingHours.objects.values_list("weekday", "opens")) == [(0, dt.time(9))]
+        assert list(Holiday.objects.values_list("name", flat=True)) == ["Новый год"]
+        undo_batch(report.batch)
+        assert not StageRule.objects.exists()
+        assert not RequestForm.objects.exists()
