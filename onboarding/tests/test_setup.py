@@ -176,7 +176,7 @@ def test_inn_lookup_fills_the_details_when_a_source_is_configured(
     failed = browser.post(
         "/setup/details/", {"inn": "7736207543", "lookup": "1"}, HTTP_HOST=a.host
     ).content.decode()
-    assert "did not answer" in failed
+    assert '<li class="warning">' in failed  # "the lookup did not answer: type them"
     assert 'value="7736207543"' in failed
     browser.post(
         "/setup/details/",
