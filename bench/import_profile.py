@@ -30,8 +30,8 @@ def main() -> None:
     args = parser.parse_args()
     configure(fresh=False)
     from django.conf import settings
-
     from import_speed import clear_crm, generate
+
     from onboarding.services.imports import create_batch, run_batch
     from tenants.models import Company
 
