@@ -18,7 +18,7 @@ import time
 from common import configure, populate
 
 PHASES = {
-    "parse (read the sheet)": ("tabular.py", "read_rows", "sources.py"),
+    "parse (read the sheet)": ("sources.py", "read_rows"),
     "plan (normalise + dedupe)": ("engine.py", "_plan_row"),
     "write (COPY / bulk)": ("engine.py", "_write"),
 }
