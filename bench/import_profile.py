@@ -53,7 +53,7 @@ def main() -> None:
     stats = pstats.Stats(profile)
     print(f"{args.rows:,} rows in {elapsed:.1f} s ({args.rows / elapsed:,.0f} rows/s)")
     entries = stats.stats  # type: ignore[attr-defined]
-    for phase, (file_name, function, *_rest) in PHASES.items():
+    for phase, (file_name, function) in PHASES.items():
         cumulative = sum(
             v[3]
             for (path, _line, name), v in entries.items()
