@@ -140,6 +140,13 @@ def test_sample_data_is_removed_with_one_click_and_real_data_is_untouched(
         worked = Deal.objects.get(title="Балкон под ключ")
         Task.objects.create(title="Реальный звонок", deal=worked, deadline=timezone.now())
     browser = login_on_host(a.owner, a.company, a.host)
+    with a:
+        sample_batch = setup.progress().sample_batch
+        assert sample_batch is not None
+    # The sample is listed with the imports, and its page opens like any batch's.
+    listing = browser.get("/import/", HTTP_HOST=a.host).content.decode()
+    assert f'href="/import/{sample_batch.pk}/"' in listing
+    assert browser.get(f"/import/{sample_batch.pk}/", HTTP_HOST=a.host).status_code == 200
     browser.post("/setup/template/", {"action": "remove_sample"}, HTTP_HOST=a.host)
     with a:
         assert set(Client.objects.values_list("name", flat=True)) == {
