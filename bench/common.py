@@ -19,7 +19,8 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parents[1]
-BENCH_DB = "relata_bench"
+# Another name keeps parallel checkouts from dropping each other's benchmark database.
+BENCH_DB = os.environ.get("RELATA_BENCH_DB", "relata_bench")
 sys.path.insert(0, str(ROOT))
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
 import random
 import statistics
 import tempfile
@@ -28,8 +29,9 @@ from typing import Any
 import common
 from common import configure, machine, populate, write_section
 
-# A database of its own: the benchmark empties its company's client tables between samples.
-common.BENCH_DB = "relata_bench_import"
+# A database of its own: the benchmark empties its company's client tables between samples
+# (RELATA_BENCH_DB names another, for a second checkout running it at the same time).
+common.BENCH_DB = os.environ.get("RELATA_BENCH_DB", "relata_bench_import")
 
 FIRST = ["Иван", "Пётр", "Анна", "Мария", "Сергей", "Ольга", "Дмитрий", "Елена", "Алексей"]
 LAST = ["Иванов", "Петров", "Сидоров", "Кузнецов", "Смирнов", "Попов", "Соколов", "Лебедев"]

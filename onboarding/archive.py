@@ -1,6 +1,7 @@
 """The company's whole CRM as one archive, and back (no lock-in).
 
-The archive is a zip: `relata.json` (every record of every entity, machine-readable, with a
+The archive is a zip: `relata.json` (every record of every entity, automation rules, forms and
+SLA settings included but never their secrets, machine-readable, with a
 format version), one xlsx per entity for people, and the attached files under `files/`.
 Both directions are generic over the CRM's models and their concrete fields, so a field the
 CRM gains later is exported and restored without touching this module.
@@ -8,6 +9,7 @@ CRM gains later is exported and restored without touching this module.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
 import json
@@ -23,7 +25,11 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 
 from crm_core import models as crm
+from crm_core.automation import models as automation
 from onboarding.importing.errors import UnreadableFile
+from onboarding.importing.ziplimits import check_unpacked_size
+from onboarding.xlsxcells import text_cell
+from tenants.models import Company, Membership
 
 FORMAT = "relata-export"
 VERSION = 1
@@ -33,6 +39,12 @@ ENTITIES: list[tuple[str, type[models.Model]]] = [
     ("teams", crm.Team),
     ("pipelines", crm.Pipeline),
     ("stages", crm.Stage),
+    ("stage_rules", automation.StageRule),
+    ("rule_actions", automation.RuleAction),
+    ("request_forms", automation.RequestForm),
+    ("working_hours", automation.WorkingHours),
+    ("holidays", automation.Holiday),
+    ("automation_settings", automation.AutomationSettings),
     ("products", crm.Product),
     ("custom_fields", crm.CustomField),
     ("clients", crm.Client),
@@ -46,12 +58,34 @@ ENTITIES: list[tuple[str, type[models.Model]]] = [
     ("files", crm.Attachment),
     ("requests", crm.Lead),
 ]
+# Secrets never leave the company: the webhook signing key and a form's API key hash.
+SECRET_FIELDS: dict[type[models.Model], set[str]] = {
+    automation.AutomationSettings: {"webhook_secret"},
+    automation.RequestForm: {"api_key_hash"},
+}
+# Exported, but made anew on restore: a form's public address must not collide with the
+# company the archive came from (both may be live), and its round-robin turn starts over.
+FRESH_ON_RESTORE: dict[type[models.Model], set[str]] = {
+    automation.RequestForm: {"public_id", "turn"},
+}
+# Settings the target company may already have (one per weekday, per day, per company): the
+# company's own wins and the archive's is skipped.
+KEEP_EXISTING: dict[type[models.Model], str | None] = {
+    automation.WorkingHours: "weekday",
+    automation.Holiday: "day",
+    automation.AutomationSettings: None,
+}
 # Exported for the record, not restored (it describes the old records and their old ids).
 EXPORT_ONLY: list[tuple[str, type[models.Model]]] = [("audit_log", crm.AuditEntry)]
 
 
+def _exported_fields(model: type[models.Model]) -> list[str]:
+    secret = SECRET_FIELDS.get(model, set())
+    return [f.attname for f in model._meta.concrete_fields if f.attname not in secret]
+
+
 def _rows(model: type[models.Model]) -> Iterator[dict[str, Any]]:
-    names = [f.attname for f in model._meta.concrete_fields]
+    names = _exported_fields(model)
     yield from model._default_manager.order_by("pk").values(*names).iterator(chunk_size=2000)
 
 
@@ -87,12 +121,12 @@ def write_archive(target: IO[bytes], *, company_name: str) -> dict[str, int]:
         for name, model in ENTITIES + EXPORT_ONLY:
             book = openpyxl.Workbook(write_only=True)
             sheet = book.create_sheet(name)
-            fields = [f.attname for f in model._meta.concrete_fields]
+            fields = _exported_fields(model)
             sheet.append([str(f) for f in fields])
             rows = []
             for row in _rows(model):
                 rows.append(row)
-                sheet.append([_cell(row[f]) for f in fields])
+                sheet.append([_cell(sheet, row[f]) for f in fields])
                 user_ids.update(
                     row[f.attname]
                     for f in model._meta.concrete_fields
@@ -127,17 +161,20 @@ def _add_file(archive: zipfile.ZipFile, row: dict[str, Any]) -> None:
         pass  # the record is exported; its missing file cannot be
 
 
-def _cell(value: Any) -> Any:
+def _cell(sheet: Any, value: Any) -> Any:
     if isinstance(value, dt.datetime):
         return value.replace(tzinfo=None)
-    if isinstance(value, Decimal | int | float | str | dt.date) or value is None:
+    if isinstance(value, Decimal | int | float | dt.date) or value is None:
         return value
-    return json.dumps(value, ensure_ascii=False, cls=DjangoJSONEncoder)
+    if not isinstance(value, str):
+        value = json.dumps(value, ensure_ascii=False, cls=DjangoJSONEncoder)
+    return text_cell(sheet, value)
 
 
 def read_manifest(stream: IO[bytes]) -> dict[str, Any]:
     try:
         with zipfile.ZipFile(stream) as archive:
+            check_unpacked_size(archive)
             data = json.loads(archive.read(MANIFEST))
     except (KeyError, zipfile.BadZipFile, json.JSONDecodeError) as exc:
         raise UnreadableFile("corrupt", detail=str(exc)) from exc
@@ -148,35 +185,46 @@ def read_manifest(stream: IO[bytes]) -> dict[str, Any]:
     return data
 
 
+@dataclasses.dataclass
+class Restored:
+    """What a restore created (new ids per model name, for undo) and whose records lost their
+    responsible person because that person is not a member of this company."""
+
+    created: dict[str, list[int]] = dataclasses.field(default_factory=dict)
+    unassigned: dict[str, int] = dataclasses.field(default_factory=dict)
+
+
+def _members_by_email(company: Company, emails: set[str]) -> dict[str, int]:
+    """Only the people of the target company: an e-mail that belongs to someone elsewhere on
+    the platform must not hand them this company's clients."""
+    found = Membership.objects.filter(
+        company=company, is_active=True, user__email__in=emails
+    ).values_list("user__email", "user_id")
+    return {email.lower(): pk for email, pk in found}
+
+
 @transaction.atomic
-def restore(stream: IO[bytes], *, user_id: int | None) -> dict[str, list[int]]:
+def restore(stream: IO[bytes], *, company: Company) -> Restored:
     """Recreate every record of an archive in the current company, with new ids.
 
-    Returns the new ids per model name (the batch records them, so undo removes them).
-    Users are matched by e-mail; one unknown here becomes the person restoring.
+    People (responsible managers, assignees, authors) are matched by e-mail among the members
+    of `company` only; a record whose person is not a member here is left unassigned and
+    counted in `unassigned`.
     """
     data = read_manifest(stream)
-    user_model = get_user_model()
     emails = {int(k): v for k, v in data.get("users", {}).items()}
-    users_here = dict(
-        user_model.objects.filter(email__in=emails.values()).values_list("email", "pk")
-    )
+    members = _members_by_email(company, set(emails.values()))
+    result = Restored()
     has_default_pipeline = crm.Pipeline.objects.filter(is_default=True).exists()
     new_ids: dict[type[models.Model], dict[int, int]] = {}
-    created: dict[str, list[int]] = {}
     with zipfile.ZipFile(stream) as archive:
         files = {PurePosixPath(n).parts[1]: n for n in archive.namelist() if n.startswith("files/")}
         for name, model in ENTITIES:
-            rows = data["entities"].get(name, [])
+            rows = _not_here_yet(model, data["entities"].get(name, []))
             objects = []
             for row in rows:
                 kwargs = _restored_fields(
-                    model,
-                    row,
-                    new_ids=new_ids,
-                    emails=emails,
-                    users_here=users_here,
-                    user_id=user_id,
+                    model, row, new_ids=new_ids, emails=emails, members=members, result=result
                 )
                 if model is crm.Pipeline and has_default_pipeline:
                     kwargs["is_default"] = False
@@ -189,7 +237,7 @@ def restore(stream: IO[bytes], *, user_id: int | None) -> dict[str, list[int]]:
                 objects.append(obj)
             model._default_manager.bulk_create(objects, batch_size=2000)
             new_ids[model] = {row["id"]: obj.pk for row, obj in zip(rows, objects, strict=True)}
-            created[model._meta.model_name or name] = [o.pk for o in objects]
+            result.created[model._meta.model_name or name] = [o.pk for o in objects]
             for field_name, pairs in data.get("links", {}).get(name, {}).items():
                 field: Any = model._meta.get_field(field_name)
                 through = field.remote_field.through
@@ -201,7 +249,18 @@ def restore(stream: IO[bytes], *, user_id: int | None) -> dict[str, list[int]]:
                     for a, b in pairs
                     if a in mine and b in other
                 )
-    return created
+    return result
+
+
+def _not_here_yet(model: type[models.Model], rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    if model not in KEEP_EXISTING:
+        return rows
+    key = KEEP_EXISTING[model]
+    if key is None:
+        return [] if model._default_manager.exists() else rows[:1]
+    here = set(model._default_manager.values_list(key, flat=True))
+    field = model._meta.get_field(key)
+    return [row for row in rows if field.to_python(row[key]) not in here]  # type: ignore[union-attr]
 
 
 def _restored_fields(
@@ -210,19 +269,24 @@ def _restored_fields(
     *,
     new_ids: dict[type[models.Model], dict[int, int]],
     emails: dict[int, str],
-    users_here: dict[str, int],
-    user_id: int | None,
+    members: dict[str, int],
+    result: Restored,
 ) -> dict[str, Any]:
     kwargs: dict[str, Any] = {}
     for field in model._meta.concrete_fields:
         if field.primary_key or field.attname not in row:
+            continue
+        if field.attname in FRESH_ON_RESTORE.get(model, set()):
             continue
         value = row[field.attname]
         if field.is_relation:
             if value is None:
                 kwargs[field.attname] = None
             elif field.related_model is get_user_model():
-                kwargs[field.attname] = users_here.get(emails.get(value, ""), user_id)
+                email = emails.get(value, "")
+                kwargs[field.attname] = members.get(email.lower())
+                if kwargs[field.attname] is None:
+                    result.unassigned[email] = result.unassigned.get(email, 0) + 1
             else:
                 kwargs[field.attname] = new_ids.get(field.related_model, {}).get(value)  # type: ignore[arg-type]
         elif isinstance(field, models.FileField):

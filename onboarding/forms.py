@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from onboarding.importing.columns import FIELDS
 from onboarding.models import ImportTemplate
+from tenants.models import Membership
 
 
 class UploadForm(forms.Form):
@@ -64,3 +65,35 @@ class MappingForm(forms.Form):
                 _("Choose the column with the client's name (or the contact person's name).")
             )
         return data
+
+
+class DetailsForm(forms.Form):
+    """The company's requisites in the setup's first step."""
+
+    inn = forms.CharField(label=_("INN"), max_length=20, required=False)
+    legal_name = forms.CharField(label=_("Legal name"), max_length=300)
+    kpp = forms.CharField(label=_("KPP"), max_length=9, required=False)
+    ogrn = forms.CharField(label=_("OGRN"), max_length=15, required=False)
+    legal_address = forms.CharField(label=_("Legal address"), max_length=500, required=False)
+    director = forms.CharField(label=_("Director"), max_length=200, required=False)
+    phone = forms.CharField(label=_("Phone"), max_length=50, required=False)
+    # Set when the lookup filled the form: the saved details remember their source.
+    found = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args: Any, instance_values: Any = None, **kwargs: Any) -> None:
+        if instance_values is not None and "initial" not in kwargs:
+            kwargs["initial"] = {
+                name: getattr(instance_values, name, "") for name in self.base_fields
+            }
+        super().__init__(*args, **kwargs)
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField(label=_("E-mail"))
+    role = forms.ChoiceField(
+        label=_("Role"),
+        choices=[
+            (role.value, role.label) for role in Membership.Role if role != Membership.Role.OWNER
+        ],
+        initial=Membership.Role.MANAGER,
+    )

@@ -70,6 +70,10 @@ class ImportBatch(models.Model):
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
     undone_at = models.DateTimeField(_("undone"), null=True, blank=True)
+    # Things a person should know about the batch as a whole (e.g. people not matched).
+    warnings = models.JSONField(default=list, blank=True)
+    # What undo kept, and why: [{"entity", "record_id", "label", "reasons"}].
+    undo_report = models.JSONField(default=list, blank=True)
 
     class Meta:
         verbose_name = _("import")
@@ -94,6 +98,9 @@ class ImportedRecord(models.Model):
     action = models.CharField(max_length=8, choices=Action.choices)
     external_id = models.CharField(max_length=200, blank=True)
     previous = models.JSONField(default=dict, blank=True)
+    # The values the import wrote over `previous`: undo restores a field only while it still
+    # holds them (a later edit by a person wins).
+    written = models.JSONField(default=dict, blank=True)
 
     class Meta:
         indexes = [
@@ -163,3 +170,57 @@ class ExportJob(models.Model):
 
     def __str__(self) -> str:
         return f"export {self.pk}"
+
+
+class SetupProgress(models.Model):
+    """Where the company is in its guided start (one row per company, in its own schema).
+
+    `steps` maps a step's code to "done" or "skipped"; a step not in it is still to do. The
+    owner may leave at any step and come back to the same place.
+    """
+
+    class Step(models.TextChoices):
+        DETAILS = "details", _("Company details")
+        TEMPLATE = "template", _("Industry template")
+        IMPORT = "import", _("Import your data")
+        TEAM = "team", _("Invite colleagues")
+        PIPELINE = "pipeline", _("Check your pipeline")
+
+    steps = models.JSONField(default=dict, blank=True)
+    # The sample clients, deals and tasks live as an "import" batch: removing them is that
+    # batch's honest undo, which never touches anything else.
+    sample_batch = models.ForeignKey(
+        ImportBatch, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    dismissed_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("setup progress")
+        verbose_name_plural = _("setup progress")
+
+    def __str__(self) -> str:
+        return f"setup: {self.steps}"
+
+
+class CompanyDetails(models.Model):
+    """The company's requisites as the owner gave them (or as the INN lookup found them)."""
+
+    legal_name = models.CharField(_("legal name"), max_length=300, blank=True)
+    inn = models.CharField(_("INN"), max_length=12, blank=True)
+    kpp = models.CharField(_("KPP"), max_length=9, blank=True)
+    ogrn = models.CharField(_("OGRN"), max_length=15, blank=True)
+    legal_address = models.CharField(_("legal address"), max_length=500, blank=True)
+    director = models.CharField(_("director"), max_length=200, blank=True)
+    phone = models.CharField(_("phone"), max_length=50, blank=True)
+    # Where the details came from: "" (typed) or the lookup source's name.
+    source = models.CharField(max_length=50, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("company details")
+        verbose_name_plural = _("company details")
+
+    def __str__(self) -> str:
+        return self.legal_name or self.inn

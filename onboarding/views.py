@@ -16,6 +16,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from crm_core.access import member_required
@@ -214,9 +215,20 @@ def import_report(request: HttpRequest, batch_id: int) -> HttpResponse:
 def import_undo(request: HttpRequest, batch_id: int) -> HttpResponse:
     batch = queries.batch_for(batch_id)
     try:
-        imports.undo_batch(batch)
+        kept = imports.undo_batch(batch)
     except imports.UndoRefused as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, _("The import is undone."))
+        if kept:
+            messages.warning(
+                request,
+                ngettext(
+                    "The import is undone; %(count)s record changed since was kept (see below).",
+                    "The import is undone; %(count)s records changed since were kept (see below).",
+                    len(kept),
+                )
+                % {"count": len(kept)},
+            )
+        else:
+            messages.success(request, _("The import is undone."))
     return redirect("import_batch", batch_id=batch.pk)

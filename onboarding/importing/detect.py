@@ -10,6 +10,7 @@ from typing import IO
 from charset_normalizer import from_bytes
 
 from onboarding.importing.errors import UnreadableFile
+from onboarding.importing.ziplimits import check_unpacked_size
 
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 SAMPLE_BYTES = 256 * 1024
@@ -76,6 +77,7 @@ def _python_name(encoding: str) -> str:
 def _zip_kind(stream: IO[bytes]) -> str:
     try:
         with zipfile.ZipFile(stream) as archive:
+            check_unpacked_size(archive)
             names = set(archive.namelist())
     except zipfile.BadZipFile as exc:
         raise UnreadableFile("corrupt", detail=str(exc)) from exc

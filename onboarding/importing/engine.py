@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -30,11 +31,10 @@ from django.db.models.base import ModelState
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
-from psycopg.types.json import Jsonb
 
 from crm_core.models import Client, Contact, Deal, DealItem, Phone, Pipeline, Product, Stage
 from crm_core.normalise import PhoneNumber, clean_inn, parse_phone
-from onboarding.importing.copying import copy_create, copy_rows
+from onboarding.importing.copying import copy_create, copy_rows, json_text
 from onboarding.importing.records import ClientIn, DealIn, PersonIn, ProductIn, SourceRow
 from onboarding.models import ImportBatch, ImportedRecord, ImportRowNote
 
@@ -83,6 +83,7 @@ class _Rec:
     action: str
     external_id: str = ""
     previous: dict[str, Any] = field(default_factory=dict)
+    written: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -233,6 +234,7 @@ class Importer:
 
     def _process(self, rows: list[SourceRow]) -> None:
         plan = Chunk()
+        _start_chunk_clock()
         self._load_existing(rows)
         for row in rows:
             plan.results.append(self._plan_row(row, plan))
@@ -760,6 +762,7 @@ class Importer:
                         record_id=target.client.pk,
                         action=ImportedRecord.Action.UPDATED,
                         previous=target.previous,
+                        written={k: getattr(target.client, k) for k in target.previous},
                     )
                 )
         if plan.updated_clients:
@@ -790,8 +793,9 @@ class Importer:
                     record_id=pk,
                     action=ImportedRecord.Action.UPDATED,
                     previous={"emails": previous},
+                    written={"emails": list(contact.emails)},
                 )
-                for pk, (_c, previous) in plan.updated_contacts.items()
+                for pk, (contact, previous) in plan.updated_contacts.items()
             ]
         phones = []
         for target, owner, phone in plan.new_phones:
@@ -818,9 +822,17 @@ class Importer:
         self._external_ids(plan, records)
         copy_rows(
             ImportedRecord,
-            ["batch_id", "entity", "record_id", "action", "external_id", "previous"],
+            ["batch_id", "entity", "record_id", "action", "external_id", "previous", "written"],
             [
-                (batch.pk, r.entity, r.record_id, r.action, r.external_id, Jsonb(r.previous))
+                (
+                    batch.pk,
+                    r.entity,
+                    r.record_id,
+                    r.action,
+                    r.external_id,
+                    json_text(r.previous),
+                    json_text(r.written),
+                )
                 for r in records
             ],
         )
@@ -828,7 +840,7 @@ class Importer:
             ImportRowNote,
             ["batch_id", "row", "outcome", "reason", "values"],
             [
-                (batch.pk, r.row, r.outcome, r.reason, Jsonb(r.values))
+                (batch.pk, r.row, r.outcome, r.reason, json_text(r.values))
                 for r in plan.results
                 if r.outcome != CREATED or r.reason
             ],
@@ -885,8 +897,9 @@ class Importer:
                     record_id=pk,
                     action=ImportedRecord.Action.UPDATED,
                     previous=previous,
+                    written={k: str(getattr(product, k)) for k in previous},
                 )
-                for pk, (_p, previous) in plan.updated_products.items()
+                for pk, (product, previous) in plan.updated_products.items()
             ]
 
     def _settle(self, plan: Chunk) -> None:
@@ -921,18 +934,46 @@ def _name_key(name: str) -> str:
     return " ".join(name.lower().replace("ё", "е").split())
 
 
-_DEFAULTS: dict[type[models.Model], list[tuple[str, Any]]] = {}
+_DEFAULTS: dict[type[models.Model], tuple[dict[str, Any], list[tuple[str, Any]]]] = {}
+# One "now" per chunk for every created_at of its new records: calling timezone.now() for each
+# of ~4 records per row was 5% of an import (bench/import_profile.py).
+_chunk_clock = threading.local()
+
+
+def _start_chunk_clock() -> None:
+    _chunk_clock.now = timezone.now()
+
+
+def _chunk_now() -> Any:
+    return getattr(_chunk_clock, "now", None) or timezone.now()
+
+
+def _defaults_of(model: type[models.Model]) -> tuple[dict[str, Any], list[tuple[str, Any]]]:
+    """Constant defaults (copied as they are) and the callables that make fresh ones (a new
+    list or dict per record, "now" per chunk)."""
+    constants: dict[str, Any] = {}
+    makers: list[tuple[str, Any]] = []
+    for f in model._meta.concrete_fields:
+        if f.default is timezone.now:
+            makers.append((f.attname, _chunk_now))
+        elif f.has_default() and callable(f.default):
+            makers.append((f.attname, f.default))
+        else:
+            constants[f.attname] = f.get_default()
+    return constants, makers
 
 
 def _new(model: type[models.Model], **values: Any) -> Any:
     """A model instance for COPY without Model.__init__ (its per-field machinery costs more
     than the rest of a row's work): every concrete field gets its default, then `values`."""
-    getters = _DEFAULTS.get(model)
-    if getters is None:
-        getters = [(f.attname, f._get_default) for f in model._meta.concrete_fields]  # type: ignore[attr-defined]
-        _DEFAULTS[model] = getters
+    known = _DEFAULTS.get(model)
+    if known is None:
+        known = _defaults_of(model)
+        _DEFAULTS[model] = known
+    constants, makers = known
     obj = model.__new__(model)
-    obj.__dict__.update({attname: get() for attname, get in getters})
+    obj.__dict__.update(constants)
+    obj.__dict__.update({attname: make() for attname, make in makers})
     obj.__dict__.update(values)
     obj._state = ModelState()
     return obj

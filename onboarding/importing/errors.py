@@ -19,6 +19,10 @@ class UnreadableFile(Exception):  # noqa: N818  (a reason, not a programming err
             "EnterpriseData)."
         ),
         "corrupt": _("The file is damaged or not what its name says: %(detail)s"),
+        "zip_bomb": _(
+            "The archive unpacks to more than an import accepts (%(detail)s): it was refused "
+            "before anything was extracted."
+        ),
         "no_header": _("No header row was found in the first rows of the sheet."),
         "no_data": _("The file has a header but no data rows."),
         "nothing_to_import": _(

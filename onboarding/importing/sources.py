@@ -53,11 +53,12 @@ def inspect(
         return found
     found.sheets = tabular.sheet_names(stream, detected.format)
     found.sheet = sheet if sheet in found.sheets else (found.sheets[0] if found.sheets else "")
-    head = list(
-        islice(
-            tabular.raw_rows(stream, detected.format, encoding=found.encoding, sheet=found.sheet),
-            tabular.HEADER_SEARCH_ROWS + PREVIEW_ROWS,
-        )
+    head, estimate = tabular.head_and_estimate(
+        stream,
+        detected.format,
+        encoding=found.encoding,
+        sheet=found.sheet,
+        limit=tabular.HEADER_SEARCH_ROWS + PREVIEW_ROWS,
     )
     if not head or all(tabular.is_blank(r) for r in head):
         raise UnreadableFile("empty")
@@ -70,9 +71,7 @@ def inspect(
     ][:PREVIEW_ROWS]
     if not found.preview:
         raise UnreadableFile("no_data")
-    found.total_rows = max(
-        tabular.row_estimate(stream, detected.format, found.sheet) - found.header_row, 0
-    )
+    found.total_rows = max(estimate - found.header_row, 0)
     return found
 
 

@@ -11,6 +11,7 @@ import csv
 import io
 import re
 from collections.abc import Iterator
+from itertools import islice
 from typing import IO, Any
 
 from onboarding.importing import columns, values
@@ -42,6 +43,23 @@ def raw_rows(
         yield from _csv_rows(stream, encoding)
     else:
         raise UnreadableFile("wrong_format")
+
+
+def head_and_estimate(
+    stream: IO[bytes], file_format: str, *, encoding: str, sheet: str, limit: int
+) -> tuple[list[list[Any]], int]:
+    """The first `limit` rows and the estimated row count. An xlsx sheet is loaded once for
+    both (loading it is the costly part of inspecting a large upload)."""
+    if file_format != "xlsx":
+        head = list(islice(raw_rows(stream, file_format, encoding=encoding, sheet=sheet), limit))
+        return head, row_estimate(stream, file_format, sheet)
+    stream.seek(0)
+    try:
+        worksheet = _xlsx_sheet(_open_xlsx(stream), sheet)
+        head = list(islice(_padded(worksheet), limit))
+        return head, int(worksheet.total_height)
+    finally:
+        stream.seek(0)
 
 
 def row_estimate(stream: IO[bytes], file_format: str, sheet: str) -> int:
@@ -90,7 +108,10 @@ def _xlsx_sheet(book: Any, sheet: str) -> Any:
 
 
 def _xlsx_rows(stream: IO[bytes], sheet: str) -> Iterator[list[Any]]:
-    worksheet = _xlsx_sheet(_open_xlsx(stream), sheet)
+    yield from _padded(_xlsx_sheet(_open_xlsx(stream), sheet))
+
+
+def _padded(worksheet: Any) -> Iterator[list[Any]]:
     # calamine's range starts at the first used cell: pad back to sheet coordinates.
     top, left = worksheet.start or (0, 0)
     for _ in range(top):

@@ -22,11 +22,13 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from onboarding.archive import ENTITIES, read_manifest, restore
+from onboarding.archive import read_manifest, restore
 from onboarding.importing.engine import OUTCOMES, Importer, RowResult
 from onboarding.importing.errors import UnreadableFile
 from onboarding.importing.sources import Inspection, inspect, read_rows
 from onboarding.models import ImportBatch, ImportedRecord, ImportRowNote, ImportTemplate
+from onboarding.services.undo import discard
+from onboarding.xlsxcells import text_cell
 from relata.db import connection
 from tenants.models import Company
 
@@ -34,15 +36,6 @@ logger = logging.getLogger(__name__)
 UNDO_DAYS = 30
 STALLED_AFTER = dt.timedelta(minutes=5)
 _LOCK_CLASS = 0x1A7  # advisory-lock namespace of import batches (high 32 bits)
-
-
-def _model(entity: str) -> Any:
-    return {m._meta.model_name: m for _n, m in ENTITIES}[entity]
-
-
-def _deletion_order() -> list[str]:
-    """Dependents first (a restored archive holds every kind of record)."""
-    return [m._meta.model_name or "" for _n, m in reversed(ENTITIES)]
 
 
 def limit_mb() -> int:
@@ -174,7 +167,7 @@ def _run(
     batch.heartbeat_at = timezone.now()
     batch.save(update_fields=["status", "heartbeat_at"])
     if batch.file_format == "relata":
-        return _restore(batch)
+        return _restore(batch, company=company)
     importer = Importer(
         batch, region=region_of(company), dry_run=batch.dry_run, on_progress=on_progress
     )
@@ -204,7 +197,7 @@ def stalled_batches() -> list[ImportBatch]:
     )
 
 
-def _restore(batch: ImportBatch) -> Report:
+def _restore(batch: ImportBatch, *, company: Company) -> Report:
     """A Relata export, back in whole: one transaction, every record remembered for undo."""
     with batch.file.open("rb") as stream:
         if batch.dry_run:
@@ -212,7 +205,16 @@ def _restore(batch: ImportBatch) -> Report:
             created = {name: list(range(len(rows))) for name, rows in entities.items()}
         else:
             with transaction.atomic():
-                created = restore(stream, user_id=batch.created_by_id)
+                restored = restore(stream, company=company)
+                created = restored.created
+                batch.warnings = [
+                    _(
+                        "%(email)s is not a member of this company: %(count)s records are left "
+                        "without a responsible person."
+                    )
+                    % {"email": email or _("an unknown person"), "count": count}
+                    for email, count in sorted(restored.unassigned.items())
+                ]
                 ImportedRecord.objects.bulk_create(
                     (
                         ImportedRecord(
@@ -231,7 +233,7 @@ def _restore(batch: ImportBatch) -> Report:
     batch.status = ImportBatch.Status.DONE
     batch.finished_at = timezone.now()
     batch.total_rows = total
-    batch.save(update_fields=["counts", "status", "finished_at", "total_rows"])
+    batch.save(update_fields=["counts", "status", "finished_at", "total_rows", "warnings"])
     return Report(batch=batch, counts=batch.counts)
 
 
@@ -250,8 +252,11 @@ class UndoRefused(Exception):  # noqa: N818
 
 
 @transaction.atomic
-def undo_batch(batch: ImportBatch) -> None:
-    """Remove what the batch created and restore what it changed, in one transaction."""
+def undo_batch(batch: ImportBatch) -> list[dict[str, Any]]:
+    """Remove what the batch created and restore what it changed, in one transaction.
+
+    What people changed or added since the import is kept; returns (and keeps on the batch)
+    what was kept and why."""
     batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
     if batch.status == ImportBatch.Status.UNDONE:
         raise UndoRefused(_("This import has already been undone."))
@@ -261,22 +266,16 @@ def undo_batch(batch: ImportBatch) -> None:
         raise UndoRefused(
             _("An import can be undone for %(days)s days; this one is older.") % {"days": UNDO_DAYS}
         )
-    _discard(batch)
+    batch.undo_report = discard(batch, honest=True)
     batch.status = ImportBatch.Status.UNDONE
     batch.undone_at = timezone.now()
-    batch.save(update_fields=["status", "undone_at", "checkpoint"])
+    batch.save(update_fields=["status", "undone_at", "checkpoint", "undo_report"])
+    return batch.undo_report
 
 
 def _discard(batch: ImportBatch) -> None:
-    """Restore updated records (latest change first), then delete created ones."""
-    records = ImportedRecord.objects.filter(batch=batch)
-    for record in records.filter(action=ImportedRecord.Action.UPDATED).order_by("-id"):
-        _model(record.entity).objects.filter(pk=record.record_id).update(**record.previous)
-    created = records.filter(action=ImportedRecord.Action.CREATED)
-    for entity in _deletion_order():
-        ids = created.filter(entity=entity).values_list("record_id", flat=True)
-        _model(entity).objects.filter(pk__in=ids).delete()
-    batch.checkpoint = 0
+    """A run that failed half-way leaves nothing behind (nobody has used its records yet)."""
+    discard(batch, honest=False)
 
 
 def remap(
@@ -333,7 +332,14 @@ def report_workbook(batch: ImportBatch) -> bytes:
     sheet.append([_("Row"), _("Outcome"), _("Reason"), _("What the row said")])
     for note in ImportRowNote.objects.filter(batch=batch).exclude(outcome="created", reason=""):
         said = "; ".join(f"{k}: {v}" for k, v in note.values.items())
-        sheet.append([note.row, note.get_outcome_display(), note.reason, said])
+        sheet.append(
+            [
+                note.row,
+                note.get_outcome_display(),
+                text_cell(sheet, note.reason),
+                text_cell(sheet, said),
+            ]
+        )
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
