@@ -16,6 +16,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm_core.automation.services.setup import install_window_template
+from crm_core.documents.services.setup import save_requisites
+from crm_core.documents.services.values import requisites as document_requisites
 from crm_core.models import Client, Contact, Deal, Phone, Pipeline, Task
 from crm_core.normalise import clean_inn
 from onboarding import lookup
@@ -111,6 +113,20 @@ def save_details(membership: Membership, values: dict[str, str], *, source: str 
     row.source = source
     row.full_clean()
     row.save()
+    # What the owner typed here is what quotes, invoices and contracts print: the documents'
+    # requisites get every detail given (bank details are added there later).
+    given = {
+        "full_name": row.legal_name,
+        "inn": row.inn,
+        "kpp": row.kpp,
+        "ogrn": row.ogrn,
+        "address": row.legal_address,
+        "director": row.director,
+        "phone": row.phone,
+    }
+    if row.legal_name and not document_requisites().name:
+        given["name"] = row.legal_name
+    save_requisites(membership=membership, **{k: v for k, v in given.items() if v})
     mark(membership, Step.DETAILS, DONE)
 
 

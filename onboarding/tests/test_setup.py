@@ -10,6 +10,7 @@ import pytest
 from django.utils import timezone
 
 from crm_core.automation.models import StageRule
+from crm_core.documents.models import Requisites
 from crm_core.models import Client, Contact, Deal, Phone, Pipeline, Task
 from onboarding.models import CompanyDetails, SetupProgress
 from onboarding.services import setup
@@ -45,6 +46,14 @@ def test_progress_is_kept_so_the_owner_comes_back_to_the_same_step(make_company:
             "ООО Окна Кирилла",
             "7707083893",
             "",
+        )
+        # The same details are what documents print.
+        printed = Requisites.objects.get()
+        assert (printed.name, printed.full_name, printed.inn, printed.kpp) == (
+            "ООО Окна Кирилла",
+            "ООО Окна Кирилла",
+            "7707083893",
+            "773601001",
         )
 
 
