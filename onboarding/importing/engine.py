@@ -352,6 +352,8 @@ class Importer:
                 number = parse_phone(raw, region=self.region)
             except ValidationError:
                 number = None
+        if len(self._phone_cache) >= PHONES_CACHED:
+            self._phone_cache.clear()  # bounded: a million-row file has a million spellings
         self._phone_cache[raw] = number
         return number
 
@@ -918,6 +920,12 @@ class Importer:
         for target in plan.updated_clients.values():
             target.changed.clear()
             target.previous.clear()
+        if len(self.targets) > TARGETS_KEPT:
+            # The clients already written are dropped from memory between chunks (a later row
+            # that matches one loads it again from the database, as for the existing base):
+            # a million-row file would otherwise hold every client it made, with its contact
+            # persons, phones and deals, until the end.
+            self.targets.clear()
 
 
 def _note(batch: ImportBatch, result: RowResult) -> ImportRowNote:
@@ -933,6 +941,11 @@ def _note(batch: ImportBatch, result: RowResult) -> ImportRowNote:
 def _name_key(name: str) -> str:
     return " ".join(name.lower().replace("ё", "е").split())
 
+
+# How many written clients a run keeps in memory between chunks (see _settle).
+TARGETS_KEPT = 10_000
+# How many phone spellings a run remembers parsed (see _phone).
+PHONES_CACHED = 100_000
 
 _DEFAULTS: dict[type[models.Model], tuple[dict[str, Any], list[tuple[str, Any]]]] = {}
 # One "now" per chunk for every created_at of its new records: calling timezone.now() for each

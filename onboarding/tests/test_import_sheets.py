@@ -388,3 +388,44 @@ def test_one_switchboard_with_different_extensions_is_not_one_client(make_compan
             "ООО Второй этаж",
             "ООО Первый этаж",
         ]
+
+
+def test_written_clients_leave_memory_between_chunks_and_still_dedupe(
+    make_company: Any, monkeypatch: Any
+) -> None:
+    # A million-row file must not hold every client it made until the end: with a tiny memory
+    # budget, a row matching a client written chunks earlier loads it back from the database.
+    from onboarding.importing import engine
+
+    monkeypatch.setattr(engine, "CHUNK_ROWS", 2)
+    monkeypatch.setattr(engine, "TARGETS_KEPT", 1)
+    monkeypatch.setattr(engine, "PHONES_CACHED", 1)
+    rows = [
+        ["Наименование", "ИНН", "Телефон", "Контактное лицо", "E-mail"],
+        ["ООО Ромашка", "7707083893", "8 916 123-45-67", "Петров Иван", "ivan@romashka.ru"],
+        ["ООО Берёзка", "", "8 495 765-43-21", "Сидоров Пётр", ""],
+        ["ИП Клён", "", "", "", "klen@example.ru"],
+        ["ООО Ясень", "", "8 903 111-22-33", "", ""],
+        # Chunks later: the same companies by INN, by phone, by e-mail, with a new person.
+        ["Ромашка", "7707083893", "", "Кузнецова Анна", ""],
+        ["Берёзка ООО", "", "+7 (495) 765-43-21", "", ""],
+        ["Клён", "", "", "", "KLEN@example.ru"],
+    ]
+    data = csv_bytes(rows, encoding="utf-8", delimiter=";")
+    a = make_company("Alpha")
+    with a:
+        report = run_import(a.company, a.owner, data, "clients.csv")
+        assert report.counts["created"] == 4
+        assert report.counts["merged"] == 3
+        assert Client.objects.count() == 4
+        romashka = Client.objects.get(inn="7707083893")
+        assert sorted(
+            Contact.objects.filter(client=romashka).values_list("last_name", flat=True)
+        ) == [
+            "Кузнецова",
+            "Петров",
+        ]
+        before = _snapshot()
+        again = run_import(a.company, a.owner, data, "clients.csv")
+        assert again.counts.get("created", 0) == 0
+        assert _snapshot() == before
