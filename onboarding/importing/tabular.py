@@ -8,8 +8,10 @@ SourceRow through the column mapping.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import re
+import zipfile
 from collections.abc import Iterator
 from itertools import islice
 from typing import IO, Any
@@ -19,6 +21,14 @@ from onboarding.importing.errors import UnreadableFile
 from onboarding.importing.records import ClientIn, DealIn, PersonIn, SourceRow
 
 HEADER_SEARCH_ROWS = 30
+# Above this size an xlsx is streamed with openpyxl's read-only mode instead of calamine.
+# calamine holds the whole sheet in memory (~770 MB for a million rows of ten columns, over the
+# 1 GiB an import may use); openpyxl parses the XML as it goes, in constant memory, about ten
+# times slower — which a file this size spends anyway on everything else per row. 16 MB is
+# ~200,000 rows of a typical client list.
+LARGE_XLSX_BYTES = 16 * 1024 * 1024
+_OLE_MAGIC = bytes.fromhex("d0cf11e0a1b11ae1")
+_ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
 _TOTALS = re.compile(r"^(итого|всего|итог|total|totals|grand total)\b", re.IGNORECASE)
 
 
@@ -50,7 +60,7 @@ def head_and_estimate(
 ) -> tuple[list[list[Any]], int]:
     """The first `limit` rows and the estimated row count. An xlsx sheet is loaded once for
     both (loading it is the costly part of inspecting a large upload)."""
-    if file_format != "xlsx":
+    if file_format != "xlsx" or _large(stream):
         head = list(islice(raw_rows(stream, file_format, encoding=encoding, sheet=sheet), limit))
         return head, row_estimate(stream, file_format, sheet)
     stream.seek(0)
@@ -66,6 +76,12 @@ def row_estimate(stream: IO[bytes], file_format: str, sheet: str) -> int:
     """Rows in the sheet, cheaply (the sheet's declared size; line count for csv)."""
     stream.seek(0)
     try:
+        if file_format == "xlsx" and _large(stream):
+            book = _open_streamed(stream)
+            try:
+                return int(_streamed_sheet(book, sheet).max_row or 0)
+            finally:
+                book.close()
         if file_format == "xlsx":
             return int(_xlsx_sheet(_open_xlsx(stream), sheet).total_height)
         if file_format == "xls":
@@ -108,7 +124,59 @@ def _xlsx_sheet(book: Any, sheet: str) -> Any:
 
 
 def _xlsx_rows(stream: IO[bytes], sheet: str) -> Iterator[list[Any]]:
+    if _large(stream):
+        yield from _streamed_rows(stream, sheet)
+        return
     yield from _padded(_xlsx_sheet(_open_xlsx(stream), sheet))
+
+
+def _large(stream: IO[bytes]) -> bool:
+    position = stream.tell()
+    size = stream.seek(0, io.SEEK_END)
+    stream.seek(position)
+    return size > LARGE_XLSX_BYTES
+
+
+def _open_streamed(stream: IO[bytes]) -> Any:
+    import openpyxl
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    stream.seek(0)
+    if stream.read(len(_OLE_MAGIC)) == _OLE_MAGIC:
+        # A password-protected xlsx is an OLE container around the encrypted package.
+        raise UnreadableFile("encrypted")
+    stream.seek(0)
+    try:
+        # data_only: a formula's value as Excel last computed it, as calamine gives.
+        return openpyxl.load_workbook(stream, read_only=True, data_only=True)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise UnreadableFile("corrupt", detail=str(exc)) from exc
+
+
+def _streamed_sheet(book: Any, sheet: str) -> Any:
+    return book[sheet if sheet in book.sheetnames else book.sheetnames[0]]
+
+
+def _streamed_rows(stream: IO[bytes], sheet: str) -> Iterator[list[Any]]:
+    book = _open_streamed(stream)
+    try:
+        # Rows come in sheet coordinates from A1, like calamine's after _padded.
+        for row in _streamed_sheet(book, sheet).iter_rows(values_only=True):
+            yield [_as_calamine(cell) for cell in row]
+    finally:
+        book.close()
+
+
+def _as_calamine(cell: Any) -> Any:
+    """A cell as calamine gives it: numbers as floats (Excel stores no integers), a date
+    without a time of day as a date, an empty string as nothing."""
+    if cell == "":
+        return None
+    if isinstance(cell, int) and not isinstance(cell, bool):
+        return float(cell)
+    if isinstance(cell, dt.datetime) and cell.time() == dt.time(0):
+        return cell.date()
+    return cell
 
 
 def _padded(worksheet: Any) -> Iterator[list[Any]]:
@@ -123,9 +191,14 @@ def _padded(worksheet: Any) -> Iterator[list[Any]]:
 def _open_xls(stream: IO[bytes]) -> Any:
     import xlrd
 
+    contents = stream.read()
+    if _ENCRYPTED_PACKAGE in contents:
+        # A password-protected xlsx (or xls saved with a password by newer Excel) is an OLE
+        # container holding an "EncryptedPackage" stream; xlrd would only call it damaged.
+        raise UnreadableFile("encrypted")
     try:
         # xls files are at most 65,536 rows: reading the whole book is bounded.
-        return xlrd.open_workbook(file_contents=stream.read(), on_demand=True)
+        return xlrd.open_workbook(file_contents=contents, on_demand=True)
     except Exception as exc:  # xlrd.XLRDError and struct errors on damaged files
         message = str(exc)
         if "encrypt" in message.lower():

@@ -429,3 +429,56 @@ def test_written_clients_leave_memory_between_chunks_and_still_dedupe(
         again = run_import(a.company, a.owner, data, "clients.csv")
         assert again.counts.get("created", 0) == 0
         assert _snapshot() == before
+
+
+def test_a_large_xlsx_is_streamed_and_reads_the_same_as_a_small_one(
+    make_company: Any, monkeypatch: Any
+) -> None:
+    # Above LARGE_XLSX_BYTES the sheet is streamed with openpyxl (calamine holds it all in
+    # memory); the rows, and so the import, must be the same either way.
+    import io
+
+    from onboarding.importing import tabular
+
+    data = messy_xlsx()
+
+    def rows() -> list[list[Any]]:
+        read = tabular.raw_rows(io.BytesIO(data), "xlsx", sheet="Клиенты")
+        trimmed = []
+        for row in read:
+            cells = list(row)
+            while cells and cells[-1] is None:
+                cells.pop()
+            trimmed.append(cells)
+        return trimmed
+
+    loaded = rows()
+    monkeypatch.setattr(tabular, "LARGE_XLSX_BYTES", 0)
+    streamed = rows()
+    assert streamed == loaded
+    assert [type(v) for v in streamed[3]] == [type(v) for v in loaded[3]]
+    a = make_company("Alpha")
+    with a:
+        report = run_import(a.company, a.owner, data, "clients.xlsx")
+        assert report.batch.header_row == 3
+        assert (report.counts["rows"], report.counts["created"], report.counts["merged"]) == (
+            7,
+            5,
+            1,
+        )
+
+
+def test_a_password_protected_workbook_is_refused_as_encrypted(make_company: Any) -> None:
+    # Excel wraps a protected workbook in an OLE container with an "EncryptedPackage" stream.
+    ole = bytes.fromhex("d0cf11e0a1b11ae1") + b"\0" * 504
+    data = ole + "EncryptedPackage".encode("utf-16-le") + b"\0" * 3000
+    a = make_company("Alpha")
+    with a:
+        for name in ("clients.xlsx", "clients.xls"):
+            with pytest.raises(UnreadableFile) as error:
+                run_import(a.company, a.owner, data, name)
+            assert (
+                "password" in error.value.message.lower()
+                or "encrypt" in error.value.message.lower()
+            )
+        assert Client.objects.count() == 0
