@@ -99,6 +99,12 @@ def test_sandbox_escapes_values_and_refuses_tags_that_reach_outside() -> None:
             rendering.check_template(body, {})
     with pytest.raises(ValidationError, match="underscores"):
         rendering.check_template("{{ client.name.__class__ }}", {"client": {"name": "x"}})
+    # Escaping cannot be switched off: names come from the public request form.
+    for body in ("{{ client.name|safe }}", "{{ names|safeseq|join:', ' }}"):
+        with pytest.raises(ValidationError, match="Invalid filter: 'safe"):
+            rendering.check_template(body, {"client": {"name": "x"}, "names": ["x"]})
+    upper = rendering.render("{{ client.name|upper }}", {"client": {"name": "a<b"}})
+    assert upper == "A&lt;B"
 
 
 @translation.override("en")

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.template import Context, Engine, Node, TemplateSyntaxError
+from django.template import Context, Engine, Library, Node, TemplateSyntaxError
 from django.template.base import FilterExpression, Variable, VariableNode
 from django.template.defaulttags import ForNode, IfNode, WithNode
 from django.utils.translation import gettext as _
@@ -23,11 +23,28 @@ UNKNOWN_MARK = "\x00unknown:%s\x00"
 BUILT_IN_NAMES = {"forloop", "True", "False", "None"}
 
 
+# Filters that switch escaping off: a client's name comes from the public request form, so a
+# template must not be able to print it as markup.
+UNSAFE_FILTERS = frozenset({"safe", "safeseq"})
+
+
 class _SandboxEngine(Engine):
     default_builtins = [
         "django.template.defaultfilters",
         "crm_core.documents.sandbox_library",
     ]
+
+    def get_template_builtins(self, builtins: list[str]) -> list[Library]:
+        # Copies without the unsafe filters: Django's own libraries are shared by every engine.
+        trimmed = []
+        for library in super().get_template_builtins(builtins):
+            copy = Library()
+            copy.tags = dict(library.tags)
+            copy.filters = {
+                name: f for name, f in library.filters.items() if name not in UNSAFE_FILTERS
+            }
+            trimmed.append(copy)
+        return trimmed
 
 
 ENGINE = _SandboxEngine(
