@@ -126,6 +126,17 @@ class Chunk:
     results: list[RowResult] = field(default_factory=list)
 
 
+@dataclass
+class _Keys:
+    """The client keys one chunk's rows may be matched by."""
+
+    externals: set[str] = field(default_factory=set)
+    inns: set[str] = field(default_factory=set)
+    phones: set[str] = field(default_factory=set)
+    emails: set[str] = field(default_factory=set)
+    name_only: bool = False  # a row with nothing but a name
+
+
 def _person_key(last: str, first: str, middle: str) -> str:
     return " ".join(p for p in (last, first, middle) if p).lower().replace("ё", "е")
 
@@ -138,62 +149,37 @@ class Importer:
         batch: ImportBatch,
         *,
         region: str = "RU",
-        dry_run: bool = False,
         on_progress: Callable[[int], None] | None = None,
     ) -> None:
         self.batch = batch
         self.region = region
-        self.dry_run = dry_run
+        self.dry_run = batch.dry_run  # a preview: row notes only, nothing written
         self.on_progress = on_progress
         self.source_label = _("Import")  # looked up once, not per row
         self.chunk_rows = CHUNK_ROWS or int(getattr(settings, "IMPORT_CHUNK_ROWS", 2000))
         self.counts: Counter[str] = Counter(batch.counts or {})
-        self.results: list[RowResult] = []
         self._phone_cache: dict[str, PhoneNumber | None] = {}
         self._load_indexes()
 
     # ---------------------------------------------------------------- indexes
 
     def _load_indexes(self) -> None:
-        """What the company already has, keyed the ways rows are matched."""
+        """The small, whole-company look-ups; the client keys are looked up per chunk
+        (`_load_keys`), so memory does not grow with the company's base or the file."""
         undone = ImportBatch.Status.UNDONE
         external = ImportedRecord.objects.exclude(external_id="").exclude(batch__status=undone)
-        self.created_here = set(
-            ImportedRecord.objects.filter(
-                batch=self.batch, entity="client", action=ImportedRecord.Action.CREATED
-            ).values_list("record_id", flat=True)
-        )
+        self._external = external
         self.by_external: dict[Any, Any] = {}
         self.by_inn_kpp: dict[Any, Any] = {}
         self.by_inn: dict[Any, Any] = {}
         self.by_phone: dict[Any, Any] = {}
         self.by_email: dict[Any, Any] = {}
         self.by_name: dict[Any, Any] = {}
+        # Names are matched only for rows with no other key; the whole base's names are
+        # loaded the first time such a row comes (see _load_keys).
+        self._names_loaded = False
         # Index entries pointing at records not yet written (ids come after the commit).
         self._unsettled: list[tuple[dict[Any, Any], Any]] = []
-        client_ids = set(Client.objects.values_list("id", flat=True))
-        for ext, record_id in external.filter(entity="client").values_list(
-            "external_id", "record_id"
-        ):
-            if record_id in client_ids:
-                self.by_external[ext] = record_id
-        for client_id, name, inn, kpp in Client.objects.values_list("id", "name", "inn", "kpp"):
-            self.by_name.setdefault(_name_key(name), client_id)
-            if inn:
-                self.by_inn_kpp.setdefault((inn, kpp), client_id)
-                self.by_inn.setdefault(inn, client_id)
-        for e164, extension, client_id, via_contact in Phone.objects.values_list(
-            "e164", "extension", "client_id", "contact__client_id"
-        ):
-            owner = client_id or via_contact
-            if owner:
-                self.by_phone.setdefault(_phone_key(e164, extension), owner)
-        for emails, client_id in Contact.objects.exclude(emails=[]).values_list(
-            "emails", "client_id"
-        ):
-            for email in emails:
-                if client_id:
-                    self.by_email.setdefault(email.lower(), client_id)
         self.targets: dict[int, Target] = {}  # loaded existing clients, by id
         self.deal_by_external: dict[str, Any] = dict(
             external.filter(entity="deal").values_list("external_id", "record_id")
@@ -215,9 +201,95 @@ class Importer:
             else None
         )
 
+    def _load_keys(self, rows: list[SourceRow]) -> None:
+        """Look the chunk's client keys up in the company's base, instead of holding the
+        whole base (and every client the file made) in dictionaries: the phone, e-mail, INN
+        and 1C id columns are indexed, and every earlier chunk is committed by now, so the
+        database also answers for the file's own earlier rows. The oldest client wins a key
+        several clients share; the latest import wins a 1C id."""
+        if not self.dry_run:
+            # A dry run writes nothing: what its earlier chunks would make stays in memory.
+            for index in (
+                self.by_external,
+                self.by_inn_kpp,
+                self.by_inn,
+                self.by_phone,
+                self.by_email,
+            ):
+                index.clear()
+        keys = self._chunk_keys(rows)
+        self._look_up_externals(keys.externals)
+        if keys.inns:
+            for client_id, inn, kpp in (
+                Client.objects.filter(inn__in=keys.inns)
+                .order_by("id")
+                .values_list("id", "inn", "kpp")
+            ):
+                _known(self.by_inn_kpp, (inn, kpp), client_id)
+                _known(self.by_inn, inn, client_id)
+        if keys.phones:
+            for e164, extension, client_id, via_contact in (
+                Phone.objects.filter(e164__in={k.partition(";")[0] for k in keys.phones})
+                .order_by("id")
+                .values_list("e164", "extension", "client_id", "contact__client_id")
+            ):
+                if client_id or via_contact:
+                    _known(self.by_phone, _phone_key(e164, extension), client_id or via_contact)
+        self._look_up_emails(keys.emails)
+        if keys.name_only and not self._names_loaded:
+            for client_id, name in Client.objects.order_by("id").values_list("id", "name"):
+                _known(self.by_name, _name_key(name), client_id)
+            self._names_loaded = True
+
+    def _chunk_keys(self, rows: list[SourceRow]) -> _Keys:
+        keys = _Keys()
+        for row in rows:
+            client = row.client
+            if client is None or not (client.name or client.full_name):
+                continue
+            inn = _inn_key(client.inn)
+            numbers = [n for n in map(self._phone, _all_phones(client)) if n]
+            emails = [e.lower() for e in _all_emails(client)]
+            if client.external_id:
+                keys.externals.add(client.external_id)
+            if inn:
+                keys.inns.add(inn)
+            keys.phones.update(_key_of(n) for n in numbers)
+            keys.emails.update(emails)
+            if not (client.external_id or inn or numbers or any(map(_EMAIL.match, emails))):
+                keys.name_only = True
+        return keys
+
+    def _look_up_emails(self, wanted: set[str]) -> None:
+        if not wanted:
+            return
+        for emails, client_id in (
+            Contact.objects.filter(emails__overlap=sorted(wanted), client_id__isnull=False)
+            .order_by("id")
+            .values_list("emails", "client_id")
+        ):
+            for email in map(str.lower, emails):
+                if email in wanted:
+                    _known(self.by_email, email, client_id)
+
+    def _look_up_externals(self, externals: set[str]) -> None:
+        if not externals:
+            return
+        found = list(
+            self._external.filter(entity="client", external_id__in=externals)
+            .order_by("-id")
+            .values_list("external_id", "record_id")
+        )
+        alive = set(
+            Client.objects.filter(id__in={r for _e, r in found}).values_list("id", flat=True)
+        )
+        for external_id, record_id in found:
+            if record_id in alive:
+                _known(self.by_external, external_id, record_id)
+
     # ---------------------------------------------------------------- running
 
-    def run(self, rows: Iterable[SourceRow]) -> list[RowResult]:
+    def run(self, rows: Iterable[SourceRow]) -> None:
         """Process every row after the batch's checkpoint, chunk by chunk."""
         skip = self.batch.checkpoint
         chunk: list[SourceRow] = []
@@ -230,33 +302,32 @@ class Importer:
                 chunk = []
         if chunk:
             self._process(chunk)
-        return self.results
 
     def _process(self, rows: list[SourceRow]) -> None:
         plan = Chunk()
         _start_chunk_clock()
+        self._load_keys(rows)
         self._load_existing(rows)
         for row in rows:
             plan.results.append(self._plan_row(row, plan))
         for result in plan.results:
             self.counts[result.outcome] += 1
         self.counts["rows"] += len(rows)
+        # Row notes go to the database with their chunk, not to a list in memory: a
+        # million-row file would hold a million results (the report reads them back).
         if self.dry_run:
-            self.results.extend(plan.results)
-            if self.batch.dry_run:
-                # A stored dry run keeps its per-row preview (every row, created ones too).
-                with transaction.atomic():
-                    ImportRowNote.objects.bulk_create(
-                        [_note(self.batch, r) for r in plan.results], batch_size=2000
-                    )
-                    self._checkpoint(rows[-1].number)
+            # A dry run keeps its per-row preview (every row, created ones too).
+            with transaction.atomic():
+                ImportRowNote.objects.bulk_create(
+                    [_note(self.batch, r) for r in plan.results], batch_size=2000
+                )
+                self._checkpoint(rows[-1].number)
         else:
             with transaction.atomic():
                 self._write(plan)
                 self._checkpoint(rows[-1].number)
             # Only after the commit: a rolled-back chunk must not leave marks in memory.
             self._settle(plan)
-            self.results.extend(r for r in plan.results if r.outcome != CREATED or r.reason)
         if self.on_progress:
             self.on_progress(rows[-1].number)
 
@@ -279,9 +350,17 @@ class Importer:
                     wanted.add(candidate)
         if not wanted:
             return
+        created_here = set(
+            ImportedRecord.objects.filter(
+                batch=self.batch,
+                entity="client",
+                action=ImportedRecord.Action.CREATED,
+                record_id__in=wanted,
+            ).values_list("record_id", flat=True)
+        )
         for existing in Client.objects.filter(id__in=wanted).only("id", *CLIENT_FIELDS):
             self.targets[existing.pk] = Target(
-                client=existing, new=existing.pk in self.created_here, pending=False
+                client=existing, new=existing.pk in created_here, pending=False
             )
         for phone_number, extension, client_id, contact_client in (
             Phone.objects.filter(client_id__in=wanted)
@@ -315,9 +394,7 @@ class Importer:
     def _matches(self, client: ClientIn) -> Iterator[tuple[str, Any]]:
         if client.external_id and client.external_id in self.by_external:
             yield pgettext("matched by", "1C id"), self.by_external[client.external_id]
-        inn = "".join(c for c in client.inn if c.isdigit())
-        if len(inn) in {9, 11}:
-            inn = "0" + inn
+        inn = _inn_key(client.inn)
         if inn:
             kpp = client.kpp.strip()
             for key in ((inn, kpp), (inn, "")):
@@ -325,15 +402,15 @@ class Importer:
                     yield pgettext("matched by", "INN/KPP"), self.by_inn_kpp[key]
             if not kpp and inn in self.by_inn:
                 yield pgettext("matched by", "INN"), self.by_inn[inn]
-        for raw in client.phones + [p for person in client.persons for p in person.phones]:
+        phones = _all_phones(client)
+        for raw in phones:
             number = self._phone(raw)
             if number and _key_of(number) in self.by_phone:
                 yield pgettext("matched by", "phone"), self.by_phone[_key_of(number)]
-        emails = client.emails + [e for person in client.persons for e in person.emails]
+        emails = _all_emails(client)
         for email in emails:
             if email.lower() in self.by_email:
                 yield pgettext("matched by", "e-mail"), self.by_email[email.lower()]
-        phones = client.phones + [p for person in client.persons for p in person.phones]
         real_emails = [e for e in emails if _EMAIL.match(e)]
         if not (client.external_id or inn or any(map(self._phone, phones)) or real_emails):
             # Nothing identifies the row but its name: the same name is the same client
@@ -602,7 +679,8 @@ class Importer:
         if client_in.external_id:
             self._put(self.by_external, client_in.external_id, ref)
         client = target.client
-        self._put(self.by_name, _name_key(client.name), ref)
+        if self._names_loaded or self.dry_run:
+            self._put(self.by_name, _name_key(client.name), ref)
         if client.inn:
             self._put(self.by_inn_kpp, (client.inn, client.kpp), ref)
             self._put(self.by_inn, client.inn, ref)
@@ -909,7 +987,6 @@ class Importer:
         for target in plan.new_clients:
             target.pending = False
             self.targets[target.client.pk] = target
-            self.created_here.add(target.client.pk)
         for index, key in self._unsettled:
             ref = index[key]
             if isinstance(ref, Target):
@@ -936,6 +1013,27 @@ def _note(batch: ImportBatch, result: RowResult) -> ImportRowNote:
         reason=result.reason,
         values=result.values,
     )
+
+
+def _inn_key(raw: str) -> str:
+    """An INN as rows are matched by it: digits, with the leading zero Excel drops restored."""
+    inn = "".join(c for c in raw if c.isdigit())
+    return "0" + inn if len(inn) in {9, 11} else inn
+
+
+def _all_phones(client: ClientIn) -> list[str]:
+    return client.phones + [p for person in client.persons for p in person.phones]
+
+
+def _all_emails(client: ClientIn) -> list[str]:
+    return client.emails + [e for person in client.persons for e in person.emails]
+
+
+def _known(index: dict[Any, Any], key: Any, client_id: int) -> None:
+    """A key found in the database: the first (oldest) client wins, and a saved client wins
+    over one a dry run only planned."""
+    if not isinstance(index.get(key), int):
+        index[key] = client_id
 
 
 def _name_key(name: str) -> str:

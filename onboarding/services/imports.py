@@ -12,7 +12,7 @@ import logging
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import IO, Any
 
 import kombu.exceptions
@@ -23,7 +23,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from onboarding.archive import read_manifest, restore
-from onboarding.importing.engine import OUTCOMES, Importer, RowResult
+from onboarding.importing.engine import OUTCOMES, Importer
 from onboarding.importing.errors import UnreadableFile
 from onboarding.importing.sources import Inspection, inspect, read_rows
 from onboarding.models import ImportBatch, ImportedRecord, ImportRowNote, ImportTemplate
@@ -51,7 +51,13 @@ def region_of(company: Company) -> str:
 class Report:
     batch: ImportBatch
     counts: dict[str, int]
-    rows: list[RowResult] = field(default_factory=list)
+
+    @property
+    def rows(self) -> list[ImportRowNote]:
+        """The row notes, read back from the database where the import keeps them (every row
+        of a dry run; otherwise the rows that were not simply created): a million-row run
+        does not hold a million results in memory."""
+        return list(ImportRowNote.objects.filter(batch=self.batch).order_by("row"))
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -168,12 +174,10 @@ def _run(
     batch.save(update_fields=["status", "heartbeat_at"])
     if batch.file_format == "relata":
         return _restore(batch, company=company)
-    importer = Importer(
-        batch, region=region_of(company), dry_run=batch.dry_run, on_progress=on_progress
-    )
+    importer = Importer(batch, region=region_of(company), on_progress=on_progress)
     try:
         with batch.file.open("rb") as stream:
-            rows = importer.run(read_rows(stream, inspection_of(batch)))
+            importer.run(read_rows(stream, inspection_of(batch)))
     except UnreadableFile as exc:
         _discard(batch)
         batch.status = ImportBatch.Status.FAILED
@@ -186,7 +190,7 @@ def _run(
         batch.counts = dict(importer.counts)
     batch.total_rows = importer.counts.get("rows", 0)
     batch.save(update_fields=["status", "finished_at", "counts", "total_rows"])
-    return Report(batch=batch, counts=dict(importer.counts), rows=rows)
+    return Report(batch=batch, counts=dict(importer.counts))
 
 
 def stalled_batches() -> list[ImportBatch]:
@@ -235,14 +239,6 @@ def _restore(batch: ImportBatch, *, company: Company) -> Report:
     batch.total_rows = total
     batch.save(update_fields=["counts", "status", "finished_at", "total_rows", "warnings"])
     return Report(batch=batch, counts=batch.counts)
-
-
-def dry_run(batch: ImportBatch, *, company: Company) -> Report:
-    """What the import would do, row by row, writing nothing to the CRM."""
-    importer = Importer(batch, region=region_of(company), dry_run=True)
-    with batch.file.open("rb") as stream:
-        rows = importer.run(read_rows(stream, inspection_of(batch)))
-    return Report(batch=batch, counts=dict(importer.counts), rows=rows)
 
 
 class UndoRefused(Exception):  # noqa: N818

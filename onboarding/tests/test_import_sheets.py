@@ -431,6 +431,59 @@ def test_written_clients_leave_memory_between_chunks_and_still_dedupe(
         assert _snapshot() == before
 
 
+def test_dedupe_keys_are_looked_up_per_chunk_not_held_for_the_whole_base(
+    make_company: Any, monkeypatch: Any
+) -> None:
+    # The key -> client indexes hold only what the current chunk's rows need: matches against
+    # the existing base and against rows written chunks earlier come from the database.
+    from onboarding.importing import engine
+
+    monkeypatch.setattr(engine, "CHUNK_ROWS", 2)
+    sizes: list[int] = []
+    settle = engine.Importer._settle
+
+    def measured(self: Any, plan: Any) -> None:
+        settle(self, plan)
+        sizes.append(len(self.by_inn) + len(self.by_phone) + len(self.by_email))
+
+    monkeypatch.setattr(engine.Importer, "_settle", measured)
+    a = make_company("Alpha")
+    with a:
+        owner = Membership.objects.get(company=a.company, user=a.owner)
+        for i in range(30):
+            create_client(
+                membership=owner,
+                company=a.company,
+                data=ClientInput(name=f"Старый клиент {i}", phones=[f"+7 916 000-00-{i:02d}"]),
+            )
+        base = create_client(
+            membership=owner,
+            company=a.company,
+            data=ClientInput(name="ООО Старожил", email="old@base.ru"),
+        )
+        rows = [
+            ["Наименование", "ИНН", "Телефон", "E-mail"],
+            ["ООО Новый", "7707083893", "", ""],
+            ["Без реквизитов", "", "", ""],
+            ["Старожил", "", "", "OLD@base.ru"],  # the base, by e-mail
+            ["Клиент по телефону", "", "+7 916 000-00-07", ""],  # the base, by phone
+            ["Новый (дубль)", "7707083893", "", ""],  # row 1, two chunks later, by INN
+            ["без   реквизитов", "", "", ""],  # row 2, by name only
+        ]
+        report = run_import(
+            a.company, a.owner, csv_bytes(rows, encoding="utf-8", delimiter=";"), "c.csv"
+        )
+        assert report.counts["created"] == 2
+        assert report.counts["merged"] == 2
+        assert report.counts["unchanged"] == 2
+        assert Client.objects.filter(name="ООО Новый").count() == 1
+        assert Client.objects.filter(name="Без реквизитов").count() == 1
+        assert Client.objects.count() == 33
+        assert base.pk == Client.objects.get(contacts__emails__contains=["old@base.ru"]).pk
+        # Never the whole base (31 clients with 31 phones and e-mails): one chunk's keys.
+        assert max(sizes) <= 2
+
+
 def test_a_large_xlsx_is_streamed_and_reads_the_same_as_a_small_one(
     make_company: Any, monkeypatch: Any
 ) -> None:
