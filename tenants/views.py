@@ -11,7 +11,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -25,11 +26,18 @@ from tenants.services.provisioning import SignupError, create_company
 from tenants.urlbuilding import company_url, public_url
 
 AUTH_BACKEND = "django.contrib.auth.backends.ModelBackend"
+# A new company starts in the guided setup on its own host (every step can be skipped).
+_SETUP = reverse_lazy("setup_start", urlconf="relata.urls_tenant")
 
 
-def _into_company(request: HttpRequest, user: User, company: Company) -> HttpResponseRedirect:
+def _into_company(
+    request: HttpRequest, user: User, company: Company, *, then: str = ""
+) -> HttpResponseRedirect:
+    """Into the company's own host through a single-use handoff; `then` is the page there
+    to land on (the home page when empty)."""
     token = handoff.issue(user=user, company=company)
-    return HttpResponseRedirect(company_url(request, company, f"/handoff/{token}/"))
+    query = f"?{urlencode({'next': then})}" if then else ""
+    return HttpResponseRedirect(company_url(request, company, f"/handoff/{token}/{query}"))
 
 
 def _repeated_signup(request: HttpRequest) -> HttpResponseRedirect | None:
@@ -48,7 +56,7 @@ def _repeated_signup(request: HttpRequest) -> HttpResponseRedirect | None:
     if user is None or active_membership(user=user, company=company) is None:
         return None
     login(request, user, backend=AUTH_BACKEND)
-    return _into_company(request, user, company)
+    return _into_company(request, user, company, then=str(_SETUP))
 
 
 @require_http_methods(["GET", "POST"])
@@ -79,7 +87,7 @@ def signup(request: HttpRequest) -> HttpResponse:
                 )
                 login(request, result.owner, backend=AUTH_BACKEND)
                 _send_verification(request, result.owner)
-                return _into_company(request, result.owner, result.company)
+                return _into_company(request, result.owner, result.company, then=str(_SETUP))
     else:
         form = SignupForm()
     return render(request, "tenants/signup.html", {"form": form})
@@ -137,7 +145,11 @@ def redeem_handoff(request: HttpRequest, token: str) -> HttpResponse:
     if request.user.is_authenticated and request.user.pk != user.pk:
         logout(request)
     login(request, user, backend=AUTH_BACKEND)
-    return redirect("/")
+    then = request.GET.get("next", "")
+    # Only a page of this company's own host: never an open redirect elsewhere.
+    if not url_has_allowed_host_and_scheme(then, allowed_hosts=None) or not then.startswith("/"):
+        then = "/"
+    return redirect(then)
 
 
 def _public_login_url(request: HttpRequest, company: Company) -> str:

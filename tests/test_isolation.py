@@ -61,6 +61,15 @@ def test_handoff_token_is_single_use_and_short_lived(two_companies: Any) -> None
     replay = HttpClient().get(f"/handoff/{token}/", HTTP_HOST=a.host)
     assert "/accounts/login/" in replay["Location"]
 
+    # The page to land on is a path of the company's own host, never another site.
+    for elsewhere in ("//evil.example/", "https://evil.example/", "/\\evil.example/"):
+        token = handoff.issue(user=a.owner, company=a.company)
+        landed = HttpClient().get(f"/handoff/{token}/", {"next": elsewhere}, HTTP_HOST=a.host)
+        assert landed["Location"] == "/"
+    token = handoff.issue(user=a.owner, company=a.company)
+    landed = HttpClient().get(f"/handoff/{token}/", {"next": "/setup/"}, HTTP_HOST=a.host)
+    assert landed["Location"] == "/setup/"
+
     from tenants.models import HandoffToken
 
     stale = handoff.issue(user=a.owner, company=a.company)

@@ -67,7 +67,11 @@ def test_signup_creates_a_ready_company_and_lands_the_owner_in_it(client: HttpCl
     path = response["Location"].split(host, 1)[1]
     landed = company_browser.get(path, HTTP_HOST=host)
     assert landed.status_code == 302
-    assert landed["Location"] == "/"
+    # ... and lands on the guided setup, which starts with the company's details.
+    assert landed["Location"] == "/setup/"
+    setup = company_browser.get("/setup/", HTTP_HOST=host, follow=True)
+    assert setup.redirect_chain[-1][0] == "/setup/details/"
+    assert setup.status_code == 200
     workspace = company_browser.get("/", HTTP_HOST=host)
     assert workspace.status_code == 200
     assert data["company_name"] in workspace.content.decode()
