@@ -439,6 +439,7 @@ def test_dedupe_keys_are_looked_up_per_chunk_not_held_for_the_whole_base(
     from onboarding.importing import engine
 
     monkeypatch.setattr(engine, "CHUNK_ROWS", 2)
+    monkeypatch.setattr(engine, "_ANALYZE_AFTER", 1)  # statistics refreshed as it grows
     sizes: list[int] = []
     settle = engine.Importer._settle
 
