@@ -147,9 +147,43 @@ def _large(stream: IO[bytes]) -> bool:
     return size > LARGE_XLSX_BYTES
 
 
+def _size_from_head(worksheet: Any) -> None:
+    """A read-only sheet's declared size, read from the XML before the rows.
+
+    openpyxl's own version of this (run for every sheet when a workbook opens) waits for the
+    end of <sheetData> to conclude that no <dimension> came before it: a file without one —
+    streaming writers and 1C's exports leave it out — is parsed whole just to open it (55 s
+    for a million rows, twice: at the upload and in the run). The size, when a file has it,
+    comes before the rows, so reading up to their start is enough; without it the size stays
+    unknown, as openpyxl would leave it."""
+    from openpyxl.worksheet._reader import DATA_TAG, DIMENSION_TAG
+    from openpyxl.worksheet.dimensions import SheetDimension
+    from openpyxl.xml.functions import iterparse
+
+    with worksheet._get_source() as source:
+        for _event, element in iterparse(source, events=("start",)):
+            if element.tag == DIMENSION_TAG:
+                bounds = SheetDimension.from_tree(element).boundaries
+                if bounds is not None:
+                    (
+                        worksheet._min_column,
+                        worksheet._min_row,
+                        worksheet._max_column,
+                        worksheet._max_row,
+                    ) = bounds
+                return
+            if element.tag == DATA_TAG:
+                return
+
+
 def _open_streamed(stream: IO[bytes]) -> Any:
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+
+    # openpyxl has no switch for this; the method is replaced by one that reads the same
+    # attribute from the head of the sheet (see _size_from_head).
+    ReadOnlyWorksheet._get_size = _size_from_head
 
     stream.seek(0)
     if stream.read(len(_OLE_MAGIC)) == _OLE_MAGIC:

@@ -530,6 +530,57 @@ def test_a_large_xlsx_is_streamed_and_reads_the_same_as_a_small_one(
         )
 
 
+def test_a_streamed_sheet_opens_from_its_head_with_or_without_a_declared_size(
+    monkeypatch: Any,
+) -> None:
+    # openpyxl alone parses a whole sheet that declares no size just to open it; the size is
+    # read from the sheet's head instead: declared -> exact, missing -> estimated from the XML.
+    import io
+
+    import openpyxl
+
+    from onboarding.importing import tabular
+
+    monkeypatch.setattr(tabular, "LARGE_XLSX_BYTES", 0)
+    rows = [["Наименование", "Телефон"]] + [
+        [f"Клиент {i}", f"+7 916 100-{i:04d}"] for i in range(300)
+    ]
+    files = {}
+    for write_only in (False, True):
+        book = openpyxl.Workbook(write_only=write_only)
+        sheet = book.create_sheet("Лист") if write_only else book.active
+        for row in rows:
+            sheet.append(row)
+        out = io.BytesIO()
+        book.save(out)
+        files[write_only] = out.getvalue()
+    declared, undeclared = files[False], files[True]
+    for data in (declared, undeclared):
+        read = [list(r) for r in tabular.raw_rows(io.BytesIO(data), "xlsx")]
+        assert read == rows
+    _head, exact = tabular.head_and_estimate(
+        io.BytesIO(declared), "xlsx", encoding="", sheet="", limit=5
+    )
+    assert exact == 301
+    _head, estimated = tabular.head_and_estimate(
+        io.BytesIO(undeclared), "xlsx", encoding="", sheet="", limit=5
+    )
+    assert 250 <= estimated <= 350
+    # Opening does not read the sheet through: a sheet cut off near its end still opens and
+    # shows its first rows (openpyxl's own look-up would fail on it at once).
+    import zipfile
+
+    cut = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(undeclared)) as source, zipfile.ZipFile(cut, "w") as target:
+        for item in source.infolist():
+            content = source.read(item.filename)
+            if item.filename.startswith("xl/worksheets/"):
+                content = content[: len(content) * 3 // 4]
+            target.writestr(item, content)
+    head, _estimate = tabular.head_and_estimate(cut, "xlsx", encoding="", sheet="", limit=5)
+    assert [list(r) for r in head] == rows[:5]
+
+
 def test_a_password_protected_workbook_is_refused_as_encrypted(make_company: Any) -> None:
     # Excel wraps a protected workbook in an OLE container with an "EncryptedPackage" stream.
     ole = bytes.fromhex("d0cf11e0a1b11ae1") + b"\0" * 504
