@@ -289,6 +289,11 @@ class Importer:
         for row in rows:
             if row.number <= skip:
                 continue
+            if self.dry_run and self.counts["rows"] + len(chunk) >= PREVIEW_ROWS:
+                # A preview remembers every client it would make (nothing is written to look
+                # them up in), so it checks the first rows of a very large file, and says so.
+                self.counts["preview_limit"] = PREVIEW_ROWS
+                break
             chunk.append(row)
             if len(chunk) >= self.chunk_rows:
                 self._process(chunk)
@@ -1093,6 +1098,8 @@ def _name_key(name: str) -> str:
 _LOOKED_UP = tuple(m._meta.db_table for m in (Client, Contact, Phone))
 _ANALYZE_AFTER = 10_000
 _EMAILS_INDEX = next(i.name for i in Contact._meta.indexes if list(i.fields) == ["emails"])
+# How many rows a preview (dry run) checks: it keeps in memory what it would create.
+PREVIEW_ROWS = 50_000
 # How many written clients a run keeps in memory between chunks (see _settle).
 TARGETS_KEPT = 10_000
 # How many phone spellings a run remembers parsed (see _phone).

@@ -188,7 +188,8 @@ def _run(
     batch.finished_at = timezone.now()
     if batch.dry_run:
         batch.counts = dict(importer.counts)
-    batch.total_rows = importer.counts.get("rows", 0)
+    if not importer.counts.get("preview_limit"):
+        batch.total_rows = importer.counts.get("rows", 0)
     batch.save(update_fields=["status", "finished_at", "counts", "total_rows"])
     return Report(batch=batch, counts=dict(importer.counts))
 
@@ -306,7 +307,11 @@ def start_from_preview(preview: ImportBatch, *, user_id: int | None) -> ImportBa
         header_row=preview.header_row,
         mapping=preview.mapping,
         language=preview.language,
-        total_rows=preview.counts.get("rows") or preview.total_rows,
+        total_rows=(
+            preview.total_rows
+            if preview.counts.get("preview_limit")
+            else preview.counts.get("rows") or preview.total_rows
+        ),
         dry_run=False,
         created_by_id=user_id,
     )

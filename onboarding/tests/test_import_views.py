@@ -150,3 +150,41 @@ def test_a_broker_outage_does_not_break_the_wizard(make_company: Any, monkeypatc
             heartbeat_at=batch.created_at.replace(year=2000)
         )
         assert [b.pk for b in stalled_batches()] == [batch.pk]
+
+
+def test_a_large_file_is_previewed_in_part_and_imported_whole(
+    make_company: Any, eager: None, monkeypatch: Any
+) -> None:
+    # A preview holds what it would create in memory: on a very large file it checks the
+    # first rows, says so, and the import itself goes through every row.
+    from onboarding.importing import engine
+    from onboarding.tests.sheets import csv_bytes
+
+    monkeypatch.setattr(engine, "PREVIEW_ROWS", 4)
+    monkeypatch.setattr(engine, "CHUNK_ROWS", 2)
+    rows = [["Наименование", "Телефон"]] + [
+        [f"ООО Клиент {i}", f"+7 916 200-00-{i:02d}"] for i in range(10)
+    ]
+    a = make_company("Alpha")
+    browser = login_on_host(a.owner, a.company, a.host)
+    upload = _upload(browser, a.host, csv_bytes(rows, encoding="utf-8", delimiter=";"), "c.csv")
+    assert upload.status_code == 302
+    with a:
+        preview = ImportBatch.objects.get()
+    form = {"sheet": "", "header_row": "1", "col_0": "name", "col_1": "phone"}
+    browser.post(f"/import/{preview.pk}/preview/", form, HTTP_HOST=a.host)
+    with a:
+        preview.refresh_from_db()
+        assert preview.status == "done"
+        assert (preview.counts["rows"], preview.counts["created"]) == (4, 4)
+        assert preview.counts["preview_limit"] == 4
+        assert Client.objects.count() == 0
+    page = browser.get(f"/import/{preview.pk}/", HTTP_HOST=a.host).content.decode()
+    assert 'id="preview-limit"' in page
+    assert "первые 4 строк" in page
+    browser.post(f"/import/{preview.pk}/start/", HTTP_HOST=a.host)
+    with a:
+        batch = ImportBatch.objects.get(dry_run=False)
+        assert batch.status == "done"
+        assert (batch.counts["rows"], batch.counts["created"]) == (10, 10)
+        assert Client.objects.count() == 10
