@@ -26,6 +26,7 @@ from django.db import models, transaction
 
 from crm_core import models as crm
 from crm_core.automation import models as automation
+from crm_core.documents import models as documents
 from onboarding.importing.errors import UnreadableFile
 from onboarding.importing.ziplimits import check_unpacked_size
 from onboarding.xlsxcells import text_cell
@@ -45,6 +46,8 @@ ENTITIES: list[tuple[str, type[models.Model]]] = [
     ("working_hours", automation.WorkingHours),
     ("holidays", automation.Holiday),
     ("automation_settings", automation.AutomationSettings),
+    ("requisites", documents.Requisites),
+    ("document_templates", documents.DocumentTemplate),
     ("products", crm.Product),
     ("custom_fields", crm.CustomField),
     ("clients", crm.Client),
@@ -56,6 +59,7 @@ ENTITIES: list[tuple[str, type[models.Model]]] = [
     ("tasks", crm.Task),
     ("activities", crm.Activity),
     ("files", crm.Attachment),
+    ("documents", documents.Document),
     ("requests", crm.Lead),
 ]
 # Secrets never leave the company: the webhook signing key and a form's API key hash.
@@ -68,12 +72,16 @@ SECRET_FIELDS: dict[type[models.Model], set[str]] = {
 FRESH_ON_RESTORE: dict[type[models.Model], set[str]] = {
     automation.RequestForm: {"public_id", "turn"},
 }
-# Settings the target company may already have (one per weekday, per day, per company): the
-# company's own wins and the archive's is skipped.
-KEEP_EXISTING: dict[type[models.Model], str | None] = {
+# Records the target company may already have (one per weekday, per day, per company; a
+# template it was given at sign-up; a document number it has issued itself): the company's own
+# wins and the archive's is skipped. A field name, several, or None for "one per company".
+KEEP_EXISTING: dict[type[models.Model], str | tuple[str, ...] | None] = {
     automation.WorkingHours: "weekday",
     automation.Holiday: "day",
     automation.AutomationSettings: None,
+    documents.Requisites: None,
+    documents.DocumentTemplate: ("kind", "name", "body"),
+    documents.Document: ("kind", "year", "number"),
 }
 # Exported for the record, not restored (it describes the old records and their old ids).
 EXPORT_ONLY: list[tuple[str, type[models.Model]]] = [("audit_log", crm.AuditEntry)]
@@ -249,6 +257,7 @@ def restore(stream: IO[bytes], *, company: Company) -> Restored:
                     for a, b in pairs
                     if a in mine and b in other
                 )
+    _continue_numbering()
     return result
 
 
@@ -258,9 +267,27 @@ def _not_here_yet(model: type[models.Model], rows: list[dict[str, Any]]) -> list
     key = KEEP_EXISTING[model]
     if key is None:
         return [] if model._default_manager.exists() else rows[:1]
-    here = set(model._default_manager.values_list(key, flat=True))
-    field = model._meta.get_field(key)
-    return [row for row in rows if field.to_python(row[key]) not in here]  # type: ignore[union-attr]
+    names = (key,) if isinstance(key, str) else key
+    fields: list[Any] = [model._meta.get_field(name) for name in names]
+    here = set(model._default_manager.values_list(*names))
+    return [row for row in rows if tuple(f.to_python(row[f.attname]) for f in fields) not in here]
+
+
+def _continue_numbering() -> None:
+    """Document numbers go on after the highest one restored (numbering is per kind and
+    year, and a number is never issued twice)."""
+    highest = (
+        documents.Document.objects.values("kind", "year")
+        .annotate(top=models.Max("number"))
+        .values_list("kind", "year", "top")
+    )
+    for kind, year, top in highest:
+        counter, _created = documents.Counter.objects.select_for_update().get_or_create(
+            kind=kind, year=year, defaults={"last_number": top}
+        )
+        if counter.last_number < top:
+            counter.last_number = top
+            counter.save(update_fields=["last_number"])
 
 
 def _restored_fields(

@@ -144,3 +144,51 @@ def test_exports_are_for_owners_and_admins_of_their_own_company(
     assert as_manager.get(f"/export/{job.pk}/download/", HTTP_HOST=a.host).status_code == 404
     as_b = login_on_host(b.owner, b.company, b.host)
     assert as_b.get(f"/export/{job.pk}/download/", HTTP_HOST=b.host).status_code == 404
+
+
+def test_issued_documents_and_requisites_go_into_the_archive_and_back(make_company: Any) -> None:
+    from crm_core.documents.models import Counter, Document, DocumentTemplate, Requisites
+    from crm_core.documents.services.documents import generate
+    from tenants.models import Membership
+
+    a = make_company("Alpha")
+    with a:
+        _fill(a.company, a.owner)
+        Requisites.objects.create(name="ООО «Окна Кирилла»", inn="7707083893")
+        owner = Membership.objects.get(company=a.company, user=a.owner)
+        invoice = DocumentTemplate.objects.filter(kind="invoice").first()
+        assert invoice is not None
+        deal = Deal.objects.get()
+        issued = [generate(membership=owner, deal=deal, template=invoice) for _ in range(2)]
+        expected = sorted(
+            (d.kind, d.year, d.number, d.total, d.attachment.name, d.attachment.file.read())
+            for d in issued
+        )
+        data = build_export(request_export(user_id=a.owner.pk), company=a.company).file.read()
+    assert {"xlsx/documents.xlsx", "xlsx/requisites.xlsx"} <= set(
+        zipfile.ZipFile(io.BytesIO(data)).namelist()
+    )
+    b = make_company("Beta")
+    with b:
+        templates = DocumentTemplate.objects.count()  # the ones every new company gets
+        report = run_import(b.company, b.owner, data, "export.zip")
+        restored = sorted(
+            (d.kind, d.year, d.number, d.total, d.attachment.name, d.attachment.file.read())
+            for d in Document.objects.select_related("attachment")
+        )
+        assert restored == expected
+        assert Requisites.objects.get().name == "ООО «Окна Кирилла»"
+        # The archive's templates are the same defaults: not added twice.
+        assert DocumentTemplate.objects.count() == templates
+        # Numbering goes on after the restored documents, never repeating one of them.
+        year = issued[0].year
+        assert Counter.objects.get(kind="invoice", year=year).last_number == 2
+        member = Membership.objects.get(company=b.company, user=b.owner)
+        template = DocumentTemplate.objects.filter(kind="invoice").first()
+        assert template is not None
+        third = generate(membership=member, deal=Deal.objects.get(), template=template)
+        assert third.number == 3
+        third.attachment.delete()
+        undo_batch(report.batch)
+        assert Document.objects.count() == 0
+        assert Requisites.objects.count() == 0
