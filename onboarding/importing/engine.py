@@ -15,6 +15,7 @@ duplicating anything (the dedupe indexes are rebuilt from the database on resume
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 import threading
 from collections import Counter
@@ -26,7 +27,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import models, transaction
+from django.db import DatabaseError, models, transaction
 from django.db.models.base import ModelState
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -39,6 +40,7 @@ from onboarding.importing.records import ClientIn, DealIn, PersonIn, ProductIn, 
 from onboarding.models import ImportBatch, ImportedRecord, ImportRowNote
 from relata.db import connection
 
+logger = logging.getLogger(__name__)
 CHUNK_ROWS = 0  # 0: settings.IMPORT_CHUNK_ROWS; tests may set it
 _MISSING = object()
 _PLAIN_PHONE = re.compile(r"\s*(?:\+7|8|7)?[\s(]*9[\d\s()-]+")
@@ -337,14 +339,17 @@ class Importer:
         whole (2,000 e-mails against it: 100 ms more per chunk for every 10,000 contacts);
         they are merged into the index after each chunk, as VACUUM would later.
 
-        The planner's statistics of the tables the key look-ups read once the
-        import has grown them by half since they were last counted. With statistics from
-        when the table was nearly empty, PostgreSQL scans it whole for every chunk's
-        look-up (an e-mail overlap against each row: seconds per chunk at 100,000 contacts)
-        instead of using the indexes; bulk loaders analyse after a big load for this reason."""
+        The planner's statistics of those tables are refreshed whenever the import has
+        grown them by half since they were last counted: with the statistics of a nearly
+        empty table PostgreSQL scans it whole for every chunk's look-up instead of using the
+        indexes (bulk loaders analyse after a big load for this reason)."""
         if plan.new_contacts or plan.updated_contacts:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT gin_clean_pending_list(%s::regclass)", [_EMAILS_INDEX])
+            try:
+                with transaction.atomic(), connection.cursor() as cursor:
+                    cursor.execute("SELECT gin_clean_pending_list(%s::regclass)", [_EMAILS_INDEX])
+            except DatabaseError:
+                # Only the index's owner may; without it the look-ups are slower, not wrong.
+                logger.warning("import: cannot merge the e-mail index's pending list")
         self._written += len(plan.new_clients) + len(plan.new_contacts) + len(plan.new_phones)
         if self._counted is None:
             with connection.cursor() as cursor:
@@ -391,18 +396,8 @@ class Importer:
             self.targets[existing.pk] = Target(
                 client=existing, new=existing.pk in created_here, pending=False
             )
-        for phone_number, extension, client_id, contact_client in (
-            Phone.objects.filter(client_id__in=wanted)
-            .values_list("e164", "extension", "client_id", "contact__client_id")
-            .union(
-                Phone.objects.filter(contact__client_id__in=wanted).values_list(
-                    "e164", "extension", "client_id", "contact__client_id"
-                )
-            )
-        ):
-            self.targets[client_id or contact_client].phones.add(
-                _phone_key(phone_number, extension)
-            )
+        for phone_number, extension, owner in _rows_for(_PHONES_OF, {str(pk) for pk in wanted}):
+            self.targets[owner].phones.add(_phone_key(phone_number, extension))
         for contact in Contact.objects.filter(client_id__in=wanted).only(
             "id", "client_id", "last_name", "first_name", "middle_name", "emails"
         ):
@@ -1061,14 +1056,30 @@ def _all_emails(client: ClientIn) -> list[str]:
 # The per-chunk key look-ups, each with one array parameter (Django would compile an IN
 # list of 2,000 placeholders per query, ~2 s of a 20,000-row import).
 _BY_INN = f"""
-    SELECT id, inn, kpp FROM {Client._meta.db_table} WHERE inn = ANY(%s) ORDER BY id"""
+    SELECT id, inn, kpp FROM {Client._meta.db_table} WHERE inn = ANY(%(keys)s) ORDER BY id"""
+# (The contact person's client by its primary key, per phone found: a join lets the planner
+# hash the whole contact table for a few thousand phones.)
 _BY_PHONE = f"""
-    SELECT p.e164, p.extension, coalesce(p.client_id, c.client_id)
-    FROM {Phone._meta.db_table} p LEFT JOIN {Contact._meta.db_table} c ON c.id = p.contact_id
-    WHERE p.e164 = ANY(%s) ORDER BY p.id"""
+    SELECT p.e164, p.extension, coalesce(
+        p.client_id,
+        (SELECT c.client_id FROM {Contact._meta.db_table} c WHERE c.id = p.contact_id)
+    )
+    FROM {Phone._meta.db_table} p WHERE p.e164 = ANY(%(keys)s) ORDER BY p.id"""
 _BY_EMAIL = f"""
     SELECT emails, client_id FROM {Contact._meta.db_table}
-    WHERE emails && %s::varchar[] ORDER BY id"""
+    WHERE emails && %(keys)s::varchar[] ORDER BY id"""
+# The phones of the clients a chunk matched, their own and their contact persons' (the contact
+# ids first and their clients per phone, so every step goes through an index).
+_PHONES_OF = f"""
+    SELECT e164, extension, client_id FROM {Phone._meta.db_table}
+    WHERE client_id = ANY(%(keys)s::bigint[])
+    UNION ALL
+    SELECT p.e164, p.extension,
+        (SELECT c.client_id FROM {Contact._meta.db_table} c WHERE c.id = p.contact_id)
+    FROM {Phone._meta.db_table} p
+    WHERE p.contact_id = ANY(ARRAY(
+        SELECT id FROM {Contact._meta.db_table} WHERE client_id = ANY(%(keys)s::bigint[])
+    ))"""
 
 
 def _rows_for(sql: str, keys: set[str], *switched_off: str) -> list[tuple[Any, ...]]:
@@ -1079,8 +1090,12 @@ def _rows_for(sql: str, keys: set[str], *switched_off: str) -> list[tuple[Any, .
     with transaction.atomic(), connection.cursor() as cursor:
         for name in switched_off:
             cursor.execute(f"SET LOCAL {name} = off")
-        cursor.execute(sql, [sorted(keys)])
-        return cursor.fetchall()
+        cursor.execute(sql, {"keys": sorted(keys)})
+        found = cursor.fetchall()
+        for name in switched_off:
+            # Inside a caller's transaction SET LOCAL would outlive this query.
+            cursor.execute(f"RESET {name}")
+        return found
 
 
 def _known(index: dict[Any, Any], key: Any, client_id: int) -> None:
