@@ -27,6 +27,7 @@ from django.db import models, transaction
 from crm_core import models as crm
 from crm_core.automation import models as automation
 from crm_core.documents import models as documents
+from crm_core.documents.services import numbering
 from onboarding.importing.errors import UnreadableFile
 from onboarding.importing.ziplimits import check_unpacked_size
 from onboarding.xlsxcells import text_cell
@@ -282,12 +283,7 @@ def _continue_numbering() -> None:
         .values_list("kind", "year", "top")
     )
     for kind, year, top in highest:
-        counter, _created = documents.Counter.objects.select_for_update().get_or_create(
-            kind=kind, year=year, defaults={"last_number": top}
-        )
-        if counter.last_number < top:
-            counter.last_number = top
-            counter.save(update_fields=["last_number"])
+        numbering.continue_after(kind, year, top)
 
 
 def _restored_fields(

@@ -263,7 +263,7 @@ class Importer:
                 keys.inns.add(inn)
             keys.phones.update(_key_of(n) for n in numbers)
             keys.emails.update(emails)
-            if not (client.external_id or inn or numbers or any(map(_EMAIL.match, emails))):
+            if _only_a_name(client.external_id, inn, bool(numbers), emails):
                 keys.name_only = True
         return keys
 
@@ -435,10 +435,7 @@ class Importer:
         for email in emails:
             if email.lower() in self.by_email:
                 yield pgettext("matched by", "e-mail"), self.by_email[email.lower()]
-        real_emails = [e for e in emails if _EMAIL.match(e)]
-        if not (client.external_id or inn or any(map(self._phone, phones)) or real_emails):
-            # Nothing identifies the row but its name: the same name is the same client
-            # (otherwise re-importing such a row would add it again every time).
+        if _only_a_name(client.external_id, inn, any(map(self._phone, phones)), emails):
             name_key = _name_key(client.name or client.full_name)
             if name_key in self.by_name:
                 yield pgettext("matched by", "name"), self.by_name[name_key]
@@ -1043,6 +1040,12 @@ def _inn_key(raw: str) -> str:
     """An INN as rows are matched by it: digits, with the leading zero Excel drops restored."""
     inn = "".join(c for c in raw if c.isdigit())
     return "0" + inn if len(inn) in {9, 11} else inn
+
+
+def _only_a_name(external_id: str, inn: str, has_phone: bool, emails: list[str]) -> bool:
+    """Nothing identifies the row but its name: then the same name is the same client
+    (otherwise re-importing such a row would add it again every time)."""
+    return not (external_id or inn or has_phone or any(map(_EMAIL.match, emails)))
 
 
 def _all_phones(client: ClientIn) -> list[str]:

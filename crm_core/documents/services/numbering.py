@@ -27,3 +27,16 @@ def take_number(kind: str, year: int) -> int:
         row = cursor.fetchone()
     assert row is not None
     return int(row[0])
+
+
+def continue_after(kind: str, year: int, number: int) -> None:
+    """Numbers of this kind and year go on after `number` (documents brought in from an
+    export archive): the counter is raised to it, never lowered."""
+    table = connection.ops.quote_name(Counter._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (kind, year, last_number) VALUES (%s, %s, %s) "
+            "ON CONFLICT (kind, year) DO UPDATE SET last_number = "
+            f"greatest({table}.last_number, excluded.last_number)",
+            [kind, year, number],
+        )
