@@ -13,6 +13,7 @@ from django.utils import translation
 
 from billing.models import BillingLogEntry
 from billing.queries import seats_in_use
+from onboarding.services.exports import build_export, request_export
 from tenants.models import Company, HandoffToken, Membership, SupportSession
 from tests.test_isolation import login_on_host
 from tests.test_operators import PUBLIC, mfa_login, staff
@@ -104,6 +105,14 @@ def test_support_session_needs_consent_is_read_only_recorded_and_seen_by_that_co
     assert not Membership.objects.filter(user=user).exists()
     assert seats_in_use(a.company) == seats_before
     assert support.get("/settings/team/", HTTP_HOST=a.host).status_code == 404
+    # Nor is the company's whole base: no import pages, no full export, not even one
+    # the owner has already built.
+    with a.company:
+        export = build_export(request_export(user_id=a.owner.pk), company=a.company)
+    assert export.status == "done"
+    for path in ("/import/", "/export/", f"/export/{export.pk}/download/"):
+        assert support.get(path, HTTP_HOST=a.host).status_code == 404, path
+    assert owner_a.get(f"/export/{export.pk}/download/", HTTP_HOST=a.host).status_code == 200
 
     session = SupportSession.objects.get()
     assert session.company_id == a.company.pk

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 import logging
 import zlib
 from collections.abc import Callable, Iterator
@@ -52,14 +53,19 @@ class Report:
     batch: ImportBatch
     counts: dict[str, int]
 
+    def notes(self) -> Iterator[ImportRowNote]:
+        """The row notes in row order, read from the database where the import keeps them
+        (every row of a dry run; otherwise the rows that were not simply created) a few
+        thousand at a time: a million-row run never holds a million results in memory."""
+        return (
+            ImportRowNote.objects.filter(batch=self.batch).order_by("row").iterator(chunk_size=2000)
+        )
+
     @property
     def rows(self) -> list[ImportRowNote]:
-        """The row notes, read back from the database where the import keeps them (every row
-        of a dry run; otherwise the rows that were not simply created): a million-row run
-        does not hold a million results in memory."""
-        return list(ImportRowNote.objects.filter(batch=self.batch).order_by("row"))
+        return list(self.notes())
 
-    def as_dict(self) -> dict[str, Any]:
+    def summary(self) -> dict[str, Any]:
         return {
             "batch": self.batch.pk,
             "file": self.batch.file_name,
@@ -69,11 +75,21 @@ class Report:
             "status": self.batch.status,
             "error": self.batch.error,
             "counts": {k: self.counts.get(k, 0) for k in ("rows", *OUTCOMES)},
-            "rows": [
-                {"row": r.row, "outcome": r.outcome, "reason": r.reason, "values": r.values}
-                for r in self.rows
-            ],
         }
+
+    def write_json(self, out: IO[str]) -> None:
+        """The summary and every row note as one JSON object, the rows written as they are
+        read (a report of a million rows is written, not built in memory first)."""
+        out.write(json.dumps(self.summary(), ensure_ascii=False, default=str)[:-1])
+        out.write(', "rows": [')
+        for index, note in enumerate(self.notes()):
+            out.write(",\n" if index else "\n")
+            out.write(json.dumps(note_dict(note), ensure_ascii=False, default=str))
+        out.write("\n]}\n")
+
+
+def note_dict(note: ImportRowNote) -> dict[str, Any]:
+    return {"row": note.row, "outcome": note.outcome, "reason": note.reason, "values": note.values}
 
 
 def create_batch(

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from onboarding.importing.errors import UnreadableFile
-from onboarding.models import ImportTemplate
+from onboarding.models import ImportRowNote, ImportTemplate
 from onboarding.services.imports import create_batch, run_batch
 from tenants.models import Company
 
@@ -52,12 +53,13 @@ class Command(BaseCommand):
             except UnreadableFile as exc:
                 raise CommandError(exc.message) from exc
             report = run_batch(batch, company=company)
-            data = report.as_dict()
-        self._print(data)
-        if options["json"]:
-            options["json"].write_text(json.dumps(data, ensure_ascii=False, indent=2, default=str))
-        if data["status"] == "failed":
-            raise CommandError(data["error"])
+            summary = report.summary()
+            self._print(summary, report.notes())
+            if options["json"]:
+                with options["json"].open("w", encoding="utf-8") as out:
+                    report.write_json(out)
+        if summary["status"] == "failed":
+            raise CommandError(summary["error"])
 
     def _mapping(self, value: str | None) -> dict[str, str] | None:
         if not value:
@@ -75,16 +77,16 @@ class Command(BaseCommand):
                 return {str(k): str(v) for k, v in loaded.items()}
         raise CommandError(f"No saved mapping named {value!r} and no JSON file at that path.")
 
-    def _print(self, data: dict[str, Any]) -> None:
+    def _print(self, summary: dict[str, Any], notes: Iterable[ImportRowNote]) -> None:
         write = self.stdout.write
-        mode = "dry run" if data["dry_run"] else "import"
+        mode = "dry run" if summary["dry_run"] else "import"
         write(
-            f"{data['file']} ({data['format']}, {data['encoding'] or '-'}): {mode} #{data['batch']}"
+            f"{summary['file']} ({summary['format']}, {summary['encoding'] or '-'}): "
+            f"{mode} #{summary['batch']}"
         )
-        write("  ".join(f"{k}: {v}" for k, v in data["counts"].items()))
-        for row in data["rows"]:
-            if row["outcome"] != "created" or row["reason"]:
+        write("  ".join(f"{k}: {v}" for k, v in summary["counts"].items()))
+        for note in notes:
+            if note.outcome != "created" or note.reason:
                 write(
-                    f"row {row['row']}: {row['outcome']}"
-                    + (f" — {row['reason']}" if row["reason"] else "")
+                    f"row {note.row}: {note.outcome}" + (f" — {note.reason}" if note.reason else "")
                 )
