@@ -667,6 +667,50 @@ def test_an_operator_closing_a_company_ends_its_stripe_subscription_at_once(
     assert stripe_fake.subscription(sub_b)["status"] == "active"
 
 
+def test_closing_a_company_from_the_command_line_ends_its_stripe_subscription_too(
+    committed_companies: Any,
+    stripe_fake: FakeStripe,
+    eager_tasks: None,
+    media_root: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    """Committed: the final export reads the company's schema from another connection."""
+    from django.core.management import call_command
+
+    capture = django_capture_on_commit_callbacks
+    a, b = committed_companies("Closed By Command"), committed_companies("Still Paying")
+    plan = Plan.objects.create(
+        code=f"close-{a.company.slug}",
+        name="Standard",
+        price_per_seat=Decimal(500),
+        stripe_price_id=stripe_fake.plan(amount=50000),
+        is_default=True,
+    )
+    first_event = StripeEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    try:
+        sub_a = subscribe(a.company, a.owner, stripe_fake, capture).stripe_subscription_id
+        sub_b = subscribe(b.company, b.owner, stripe_fake, capture).stripe_subscription_id
+        # Stripe down: the company is not closed (still charged, still open), and says why.
+        stripe_fake.fail_next = 1
+        with pytest.raises(Exception, match="fake outage"):
+            call_command("schedule_company_deletion", a.company.slug, "--in-days", "30")
+        assert Company.objects.get(pk=a.company.pk).status == "active"
+        assert stripe_fake.subscription(sub_a)["status"] == "active"
+
+        call_command("schedule_company_deletion", a.company.slug, "--in-days", "30")
+        assert Company.objects.get(pk=a.company.pk).status == "canceled"
+        assert stripe_fake.subscription(sub_a)["status"] == "canceled"
+        assert BillingLogEntry.objects.filter(
+            company=a.company, message__contains=f"{sub_a} canceled now"
+        ).exists()
+        assert stripe_fake.subscription(sub_b)["status"] == "active"
+        assert Company.objects.get(pk=b.company.pk).status == "active"
+    finally:
+        StripeEvent.objects.filter(pk__gt=first_event).delete()
+        Subscription.objects.filter(plan=plan).delete()
+        plan.delete()
+
+
 def test_a_company_is_purged_only_after_its_stripe_subscription_is_canceled(
     committed_companies: Any,
     stripe_fake: FakeStripe,

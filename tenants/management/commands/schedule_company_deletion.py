@@ -6,6 +6,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from billing.services.subscriptions import end_subscription_now
 from tenants.models import Company
 from tenants.services.deletion import cancel_deletion, schedule_deletion
 
@@ -32,5 +33,8 @@ class Command(BaseCommand):
         if options["in_days"] < 0:
             raise CommandError("--in-days cannot be negative")
         when = timezone.now() + timedelta(days=options["in_days"])
+        # Stripe first, as in the operators' console: a closed company is charged no further,
+        # not even until the purge. If Stripe refuses, nothing is closed and the error shows.
+        end_subscription_now(company, why="company closed with schedule_company_deletion")
         schedule_deletion(company, when=when)
         self.stdout.write(f"{company.slug} will be deleted on {when:%Y-%m-%d %H:%M} UTC")
