@@ -84,11 +84,11 @@ class Report:
         out.write(', "rows": [')
         for index, note in enumerate(self.notes()):
             out.write(",\n" if index else "\n")
-            out.write(json.dumps(note_dict(note), ensure_ascii=False, default=str))
+            out.write(json.dumps(_note_dict(note), ensure_ascii=False, default=str))
         out.write("\n]}\n")
 
 
-def note_dict(note: ImportRowNote) -> dict[str, Any]:
+def _note_dict(note: ImportRowNote) -> dict[str, Any]:
     return {"row": note.row, "outcome": note.outcome, "reason": note.reason, "values": note.values}
 
 
