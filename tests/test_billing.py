@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -667,6 +668,32 @@ def test_an_operator_closing_a_company_ends_its_stripe_subscription_at_once(
     assert stripe_fake.subscription(sub_b)["status"] == "active"
 
 
+@contextmanager
+def subscribed_committed(
+    stripe_fake: FakeStripe, capture: Any, *companies: Any
+) -> Iterator[list[str]]:
+    """Committed companies subscribed on a plan of their own; the Stripe ids of their
+    subscriptions. What the test left in billing's shared tables is removed afterwards (a
+    committed test is not rolled back)."""
+    plan = Plan.objects.create(
+        code=f"committed-{companies[0].company.slug}",
+        name="Standard",
+        price_per_seat=Decimal(500),
+        stripe_price_id=stripe_fake.plan(amount=50000),
+        is_default=True,
+    )
+    first_event = StripeEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    try:
+        yield [
+            subscribe(c.company, c.owner, stripe_fake, capture).stripe_subscription_id
+            for c in companies
+        ]
+    finally:
+        StripeEvent.objects.filter(pk__gt=first_event).delete()
+        Subscription.objects.filter(plan=plan).delete()
+        plan.delete()
+
+
 def test_closing_a_company_from_the_command_line_ends_its_stripe_subscription_too(
     committed_companies: Any,
     stripe_fake: FakeStripe,
@@ -679,17 +706,7 @@ def test_closing_a_company_from_the_command_line_ends_its_stripe_subscription_to
 
     capture = django_capture_on_commit_callbacks
     a, b = committed_companies("Closed By Command"), committed_companies("Still Paying")
-    plan = Plan.objects.create(
-        code=f"close-{a.company.slug}",
-        name="Standard",
-        price_per_seat=Decimal(500),
-        stripe_price_id=stripe_fake.plan(amount=50000),
-        is_default=True,
-    )
-    first_event = StripeEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
-    try:
-        sub_a = subscribe(a.company, a.owner, stripe_fake, capture).stripe_subscription_id
-        sub_b = subscribe(b.company, b.owner, stripe_fake, capture).stripe_subscription_id
+    with subscribed_committed(stripe_fake, capture, a, b) as (sub_a, sub_b):
         # Stripe down: the company is not closed (still charged, still open), and says why.
         stripe_fake.fail_next = 1
         with pytest.raises(Exception, match="fake outage"):
@@ -705,10 +722,6 @@ def test_closing_a_company_from_the_command_line_ends_its_stripe_subscription_to
         ).exists()
         assert stripe_fake.subscription(sub_b)["status"] == "active"
         assert Company.objects.get(pk=b.company.pk).status == "active"
-    finally:
-        StripeEvent.objects.filter(pk__gt=first_event).delete()
-        Subscription.objects.filter(plan=plan).delete()
-        plan.delete()
 
 
 def test_a_company_is_purged_only_after_its_stripe_subscription_is_canceled(
@@ -723,17 +736,7 @@ def test_a_company_is_purged_only_after_its_stripe_subscription_is_canceled(
 
     capture = django_capture_on_commit_callbacks
     a, b = committed_companies("Purged"), committed_companies("Kept")
-    plan = Plan.objects.create(
-        code=f"purge-{a.company.slug}",
-        name="Standard",
-        price_per_seat=Decimal(500),
-        stripe_price_id=stripe_fake.plan(amount=50000),
-        is_default=True,
-    )
-    first_event = StripeEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
-    try:
-        sub_a = subscribe(a.company, a.owner, stripe_fake, capture).stripe_subscription_id
-        sub_b = subscribe(b.company, b.owner, stripe_fake, capture).stripe_subscription_id
+    with subscribed_committed(stripe_fake, capture, a, b) as (sub_a, sub_b):
         # Deletion due, yet Stripe still bills (the company was closed some other way).
         Company.objects.filter(pk=a.company.pk).update(
             status="canceled", deletion_scheduled_at=timezone.now() - timedelta(minutes=1)
@@ -747,10 +750,6 @@ def test_a_company_is_purged_only_after_its_stripe_subscription_is_canceled(
         assert stripe_fake.subscription(sub_a)["status"] == "canceled"
         assert not Company.objects.filter(pk=a.company.pk).exists()
         assert stripe_fake.subscription(sub_b)["status"] == "active"
-    finally:
-        StripeEvent.objects.filter(pk__gt=first_event).delete()
-        Subscription.objects.filter(plan=plan).delete()
-        plan.delete()
 
 
 def test_a_failed_payment_counts_once_however_often_its_event_comes(  # noqa: PLR0917
