@@ -16,27 +16,26 @@ from crm_core.documents.models import Counter
 def take_number(kind: str, year: int) -> int:
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("a number is taken inside the transaction that stores the document")
-    table = connection.ops.quote_name(Counter._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (kind, year, last_number) VALUES (%s, %s, 1) "
-            "ON CONFLICT (kind, year) DO UPDATE SET last_number = "
-            f"{table}.last_number + 1 RETURNING last_number",
-            [kind, year],
-        )
-        row = cursor.fetchone()
-    assert row is not None
-    return int(row[0])
+    return _upsert(kind, year, first=1, then="{table}.last_number + 1")
 
 
 def continue_after(kind: str, year: int, number: int) -> None:
     """Numbers of this kind and year go on after `number` (documents brought in from an
     export archive): the counter is raised to it, never lowered."""
+    _upsert(kind, year, first=number, then="greatest({table}.last_number, excluded.last_number)")
+
+
+def _upsert(kind: str, year: int, *, first: int, then: str) -> int:
+    """One statement on the counter row: `first` for a new row, else `then` (SQL over the
+    existing row); returns the number now stored."""
     table = connection.ops.quote_name(Counter._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} (kind, year, last_number) VALUES (%s, %s, %s) "
-            "ON CONFLICT (kind, year) DO UPDATE SET last_number = "
-            f"greatest({table}.last_number, excluded.last_number)",
-            [kind, year, number],
+            f"ON CONFLICT (kind, year) DO UPDATE SET last_number = {then.format(table=table)} "
+            "RETURNING last_number",
+            [kind, year, first],
         )
+        row = cursor.fetchone()
+    assert row is not None
+    return int(row[0])
