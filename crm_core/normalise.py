@@ -11,6 +11,10 @@ from django.utils.translation import gettext as _
 from stdnum.ru import inn as ru_inn
 
 _DIGITS = re.compile(r"\D+")
+# "доб. 12", "добавочный 12", "вн. 12" (внутренний), "ext 12" — a comma before it too.
+_EXTENSION = re.compile(
+    r"(?i)\s*[,;]?\s*\b(?:доб|добавочный|вн|внутр|внутренний|ext|extension)\b\.?\s*"
+)
 
 
 def clean_inn(raw: str, *, foreign: bool = False) -> tuple[str, str]:
@@ -47,7 +51,7 @@ def parse_phone(raw: str, *, region: str = "RU") -> PhoneNumber:
     """E.164 and extension of a phone number typed in any of the usual Russian ways
     ("8 916 …", "+7 (916) …", "916…", "доб. 12"), judged with the company's default region."""
     text = raw.strip()
-    normalised = re.sub(r"(?i)\b(доб|добавочный|ext|extension)\.?\s*", " ext. ", text)
+    normalised = _EXTENSION.sub(" ext. ", text)
     try:
         number = phonenumbers.parse(normalised, region)
     except phonenumbers.NumberParseException as exc:

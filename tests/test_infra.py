@@ -367,6 +367,8 @@ def test_nginx_template_renders_and_names_every_missing_variable() -> None:
     assert "server web:8000;" in rendered
     assert "ssl_certificate /etc/tls/fullchain.pem;" in rendered
     assert "client_max_body_size 25m;" in rendered
+    # The import upload alone takes files up to Django's MAX_IMPORT_MB (512 MB by default).
+    assert re.search(r"location = /import/ \{\s+client_max_body_size 513m;\s+proxy_pass", rendered)
     assert "return 301 https://$host$request_uri;" in rendered  # nginx's variables untouched
     assert "proxy_set_header Host $host;" in rendered
     assert "proxy_set_header X-Forwarded-Proto $scheme;" in rendered
@@ -583,6 +585,12 @@ def test_nginx_proxies_companies_and_the_public_site_over_https(
     assert https("/.git/config").status == 404
     too_big = https("/accounts/login/", method="POST", body=b"x" * 4096)
     assert too_big.status == 413
+    # The import upload has its own, larger limit: the same body reaches Django (which
+    # answers for the unknown company host).
+    upload = https(
+        "/import/", host=f"nobody-{uuid.uuid4().hex[:8]}.{BASE}", method="POST", body=b"x" * 4096
+    )
+    assert upload.status == 404
 
     # TLS only for our names: an unknown server name gets no handshake (no certificate shown).
     with pytest.raises(ssl.SSLError):

@@ -15,6 +15,7 @@ duplicating anything (the dedupe indexes are rebuilt from the database on resume
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import re
 import threading
@@ -46,6 +47,7 @@ _MISSING = object()
 _PLAIN_PHONE = re.compile(r"\s*(?:\+7|8|7)?[\s(]*9[\d\s()-]+")
 _NON_DIGITS = re.compile(r"\D+")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_GROUPED_DIGITS = re.compile(r"[\d\s-]+")
 CLIENT_FIELDS = (
     "name",
     "full_name",
@@ -107,7 +109,7 @@ class Target:
     phones: set[str] = field(default_factory=set)  # e164, or e164;extension
     emails: set[str] = field(default_factory=set)
     persons: dict[str, Contact] = field(default_factory=dict)  # normalised full name → contact
-    deals: set[tuple[str, str]] = field(default_factory=set)  # (title, amount)
+    deals: set[tuple[str, str, str]] = field(default_factory=set)  # see _deal_keys
     changed: set[str] = field(default_factory=set)  # fields to write back
     first_row: int = 0  # the row of this file that created it
     external_id: str = ""  # the 1C id it was created from
@@ -406,10 +408,12 @@ class Importer:
             target.persons[
                 _person_key(contact.last_name, contact.first_name, contact.middle_name)
             ] = contact
-        for client_id, title, amount in Deal.objects.filter(client_id__in=wanted).values_list(
-            "client_id", "title", "amount"
-        ):
-            self.targets[client_id].deals.add((title, str(amount)))
+        for client_id, title, amount, created in Deal.objects.filter(
+            client_id__in=wanted
+        ).values_list("client_id", "title", "amount", "created_at"):
+            self.targets[client_id].deals.update(
+                _deal_keys(title, amount, created.astimezone(dt.UTC).date().isoformat())
+            )
 
     def _candidates(self, client: ClientIn) -> Iterator[Any]:
         for _key, ref in self._matches(client):
@@ -420,7 +424,7 @@ class Importer:
             yield pgettext("matched by", "1C id"), self.by_external[client.external_id]
         inn = _inn_key(client.inn)
         if inn:
-            kpp = client.kpp.strip()
+            kpp = _kpp(client.kpp)
             for key in ((inn, kpp), (inn, "")):
                 if key in self.by_inn_kpp:
                     yield pgettext("matched by", "INN/KPP"), self.by_inn_kpp[key]
@@ -528,7 +532,10 @@ class Importer:
             outcome = MERGED if target.new else UNCHANGED
             changed = self._fill(target, values, plan)
             if target.first_row:
-                flags.append(_("Same client as row %(row)s.") % {"row": target.first_row})
+                flags.append(
+                    _("Same client as row %(row)s (matched by %(key)s).")
+                    % {"row": target.first_row, "key": key}
+                )
             elif not target.new:
                 flags.append(_("Matched an existing client by %(key)s.") % {"key": key})
         # New contact persons; e-mails without a person go to a nameless contact person,
@@ -560,7 +567,7 @@ class Importer:
             "name": client_in.name or client_in.full_name,
             "full_name": client_in.full_name if client_in.full_name != client_in.name else "",
             "kind": client_in.kind,
-            "kpp": client_in.kpp.strip(),
+            "kpp": _kpp(client_in.kpp),
             "legal_address": client_in.legal_address,
             "postal_address": client_in.postal_address,
             "bank_name": client_in.bank_name,
@@ -584,7 +591,7 @@ class Importer:
                 values["inn"], values["inn_status"] = clean_inn(client_in.inn)
             except ValidationError:
                 # A Kazakh BIN/IIN or a mistyped INN: kept as typed and flagged.
-                values["inn"], values["inn_status"] = clean_inn(client_in.inn, foreign=True)
+                values["inn"], values["inn_status"] = _foreign_tax_id(client_in.inn), "foreign"
                 flags.append(
                     _("INN %(inn)s is not a valid Russian INN: kept as a foreign tax id.")
                     % {"inn": client_in.inn}
@@ -726,9 +733,12 @@ class Importer:
     ) -> str:
         if deal_in.external_id and deal_in.external_id in self.deal_by_external:
             return UNCHANGED
+        # A deal that cannot be made is left out; the row's client still counts (a row of
+        # only a deal is rejected).
+        left_out = REJECTED if target is None else UNCHANGED
         if self.pipeline is None or self.stage is None:
             flags.append(_("The company has no pipeline to put deals in."))
-            return REJECTED
+            return left_out
         title = deal_in.title or (
             _("Deal with %(client)s") % {"client": target.client.name}
             if target
@@ -738,11 +748,35 @@ class Importer:
         if amount is None and deal_in.items:
             amount = sum((i.quantity * i.price for i in deal_in.items), Decimal(0))
         amount = (amount or Decimal(0)).quantize(Decimal("0.01"))
-        key = (title[:300], str(amount))
+        too_large = _too_large(deal_in, amount)
+        if too_large:
+            flags.append(
+                _("%(value)s is more than the CRM can hold as an amount: the deal is left out.")
+                % {"value": too_large}
+            )
+            return left_out
+        if not deal_in.title and deal_in.amount is None and not deal_in.items:
+            if deal_in.unread_amount:
+                flags.append(
+                    _("Amount %(value)s is not a number: the deal is left out.")
+                    % {"value": deal_in.unread_amount}
+                )
+            return UNCHANGED  # deal columns mapped but empty in this row
+        # Without a date, any deal of the same title and amount is this one (the deal made
+        # from a dateless row is dated the day it was imported); with one, only that day's.
+        key = (title[:300], str(amount), deal_in.date)
         if target is not None and key in target.deals:
             return UNCHANGED
-        if not deal_in.title and deal_in.amount is None and not deal_in.items:
-            return UNCHANGED  # deal columns mapped but empty in this row
+        if deal_in.unread_amount:
+            flags.append(
+                _("Amount %(value)s is not a number: the deal is imported without an amount.")
+                % {"value": deal_in.unread_amount}
+            )
+        if deal_in.unread_date:
+            flags.append(
+                _("%(value)s is not a date (dd.mm.yyyy): the deal is dated the day of the import.")
+                % {"value": deal_in.unread_date}
+            )
         created = timezone.now()
         if deal_in.date:
             created = dt.datetime.fromisoformat(deal_in.date).replace(tzinfo=dt.UTC)
@@ -770,7 +804,7 @@ class Importer:
         ]
         plan.new_deals.append((target, deal, items, deal_in.external_id))
         if target is not None:
-            target.deals.add(key)
+            target.deals.update(_deal_keys(title[:300], amount, deal_in.date))
         if deal_in.external_id:
             self._put(self.deal_by_external, deal_in.external_id, deal)
         return CREATED
@@ -793,6 +827,13 @@ class Importer:
         if existing is None and product_in.sku and not product_in.external_id:
             existing = self.product_by_sku.get(product_in.sku)
         price = product_in.price.quantize(Decimal("0.01")) if product_in.price is not None else None
+        if price is not None and abs(price) >= _AMOUNT_LIMIT:
+            return RowResult(
+                row.number,
+                REJECTED,
+                _("%(value)s is more than the CRM can hold as a price.") % {"value": price},
+                row.values,
+            )
         if existing is None:
             if product_in.price_only or not product_in.name:
                 return RowResult(
@@ -1036,10 +1077,55 @@ def _note(batch: ImportBatch, result: RowResult) -> ImportRowNote:
     )
 
 
+def _deal_keys(title: str, amount: Decimal, date: str) -> tuple[tuple[str, str, str], ...]:
+    """What a deal is recognised by in a later row: its title and amount, on its day (a dated
+    row) or on any day (a dateless one)."""
+    return (title, str(amount), date), (title, str(amount), "")
+
+
+# What the CRM's decimal columns hold: numeric(14, 2) amounts and prices, numeric(12, 3)
+# quantities. A larger value would fail the whole chunk's write.
+_AMOUNT_LIMIT = Decimal(10) ** 12
+_QUANTITY_LIMIT = Decimal(10) ** 9
+
+
+def _too_large(deal_in: DealIn, amount: Decimal) -> Decimal | None:
+    if abs(amount) >= _AMOUNT_LIMIT:
+        return deal_in.amount if deal_in.amount is not None else amount
+    for item in deal_in.items:
+        if abs(item.price) >= _AMOUNT_LIMIT:
+            return item.price
+        if abs(item.quantity) >= _QUANTITY_LIMIT:
+            return item.quantity
+    return None
+
+
+@functools.lru_cache(maxsize=65_536)
 def _inn_key(raw: str) -> str:
-    """An INN as rows are matched by it: digits, with the leading zero Excel drops restored."""
-    inn = "".join(c for c in raw if c.isdigit())
-    return "0" + inn if len(inn) in {9, 11} else inn
+    """An INN exactly as the import stores it, so a row matches what an earlier row or file
+    saved: a valid Russian INN as digits (the leading zero Excel drops restored), anything
+    else as `_foreign_tax_id` keeps it."""
+    try:
+        return clean_inn(raw)[0]
+    except ValidationError:
+        return _foreign_tax_id(raw)
+
+
+def _foreign_tax_id(raw: str) -> str:
+    """A tax id that is not a valid Russian INN (a Kazakh BIN, a typo), kept as typed — but
+    without the spaces and dashes people group digits with, so "1816 2036 0057" and
+    "181620360057" are one counterparty."""
+    value = raw.strip()
+    return _NON_DIGITS.sub("", value) if _GROUPED_DIGITS.fullmatch(value) else value
+
+
+def _kpp(raw: str) -> str:
+    """A KPP (9 digits) with the leading zero Excel drops restored, as INNs get theirs."""
+    value = raw.strip()
+    if not _GROUPED_DIGITS.fullmatch(value):
+        return value
+    digits = _NON_DIGITS.sub("", value)
+    return "0" + digits if len(digits) == 8 else digits
 
 
 def _only_a_name(external_id: str, inn: str, has_phone: bool, emails: list[str]) -> bool:

@@ -60,6 +60,10 @@ class DealIn:
     currency: str = ""
     date: str = ""  # ISO date
     items: list[ItemIn] = field(default_factory=list)
+    # The cells as typed, when the reader could not read them as an amount or a date: the
+    # engine says so in the row's reason instead of quietly using no amount or today.
+    unread_amount: str = ""
+    unread_date: str = ""
 
 
 @dataclass

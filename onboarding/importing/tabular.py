@@ -7,6 +7,7 @@ SourceRow through the column mapping.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import io
@@ -29,7 +30,13 @@ HEADER_SEARCH_ROWS = 30
 LARGE_XLSX_BYTES = 16 * 1024 * 1024
 _OLE_MAGIC = bytes.fromhex("d0cf11e0a1b11ae1")
 _ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
-_TOTALS = re.compile(r"^(итого|всего|итог|total|totals|grand total)\b", re.IGNORECASE)
+# A totals row's first cell is the word alone ("Итого", "Итого по отделу:", "Total: 1 234"),
+# never the start of a name: "Итог-Сервис ООО", "Всего понемногу", "Total Systems LLC" are
+# clients.
+_TOTALS = re.compile(
+    r"^(?:итого|всего|итог|total|totals|grand total)(?:\s+по\s+[^\d:]+)?\s*:?[\s\d.,]*$",
+    re.IGNORECASE,
+)
 
 
 def sheet_names(stream: IO[bytes], file_format: str) -> list[str]:
@@ -291,7 +298,10 @@ def _csv_rows(stream: IO[bytes], encoding: str) -> Iterator[list[Any]]:
         delimiter = _delimiter(sample)
         yield from csv.reader(text, delimiter=delimiter)
     finally:
-        text.detach()
+        # Hand the caller's stream back open. After a failed run the caller has closed it
+        # before this generator is collected: nothing left to hand back.
+        with contextlib.suppress(ValueError):
+            text.detach()
 
 
 def _delimiter(sample: str) -> str:
@@ -373,10 +383,14 @@ def row_to_source(
         client.kind = "person"
     source.client = client
     if "deal_title" in fields or "deal_amount" in fields:
+        amount = values.number(fields.get("deal_amount"))
+        date = values.date(fields.get("deal_date"))
         source.deal = DealIn(
             title=values.name(fields.get("deal_title")),
-            amount=values.number(fields.get("deal_amount")),
-            date=values.date(fields.get("deal_date")),
+            amount=amount,
+            date=date,
+            unread_amount="" if amount is not None else values.text(fields.get("deal_amount")),
+            unread_date="" if date else values.text(fields.get("deal_date")),
         )
     return source
 

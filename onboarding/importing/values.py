@@ -8,9 +8,15 @@ import re
 from decimal import Decimal, InvalidOperation
 
 _SPACES = re.compile(r"[\s\u00a0\u202f]+")
-# Separators between several numbers in one cell; "," only when followed by a digit group
-# that starts a new number (a comma never appears inside a Russian phone number).
-_PHONE_SPLIT = re.compile(r"\s*(?:[;,/\n]|\s{2,}|\bи\b)\s*", re.IGNORECASE)
+# Separators between several numbers in one cell (a comma never appears inside a Russian
+# phone number; Alt+Enter in Excel is a line break) — but never before an extension, which
+# belongs to the number before it ("8 495 123-45-67, доб. 12").
+_PHONE_SPLIT = re.compile(
+    r"\s*(?:[;,/\r\n]|[ \t\u00a0]{2,}|\bи\b)\s*(?!\s*(?:доб|ext|вн|x\s*\d|#))", re.IGNORECASE
+)
+# A currency word or sign around an amount, with the dot of its abbreviation ("руб.", "р."),
+# which must not be read as a decimal point.
+_NOT_A_DIGIT = re.compile(r"[^\d\s,.\-\u00a0\u202f]+\.?")
 _EMAIL_SPLIT = re.compile(r"[\s;,]+")
 
 
@@ -41,7 +47,7 @@ def number(value: object) -> Decimal | None:
         return None
     if isinstance(value, int | float):
         return Decimal(str(value))
-    raw = re.sub(r"[^\d,.\-]", "", _SPACES.sub("", str(value)))
+    raw = re.sub(r"[^\d,.\-]", "", _SPACES.sub("", _NOT_A_DIGIT.sub("", str(value))))
     if not raw or raw in {"-", ".", ","}:
         return None
     if "," in raw and "." in raw:
@@ -76,7 +82,8 @@ def date(value: object) -> str:  # noqa: PLR0911  (one return per accepted form)
     if isinstance(value, int | float) and 1 < value < 100000:
         return (_EXCEL_EPOCH + dt.timedelta(days=int(value))).isoformat()
     raw = text(value)
-    match = re.match(r"^(\d{1,2})[./-](\d{1,2})[./-](\d{2}|\d{4})\b", raw)
+    # "05.03.2026", "05.03.26", "05.03.2026 г.", "05.03.2026г." (dd.mm: the Russian order).
+    match = re.match(r"^(\d{1,2})[./-](\d{1,2})[./-](\d{4}|\d{2})(?!\d)", raw)
     try:
         if match:
             day, month, year = (int(g) for g in match.groups())
@@ -93,11 +100,12 @@ def date(value: object) -> str:  # noqa: PLR0911  (one return per accepted form)
 
 def phones(value: object) -> list[str]:
     """The separate numbers in one cell: `+7 916 111-22-33, 8 (495) 123-45-67 доб. 12`."""
-    raw = text(value)
+    # Split before the whitespace is tidied: line breaks and runs of spaces separate numbers.
+    raw = value.strip() if isinstance(value, str) else text(value)
     if not raw:
         return []
     # Parts without digits are kept too: the engine reports them instead of dropping them.
-    return [part for part in _PHONE_SPLIT.split(raw) if part.strip(" -–—.")]
+    return [text(part) for part in _PHONE_SPLIT.split(raw) if part.strip(" -–—.")]
 
 
 def emails(value: object) -> list[str]:

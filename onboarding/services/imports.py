@@ -19,7 +19,7 @@ from typing import IO, Any
 import kombu.exceptions
 from django.conf import settings
 from django.core.files.base import File
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -195,11 +195,24 @@ def _run(
         with batch.file.open("rb") as stream:
             importer.run(read_rows(stream, inspection_of(batch)))
     except UnreadableFile as exc:
-        _discard(batch)
-        batch.status = ImportBatch.Status.FAILED
-        batch.error = exc.message
-        batch.save(update_fields=["status", "error", "checkpoint", "counts"])
-        return Report(batch=batch, counts={})
+        return _failed(batch, exc.message)
+    except (OperationalError, InterfaceError):
+        # The database went away (a restart, a lost connection): the batch stays running and
+        # the stalled-batch beat resumes it from its checkpoint.
+        raise
+    except Exception:
+        # Anything else would fail again on every resume, with the batch "running" for ever
+        # and the chunks before it kept: the file's records go, and the person is told.
+        logger.exception("import batch %s failed after row %s", batch.pk, batch.checkpoint)
+        return _failed(
+            batch,
+            _(
+                "The import stopped at an unexpected error after row %(row)s; nothing from "
+                "this file was kept. We have been notified — please write to support with "
+                "the file."
+            )
+            % {"row": batch.checkpoint},
+        )
     batch.status = ImportBatch.Status.DONE
     batch.finished_at = timezone.now()
     if batch.dry_run:
@@ -208,6 +221,14 @@ def _run(
         batch.total_rows = importer.counts.get("rows", 0)
     batch.save(update_fields=["status", "finished_at", "counts", "total_rows"])
     return Report(batch=batch, counts=dict(importer.counts))
+
+
+def _failed(batch: ImportBatch, message: str) -> Report:
+    _discard(batch)
+    batch.status = ImportBatch.Status.FAILED
+    batch.error = message
+    batch.save(update_fields=["status", "error", "checkpoint", "counts"])
+    return Report(batch=batch, counts={})
 
 
 def stalled_batches() -> list[ImportBatch]:

@@ -1,0 +1,244 @@
+"""Values as people type them that the import once misread: currency words, phones on
+separate lines, tax ids with spaces or a lost zero, names that begin like "Итого", repeat
+orders, amounts too large for the CRM — and what happens when a run fails outright."""
+
+from __future__ import annotations
+
+import io
+from decimal import Decimal
+from typing import Any
+
+import openpyxl
+import pytest
+
+from crm_core.models import Client, Deal, Phone
+from crm_core.services.clients import ClientInput, create_client
+from onboarding.importing import engine, values
+from onboarding.models import ImportBatch, ImportRowNote
+from onboarding.tests.helpers import run_import
+from onboarding.tests.sheets import csv_bytes
+from tenants.models import Membership
+
+pytestmark = pytest.mark.usefixtures("media_root")
+
+
+def _csv(rows: list[list[str]]) -> bytes:
+    return csv_bytes(rows, encoding="utf-8", delimiter=";")
+
+
+def _reasons(batch: ImportBatch) -> dict[int, str]:
+    return dict(ImportRowNote.objects.filter(batch=batch).values_list("row", "reason"))
+
+
+@pytest.mark.parametrize(
+    ("typed", "read"),
+    [
+        ("12 500,00 р.", Decimal("12500.00")),
+        ("1 234 567,89 руб.", Decimal("1234567.89")),
+        ("12 500 ₽", Decimal("12500")),
+        ("RUB 100.50", Decimal("100.50")),
+        ("1.234,56", Decimal("1234.56")),
+        ("1,234.56", Decimal("1234.56")),
+    ],
+)
+def test_an_amount_with_a_currency_word_is_read_at_its_value(typed: str, read: Decimal) -> None:
+    # The dot of "руб." / "р." was taken for the decimal point: 12 500,00 р. became 1,250,000.
+    assert values.number(typed) == read
+
+
+def test_amounts_and_dates_as_typed_become_deals_and_what_is_unreadable_is_said(
+    make_company: Any,
+) -> None:
+    a = make_company("Alpha")
+    with a:
+        data = _csv(
+            [
+                ["Клиент", "ИНН", "Сделка", "Сумма сделки", "Дата"],
+                ["ООО Рубль", "7707083893", "Окна", "12 500,00 р.", "05.03.2026г."],
+                ["ООО Ни рубля", "", "Двери", "около пяти", "12/31/2025"],
+            ]
+        )
+        report = run_import(a.company, a.owner, data, "deals.csv")
+        rouble = Deal.objects.get(client__name="ООО Рубль")
+        assert rouble.amount == Decimal("12500.00")
+        assert rouble.created_at.date().isoformat() == "2026-03-05"
+        unread = Deal.objects.get(client__name="ООО Ни рубля")
+        assert unread.amount == Decimal(0)
+        reason = _reasons(report.batch)[3]
+        assert "Amount около пяти is not a number" in reason
+        assert "12/31/2025 is not a date (dd.mm.yyyy)" in reason
+
+
+def test_several_phones_in_one_cell_on_separate_lines_or_with_extensions(
+    make_company: Any,
+) -> None:
+    a = make_company("Alpha")
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["Клиент", "Телефон"])
+    # Alt+Enter between two numbers; runs of spaces; an extension after a comma; "вн.".
+    sheet.append(["ООО Две линии", "8 916 111 22 33\n8 916 222 33 44"])
+    sheet.append(["ООО Пробелы", "8 916 333 44 55    8 916 444 55 66"])
+    sheet.append(["ООО Добавочный", "8 495 123-45-67, доб. 5"])
+    sheet.append(["ООО Внутренний", "8 (812) 555-01-01 вн. 12"])
+    out = io.BytesIO()
+    book.save(out)
+    with a:
+        report = run_import(a.company, a.owner, out.getvalue(), "phones.xlsx")
+        assert report.counts["created"] == 4
+
+        def numbers(name: str) -> set[tuple[str, str]]:
+            return set(
+                Phone.objects.filter(client__name=name).values_list("e164", "extension")
+            ) | set(
+                Phone.objects.filter(contact__client__name=name).values_list("e164", "extension")
+            )
+
+        assert numbers("ООО Две линии") == {("+79161112233", ""), ("+79162223344", "")}
+        assert numbers("ООО Пробелы") == {("+79163334455", ""), ("+79164445566", "")}
+        assert numbers("ООО Добавочный") == {("+74951234567", "5")}
+        assert numbers("ООО Внутренний") == {("+78125550101", "12")}
+        assert not any(_reasons(report.batch).values())
+
+
+def test_reimporting_foreign_and_grouped_tax_ids_changes_nothing(make_company: Any) -> None:
+    a = make_company("Alpha")
+    first = _csv(
+        [
+            ["Клиент", "ИНН"],
+            ["ООО Девять", "123456789"],  # not a valid INN, with or without a leading zero
+            ["ТОО Пробел", "1816 2036 0057"],  # a Kazakh BIN, grouped as people write it
+        ]
+    )
+    with a:
+        run_import(a.company, a.owner, first, "one.csv")
+        again = run_import(a.company, a.owner, first, "one.csv")
+        assert (again.counts.get("created", 0), again.counts["unchanged"]) == (0, 2)
+        # The same BIN typed without spaces is the same counterparty.
+        typed = _csv([["Клиент", "ИНН"], ["ТОО Пробел", "181620360057"]])
+        assert run_import(a.company, a.owner, typed, "two.csv").counts["unchanged"] == 1
+        assert sorted(Client.objects.values_list("inn", "inn_status")) == [
+            ("123456789", "foreign"),
+            ("181620360057", "foreign"),
+        ]
+
+
+def test_a_kpp_that_lost_its_leading_zero_still_matches_by_inn_and_kpp(
+    make_company: Any,
+) -> None:
+    a = make_company("Alpha")
+    with a:
+        create_client(
+            membership=Membership.objects.get(user=a.owner),
+            company=a.company,
+            data=ClientInput(name="Башкирская сталь", inn="0235792851", kpp="026801001"),
+        )
+        data = _csv([["Клиент", "ИНН", "КПП"], ["Башкирская сталь", "235792851", "26801001"]])
+        report = run_import(a.company, a.owner, data, "kpp.csv")
+        assert report.counts["unchanged"] == 1
+        assert list(Client.objects.values_list("inn", "kpp")) == [("0235792851", "026801001")]
+        # A new client gets the zero back too.
+        data = _csv([["Клиент", "ИНН", "КПП"], ["ООО Ноль", "7707083893", "12345678"]])
+        run_import(a.company, a.owner, data, "kpp2.csv")
+        assert Client.objects.get(name="ООО Ноль").kpp == "012345678"
+
+
+def test_names_that_begin_like_a_totals_row_are_clients(make_company: Any) -> None:
+    a = make_company("Alpha")
+    data = _csv(
+        [
+            ["Клиент", "Телефон"],
+            ["Total Systems LLC", "+7 916 000-00-01"],
+            ["Итог-Сервис ООО", "+7 916 000-00-02"],
+            ["Всего понемногу", "+7 916 000-00-03"],
+            ["Итого по клиентам:", "3"],
+        ]
+    )
+    with a:
+        report = run_import(a.company, a.owner, data, "totals.csv")
+        assert report.counts["rows"] == 3
+        assert set(Client.objects.values_list("name", flat=True)) == {
+            "Total Systems LLC",
+            "Итог-Сервис ООО",
+            "Всего понемногу",
+        }
+
+
+def test_a_repeat_order_on_another_day_is_another_deal_and_reimport_adds_none(
+    make_company: Any,
+) -> None:
+    a = make_company("Alpha")
+    data = _csv(
+        [
+            ["Клиент", "ИНН", "Сделка", "Сумма сделки", "Дата"],
+            ["ООО Ромашка", "7707083893", "Заказ", "1000", "01.03.2026"],
+            ["ООО Ромашка", "7707083893", "Заказ", "1000", "05.03.2026"],
+            ["ООО Ромашка", "7707083893", "Заказ", "1000", "05.03.2026"],  # listed twice
+            ["ООО Ромашка", "7707083893", "Заказ", "1000", ""],  # no date: one of those
+        ]
+    )
+    with a:
+        report = run_import(a.company, a.owner, data, "orders.csv")
+        dates = sorted(
+            d.date().isoformat() for d in Deal.objects.values_list("created_at", flat=True)
+        )
+        assert dates == ["2026-03-01", "2026-03-05"]
+        assert report.counts["created"] == 1
+        again = run_import(a.company, a.owner, data, "orders.csv")
+        assert again.counts["unchanged"] == 4
+        assert Deal.objects.count() == 2
+
+
+def test_an_amount_too_large_for_the_crm_leaves_that_deal_out_not_the_import(
+    make_company: Any, monkeypatch: Any
+) -> None:
+    monkeypatch.setattr(engine, "CHUNK_ROWS", 2)
+    a = make_company("Alpha")
+    rows = [["Клиент", "Сделка", "Сумма сделки"]]
+    rows += [[f"Клиент {n}", "Окна", "1000"] for n in range(6)]
+    rows.insert(4, ["Клиент большой", "Окна", "99999999999999999999"])
+    with a:
+        report = run_import(a.company, a.owner, _csv(rows), "big.csv")
+        assert report.batch.status == ImportBatch.Status.DONE
+        assert Client.objects.count() == 7
+        assert Deal.objects.count() == 6
+        assert not Deal.objects.filter(client__name="Клиент большой").exists()
+        assert _reasons(report.batch)[5] == (
+            "99999999999999999999 is more than the CRM can hold as an amount: the deal is left out."
+        )
+
+
+def test_an_unexpected_failure_keeps_nothing_and_says_so(
+    make_company: Any, monkeypatch: Any
+) -> None:
+    """A run that fails on something no check foresaw must not stay "running" for ever with
+    half the file written (every resume would fail the same way)."""
+    monkeypatch.setattr(engine, "CHUNK_ROWS", 2)
+    real_write = engine.Importer._write
+    written: list[int] = []
+
+    def fails_on_the_second_chunk(self: Any, plan: Any) -> None:
+        written.append(1)
+        if len(written) == 2:
+            raise ValueError("a value no check foresaw")
+        real_write(self, plan)
+
+    monkeypatch.setattr(engine.Importer, "_write", fails_on_the_second_chunk)
+    a, b = make_company("Alpha"), make_company("Beta")
+    with b:
+        create_client(
+            membership=Membership.objects.get(user=b.owner),
+            company=b.company,
+            data=ClientInput(name="Клиент Беты"),
+        )
+    rows = [["Клиент"]] + [[f"Клиент {n}"] for n in range(5)]
+    with a:
+        report = run_import(a.company, a.owner, _csv(rows), "fails.csv")
+        batch = ImportBatch.objects.get(pk=report.batch.pk)
+        assert batch.status == ImportBatch.Status.FAILED
+        assert "unexpected error after row 3" in batch.error
+        assert "nothing from this file was kept" in batch.error
+        assert not Client.objects.exists()  # the first chunk, committed, is gone too
+    with b:
+        assert list(Client.objects.values_list("name", flat=True)) == ["Клиент Беты"]
