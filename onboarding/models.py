@@ -46,6 +46,9 @@ class ImportBatch(models.Model):
     sheet = models.CharField(_("sheet"), max_length=100, blank=True)
     header_row = models.PositiveIntegerField(_("header row"), null=True, blank=True)
     mapping = models.JSONField(_("column mapping"), default=dict, blank=True)
+    # The file's column headers in the file's order: jsonb keeps no key order, and the row
+    # notes' values are shown (and the report's columns laid out) in this one.
+    columns = models.JSONField(default=list, blank=True)
     dry_run = models.BooleanField(_("dry run"), default=False)
     # The uploader's language: the worker writes the row reasons in it.
     language = models.CharField(max_length=10, blank=True)

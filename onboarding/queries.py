@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.db.models import QuerySet
 from django.http import Http404
 
@@ -22,6 +24,18 @@ def batch_for(batch_id: int) -> ImportBatch:
 def notes(batch: ImportBatch, outcomes: tuple[str, ...] = ()) -> QuerySet[ImportRowNote]:
     found = ImportRowNote.objects.filter(batch=batch)
     return found.filter(outcome__in=outcomes) if outcomes else found
+
+
+def shown(
+    batch: ImportBatch, notes: Iterable[ImportRowNote]
+) -> list[tuple[ImportRowNote, list[tuple[str, str]]]]:
+    """Each note with its row's values as (column, value) in the file's column order (the
+    values are stored as jsonb, which keeps no order)."""
+    order = {column: index for index, column in enumerate(batch.columns)}
+    return [
+        (note, sorted(note.values.items(), key=lambda kv: order.get(kv[0], len(order))))
+        for note in notes
+    ]
 
 
 def progress_percent(batch: ImportBatch) -> int:

@@ -91,6 +91,8 @@ def import_batch(request: HttpRequest, batch_id: int) -> HttpResponse:
     context: dict[str, Any] = {
         "batch": batch,
         "percent": queries.progress_percent(batch),
+        "undoable": imports.undoable(batch),
+        "undo_days": imports.UNDO_DAYS,
         "outcome_counts": [
             (code, label, batch.counts.get(code, 0))
             for code, label in ImportRowNote.Outcome.choices
@@ -104,11 +106,11 @@ def import_batch(request: HttpRequest, batch_id: int) -> HttpResponse:
             )
             context.update(_mapping_context(found, _mapping_form(batch, found)))
     elif batch.status == ImportBatch.Status.DONE and batch.dry_run:
-        context["rows"] = queries.notes(batch)[:PREVIEW_ROWS_SHOWN]
+        context["rows"] = queries.shown(batch, queries.notes(batch)[:PREVIEW_ROWS_SHOWN])
     elif batch.status in {ImportBatch.Status.DONE, ImportBatch.Status.UNDONE}:
-        context["rows"] = queries.notes(batch).exclude(outcome="unchanged", reason="")[
-            :PREVIEW_ROWS_SHOWN
-        ]
+        context["rows"] = queries.shown(
+            batch, queries.notes(batch).exclude(outcome="unchanged", reason="")[:PREVIEW_ROWS_SHOWN]
+        )
     return render(request, "onboarding/batch.html", context)
 
 
@@ -161,7 +163,11 @@ def import_preview(request: HttpRequest, batch_id: int) -> HttpResponse:
             )
         mapping = form.mapping()
         imports.remap(
-            batch, mapping=mapping, sheet=found.sheet, header_row=form.cleaned_data["header_row"]
+            batch,
+            mapping=mapping,
+            sheet=found.sheet,
+            header_row=form.cleaned_data["header_row"],
+            columns=found.headers,
         )
         if form.cleaned_data["save_as"]:
             imports.save_template(name=form.cleaned_data["save_as"], mapping=mapping)

@@ -52,15 +52,20 @@ def inspect(
         found.preview = [[f"{k}: {v}" for k, v in r.values.items()] for r in first]
         return found
     found.sheets = tabular.sheet_names(stream, detected.format)
-    found.sheet = sheet if sheet in found.sheets else (found.sheets[0] if found.sheets else "")
-    head, estimate = tabular.head_and_estimate(
-        stream,
-        detected.format,
-        encoding=found.encoding,
-        sheet=found.sheet,
-        limit=tabular.HEADER_SEARCH_ROWS + PREVIEW_ROWS,
-    )
-    if not head or all(tabular.is_blank(r) for r in head):
+    # The sheet asked for; otherwise the first one with anything on it (a workbook often
+    # starts with an empty "Лист1" before the sheet that holds the list).
+    for name in [sheet] if sheet in found.sheets else found.sheets or [""]:
+        head, estimate = tabular.head_and_estimate(
+            stream,
+            detected.format,
+            encoding=found.encoding,
+            sheet=name,
+            limit=tabular.HEADER_SEARCH_ROWS + PREVIEW_ROWS,
+        )
+        if head and not all(tabular.is_blank(r) for r in head):
+            found.sheet = name
+            break
+    else:
         raise UnreadableFile("empty")
     index = header_row - 1 if header_row > 0 else tabular.find_header(head)
     found.header_row = index + 1

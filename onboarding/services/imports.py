@@ -118,6 +118,7 @@ def create_batch(
         sheet=found.sheet,
         header_row=found.header_row or None,
         mapping=mapping if mapping is not None else found.mapping,
+        columns=found.headers,
         dry_run=dry_run,
         language=translation.get_language() or "",
         created_by_id=user_id,
@@ -286,6 +287,16 @@ class UndoRefused(Exception):  # noqa: N818
 
 
 @transaction.atomic
+def _within_undo_days(batch: ImportBatch) -> bool:
+    return batch.created_at >= timezone.now() - dt.timedelta(days=UNDO_DAYS)
+
+
+def undoable(batch: ImportBatch) -> bool:
+    """A finished import can be undone for UNDO_DAYS days after it was started."""
+    done = batch.status == ImportBatch.Status.DONE and not batch.dry_run
+    return done and _within_undo_days(batch)
+
+
 def undo_batch(batch: ImportBatch) -> list[dict[str, Any]]:
     """Remove what the batch created and restore what it changed, in one transaction.
 
@@ -296,7 +307,7 @@ def undo_batch(batch: ImportBatch) -> list[dict[str, Any]]:
         raise UndoRefused(_("This import has already been undone."))
     if batch.dry_run:
         raise UndoRefused(_("A dry run changed nothing: there is nothing to undo."))
-    if batch.created_at < timezone.now() - dt.timedelta(days=UNDO_DAYS):
+    if not _within_undo_days(batch):
         raise UndoRefused(
             _("An import can be undone for %(days)s days; this one is older.") % {"days": UNDO_DAYS}
         )
@@ -313,7 +324,12 @@ def _discard(batch: ImportBatch) -> None:
 
 
 def remap(
-    batch: ImportBatch, *, mapping: dict[str, str], sheet: str, header_row: int
+    batch: ImportBatch,
+    *,
+    mapping: dict[str, str],
+    sheet: str,
+    header_row: int,
+    columns: list[str] | None = None,
 ) -> ImportBatch:
     """A new column mapping (or sheet, or header row) for a dry run: its preview starts over."""
     if not batch.dry_run:
@@ -321,6 +337,8 @@ def remap(
     with transaction.atomic():
         ImportRowNote.objects.filter(batch=batch).delete()
         batch.mapping = mapping
+        if columns is not None:
+            batch.columns = columns
         batch.sheet = sheet or batch.sheet
         batch.header_row = header_row or batch.header_row
         batch.status = ImportBatch.Status.PENDING
@@ -343,6 +361,7 @@ def start_from_preview(preview: ImportBatch, *, user_id: int | None) -> ImportBa
         sheet=preview.sheet,
         header_row=preview.header_row,
         mapping=preview.mapping,
+        columns=preview.columns,
         language=preview.language,
         total_rows=(
             preview.total_rows
@@ -367,17 +386,32 @@ def report_workbook(batch: ImportBatch) -> bytes:
 
     book = openpyxl.Workbook(write_only=True)
     sheet = book.create_sheet(_("Rows to check"))
-    sheet.append([_("Row"), _("Outcome"), _("Reason"), _("What the row said")])
-    for note in ImportRowNote.objects.filter(batch=batch).exclude(outcome="created", reason=""):
-        said = "; ".join(f"{k}: {v}" for k, v in note.values.items())
-        sheet.append(
-            [
-                note.row,
-                note.get_outcome_display(),
-                text_cell(sheet, note.reason),
-                text_cell(sheet, said),
-            ]
-        )
+    notes = ImportRowNote.objects.filter(batch=batch).exclude(outcome="created", reason="")
+    if batch.columns:
+        # The file's own columns after the reason: fix the rows here and import this sheet
+        # again (the first three columns are left unmapped).
+        sheet.append([_("Row"), _("Outcome"), _("Reason"), *batch.columns])
+        for note in notes.iterator(chunk_size=2000):
+            sheet.append(
+                [
+                    note.row,
+                    note.get_outcome_display(),
+                    text_cell(sheet, note.reason),
+                    *(text_cell(sheet, note.values.get(c, "")) for c in batch.columns),
+                ]
+            )
+    else:  # a 1C exchange file: no columns, the values its reader named
+        sheet.append([_("Row"), _("Outcome"), _("Reason"), _("What the row said")])
+        for note in notes.iterator(chunk_size=2000):
+            said = "; ".join(f"{k}: {v}" for k, v in note.values.items())
+            sheet.append(
+                [
+                    note.row,
+                    note.get_outcome_display(),
+                    text_cell(sheet, note.reason),
+                    text_cell(sheet, said),
+                ]
+            )
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -15,8 +15,9 @@ from crm_core.models import Client, Deal, Phone
 from crm_core.services.clients import ClientInput, create_client
 from onboarding.importing import engine, values
 from onboarding.models import ImportBatch, ImportRowNote
+from onboarding.services.imports import report_workbook
 from onboarding.tests.helpers import run_import
-from onboarding.tests.sheets import csv_bytes
+from onboarding.tests.sheets import csv_bytes, messy_xlsx
 from tenants.models import Membership
 
 pytestmark = pytest.mark.usefixtures("media_root")
@@ -207,6 +208,51 @@ def test_an_amount_too_large_for_the_crm_leaves_that_deal_out_not_the_import(
         assert _reasons(report.batch)[5] == (
             "99999999999999999999 is more than the CRM can hold as an amount: the deal is left out."
         )
+
+
+def test_the_first_sheet_with_anything_on_it_is_read(make_company: Any) -> None:
+    a = make_company("Alpha")
+    book = openpyxl.Workbook()
+    empty = book.active
+    assert empty is not None
+    empty.title = "Лист1"
+    clients = book.create_sheet("Клиенты")
+    clients.append(["Клиент", "ИНН"])
+    clients.append(["ООО Ромашка", "7707083893"])
+    out = io.BytesIO()
+    book.save(out)
+    with a:
+        report = run_import(a.company, a.owner, out.getvalue(), "book.xlsx")
+        assert report.batch.sheet == "Клиенты"
+        assert list(Client.objects.values_list("name", flat=True)) == ["ООО Ромашка"]
+
+
+def test_the_report_of_rows_to_check_can_be_fixed_and_imported_again(make_company: Any) -> None:
+    a = make_company("Alpha")
+    with a:
+        first = run_import(a.company, a.owner, messy_xlsx(), "clients.xlsx")
+        report = openpyxl.load_workbook(io.BytesIO(report_workbook(first.batch))).active
+        assert report is not None
+        rows = [list(r) for r in report.iter_rows(values_only=True)]
+        assert rows[0][3:] == first.batch.columns
+        # Row 9 was rejected for having no name: give it one and import the report itself.
+        (fixed,) = (r for r in rows if r[0] == 9)
+        fixed[3] = "ООО Исправленное"
+        book = openpyxl.Workbook()
+        sheet = book.active
+        assert sheet is not None
+        sheet.append(rows[0])
+        sheet.append(fixed)
+        out = io.BytesIO()
+        book.save(out)
+        again = run_import(a.company, a.owner, out.getvalue(), "fixed.xlsx")
+        assert set(again.batch.mapping.values()) >= {"name", "inn", "phone"}
+        assert not {"строка", "результат", "причина"} & set(again.batch.mapping)
+        assert again.counts["created"] == 1
+        fixed_client = Client.objects.get(name="ООО Исправленное")
+        assert list(Phone.objects.filter(client=fixed_client).values_list("e164", flat=True)) == [
+            "+79990000000"
+        ]
 
 
 def test_an_unexpected_failure_keeps_nothing_and_says_so(

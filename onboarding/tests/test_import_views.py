@@ -12,6 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from crm_core.models import Client
 from onboarding.models import ImportBatch, ImportTemplate
+from onboarding.tests.helpers import run_import
 from onboarding.tests.sheets import messy_xlsx
 from relata.celery import app
 from tenants.models import Membership, User
@@ -57,6 +58,8 @@ def test_the_whole_wizard(make_company: Any, eager: None) -> None:
     page = browser.get(f"/import/{preview.pk}/", HTTP_HOST=a.host).content.decode()
     # The request was in Russian (the default): the worker wrote the reasons in it.
     assert "В строке нет названия клиента." in page
+    # What each row said, in the file's column order (not jsonb's key order).
+    assert "наименование: ИП Сидоров; телефоны: not a phone; e-mail: sidorov@" in page
     with a:
         assert Client.objects.count() == 0  # a preview writes nothing
         assert ImportTemplate.objects.get().name == "Наш Excel"
@@ -70,9 +73,13 @@ def test_the_whole_wizard(make_company: Any, eager: None) -> None:
     assert progress["HX-Refresh"] == "true"
     report = browser.get(f"/import/{batch.pk}/report.xlsx", HTTP_HOST=a.host)
     sheet = openpyxl.load_workbook(io.BytesIO(report.content)).active
-    rows = {r[0]: r for r in sheet.iter_rows(min_row=2, values_only=True)}
+    header, *lines = sheet.iter_rows(values_only=True)
+    rows = {r[0]: r for r in lines}
     assert rows[9][2] == "В строке нет названия клиента."
-    assert "Тот же клиент, что в строке 4" in rows[8][2]
+    assert rows[8][2] == "Тот же клиент, что в строке 4 (совпадение по ИНН и КПП)."
+    # The file's own columns follow, so the rows can be fixed and imported again.
+    assert header[:5] == ("Строка", "Результат", "Причина", "наименование", "инн")
+    assert rows[8][3:6] == ('ООО "Ромашка"', "7707083893", "773601001")
     listing = browser.get("/import/", HTTP_HOST=a.host).content.decode()
     assert "clients.xlsx" in listing
     response = browser.post(f"/import/{batch.pk}/undo/", HTTP_HOST=a.host)
@@ -80,6 +87,34 @@ def test_the_whole_wizard(make_company: Any, eager: None) -> None:
     with a:
         assert Client.objects.count() == 0
         assert ImportBatch.objects.get(pk=batch.pk).status == "undone"
+
+
+def test_an_import_can_be_undone_for_30_days_and_not_after(make_company: Any, eager: None) -> None:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    a = make_company("Alpha")
+    browser = login_on_host(a.owner, a.company, a.host)
+    with a:
+        batch = run_import(a.company, a.owner, messy_xlsx(), "clients.xlsx").batch
+        ImportBatch.objects.filter(pk=batch.pk).update(
+            created_at=timezone.now() - dt.timedelta(days=29, hours=23)
+        )
+    page = browser.get(f"/import/{batch.pk}/", HTTP_HOST=a.host).content.decode()
+    assert 'id="undo-submit"' in page
+    with a:
+        ImportBatch.objects.filter(pk=batch.pk).update(
+            created_at=timezone.now() - dt.timedelta(days=30, hours=1)
+        )
+    page = browser.get(f"/import/{batch.pk}/", HTTP_HOST=a.host).content.decode()
+    assert 'id="undo-submit"' not in page
+    assert "Импорт можно отменить в течение 30 дней" in page
+    response = browser.post(f"/import/{batch.pk}/undo/", HTTP_HOST=a.host, follow=True)
+    assert "Импорт можно отменить в течение 30 дней" in response.content.decode()
+    with a:
+        assert ImportBatch.objects.get(pk=batch.pk).status == "done"
+        assert Client.objects.count() == 5
 
 
 def test_an_unreadable_upload_is_answered_on_the_form(make_company: Any) -> None:
