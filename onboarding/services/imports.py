@@ -286,7 +286,6 @@ class UndoRefused(Exception):  # noqa: N818
         super().__init__(message)
 
 
-@transaction.atomic
 def _within_undo_days(batch: ImportBatch) -> bool:
     return batch.created_at >= timezone.now() - dt.timedelta(days=UNDO_DAYS)
 
@@ -297,6 +296,7 @@ def undoable(batch: ImportBatch) -> bool:
     return done and _within_undo_days(batch)
 
 
+@transaction.atomic
 def undo_batch(batch: ImportBatch) -> list[dict[str, Any]]:
     """Remove what the batch created and restore what it changed, in one transaction.
 
