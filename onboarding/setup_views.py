@@ -15,7 +15,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from crm_core.models import Deal, Pipeline
 from onboarding import lookup
 from onboarding.forms import DetailsForm, InviteForm
-from onboarding.services import setup
+from onboarding.industries import INDUSTRIES
+from onboarding.services import setup, templates
 from onboarding.views import import_admin_required
 from tenants.models import Company, Membership
 from tenants.queries.team import open_invitations
@@ -144,14 +145,21 @@ def _template(request: HttpRequest) -> HttpResponse:
     company: Company = request.company  # type: ignore[attr-defined]
     if request.method == "POST":
         action = request.POST.get("action", "")
-        if action == "windows":
-            setup.apply_window_template(
-                _member(request), company, with_sample=bool(request.POST.get("sample"))
+        if action in INDUSTRIES:
+            industry = templates.apply_industry_template(
+                _member(request), company, action, with_sample=bool(request.POST.get("sample"))
             )
-            messages.success(request, _("The window company's template is in place."))
+            messages.success(
+                request, _("The template «%(name)s» is in place.") % {"name": industry.name}
+            )
             return _next(setup.progress())
         if action == "add_sample":
-            setup.add_sample_data(_member(request), company)
+            # The sample of the template the pipeline follows (its deals fit its stages).
+            pipeline = templates.default_pipeline()
+            industry = templates.industry_of(pipeline, company)
+            setup.add_sample_data(
+                _member(request), company, sample=industry.sample, pipeline=pipeline
+            )
             messages.success(request, _("Sample data added."))
         elif action == "remove_sample":
             kept = setup.remove_sample_data(_member(request))
@@ -167,7 +175,13 @@ def _template(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "onboarding/setup/template.html",
-        _context(request, "template", has_sample=setup.has_sample_data()),
+        _context(
+            request,
+            "template",
+            has_sample=setup.has_sample_data(),
+            industries=INDUSTRIES.values(),
+            current=templates.industry_of(templates.default_pipeline(), company).key,
+        ),
     )
 
 

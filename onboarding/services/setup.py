@@ -15,12 +15,12 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm_core.automation.services.setup import install_window_template
 from crm_core.documents.services.setup import save_requisites
 from crm_core.documents.services.values import requisites as document_requisites
 from crm_core.models import Client, Contact, Deal, Phone, Pipeline, Task
 from crm_core.normalise import clean_inn
 from onboarding import lookup
+from onboarding.industries import WINDOWS, SampleDeal
 from onboarding.models import CompanyDetails, ImportBatch, ImportedRecord, SetupProgress
 from onboarding.services.undo import discard
 from tenants.models import Company, Membership
@@ -31,7 +31,7 @@ STEPS = list(Step)
 DONE, SKIPPED = "done", "skipped"
 
 
-def _require_admin(membership: Membership) -> None:
+def require_admin(membership: Membership) -> None:
     if membership.role not in (Membership.Role.OWNER, Membership.Role.ADMIN):
         raise PermissionDenied("owners and admins set the company up")
 
@@ -53,7 +53,7 @@ def is_open(row: SetupProgress) -> bool:
 @transaction.atomic
 def mark(membership: Membership, step: str, outcome: str) -> SetupProgress:
     """Record a step as done or skipped; the last one finishes the setup."""
-    _require_admin(membership)
+    require_admin(membership)
     if step not in Step.values or outcome not in (DONE, SKIPPED):
         raise ValidationError(_("No such step."))
     row = SetupProgress.objects.select_for_update().get(pk=progress().pk)
@@ -67,7 +67,7 @@ def mark(membership: Membership, step: str, outcome: str) -> SetupProgress:
 
 
 def dismiss(membership: Membership) -> SetupProgress:
-    _require_admin(membership)
+    require_admin(membership)
     row = progress()
     row.dismissed_at = timezone.now()
     row.save(update_fields=["dismissed_at", "updated_at"])
@@ -76,7 +76,7 @@ def dismiss(membership: Membership) -> SetupProgress:
 
 def resume(membership: Membership) -> SetupProgress:
     """Back to the setup from settings: offered again until finished or dismissed again."""
-    _require_admin(membership)
+    require_admin(membership)
     row = progress()
     row.dismissed_at = None
     row.save(update_fields=["dismissed_at", "updated_at"])
@@ -104,7 +104,7 @@ def look_up(inn: str) -> lookup.FoundCompany | None:
 
 @transaction.atomic
 def save_details(membership: Membership, values: dict[str, str], *, source: str = "") -> None:
-    _require_admin(membership)
+    require_admin(membership)
     row = details()
     inn, _status = clean_inn(values.get("inn", ""))
     row.inn = inn
@@ -130,92 +130,47 @@ def save_details(membership: Membership, values: dict[str, str], *, source: str 
     mark(membership, Step.DETAILS, DONE)
 
 
-# ------------------------------------------------------------------------ industry template
+# ------------------------------------------------------------------------ sample data
 
 
 @transaction.atomic
-def apply_window_template(
-    membership: Membership, company: Company, *, with_sample: bool
-) -> list[Any]:
-    """Kirill's template: the pipeline's stages get their rules (a call back within 15
-    minutes, a measurement, a quote within 2 hours...), and optionally sample data."""
-    _require_admin(membership)
-    rules = install_window_template(membership=membership, company=company)
-    if with_sample:
-        add_sample_data(membership, company)
-    mark(membership, Step.TEMPLATE, DONE)
-    return rules
-
-
-_SAMPLE = [
-    # No INN: a real file's counterparty must never be merged into a sample one.
-    # (client, INN, contact last/first name, phone, deal title, amount, stage index, task)
-    (
-        "ООО «Пример: Окна Плюс»",
-        "",
-        ("Иванов", "Иван"),
-        "+79160000001",
-        "Остекление офиса",
-        "185000",
-        0,
-        "Перезвонить и договориться о замере",
-    ),
-    (
-        "ИП Пример Сидоров",
-        "",
-        ("Сидоров", "Пётр"),
-        "+79160000002",
-        "Балкон под ключ",
-        "64000",
-        1,
-        "Замер в четверг",
-    ),
-    (
-        "ООО «Пример: СтройДом»",
-        "",
-        ("Петрова", "Анна"),
-        "+79160000003",
-        "Окна в коттедж",
-        "420000",
-        2,
-        "Отправить коммерческое предложение",
-    ),
-]
-
-
-@transaction.atomic
-def add_sample_data(membership: Membership, company: Company) -> ImportBatch:
+def add_sample_data(
+    membership: Membership,
+    company: Company,
+    *,
+    sample: tuple[SampleDeal, ...] = WINDOWS.sample,
+    pipeline: Pipeline | None = None,
+) -> ImportBatch:
     """A few clients, deals and tasks marked as sample (tag and batch), to try the CRM on.
     Made once: a second call returns the same sample."""
-    _require_admin(membership)
+    require_admin(membership)
     row = SetupProgress.objects.select_for_update().get(pk=progress().pk)
     if row.sample_batch and row.sample_batch.status == ImportBatch.Status.DONE:
         return row.sample_batch
-    pipeline = Pipeline.objects.order_by("-is_default", "position", "id").first()
+    pipeline = pipeline or Pipeline.objects.order_by("-is_default", "position", "id").first()
     if pipeline is None:
         raise ValidationError(_("Create a pipeline first."))
     stages = list(pipeline.stages.filter(outcome="open").order_by("position", "id"))
     tag = str(_("sample"))
     now = timezone.now()
     made: list[tuple[str, int]] = []
-    for name, inn, (last, first), phone, title, amount, stage, todo in _SAMPLE:
-        client = Client.objects.create(
-            name=name, inn=inn, inn_status="valid" if inn else "", tags=[tag]
-        )
+    for one in sample:
+        client = Client.objects.create(name=one.client, tags=[tag])
+        last, first = one.person
         contact = Contact.objects.create(client=client, last_name=last, first_name=first)
-        number = Phone.objects.create(contact=contact, e164=phone, raw=phone)
+        number = Phone.objects.create(contact=contact, e164=one.phone, raw=one.phone)
         deal = Deal.objects.create(
-            title=title,
+            title=one.deal,
             client=client,
             pipeline=pipeline,
-            stage=stages[min(stage, len(stages) - 1)],
-            amount=Decimal(amount),
+            stage=stages[min(one.stage, len(stages) - 1)],
+            amount=Decimal(one.amount),
             currency=company.currency,
             responsible_id=membership.user_id,
         )
         deal.contacts.add(contact)
         task = Task.objects.create(
-            title=todo,
+            title=one.task,
             deal=deal,
             client=client,
             deadline=now + dt.timedelta(days=1),
@@ -234,8 +189,8 @@ def add_sample_data(membership: Membership, company: Company) -> ImportBatch:
         status=ImportBatch.Status.DONE,
         created_by_id=membership.user_id,
         finished_at=timezone.now(),
-        counts={"rows": len(_SAMPLE), "created": len(_SAMPLE)},
-        total_rows=len(_SAMPLE),
+        counts={"rows": len(sample), "created": len(sample)},
+        total_rows=len(sample),
     )
     ImportedRecord.objects.bulk_create(
         ImportedRecord(
@@ -252,7 +207,7 @@ def add_sample_data(membership: Membership, company: Company) -> ImportBatch:
 def remove_sample_data(membership: Membership) -> list[dict[str, Any]]:
     """One click: the sample goes, and nothing else. A sample record someone has since worked
     on (a task, a note, an edit) is kept and reported, like an import's honest undo."""
-    _require_admin(membership)
+    require_admin(membership)
     row = SetupProgress.objects.select_for_update().get(pk=progress().pk)
     batch = row.sample_batch
     if batch is None or batch.status != ImportBatch.Status.DONE:
@@ -275,5 +230,5 @@ def has_sample_data() -> bool:
 
 def invite(membership: Membership, *, email: str, role: str, link: team.LinkBuilder) -> Any:
     """An invitation through the team's own service (seats, roles and e-mails as there)."""
-    _require_admin(membership)
+    require_admin(membership)
     return team.invite(actor=membership, email=email, role=role, link=link)

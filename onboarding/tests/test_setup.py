@@ -13,7 +13,7 @@ from crm_core.automation.models import StageRule
 from crm_core.documents.models import Requisites
 from crm_core.models import Client, Contact, Deal, Phone, Pipeline, Task
 from onboarding.models import CompanyDetails, SetupProgress
-from onboarding.services import setup
+from onboarding.services import setup, templates
 from tenants.models import Invitation, Membership, User
 from tests.test_isolation import login_on_host
 
@@ -141,7 +141,7 @@ def test_sample_data_is_removed_with_one_click_and_real_data_is_untouched(
             "tasks": set(Task.objects.values_list("pk", flat=True)),
             "contacts": set(Contact.objects.values_list("pk", flat=True)),
         }
-        setup.apply_window_template(owner, a.company, with_sample=True)
+        templates.apply_industry_template(owner, a.company, "windows", with_sample=True)
         assert Client.objects.count() == 4
         assert Deal.objects.count() == 4
         assert Task.objects.count() == 4

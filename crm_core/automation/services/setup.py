@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -109,9 +110,12 @@ def add_action(*, membership: Membership, rule: StageRule, action: RuleAction) -
     return action
 
 
+# A stage rule as a template gives it: (open stage's position, rule name, trigger, actions).
+RuleSpec = tuple[int, str, str, list[dict[str, Any]]]
+
 # Kirill's window company (docs: product.md): request → call back within 15 minutes →
 # measurement → quote within 2 hours → payment document → installation.
-_KIRILL = [
+WINDOW_RULES: list[RuleSpec] = [
     (
         0,
         gettext_noop("Call the new client back"),
@@ -186,12 +190,31 @@ _KIRILL = [
 def install_window_template(
     *, membership: Membership, company: Company, switch_on: bool = True
 ) -> list[StageRule]:
-    """Kirill's rules on the first five stages of the default pipeline. Idempotent: a rule
-    with the same name on the stage is not made twice."""
-    require_admin(membership)
+    """Kirill's rules on the first five stages of the default pipeline."""
     pipeline = Pipeline.objects.order_by("-is_default", "position", "id").first()
     if pipeline is None:
         raise ValidationError(_("Create a pipeline first."), code="no_pipeline")
+    return install_rules(
+        membership=membership,
+        company=company,
+        pipeline=pipeline,
+        rules=WINDOW_RULES,
+        switch_on=switch_on,
+    )
+
+
+@transaction.atomic
+def install_rules(
+    *,
+    membership: Membership,
+    company: Company,
+    pipeline: Pipeline,
+    rules: list[RuleSpec],
+    switch_on: bool = True,
+) -> list[StageRule]:
+    """A template's rules on the pipeline's open stages, by position. Idempotent: a rule
+    with the same name on the stage is not made twice."""
+    require_admin(membership)
     stages = list(
         Stage.objects.filter(pipeline=pipeline, outcome=Stage.Outcome.OPEN).order_by(
             "position", "id"
@@ -199,7 +222,7 @@ def install_window_template(
     )
     made = []
     with override(company.language):
-        for index, name, trigger, actions in _KIRILL:
+        for index, name, trigger, actions in rules:
             if index >= len(stages):
                 break
             rule, created = StageRule.objects.get_or_create(
