@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.utils.functional import Promise
-
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
