@@ -146,11 +146,12 @@ def add_filter_fields(form: forms.Form, fields: Iterable[CustomField]) -> None:
         name = PREFIX + field.key
         match field.kind:
             case Kind.NUMBER | Kind.MONEY:
+                # Bounded: "1e400" would become an infinite float, which JSON cannot hold.
                 form.fields[name + "__min"] = forms.DecimalField(
-                    label=f"{field.label} ≥", required=False
+                    label=f"{field.label} ≥", required=False, max_digits=30, decimal_places=6
                 )
                 form.fields[name + "__max"] = forms.DecimalField(
-                    label=f"{field.label} ≤", required=False
+                    label=f"{field.label} ≤", required=False, max_digits=30, decimal_places=6
                 )
             case Kind.DATE:
                 for suffix, sign in (("__from", "≥"), ("__to", "≤")):

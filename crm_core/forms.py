@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from crm_core.customfields import add_filter_fields
 from crm_core.models import Client, CustomField, Pipeline, Stage, Task
 from crm_core.normalise import clean_inn
+from relata.inputs import plausible_date
 
 
 class ClientForm(forms.Form):
@@ -78,6 +79,7 @@ class TaskForm(forms.Form):
     assignee = forms.TypedChoiceField(label=_("Assignee"), coerce=int, required=False)
     deadline = forms.DateTimeField(
         label=_("Deadline"),
+        validators=[plausible_date],
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
 

@@ -65,6 +65,7 @@ from crm_core.services.files import attach_file
 from crm_core.services.items import add_item, remove_item
 from crm_core.services.leads import convert_lead, reject_lead
 from crm_core.services.tasks import complete_task, create_task
+from relata.inputs import whole_number
 from tenants.models import Membership, User
 
 
@@ -214,18 +215,20 @@ def deal_move(request: HttpRequest, deal_id: int) -> HttpResponse:
     """Called by the board's drag and drop (and the stage buttons on the deal card)."""
     membership = _membership(request)
     deal = deal_for(membership, deal_id)
-    stage_id, version = request.POST.get("stage", ""), request.POST.get("version", "")
-    if not stage_id.isdigit() or (version and not version.isdigit()):
+    stage_id = whole_number(request.POST.get("stage"))
+    raw_version = request.POST.get("version", "")
+    version = whole_number(raw_version)
+    if stage_id is None or (raw_version and version is None):
         return _answer(
             request, deal_id, {"ok": False, "error": _("Choose a stage of this pipeline.")}, 400
         )
-    stage = get_object_or_404(Stage, pk=int(stage_id))
+    stage = get_object_or_404(Stage, pk=stage_id)
     try:
         deal = move_deal(
             membership=membership,
             deal=deal,
             stage=stage,
-            version=int(version) if version else None,
+            version=version,
             lost_reason=request.POST.get("lost_reason", ""),
         )
     except ValidationError as exc:
@@ -473,8 +476,9 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     if membership.role not in (Membership.Role.OWNER, Membership.Role.ADMIN):
         raise Http404("admins only")
     entries = AuditEntry.objects.all()
-    if request.GET.get("type") and request.GET.get("id", "").isdigit():
-        entries = entries.filter(object_type=request.GET["type"], object_id=int(request.GET["id"]))
+    object_id = whole_number(request.GET.get("id"))
+    if request.GET.get("type") and object_id is not None:
+        entries = entries.filter(object_type=request.GET["type"], object_id=object_id)
     return render(request, "crm_core/audit.html", {"entries": entries[:200]})
 
 

@@ -23,6 +23,7 @@ from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
+from django.utils.translation import gettext as _
 
 from crm_core import models as crm
 from crm_core.automation import models as automation
@@ -185,12 +186,18 @@ def read_manifest(stream: IO[bytes]) -> dict[str, Any]:
         with zipfile.ZipFile(stream) as archive:
             check_unpacked_size(archive)
             data = json.loads(archive.read(MANIFEST))
-    except (KeyError, zipfile.BadZipFile, json.JSONDecodeError) as exc:
+    except (KeyError, zipfile.BadZipFile, ValueError) as exc:  # ValueError: bad JSON too
         raise UnreadableFile("corrupt", detail=str(exc)) from exc
     finally:
         stream.seek(0)
-    if data.get("format") != FORMAT or int(data.get("version", 0)) > VERSION:
+    # A manifest edited by hand (or by another program) is checked before anything reads it.
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise UnreadableFile("wrong_format")
+    version, entities = data.get("version", 0), data.get("entities")
+    if not isinstance(version, int) or version > VERSION:
+        raise UnreadableFile("wrong_format")
+    if not isinstance(entities, dict) or not all(isinstance(r, list) for r in entities.values()):
+        raise UnreadableFile("corrupt", detail=_("the list of records is malformed"))
     return data
 
 

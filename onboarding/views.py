@@ -15,6 +15,7 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -26,6 +27,7 @@ from onboarding.importing.errors import UnreadableFile
 from onboarding.importing.sources import TABULAR, Inspection, inspect
 from onboarding.models import ImportBatch, ImportRowNote
 from onboarding.services import imports
+from relata.inputs import whole_number
 from tenants.models import Membership
 
 PREVIEW_ROWS_SHOWN = 500
@@ -101,9 +103,15 @@ def import_batch(request: HttpRequest, batch_id: int) -> HttpResponse:
     remap = batch.status == ImportBatch.Status.PENDING or "remap" in request.GET
     if batch.dry_run and remap and batch.status != ImportBatch.Status.RUNNING:
         if batch.file_format in TABULAR:
-            found = _inspection(
-                batch, request.GET.get("sheet", ""), _int(request.GET.get("header_row"))
-            )
+            try:
+                found = _inspection(
+                    batch, request.GET.get("sheet", ""), _int(request.GET.get("header_row"))
+                )
+            except UnreadableFile as exc:
+                # Another sheet or header row was asked for and does not work: say why, and
+                # show the mapping as it was.
+                messages.error(request, exc.message)
+                return redirect(f"{reverse('import_batch', args=[batch.pk])}?remap=1")
             context.update(_mapping_context(found, _mapping_form(batch, found)))
     elif batch.status == ImportBatch.Status.DONE and batch.dry_run:
         context["rows"] = queries.shown(batch, queries.notes(batch)[:PREVIEW_ROWS_SHOWN])
@@ -115,7 +123,7 @@ def import_batch(request: HttpRequest, batch_id: int) -> HttpResponse:
 
 
 def _int(value: str | None) -> int:
-    return int(value) if value and value.isdigit() else 0
+    return whole_number(value, below=1_000_000) or 0
 
 
 def _mapping_context(found: Inspection, form: MappingForm) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from billing.queries import seat_summary
+from relata.inputs import whole_number
 from tenants.models import Membership, User
 from tenants.queries import support as support_queries
 from tenants.queries import team as team_queries
@@ -107,7 +108,7 @@ def support_access(request: HttpRequest) -> HttpResponse:
     actor = _manager(request)
     allowed = request.POST.get("allowed") == "on"
     raw_days = request.POST.get("days", "")
-    days = int(raw_days) if raw_days.isdigit() else None
+    days = whole_number(raw_days, below=10_000)
     return _carry_out(
         request,
         lambda: support.set_access(actor=actor, allowed=allowed, days=days),
@@ -156,8 +157,8 @@ def deactivate(request: HttpRequest, member_id: int) -> HttpResponse:
     member = team_queries.member_for(actor, member_id)
     heir = None
     heir_id = request.POST.get("reassign_to", "")
-    if heir_id.isdigit():
-        heir = team_queries.members(actor).filter(pk=int(heir_id)).first()
+    if (heir_pk := whole_number(heir_id)) is not None:
+        heir = team_queries.members(actor).filter(pk=heir_pk).first()
     return _carry_out(
         request,
         lambda: team_service.deactivate(actor=actor, member=member, reassign_to=heir),

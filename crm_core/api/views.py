@@ -47,6 +47,7 @@ from crm_core.services.clients import (
 from crm_core.services.deals import create_deal, move_deal, update_deal
 from crm_core.services.products import save_product
 from crm_core.services.tasks import complete_task, create_task
+from relata.inputs import whole_number
 from tenants.models import Company, Membership, User
 
 
@@ -63,9 +64,10 @@ class NewestFirst(CursorPagination):
         raw = request.query_params.get(self.page_size_query_param)
         if raw is None:
             return self.page_size
-        if not raw.isdigit() or int(raw) < 1:
+        size = whole_number(raw)
+        if not size:
             raise serializers.ValidationError({"limit": [_("A whole number from 1 to 200.")]})
-        return min(int(raw), self.max_page_size)
+        return min(size, self.max_page_size)
 
     def decode_cursor(self, request: Request) -> Any:
         try:
@@ -181,8 +183,7 @@ class MemberScopedViewSet(viewsets.GenericViewSet):
         # 404 alike for "not there" and "not yours": another company's id, or a colleague's
         # deal a manager may not see, is simply not found.
         pk = str(self.kwargs["pk"])
-        # isdigit() alone accepts "³" and other Unicode digits that int() refuses.
-        if not (pk.isascii() and pk.isdigit()) or int(pk) >= 2**63:
+        if whole_number(pk) is None:
             raise Http404("not an id")
         return get_object_or_404(self.get_queryset(), pk=int(pk))
 

@@ -14,6 +14,7 @@ from crm_core.access import visible, visible_user_ids
 from crm_core.customfields import filter_by
 from crm_core.models import Client, Contact, CustomField
 from crm_core.normalise import clean_inn
+from relata.inputs import whole_number
 from tenants.models import Membership
 
 T = TypeVar("T", bound=Model)
@@ -57,7 +58,7 @@ def client_list(
     clients = visible_clients(membership)
     query = (filters.get("q") or "").strip()
     if query:
-        digits = "".join(ch for ch in query if ch.isdigit())
+        digits = "".join(ch for ch in query if ch in "0123456789")
         if digits and len(digits) == len(query.replace(" ", "")):
             try:
                 inn, _status = clean_inn(digits)
@@ -99,7 +100,7 @@ class Page(Generic[T]):
 
 
 def page_of(queryset: QuerySet[T], number: str | None, size: int = 50) -> Page[T]:
-    page = int(number) if number and number.isdigit() and 0 < int(number) < 10_000 else 1
+    page = whole_number(number, below=10_000) or 1
     start = (page - 1) * size
     rows = list(queryset[start : start + size + 1])
     return Page(items=rows[:size], number=page, has_next=len(rows) > size)

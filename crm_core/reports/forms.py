@@ -11,16 +11,21 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm_core.models import Pipeline, Team
+from relata.inputs import plausible_date
 
 MAX_DAYS = 3 * 366
 
 
 class ReportFilterForm(forms.Form):
     date_from = forms.DateField(
-        label=_("From"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+        validators=[plausible_date],
+        label=_("From"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     date_to = forms.DateField(
-        label=_("To"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+        validators=[plausible_date],
+        label=_("To"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     pipeline = forms.ModelChoiceField(
         label=_("Pipeline"), queryset=Pipeline.objects.none(), required=False

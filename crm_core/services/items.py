@@ -14,12 +14,19 @@ from crm_core.models import Activity, Deal, DealItem, Product
 from crm_core.services.audit import record
 from tenants.models import Membership
 
+# numeric(14, 2): the largest amount a deal can hold is just below 10^12.
+DEAL_AMOUNT_LIMIT = 10**12
+
+
+def _total(deal: Deal) -> Decimal:
+    line = ExpressionWrapper(
+        F("quantity") * F("price"), output_field=DecimalField(max_digits=30, decimal_places=5)
+    )
+    return DealItem.objects.filter(deal=deal).aggregate(total=Sum(line))["total"] or Decimal(0)
+
 
 def _recalculate(deal: Deal) -> Decimal:
-    line = ExpressionWrapper(
-        F("quantity") * F("price"), output_field=DecimalField(max_digits=20, decimal_places=2)
-    )
-    total = DealItem.objects.filter(deal=deal).aggregate(total=Sum(line))["total"] or Decimal(0)
+    total = _total(deal)
     Deal.objects.filter(pk=deal.pk).update(
         amount=total.quantize(Decimal("0.01")), version=F("version") + 1
     )
@@ -48,6 +55,13 @@ def add_item(
         deal=deal, product=product, name=name.strip(), quantity=quantity, price=price
     )
     before = deal.amount
+    if _total(deal) >= DEAL_AMOUNT_LIMIT:
+        # Each line fits its columns; the deal's amount, their sum, has its own limit.
+        raise ValidationError(
+            _("With this line the deal's amount would exceed %(limit)s.")
+            % {"limit": f"{DEAL_AMOUNT_LIMIT - 1:,}".replace(",", " ")},
+            code="amount",
+        )
     total = _recalculate(deal)
     record(
         membership,

@@ -747,14 +747,12 @@ class Importer:
         amount = deal_in.amount
         if amount is None and deal_in.items:
             amount = sum((i.quantity * i.price for i in deal_in.items), Decimal(0))
-        amount = (amount or Decimal(0)).quantize(Decimal("0.01"))
-        too_large = _too_large(deal_in, amount)
-        if too_large:
-            flags.append(
-                _("%(value)s is more than the CRM can hold as an amount: the deal is left out.")
-                % {"value": too_large}
-            )
+        amount = amount or Decimal(0)
+        problem = _unusable(deal_in, amount)  # before rounding: 1e40 cannot be rounded
+        if problem:
+            flags.append(problem)
             return left_out
+        amount = amount.quantize(Decimal("0.01"))
         if not deal_in.title and deal_in.amount is None and not deal_in.items:
             if deal_in.unread_amount:
                 flags.append(
@@ -826,7 +824,7 @@ class Importer:
         )
         if existing is None and product_in.sku and not product_in.external_id:
             existing = self.product_by_sku.get(product_in.sku)
-        price = product_in.price.quantize(Decimal("0.01")) if product_in.price is not None else None
+        price = product_in.price
         if price is not None and abs(price) >= _AMOUNT_LIMIT:
             return RowResult(
                 row.number,
@@ -834,6 +832,8 @@ class Importer:
                 _("%(value)s is more than the CRM can hold as a price.") % {"value": price},
                 row.values,
             )
+        if price is not None:
+            price = price.quantize(Decimal("0.01"))
         if existing is None:
             if product_in.price_only or not product_in.name:
                 return RowResult(
@@ -1087,6 +1087,19 @@ def _deal_keys(title: str, amount: Decimal, date: str) -> tuple[tuple[str, str, 
 # quantities. A larger value would fail the whole chunk's write.
 _AMOUNT_LIMIT = Decimal(10) ** 12
 _QUANTITY_LIMIT = Decimal(10) ** 9
+
+
+def _unusable(deal_in: DealIn, amount: Decimal) -> str:
+    """Why the deal's amount or lines cannot be stored, or ""."""
+    too_large = _too_large(deal_in, amount)
+    if too_large is not None:
+        return _("%(value)s is more than the CRM can hold as an amount: the deal is left out.") % {
+            "value": too_large
+        }
+    if amount < 0 or any(i.price < 0 or i.quantity < 0 for i in deal_in.items):
+        # As the deal form: an amount, a price or a quantity is never below zero.
+        return _("A negative amount, price or quantity: the deal is left out.")
+    return ""
 
 
 def _too_large(deal_in: DealIn, amount: Decimal) -> Decimal | None:

@@ -25,6 +25,9 @@ class UnreadableFile(Exception):  # noqa: N818  (a reason, not a programming err
         ),
         "no_header": _("No header row was found in the first rows of the sheet."),
         "no_data": _("The file has a header but no data rows."),
+        "header_out_of_reach": _(
+            "The header row has to be one of the first %(rows)s rows of the sheet."
+        ),
         "nothing_to_import": _(
             "The file holds no counterparties, documents, products or prices: nothing to import."
         ),

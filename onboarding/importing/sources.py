@@ -67,6 +67,8 @@ def inspect(
             break
     else:
         raise UnreadableFile("empty")
+    if header_row > len(head):
+        raise UnreadableFile("header_out_of_reach", rows=len(head))
     index = header_row - 1 if header_row > 0 else tabular.find_header(head)
     found.header_row = index + 1
     found.headers = _headers(head[index])

@@ -18,6 +18,7 @@ _PHONE_SPLIT = re.compile(
 # which must not be read as a decimal point.
 _NOT_A_DIGIT = re.compile(r"[^\d\s,.\-\u00a0\u202f]+\.?")
 _EMAIL_SPLIT = re.compile(r"[\s;,]+")
+_SCIENTIFIC = re.compile(r"[+-]?\d+(?:[.,]\d+)?[eE][+-]?\d+")
 
 
 def text(value: object) -> str:
@@ -33,7 +34,8 @@ def text(value: object) -> str:
     # False for all of those but the last, and skipping the regex halves the cost of a cell.
     if "  " not in raw and raw.isprintable():
         return raw.strip()
-    return _SPACES.sub(" ", raw).strip()
+    # A NUL (a damaged CSV, an old xls) cannot be stored in PostgreSQL text: dropped.
+    return _SPACES.sub(" ", raw.replace("\x00", "")).strip()
 
 
 def name(value: object) -> str:
@@ -47,6 +49,9 @@ def number(value: object) -> Decimal | None:
         return None
     if isinstance(value, int | float):
         return Decimal(str(value))
+    # Excel writes large numbers to CSV in scientific notation: "1,23E+11", "1e40".
+    if _SCIENTIFIC.fullmatch(str(value).strip()):
+        return Decimal(str(value).strip().replace(",", "."))
     raw = re.sub(r"[^\d,.\-]", "", _SPACES.sub("", _NOT_A_DIGIT.sub("", str(value))))
     if not raw or raw in {"-", ".", ","}:
         return None

@@ -18,6 +18,7 @@ from typing import IO, Any
 
 import kombu.exceptions
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.files.base import File
 from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone, translation
@@ -189,10 +190,10 @@ def _run(
     batch.status = ImportBatch.Status.RUNNING
     batch.heartbeat_at = timezone.now()
     batch.save(update_fields=["status", "heartbeat_at"])
-    if batch.file_format == "relata":
-        return _restore(batch, company=company)
-    importer = Importer(batch, region=region_of(company), on_progress=on_progress)
     try:
+        if batch.file_format == "relata":
+            return _restore(batch, company=company)
+        importer = Importer(batch, region=region_of(company), on_progress=on_progress)
         with batch.file.open("rb") as stream:
             importer.run(read_rows(stream, inspection_of(batch)))
     except UnreadableFile as exc:
@@ -248,7 +249,11 @@ def _restore(batch: ImportBatch, *, company: Company) -> Report:
             created = {name: list(range(len(rows))) for name, rows in entities.items()}
         else:
             with transaction.atomic():
-                restored = restore(stream, company=company)
+                try:
+                    restored = restore(stream, company=company)
+                except (ValidationError, ValueError, TypeError, KeyError) as exc:
+                    # An archive edited by hand: one transaction, so nothing of it stays.
+                    raise UnreadableFile("corrupt", detail=str(exc)) from exc
                 created = restored.created
                 batch.warnings = [
                     _(

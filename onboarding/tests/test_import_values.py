@@ -40,6 +40,7 @@ def _reasons(batch: ImportBatch) -> dict[int, str]:
         ("RUB 100.50", Decimal("100.50")),
         ("1.234,56", Decimal("1234.56")),
         ("1,234.56", Decimal("1234.56")),
+        ("1,23E+11", Decimal("123000000000")),  # Excel's CSV of a large number
     ],
 )
 def test_an_amount_with_a_currency_word_is_read_at_its_value(typed: str, read: Decimal) -> None:
@@ -288,3 +289,50 @@ def test_an_unexpected_failure_keeps_nothing_and_says_so(
         assert not Client.objects.exists()  # the first chunk, committed, is gone too
     with b:
         assert list(Client.objects.values_list("name", flat=True)) == ["Клиент Беты"]
+
+
+def test_amounts_no_column_can_hold_negative_ones_and_nul_characters(make_company: Any) -> None:
+    a = make_company("Alpha")
+    rows = [["Клиент", "Сделка", "Сумма сделки"]]
+    rows += [[f"ООО Клиент {n}", "Окна", "1000"] for n in range(150)]  # past detection's 4 KB
+    rows += [
+        ["ООО Огромная", "Окна", "1e40"],  # cannot even be rounded to kopecks
+        ["ООО Возврат", "Окна", "-5000"],
+        ["ООО Н\x00оль", "Окна", "1000"],  # a NUL from a damaged export
+    ]
+    with a:
+        report = run_import(a.company, a.owner, _csv(rows), "edge.csv")
+        assert report.batch.status == ImportBatch.Status.DONE
+        assert report.counts["created"] == 153
+        assert Client.objects.filter(name="ООО Ноль").exists()
+        assert Deal.objects.count() == 151
+        assert not Deal.objects.filter(client__name__in=["ООО Огромная", "ООО Возврат"]).exists()
+        reasons = _reasons(report.batch)
+        assert "is more than the CRM can hold as an amount" in reasons[152]
+        assert reasons[153] == "A negative amount, price or quantity: the deal is left out."
+
+
+def test_a_header_row_beyond_the_sheet_and_a_hand_edited_archive_are_explained() -> None:
+    import json
+    import zipfile
+
+    from onboarding.archive import read_manifest
+    from onboarding.importing.errors import UnreadableFile
+    from onboarding.importing.sources import inspect
+
+    sheet = messy_xlsx()
+    with pytest.raises(UnreadableFile) as error:
+        inspect(io.BytesIO(sheet), size=len(sheet), limit_mb=10, header_row=500)
+    assert error.value.code == "header_out_of_reach"
+    for manifest in (
+        {"format": "relata-export", "version": "abc", "entities": {}},
+        {"format": "relata-export", "version": 1, "entities": []},
+        {"format": "relata-export", "version": 1, "entities": {"client": {}}},
+        [1, 2],
+    ):
+        archive = io.BytesIO()
+        with zipfile.ZipFile(archive, "w") as out:
+            out.writestr("relata.json", json.dumps(manifest))
+        archive.seek(0)
+        with pytest.raises(UnreadableFile):
+            read_manifest(archive)

@@ -47,7 +47,19 @@ def start_postgres() -> dict[str, str]:
 
     pgdata = _postgres_dir()
     pgdata.mkdir(parents=True, exist_ok=True)
-    server = pgserver.get_server(pgdata, cleanup_mode=None)
+    # pgserver waits 10 s for `pg_ctl start`; a restart on kept data under load (recovery, a
+    # busy machine) can take longer while the server is coming up fine. Ask again: the next
+    # attempt finds it running, and refuses it (AssertionError) until it is ready.
+    for attempt in range(1, 11):
+        try:
+            server = pgserver.get_server(pgdata, cleanup_mode=None)
+            break
+        except (subprocess.TimeoutExpired, AssertionError):
+            if attempt == 10:
+                raise
+            # pgserver keeps the half-made handle and would hand it back as it is.
+            pgserver.PostgresServer._instances.pop(pgdata.resolve(), None)
+            time.sleep(3)
     exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE_NAME}';")
     if "(1 row)" not in exists:
         server.psql(f"CREATE DATABASE {DATABASE_NAME};")

@@ -7,9 +7,10 @@ from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, QueryDict
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django_tenants.middleware.main import TenantMainMiddleware
 
 from relata.db import connection
@@ -120,3 +121,25 @@ class MembershipMiddleware:
                 raise Http404("not a member of this company")
             request.membership = membership  # type: ignore[attr-defined]
         return self.get_response(request)
+
+
+class NulCharacterMiddleware:
+    """A NUL character in a parameter is refused here, for every view at once: PostgreSQL
+    cannot store one in text, so a form value or search that carries it would fail as a
+    server error far from where it came in. Django's form fields refuse it already; views
+    that read a parameter directly (searches, filters, buttons) do not."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if _carries_nul(request.GET) or (request.method == "POST" and _carries_nul(request.POST)):
+            return HttpResponseBadRequest(
+                _("The request contains a NUL character, which no field accepts."),
+                content_type="text/plain; charset=utf-8",
+            )
+        return self.get_response(request)
+
+
+def _carries_nul(params: QueryDict) -> bool:
+    return any("\x00" in key or any("\x00" in v for v in values) for key, values in params.lists())

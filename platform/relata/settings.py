@@ -98,6 +98,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # Before anything reads a parameter (the refusal is translated).
+    "relata.middleware.NulCharacterMiddleware",
     # After the language is chosen (its refusal page is translated), before any company data.
     "relata.middleware.OfficeNetworkMiddleware",
     "django.middleware.common.CommonMiddleware",

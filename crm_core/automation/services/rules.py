@@ -23,6 +23,7 @@ from crm_core.automation.services import placeholders, timers, webhooks
 from crm_core.automation.services.clock import add_working_minutes
 from crm_core.automation.services.notify import heads_of, is_active_member, notify
 from crm_core.models import Activity, Contact, Deal, Task
+from relata.inputs import whole_number
 from tenants.models import Company, Membership, User
 
 DEAL_FIELDS = ("title", "amount", "source", "expected_close")
@@ -194,8 +195,9 @@ def parse_field_value(field: str, value: str) -> object:
         except InvalidOperation as exc:
             raise ValidationError(_("The amount must be a number."), code="value") from exc
     if field == "expected_close":
-        if value.startswith("+") and value[1:].isdigit():
-            return timezone.localdate() + dt.timedelta(days=int(value[1:]))
+        # "+N": N days after the rule runs (up to ten years).
+        if value.startswith("+") and (days := whole_number(value[1:], below=3_651)) is not None:
+            return timezone.localdate() + dt.timedelta(days=days)
         try:
             return dt.date.fromisoformat(value)
         except ValueError as exc:

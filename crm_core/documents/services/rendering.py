@@ -17,6 +17,8 @@ from django.template.base import FilterExpression, Variable, VariableNode
 from django.template.defaulttags import ForNode, IfNode, WithNode
 from django.utils.translation import gettext as _
 
+from relata.inputs import whole_number
+
 MISSING = object()
 UNKNOWN_MARK = "\x00unknown:%s\x00"
 # Names Django's own tags add to the context.
@@ -72,7 +74,8 @@ def _lookup(scope: dict[str, Any], path: str) -> Any:
         if isinstance(value, dict):
             value = value.get(part, MISSING)
         elif isinstance(value, list):
-            value = value[int(part)] if part.isdigit() and int(part) < len(value) else MISSING
+            index = whole_number(part, below=len(value))
+            value = value[index] if index is not None else MISSING
         elif isinstance(value, str | int) and hasattr(value, part):
             value = None  # a string's own method (upper, title): harmless, known
         else:
