@@ -164,6 +164,8 @@ class Importer:
         self.chunk_rows = CHUNK_ROWS or int(getattr(settings, "IMPORT_CHUNK_ROWS", 2000))
         self.counts: Counter[str] = Counter(batch.counts or {})
         self._phone_cache: dict[str, PhoneNumber | None] = {}
+        # The last row's client (row number, target): rows below may add contact persons.
+        self._parent: tuple[int, Target] | None = None
         self._written = 0  # clients, contacts and phones written since the last ANALYZE
         self._counted: int | None = None  # their tables' rows as the statistics last saw
         self._load_indexes()
@@ -495,6 +497,8 @@ class Importer:
                 flags.append(_("The counterparty has no name: the deal is imported without it."))
             else:
                 target, outcome = self._plan_client(client_in, plan, flags, row.number)
+                # Rows below with an empty name cell add contact persons to this client.
+                self._parent = self._parent if client_in.continues else (row.number, target)
         if row.deal is not None:
             deal_outcome = self._plan_deal(row.deal, target, plan, row, flags)
             if deal_outcome == REJECTED:
@@ -511,7 +515,7 @@ class Importer:
         values = self._normalised(client_in, flags)
         unrecognised: list[str] = []
         phones = self._phones(client_in.phones, flags, unrecognised)
-        key, candidate = next(self._matches(client_in), ("", None))
+        key, candidate = self._candidate(client_in, flags)
         if candidate is None:
             user = self.batch.created_by_id
             # Numbers phonenumbers cannot read stay with the client as typed, not lost.
@@ -531,12 +535,12 @@ class Importer:
             target = self._target(candidate)
             outcome = MERGED if target.new else UNCHANGED
             changed = self._fill(target, values, plan)
-            if target.first_row:
+            if key and target.first_row:
                 flags.append(
                     _("Same client as row %(row)s (matched by %(key)s).")
                     % {"row": target.first_row, "key": key}
                 )
-            elif not target.new:
+            elif key and not target.new:
                 flags.append(_("Matched an existing client by %(key)s.") % {"key": key})
         # New contact persons; e-mails without a person go to a nameless contact person,
         # as the CRM's own client form does.
@@ -561,6 +565,18 @@ class Importer:
         if changed and outcome == UNCHANGED:
             outcome = UPDATED
         return target, outcome
+
+    def _candidate(self, client_in: ClientIn, flags: list[str]) -> tuple[str, Any]:
+        """(what matched, the client) the row belongs to; ("", None) for a new client."""
+        parent = self._parent if client_in.continues else None
+        if parent is not None and parent[0] == client_in.continues:
+            # One more contact person of the client the row above made or matched.
+            flags.append(
+                _("One more contact person of the client in row %(row)s (its name cell is empty).")
+                % {"row": client_in.continues}
+            )
+            return "", parent[1]
+        return next(self._matches(client_in), ("", None))
 
     def _normalised(self, client_in: ClientIn, flags: list[str]) -> dict[str, Any]:
         values: dict[str, Any] = {

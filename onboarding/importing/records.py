@@ -40,6 +40,9 @@ class ClientIn:
     phones: list[str] = field(default_factory=list)
     emails: list[str] = field(default_factory=list)
     persons: list[PersonIn] = field(default_factory=list)
+    # The row of the client this row only adds a contact person to: a sheet that lists a
+    # company's people on the rows below it, the name cell left empty (or merged over them).
+    continues: int = 0
 
 
 @dataclass

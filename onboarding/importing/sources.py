@@ -11,7 +11,7 @@ from onboarding.archive import read_manifest
 from onboarding.importing import columns, commerceml, enterprisedata, tabular, values
 from onboarding.importing.detect import detect
 from onboarding.importing.errors import UnreadableFile
-from onboarding.importing.records import SourceRow
+from onboarding.importing.records import ClientIn, SourceRow
 
 TABULAR = {"xlsx", "xls", "csv"}
 PREVIEW_ROWS = 10
@@ -105,6 +105,7 @@ def read_rows(stream: IO[bytes], found: Inspection) -> Iterator[SourceRow]:
         return
     rows = tabular.raw_rows(stream, found.format, encoding=found.encoding, sheet=found.sheet)
     headers: list[str] = []
+    above: tuple[int, ClientIn] | None = None
     for number, row in enumerate(rows, start=1):
         if number < found.header_row:
             continue
@@ -112,5 +113,10 @@ def read_rows(stream: IO[bytes], found: Inspection) -> Iterator[SourceRow]:
             headers = _headers(row)
             continue
         if tabular.is_blank(row) or tabular.is_totals(row):
+            above = None  # a blank row ends a company's block of people
             continue
-        yield tabular.row_to_source(number, headers, row, found.mapping)
+        source = tabular.row_to_source(number, headers, row, found.mapping, above=above)
+        client = source.client
+        if client is not None and (client.name or client.full_name) and not client.continues:
+            above = (number, client)
+        yield source

@@ -29,6 +29,7 @@ HEADER_SEARCH_ROWS = 30
 # ~200,000 rows of a typical client list.
 LARGE_XLSX_BYTES = 16 * 1024 * 1024
 _OLE_MAGIC = bytes.fromhex("d0cf11e0a1b11ae1")
+_INN_SLASH_KPP = re.compile(r"(\d{9,12})\s*[/\\]\s*(\d{8,9})")
 _ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
 # A totals row's first cell is the word alone ("Итого", "Итого по отделу:", "Total: 1 234"),
 # never the start of a name: "Итог-Сервис ООО", "Всего понемногу", "Total Systems LLC" are
@@ -340,9 +341,15 @@ def is_totals(row: list[Any]) -> bool:
 
 
 def row_to_source(
-    number: int, headers: list[str], row: list[Any], mapping: dict[str, str]
+    number: int,
+    headers: list[str],
+    row: list[Any],
+    mapping: dict[str, str],
+    *,
+    above: tuple[int, ClientIn] | None = None,
 ) -> SourceRow:
-    """One data row → the client (+ contact person, + deal) it describes."""
+    """One data row → the client (+ contact person, + deal) it describes. `above` is the
+    nearest row above with a client name (and its number)."""
     fields: dict[str, Any] = {}
     shown: dict[str, str] = {}
     for index, header in enumerate(headers):
@@ -372,15 +379,27 @@ def row_to_source(
         bik=values.text(fields.get("bik")),
         bank_account=values.text(fields.get("bank_account")),
     )
+    if (together := _INN_SLASH_KPP.fullmatch(client.inn)) and not client.kpp:
+        # 1C's reports print one "ИНН/КПП" column: "7707083893/773601001".
+        client.inn, client.kpp = together.groups()
     if not fields.get("kind") and client.name.upper().startswith(("ИП ", "ИНДИВИДУАЛЬНЫЙ ПРЕДПР")):
         client.kind = "sole_trader"
     person = _person(fields)
     if person is not None:
         client.persons.append(person)
     if not client.name and not client.full_name and person is not None:
-        # A list of people without a company column: each row is a private client.
-        client.name = " ".join(p for p in (person.last_name, person.first_name) if p)
-        client.kind = "person"
+        names_mapped = not {"name", "full_name"}.isdisjoint(mapping.values())
+        if above is not None and names_mapped and not (client.inn or client.external_id):
+            # The company's name cell is empty (or merged down over its people in Excel):
+            # one more contact person of the client above.
+            number_above, parent = above
+            client.name, client.full_name, client.kind = parent.name, parent.full_name, parent.kind
+            client.inn, client.kpp, client.external_id = parent.inn, parent.kpp, parent.external_id
+            client.continues = number_above
+        else:
+            # A list of people without a company column: each row is a private client.
+            client.name = " ".join(p for p in (person.last_name, person.first_name) if p)
+            client.kind = "person"
     source.client = client
     if "deal_title" in fields or "deal_amount" in fields:
         amount = values.number(fields.get("deal_amount"))

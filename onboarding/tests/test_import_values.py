@@ -336,3 +336,60 @@ def test_a_header_row_beyond_the_sheet_and_a_hand_edited_archive_are_explained()
         archive.seek(0)
         with pytest.raises(UnreadableFile):
             read_manifest(archive)
+
+
+def test_people_listed_below_their_company_with_its_name_cell_merged_are_its_contacts(
+    make_company: Any,
+) -> None:
+    a = make_company("Alpha")
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["Клиент", "ИНН", "Контактное лицо", "Телефон"])
+    sheet.append(["ООО Ромашка", "7707083893", "Иванов Иван", "+7 916 111-22-33"])
+    sheet.append([None, None, "Петров Пётр", "+7 916 222-33-44"])
+    sheet.merge_cells("A2:A3")  # as Excel lists a company's people
+    sheet.append(["ООО Без ИНН", None, "Сидорова Анна", "+7 916 333-44-55"])
+    sheet.append([None, None, "Орлов Олег", "+7 916 444-55-66"])
+    sheet.append([])
+    sheet.append([None, None, "Частное Лицо", "+7 916 555-66-77"])  # after a blank row
+    out = io.BytesIO()
+    book.save(out)
+    with a:
+        report = run_import(a.company, a.owner, out.getvalue(), "people.xlsx")
+        people = {
+            client: sorted(
+                f"{c.last_name} {c.first_name}"
+                for c in Client.objects.get(name=client).contacts.all()
+            )
+            for client in Client.objects.values_list("name", flat=True)
+        }
+        assert people == {
+            "ООО Ромашка": ["Иванов Иван", "Петров Пётр"],
+            "ООО Без ИНН": ["Орлов Олег", "Сидорова Анна"],
+            "Частное Лицо": ["Частное Лицо"],
+        }
+        outcomes = {r.row: (r.outcome, r.reason) for r in report.rows}
+        assert outcomes[3] == (
+            "merged",
+            "One more contact person of the client in row 2 (its name cell is empty).",
+        )
+        assert outcomes[5][0] == "merged"
+        assert set(
+            Phone.objects.filter(contact__last_name="Петров").values_list("e164", flat=True)
+        ) == {"+79162223344"}
+        # Importing the same sheet again changes nothing.
+        again = run_import(a.company, a.owner, out.getvalue(), "people.xlsx")
+        assert again.counts.get("created", 0) == 0
+        assert Client.objects.count() == 3
+
+
+def test_one_inn_kpp_column_as_1c_reports_print_it(make_company: Any) -> None:
+    a = make_company("Alpha")
+    data = _csv([["Контрагент", "ИНН/КПП"], ["ООО Ромашка", "7707083893 / 773601001"]])
+    with a:
+        report = run_import(a.company, a.owner, data, "1c-report.csv")
+        assert report.batch.mapping["инн кпп"] == "inn"
+        assert list(Client.objects.values_list("inn", "kpp", "inn_status")) == [
+            ("7707083893", "773601001", "valid")
+        ]
