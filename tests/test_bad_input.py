@@ -137,3 +137,20 @@ def test_the_public_api_refuses_text_the_database_cannot_hold(crm: Any) -> None:
     with crm.a:
         assert not CapturedRequest.objects.filter(form=form).exists()
         assert Client.objects.count() == clients
+
+
+def test_the_api_answers_a_nul_in_its_own_error_shape(crm: Any) -> None:
+    from crm_core.api.services import issue_token
+
+    with crm.a:
+        token = issue_token(membership=crm.owner, name="t", access="read", resources=[])
+    response = HttpClient().get(
+        "/api/v1/deals/",
+        {"cursor": "ab\x00"},
+        HTTP_HOST=crm.a.host,
+        HTTP_AUTHORIZATION=f"Bearer {token.secret}",
+    )
+    assert response.status_code == 400
+    error = json.loads(response.content)["error"]
+    assert error["code"] == "invalid"
+    assert list(error["fields"]) == ["cursor"]

@@ -54,6 +54,30 @@ def test_a_saved_mapping_template_by_name(make_company: Any, tmp_path: Path) -> 
         assert list(Client.objects.values_list("name", "inn")) == [("ООО Ромашка", "7707083893")]
 
 
+def test_a_mapping_from_a_json_file_with_headers_as_the_file_has_them(
+    make_company: Any, tmp_path: Path
+) -> None:
+    a = make_company("Alpha")
+    data = tmp_path / "odd.csv"
+    data.write_bytes(
+        csv_bytes(
+            [["Кто:", "ИНН клиента"], ["ООО Ромашка", "7707083893"]],
+            encoding="utf-8",
+            delimiter=";",
+        )
+    )
+    mapping = tmp_path / "mapping.json"
+    mapping.write_text(json.dumps({"Кто:": "name", "ИНН клиента": "inn"}, ensure_ascii=False))
+    call_command(
+        "import_data", a.company.slug, str(data), "--mapping", str(mapping), stdout=StringIO()
+    )
+    with a:
+        assert list(Client.objects.values_list("name", "inn")) == [("ООО Ромашка", "7707083893")]
+    mapping.write_text(json.dumps({"Кто:": "name", "ИНН клиента": "innn"}))
+    with pytest.raises(CommandError, match=r"Unknown fields in .*: innn"):
+        call_command("import_data", a.company.slug, str(data), "--mapping", str(mapping))
+
+
 def test_a_1c_file_and_clear_errors(make_company: Any, tmp_path: Path) -> None:
     a = make_company("Alpha")
     out = StringIO()

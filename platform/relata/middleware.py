@@ -7,7 +7,14 @@ from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, QueryDict
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    JsonResponse,
+    QueryDict,
+)
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -133,13 +140,25 @@ class NulCharacterMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if _carries_nul(request.GET) or (request.method == "POST" and _carries_nul(request.POST)):
-            return HttpResponseBadRequest(
-                _("The request contains a NUL character, which no field accepts."),
-                content_type="text/plain; charset=utf-8",
+        found = _with_nul(request.GET)
+        if request.method == "POST":
+            found += _with_nul(request.POST)
+        if not found:
+            return self.get_response(request)
+        message = _("The request contains a NUL character, which no field accepts.")
+        if request.path.startswith(("/api/", "/public/api/")):
+            # In the API's own error shape (its schema documents JSON for every 400).
+            fields = {name.replace("\x00", "\\0"): [message] for name in found}
+            return JsonResponse(
+                {"error": {"code": "invalid", "message": message, "fields": fields}}, status=400
             )
-        return self.get_response(request)
+        return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
 
 
-def _carries_nul(params: QueryDict) -> bool:
-    return any("\x00" in key or any("\x00" in v for v in values) for key, values in params.lists())
+def _with_nul(params: QueryDict) -> list[str]:
+    """The names of the parameters with a NUL in their name or a value."""
+    return [
+        key
+        for key, values in params.lists()
+        if "\x00" in key or any("\x00" in value for value in values)
+    ]

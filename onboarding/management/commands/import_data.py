@@ -9,6 +9,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from onboarding.importing import columns
 from onboarding.importing.errors import UnreadableFile
 from onboarding.models import ImportRowNote, ImportTemplate
 from onboarding.services.imports import create_batch, run_batch
@@ -74,7 +75,15 @@ class Command(BaseCommand):
             except json.JSONDecodeError as exc:
                 raise CommandError(f"{path} is not JSON: {exc}") from exc
             if isinstance(loaded, dict):
-                return {str(k): str(v) for k, v in loaded.items()}
+                # Headers as the file has them ("ИНН клиента:") match as the wizard matches
+                # them; a field the import does not know is an error, not a silent skip.
+                unknown = sorted({str(v) for v in loaded.values()} - set(columns.FIELDS))
+                if unknown:
+                    raise CommandError(
+                        f"Unknown fields in {path}: {', '.join(unknown)}. "
+                        f"Known: {', '.join(columns.FIELDS)}."
+                    )
+                return {columns.normalise_header(k): str(v) for k, v in loaded.items()}
         raise CommandError(f"No saved mapping named {value!r} and no JSON file at that path.")
 
     def _print(self, summary: dict[str, Any], notes: Iterable[ImportRowNote]) -> None:
