@@ -25,8 +25,8 @@ def _total(deal: Deal) -> Decimal:
     return DealItem.objects.filter(deal=deal).aggregate(total=Sum(line))["total"] or Decimal(0)
 
 
-def _recalculate(deal: Deal) -> Decimal:
-    total = _total(deal)
+def _recalculate(deal: Deal, total: Decimal | None = None) -> Decimal:
+    total = _total(deal) if total is None else total
     Deal.objects.filter(pk=deal.pk).update(
         amount=total.quantize(Decimal("0.01")), version=F("version") + 1
     )
@@ -55,14 +55,15 @@ def add_item(
         deal=deal, product=product, name=name.strip(), quantity=quantity, price=price
     )
     before = deal.amount
-    if _total(deal) >= DEAL_AMOUNT_LIMIT:
+    total = _total(deal)
+    if total >= DEAL_AMOUNT_LIMIT:
         # Each line fits its columns; the deal's amount, their sum, has its own limit.
         raise ValidationError(
             _("With this line the deal's amount would exceed %(limit)s.")
             % {"limit": f"{DEAL_AMOUNT_LIMIT - 1:,}".replace(",", " ")},
             code="amount",
         )
-    total = _recalculate(deal)
+    _recalculate(deal, total)
     record(
         membership,
         deal,

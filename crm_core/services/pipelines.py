@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -25,17 +26,34 @@ DEFAULT_STAGES = [
 
 def create_default_pipeline(company: Company) -> Pipeline:
     with override(company.language):
-        pipeline = Pipeline.objects.create(name=_("Sales"), position=0, is_default=True)
+        name = _("Sales")
+    return create_pipeline(company, name=name, stages=DEFAULT_STAGES, is_default=True)
+
+
+def create_pipeline(
+    company: Company,
+    *,
+    name: str,
+    stages: Sequence[tuple[str, int, str, str]],
+    is_default: bool = False,
+) -> Pipeline:
+    """A pipeline after the others, its stages (name msgid, probability %, colour, outcome)
+    named in the company's language."""
+    last = Pipeline.objects.order_by("-position").values_list("position", flat=True).first()
+    with override(company.language):
+        pipeline = Pipeline.objects.create(
+            name=name, position=0 if last is None else last + 1, is_default=is_default
+        )
         Stage.objects.bulk_create(
             Stage(
                 pipeline=pipeline,
-                name=_(name),
+                name=_(stage_name),
                 position=index,
                 probability=probability,
                 color=colour,
                 outcome=outcome,
             )
-            for index, (name, probability, colour, outcome) in enumerate(DEFAULT_STAGES)
+            for index, (stage_name, probability, colour, outcome) in enumerate(stages)
         )
     return pipeline
 

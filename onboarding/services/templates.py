@@ -10,7 +10,7 @@ from django.utils.translation import override
 from crm_core.automation.models import StageRule
 from crm_core.automation.services.setup import install_rules
 from crm_core.models import Deal, Pipeline, Stage
-from crm_core.services.pipelines import DEFAULT_STAGES
+from crm_core.services.pipelines import DEFAULT_STAGES, create_pipeline
 from onboarding.industries import INDUSTRIES, WINDOWS, Industry
 from onboarding.models import ImportBatch, ImportedRecord
 from onboarding.services.setup import Step, add_sample_data, mark, progress, require_admin
@@ -58,9 +58,9 @@ def _pipeline_for(industry: Industry, company: Company) -> Pipeline:
     if pipeline is None:
         raise ValidationError(_("Create a pipeline first."), code="no_pipeline")
     names = _names(industry, company)
-    if _open_stage_names(pipeline) == names:
+    stages = _open_stages(pipeline)
+    if [stage.name for stage in stages] == names:
         return pipeline
-    stages = list(_open_stages(pipeline))
     real_deals = Deal.objects.filter(pipeline=pipeline).exclude(pk__in=_sample_deal_ids())
     if len(stages) == len(names) and not real_deals.exists():
         for stage, name, (_msgid, probability, colour) in zip(
@@ -75,29 +75,9 @@ def _pipeline_for(industry: Industry, company: Company) -> Pipeline:
     own = Pipeline.objects.filter(name=title).first()
     if own is not None and _open_stage_names(own) == names:
         return own
-    with override(company.language):
-        own = Pipeline.objects.create(
-            name=title,
-            position=(
-                Pipeline.objects.order_by("-position").values_list("position", flat=True).first()
-                or 0
-            )
-            + 1,
-        )
-        closing = [s for s in DEFAULT_STAGES if s[3] != Stage.Outcome.OPEN]
-        specs = [(n, p, c, Stage.Outcome.OPEN) for n, p, c in industry.stages] + closing
-        Stage.objects.bulk_create(
-            Stage(
-                pipeline=own,
-                name=_(name),
-                position=index,
-                probability=probability,
-                color=colour,
-                outcome=outcome,
-            )
-            for index, (name, probability, colour, outcome) in enumerate(specs)
-        )
-    return own
+    closing = [s for s in DEFAULT_STAGES if s[3] != Stage.Outcome.OPEN]
+    opening = [(n, p, c, str(Stage.Outcome.OPEN)) for n, p, c in industry.stages]
+    return create_pipeline(company, name=title, stages=[*opening, *closing])
 
 
 def _drop_other_templates_rules(industry: Industry, company: Company, stages: list[Stage]) -> None:

@@ -27,6 +27,19 @@ def _csv(rows: list[list[str]]) -> bytes:
     return csv_bytes(rows, encoding="utf-8", delimiter=";")
 
 
+def _xlsx(rows: list[list[Any]], *, merged: str = "") -> bytes:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    for row in rows:
+        sheet.append(row)
+    if merged:
+        sheet.merge_cells(merged)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
 def _reasons(batch: ImportBatch) -> dict[int, str]:
     return dict(ImportRowNote.objects.filter(batch=batch).values_list("row", "reason"))
 
@@ -75,19 +88,18 @@ def test_several_phones_in_one_cell_on_separate_lines_or_with_extensions(
     make_company: Any,
 ) -> None:
     a = make_company("Alpha")
-    book = openpyxl.Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.append(["Клиент", "Телефон"])
     # Alt+Enter between two numbers; runs of spaces; an extension after a comma; "вн.".
-    sheet.append(["ООО Две линии", "8 916 111 22 33\n8 916 222 33 44"])
-    sheet.append(["ООО Пробелы", "8 916 333 44 55    8 916 444 55 66"])
-    sheet.append(["ООО Добавочный", "8 495 123-45-67, доб. 5"])
-    sheet.append(["ООО Внутренний", "8 (812) 555-01-01 вн. 12"])
-    out = io.BytesIO()
-    book.save(out)
+    sheet = _xlsx(
+        [
+            ["Клиент", "Телефон"],
+            ["ООО Две линии", "8 916 111 22 33\n8 916 222 33 44"],
+            ["ООО Пробелы", "8 916 333 44 55    8 916 444 55 66"],
+            ["ООО Добавочный", "8 495 123-45-67, доб. 5"],
+            ["ООО Внутренний", "8 (812) 555-01-01 вн. 12"],
+        ]
+    )
     with a:
-        report = run_import(a.company, a.owner, out.getvalue(), "phones.xlsx")
+        report = run_import(a.company, a.owner, sheet, "phones.xlsx")
         assert report.counts["created"] == 4
 
         def numbers(name: str) -> set[tuple[str, str]]:
@@ -239,14 +251,7 @@ def test_the_report_of_rows_to_check_can_be_fixed_and_imported_again(make_compan
         # Row 9 was rejected for having no name: give it one and import the report itself.
         (fixed,) = (r for r in rows if r[0] == 9)
         fixed[3] = "ООО Исправленное"
-        book = openpyxl.Workbook()
-        sheet = book.active
-        assert sheet is not None
-        sheet.append(rows[0])
-        sheet.append(fixed)
-        out = io.BytesIO()
-        book.save(out)
-        again = run_import(a.company, a.owner, out.getvalue(), "fixed.xlsx")
+        again = run_import(a.company, a.owner, _xlsx([rows[0], fixed]), "fixed.xlsx")
         assert set(again.batch.mapping.values()) >= {"name", "inn", "phone"}
         assert not {"строка", "результат", "причина"} & set(again.batch.mapping)
         assert again.counts["created"] == 1
@@ -342,21 +347,20 @@ def test_people_listed_below_their_company_with_its_name_cell_merged_are_its_con
     make_company: Any,
 ) -> None:
     a = make_company("Alpha")
-    book = openpyxl.Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.append(["Клиент", "ИНН", "Контактное лицо", "Телефон"])
-    sheet.append(["ООО Ромашка", "7707083893", "Иванов Иван", "+7 916 111-22-33"])
-    sheet.append([None, None, "Петров Пётр", "+7 916 222-33-44"])
-    sheet.merge_cells("A2:A3")  # as Excel lists a company's people
-    sheet.append(["ООО Без ИНН", None, "Сидорова Анна", "+7 916 333-44-55"])
-    sheet.append([None, None, "Орлов Олег", "+7 916 444-55-66"])
-    sheet.append([])
-    sheet.append([None, None, "Частное Лицо", "+7 916 555-66-77"])  # after a blank row
-    out = io.BytesIO()
-    book.save(out)
+    sheet = _xlsx(
+        [
+            ["Клиент", "ИНН", "Контактное лицо", "Телефон"],
+            ["ООО Ромашка", "7707083893", "Иванов Иван", "+7 916 111-22-33"],
+            [None, None, "Петров Пётр", "+7 916 222-33-44"],
+            ["ООО Без ИНН", None, "Сидорова Анна", "+7 916 333-44-55"],
+            [None, None, "Орлов Олег", "+7 916 444-55-66"],
+            [],
+            [None, None, "Частное Лицо", "+7 916 555-66-77"],  # after a blank row
+        ],
+        merged="A2:A3",  # as Excel lists a company's people
+    )
     with a:
-        report = run_import(a.company, a.owner, out.getvalue(), "people.xlsx")
+        report = run_import(a.company, a.owner, sheet, "people.xlsx")
         people = {
             client: sorted(
                 f"{c.last_name} {c.first_name}"
@@ -379,7 +383,7 @@ def test_people_listed_below_their_company_with_its_name_cell_merged_are_its_con
             Phone.objects.filter(contact__last_name="Петров").values_list("e164", flat=True)
         ) == {"+79162223344"}
         # Importing the same sheet again changes nothing.
-        again = run_import(a.company, a.owner, out.getvalue(), "people.xlsx")
+        again = run_import(a.company, a.owner, sheet, "people.xlsx")
         assert again.counts.get("created", 0) == 0
         assert Client.objects.count() == 3
 
