@@ -8,7 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from onboarding.importing.columns import FIELDS
-from onboarding.models import ImportTemplate
+from onboarding.models import ImportBatch, ImportTemplate
 from tenants.models import Membership
 
 
@@ -31,6 +31,12 @@ class MappingForm(forms.Form):
 
     sheet = forms.ChoiceField(label=_("Sheet"), required=False)
     header_row = forms.IntegerField(label=_("Header row"), min_value=1, max_value=1000)
+    date_order = forms.ChoiceField(
+        label=_("Dates in the file"),
+        choices=ImportBatch.DateOrder.choices,
+        required=False,
+        widget=forms.RadioSelect,
+    )
     save_as = forms.CharField(label=_("Save this mapping as"), required=False, max_length=200)
 
     def __init__(self, *args: Any, headers: list[str], sheets: list[str], **kwargs: Any) -> None:

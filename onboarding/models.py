@@ -39,6 +39,10 @@ class ImportBatch(models.Model):
         FAILED = "failed", _("Failed")
         UNDONE = "undone", _("Undone")
 
+    class DateOrder(models.TextChoices):
+        DAY_FIRST = "dmy", _("day first: 03.04.2026 is 3 April")
+        MONTH_FIRST = "mdy", _("month first: 03.04.2026 is 4 March")
+
     file = models.FileField(_("file"), upload_to="imports/%Y/%m/", max_length=500)
     file_name = models.CharField(_("file name"), max_length=255)
     file_format = models.CharField(_("format"), max_length=20, blank=True)
@@ -50,6 +54,11 @@ class ImportBatch(models.Model):
     # notes' values are shown (and the report's columns laid out) in this one.
     columns = models.JSONField(default=list, blank=True)
     dry_run = models.BooleanField(_("dry run"), default=False)
+    # How the file's typed dates put day and month: found from the first rows, chosen by the
+    # person when those leave it open ("03.04.2026").
+    date_order = models.CharField(
+        _("date format"), max_length=3, choices=DateOrder.choices, default=DateOrder.DAY_FIRST
+    )
     # The uploader's language: the worker writes the row reasons in it.
     language = models.CharField(max_length=10, blank=True)
     status = models.CharField(

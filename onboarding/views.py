@@ -139,8 +139,14 @@ def _mapping_context(found: Inspection, form: MappingForm) -> dict[str, Any]:
 
 
 def _mapping_form(batch: ImportBatch, found: Inspection, data: Any = None) -> MappingForm:
-    mapping = batch.mapping if found.header_row == batch.header_row else found.mapping
-    initial: dict[str, Any] = {"sheet": found.sheet, "header_row": found.header_row}
+    same = found.header_row == batch.header_row and found.sheet == batch.sheet
+    mapping = batch.mapping if same else found.mapping
+    initial: dict[str, Any] = {
+        "sheet": found.sheet,
+        "header_row": found.header_row,
+        # What the person chose for this sheet, else what its first rows show.
+        "date_order": batch.date_order if same else found.date_order,
+    }
     for index, header in enumerate(found.headers):
         initial[f"col_{index}"] = mapping.get(header, "")
     return MappingForm(data, headers=found.headers, sheets=found.sheets, initial=initial)
@@ -176,6 +182,7 @@ def import_preview(request: HttpRequest, batch_id: int) -> HttpResponse:
             sheet=found.sheet,
             header_row=form.cleaned_data["header_row"],
             columns=found.headers,
+            date_order=form.cleaned_data["date_order"],
         )
         if form.cleaned_data["save_as"]:
             imports.save_template(name=form.cleaned_data["save_as"], mapping=mapping)

@@ -161,6 +161,11 @@ class Importer:
         self.dry_run = batch.dry_run  # a preview: row notes only, nothing written
         self.on_progress = on_progress
         self.source_label = _("Import")  # looked up once, not per row
+        self.date_format = (
+            _("mm/dd/yyyy")
+            if batch.date_order == ImportBatch.DateOrder.MONTH_FIRST
+            else _("dd.mm.yyyy")
+        )
         self.chunk_rows = CHUNK_ROWS or int(getattr(settings, "IMPORT_CHUNK_ROWS", 2000))
         self.counts: Counter[str] = Counter(batch.counts or {})
         self._phone_cache: dict[str, PhoneNumber | None] = {}
@@ -786,8 +791,8 @@ class Importer:
             )
         if deal_in.unread_date:
             flags.append(
-                _("%(value)s is not a date (dd.mm.yyyy): the deal is dated the day of the import.")
-                % {"value": deal_in.unread_date}
+                _("%(value)s is not a date (%(format)s): the deal is dated the day of the import.")
+                % {"value": deal_in.unread_date, "format": self.date_format}
             )
         created = timezone.now()
         if deal_in.date:

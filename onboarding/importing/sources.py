@@ -30,6 +30,11 @@ class Inspection:
     mapping: dict[str, str] = field(default_factory=dict)
     preview: list[list[str]] = field(default_factory=list)
     total_rows: int | None = None  # exact for XML, an estimate for sheets (progress bar)
+    # How the sheet's typed dates put day and month (values.DAY_FIRST / MONTH_FIRST), whether
+    # it has typed dates at all, and whether its first rows leave the order open.
+    date_order: str = values.DAY_FIRST
+    typed_dates: bool = False
+    date_order_open: bool = False
 
 
 def inspect(
@@ -78,6 +83,8 @@ def inspect(
     ][:PREVIEW_ROWS]
     if not found.preview:
         raise UnreadableFile("no_data")
+    dates = values.date_order(cell for row in head[index + 1 :] for cell in row)
+    found.date_order, found.typed_dates, found.date_order_open = dates
     found.total_rows = max(estimate - found.header_row, 0)
     return found
 
@@ -115,7 +122,9 @@ def read_rows(stream: IO[bytes], found: Inspection) -> Iterator[SourceRow]:
         if tabular.is_blank(row) or tabular.is_totals(row):
             above = None  # a blank row ends a company's block of people
             continue
-        source = tabular.row_to_source(number, headers, row, found.mapping, above=above)
+        source = tabular.row_to_source(
+            number, headers, row, found.mapping, above=above, date_order=found.date_order
+        )
         client = source.client
         if client is not None and (client.name or client.full_name) and not client.continues:
             above = (number, client)

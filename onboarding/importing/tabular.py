@@ -347,9 +347,11 @@ def row_to_source(
     mapping: dict[str, str],
     *,
     above: tuple[int, ClientIn] | None = None,
+    date_order: str = values.DAY_FIRST,
 ) -> SourceRow:
     """One data row → the client (+ contact person, + deal) it describes. `above` is the
-    nearest row above with a client name (and its number)."""
+    nearest row above with a client name (and its number); `date_order` says how the file
+    writes its typed dates (values.DAY_FIRST or values.MONTH_FIRST)."""
     fields: dict[str, Any] = {}
     shown: dict[str, str] = {}
     for index, header in enumerate(headers):
@@ -403,7 +405,7 @@ def row_to_source(
     source.client = client
     if "deal_title" in fields or "deal_amount" in fields:
         amount = values.number(fields.get("deal_amount"))
-        date = values.date(fields.get("deal_date"))
+        date = values.date(fields.get("deal_date"), date_order)
         source.deal = DealIn(
             title=values.name(fields.get("deal_title")),
             amount=amount,

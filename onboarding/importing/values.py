@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
+from typing import NamedTuple
 
 _SPACES = re.compile(r"[\s\u00a0\u202f]+")
 # Separators between several numbers in one cell (a comma never appears inside a Russian
@@ -19,6 +21,10 @@ _PHONE_SPLIT = re.compile(
 _NOT_A_DIGIT = re.compile(r"[^\d\s,.\-\u00a0\u202f]+\.?")
 _EMAIL_SPLIT = re.compile(r"[\s;,]+")
 _SCIENTIFIC = re.compile(r"[+-]?\d+(?:[.,]\d+)?[eE][+-]?\d+")
+# A typed date with the day and the month in either order: "05.03.2026", "05.03.26",
+# "03/25/2026", "05.03.2026 г.", "05.03.2026г.".
+_TYPED_DATE = re.compile(r"^(\d{1,2})[./-](\d{1,2})[./-](\d{4}|\d{2})(?!\d)")
+DAY_FIRST, MONTH_FIRST = "dmy", "mdy"
 
 
 def text(value: object) -> str:
@@ -75,9 +81,10 @@ def number(value: object) -> Decimal | None:
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
 
 
-def date(value: object) -> str:  # noqa: PLR0911  (one return per accepted form)
-    """ISO date from `dd.mm.yyyy`, `dd.mm.yy`, `yyyy-mm-dd[Thh:mm:ss]`, an Excel serial or a
-    datetime; '' when it is not a date."""
+def date(value: object, order: str = DAY_FIRST) -> str:  # noqa: PLR0911  (one return per form)
+    """ISO date from `dd.mm.yyyy` (or `mm/dd/yyyy` when the file's `order` is month first),
+    `dd.mm.yy`, `yyyy-mm-dd[Thh:mm:ss]`, an Excel serial or a datetime; '' when it is not a
+    date."""
     if value is None or value == "":
         return ""
     if isinstance(value, dt.datetime):
@@ -87,20 +94,57 @@ def date(value: object) -> str:  # noqa: PLR0911  (one return per accepted form)
     if isinstance(value, int | float) and 1 < value < 100000:
         return (_EXCEL_EPOCH + dt.timedelta(days=int(value))).isoformat()
     raw = text(value)
-    # "05.03.2026", "05.03.26", "05.03.2026 г.", "05.03.2026г." (dd.mm: the Russian order).
-    match = re.match(r"^(\d{1,2})[./-](\d{1,2})[./-](\d{4}|\d{2})(?!\d)", raw)
+    match = _TYPED_DATE.match(raw)
+    if match:
+        first, second = int(match[1]), int(match[2])
+        day, month = (second, first) if order == MONTH_FIRST else (first, second)
+        return _iso(_year(match[3]), month, day)
+    match = re.match(r"^(\d{4})-(\d{2})-(\d{2})", raw)
+    if match:
+        return _iso(int(match[1]), int(match[2]), int(match[3]))
+    return ""
+
+
+def _year(typed: str) -> int:
+    year = int(typed)
+    if year < 100:
+        year += 2000 if year < 70 else 1900
+    return year
+
+
+def _iso(year: int, month: int, day: int) -> str:
     try:
-        if match:
-            day, month, year = (int(g) for g in match.groups())
-            if year < 100:
-                year += 2000 if year < 70 else 1900
-            return dt.date(year, month, day).isoformat()
-        match = re.match(r"^(\d{4})-(\d{2})-(\d{2})", raw)
-        if match:
-            return dt.date(*(int(g) for g in match.groups())).isoformat()
+        return dt.date(year, month, day).isoformat()
     except ValueError:
         return ""
-    return ""
+
+
+class DateOrder(NamedTuple):
+    """How a file's typed dates put the day and the month."""
+
+    order: str  # DAY_FIRST or MONTH_FIRST
+    typed: bool  # the cells hold typed dates at all (not only Excel dates or none)
+    open: bool  # every such date reads both ways ("03.04.2026"), or they disagree
+
+
+def date_order(cells: Iterable[object]) -> DateOrder:
+    """The order these cells' typed dates are written in. "25.03.2026" can only be day first,
+    "03/25/2026" only month first; a file of "03.04.2026"s leaves it open, and is read day
+    first (the Russian order) unless the person says otherwise."""
+    typed = day_first = month_first = False
+    for cell in cells:
+        match = _TYPED_DATE.match(cell) if isinstance(cell, str) else None
+        if match is None:
+            continue
+        first, second, year = int(match[1]), int(match[2]), _year(match[3])
+        as_day_first = bool(_iso(year, second, first))
+        as_month_first = bool(_iso(year, first, second))
+        typed |= as_day_first or as_month_first
+        day_first |= as_day_first and not as_month_first
+        month_first |= as_month_first and not as_day_first
+    if month_first and not day_first:
+        return DateOrder(MONTH_FIRST, typed, open=False)
+    return DateOrder(DAY_FIRST, typed, open=typed and day_first == month_first)
 
 
 def phones(value: object) -> list[str]:

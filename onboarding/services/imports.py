@@ -102,8 +102,10 @@ def create_batch(
     sheet: str = "",
     header_row: int = 0,
     dry_run: bool = False,
+    date_order: str = "",
 ) -> ImportBatch:
-    """Store the upload under the company's storage prefix and inspect it.
+    """Store the upload under the company's storage prefix and inspect it. Typed dates are
+    read in `date_order` (ImportBatch.DateOrder), else in the order the file's first rows show.
 
     Raises UnreadableFile (nothing is stored) when the file cannot be imported.
     """
@@ -121,6 +123,7 @@ def create_batch(
         mapping=mapping if mapping is not None else found.mapping,
         columns=found.headers,
         dry_run=dry_run,
+        date_order=date_order or found.date_order,
         language=translation.get_language() or "",
         created_by_id=user_id,
     )
@@ -137,6 +140,7 @@ def inspection_of(batch: ImportBatch) -> Inspection:
         sheet=batch.sheet,
         header_row=batch.header_row or 0,
         mapping=batch.mapping,
+        date_order=batch.date_order,
     )
 
 
@@ -335,8 +339,10 @@ def remap(
     sheet: str,
     header_row: int,
     columns: list[str] | None = None,
+    date_order: str = "",
 ) -> ImportBatch:
-    """A new column mapping (or sheet, or header row) for a dry run: its preview starts over."""
+    """A new column mapping (or sheet, header row, date format) for a dry run: its preview
+    starts over."""
     if not batch.dry_run:
         raise UndoRefused(_("Only a preview can be re-mapped; this import has run."))
     with transaction.atomic():
@@ -346,6 +352,7 @@ def remap(
             batch.columns = columns
         batch.sheet = sheet or batch.sheet
         batch.header_row = header_row or batch.header_row
+        batch.date_order = date_order or batch.date_order
         batch.status = ImportBatch.Status.PENDING
         batch.checkpoint = 0
         batch.counts = {}
@@ -367,6 +374,7 @@ def start_from_preview(preview: ImportBatch, *, user_id: int | None) -> ImportBa
         header_row=preview.header_row,
         mapping=preview.mapping,
         columns=preview.columns,
+        date_order=preview.date_order,
         language=preview.language,
         total_rows=(
             preview.total_rows

@@ -39,6 +39,7 @@ def run_import(
     *,
     dry_run: bool = False,
     mapping: dict[str, str] | None = None,
+    date_order: str = "",
 ) -> Any:
     from onboarding.services.imports import create_batch, run_batch
 
@@ -51,5 +52,6 @@ def run_import(
         file_name=name or "file.bin",
         mapping=mapping,
         dry_run=dry_run,
+        date_order=date_order,
     )
     return run_batch(batch, company=company)

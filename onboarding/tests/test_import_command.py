@@ -94,3 +94,16 @@ def test_a_1c_file_and_clear_errors(make_company: Any, tmp_path: Path) -> None:
         call_command("import_data", a.company.slug, str(empty), stdout=StringIO())
     with pytest.raises(CommandError, match="No company"):
         call_command("import_data", "no-such-company", str(empty), stdout=StringIO())
+
+
+def test_the_date_order_can_be_given(make_company: Any, tmp_path: Path) -> None:
+    from crm_core.models import Deal
+
+    a = make_company("Alpha")
+    data = tmp_path / "deals.csv"
+    data.write_text("Клиент;Сумма сделки;Дата сделки\r\nООО Север;1000;03.04.2026\r\n")
+    call_command("import_data", a.company.slug, str(data), "--date-order", "mdy", stdout=StringIO())
+    with a:
+        assert Deal.objects.get().created_at.date().isoformat() == "2026-03-04"
+    with pytest.raises(CommandError, match="invalid choice"):
+        call_command("import_data", a.company.slug, str(data), "--date-order", "ymd")

@@ -70,7 +70,7 @@ def test_amounts_and_dates_as_typed_become_deals_and_what_is_unreadable_is_said(
             [
                 ["Клиент", "ИНН", "Сделка", "Сумма сделки", "Дата"],
                 ["ООО Рубль", "7707083893", "Окна", "12 500,00 р.", "05.03.2026г."],
-                ["ООО Ни рубля", "", "Двери", "около пяти", "12/31/2025"],
+                ["ООО Ни рубля", "", "Двери", "около пяти", "31.31.2025"],
             ]
         )
         report = run_import(a.company, a.owner, data, "deals.csv")
@@ -81,7 +81,69 @@ def test_amounts_and_dates_as_typed_become_deals_and_what_is_unreadable_is_said(
         assert unread.amount == Decimal(0)
         reason = _reasons(report.batch)[3]
         assert "Amount около пяти is not a number" in reason
-        assert "12/31/2025 is not a date (dd.mm.yyyy)" in reason
+        assert "31.31.2025 is not a date (dd.mm.yyyy)" in reason
+
+
+@pytest.mark.parametrize(
+    ("cells", "found"),
+    [
+        (["25.03.2026", "03.04.2026"], ("dmy", True, False)),  # 25 can only be a day
+        (["03/25/2026", "04/01/2026"], ("mdy", True, False)),  # 25 can only be a day, second
+        (["03.04.2026", "05.06.26", "01.02.2026 г."], ("dmy", True, True)),  # open: asked
+        (["25.03.2026", "03/25/2026"], ("dmy", True, True)),  # they disagree: asked
+        (["31.31.2025", "12-34-56", "ООО Ромашка", 45000.0, None], ("dmy", False, False)),
+        ([], ("dmy", False, False)),
+    ],
+)
+def test_the_order_of_day_and_month_is_read_from_the_dates_themselves(
+    cells: list[Any], found: tuple[str, bool, bool]
+) -> None:
+    assert tuple(values.date_order(cells)) == found
+    assert values.date("03/25/2026", values.MONTH_FIRST) == "2026-03-25"
+    assert values.date("03/25/2026") == ""  # no 25th month
+    assert values.date("03.04.2026") == "2026-04-03"
+    assert values.date("03.04.2026", values.MONTH_FIRST) == "2026-03-04"
+
+
+def test_a_file_of_american_dates_is_read_month_first_and_an_open_one_as_chosen(
+    make_company: Any,
+) -> None:
+    a = make_company("Alpha")
+    header = ["Клиент", "ИНН", "Сделка", "Сумма сделки", "Дата"]
+    american = _csv(
+        [
+            header,
+            ["ООО Восток", "7707083893", "Окна", "1000", "03/25/2026"],
+            ["ООО Запад", "", "Двери", "2000", "04/01/2026"],
+        ]
+    )
+    open_order = _csv([header, ["ООО Север", "", "Окна", "1000", "03.04.2026"]])
+    with a:
+        report = run_import(a.company, a.owner, american, "us.csv")
+        assert report.batch.date_order == "mdy"
+        dated = dict(Deal.objects.values_list("client__name", "created_at"))
+        assert dated["ООО Восток"].date().isoformat() == "2026-03-25"
+        assert dated["ООО Запад"].date().isoformat() == "2026-04-01"  # not 4 January
+        # Nothing tells: day first, as Russian files write it — unless the person says.
+        report = run_import(a.company, a.owner, open_order, "ru.csv")
+        assert report.batch.date_order == "dmy"
+        assert Deal.objects.get(client__name="ООО Север").created_at.date().isoformat() == (
+            "2026-04-03"
+        )
+        Deal.objects.filter(client__name="ООО Север").delete()
+        report = run_import(a.company, a.owner, open_order, "ru.csv", date_order="mdy")
+        assert Deal.objects.get(client__name="ООО Север").created_at.date().isoformat() == (
+            "2026-03-04"
+        )
+        # A date the chosen order cannot read is said, in that order's words.
+        report = run_import(
+            a.company,
+            a.owner,
+            _csv([header, ["ООО Юг", "", "Окна", "5", "25.03.2026"]]),
+            "mixed.csv",
+            date_order="mdy",
+        )
+        assert "25.03.2026 is not a date (mm/dd/yyyy)" in _reasons(report.batch)[2]
 
 
 def test_several_phones_in_one_cell_on_separate_lines_or_with_extensions(

@@ -223,3 +223,57 @@ def test_a_large_file_is_previewed_in_part_and_imported_whole(
         assert batch.status == "done"
         assert (batch.counts["rows"], batch.counts["created"]) == (10, 10)
         assert Client.objects.count() == 10
+
+
+def test_dates_that_read_both_ways_are_asked_about(make_company: Any, eager: None) -> None:
+    from crm_core.models import Deal
+    from onboarding.tests.sheets import csv_bytes
+
+    a = make_company("Alpha")
+    data = csv_bytes(
+        [
+            ["Клиент", "Сделка", "Сумма сделки", "Дата сделки"],
+            ["ООО Север", "Окна", "1000", "03.04.2026"],
+            ["ООО Юг", "Двери", "2000", "05.06.2026"],
+        ],
+        encoding="utf-8",
+        delimiter=";",
+    )
+    browser = login_on_host(a.owner, a.company, a.host)
+    response = _upload(browser, a.host, data, "deals.csv")
+    with a:
+        preview = ImportBatch.objects.get()
+        assert preview.date_order == "dmy"
+    page = browser.get(response["Location"], HTTP_HOST=a.host).content.decode()
+    assert 'id="date-order-open"' in page  # nothing in the file tells 3 April from 4 March
+    assert 'value="mdy"' in page
+    form = {"sheet": "", "header_row": "1", "date_order": "mdy"}
+    form.update(
+        {f"col_{i}": f for i, f in enumerate(["name", "deal_title", "deal_amount", "deal_date"])}
+    )
+    assert browser.post(f"/import/{preview.pk}/preview/", form, HTTP_HOST=a.host).status_code == 302
+    # The choice stays with the mapping page and goes on to the import itself.
+    page = browser.get(f"/import/{preview.pk}/?remap=1", HTTP_HOST=a.host).content.decode()
+    assert 'value="mdy" id="id_date_order_1" checked' in page
+    browser.post(f"/import/{preview.pk}/start/", HTTP_HOST=a.host)
+    with a:
+        assert ImportBatch.objects.get(dry_run=False).date_order == "mdy"
+        dated = {
+            n: d.date().isoformat()
+            for n, d in Deal.objects.values_list("client__name", "created_at")
+        }
+    assert dated == {"ООО Север": "2026-03-04", "ООО Юг": "2026-05-06"}
+    # A file whose dates tell their order is not asked about.
+    response = _upload(
+        browser,
+        a.host,
+        csv_bytes(
+            [["Клиент", "Дата сделки"], ["ООО Запад", "25.03.2026"]],
+            encoding="utf-8",
+            delimiter=";",
+        ),
+        "clear.csv",
+    )
+    page = browser.get(response["Location"], HTTP_HOST=a.host).content.decode()
+    assert 'id="date-order"' in page
+    assert 'id="date-order-open"' not in page

@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from onboarding.importing import columns
 from onboarding.importing.errors import UnreadableFile
-from onboarding.models import ImportRowNote, ImportTemplate
+from onboarding.models import ImportBatch, ImportRowNote, ImportTemplate
 from onboarding.services.imports import create_batch, run_batch
 from tenants.models import Company
 
@@ -28,6 +28,13 @@ class Command(BaseCommand):
         )
         parser.add_argument("--sheet", default="")
         parser.add_argument("--header-row", type=int, default=0)
+        parser.add_argument(
+            "--date-order",
+            choices=ImportBatch.DateOrder.values,
+            default="",
+            help="How typed dates put day and month (dmy: 03.04.2026 is 3 April; mdy: 4 March);"
+            " by default what the file's first rows show, else dmy",
+        )
         parser.add_argument("--dry-run", action="store_true", help="Report only; write nothing")
         parser.add_argument("--json", type=Path, help="Also write the report as JSON here")
 
@@ -50,6 +57,7 @@ class Command(BaseCommand):
                         sheet=options["sheet"],
                         header_row=options["header_row"],
                         dry_run=options["dry_run"],
+                        date_order=options["date_order"],
                     )
             except UnreadableFile as exc:
                 raise CommandError(exc.message) from exc
