@@ -72,6 +72,7 @@ class Report:
             "file": self.batch.file_name,
             "format": self.batch.file_format,
             "encoding": self.batch.encoding,
+            "date_order": self.batch.date_order,
             "dry_run": self.batch.dry_run,
             "status": self.batch.status,
             "error": self.batch.error,

@@ -98,8 +98,8 @@ class Command(BaseCommand):
         write = self.stdout.write
         mode = "dry run" if summary["dry_run"] else "import"
         write(
-            f"{summary['file']} ({summary['format']}, {summary['encoding'] or '-'}): "
-            f"{mode} #{summary['batch']}"
+            f"{summary['file']} ({summary['format']}, {summary['encoding'] or '-'}, dates "
+            f"{summary['date_order']}): {mode} #{summary['batch']}"
         )
         write("  ".join(f"{k}: {v}" for k, v in summary["counts"].items()))
         for note in notes:
