@@ -133,7 +133,7 @@ def date_order(cells: Iterable[object]) -> DateOrder:
     first (the Russian order) unless the person says otherwise."""
     typed = day_first = month_first = False
     for cell in cells:
-        match = _TYPED_DATE.match(cell) if isinstance(cell, str) else None
+        match = _TYPED_DATE.match(text(cell)) if isinstance(cell, str) else None
         if match is None:
             continue
         first, second, year = int(match[1]), int(match[2]), _year(match[3])

@@ -88,7 +88,7 @@ def test_amounts_and_dates_as_typed_become_deals_and_what_is_unreadable_is_said(
     ("cells", "found"),
     [
         (["25.03.2026", "03.04.2026"], ("dmy", True, False)),  # 25 can only be a day
-        (["03/25/2026", "04/01/2026"], ("mdy", True, False)),  # 25 can only be a day, second
+        ([" 03/25/2026 ", "04/01/2026"], ("mdy", True, False)),  # 25 can only be a day, second
         (["03.04.2026", "05.06.26", "01.02.2026 г."], ("dmy", True, True)),  # open: asked
         (["25.03.2026", "03/25/2026"], ("dmy", True, True)),  # they disagree: asked
         (["31.31.2025", "12-34-56", "ООО Ромашка", 45000.0, None], ("dmy", False, False)),
