@@ -19,7 +19,7 @@ pytestmark = pytest.mark.browser
 def test_import_wizard_from_upload_to_undo(
     committed_companies: Any, run_process: Any, chromium_page: Any, tmp_path: Path
 ) -> None:
-    from crm_core.models import Client
+    from crm_core.models import Client, Deal
 
     made = committed_companies("Окна Кирилла")
     env = child_env(MEDIA_ROOT=str(tmp_path / "media"))
@@ -50,6 +50,12 @@ def test_import_wizard_from_upload_to_undo(
     assert page.inner_text(".detected-format") == "xlsx"
     assert page.input_value("#id_header_row") == "3"
     assert page.input_value("#id_col_3") == "phone"
+    # The sheet's one typed date, 05.03.2026, reads both ways: the page asks, day first preset.
+    assert "3 апреля, и 4 марта" in page.inner_text("#date-order-open")
+    assert page.is_checked("#id_date_order_0")
+    page.screenshot(path=str(tmp_path / "mapping.png"), full_page=True)
+    page.check("#id_date_order_1")
+    page.check("#id_date_order_0")  # a change of mind: what is checked when sent counts
     page.fill("#id_save_as", "Наш Excel")
     page.click("#preview-submit")
     # The preview runs in the worker; the progress bar reloads the page when it is done.
@@ -61,6 +67,9 @@ def test_import_wizard_from_upload_to_undo(
     page.wait_for_selector("#report-download", timeout=60_000)
     with made:
         assert Client.objects.count() == 5
+        assert Deal.objects.get(client__name='ООО "Ромашка"').created_at.date().isoformat() == (
+            "2026-03-05"
+        )
     with page.expect_download() as download:
         page.click("#report-download")
     assert download.value.suggested_filename.endswith("-report.xlsx")
