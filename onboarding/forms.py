@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django import forms
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
+from onboarding.importing import values
 from onboarding.importing.columns import FIELDS
 from onboarding.models import ImportBatch, ImportTemplate
 from tenants.models import Membership
@@ -39,16 +42,48 @@ class MappingForm(forms.Form):
     )
     save_as = forms.CharField(label=_("Save this mapping as"), required=False, max_length=200)
 
-    def __init__(self, *args: Any, headers: list[str], sheets: list[str], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        headers: list[str],
+        sheets: list[str],
+        date_example: str = "",
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.headers = headers
         sheet_field = self.fields["sheet"]
         assert isinstance(sheet_field, forms.ChoiceField)
         sheet_field.choices = [(s, s) for s in sheets]
+        if date_example:
+            self._ask_with(date_example)
         for index, header in enumerate(headers):
             self.fields[f"col_{index}"] = forms.ChoiceField(
                 label=header, choices=field_choices(), required=False
             )
+
+    def _ask_with(self, example: str) -> None:
+        """The two orders told by one of the file's own dates that reads both ways:
+        "05.03.2026 is 5 March 2026" / "05.03.2026 is 3 May 2026"."""
+        labels = {
+            values.DAY_FIRST: _("day first: %(example)s is %(date)s"),
+            values.MONTH_FIRST: _("month first: %(example)s is %(date)s"),
+        }
+        order_field = self.fields["date_order"]
+        assert isinstance(order_field, forms.ChoiceField)
+        order_field.choices = [
+            (
+                order,
+                labels[order]
+                % {
+                    "example": example,
+                    "date": date_format(
+                        dt.date.fromisoformat(values.date(example, order)), "j E Y"
+                    ),
+                },
+            )
+            for order in (values.DAY_FIRST, values.MONTH_FIRST)
+        ]
 
     def column_fields(self) -> list[forms.BoundField]:
         return [self[f"col_{i}"] for i in range(len(self.headers))]

@@ -149,7 +149,13 @@ def _mapping_form(batch: ImportBatch, found: Inspection, data: Any = None) -> Ma
     }
     for index, header in enumerate(found.headers):
         initial[f"col_{index}"] = mapping.get(header, "")
-    return MappingForm(data, headers=found.headers, sheets=found.sheets, initial=initial)
+    return MappingForm(
+        data,
+        headers=found.headers,
+        sheets=found.sheets,
+        date_example=found.date_example,
+        initial=initial,
+    )
 
 
 @import_admin_required

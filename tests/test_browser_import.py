@@ -51,7 +51,8 @@ def test_import_wizard_from_upload_to_undo(
     assert page.input_value("#id_header_row") == "3"
     assert page.input_value("#id_col_3") == "phone"
     # The sheet's one typed date, 05.03.2026, reads both ways: the page asks, day first preset.
-    assert "3 апреля, и 4 марта" in page.inner_text("#date-order-open")
+    assert "Дату 05.03.2026 можно прочитать двояко" in page.inner_text("#date-order-open")
+    assert "5 марта 2026" in page.inner_text("#date-order")
     assert page.is_checked("#id_date_order_0")
     page.screenshot(path=str(tmp_path / "mapping.png"), full_page=True)
     page.check("#id_date_order_1")

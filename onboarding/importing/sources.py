@@ -35,6 +35,7 @@ class Inspection:
     date_order: str = values.DAY_FIRST
     typed_dates: bool = False
     date_order_open: bool = False
+    date_example: str = ""  # one of its dates that reads both ways, to ask with
 
 
 def inspect(
@@ -84,7 +85,7 @@ def inspect(
     if not found.preview:
         raise UnreadableFile("no_data")
     dates = values.date_order(cell for row in head[index + 1 :] for cell in row)
-    found.date_order, found.typed_dates, found.date_order_open = dates
+    found.date_order, found.typed_dates, found.date_order_open, found.date_example = dates
     found.total_rows = max(estimate - found.header_row, 0)
     return found
 

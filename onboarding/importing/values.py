@@ -125,6 +125,7 @@ class DateOrder(NamedTuple):
     order: str  # DAY_FIRST or MONTH_FIRST
     typed: bool  # the cells hold typed dates at all (not only Excel dates or none)
     open: bool  # every such date reads both ways ("03.04.2026"), or they disagree
+    example: str = ""  # the first of them that reads both ways, to ask with
 
 
 def date_order(cells: Iterable[object]) -> DateOrder:
@@ -132,6 +133,7 @@ def date_order(cells: Iterable[object]) -> DateOrder:
     "03/25/2026" only month first; a file of "03.04.2026"s leaves it open, and is read day
     first (the Russian order) unless the person says otherwise."""
     typed = day_first = month_first = False
+    example = ""
     for cell in cells:
         match = _TYPED_DATE.match(text(cell)) if isinstance(cell, str) else None
         if match is None:
@@ -142,9 +144,12 @@ def date_order(cells: Iterable[object]) -> DateOrder:
         typed |= as_day_first or as_month_first
         day_first |= as_day_first and not as_month_first
         month_first |= as_month_first and not as_day_first
+        if as_day_first and as_month_first and first != second and not example:
+            example = match[0]
     if month_first and not day_first:
         return DateOrder(MONTH_FIRST, typed, open=False)
-    return DateOrder(DAY_FIRST, typed, open=typed and day_first == month_first)
+    is_open = typed and day_first == month_first
+    return DateOrder(DAY_FIRST, typed, open=is_open, example=example if is_open else "")
 
 
 def phones(value: object) -> list[str]:

@@ -98,11 +98,18 @@ def test_amounts_and_dates_as_typed_become_deals_and_what_is_unreadable_is_said(
 def test_the_order_of_day_and_month_is_read_from_the_dates_themselves(
     cells: list[Any], found: tuple[str, bool, bool]
 ) -> None:
-    assert tuple(values.date_order(cells)) == found
+    assert tuple(values.date_order(cells))[:3] == found
     assert values.date("03/25/2026", values.MONTH_FIRST) == "2026-03-25"
     assert values.date("03/25/2026") == ""  # no 25th month
     assert values.date("03.04.2026") == "2026-04-03"
     assert values.date("03.04.2026", values.MONTH_FIRST) == "2026-03-04"
+
+
+def test_the_question_is_asked_with_one_of_the_file_s_own_dates() -> None:
+    # 01.01.2026 reads the same both ways: no use as an example.
+    found = values.date_order(["01.01.2026", "05.03.2026 г.", "06.07.2026"])
+    assert found == ("dmy", True, True, "05.03.2026")
+    assert values.date_order(["25.03.2026", "05.03.2026"]).example == ""  # nothing to ask
 
 
 def test_a_file_of_american_dates_is_read_month_first_and_an_open_one_as_chosen(

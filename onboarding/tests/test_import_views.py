@@ -245,8 +245,10 @@ def test_dates_that_read_both_ways_are_asked_about(make_company: Any, eager: Non
         preview = ImportBatch.objects.get()
         assert preview.date_order == "dmy"
     page = browser.get(response["Location"], HTTP_HOST=a.host).content.decode()
-    assert 'id="date-order-open"' in page  # nothing in the file tells 3 April from 4 March
-    assert 'value="mdy"' in page
+    # Nothing in the file tells 3 April from 4 March: asked with the file's own date.
+    assert "Дату 03.04.2026 можно прочитать двояко" in page
+    assert "сначала день: 03.04.2026 — это 3 апреля 2026" in page
+    assert "сначала месяц: 03.04.2026 — это 4 марта 2026" in page
     form = {"sheet": "", "header_row": "1", "date_order": "mdy"}
     form.update(
         {f"col_{i}": f for i, f in enumerate(["name", "deal_title", "deal_amount", "deal_date"])}
