@@ -25,6 +25,20 @@ _SCIENTIFIC = re.compile(r"[+-]?\d+(?:[.,]\d+)?[eE][+-]?\d+")
 # "03/25/2026", "05.03.2026 г.", "05.03.2026г.".
 _TYPED_DATE = re.compile(r"^(\d{1,2})[./-](\d{1,2})[./-](\d{4}|\d{2})(?!\d)")
 DAY_FIRST, MONTH_FIRST = "dmy", "mdy"
+# "5 марта 2026", "05 мар. 2026 г.", "5 March 2026": the month in words, so no order to guess.
+_MONTH_NAMES = (
+    "января февраля марта апреля мая июня июля августа сентября октября ноября декабря",
+    "январь февраль март апрель май июнь июль август сентябрь октябрь ноябрь декабрь",
+    "january february march april may june july august september october november december",
+    "янв фев мар апр май июн июл авг сен окт ноя дек",
+    "jan feb mar apr may jun jul aug sep oct nov dec",
+)
+_MONTHS = {
+    **{word: n for names in _MONTH_NAMES for n, word in enumerate(names.split(), start=1)},
+    "сент": 9,
+    "sept": 9,
+}
+_WORDED_DATE = re.compile(r"^(\d{1,2})\s+([а-яёa-z]{3,9})\.?,?\s+(\d{4})(?!\d)", re.IGNORECASE)
 
 
 def text(value: object) -> str:
@@ -83,8 +97,8 @@ _EXCEL_EPOCH = dt.date(1899, 12, 30)
 
 def date(value: object, order: str = DAY_FIRST) -> str:  # noqa: PLR0911  (one return per form)
     """ISO date from `dd.mm.yyyy` (or `mm/dd/yyyy` when the file's `order` is month first),
-    `dd.mm.yy`, `yyyy-mm-dd[Thh:mm:ss]`, an Excel serial or a datetime; '' when it is not a
-    date."""
+    `dd.mm.yy`, `yyyy-mm-dd[Thh:mm:ss]`, `5 марта 2026` (`5 мар. 2026`, `5 March 2026`), an
+    Excel serial or a datetime; '' when it is not a date."""
     if value is None or value == "":
         return ""
     if isinstance(value, dt.datetime):
@@ -102,6 +116,10 @@ def date(value: object, order: str = DAY_FIRST) -> str:  # noqa: PLR0911  (one r
     match = re.match(r"^(\d{4})-(\d{2})-(\d{2})", raw)
     if match:
         return _iso(int(match[1]), int(match[2]), int(match[3]))
+    match = _WORDED_DATE.match(raw)
+    month = _MONTHS.get(match[2].lower().replace("ё", "е")) if match else None
+    if match and month:
+        return _iso(int(match[3]), month, int(match[1]))
     return ""
 
 

@@ -105,6 +105,26 @@ def test_the_order_of_day_and_month_is_read_from_the_dates_themselves(
     assert values.date("03.04.2026", values.MONTH_FIRST) == "2026-03-04"
 
 
+@pytest.mark.parametrize(
+    ("typed", "read"),
+    [
+        ("5 марта 2026", "2026-03-05"),
+        ("05 мар. 2026 г.", "2026-03-05"),
+        ("1 сентября 2026г.", "2026-09-01"),
+        ("5 МАЯ 2026", "2026-05-05"),
+        ("3 май 2026", "2026-05-03"),
+        ("5 March 2026", "2026-03-05"),
+        ("1 Sept. 2026", "2026-09-01"),
+        ("12 марки 2026", ""),  # not a month
+        ("31 февраля 2026", ""),  # no such day
+    ],
+)
+def test_a_date_with_the_month_in_words_is_read(typed: str, read: str) -> None:
+    assert values.date(typed) == read
+    assert values.date(typed, values.MONTH_FIRST) == read  # words leave no order to choose
+    assert not values.date_order([typed]).typed
+
+
 def test_the_question_is_asked_with_one_of_the_file_s_own_dates() -> None:
     # 01.01.2026 reads the same both ways: no use as an example.
     found = values.date_order(["01.01.2026", "05.03.2026 г.", "06.07.2026"])
