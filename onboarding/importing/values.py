@@ -117,9 +117,9 @@ def date(value: object, order: str = DAY_FIRST) -> str:  # noqa: PLR0911  (one r
     if match:
         return _iso(int(match[1]), int(match[2]), int(match[3]))
     match = _WORDED_DATE.match(raw)
-    month = _MONTHS.get(match[2].lower().replace("ё", "е")) if match else None
-    if match and month:
-        return _iso(int(match[3]), month, int(match[1]))
+    named = _MONTHS.get(match[2].lower().replace("ё", "е")) if match else None
+    if match and named:
+        return _iso(int(match[3]), named, int(match[1]))
     return ""
 
 
