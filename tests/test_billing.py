@@ -552,6 +552,15 @@ def test_an_ended_subscription_does_not_undo_an_operator_restoring_the_company(
             ).pk  # type: ignore[union-attr]
         )
         reconciliation.reconcile()
+    # Its subscription ended when it closed: read-only (the export works) until it subscribes
+    # again — never a working CRM that nobody pays for.
+    assert Company.objects.get(pk=a.company.pk).status == "suspended"
+    owner = Membership.objects.get(company=a.company, user=a.owner)
+    url = subscriptions.start_checkout(
+        actor=owner, success_url="http://x/ok", cancel_url="http://x/no", nonce="again"
+    )
+    session = stripe_fake.complete_checkout(url.rsplit("/", 1)[1])
+    deliver(capture, stripe_fake, "checkout.session.completed", session)
     assert Company.objects.get(pk=a.company.pk).status == "active"
 
 

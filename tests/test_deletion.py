@@ -6,10 +6,11 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from django.core import mail
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.test import Client as HttpClient
 from django.utils import timezone
 
@@ -93,4 +94,7 @@ def test_a_scheduled_deletion_can_be_called_off(committed_companies: Any, media_
     call_command("schedule_company_deletion", made.company.slug, "--in-days", "0")
     call_command("schedule_company_deletion", made.company.slug, "--cancel")
     assert purge_due_companies.apply().get() == []
-    assert Company.objects.get(pk=made.company.pk).status == "active"
+    # Back as it was: its trial still runs (closing it is no way to a paid plan for free).
+    assert Company.objects.get(pk=made.company.pk).status == "trialing"
+    with pytest.raises(CommandError, match="no deletion"):
+        call_command("schedule_company_deletion", made.company.slug, "--cancel")

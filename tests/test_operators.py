@@ -126,7 +126,8 @@ def test_operator_actions_are_applied_and_audited(
         operator.post(url + "schedule_deletion/", HTTP_HOST=PUBLIC)
     assert Company.objects.get(pk=company.pk).status == "canceled"
     operator.post(url + "cancel_deletion/", HTTP_HOST=PUBLIC)
-    assert Company.objects.get(pk=company.pk).status == "active"
+    # Its free period still runs: a trial again, not a paid company nobody pays for.
+    assert Company.objects.get(pk=company.pk).status == "trialing"
 
     audit = BillingLogEntry.objects.filter(company=company, kind="operator", actor=user)
     assert audit.count() == 7

@@ -15,6 +15,7 @@ from billing.models import BillingLogEntry, Plan
 from billing.services.subscriptions import (
     end_subscription_now,
     ensure_subscription,
+    reopen,
     set_company_status,
     sync_from_stripe,
 )
@@ -162,13 +163,11 @@ def schedule_deletion(*, operator: User, company: Company) -> None:
 
 
 def cancel_deletion(*, operator: User, company: Company) -> None:
-    from tenants.services.deletion import cancel_deletion as restore_company
-
     if company.status != Status.CANCELED:
         raise ValidationError(_("No deletion is scheduled."))
     with transaction.atomic():
-        restore_company(company)
-        _audit(company, operator, "deletion canceled")
+        status = reopen(company, why="deletion canceled by an operator", actor=operator)
+        _audit(company, operator, f"deletion canceled; the company is {status}")
 
 
 def sync_seats_now(*, operator: User, company: Company) -> None:

@@ -270,6 +270,35 @@ def set_company_status(company: Company, status: str, *, why: str, actor: Any = 
     return True
 
 
+def reopen(company: Company, *, why: str, actor: Any = None) -> str:
+    """A closed company taken back before its deletion, as usable as its billing allows: a
+    live Stripe subscription decides as Stripe says; a free period still running, or the trial
+    of a company that never paid, makes it a trial; otherwise it is read-only (its export
+    works) until it subscribes again. Closing it ended its Stripe subscription, so "active"
+    would be use that nobody pays for. Returns the status it got."""
+    from tenants.services.deletion import cancel_deletion
+
+    subscription = ensure_subscription(company)
+    now = timezone.now()
+    if subscription.stripe_subscription_id and subscription.stripe_status not in TERMINAL:
+        status = STATUS_FROM_STRIPE.get(subscription.stripe_status, Status.ACTIVE)
+    elif _still_free(subscription.free_until, now) or (
+        # The trial is for a company that has not paid yet, once.
+        not subscription.stripe_subscription_id and _still_free(subscription.trial_ends_at, now)
+    ):
+        status = Status.TRIALING
+    else:
+        status = Status.SUSPENDED
+    with transaction.atomic():
+        cancel_deletion(company)
+        set_company_status(company, status, why=why, actor=actor)
+    return status
+
+
+def _still_free(until: datetime | None, now: datetime) -> bool:
+    return until is not None and until > now
+
+
 def _enqueue_deletion(company_id: int) -> None:
     from billing.tasks import schedule_canceled_deletion
 

@@ -65,9 +65,10 @@ def schedule_deletion(company: Company, *, when: datetime | None = None) -> Comp
 
 
 def cancel_deletion(company: Company) -> Company:
-    company.status = Company.Status.ACTIVE
+    """Call the deletion off. The status the company returns to is billing's to decide
+    (`billing.services.subscriptions.reopen`, which calls this)."""
     company.deletion_scheduled_at = None
-    company.save(update_fields=["status", "deletion_scheduled_at"])
+    company.save(update_fields=["deletion_scheduled_at"])
     return company
 
 

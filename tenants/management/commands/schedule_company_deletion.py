@@ -6,9 +6,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from billing.services.subscriptions import end_subscription_now
+from billing.services.subscriptions import end_subscription_now, reopen
 from tenants.models import Company
-from tenants.services.deletion import cancel_deletion, schedule_deletion
+from tenants.services.deletion import schedule_deletion
 
 
 class Command(BaseCommand):
@@ -27,8 +27,10 @@ class Command(BaseCommand):
         if company is None:
             raise CommandError(f"no company {options['slug']!r}")
         if options["cancel"]:
-            cancel_deletion(company)
-            self.stdout.write(f"deletion of {company.slug} canceled; the company is active again")
+            if company.status != Company.Status.CANCELED:
+                raise CommandError(f"no deletion of {company.slug} is scheduled")
+            status = reopen(company, why="deletion canceled with schedule_company_deletion")
+            self.stdout.write(f"deletion of {company.slug} canceled; the company is {status}")
             return
         if options["in_days"] < 0:
             raise CommandError("--in-days cannot be negative")
