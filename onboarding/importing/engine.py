@@ -679,8 +679,19 @@ class Importer:
                 validate_email(email)
                 emails.append(email.lower())
             except ValidationError:
-                flags.append(_("%(email)s is not an e-mail address: left out.") % {"email": email})
+                if target.pending:
+                    # A client this file makes keeps it as typed, beside its unreadable phones.
+                    target.client.custom.setdefault("unrecognised_emails", []).append(email)
+                    flags.append(
+                        _("%(email)s is not an e-mail address: kept as text.") % {"email": email}
+                    )
+                else:
+                    flags.append(
+                        _("%(email)s is not an e-mail address: left out.") % {"email": email}
+                    )
         key = _person_key(person.last_name, person.first_name, person.middle_name)
+        if not (key or emails or phones):
+            return False  # only an unreadable e-mail: no blank contact person for it
         contact = target.persons.get(key)
         if contact is None and not key:
             # A nameless person (only an e-mail): the client's existing nameless contact, or

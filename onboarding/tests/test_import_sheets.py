@@ -81,8 +81,13 @@ def test_messy_xlsx_is_read_normalised_and_accounted_for(make_company: Any) -> N
 
         sidorov = Client.objects.get(name="ИП Сидоров")
         assert sidorov.kind == Client.Kind.SOLE_TRADER
-        assert sidorov.custom == {"unrecognised_phones": ["not a phone"]}
-        assert "sidorov@ is not an e-mail address" in notes[10].reason
+        # What could not be read stays with the client as typed (and shows on its card).
+        assert sidorov.custom == {
+            "unrecognised_phones": ["not a phone"],
+            "unrecognised_emails": ["sidorov@"],
+        }
+        assert not sidorov.contacts.exists()  # no blank contact person for a bad e-mail
+        assert "sidorov@ is not an e-mail address: kept as text" in notes[10].reason
 
         # The formula was read by its value.
         assert Deal.objects.get(client__name="Формула и Ко").amount == Decimal("2469.12")

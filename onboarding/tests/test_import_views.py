@@ -279,3 +279,23 @@ def test_dates_that_read_both_ways_are_asked_about(make_company: Any, eager: Non
     page = browser.get(response["Location"], HTTP_HOST=a.host).content.decode()
     assert 'id="date-order"' in page
     assert 'id="date-order-open"' not in page
+
+
+def test_what_the_import_could_not_read_shows_on_the_client_s_card(make_company: Any) -> None:
+    a = make_company("Alpha")
+    b = make_company("Beta")
+    with a:
+        run_import(a.company, a.owner, messy_xlsx(), "clients.xlsx")
+        sidorov = Client.objects.get(name="ИП Сидоров")
+    page = login_on_host(a.owner, a.company, a.host).get(
+        f"/clients/{sidorov.pk}/", HTTP_HOST=a.host
+    )
+    text = page.content.decode()
+    assert "Телефоны из импорта, не распознаны" in text
+    assert "not a phone" in text
+    assert "sidorov@" in text
+    # The other company has no such client (ids are per schema: the same id is not Sidorov).
+    other = login_on_host(b.owner, b.company, b.host).get(
+        f"/clients/{sidorov.pk}/", HTTP_HOST=b.host
+    )
+    assert "not a phone" not in other.content.decode()
