@@ -83,6 +83,7 @@ def _inspection(batch: ImportBatch, sheet: str = "", header_row: int = 0) -> Ins
             limit_mb=imports.limit_mb(),
             sheet=sheet or batch.sheet,
             header_row=header_row or batch.header_row or 0,
+            mapping=batch.mapping,
         )
 
 
@@ -188,7 +189,9 @@ def import_preview(request: HttpRequest, batch_id: int) -> HttpResponse:
             sheet=found.sheet,
             header_row=form.cleaned_data["header_row"],
             columns=found.headers,
-            date_order=form.cleaned_data["date_order"],
+            # The order chosen on the page; without a question (no typed dates in the deal
+            # date column as it was mapped then), what the column mapped now shows.
+            date_order=form.cleaned_data["date_order"] or found.dates(mapping).order,
         )
         if form.cleaned_data["save_as"]:
             imports.save_template(name=form.cleaned_data["save_as"], mapping=mapping)

@@ -541,6 +541,11 @@ def test_an_ended_subscription_does_not_undo_an_operator_restoring_the_company(
         subscriptions.process_event(StripeEvent.objects.latest("id").pk)
     assert Company.objects.get(pk=a.company.pk).status == "canceled"
     operator = User.objects.create_user(email="op-restore@example.com", is_staff=True)
+    # A free period from before it closed (Stripe held it as the subscription's trial end)
+    # ended with the subscription: it does not make the company a trial that never expires.
+    Subscription.objects.filter(pk=subscription.pk).update(
+        free_until=timezone.now() + timedelta(days=30)
+    )
     operator_actions.cancel_deletion(
         operator=operator, company=Company.objects.get(pk=a.company.pk)
     )
@@ -555,6 +560,9 @@ def test_an_ended_subscription_does_not_undo_an_operator_restoring_the_company(
     # Its subscription ended when it closed: read-only (the export works) until it subscribes
     # again — never a working CRM that nobody pays for.
     assert Company.objects.get(pk=a.company.pk).status == "suspended"
+    # Nor does the console's "restore": nothing would pay for it.
+    with pytest.raises(ValidationError, match="нет подписки или пробного периода"):
+        operator_actions.restore(operator=operator, company=Company.objects.get(pk=a.company.pk))
     owner = Membership.objects.get(company=a.company, user=a.owner)
     url = subscriptions.start_checkout(
         actor=owner, success_url="http://x/ok", cancel_url="http://x/no", nonce="again"

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from billing import stripe_gateway
 from billing.models import BillingLogEntry, Plan
 from billing.services.subscriptions import (
+    billing_status,
     end_subscription_now,
     ensure_subscription,
     reopen,
@@ -142,8 +143,14 @@ def restore(*, operator: User, company: Company) -> None:
     if company.status != Status.SUSPENDED:
         raise ValidationError(_("Only a suspended company can be restored."))
     with transaction.atomic():
-        subscription = ensure_subscription(company)
-        target = Status.ACTIVE if subscription.stripe_subscription_id else Status.TRIALING
+        target = billing_status(ensure_subscription(company))
+        if target == Status.SUSPENDED:
+            raise ValidationError(
+                _(
+                    "The company has no subscription or trial that lets it work: it comes back "
+                    "when it subscribes again, or give it a free period."
+                )
+            )
         set_company_status(company, target, why="operator", actor=operator)
         _audit(company, operator, "restored")
 

@@ -270,25 +270,30 @@ def set_company_status(company: Company, status: str, *, why: str, actor: Any = 
     return True
 
 
-def reopen(company: Company, *, why: str, actor: Any = None) -> str:
-    """A closed company taken back before its deletion, as usable as its billing allows: a
-    live Stripe subscription decides as Stripe says; a free period still running, or the trial
-    of a company that never paid, makes it a trial; otherwise it is read-only (its export
-    works) until it subscribes again. Closing it ended its Stripe subscription, so "active"
-    would be use that nobody pays for. Returns the status it got."""
-    from tenants.services.deletion import cancel_deletion
-
-    subscription = ensure_subscription(company)
+def billing_status(subscription: Subscription) -> str:
+    """The status the company's billing allows when it is given back (a cancelled deletion,
+    an operator's restore): a live Stripe subscription's, as Stripe says (a status this code
+    does not know gives no access); a company that never paid is a trial while its trial or
+    a free period runs; anything else is read-only (its export works) until it subscribes:
+    a company whose subscription ended is never "active" with nobody paying."""
     now = timezone.now()
     if subscription.stripe_subscription_id and subscription.stripe_status not in TERMINAL:
-        status = STATUS_FROM_STRIPE.get(subscription.stripe_status, Status.ACTIVE)
-    elif _still_free(subscription.free_until, now) or (
-        # The trial is for a company that has not paid yet, once.
-        not subscription.stripe_subscription_id and _still_free(subscription.trial_ends_at, now)
+        return STATUS_FROM_STRIPE.get(subscription.stripe_status, Status.SUSPENDED)
+    if not subscription.stripe_subscription_id and (
+        _still_free(subscription.trial_ends_at, now) or _still_free(subscription.free_until, now)
     ):
-        status = Status.TRIALING
-    else:
-        status = Status.SUSPENDED
+        # (expire_trials suspends it when both have passed.)
+        return Status.TRIALING
+    return Status.SUSPENDED
+
+
+def reopen(company: Company, *, why: str, actor: Any = None) -> str:
+    """A closed company taken back before its deletion, as usable as its billing allows
+    (`billing_status`: closing it ended its Stripe subscription, so it is read-only until it
+    subscribes again). Returns the status it got."""
+    from tenants.services.deletion import cancel_deletion
+
+    status = billing_status(ensure_subscription(company))
     with transaction.atomic():
         cancel_deletion(company)
         set_company_status(company, status, why=why, actor=actor)

@@ -36,12 +36,32 @@ class Inspection:
     typed_dates: bool = False
     date_order_open: bool = False
     date_example: str = ""  # one of its dates that reads both ways, to ask with
+    # The text cells of the first rows, per header: the dates of whichever column is mapped
+    # to the deal date are judged from them (a phone such as "2-25-30" looks like a date).
+    texts: dict[str, list[str]] = field(default_factory=dict)
+
+    def dates(self, mapping: dict[str, str]) -> values.DateOrder:
+        """How the typed dates of the column(s) `mapping` makes deal dates are written."""
+        return values.date_order(
+            cell
+            for header, target in mapping.items()
+            if target == "deal_date"
+            for cell in self.texts.get(header, ())
+        )
 
 
 def inspect(
-    stream: IO[bytes], *, size: int, limit_mb: int, sheet: str = "", header_row: int = 0
+    stream: IO[bytes],
+    *,
+    size: int,
+    limit_mb: int,
+    sheet: str = "",
+    header_row: int = 0,
+    mapping: dict[str, str] | None = None,
 ) -> Inspection:
-    """Detect the format and encoding; for sheets also the sheet, header row and mapping."""
+    """Detect the format and encoding; for sheets also the sheet, header row and mapping, and
+    how the dates of the deal-date column in `mapping` (else in the suggested one) are
+    written."""
     detected = detect(stream, size=size, limit_mb=limit_mb)
     found = Inspection(format=detected.format, encoding=detected.encoding)
     if detected.format == "relata":
@@ -84,7 +104,12 @@ def inspect(
     ][:PREVIEW_ROWS]
     if not found.preview:
         raise UnreadableFile("no_data")
-    dates = values.date_order(cell for row in head[index + 1 :] for cell in row)
+    found.texts = {
+        header: [values.text(row[i]) for row in head[index + 1 :] if i < len(row)]
+        for i, header in enumerate(found.headers)
+    }
+    chosen = {h: f for h, f in (mapping or {}).items() if h in found.texts} or found.mapping
+    dates = found.dates(chosen)
     found.date_order, found.typed_dates, found.date_order_open, found.date_example = dates
     found.total_rows = max(estimate - found.header_row, 0)
     return found

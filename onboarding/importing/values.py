@@ -31,11 +31,11 @@ _MONTH_NAMES = (
     "январь февраль март апрель май июнь июль август сентябрь октябрь ноябрь декабрь",
     "january february march april may june july august september october november december",
     "янв фев мар апр май июн июл авг сен окт ноя дек",
+    "янв февр мар апр май июн июл авг сент окт нояб дек",
     "jan feb mar apr may jun jul aug sep oct nov dec",
 )
 _MONTHS = {
     **{word: n for names in _MONTH_NAMES for n, word in enumerate(names.split(), start=1)},
-    "сент": 9,
     "sept": 9,
 }
 _WORDED_DATE = re.compile(r"^(\d{1,2})\s+([а-яёa-z]{3,9})\.?,?\s+(\d{4})(?!\d)", re.IGNORECASE)
@@ -142,8 +142,8 @@ class DateOrder(NamedTuple):
 
     order: str  # DAY_FIRST or MONTH_FIRST
     typed: bool  # the cells hold typed dates at all (not only Excel dates or none)
-    open: bool  # every such date reads both ways ("03.04.2026"), or they disagree
-    example: str = ""  # the first of them that reads both ways, to ask with
+    open: bool  # they read two ways ("03.04.2026") and none tells which, or they disagree
+    example: str = ""  # the first of them that reads two ways, to ask with
 
 
 def date_order(cells: Iterable[object]) -> DateOrder:
@@ -166,7 +166,10 @@ def date_order(cells: Iterable[object]) -> DateOrder:
             example = match[0]
     if month_first and not day_first:
         return DateOrder(MONTH_FIRST, typed, open=False)
-    is_open = typed and day_first == month_first
+    if month_first and day_first:
+        return DateOrder(DAY_FIRST, typed, open=True)  # the rows disagree: asked, no example
+    # Open only when some date would change with the order ("12.12.2026" would not).
+    is_open = bool(example) and not day_first
     return DateOrder(DAY_FIRST, typed, open=is_open, example=example if is_open else "")
 
 

@@ -73,6 +73,7 @@ class Report:
             "format": self.batch.file_format,
             "encoding": self.batch.encoding,
             "date_order": self.batch.date_order,
+            "warnings": self.batch.warnings,
             "dry_run": self.batch.dry_run,
             "status": self.batch.status,
             "error": self.batch.error,
@@ -113,7 +114,9 @@ def create_batch(
     file.seek(0, 2)
     size = file.tell()
     file.seek(0)
-    found = inspect(file, size=size, limit_mb=limit_mb(), sheet=sheet, header_row=header_row)
+    found = inspect(
+        file, size=size, limit_mb=limit_mb(), sheet=sheet, header_row=header_row, mapping=mapping
+    )
     batch = ImportBatch(
         total_rows=found.total_rows,
         file_name=file_name[:255],
@@ -125,6 +128,8 @@ def create_batch(
         columns=found.headers,
         dry_run=dry_run,
         date_order=date_order or found.date_order,
+        # The wizard asks; a script or an operator is told what was assumed.
+        warnings=[_date_order_assumed(found)] if found.date_order_open and not date_order else [],
         language=translation.get_language() or "",
         created_by_id=user_id,
     )
@@ -132,6 +137,18 @@ def create_batch(
     batch.file.save(file_name, File(file, name=file_name), save=False)
     batch.save()
     return batch
+
+
+def _date_order_assumed(found: Inspection) -> str:
+    if found.date_example:
+        return _(
+            "Dates such as %(example)s can be read two ways; they were read day first. Give "
+            "the order if the file writes the month first."
+        ) % {"example": found.date_example}
+    return _(
+        "The first rows write dates in both orders; they were read day first. Give the order "
+        "if most of them are written month first."
+    )
 
 
 def inspection_of(batch: ImportBatch) -> Inspection:
@@ -354,6 +371,7 @@ def remap(
         batch.sheet = sheet or batch.sheet
         batch.header_row = header_row or batch.header_row
         batch.date_order = date_order or batch.date_order
+        batch.warnings = []  # the person has seen the file's columns and dates now
         batch.status = ImportBatch.Status.PENDING
         batch.checkpoint = 0
         batch.counts = {}

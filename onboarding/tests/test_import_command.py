@@ -102,7 +102,14 @@ def test_the_date_order_can_be_given(make_company: Any, tmp_path: Path) -> None:
     a = make_company("Alpha")
     data = tmp_path / "deals.csv"
     data.write_text("Клиент;Сумма сделки;Дата сделки\r\nООО Север;1000;03.04.2026\r\n")
-    call_command("import_data", a.company.slug, str(data), "--date-order", "mdy", stdout=StringIO())
+    out = StringIO()
+    call_command("import_data", a.company.slug, str(data), "--dry-run", stdout=out)
+    assert "dates dmy" in out.getvalue()
+    assert "warning: Dates such as 03.04.2026 can be read two ways" in out.getvalue()
+    out = StringIO()
+    call_command("import_data", a.company.slug, str(data), "--date-order", "mdy", stdout=out)
+    assert "dates mdy" in out.getvalue()
+    assert "warning" not in out.getvalue()
     with a:
         assert Deal.objects.get().created_at.date().isoformat() == "2026-03-04"
     with pytest.raises(CommandError, match="invalid choice"):

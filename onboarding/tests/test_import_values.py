@@ -91,6 +91,7 @@ def test_amounts_and_dates_as_typed_become_deals_and_what_is_unreadable_is_said(
         ([" 03/25/2026 ", "04/01/2026"], ("mdy", True, False)),  # 25 can only be a day, second
         (["03.04.2026", "05.06.26", "01.02.2026 г."], ("dmy", True, True)),  # open: asked
         (["25.03.2026", "03/25/2026"], ("dmy", True, True)),  # they disagree: asked
+        (["12.12.2026", "01.01.2026"], ("dmy", True, False)),  # the same either way
         (["31.31.2025", "12-34-56", "ООО Ромашка", 45000.0, None], ("dmy", False, False)),
         ([], ("dmy", False, False)),
     ],
@@ -115,6 +116,9 @@ def test_the_order_of_day_and_month_is_read_from_the_dates_themselves(
         ("3 май 2026", "2026-05-03"),
         ("5 March 2026", "2026-03-05"),
         ("1 Sept. 2026", "2026-09-01"),
+        ("5 февр. 2026 г.", "2026-02-05"),  # as Google Sheets and LibreOffice write them
+        ("5 нояб. 2026 г.", "2026-11-05"),
+        ("5 сент. 2026 г.", "2026-09-05"),
         ("12 марки 2026", ""),  # not a month
         ("31 февраля 2026", ""),  # no such day
     ],
@@ -130,6 +134,31 @@ def test_the_question_is_asked_with_one_of_the_file_s_own_dates() -> None:
     found = values.date_order(["01.01.2026", "05.03.2026 г.", "06.07.2026"])
     assert found == ("dmy", True, True, "05.03.2026")
     assert values.date_order(["25.03.2026", "05.03.2026"]).example == ""  # nothing to ask
+
+
+def test_only_the_deal_date_column_tells_the_order_and_an_assumed_one_is_said(
+    make_company: Any,
+) -> None:
+    a = make_company("Alpha")
+    # A small town's phone "2-25-30" looks like a month-first date; it is not the date column.
+    data = _csv(
+        [
+            ["Клиент", "Телефон", "Сделка", "Сумма сделки", "Дата"],
+            ["ООО Север", "2-25-30", "Окна", "1000", "03.04.2026"],
+        ]
+    )
+    with a:
+        report = run_import(a.company, a.owner, data, "town.csv")
+        assert report.batch.date_order == "dmy"
+        assert Deal.objects.get().created_at.date().isoformat() == "2026-04-03"
+        # Nobody was asked (no wizard): the report says what was assumed.
+        assert report.batch.warnings == [
+            "Dates such as 03.04.2026 can be read two ways; they were read day first. Give the "
+            "order if the file writes the month first."
+        ]
+        assert (
+            run_import(a.company, a.owner, data, "town.csv", date_order="dmy").batch.warnings == []
+        )
 
 
 def test_a_file_of_american_dates_is_read_month_first_and_an_open_one_as_chosen(

@@ -33,7 +33,7 @@ class Command(BaseCommand):
             choices=ImportBatch.DateOrder.values,
             default="",
             help="How typed dates put day and month (dmy: 03.04.2026 is 3 April; mdy: 4 March);"
-            " by default what the file's first rows show, else dmy",
+            " by default what the file's first rows show, else dmy with a warning",
         )
         parser.add_argument("--dry-run", action="store_true", help="Report only; write nothing")
         parser.add_argument("--json", type=Path, help="Also write the report as JSON here")
@@ -102,6 +102,8 @@ class Command(BaseCommand):
             f"{summary['date_order']}): {mode} #{summary['batch']}"
         )
         write("  ".join(f"{k}: {v}" for k, v in summary["counts"].items()))
+        for warning in summary["warnings"]:
+            write(f"warning: {warning}")
         for note in notes:
             if note.outcome != "created" or note.reason:
                 write(
