@@ -541,10 +541,9 @@ def test_an_ended_subscription_does_not_undo_an_operator_restoring_the_company(
         subscriptions.process_event(StripeEvent.objects.latest("id").pk)
     assert Company.objects.get(pk=a.company.pk).status == "canceled"
     operator = User.objects.create_user(email="op-restore@example.com", is_staff=True)
-    # A free period from before it closed (Stripe held it as the subscription's trial end)
-    # ended with the subscription: it does not make the company a trial that never expires.
+    # It closed long after its trial: nothing of that is left.
     Subscription.objects.filter(pk=subscription.pk).update(
-        free_until=timezone.now() + timedelta(days=30)
+        trial_ends_at=timezone.now() - timedelta(days=200)
     )
     operator_actions.cancel_deletion(
         operator=operator, company=Company.objects.get(pk=a.company.pk)
@@ -563,6 +562,17 @@ def test_an_ended_subscription_does_not_undo_an_operator_restoring_the_company(
     # Nor does the console's "restore": nothing would pay for it.
     with pytest.raises(ValidationError, match="нет подписки или пробного периода"):
         operator_actions.restore(operator=operator, company=Company.objects.get(pk=a.company.pk))
+    # A free period gives it time to decide: a trial that ends with it (the ended Stripe
+    # subscription is left alone, and the daily trial check covers the company again).
+    asked = len(stripe_fake.requests)
+    operator_actions.grant_free_period(
+        operator=operator, company=Company.objects.get(pk=a.company.pk), days=30
+    )
+    assert Company.objects.get(pk=a.company.pk).status == "trialing"
+    assert len(stripe_fake.requests) == asked
+    assert a.company.slug not in subscriptions.expire_trials(timezone.now() + timedelta(days=29))
+    assert a.company.slug in subscriptions.expire_trials(timezone.now() + timedelta(days=31))
+    assert Company.objects.get(pk=a.company.pk).status == "suspended"
     owner = Membership.objects.get(company=a.company, user=a.owner)
     url = subscriptions.start_checkout(
         actor=owner, success_url="http://x/ok", cancel_url="http://x/no", nonce="again"

@@ -16,6 +16,7 @@ from billing.services.subscriptions import (
     billing_status,
     end_subscription_now,
     ensure_subscription,
+    paying_through_stripe,
     reopen,
     set_company_status,
     sync_from_stripe,
@@ -79,7 +80,7 @@ def grant_free_period(*, operator: User, company: Company, days: int) -> None:
             actor=operator,
             message=f"free until {subscription.free_until:%Y-%m-%d}",
         )
-        if subscription.stripe_subscription_id and stripe_gateway.live():
+        if paying_through_stripe(subscription) and stripe_gateway.live():
             remote = stripe_gateway.free_until(
                 subscription_id=subscription.stripe_subscription_id,
                 until=int(subscription.free_until.timestamp()),

@@ -16,7 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -273,18 +273,21 @@ def set_company_status(company: Company, status: str, *, why: str, actor: Any = 
 def billing_status(subscription: Subscription) -> str:
     """The status the company's billing allows when it is given back (a cancelled deletion,
     an operator's restore): a live Stripe subscription's, as Stripe says (a status this code
-    does not know gives no access); a company that never paid is a trial while its trial or
-    a free period runs; anything else is read-only (its export works) until it subscribes:
-    a company whose subscription ended is never "active" with nobody paying."""
+    does not know gives no access); without one, a trial while its trial or a free period
+    runs; anything else is read-only (its export works) until it subscribes: a company whose
+    subscription ended is never "active" with nobody paying."""
     now = timezone.now()
-    if subscription.stripe_subscription_id and subscription.stripe_status not in TERMINAL:
+    if paying_through_stripe(subscription):
         return STATUS_FROM_STRIPE.get(subscription.stripe_status, Status.SUSPENDED)
-    if not subscription.stripe_subscription_id and (
-        _still_free(subscription.trial_ends_at, now) or _still_free(subscription.free_until, now)
-    ):
+    if _still_free(subscription.trial_ends_at, now) or _still_free(subscription.free_until, now):
         # (expire_trials suspends it when both have passed.)
         return Status.TRIALING
     return Status.SUSPENDED
+
+
+def paying_through_stripe(subscription: Subscription) -> bool:
+    """A Stripe subscription that has not ended (one that has is history, not a payer)."""
+    return bool(subscription.stripe_subscription_id) and subscription.stripe_status not in TERMINAL
 
 
 def reopen(company: Company, *, why: str, actor: Any = None) -> str:
@@ -465,10 +468,11 @@ def expire_trials(now: datetime | None = None) -> list[str]:
     # from sign-up all the same.
     for company in Company.objects.filter(status=Status.TRIALING, subscription__isnull=True):
         ensure_subscription(company)
+    # Without a card, or with a Stripe subscription that has ended (a company taken back
+    # after it closed lives on its trial or free period like one that never paid).
+    without_payer = Q(stripe_subscription_id="") | Q(stripe_status__in=TERMINAL)
     ended = Subscription.objects.filter(
-        company__status=Status.TRIALING,
-        stripe_subscription_id="",
-        trial_ends_at__lt=now,
+        without_payer, company__status=Status.TRIALING, trial_ends_at__lt=now
     ).select_related("company")
     slugs = []
     for subscription in ended:
