@@ -108,7 +108,7 @@ def start_checkout(*, actor: Membership, success_url: str, cancel_url: str, nonc
     with transaction.atomic():
         Company.objects.select_for_update().get(pk=actor.company.pk)
         subscription = Subscription.objects.select_for_update().get(pk=subscription.pk)
-        if subscription.stripe_subscription_id and subscription.stripe_status not in TERMINAL:
+        if paying_through_stripe(subscription):
             raise ValidationError(_("The company already has a subscription."))
         customer = _ensure_customer(subscription, actor)
         if live_subscriptions(customer):

@@ -682,13 +682,10 @@ class Importer:
                 if target.pending:
                     # A client this file makes keeps it as typed, beside its unreadable phones.
                     target.client.custom.setdefault("unrecognised_emails", []).append(email)
-                    flags.append(
-                        _("%(email)s is not an e-mail address: kept as text.") % {"email": email}
-                    )
+                    reason = _("%(email)s is not an e-mail address: kept as text.")
                 else:
-                    flags.append(
-                        _("%(email)s is not an e-mail address: left out.") % {"email": email}
-                    )
+                    reason = _("%(email)s is not an e-mail address: left out.")
+                flags.append(reason % {"email": email})
         key = _person_key(person.last_name, person.first_name, person.middle_name)
         if not (key or emails or phones):
             return False  # only an unreadable e-mail: no blank contact person for it

@@ -17,14 +17,10 @@ from onboarding.importing import engine, values
 from onboarding.models import ImportBatch, ImportRowNote
 from onboarding.services.imports import report_workbook
 from onboarding.tests.helpers import run_import
-from onboarding.tests.sheets import csv_bytes, messy_xlsx
+from onboarding.tests.sheets import excel_csv, messy_xlsx
 from tenants.models import Membership
 
 pytestmark = pytest.mark.usefixtures("media_root")
-
-
-def _csv(rows: list[list[str]]) -> bytes:
-    return csv_bytes(rows, encoding="utf-8", delimiter=";")
 
 
 def _xlsx(rows: list[list[Any]], *, merged: str = "") -> bytes:
@@ -66,7 +62,7 @@ def test_amounts_and_dates_as_typed_become_deals_and_what_is_unreadable_is_said(
 ) -> None:
     a = make_company("Alpha")
     with a:
-        data = _csv(
+        data = excel_csv(
             [
                 ["Клиент", "ИНН", "Сделка", "Сумма сделки", "Дата"],
                 ["ООО Рубль", "7707083893", "Окна", "12 500,00 р.", "05.03.2026г."],
@@ -141,7 +137,7 @@ def test_only_the_deal_date_column_tells_the_order_and_an_assumed_one_is_said(
 ) -> None:
     a = make_company("Alpha")
     # A small town's phone "2-25-30" looks like a month-first date; it is not the date column.
-    data = _csv(
+    data = excel_csv(
         [
             ["Клиент", "Телефон", "Сделка", "Сумма сделки", "Дата"],
             ["ООО Север", "2-25-30", "Окна", "1000", "03.04.2026"],
@@ -166,14 +162,14 @@ def test_a_file_of_american_dates_is_read_month_first_and_an_open_one_as_chosen(
 ) -> None:
     a = make_company("Alpha")
     header = ["Клиент", "ИНН", "Сделка", "Сумма сделки", "Дата"]
-    american = _csv(
+    american = excel_csv(
         [
             header,
             ["ООО Восток", "7707083893", "Окна", "1000", "03/25/2026"],
             ["ООО Запад", "", "Двери", "2000", "04/01/2026"],
         ]
     )
-    open_order = _csv([header, ["ООО Север", "", "Окна", "1000", "03.04.2026"]])
+    open_order = excel_csv([header, ["ООО Север", "", "Окна", "1000", "03.04.2026"]])
     with a:
         report = run_import(a.company, a.owner, american, "us.csv")
         assert report.batch.date_order == "mdy"
@@ -195,7 +191,7 @@ def test_a_file_of_american_dates_is_read_month_first_and_an_open_one_as_chosen(
         report = run_import(
             a.company,
             a.owner,
-            _csv([header, ["ООО Юг", "", "Окна", "5", "25.03.2026"]]),
+            excel_csv([header, ["ООО Юг", "", "Окна", "5", "25.03.2026"]]),
             "mixed.csv",
             date_order="mdy",
         )
@@ -236,7 +232,7 @@ def test_several_phones_in_one_cell_on_separate_lines_or_with_extensions(
 
 def test_reimporting_foreign_and_grouped_tax_ids_changes_nothing(make_company: Any) -> None:
     a = make_company("Alpha")
-    first = _csv(
+    first = excel_csv(
         [
             ["Клиент", "ИНН"],
             ["ООО Девять", "123456789"],  # not a valid INN, with or without a leading zero
@@ -248,7 +244,7 @@ def test_reimporting_foreign_and_grouped_tax_ids_changes_nothing(make_company: A
         again = run_import(a.company, a.owner, first, "one.csv")
         assert (again.counts.get("created", 0), again.counts["unchanged"]) == (0, 2)
         # The same BIN typed without spaces is the same counterparty.
-        typed = _csv([["Клиент", "ИНН"], ["ТОО Пробел", "181620360057"]])
+        typed = excel_csv([["Клиент", "ИНН"], ["ТОО Пробел", "181620360057"]])
         assert run_import(a.company, a.owner, typed, "two.csv").counts["unchanged"] == 1
         assert sorted(Client.objects.values_list("inn", "inn_status")) == [
             ("123456789", "foreign"),
@@ -266,19 +262,19 @@ def test_a_kpp_that_lost_its_leading_zero_still_matches_by_inn_and_kpp(
             company=a.company,
             data=ClientInput(name="Башкирская сталь", inn="0235792851", kpp="026801001"),
         )
-        data = _csv([["Клиент", "ИНН", "КПП"], ["Башкирская сталь", "235792851", "26801001"]])
+        data = excel_csv([["Клиент", "ИНН", "КПП"], ["Башкирская сталь", "235792851", "26801001"]])
         report = run_import(a.company, a.owner, data, "kpp.csv")
         assert report.counts["unchanged"] == 1
         assert list(Client.objects.values_list("inn", "kpp")) == [("0235792851", "026801001")]
         # A new client gets the zero back too.
-        data = _csv([["Клиент", "ИНН", "КПП"], ["ООО Ноль", "7707083893", "12345678"]])
+        data = excel_csv([["Клиент", "ИНН", "КПП"], ["ООО Ноль", "7707083893", "12345678"]])
         run_import(a.company, a.owner, data, "kpp2.csv")
         assert Client.objects.get(name="ООО Ноль").kpp == "012345678"
 
 
 def test_names_that_begin_like_a_totals_row_are_clients(make_company: Any) -> None:
     a = make_company("Alpha")
-    data = _csv(
+    data = excel_csv(
         [
             ["Клиент", "Телефон"],
             ["Total Systems LLC", "+7 916 000-00-01"],
@@ -301,7 +297,7 @@ def test_a_repeat_order_on_another_day_is_another_deal_and_reimport_adds_none(
     make_company: Any,
 ) -> None:
     a = make_company("Alpha")
-    data = _csv(
+    data = excel_csv(
         [
             ["Клиент", "ИНН", "Сделка", "Сумма сделки", "Дата"],
             ["ООО Ромашка", "7707083893", "Заказ", "1000", "01.03.2026"],
@@ -331,7 +327,7 @@ def test_an_amount_too_large_for_the_crm_leaves_that_deal_out_not_the_import(
     rows += [[f"Клиент {n}", "Окна", "1000"] for n in range(6)]
     rows.insert(4, ["Клиент большой", "Окна", "99999999999999999999"])
     with a:
-        report = run_import(a.company, a.owner, _csv(rows), "big.csv")
+        report = run_import(a.company, a.owner, excel_csv(rows), "big.csv")
         assert report.batch.status == ImportBatch.Status.DONE
         assert Client.objects.count() == 7
         assert Deal.objects.count() == 6
@@ -404,7 +400,7 @@ def test_an_unexpected_failure_keeps_nothing_and_says_so(
         )
     rows = [["Клиент"]] + [[f"Клиент {n}"] for n in range(5)]
     with a:
-        report = run_import(a.company, a.owner, _csv(rows), "fails.csv")
+        report = run_import(a.company, a.owner, excel_csv(rows), "fails.csv")
         batch = ImportBatch.objects.get(pk=report.batch.pk)
         assert batch.status == ImportBatch.Status.FAILED
         assert "unexpected error after row 3" in batch.error
@@ -424,7 +420,7 @@ def test_amounts_no_column_can_hold_negative_ones_and_nul_characters(make_compan
         ["ООО Н\x00оль", "Окна", "1000"],  # a NUL from a damaged export
     ]
     with a:
-        report = run_import(a.company, a.owner, _csv(rows), "edge.csv")
+        report = run_import(a.company, a.owner, excel_csv(rows), "edge.csv")
         assert report.batch.status == ImportBatch.Status.DONE
         assert report.counts["created"] == 153
         assert Client.objects.filter(name="ООО Ноль").exists()
@@ -508,7 +504,7 @@ def test_people_listed_below_their_company_with_its_name_cell_merged_are_its_con
 
 def test_one_inn_kpp_column_as_1c_reports_print_it(make_company: Any) -> None:
     a = make_company("Alpha")
-    data = _csv([["Контрагент", "ИНН/КПП"], ["ООО Ромашка", "7707083893 / 773601001"]])
+    data = excel_csv([["Контрагент", "ИНН/КПП"], ["ООО Ромашка", "7707083893 / 773601001"]])
     with a:
         report = run_import(a.company, a.owner, data, "1c-report.csv")
         assert report.batch.mapping["инн кпп"] == "inn"

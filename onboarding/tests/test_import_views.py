@@ -227,17 +227,15 @@ def test_a_large_file_is_previewed_in_part_and_imported_whole(
 
 def test_dates_that_read_both_ways_are_asked_about(make_company: Any, eager: None) -> None:
     from crm_core.models import Deal
-    from onboarding.tests.sheets import csv_bytes
+    from onboarding.tests.sheets import excel_csv
 
     a = make_company("Alpha")
-    data = csv_bytes(
+    data = excel_csv(
         [
             ["Клиент", "Сделка", "Сумма сделки", "Дата сделки"],
             ["ООО Север", "Окна", "1000", "03.04.2026"],
             ["ООО Юг", "Двери", "2000", "05.06.2026"],
-        ],
-        encoding="utf-8",
-        delimiter=";",
+        ]
     )
     browser = login_on_host(a.owner, a.company, a.host)
     response = _upload(browser, a.host, data, "deals.csv")
@@ -269,11 +267,7 @@ def test_dates_that_read_both_ways_are_asked_about(make_company: Any, eager: Non
     response = _upload(
         browser,
         a.host,
-        csv_bytes(
-            [["Клиент", "Дата сделки"], ["ООО Запад", "25.03.2026"]],
-            encoding="utf-8",
-            delimiter=";",
-        ),
+        excel_csv([["Клиент", "Дата сделки"], ["ООО Запад", "25.03.2026"]]),
         "clear.csv",
     )
     page = browser.get(response["Location"], HTTP_HOST=a.host).content.decode()
