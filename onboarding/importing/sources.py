@@ -145,11 +145,18 @@ def read_rows(stream: IO[bytes], found: Inspection) -> Iterator[SourceRow]:
         if number == found.header_row:
             headers = _headers(row)
             continue
-        if tabular.is_blank(row) or tabular.is_totals(row):
+        texts = list(map(values.text, row))
+        if not any(texts) or tabular.is_totals_row(texts):
             above = None  # a blank row ends a company's block of people
             continue
         source = tabular.row_to_source(
-            number, headers, row, found.mapping, above=above, date_order=found.date_order
+            number,
+            headers,
+            row,
+            found.mapping,
+            above=above,
+            date_order=found.date_order,
+            texts=texts,
         )
         client = source.client
         if client is not None and (client.name or client.full_name) and not client.continues:

@@ -43,13 +43,16 @@ _WORDED_DATE = re.compile(r"^(\d{1,2})\s+([а-яёa-z]{3,9})\.?,?\s+(\d{4})(?!\d
 
 def text(value: object) -> str:
     """A cell as trimmed text; whole floats from Excel lose their ".0"."""
-    if value is None:
+    if type(value) is str:  # most cells: the other cases' checks skipped
+        raw = value
+    elif value is None:
         return ""
-    if isinstance(value, float) and value.is_integer():
+    elif isinstance(value, float) and value.is_integer():
         return str(int(value))
-    if isinstance(value, dt.datetime | dt.date):
+    elif isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
-    raw = str(value)
+    else:
+        raw = str(value)
     # Most cells hold no tab, line break, non-breaking space or double space: isprintable() is
     # False for all of those but the last, and skipping the regex halves the cost of a cell.
     if "  " not in raw and raw.isprintable():
