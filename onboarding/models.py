@@ -13,11 +13,23 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
+class DateOrder(models.TextChoices):
+    """How a file's typed dates put day and month ("03.04.2026")."""
+
+    DAY_FIRST = "dmy", _("day first: 03.04.2026 is 3 April")
+    MONTH_FIRST = "mdy", _("month first: 03.04.2026 is 4 March")
+
+
 class ImportTemplate(models.Model):
     """A saved column mapping ("our 1C export"), reused for the next file of the same shape."""
 
     name = models.CharField(_("name"), max_length=200, unique=True)
     mapping = models.JSONField(_("column mapping"), default=dict)
+    # The date order the person chose for the file it was saved from: the next file of the
+    # same export is read so when its own first rows leave the order open ("" : none chosen).
+    date_order = models.CharField(
+        _("date format"), max_length=3, choices=DateOrder.choices, blank=True, default=""
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -39,9 +51,7 @@ class ImportBatch(models.Model):
         FAILED = "failed", _("Failed")
         UNDONE = "undone", _("Undone")
 
-    class DateOrder(models.TextChoices):
-        DAY_FIRST = "dmy", _("day first: 03.04.2026 is 3 April")
-        MONTH_FIRST = "mdy", _("month first: 03.04.2026 is 4 March")
+    DateOrder = DateOrder
 
     file = models.FileField(_("file"), upload_to="imports/%Y/%m/", max_length=500)
     file_name = models.CharField(_("file name"), max_length=255)

@@ -59,7 +59,7 @@ def import_list(request: HttpRequest) -> HttpResponse:
                 user_id=request.user.pk,
                 file=upload,
                 file_name=upload.name,
-                mapping=dict(template.mapping) if template else None,
+                template=template,
                 dry_run=True,
             )
         except UnreadableFile as exc:
@@ -194,7 +194,12 @@ def import_preview(request: HttpRequest, batch_id: int) -> HttpResponse:
             date_order=form.cleaned_data["date_order"] or found.dates(mapping).order,
         )
         if form.cleaned_data["save_as"]:
-            imports.save_template(name=form.cleaned_data["save_as"], mapping=mapping)
+            imports.save_template(
+                name=form.cleaned_data["save_as"],
+                mapping=mapping,
+                # Remembered only when the file does not tell: the person's answer.
+                date_order=batch.date_order if found.dates(mapping).open else "",
+            )
             messages.success(request, _("The mapping is saved as a template."))
     imports.queue_batch(batch)
     return redirect("import_batch", batch_id=batch.pk)

@@ -105,18 +105,25 @@ def create_batch(
     header_row: int = 0,
     dry_run: bool = False,
     date_order: str = "",
+    template: ImportTemplate | None = None,
 ) -> ImportBatch:
     """Store the upload under the company's storage prefix and inspect it. Typed dates are
-    read in `date_order` (ImportBatch.DateOrder), else in the order the file's first rows show.
+    read in `date_order` (ImportBatch.DateOrder), else in the order the file's first rows show
+    — or, when they leave it open, in the order saved with the `template` the file is mapped
+    with (its mapping is used unless `mapping` is given).
 
     Raises UnreadableFile (nothing is stored) when the file cannot be imported.
     """
+    if template is not None:
+        mapping = dict(template.mapping) if mapping is None else mapping
     file.seek(0, 2)
     size = file.tell()
     file.seek(0)
     found = inspect(
         file, size=size, limit_mb=limit_mb(), sheet=sheet, header_row=header_row, mapping=mapping
     )
+    if not date_order and found.date_order_open and template is not None:
+        date_order = template.date_order  # the order chosen for this export before
     batch = ImportBatch(
         total_rows=found.total_rows,
         file_name=file_name[:255],
@@ -405,9 +412,11 @@ def start_from_preview(preview: ImportBatch, *, user_id: int | None) -> ImportBa
     )
 
 
-def save_template(*, name: str, mapping: dict[str, str]) -> ImportTemplate:
+def save_template(*, name: str, mapping: dict[str, str], date_order: str = "") -> ImportTemplate:
+    """Save (or replace) a named mapping; `date_order` is the order chosen for the file it
+    was made from, when the file's rows left it open (see create_batch)."""
     template, _created = ImportTemplate.objects.update_or_create(
-        name=name.strip()[:200], defaults={"mapping": mapping}
+        name=name.strip()[:200], defaults={"mapping": mapping, "date_order": date_order}
     )
     return template
 

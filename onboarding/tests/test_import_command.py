@@ -114,3 +114,24 @@ def test_the_date_order_can_be_given(make_company: Any, tmp_path: Path) -> None:
         assert Deal.objects.get().created_at.date().isoformat() == "2026-03-04"
     with pytest.raises(CommandError, match="invalid choice"):
         call_command("import_data", a.company.slug, str(data), "--date-order", "ymd")
+
+
+def test_a_saved_template_brings_its_date_order(make_company: Any, tmp_path: Path) -> None:
+    from crm_core.models import Deal
+
+    a = make_company("Alpha")
+    with a:
+        ImportTemplate.objects.create(
+            name="US",
+            mapping={"клиент": "name", "сумма сделки": "deal_amount", "дата сделки": "deal_date"},
+            date_order="mdy",
+        )
+    data = tmp_path / "deals.csv"
+    data.write_text("Клиент;Сумма сделки;Дата сделки\r\nООО Север;1000;03.04.2026\r\n")
+    out = StringIO()
+    call_command("import_data", a.company.slug, str(data), "--mapping", "US", stdout=out)
+    # The file leaves the order open; the template answers it, so nothing is assumed.
+    assert "dates mdy" in out.getvalue()
+    assert "warning" not in out.getvalue()
+    with a:
+        assert Deal.objects.get().created_at.date().isoformat() == "2026-03-04"

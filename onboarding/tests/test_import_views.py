@@ -293,3 +293,61 @@ def test_what_the_import_could_not_read_shows_on_the_client_s_card(make_company:
         f"/clients/{sidorov.pk}/", HTTP_HOST=b.host
     )
     assert "not a phone" not in other.content.decode()
+
+
+def test_a_saved_mapping_remembers_the_date_order_the_person_chose(
+    make_company: Any, eager: None
+) -> None:
+    from onboarding.tests.sheets import excel_csv
+
+    a, b = make_company("Alpha"), make_company("Beta")
+    header = ["Клиент", "Сделка", "Сумма сделки", "Дата сделки"]
+    open_file = excel_csv([header, ["ООО Север", "Окна", "1000", "03.04.2026"]])
+    browser = login_on_host(a.owner, a.company, a.host)
+    _upload(browser, a.host, open_file, "march.csv")
+    with a:
+        preview = ImportBatch.objects.get()
+    form = {"sheet": "", "header_row": "1", "date_order": "mdy", "save_as": "Выгрузка US"}
+    form.update(
+        {f"col_{i}": f for i, f in enumerate(["name", "deal_title", "deal_amount", "deal_date"])}
+    )
+    assert browser.post(f"/import/{preview.pk}/preview/", form, HTTP_HOST=a.host).status_code == 302
+    with a:
+        template = ImportTemplate.objects.get()
+        assert (template.name, template.date_order) == ("Выгрузка US", "mdy")
+
+    def upload_with_template(data: bytes) -> ImportBatch:
+        response = browser.post(
+            "/import/",
+            {"file": SimpleUploadedFile("april.csv", data), "template": template.pk},
+            HTTP_HOST=a.host,
+        )
+        assert response.status_code == 302
+        with a:
+            return ImportBatch.objects.filter(dry_run=True).latest("pk")
+
+    # The next file of that export leaves the order open too: read month first, as chosen,
+    # and the page's question starts from that answer.
+    again = upload_with_template(excel_csv([header, ["ООО Юг", "Двери", "1", "05.06.2026"]]))
+    assert (again.date_order, again.warnings) == ("mdy", [])
+    page = browser.get(f"/import/{again.pk}/", HTTP_HOST=a.host).content.decode()
+    assert 'value="mdy" id="id_date_order_1" checked' in page
+    # A file whose own dates tell the order is read as they tell.
+    told = upload_with_template(excel_csv([header, ["ООО Запад", "Окна", "1", "25.03.2026"]]))
+    assert told.date_order == "dmy"
+    # Saving a mapping for a file that tells its order saves no order with it.
+    form.update({"save_as": "Выгрузка RU", "date_order": ""})
+    browser.post(f"/import/{told.pk}/preview/", form, HTTP_HOST=a.host)
+    with a:
+        assert ImportTemplate.objects.get(name="Выгрузка RU").date_order == ""
+    # Templates are the company's own: the other company has none to choose.
+    with b:
+        assert not ImportTemplate.objects.exists()
+    other = login_on_host(b.owner, b.company, b.host)
+    response = other.post(
+        "/import/",
+        {"file": SimpleUploadedFile("x.csv", open_file), "template": template.pk},
+        HTTP_HOST=b.host,
+    )
+    assert response.status_code == 200
+    assert "template" in response.context["form"].errors

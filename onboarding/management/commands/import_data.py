@@ -46,7 +46,9 @@ class Command(BaseCommand):
         if not path.is_file():
             raise CommandError(f"{path} is not a file.")
         with company:
-            mapping = self._mapping(options["mapping"])
+            template = ImportTemplate.objects.filter(name=options["mapping"] or "").first()
+            # A saved template brings its date order too (create_batch); a JSON file maps only.
+            mapping = None if template is not None else self._mapping(options["mapping"])
             try:
                 with path.open("rb") as stream:
                     batch = create_batch(
@@ -54,6 +56,7 @@ class Command(BaseCommand):
                         file=stream,
                         file_name=path.name,
                         mapping=mapping,
+                        template=template,
                         sheet=options["sheet"],
                         header_row=options["header_row"],
                         dry_run=options["dry_run"],
@@ -73,9 +76,6 @@ class Command(BaseCommand):
     def _mapping(self, value: str | None) -> dict[str, str] | None:
         if not value:
             return None
-        template = ImportTemplate.objects.filter(name=value).first()
-        if template is not None:
-            return dict(template.mapping)
         path = Path(value)
         if path.is_file():
             try:
