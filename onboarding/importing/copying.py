@@ -64,11 +64,14 @@ def copy_create(model: type[models.Model], objects: Sequence[models.Model]) -> N
     json_fields = {f.attname for f in fields if isinstance(f, models.JSONField)}
     attnames = [f.attname for f in fields]
 
+    # One stamp for the whole COPY (as one INSERT would have): Django's pre_save asks the
+    # clock, and the lazy settings, once per row and field otherwise.
+    stamps = {f.attname: f.pre_save(objects[0], True) for f in stamped}
+
     def rows() -> Iterable[list[Any]]:
         for obj in objects:
-            for field in stamped:
-                field.pre_save(obj, True)
             values = obj.__dict__
+            values.update(stamps)
             yield [
                 obj.pk,
                 *(json_text(values[a]) if a in json_fields else values[a] for a in attnames),

@@ -511,3 +511,50 @@ def test_one_inn_kpp_column_as_1c_reports_print_it(make_company: Any) -> None:
         assert list(Client.objects.values_list("inn", "kpp", "inn_status")) == [
             ("7707083893", "773601001", "valid")
         ]
+
+
+def test_the_import_s_quick_e_mail_check_accepts_only_what_django_accepts() -> None:
+    # The import takes everyday addresses without Django's validator; it must never let
+    # through anything that validator refuses (the rest still goes through it).
+    import random
+
+    from django.core.exceptions import ValidationError
+    from django.core.validators import validate_email
+
+    pieces = [
+        "a",
+        "Z",
+        "0",
+        "9",
+        ".",
+        "..",
+        "-",
+        "_",
+        "+",
+        "@",
+        "é",
+        "я",
+        " ",
+        '"',
+        "ru",
+        "xn--p1ai",
+    ]
+    rng = random.Random(5)  # noqa: S311 - test data, not secrets
+    taken = 0
+    for _ in range(20_000):
+        address = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 12)))
+        if rng.random() < 0.5:
+            address = (
+                f"{address}@{rng.choice(['example.ru', 'ex-ample.com', '-x.ru', 'x.r', 'a.b-'])}"
+            )
+        if engine._PLAIN_EMAIL.fullmatch(address):
+            taken += 1
+            try:
+                validate_email(address)
+            except ValidationError:
+                pytest.fail(f"{address!r} is taken by the quick check but refused by Django")
+    assert taken > 200  # the check was really exercised
+    for everyday in ("ivanov.123@example.ru", "Sales+1C@Romashka-Trade.COM", "a_b@x.y.org"):
+        assert engine._PLAIN_EMAIL.fullmatch(everyday)
+    for other in ("иван@почта.рф", "a..b@x.ru", ".a@x.ru", "a@-x.ru", "a@x.r", "a@x", "a b@x.ru"):
+        assert not engine._PLAIN_EMAIL.fullmatch(other)
