@@ -47,10 +47,21 @@ class PhoneNumber:
     raw: str
 
 
+# A number as Russians type one: digits with spaces, brackets and dashes, "+7", "8" or "7" in
+# front or not, maybe an extension ("доб. 12") after it.
+_PLAIN_RUSSIAN = re.compile(
+    r"(\+?[\d\s()-]+?)"
+    r"(?:\s*[,;]?\s*\b(?:доб|добавочный|вн|внутр|внутренний|ext|extension)\b\.?\s*(\d{1,6}))?",
+    re.IGNORECASE,
+)
+
+
 def parse_phone(raw: str, *, region: str = "RU") -> PhoneNumber:
     """E.164 and extension of a phone number typed in any of the usual Russian ways
     ("8 916 …", "+7 (916) …", "916…", "доб. 12"), judged with the company's default region."""
     text = raw.strip()
+    if region == "RU" and (plain := _plain_russian(text)) is not None:
+        return plain
     normalised = _EXTENSION.sub(" ext. ", text)
     try:
         number = phonenumbers.parse(normalised, region)
@@ -68,3 +79,30 @@ def parse_phone(raw: str, *, region: str = "RU") -> PhoneNumber:
         extension=number.extension or "",
         raw=text,
     )
+
+
+def _plain_russian(text: str) -> PhoneNumber | None:
+    """The usual spellings of a +7 number read without phonenumbers' parser (~30 µs a number,
+    most of a bulk import's phone work): the ten national digits are found here and
+    phonenumbers only judges them (is_valid_number, its own metadata). Anything else — other
+    countries, "8 10" dialling, odd lengths, an invalid number — is None and goes through the
+    full parser; the tests check both ways give the same answer."""
+    match = _PLAIN_RUSSIAN.fullmatch(text)
+    if match is None:
+        return None
+    number, extension = match.group(1), match.group(2) or ""
+    digits = _DIGITS.sub("", number)
+    if (
+        len(digits) == 11
+        and digits[0] in "78"
+        and not (number.startswith("+") and digits[0] != "7")
+    ):
+        digits = digits[1:]
+    elif len(digits) != 10 or number.startswith("+") or digits[0] in "78":
+        return None
+    parsed = phonenumbers.PhoneNumber(
+        country_code=7, national_number=int(digits), extension=extension or None
+    )
+    if not phonenumbers.is_valid_number(parsed):
+        return None
+    return PhoneNumber(e164="+7" + digits, extension=extension, raw=text)
