@@ -329,10 +329,6 @@ def is_blank(row: list[Any]) -> bool:
     return not any(map(values.text, row))
 
 
-def is_totals(row: list[Any]) -> bool:
-    return is_totals_row(list(map(values.text, row)))
-
-
 def is_totals_row(texts: list[str]) -> bool:
     """A totals row ("Итого", "Всего"), judged by its first non-empty cell's text."""
     return bool(_TOTALS.match(next(filter(None, texts), "")))

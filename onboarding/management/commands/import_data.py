@@ -46,7 +46,8 @@ class Command(BaseCommand):
         if not path.is_file():
             raise CommandError(f"{path} is not a file.")
         with company:
-            template = ImportTemplate.objects.filter(name=options["mapping"] or "").first()
+            named = options["mapping"]
+            template = ImportTemplate.objects.filter(name=named).first() if named else None
             # A saved template brings its date order too (create_batch); a JSON file maps only.
             mapping = None if template is not None else self._mapping(options["mapping"])
             try:
