@@ -47,13 +47,16 @@ class PhoneNumber:
     raw: str
 
 
-# A number as Russians type one: digits with spaces, brackets and dashes, "+7", "8" or "7" in
-# front or not, maybe an extension ("доб. 12") after it.
+# A number as Russians type one: ASCII digits with spaces, brackets and dashes, "+7", "8" or
+# "7" in front or not, maybe an extension ("доб. 12") after it. ASCII only: other digits
+# (fullwidth "９") and separators phonenumbers does not take (tabs) go to phonenumbers.
 _PLAIN_RUSSIAN = re.compile(
-    r"(\+?[\d\s()-]+?)"
-    r"(?:\s*[,;]?\s*\b(?:доб|добавочный|вн|внутр|внутренний|ext|extension)\b\.?\s*(\d{1,6}))?",
+    r"(\+?[0-9 \u00a0()-]+?)"
+    r"(?: ?[,;]? ?\b(?:доб|добавочный|вн|внутр|внутренний|ext|extension)\b\.? ?([0-9]{1,6}))?",
     re.IGNORECASE,
 )
+_PLAIN_LENGTH = 60  # longer text is not a plain number: the full parser judges it
+_NOT_ASCII_DIGITS = re.compile(r"[^0-9]+")
 
 
 def parse_phone(raw: str, *, region: str = "RU") -> PhoneNumber:
@@ -87,11 +90,11 @@ def _plain_russian(text: str) -> PhoneNumber | None:
     phonenumbers only judges them (is_valid_number, its own metadata). Anything else — other
     countries, "8 10" dialling, odd lengths, an invalid number — is None and goes through the
     full parser; the tests check both ways give the same answer."""
-    match = _PLAIN_RUSSIAN.fullmatch(text)
+    match = _PLAIN_RUSSIAN.fullmatch(text) if len(text) <= _PLAIN_LENGTH else None
     if match is None:
         return None
     number, extension = match.group(1), match.group(2) or ""
-    digits = _DIGITS.sub("", number)
+    digits = _NOT_ASCII_DIGITS.sub("", number)
     if (
         len(digits) == 11
         and digits[0] in "78"

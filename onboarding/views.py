@@ -197,8 +197,9 @@ def import_preview(request: HttpRequest, batch_id: int) -> HttpResponse:
             imports.save_template(
                 name=form.cleaned_data["save_as"],
                 mapping=mapping,
-                # Remembered only when the file does not tell: the person's answer.
-                date_order=batch.date_order if found.dates(mapping).open else "",
+                # The order this export's typed deal dates were read in (shown by the file or
+                # answered on this page); none when the mapped deal-date column has none.
+                date_order=batch.date_order if found.dates(mapping).typed else "",
             )
             messages.success(request, _("The mapping is saved as a template."))
     imports.queue_batch(batch)

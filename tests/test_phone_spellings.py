@@ -72,7 +72,23 @@ def test_everyday_spellings_are_read_quickly(raw: str, expected: tuple[str, str]
 
 @pytest.mark.parametrize(
     "raw",
-    ["+1 212 555 0100", "8 10 49 30 1234567", "+44 20 7946 0958", "123-45", "8 (000) 000-00-00"],
+    [
+        "+1 212 555 0100",
+        "8 10 49 30 1234567",
+        "+44 20 7946 0958",
+        "123-45",
+        "8 (000) 000-00-00",
+        "\uff19\uff11\uff16 \uff11\uff12\uff13-\uff14\uff15-\uff16\uff17",  # fullwidth digits
+        "916\t123 45 67",  # a tab, which phonenumbers does not take as a separator
+        "8 916 123 45 67" + " " * 60 + "1",  # longer than a number: the parser's own limits
+    ],
 )
-def test_other_spellings_go_to_phonenumbers(raw: str) -> None:
+def test_other_spellings_go_to_phonenumbers(raw: str, monkeypatch: Any) -> None:
     assert normalise._plain_russian(raw) is None
+    # Whatever phonenumbers makes of them is what parse_phone gives.
+    try:
+        number = normalise.parse_phone(raw)
+    except ValidationError:
+        assert _slow(raw, monkeypatch) is None
+    else:
+        assert (number.e164, number.extension) == _slow(raw, monkeypatch)

@@ -66,11 +66,9 @@ def raw_rows(
 def head_and_estimate(
     stream: IO[bytes], file_format: str, *, encoding: str, sheet: str, limit: int
 ) -> tuple[list[list[Any]], int]:
-    """The first `limit` rows and the estimated row count. An xlsx sheet's head is streamed
-    whatever the file's size: calamine would load the whole sheet for it (1.3 s at 100,000
-    rows, at the upload, before the run loads it again), openpyxl's read-only mode reads the
-    first rows and stops. The two read cells alike (_as_calamine; tested)."""
-    if file_format == "xlsx":
+    """The first `limit` rows and the estimated row count. An xlsx sheet is loaded once for
+    both (loading it is the costly part of inspecting a large upload)."""
+    if file_format == "xlsx" and _large(stream):
         book = _open_streamed(stream)
         try:
             worksheet = _streamed_sheet(book, sheet)
@@ -80,8 +78,16 @@ def head_and_estimate(
         finally:
             book.close()
             stream.seek(0)
-    head = list(islice(raw_rows(stream, file_format, encoding=encoding, sheet=sheet), limit))
-    return head, row_estimate(stream, file_format, sheet)
+    if file_format != "xlsx":
+        head = list(islice(raw_rows(stream, file_format, encoding=encoding, sheet=sheet), limit))
+        return head, row_estimate(stream, file_format, sheet)
+    stream.seek(0)
+    try:
+        worksheet = _xlsx_sheet(_open_xlsx(stream), sheet)
+        head = list(islice(_padded(worksheet), limit))
+        return head, int(worksheet.total_height)
+    finally:
+        stream.seek(0)
 
 
 def row_estimate(stream: IO[bytes], file_format: str, sheet: str) -> int:
@@ -342,15 +348,13 @@ def row_to_source(
     *,
     above: tuple[int, ClientIn] | None = None,
     date_order: str = values.DAY_FIRST,
-    texts: list[str] | None = None,
+    texts: list[str],
 ) -> SourceRow:
     """One data row → the client (+ contact person, + deal) it describes. `above` is the
     nearest row above with a client name (and its number); `date_order` says how the file
     writes its typed dates (values.DAY_FIRST or values.MONTH_FIRST); `texts` are the row's
-    cells as values.text gives them, when the caller has them already (each cell is turned
-    into text once per row: at 100,000 rows, doing it again per field cost seconds)."""
-    if texts is None:
-        texts = list(map(values.text, row))
+    cells as values.text gives them (each cell is turned into text once per row, for the blank
+    and totals checks and here: at 100,000 rows, doing it again per field cost seconds)."""
     fields: dict[str, Any] = {}  # mapped field → the cell as read
     said: dict[str, str] = {}  # mapped field → the cell's text
     shown: dict[str, str] = {}
@@ -366,10 +370,13 @@ def row_to_source(
     def text(field_name: str) -> str:
         return said.get(field_name, "")
 
+    def name(field_name: str) -> str:  # as values.name: trailing ";" and spaces dropped
+        return text(field_name).strip(" ;")
+
     client = ClientIn(
         external_id=text("external_id"),
-        name=text("name").strip(" ;"),
-        full_name=text("full_name").strip(" ;"),
+        name=name("name"),
+        full_name=name("full_name"),
         kind=_kind(text("kind")),
         inn=text("inn"),
         kpp=text("kpp"),
@@ -387,9 +394,9 @@ def row_to_source(
     if (together := _INN_SLASH_KPP.fullmatch(client.inn)) and not client.kpp:
         # 1C's reports print one "ИНН/КПП" column: "7707083893/773601001".
         client.inn, client.kpp = together.groups()
-    if "kind" not in fields and client.name.upper().startswith(("ИП ", "ИНДИВИДУАЛЬНЫЙ ПРЕДПР")):
+    if not fields.get("kind") and client.name.upper().startswith(("ИП ", "ИНДИВИДУАЛЬНЫЙ ПРЕДПР")):
         client.kind = "sole_trader"
-    person = _person(said)
+    person = _person(said, fields)
     if person is not None:
         client.persons.append(person)
     if not client.name and not client.full_name and person is not None:
@@ -410,7 +417,7 @@ def row_to_source(
         amount = values.number(fields.get("deal_amount"))
         date = values.date(fields.get("deal_date"), date_order)
         source.deal = DealIn(
-            title=text("deal_title").strip(" ;"),
+            title=name("deal_title"),
             amount=amount,
             date=date,
             unread_amount="" if amount is not None else text("deal_amount"),
@@ -419,20 +426,23 @@ def row_to_source(
     return source
 
 
-def _person(said: dict[str, str]) -> PersonIn | None:
-    """The row's contact person, from the mapped fields' texts."""
-    last = said.get("contact_last_name", "").strip(" ;")
-    first = said.get("contact_first_name", "").strip(" ;")
-    middle = said.get("contact_middle_name", "").strip(" ;")
-    if not (last or first) and said.get("contact_name"):
+def _person(said: dict[str, str], fields: dict[str, Any]) -> PersonIn | None:
+    """The row's contact person, from the mapped fields' texts (`fields`: the cells)."""
+
+    def name(field_name: str) -> str:
+        return said.get(field_name, "").strip(" ;")
+
+    last, first, middle = (
+        name("contact_last_name"),
+        name("contact_first_name"),
+        name("contact_middle_name"),
+    )
+    if not (last or first) and fields.get("contact_name"):
         last, first, middle = values.person_name(said["contact_name"])
     if not (last or first):
         return None
     return PersonIn(
-        last_name=last,
-        first_name=first,
-        middle_name=middle,
-        position=said.get("contact_position", "").strip(" ;"),
+        last_name=last, first_name=first, middle_name=middle, position=name("contact_position")
     )
 
 

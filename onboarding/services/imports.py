@@ -413,10 +413,14 @@ def start_from_preview(preview: ImportBatch, *, user_id: int | None) -> ImportBa
 
 
 def save_template(*, name: str, mapping: dict[str, str], date_order: str = "") -> ImportTemplate:
-    """Save (or replace) a named mapping; `date_order` is the order chosen for the file it
-    was made from, when the file's rows left it open (see create_batch)."""
+    """Save (or replace) a named mapping; `date_order` is the order the typed dates of the
+    file it was made from were read in (see create_batch). Saved again from a file without
+    typed dates, a template keeps the order it had."""
+    defaults: dict[str, Any] = {"mapping": mapping}
+    if date_order:
+        defaults["date_order"] = date_order
     template, _created = ImportTemplate.objects.update_or_create(
-        name=name.strip()[:200], defaults={"mapping": mapping, "date_order": date_order}
+        name=name.strip()[:200], defaults=defaults
     )
     return template
 

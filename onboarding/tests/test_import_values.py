@@ -558,3 +558,18 @@ def test_the_import_s_quick_e_mail_check_accepts_only_what_django_accepts() -> N
         assert engine._PLAIN_EMAIL.fullmatch(everyday)
     for other in ("иван@почта.рф", "a..b@x.ru", ".a@x.ru", "a@-x.ru", "a@x.r", "a@x", "a b@x.ru"):
         assert not engine._PLAIN_EMAIL.fullmatch(other)
+
+
+def test_phones_typed_in_fullwidth_digits_are_stored_in_ascii(make_company: Any) -> None:
+    # A digit to Python's \d is not always one to E.164: such a number takes phonenumbers'
+    # way (which maps it), not the importer's quick one.
+    a = make_company("Alpha")
+    data = excel_csv(
+        [
+            ["Клиент", "Телефон"],
+            ["ООО Север", "\uff18 \uff19\uff11\uff16 \uff11\uff12\uff13 \uff14\uff15 \uff16\uff17"],
+        ]
+    )
+    with a:
+        run_import(a.company, a.owner, data, "wide.csv")
+        assert list(Phone.objects.values_list("e164", flat=True)) == ["+79161234567"]

@@ -335,11 +335,17 @@ def test_a_saved_mapping_remembers_the_date_order_the_person_chose(
     # A file whose own dates tell the order is read as they tell.
     told = upload_with_template(excel_csv([header, ["ООО Запад", "Окна", "1", "25.03.2026"]]))
     assert told.date_order == "dmy"
-    # Saving a mapping for a file that tells its order saves no order with it.
+    # A mapping saved from a file that tells its order keeps that order; one saved from a file
+    # without typed deal dates keeps none (and does not wipe one saved before).
     form.update({"save_as": "Выгрузка RU", "date_order": ""})
     browser.post(f"/import/{told.pk}/preview/", form, HTTP_HOST=a.host)
+    undated = upload_with_template(excel_csv([header, ["ООО Восток", "Окна", "1", ""]]))
+    browser.post(f"/import/{undated.pk}/preview/", form, HTTP_HOST=a.host)
+    form.update({"save_as": "Без дат"})
+    browser.post(f"/import/{undated.pk}/preview/", form, HTTP_HOST=a.host)
     with a:
-        assert ImportTemplate.objects.get(name="Выгрузка RU").date_order == ""
+        saved = dict(ImportTemplate.objects.values_list("name", "date_order"))
+    assert saved == {"Выгрузка US": "mdy", "Выгрузка RU": "dmy", "Без дат": ""}
     # Templates are the company's own: the other company has none to choose.
     with b:
         assert not ImportTemplate.objects.exists()
