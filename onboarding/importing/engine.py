@@ -1115,14 +1115,14 @@ def _chunk_transaction() -> Iterator[None]:
 
     Each chunk's commit otherwise waits for its WAL to reach the disk (about a third of the
     commit's ~35 ms here; the rest is the deferred foreign-key checks, which stay). Without
-    the wait, a crash of the database server within
-    ~0.6 s (three times wal_writer_delay) of a commit can lose that chunk — but only whole
-    and together with its checkpoint, which is written in the same transaction, so a resumed
-    run imports it again: nothing is half-written or duplicated (PostgreSQL's documentation
-    suggests this per-transaction trade for bulk loads). The batch's final status is
-    committed as usual, and that flush makes every earlier chunk durable too (the WAL is one
-    sequence). Only a chunk's own transaction is changed: inside a caller's transaction the
-    caller's commit keeps waiting for the disk."""
+    the wait, a crash of the database server within ~0.6 s (three times wal_writer_delay) of
+    a commit can lose that chunk — but only whole and together with its checkpoint, which is
+    written in the same transaction, so a resumed run imports it again: nothing is
+    half-written or duplicated (PostgreSQL's documentation suggests this per-transaction
+    trade for bulk loads). The batch's final status is committed as usual, and that flush
+    makes every earlier chunk durable too (the WAL is one sequence). Only a chunk's own
+    transaction is changed: inside a caller's transaction the caller's commit keeps waiting
+    for the disk."""
     outermost = not connection.in_atomic_block
     with transaction.atomic():
         if outermost:
