@@ -1,0 +1,32 @@
+"""How the CRM writes amounts, one way on every page: ``{{ deal.amount|money }}`` → "74 400 ₽".
+
+Amounts were written two ways ("74400,00" from a form's value, "74 400 ₽" on the board); every
+template now goes through this filter, which groups thousands with the language's separators and
+shows kopecks only when there are any (``money_text``, shared with the board's JSON).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from django import template
+
+from crm_core.queries.deals import money_text
+
+register = template.Library()
+
+CURRENCY_SIGNS = {"RUB": "₽", "USD": "$", "EUR": "€", "KZT": "₸", "BYN": "Br"}
+
+
+@register.filter
+def money(value: object, currency: str = "RUB") -> str:
+    """The amount with its currency sign after it, as Russian price tags write it."""
+    if value in (None, ""):
+        return ""
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        return str(value)
+    sign = CURRENCY_SIGNS.get(str(currency).upper(), str(currency))
+    # A no-break space keeps the sign on the line of its number.
+    return f"{money_text(amount)}\N{NO-BREAK SPACE}{sign}"
