@@ -84,3 +84,62 @@ def chromium_page(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         from django.db import connections
 
         connections.close_all()
+
+
+# --- What every screen is checked for: CSP, accessibility, and a screenshot to look at -------
+
+SIZES = {"laptop": {"width": 1366, "height": 768}, "phone": {"width": 390, "height": 844}}
+
+
+def screenshots_dir() -> Path:
+    """Where browser tests leave their screenshots (CI keeps them as the run's artefacts)."""
+    from conftest import ROOT
+
+    folder = Path(os.environ.get("RELATA_SCREENSHOTS") or ROOT / ".relata" / "screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def save_screenshot(page: Any, name: str) -> Path:
+    path = screenshots_dir() / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+class ConsoleWatch:
+    """Collects what the browser reports about the Content-Security-Policy and page errors."""
+
+    def __init__(self, page: Any) -> None:
+        self.csp: list[str] = []
+        self.errors: list[str] = []
+        page.on("console", self._console)
+        page.on("pageerror", lambda error: self.errors.append(str(error)))
+
+    def _console(self, message: Any) -> None:
+        text = message.text
+        if "Content Security Policy" in text or "Content-Security-Policy" in text:
+            self.csp.append(text[:160])
+
+    def take(self) -> list[str]:
+        """What was reported since the last call (and forget it)."""
+        reported = [*self.csp, *self.errors]
+        self.csp.clear()
+        self.errors.clear()
+        return reported
+
+    def assert_clean(self, where: str) -> None:
+        assert not self.csp, f"CSP violations on {where}: {self.csp}"
+        assert not self.errors, f"JavaScript errors on {where}: {self.errors}"
+
+
+def serious_accessibility_problems(page: Any) -> list[str]:
+    """axe-core's serious and critical findings on the page as it is now (empty when none)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    return [
+        f"{violation['id']} ({violation['impact']}): {violation['help']} — "
+        + "; ".join(node["target"][0] for node in violation["nodes"][:5])
+        for violation in results.response["violations"]
+        if violation["impact"] in {"serious", "critical"}
+    ]
