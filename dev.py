@@ -80,6 +80,9 @@ def start() -> int:
     manage("refill_schema_pool", "--size", "1")
 
     celery = [sys.executable, "-m", "celery", "-A", "relata"]
+    # Beat keeps its schedule in the data folder, which only the embedded servers would have
+    # made: with DATABASE_URL and REDIS_URL set, nothing else creates it.
+    embedded.data_dir().mkdir(parents=True, exist_ok=True)
     beat_schedule = embedded.data_dir() / "celerybeat-schedule"
     commands = {
         "web": [sys.executable, "manage.py", "runserver", f"0.0.0.0:{port}", "--noreload"],

@@ -77,6 +77,37 @@ def test_production_refuses_to_start_without_a_secret_key() -> None:
     assert "SECRET_KEY" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("secret_key", "debug", "refusal"),
+    [
+        ("short-but-secret", "0", "SECRET_KEY is weak"),
+        ("django-insecure-" + "a1b2c3d4e5" * 6, "0", "SECRET_KEY is weak"),
+        ("x" * 60, "0", "SECRET_KEY is weak"),  # long, but four or fewer different characters
+        ("k" * 20 + "-production-secret-for-the-check-" + "z" * 20, "1", "DJANGO_DEBUG"),
+    ],
+)
+def test_production_refuses_a_weak_secret_key_and_debug(
+    secret_key: str, debug: str, refusal: str
+) -> None:
+    env = child_env(
+        RELATA_ENV="production",
+        SECRET_KEY=secret_key,
+        DJANGO_DEBUG=debug,
+        REDIS_URL="redis://127.0.0.1:6379/0",
+        BASE_DOMAIN="relata.example",
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert refusal in result.stderr
+
+
 def _get(url: str, host: str | None = None) -> int:
     request = urllib.request.Request(url, headers={"Host": host} if host else {})
     try:
