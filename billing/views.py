@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import uuid
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -20,6 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 from billing import stripe_gateway
 from billing.queries import public_plans, seat_summary
 from billing.services import subscriptions
+from relata import jsonlimits
 from tenants.models import Membership
 from tenants.queries.team import can_manage_team
 from tenants.urlbuilding import company_url
@@ -40,6 +42,8 @@ def stripe_webhook(request: HttpRequest) -> HttpResponse:
 
     signature = request.headers.get("Stripe-Signature", "")
     try:
+        # Bounded before Stripe's SDK parses it (its json.loads recurses per nesting level).
+        jsonlimits.check(request.body, max_bytes=settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
         event = stripe_gateway.construct_event(request.body, signature)
     except Exception as exc:
         # A forged, stale (older than 300 s) or malformed delivery: refused and logged.

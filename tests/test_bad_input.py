@@ -154,3 +154,69 @@ def test_the_api_answers_a_nul_in_its_own_error_shape(crm: Any) -> None:
     error = json.loads(response.content)["error"]
     assert error["code"] == "invalid"
     assert list(error["fields"]) == ["cursor"]
+
+
+# --- JSON bounded before it is parsed (relata.jsonlimits) -------------------------------------
+
+
+def _nested(levels: int, inner: str = "1") -> str:
+    return "[" * levels + inner + "]" * levels
+
+
+def test_json_depth_is_counted_without_recursion_and_outside_strings() -> None:
+    from relata import jsonlimits
+
+    assert jsonlimits.nesting_depth(b'{"a": [1, {"b": "[[[[{{{"}]}') == 3
+    assert jsonlimits.nesting_depth(_nested(100_000).encode()) == 100_000
+    deep: list[object] = []
+    for _level in range(100_000):  # a value deeper than any recursion limit
+        deep = [deep]
+    assert jsonlimits.storable(deep)
+    assert not jsonlimits.storable([[["ok", {"k": "a\x00"}]]])
+
+
+@pytest.mark.parametrize("levels", [33, 500, 900, 5000])
+def test_deep_json_is_refused_in_the_apis_error_shape(crm: Any, levels: int) -> None:
+    from crm_core.api.services import issue_token
+
+    with crm.a:
+        token = issue_token(membership=crm.owner, name="t", access="write", resources=[])
+    response = HttpClient().post(
+        "/api/v1/deals/",
+        '{"title": "Окна", "custom": ' + _nested(levels) + "}",
+        content_type="application/json",
+        HTTP_HOST=crm.a.host,
+        HTTP_AUTHORIZATION=f"Bearer {token.secret}",
+    )
+    assert response.status_code == 400
+    error = json.loads(response.content)["error"]
+    assert error["code"] == "too_deep", error
+    with crm.a:
+        assert not Deal.objects.filter(title="Окна").exists()
+
+
+@pytest.mark.parametrize("levels", [33, 400, 900, 5000])
+def test_deep_json_is_refused_by_the_public_request_endpoint(crm: Any, levels: int) -> None:
+    with crm.a:
+        RequestForm.objects.create(name="Сайт", api_key_hash=hash_key("key-deep"))
+    response = HttpClient().post(
+        "/public/api/requests/",
+        '{"name": "Ivan", "utm": ' + _nested(levels, "{}") + "}",
+        content_type="application/json",
+        HTTP_HOST=crm.a.host,
+        HTTP_AUTHORIZATION="Bearer key-deep",
+    )
+    assert response.status_code == 400
+    assert json.loads(response.content)["error"]["code"] == "too_deep"
+    with crm.a:
+        assert not CapturedRequest.objects.exists()
+
+
+def test_deep_json_is_refused_by_the_stripe_webhook(db: None) -> None:
+    response = HttpClient().post(
+        "/billing/stripe/webhook/",
+        '{"id": "evt_1", "data": ' + _nested(5000) + "}",
+        content_type="application/json",
+        HTTP_STRIPE_SIGNATURE="t=1,v1=0",
+    )
+    assert response.status_code == 400

@@ -1,35 +1,25 @@
-"""JSON in, refused early when it holds text PostgreSQL cannot store."""
+"""JSON in, bounded before it is parsed (depth, size) and refused when it holds text
+PostgreSQL cannot store (relata.jsonlimits, shared with every other JSON entry point)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.utils.translation import gettext as _
+from django.conf import settings
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 
-
-def _storable(value: Any) -> bool:
-    if isinstance(value, str):
-        if "\x00" in value:
-            return False
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:  # a lone surrogate from a \\udXXX escape
-            return False
-        return True
-    if isinstance(value, dict):
-        return all(_storable(k) and _storable(v) for k, v in value.items())
-    if isinstance(value, list):
-        return all(_storable(v) for v in value)
-    return True
+from relata import jsonlimits
 
 
 class StrictJSONParser(JSONParser):
     def parse(self, stream: Any, media_type: Any = None, parser_context: Any = None) -> Any:
-        data = super().parse(stream, media_type, parser_context)
-        if not _storable(data):
-            raise ParseError(
-                _("The text holds characters that cannot be stored (NUL or a lone surrogate).")
-            )
-        return data
+        # Read one byte past the limit: enough to know it is too large, never the whole body.
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE or jsonlimits.MAX_BYTES
+        raw = stream.read(limit + 1) if stream is not None else b""
+        try:
+            return jsonlimits.loads(raw, max_bytes=limit)
+        except jsonlimits.UnacceptableJSONError as exc:
+            # The API's clients know unreadable bodies as "parse_error"; the bounds are new codes.
+            code = exc.code if exc.code in {"too_deep", "too_large"} else "parse_error"
+            raise ParseError(str(exc), code=code) from exc

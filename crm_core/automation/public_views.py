@@ -31,6 +31,7 @@ from crm_core.automation.services.capture import (
     receive,
 )
 from crm_core.automation.services.setup import hash_key
+from relata import jsonlimits
 from tenants.services.network import client_ip
 
 HONEYPOT = "website"
@@ -151,16 +152,11 @@ def api_request(request: HttpRequest) -> JsonResponse:
         # 403 rather than 401: there is no login to offer, only a key the admin issues.
         return _error(403, "bad_key", _("Unknown or missing form key."))
     try:
-        # ValueError also covers an integer too long to convert (Python's digit limit).
-        data = json.loads(request.body or b"{}")
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        return _error(400, "bad_json", _("The body must be a JSON object."))
+        data = jsonlimits.loads(request.body or b"{}")
+    except jsonlimits.UnacceptableJSONError as exc:
+        return _error(400, exc.code, str(exc))
     if not isinstance(data, dict):
         return _error(400, "bad_json", _("The body must be a JSON object."))
-    if not _storable(data):
-        return _error(
-            400, "bad_text", _("Text may not contain NUL characters or unpaired surrogates.")
-        )
     tags = data.get("utm")
     utm = {k: str(data[k]) for k in UTM_KEYS if data.get(k)}
     if isinstance(tags, dict):
@@ -185,25 +181,3 @@ def api_request(request: HttpRequest) -> JsonResponse:
     return JsonResponse(
         {"id": captured.pk, "lead": captured.lead_id, "deal": captured.deal_id}, status=201
     )
-
-
-def _storable(value: object) -> bool:
-    """Whether every text in the JSON value can be stored: PostgreSQL takes no NUL in text,
-    and a lone surrogate ("\\ud800") has no UTF-8 form."""
-    if isinstance(value, str):
-        return _encodable(value)
-    if isinstance(value, dict):
-        return all(_storable(k) and _storable(v) for k, v in value.items())
-    if isinstance(value, list):
-        return all(_storable(v) for v in value)
-    return True
-
-
-def _encodable(text: str) -> bool:
-    if "\x00" in text:
-        return False
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
