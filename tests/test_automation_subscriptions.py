@@ -122,6 +122,44 @@ def test_only_admins_subscribe_and_bad_input_is_refused(crm: Any) -> None:
         assert not WebhookSubscription.objects.exists()
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8000/hook",
+        "http://localhost/hook",
+        "https://10.1.2.3/hook",
+        "https://192.168.0.10/hook",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[::1]/hook",
+        "http://[fe80::1]/hook",
+        "http://224.0.0.1/hook",
+        "http://100.64.0.1/hook",
+    ],
+)
+def test_private_loopback_link_local_and_multicast_addresses_are_refused_when_saved(
+    crm: Any, url: str, settings: Any
+) -> None:
+    settings.AUTOMATION_WEBHOOK_ALLOW_LOOPBACK = False
+    with crm.a:
+        with pytest.raises(ValidationError) as refused:
+            save_subscription(membership=crm.owner, url=url, events=ALL)
+        assert "private, loopback" in refused.value.message_dict["url"][0]
+        assert not WebhookSubscription.objects.exists()
+        # A public address, and a name that does not resolve yet (checked at every delivery).
+        save_subscription(membership=crm.owner, url="https://93.184.215.14/hook", events=ALL)
+        save_subscription(membership=crm.owner, url="https://hooks.invalid/x", events=ALL)
+
+    # The stage rules' webhook action says the same on its form.
+    from crm_core.automation.forms import RuleActionForm
+
+    with crm.a:
+        form = RuleActionForm(
+            data={"kind": "webhook", "url": url, "who": "responsible"}, company=crm.a.company
+        )
+        assert not form.is_valid()
+        assert "url" in form.errors
+
+
 def test_a_rolled_back_change_sends_nothing_and_a_switched_off_subscription_stops(
     crm: Any, hook_server: str
 ) -> None:

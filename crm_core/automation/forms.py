@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm_core.automation.models import RequestForm, RuleAction, StageRule
 from crm_core.automation.origins import parse_sites
+from crm_core.automation.services import webhooks
 from crm_core.automation.services.capture import STANDARD_FIELDS, fields_of
 from crm_core.models import Stage, Team
 from tenants.models import Company, Membership
@@ -152,6 +153,13 @@ class RuleActionForm(forms.ModelForm):
     def __init__(self, *args: Any, company: Company, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["person_id"].choices = member_choices(company)  # type: ignore[attr-defined]
+
+    def clean_url(self) -> str:
+        url = self.cleaned_data.get("url") or ""
+        refusal = webhooks.address_refusal(url) if url else None
+        if refusal:
+            raise forms.ValidationError(refusal)
+        return url
 
     def save(self, commit: bool = True) -> RuleAction:
         action = super().save(commit=False)

@@ -44,6 +44,9 @@ def save_subscription(
         raise ValidationError({"events": [_("Choose at least one event.")]})
     if not url.lower().startswith(("https://", "http://")):
         raise ValidationError({"url": [_("The address must start with https:// or http://")]})
+    refusal = webhooks.address_refusal(url.strip())
+    if refusal:
+        raise ValidationError({"url": [refusal]})
     created = subscription is None
     subscription = subscription or WebhookSubscription()
     before = {"url": subscription.url, "events": subscription.events}

@@ -28,6 +28,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from crm_core.automation.models import (
     AutomationSettings,
@@ -123,6 +124,32 @@ def pin_address(host: str, port: int) -> str:
         if not _allowed(address):
             raise RefusedAddressError(f"{host} is a private address ({address})")
     return addresses[0]
+
+
+def address_refusal(url: str) -> str | None:
+    """Why a webhook address is refused when it is saved, or None. Every delivery checks again
+    (DNS can change); this only spares an admin a subscription that could never be delivered:
+    loopback, private, link-local, reserved and multicast addresses, literal or resolved. A name
+    that does not resolve now is accepted — its server may not be up yet."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return _("The address must start with https:// or http://")
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        return _("The port of the address is not a number between 1 and 65535.")
+    try:
+        addresses = resolve_host(parts.hostname, port)
+    except RefusedAddressError:
+        return None
+    for raw in addresses:
+        address = ipaddress.ip_address(raw.split("%", 1)[0])
+        if not _allowed(address):
+            return _(
+                "%(host)s points to %(address)s, a private, loopback, link-local or multicast "
+                "address that Relata never sends to. Use the integration's public address."
+            ) % {"host": parts.hostname, "address": address}
+    return None
 
 
 def post_pinned(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
