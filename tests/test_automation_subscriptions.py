@@ -12,6 +12,7 @@ from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -143,7 +144,9 @@ def test_private_loopback_link_local_and_multicast_addresses_are_refused_when_sa
     with crm.a:
         with pytest.raises(ValidationError) as refused:
             save_subscription(membership=crm.owner, url=url, events=ALL)
-        assert "private, loopback" in refused.value.message_dict["url"][0]
+        host = urlsplit(url).hostname
+        assert host is not None
+        assert host in refused.value.message_dict["url"][0]
         assert not WebhookSubscription.objects.exists()
         # A public address, and a name that does not resolve yet (checked at every delivery).
         save_subscription(membership=crm.owner, url="https://93.184.215.14/hook", events=ALL)
