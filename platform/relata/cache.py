@@ -1,61 +1,122 @@
 """The Redis cache, made to degrade instead of failing the request when Redis is down.
 
-The CRM must keep serving pages while Redis restarts: a cache read then misses and a write is
-dropped (logged), which is what a cache is allowed to do. Everything else is Django's
-RedisCache with django-tenants' per-company key function.
+The CRM must keep serving while Redis restarts. When Redis does not answer, this cache serves
+from a small in-process fallback (Django's LocMemCache: at most 10,000 entries, each kept at
+most a minute) for a few seconds before it asks Redis again, logs a line and counts it in a
+metric. So during an outage a read misses or finds what this process wrote, a write is kept
+locally, and the rate limits (allauth's sign-in limit takes a lock with ``add``) still count,
+per process: they fail open within bounds instead of refusing every sign-in with a 429. The
+fallback uses the same key function as Redis, so two companies' keys never meet there either.
+Everything else is Django's RedisCache with django-tenants' per-company key function.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
 
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
+from django.core.cache.backends.locmem import LocMemCache
 from django.core.cache.backends.redis import RedisCache
+from prometheus_client import Counter
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 logger = logging.getLogger(__name__)
 _DOWN = (RedisConnectionError, RedisTimeoutError)
+T = TypeVar("T")
+
+# After a failure, the fallback answers alone for this long: every operation on a down Redis
+# waits for the connect timeout, and a page makes several.
+RETRY_AFTER_SECONDS = 5.0
+LOCAL_MAX_ENTRIES = 10_000
+LOCAL_MAX_TIMEOUT = 60
+
+FALLBACKS = Counter(
+    "relata_cache_fallback_total",
+    "Times the cache found Redis down and served from the in-process fallback",
+)
 
 
 class ResilientRedisCache(RedisCache):
-    def get(self, key: Any, default: Any = None, version: int | None = None) -> Any:
+    def __init__(self, server: str, params: dict[str, Any]) -> None:
+        super().__init__(server, params)
+        local_params = {
+            key: value for key, value in params.items() if key not in {"OPTIONS", "LOCATION"}
+        }
+        local_params["OPTIONS"] = {"MAX_ENTRIES": LOCAL_MAX_ENTRIES}
+        local_params["TIMEOUT"] = LOCAL_MAX_TIMEOUT
+        self._local = LocMemCache(f"relata-fallback-{id(self)}", local_params)
+        self._down_until = 0.0
+        self._lock = threading.Lock()
+
+    def _local_timeout(self, timeout: Any) -> Any:
+        if timeout is DEFAULT_TIMEOUT or not isinstance(timeout, int | float):
+            return LOCAL_MAX_TIMEOUT
+        return min(timeout, LOCAL_MAX_TIMEOUT)
+
+    def _either(self, what: str, remote: Callable[[], T], local: Callable[[], T]) -> T:
+        if time.monotonic() < self._down_until:
+            return local()
         try:
-            return super().get(key, default, version)
+            return remote()
         except _DOWN:
-            logger.warning("cache unavailable: get %s missed", key)
-            return default
+            with self._lock:
+                newly_down = time.monotonic() >= self._down_until
+                self._down_until = time.monotonic() + RETRY_AFTER_SECONDS
+            FALLBACKS.inc()
+            if newly_down:
+                logger.warning(
+                    "cache unavailable (%s): the in-process fallback serves for %.0f s",
+                    what,
+                    RETRY_AFTER_SECONDS,
+                )
+            return local()
+
+    def get(self, key: Any, default: Any = None, version: int | None = None) -> Any:
+        return self._either(
+            "get",
+            lambda: super(ResilientRedisCache, self).get(key, default, version),
+            lambda: self._local.get(key, default, version),
+        )
 
     def get_many(self, keys: Any, version: int | None = None) -> dict[Any, Any]:
-        try:
-            return super().get_many(keys, version)
-        except _DOWN:
-            logger.warning("cache unavailable: get_many missed")
-            return {}
+        keys = list(keys)
+        return self._either(
+            "get_many",
+            lambda: super(ResilientRedisCache, self).get_many(keys, version),
+            lambda: self._local.get_many(keys, version),
+        )
 
-    def set(self, key: Any, value: Any, timeout: Any = None, version: int | None = None) -> None:
-        try:
-            super().set(key, value, timeout, version)
-        except _DOWN:
-            logger.warning("cache unavailable: set %s dropped", key)
+    def set(self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None) -> None:
+        self._either(
+            "set",
+            lambda: super(ResilientRedisCache, self).set(key, value, timeout, version),
+            lambda: self._local.set(key, value, self._local_timeout(timeout), version),
+        )
 
-    def add(self, key: Any, value: Any, timeout: Any = None, version: int | None = None) -> bool:
-        try:
-            return super().add(key, value, timeout, version)
-        except _DOWN:
-            logger.warning("cache unavailable: add %s dropped", key)
-            return False
+    def add(self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None) -> bool:
+        return self._either(
+            "add",
+            lambda: super(ResilientRedisCache, self).add(key, value, timeout, version),
+            lambda: self._local.add(key, value, self._local_timeout(timeout), version),
+        )
 
     def delete(self, key: Any, version: int | None = None) -> bool:
-        try:
-            return super().delete(key, version)
-        except _DOWN:
-            logger.warning("cache unavailable: delete %s dropped", key)
-            return False
+        # Both: a value this process kept locally during an outage must not outlive a delete.
+        self._local.delete(key, version)
+        return self._either(
+            "delete",
+            lambda: super(ResilientRedisCache, self).delete(key, version),
+            lambda: True,
+        )
 
     def incr(self, key: Any, delta: int = 1, version: int | None = None) -> int:
-        try:
-            return super().incr(key, delta, version)
-        except _DOWN:
-            logger.warning("cache unavailable: incr %s treated as missing", key)
-            raise ValueError(f"Key {key!r} not found (cache unavailable)") from None
+        return self._either(
+            "incr",
+            lambda: super(ResilientRedisCache, self).incr(key, delta, version),
+            lambda: self._local.incr(key, delta, version),
+        )
