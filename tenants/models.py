@@ -277,3 +277,23 @@ class Invitation(models.Model):
             and self.revoked_at is None
             and self.expires_at > timezone.now()
         )
+
+
+class PendingDispatch(models.Model):
+    """A company has work waiting to be handed to the broker (e.g. webhook deliveries written
+    while Redis was down). The work itself is a row in the company's schema, written in the
+    transaction that caused it — the transactional outbox; this marker only tells the periodic
+    sweep which schemas to look in, so it need not visit every company. ``kind`` is a name the
+    upper layer registers ("webhooks"); tenancy knows nothing of what it means."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=40)
+    since = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["company", "kind"], name="pending_dispatch_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} of company {self.company_id} since {self.since:%Y-%m-%d %H:%M}"

@@ -63,3 +63,22 @@ def deliver_webhook(delivery_id: int) -> None:
     retry_in = attempt(delivery_id)
     if retry_in is not None:
         deliver_webhook.apply_async((delivery_id,), countdown=retry_in)
+
+
+@app.task(name="crm_core.automation.tasks.send_webhook_backlog", ignore_result=True)
+def send_webhook_backlog() -> int:
+    """Beat, every few seconds: deliveries written while the broker was down go out once it is
+    back. Visits only the companies that marked a backlog (tenants.services.dispatch)."""
+    from crm_core.automation.services.webhooks import BACKLOG, send_backlog
+    from tenants.services import dispatch
+
+    sent = 0
+    for company, checked_at in dispatch.waiting(BACKLOG):
+        with company:
+            taken = send_backlog()
+        if taken < 0:
+            break  # the broker is still down: the next run tries again
+        dispatch.settle(company, BACKLOG, checked_at)
+        sent += taken
+    connection.set_schema_to_public()
+    return sent

@@ -210,6 +210,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env_int("AUTOMATION_TIMER_SCAN_SECONDS", 10),
     },
     "reindex-timers": {"task": "crm_core.automation.tasks.reindex_timers", "schedule": 600},
+    # Webhook deliveries written while the broker was down (the outbox's prompt path).
+    "send-webhook-backlog": {
+        "task": "crm_core.automation.tasks.send_webhook_backlog",
+        "schedule": env_int("WEBHOOK_BACKLOG_SCAN_SECONDS", 15),
+    },
     "purge-due-companies": {"task": "tenants.tasks.purge_due_companies", "schedule": 3600},
     "purge-expired-handoff-tokens": {
         "task": "tenants.tasks.purge_expired_handoff_tokens",

@@ -37,6 +37,7 @@ from crm_core.automation.models import (
     WebhookSubscription,
 )
 from crm_core.models import Deal
+from tenants.services import dispatch
 
 logger = logging.getLogger(__name__)
 
@@ -80,10 +81,38 @@ def enqueue(
     return delivery
 
 
-def _send_later(delivery_id: int, countdown: float = 0) -> None:
+# The name under which companies with deliveries the broker did not take are remembered.
+BACKLOG = "webhooks"
+
+
+def _send_later(delivery_id: int, countdown: float = 0) -> bool:
+    """Hand the delivery to Celery. The row is the source of truth (a transactional outbox):
+    when the broker is down, the change that wrote it still succeeds, and the backlog sweep
+    sends it once the broker is back. False when the broker did not take it."""
     from crm_core.automation.tasks import deliver_webhook
 
-    deliver_webhook.apply_async((delivery_id,), countdown=countdown)
+    try:
+        deliver_webhook.apply_async((delivery_id,), countdown=countdown)
+    except Exception:
+        logger.warning("broker unavailable: webhook delivery %s waits for the sweep", delivery_id)
+        dispatch.mark(BACKLOG)
+        return False
+    return True
+
+
+def send_backlog() -> int:
+    """Hand every delivery of the current company that waits for its first try, or for a retry
+    that is due, to Celery. Returns how many the broker took; -1 when it refused one."""
+    due = WebhookDelivery.objects.filter(
+        Q(status=WebhookDelivery.Status.PENDING)
+        | Q(status=WebhookDelivery.Status.RETRYING, next_attempt_at__lte=timezone.now())
+    ).values_list("pk", flat=True)
+    sent = 0
+    for delivery_id in due.iterator():
+        if not _send_later(delivery_id):
+            return -1
+        sent += 1
+    return sent
 
 
 def backoff(attempts: int) -> float:
