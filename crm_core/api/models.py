@@ -76,3 +76,26 @@ class ApiToken(models.Model):
         if write and self.access != self.Access.WRITE:
             return False
         return not self.resources or resource in self.resources
+
+
+class IdempotentRequest(models.Model):
+    """A create sent with an ``Idempotency-Key`` header, and the answer it got, kept 24 hours:
+    the same key from the same token gets the same answer instead of a second record (a client
+    retrying after a timeout, a double submission), as Stripe's API does."""
+
+    token = models.ForeignKey(ApiToken, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    # sha256 of method, path and body: the same key with another request is refused.
+    fingerprint = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)  # None: in progress
+    response = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["token", "key"], name="idempotent_request_once")
+        ]
+        indexes = [models.Index(fields=["token", "created_at"], name="idempotent_request_age")]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.status_code or 'in progress'})"

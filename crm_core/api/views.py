@@ -18,14 +18,20 @@ from django.http import Http404, HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import serializers, status, viewsets
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import exceptions, serializers, status, viewsets
 from rest_framework.exceptions import NotFound
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from crm_core.access import require_admin
+from crm_core.api import idempotency
 from crm_core.api import serializers as s
 from crm_core.api.auth import TokenAccess
 from crm_core.api.errors import body
@@ -92,8 +98,24 @@ ERRORS = {
     401: OpenApiResponse(ErrorSerializer, description="No valid token"),
     403: OpenApiResponse(ErrorSerializer, description="Not allowed for this token or member"),
     404: OpenApiResponse(ErrorSerializer, description="No such record visible to this token"),
+    409: OpenApiResponse(
+        ErrorSerializer, description="A request with this Idempotency-Key is still running"
+    ),
+    422: OpenApiResponse(
+        ErrorSerializer, description="The Idempotency-Key was used with a different request"
+    ),
     429: OpenApiResponse(ErrorSerializer, description="Rate limit reached"),
 }
+
+IDEMPOTENCY_KEY = OpenApiParameter(
+    idempotency.HEADER,
+    location=OpenApiParameter.HEADER,
+    required=False,
+    description=(
+        "Any unique string (e.g. a UUID). A retry with the same key within 24 hours gets the "
+        "first answer again (header Idempotent-Replayed: true) instead of a second record."
+    ),
+)
 
 
 def _with_errors(*codes: int, ok: dict[int, Any] | None = None) -> dict[int, Any]:
@@ -121,7 +143,9 @@ def _documented(
     }
     if create is not None:
         actions["create"] = extend_schema(
-            request=create, responses=_with_errors(400, 401, 403, 429, ok={201: out})
+            request=create,
+            parameters=[IDEMPOTENCY_KEY],
+            responses=_with_errors(400, 401, 403, 409, 422, 429, ok={201: out}),
         )
     if change is not None:
         actions["partial_update"] = extend_schema(
@@ -136,6 +160,23 @@ def _documented(
 
 def _field_error(name: str, message: str) -> ValidationError:
     return ValidationError({name: [message]})
+
+
+class _Replay(Exception):  # noqa: N818  (not an error: the earlier answer, given again)
+    def __init__(self, status_code: int, data: Any) -> None:
+        super().__init__(status_code)
+        self.status_code, self.data = status_code, data
+
+
+class _IdempotencyConflict(exceptions.APIException):
+    def __init__(self, conflict: str) -> None:
+        if conflict == "in_progress":
+            self.status_code = status.HTTP_409_CONFLICT
+            detail = _("A request with this Idempotency-Key is still being processed.")
+        else:
+            self.status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+            detail = _("This Idempotency-Key was used with a different request.")
+        super().__init__(detail, code=f"idempotency_{conflict}")
 
 
 class MemberScopedViewSet(viewsets.GenericViewSet):
@@ -159,6 +200,41 @@ class MemberScopedViewSet(viewsets.GenericViewSet):
     @property
     def company(self) -> Company:
         return self.request.company
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)  # authentication, permissions, throttles
+        self._idempotent: idempotency.IdempotentRequest | None = None
+        key = request.headers.get(idempotency.HEADER, "").strip()
+        if request.method != "POST" or not key:
+            return
+        if len(key) > 255:
+            raise _field_error(idempotency.HEADER, _("The key is longer than 255 characters."))
+        access = request.auth
+        assert isinstance(access, TokenAccess)
+        found = idempotency.claim(
+            access.token,
+            key,
+            idempotency.fingerprint(request.method, request.path, request.body),
+        )
+        if found.conflict:
+            raise _IdempotencyConflict(found.conflict)
+        if found.replay is not None:
+            raise _Replay(*found.replay)
+        self._idempotent = found.record
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, _Replay):
+            return Response(
+                exc.data, status=exc.status_code, headers={"Idempotent-Replayed": "true"}
+            )
+        return super().handle_exception(exc)
+
+    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
+        record = getattr(self, "_idempotent", None)
+        if record is not None and isinstance(response, Response):
+            idempotency.finish(record, response.status_code, response.data)
+            self._idempotent = None
+        return super().finalize_response(request, response, *args, **kwargs)
 
     def visible_to(self, membership: Membership) -> QuerySet[Any]:
         """The records this member may see; every resource defines it (never a bare queryset)."""
@@ -574,7 +650,10 @@ class WebhookSubscriptionViewSet(MemberScopedViewSet):
 
     @extend_schema(
         request=s.WebhookSubscriptionIn,
-        responses=_with_errors(400, 401, 403, 429, ok={201: s.WebhookSubscriptionCreated}),
+        parameters=[IDEMPOTENCY_KEY],
+        responses=_with_errors(
+            400, 401, 403, 409, 422, 429, ok={201: s.WebhookSubscriptionCreated}
+        ),
     )
     def create(self, request: Request) -> Response:
         subscription = save_subscription(
