@@ -78,6 +78,11 @@ def signup(request: HttpRequest) -> HttpResponse:
                     signup_key=data["signup_key"],
                 )
             except SignupError as exc:
+                # A twin of this very submission (a double click) may have won the race for
+                # the address a moment ago: then this one lands in the same workspace.
+                repeated = _repeated_signup(request)
+                if repeated is not None:
+                    return repeated
                 form.add_error("slug" if exc.code == "slug_taken" else None, exc)
             else:
                 from allauth.account.models import EmailAddress

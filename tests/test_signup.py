@@ -167,3 +167,36 @@ def test_ordinary_business_names_are_valid_subdomains(slug: str) -> None:
     from tenants.services.provisioning import validate_slug
 
     validate_slug(slug)  # raises if refused
+
+
+def test_four_simultaneous_identical_signups_all_land_in_one_workspace(
+    committed_companies: Any,
+) -> None:
+    """A quadruple click: every request lands in the same company, none sees "address taken"."""
+    import threading
+
+    from django.db import connection as thread_connection
+
+    data = _form()
+    start = threading.Barrier(4)
+    answers: list[tuple[int, str]] = []
+
+    def submit() -> None:
+        try:
+            start.wait()
+            answer = HttpClient().post("/signup/", data)
+            answers.append((answer.status_code, answer.get("Location", "")))
+        finally:
+            thread_connection.close()
+
+    threads = [threading.Thread(target=submit) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    committed_companies.adopt(data["slug"])  # purged after the test
+    assert [status for status, _ in answers] == [302] * 4, answers
+    assert all(
+        where.startswith(f"http://{data['slug']}.localhost/handoff/") for _, where in answers
+    )
+    assert Company.objects.filter(slug=data["slug"]).count() == 1
