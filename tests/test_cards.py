@@ -5,7 +5,7 @@ client and contact cards, and isolation between companies."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -22,7 +22,7 @@ from crm_core.services.tasks import create_task, quick_deadline
 from tests.test_automation_timers import _request
 from tests.test_isolation import login_on_host
 
-HTMX = {"HTTP_HX_REQUEST": "true"}
+HTMX: dict[str, Any] = {"HTTP_HX_REQUEST": "true"}
 
 
 def _deal(crm: Any, **extra: Any) -> Deal:
@@ -207,7 +207,7 @@ def test_a_typed_date_is_used_when_no_quick_choice_is_made(crm: Any) -> None:
 
 
 def test_quick_due_choices() -> None:
-    monday_noon = timezone.make_aware(timezone.datetime(2026, 11, 30, 12, 0))
+    monday_noon = timezone.make_aware(datetime(2026, 11, 30, 12, 0))
     assert timezone.localtime(quick_deadline("today", monday_noon)).hour == 18
     late = monday_noon.replace(hour=22)
     assert quick_deadline("today", late) == late + timedelta(hours=1)
@@ -246,14 +246,20 @@ def test_the_feed_pins_open_tasks_on_top_with_their_due_state(crm: Any) -> None:
 # --- Closing a deal --------------------------------------------------------------------------
 
 
+def _requested(crm: Any) -> tuple[Task, Deal]:
+    """A web request: a deal with a call-back task whose SLA timer runs."""
+    task = _request(crm)
+    assert task.deal is not None
+    return task, task.deal
+
+
 def _won(crm: Any) -> Stage:
     return crm.pipeline.stages.get(outcome=Stage.Outcome.WON)
 
 
 def test_winning_a_deal_stops_its_sla_even_when_its_tasks_stay_open(crm: Any) -> None:
     with crm.a:
-        task = _request(crm)
-        deal = Deal.objects.get(pk=task.deal_id)
+        task, deal = _requested(crm)
         assert sla_for_deal(deal)  # the countdown runs
         won = move_deal(membership=crm.manager, deal=deal, stage=_won(crm))
         assert Task.objects.get(pk=task.pk).done_at is None  # not asked to close them
@@ -267,8 +273,7 @@ def test_winning_a_deal_stops_its_sla_even_when_its_tasks_stay_open(crm: Any) ->
 
 def test_closing_from_the_card_closes_its_open_tasks_when_asked(crm: Any) -> None:
     with crm.a:
-        task = _request(crm)
-        deal = Deal.objects.get(pk=task.deal_id)
+        task, deal = _requested(crm)
     browser = login_on_host(crm.manager.user, crm.a.company, crm.a.host)
     card = browser.get(f"/deals/{deal.pk}/", HTTP_HOST=crm.a.host).content.decode()
     assert 'name="close_tasks"' in card
@@ -288,8 +293,7 @@ def test_closing_from_the_card_closes_its_open_tasks_when_asked(crm: Any) -> Non
 
 def test_moving_between_open_stages_leaves_tasks_and_timers_alone(crm: Any) -> None:
     with crm.a:
-        task = _request(crm)
-        deal = Deal.objects.get(pk=task.deal_id)
+        task, deal = _requested(crm)
         nxt = crm.pipeline.stages.filter(outcome="open", position__gt=deal.stage.position).first()
         move_deal(membership=crm.manager, deal=deal, stage=nxt, close_tasks=True)
         assert Task.objects.get(pk=task.pk).done_at is None

@@ -83,14 +83,17 @@ QUICK_DUE = ("today", "tomorrow", "in3days", "nextweek")
 def quick_deadline(choice: str, now: datetime | None = None) -> datetime:
     """The deadline meant by a quick choice on the card, in the company's time zone."""
     local = timezone.localtime(now or timezone.now())
-    at_ten = {"hour": 10, "minute": 0, "second": 0, "microsecond": 0}
+
+    def at_ten(day: datetime) -> datetime:
+        return day.replace(hour=10, minute=0, second=0, microsecond=0)
+
     if choice == "today":
         evening = local.replace(hour=18, minute=0, second=0, microsecond=0)
         return evening if evening - local >= timedelta(minutes=30) else local + timedelta(hours=1)
     if choice == "tomorrow":
-        return (local + timedelta(days=1)).replace(**at_ten)
+        return at_ten(local + timedelta(days=1))
     if choice == "in3days":
-        return (local + timedelta(days=3)).replace(**at_ten)
+        return at_ten(local + timedelta(days=3))
     if choice == "nextweek":
-        return (local + timedelta(days=7 - local.weekday())).replace(**at_ten)
+        return at_ten(local + timedelta(days=7 - local.weekday()))
     raise ValidationError(_("Choose when the task is due."), code="due")
