@@ -26,7 +26,8 @@ from crm_core.customfields import (
 )
 from crm_core.exports import xlsx_response
 from crm_core.forms import ClientEditForm, ClientFilterForm, ContactForm
-from crm_core.models import Activity, Client, CustomField, Stage, Task
+from crm_core.models import Client, CustomField, Stage, Task
+from crm_core.queries.cards import client_feed
 from crm_core.queries.clients import (
     client_for,
     client_list,
@@ -135,7 +136,7 @@ def client_detail(request: HttpRequest, client_id: int) -> HttpResponse:
             "open_deals": [d for d in deals if d.stage.outcome == Stage.Outcome.OPEN],
             "closed_deals": [d for d in deals if d.stage.outcome != Stage.Outcome.OPEN],
             "tasks": Task.objects.filter(client=client, done_at__isnull=True).order_by("deadline"),
-            "timeline": Activity.objects.filter(client=client).select_related("deal")[:200],
+            "feed": client_feed(client),
             "duplicates": duplicates_of(membership, client),
         },
     )

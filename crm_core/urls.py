@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from crm_core import calendar_views, client_views, settings_views, views
+from crm_core import calendar_views, card_views, client_views, settings_views, views
 
 urlpatterns = [
     path("", views.workspace, name="workspace"),
@@ -9,7 +9,14 @@ urlpatterns = [
     path("deals/new/", views.deal_create, name="deal_create"),
     path("deals/list/", views.deal_list_page, name="deal_list"),
     path("deals/list/export/", views.deal_list_export, name="deal_list_export"),
-    path("deals/<int:deal_id>/", views.deal_detail, name="deal_detail"),
+    path("deals/<int:deal_id>/", card_views.deal_card, name="deal_detail"),
+    # The deal card's own endpoints: one field at a time, the composer, the feed (htmx).
+    path("deals/<int:deal_id>/card/feed/", card_views.deal_feed_fragment, name="deal_card_feed"),
+    path("deals/<int:deal_id>/card/note/", card_views.deal_note, name="deal_card_note"),
+    path("deals/<int:deal_id>/card/call/", card_views.deal_call, name="deal_card_call"),
+    path("deals/<int:deal_id>/card/task/", card_views.deal_task_quick, name="deal_card_task"),
+    path("deals/<int:deal_id>/card/file/", card_views.deal_file, name="deal_card_file"),
+    path("deals/<int:deal_id>/card/field/<str:name>/", card_views.deal_field, name="deal_field"),
     path("deals/<int:deal_id>/move/", views.deal_move, name="deal_move"),
     path("deals/<int:deal_id>/edit/", views.deal_edit, name="deal_edit"),
     path("deals/<int:deal_id>/log/", views.deal_log, name="deal_log"),
@@ -44,6 +51,7 @@ urlpatterns = [
     path("contacts/", client_views.contacts_page, name="contacts"),
     path("contacts/new/", client_views.contact_edit, name="contact_new"),
     path("contacts/<int:contact_id>/", client_views.contact_edit, name="contact_edit"),
+    path("contacts/<int:contact_id>/card/", card_views.contact_card, name="contact_card"),
     path("settings/", settings_views.settings_index, name="company_settings"),
     path("settings/fields/", settings_views.custom_fields, name="custom_fields"),
     path(

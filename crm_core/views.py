@@ -23,7 +23,6 @@ from crm_core.customfields import (
     definitions,
     merged_values,
     row_values,
-    shown,
 )
 from crm_core.exports import xlsx_response
 from crm_core.forms import (
@@ -38,7 +37,6 @@ from crm_core.forms import (
     with_members,
 )
 from crm_core.models import (
-    Activity,
     Attachment,
     AuditEntry,
     Contact,
@@ -48,9 +46,7 @@ from crm_core.models import (
     Lead,
     Notification,
     Pipeline,
-    Product,
     Stage,
-    Task,
 )
 from crm_core.queries.clients import page_of, recent_clients
 from crm_core.queries.deals import board as board_columns
@@ -230,6 +226,7 @@ def deal_move(request: HttpRequest, deal_id: int) -> HttpResponse:
             stage=stage,
             version=version,
             lost_reason=request.POST.get("lost_reason", ""),
+            close_tasks=request.POST.get("close_tasks") == "1",
         )
     except ValidationError as exc:
         status = 409 if exc.code == "stale" else 400
@@ -251,34 +248,6 @@ def _answer(
     if not body["ok"]:
         messages.error(request, str(body["error"]))
     return redirect("deal_detail", deal_id=deal_id)
-
-
-@member_required
-@require_GET
-def deal_detail(request: HttpRequest, deal_id: int) -> HttpResponse:
-    membership = _membership(request)
-    deal = deal_for(membership, deal_id)
-    fields = definitions(CustomField.Entity.DEAL)
-    return render(
-        request,
-        "crm_core/deal.html",
-        {
-            "deal": deal,
-            "stages": deal.pipeline.stages.order_by("position"),
-            "timeline": Activity.objects.filter(deal=deal)[:100],
-            "tasks": Task.objects.filter(deal=deal).order_by("done_at", "deadline"),
-            "log_form": LogForm(prefix="log"),
-            "task_form": with_members(TaskForm(prefix="task"), _members(membership)),
-            "items": deal.items.all(),
-            "item_form": ItemForm(prefix="item"),
-            "products": Product.objects.filter(is_active=True).order_by("name")[:500],
-            "attachments": deal.attachments.all(),
-            "attachment_form": AttachmentForm(),
-            "edit_form": _deal_edit_form(deal, fields, membership),
-            "deal_contacts": deal.contacts.prefetch_related("phones"),
-            "custom_values": shown(fields, deal.custom),
-        },
-    )
 
 
 def _deal_edit_form(
@@ -332,7 +301,12 @@ def deal_item_add(request: HttpRequest, deal_id: int) -> HttpResponse:
     form = ItemForm(request.POST, prefix="item")
     if form.is_valid():
         try:
-            add_item(membership=membership, deal=deal, **form.cleaned_data)
+            add_item(
+                membership=membership,
+                deal=deal,
+                keep_amount=request.POST.get("item-amount") == "keep",
+                **form.cleaned_data,
+            )
         except (ValidationError, PermissionDenied) as exc:
             _fail(request, exc)
     else:

@@ -42,13 +42,15 @@ def test_deal_from_request_to_measurement_with_call_log_and_task(
     page.wait_for_selector("#deal-title")
     assert page.inner_text("#deal-stage") == "Первый звонок"
 
-    # The manager calls, writes the result in two clicks.
+    # The manager calls, writes what was agreed and saves with the call's result: two clicks.
+    page.click("#composer-call")
     page.fill("#id_log-result", "Договорились о замере в субботу")
-    page.click("#log-submit")
+    page.click("#call-reached")
     page.wait_for_selector("text=Договорились о замере в субботу")
 
     # …and gives the measurer a task for Saturday.
     deadline = (timezone.localtime() + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
+    page.click("#composer-task")
     page.fill("#id_task-title", "Замер: Ленина, 5")
     page.select_option("#id_task-kind", "measurement")
     page.fill("#id_task-deadline", deadline)

@@ -49,14 +49,19 @@ class SlaState:
 
 def sla_for_deal(deal: Deal) -> list[SlaState]:
     """The deal's open tasks that carry an SLA: their deadline, and whether it has passed."""
+    if deal.closed_at is not None:
+        return []  # won or lost: its timers were stopped, nothing counts down
     now = timezone.now()
     timers = Timer.objects.filter(
         deal=deal, kind__in=[Timer.Kind.SLA_OVERDUE, Timer.Kind.SLA_ESCALATE]
     ).select_related("task")
+    stopped = set(
+        timers.filter(outcome="deal closed").exclude(task=None).values_list("task_id", flat=True)
+    )
     by_task: dict[int, SlaState] = {}
     for timer in timers:
         task = timer.task
-        if task is None or task.done_at is not None:
+        if task is None or task.done_at is not None or task.pk in stopped:
             continue
         state = by_task.setdefault(
             task.pk,

@@ -22,6 +22,10 @@ def on_deal_created(sender: Any, deal: Deal, **kwargs: Any) -> None:
 
 
 def on_deal_moved(sender: Any, deal: Deal, **kwargs: Any) -> None:
+    to_stage = kwargs.get("to_stage")
+    if to_stage is not None and to_stage.outcome != Stage.Outcome.OPEN:
+        # A won or lost deal: no SLA countdown, no "stays at a stage" rule fires for it.
+        timers.stop_for_deal(deal)
     company = _company()
     if company is not None:
         rules.on_deal_at_stage(company, deal, created=False)

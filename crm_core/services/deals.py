@@ -9,11 +9,22 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from crm_core import signals
 from crm_core.access import require_write
-from crm_core.models import Activity, Client, Contact, Deal, Pipeline, Stage, StageChange
+from crm_core.models import (
+    Activity,
+    Client,
+    Contact,
+    Deal,
+    Pipeline,
+    Stage,
+    StageChange,
+    Task,
+)
 from crm_core.services.audit import record
+from crm_core.services.tasks import complete_task
 from tenants.models import Membership
 
 
@@ -61,10 +72,15 @@ def move_deal(
     stage: Stage,
     version: int | None = None,
     lost_reason: str = "",
+    close_tasks: bool = False,
 ) -> Deal:
     """Move a deal to ``stage`` of its pipeline. ``version`` is what the person saw: if the deal
     changed since, the move is refused instead of silently overwriting someone else's work.
-    A deal is lost only with a reason (the reports of why deals are lost depend on it)."""
+    A deal is lost only with a reason (the reports of why deals are lost depend on it).
+
+    Closing a deal (a won or lost stage) always stops its timers (the ``deal_moved`` receivers
+    in automation do that inside this transaction); with ``close_tasks`` its open tasks are
+    completed too, so nobody is reminded to call about a deal that is over."""
     require_write(membership)
     if stage.outcome == Stage.Outcome.LOST and not lost_reason.strip():
         raise ValidationError(_("Say why the deal was lost."), code="lost_reason")
@@ -108,6 +124,9 @@ def move_deal(
         happened_at=now,
     )
     current.refresh_from_db()
+    if close_tasks and stage.outcome != Stage.Outcome.OPEN:
+        for task in Task.objects.filter(deal=current, done_at__isnull=True).order_by("pk"):
+            complete_task(membership=membership, task=task)
     changes = {"stage": (previous.name, stage.name)}
     if current.lost_reason:
         changes["lost_reason"] = ("", current.lost_reason)
@@ -180,3 +199,28 @@ def update_deal(*, membership: Membership, deal: Deal, version: int, **fields: o
     record(membership, current, "update", changes)
     signals.deal_changed.send(Deal, deal=current, changes=changes, membership=membership)
     return current
+
+
+# The call results the card offers as one-click buttons (the comment is optional).
+CALL_RESULTS = {
+    "reached": gettext_lazy("Reached"),
+    "no_answer": gettext_lazy("No answer"),
+    "busy": gettext_lazy("Busy"),
+    "call_back": gettext_lazy("Asked to call back"),
+}
+
+
+def call_result_label(result: str) -> str:
+    return str(CALL_RESULTS[result])
+
+
+def log_call_result(
+    *, membership: Membership, deal: Deal, result: str, comment: str = ""
+) -> Activity:
+    """A call logged with one click: its result, and what was said if the person wrote it."""
+    if result not in CALL_RESULTS:
+        raise ValidationError(_("Choose how the call went."), code="result")
+    text = str(CALL_RESULTS[result])
+    if comment.strip():
+        text = f"{text}: {comment.strip()}"
+    return log_call(membership=membership, deal=deal, result=text, kind=Activity.Kind.CALL)

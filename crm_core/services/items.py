@@ -35,10 +35,20 @@ def _recalculate(deal: Deal, total: Decimal | None = None) -> Decimal:
 
 @transaction.atomic
 def add_item(
-    *, membership: Membership, deal: Deal, name: str, quantity: Decimal, price: Decimal | None
+    *,
+    membership: Membership,
+    deal: Deal,
+    name: str,
+    quantity: Decimal,
+    price: Decimal | None,
+    keep_amount: bool = False,
 ) -> DealItem:
     """A line on the deal. A name from the price list links the product and, when no price
-    is typed, takes the list price; the line keeps its own copy of both afterwards."""
+    is typed, takes the list price; the line keeps its own copy of both afterwards.
+
+    The deal's amount becomes the lines' total, unless ``keep_amount``: then an amount typed
+    by hand stays (the card asks when the amount does not follow the lines, see
+    ``amount_follows_items``)."""
     require_write(membership)
     if not name.strip():
         raise ValidationError(_("Name the product or service."), code="required")
@@ -54,7 +64,7 @@ def add_item(
     item = DealItem.objects.create(
         deal=deal, product=product, name=name.strip(), quantity=quantity, price=price
     )
-    before = deal.amount
+    before = Deal.objects.values_list("amount", flat=True).get(pk=deal.pk)
     total = _total(deal)
     if total >= DEAL_AMOUNT_LIMIT:
         # Each line fits its columns; the deal's amount, their sum, has its own limit.
@@ -63,21 +73,36 @@ def add_item(
             % {"limit": f"{DEAL_AMOUNT_LIMIT - 1:,}".replace(",", " ")},
             code="amount",
         )
-    _recalculate(deal, total)
-    record(
-        membership,
-        deal,
-        "add_item",
-        {"item": (None, f"{item.name} {quantity}×{price}"), "amount": (before, total)},
-    )
+    if keep_amount:
+        Deal.objects.filter(pk=deal.pk).update(version=F("version") + 1)
+        changes: dict[str, tuple[object, object]] = {
+            "item": (None, f"{item.name} {quantity}×{price}")
+        }
+        summary = f"+ {item.name}: {quantity} × {price}"
+    else:
+        _recalculate(deal, total)
+        changes = {"item": (None, f"{item.name} {quantity}×{price}"), "amount": (before, total)}
+        summary = f"+ {item.name}: {quantity} × {price} = {total}"
+    record(membership, deal, "add_item", changes)
     Activity.objects.create(
         kind=Activity.Kind.NOTE,
         deal=deal,
         client_id=deal.client_id,
         author=membership.user,
-        summary=f"+ {item.name}: {quantity} × {price} = {total}",
+        summary=summary,
     )
     return item
+
+
+def items_total(deal: Deal) -> Decimal:
+    """The sum of the deal's lines (quantity × price), to the kopeck."""
+    return _total(deal).quantize(Decimal("0.01"))
+
+
+def amount_follows_items(deal: Deal) -> bool:
+    """Whether the deal's amount is its lines' total. When it is not (an amount typed by hand,
+    or kept on purpose), adding a line asks before replacing it."""
+    return not deal.amount or deal.amount == items_total(deal)
 
 
 @transaction.atomic

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -73,3 +73,27 @@ def complete_task(*, membership: Membership, task: Task) -> Task:
         record(membership, task, "done", {"done_at": (None, task.done_at)})
         signals.task_completed.send(Task, task=task, membership=membership)
     return task
+
+
+# The card's quick due choices. Work starts at 10:00; "today" is the end of the working day
+# (or an hour from now, late in the evening).
+QUICK_DUE = ("today", "tomorrow", "in3days", "nextweek")
+
+
+def quick_deadline(choice: str, now: datetime | None = None) -> datetime:
+    """The deadline meant by a quick choice on the card, in the company's time zone."""
+    local = timezone.localtime(now or timezone.now())
+
+    def at_ten(day: datetime) -> datetime:
+        return day.replace(hour=10, minute=0, second=0, microsecond=0)
+
+    if choice == "today":
+        evening = local.replace(hour=18, minute=0, second=0, microsecond=0)
+        return evening if evening - local >= timedelta(minutes=30) else local + timedelta(hours=1)
+    if choice == "tomorrow":
+        return at_ten(local + timedelta(days=1))
+    if choice == "in3days":
+        return at_ten(local + timedelta(days=3))
+    if choice == "nextweek":
+        return at_ten(local + timedelta(days=7 - local.weekday()))
+    raise ValidationError(_("Choose when the task is due."), code="due")

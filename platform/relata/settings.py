@@ -74,7 +74,10 @@ SHARED_APPS = [
     "allauth.account",
     "allauth.mfa",
     "django_htmx",
+    # <c-…> components (the record cards); sets up its template loader and tag by itself.
+    "django_cotton",
 ]
+COTTON_DIR = "crm_core/components"
 # Sessions are also a tenant app: every company keeps its own session table, so a cookie issued
 # on one company's host is unknown on every other host (sessions are per host by design).
 TENANT_APPS = [

@@ -200,6 +200,16 @@ def cancel_for_task(task: Task) -> int:
     )
 
 
+DEAL_CLOSED = "deal closed"
+
+
+def stop_for_deal(deal: Deal) -> int:
+    """A deal won or lost: none of its pending timers will fire (kept, marked, for the record)."""
+    return Timer.objects.filter(deal=deal, fired_at__isnull=True).update(
+        fired_at=timezone.now(), outcome=DEAL_CLOSED
+    )
+
+
 def pending_for_deal(deal: Deal) -> list[Timer]:
     return list(
         Timer.objects.filter(deal=deal)
