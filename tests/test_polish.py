@@ -57,3 +57,13 @@ def test_reports_and_the_price_list_write_amounts_one_way(crm: Any) -> None:
     assert report.status_code == 200
     assert "74400,00" not in text
     assert "74\xa0400\xa0₽" in text
+
+
+def test_rule_texts_write_the_amount_as_pages_do(crm: Any) -> None:
+    from crm_core.automation.services.placeholders import fill
+
+    with crm.a:
+        deal = create_deal(
+            membership=crm.owner, title="Окна", pipeline=crm.pipeline, amount=Decimal(74400)
+        )
+        assert fill("Сумма: {amount}", deal, crm.a.company) == "Сумма: 74\xa0400\xa0₽"
