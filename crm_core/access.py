@@ -2,8 +2,11 @@
 
 Roles come from the membership; record visibility follows the role: owners, admins and
 read-only users see every record, heads of sales see their team's (the teams they head) and
-their own, managers see their own. Read-only users change nothing. Enforced in the queries
-every page, board, search and count uses — never only in templates.
+their own, managers see their own. Whoever sees a deal also sees (reads) its client and
+contact persons, so a manager can call the client of her deal; changing a client or a contact
+person still needs the record's own visibility (``may_change``). Read-only users change
+nothing. Enforced in the queries every page, board, search and count uses — never only in
+templates.
 """
 
 from __future__ import annotations
@@ -61,6 +64,22 @@ def visible(
     if ids is None:
         return queryset
     return queryset.filter(Q(**{f"{field}_id__in": ids}))
+
+
+def may_change(membership: Membership, *responsible_ids: int | None) -> bool:
+    """Whether the member may change a record whose responsible is one of ``responsible_ids``
+    (a contact person counts its own responsible and its client's). Seeing a client only
+    through a deal gives no right to change it."""
+    if membership.role == Role.READ_ONLY:
+        return False
+    ids = visible_user_ids(membership)
+    return ids is None or any(rid in ids for rid in responsible_ids if rid is not None)
+
+
+def require_change(membership: Membership, *responsible_ids: int | None) -> None:
+    require_write(membership)
+    if not may_change(membership, *responsible_ids):
+        raise PermissionDenied("only the responsible, their head and admins change this record")
 
 
 def require_write(membership: Membership) -> None:

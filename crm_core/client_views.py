@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from crm_core.access import member_required
+from crm_core.access import may_change, member_required
 from crm_core.customfields import (
     PREFIX,
     add_fields,
@@ -138,6 +138,9 @@ def client_detail(request: HttpRequest, client_id: int) -> HttpResponse:
             "tasks": Task.objects.filter(client=client, done_at__isnull=True).order_by("deadline"),
             "feed": client_feed(client),
             "duplicates": duplicates_of(membership, client),
+            # False when the member sees this client only through one of their deals: the
+            # card then shows no edit, merge or add-contact buttons.
+            "can_change": may_change(membership, client.responsible_id),
         },
     )
 
@@ -167,7 +170,7 @@ def _client_form(
 @require_http_methods(["GET", "POST"])
 def client_edit(request: HttpRequest, client_id: int) -> HttpResponse:
     membership = _membership(request)
-    client = client_for(membership, client_id)
+    client = client_for(membership, client_id, to_change=True)
     fields = definitions(Entity.CLIENT)
     form = _client_form(client, membership, fields, request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -206,10 +209,15 @@ def contact_edit(
 ) -> HttpResponse:
     """Add a contact person to a client (or on their own), or change one."""
     membership = _membership(request)
+    # A person seen only through a deal opens read-only (the phone to call); saving needs the
+    # right to change them, which save_contact checks again.
     contact = contact_for(membership, contact_id) if contact_id else None
-    client = client_for(membership, client_id) if client_id else None
+    client = client_for(membership, client_id, to_change=True) if client_id else None
     if client is None and contact is not None:
         client = contact.client
+    read_only = contact is not None and not may_change(
+        membership, contact.responsible_id, client.responsible_id if client else None
+    )
     initial: dict[str, Any] = {}
     if contact is not None:
         initial = {
@@ -225,6 +233,11 @@ def contact_edit(
     form = ContactForm(request.POST or None, initial=initial)
     fields = definitions(Entity.CONTACT)
     add_fields(form, fields, contact.custom if contact else {})
+    if read_only:
+        for form_field in form.fields.values():
+            form_field.disabled = True
+    if request.method == "POST" and read_only:
+        raise PermissionDenied("seen through a deal: read only")
     if request.method == "POST" and form.is_valid():
         data = _contact_input(form.cleaned_data)
         data.custom = merged_values(fields, form.cleaned_data, contact.custom if contact else {})
@@ -246,7 +259,9 @@ def contact_edit(
                 return redirect("client_detail", client_id=saved.client_id)
             return redirect("contacts")
     return render(
-        request, "crm_core/contact_edit.html", {"form": form, "client": client, "contact": contact}
+        request,
+        "crm_core/contact_edit.html",
+        {"form": form, "client": client, "contact": contact, "read_only": read_only},
     )
 
 
@@ -267,8 +282,8 @@ def contacts_page(request: HttpRequest) -> HttpResponse:
 def client_merge(request: HttpRequest, client_id: int, other_id: int) -> HttpResponse:
     """Two records of the same client side by side; merging keeps the first and all history."""
     membership = _membership(request)
-    keep = client_for(membership, client_id)
-    other = client_for(membership, other_id)
+    keep = client_for(membership, client_id, to_change=True)
+    other = client_for(membership, other_id, to_change=True)
     if request.method == "POST":
         try:
             merged = merge_clients(membership=membership, keep=keep, other=other)

@@ -48,6 +48,7 @@ from crm_core.models import (
     Pipeline,
     Stage,
 )
+from crm_core.queries.audit import audit_rows
 from crm_core.queries.clients import page_of, recent_clients
 from crm_core.queries.deals import board as board_columns
 from crm_core.queries.deals import deal_for, deal_list
@@ -453,7 +454,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     object_id = whole_number(request.GET.get("id"))
     if request.GET.get("type") and object_id is not None:
         entries = entries.filter(object_type=request.GET["type"], object_id=object_id)
-    return render(request, "crm_core/audit.html", {"entries": entries[:200]})
+    return render(request, "crm_core/audit.html", {"rows": audit_rows(entries[:200])})
 
 
 @member_required

@@ -138,3 +138,27 @@ class InviteForm(forms.Form):
         ],
         initial=Membership.Role.MANAGER,
     )
+
+
+class BankForm(forms.Form):
+    """The wizard's bank step: what an invoice needs for the client to pay it."""
+
+    bank_name = forms.CharField(label=_("Bank"), max_length=300, required=False)
+    bik = forms.CharField(
+        label=_("BIK"),
+        max_length=11,
+        required=False,
+        widget=forms.TextInput({"inputmode": "numeric"}),
+    )
+    correspondent_account = forms.CharField(
+        label=_("Correspondent account"),
+        max_length=24,
+        required=False,
+        widget=forms.TextInput({"inputmode": "numeric"}),
+    )
+    bank_account = forms.CharField(
+        label=_("Settlement account"),
+        max_length=24,
+        required=False,
+        widget=forms.TextInput({"inputmode": "numeric"}),
+    )

@@ -203,6 +203,7 @@ class SetupProgress(models.Model):
 
     class Step(models.TextChoices):
         DETAILS = "details", _("Company details")
+        BANK = "bank", _("Bank details")
         TEMPLATE = "template", _("Industry template")
         IMPORT = "import", _("Import your data")
         TEAM = "team", _("Invite colleagues")

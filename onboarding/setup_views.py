@@ -13,8 +13,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from crm_core.models import Deal, Pipeline
+from crm_core.views import _errors_to_form
 from onboarding import lookup
-from onboarding.forms import DetailsForm, InviteForm
+from onboarding.forms import BankForm, DetailsForm, InviteForm
 from onboarding.industries import INDUSTRIES
 from onboarding.services import setup, templates
 from onboarding.views import import_admin_required
@@ -62,6 +63,7 @@ def setup_finished(request: HttpRequest) -> HttpResponse:
 def setup_step(request: HttpRequest, step: str) -> HttpResponse:
     views = {
         "details": _details,
+        "bank": _bank,
         "template": _template,
         "import": _import,
         "team": _team,
@@ -139,6 +141,19 @@ def _details(request: HttpRequest) -> HttpResponse:
         "onboarding/setup/details.html",
         _context(request, "details", form=form, lookup_source=source),
     )
+
+
+def _bank(request: HttpRequest) -> HttpResponse:
+    form = BankForm(request.POST or None, initial=setup.bank_details())
+    if request.method == "POST" and form.is_valid():
+        try:
+            setup.save_bank_details(_member(request), form.cleaned_data)
+        except ValidationError as exc:
+            _errors_to_form(form, exc)
+        else:
+            messages.success(request, _("Bank details saved: invoices will print them."))
+            return _next(setup.progress())
+    return render(request, "onboarding/setup/bank.html", _context(request, "bank", form=form))
 
 
 def _template(request: HttpRequest) -> HttpResponse:

@@ -247,9 +247,26 @@ def import_report(request: HttpRequest, batch_id: int) -> HttpResponse:
 
 
 @import_admin_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def import_undo(request: HttpRequest, batch_id: int) -> HttpResponse:
+    """Asks first (a page, not a script dialog the CSP would block), undoes only on a POST
+    that says so."""
     batch = queries.batch_for(batch_id)
+    if request.method == "GET" or request.POST.get("confirm") != "1":
+        return render(
+            request,
+            "onboarding/undo_confirm.html",
+            {
+                "batch": batch,
+                "undoable": imports.undoable(batch),
+                "undo_days": imports.UNDO_DAYS,
+                "outcome_counts": [
+                    (code, label, batch.counts.get(code, 0))
+                    for code, label in ImportRowNote.Outcome.choices
+                    if batch.counts.get(code)
+                ],
+            },
+        )
     try:
         kept = imports.undo_batch(batch)
     except imports.UndoRefused as exc:

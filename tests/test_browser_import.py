@@ -73,8 +73,9 @@ def test_import_wizard_from_upload_to_undo(
     with page.expect_download() as download:
         page.click("#report-download")
     assert download.value.suggested_filename.endswith("-report.xlsx")
-    page.on("dialog", lambda dialog: dialog.accept())
     page.click("#undo-submit")
+    page.wait_for_selector("#undo-confirm")
+    page.click("#undo-confirm")
     page.wait_for_selector("text=Импорт отменён.")
 
     def emptied() -> bool:

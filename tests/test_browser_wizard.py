@@ -35,12 +35,24 @@ def test_owner_walks_the_setup_from_details_to_the_pipeline(
 
     # 1. Company details: no lookup source on this server, so they are typed.
     page.wait_for_selector("#setup-step-details")
-    assert "Шаг 1 из 5" in page.inner_text("#setup-position")
+    assert "Шаг 1 из 6" in page.inner_text("#setup-position")
     assert page.is_visible("#no-lookup")
     page.fill("#id_inn", "7707083893")
     page.fill("#id_legal_name", "ООО «Окна Кирилла»")
     page.fill("#id_legal_address", "Москва, ул. Ленина, 1")
     page.click("#details-save")
+
+    # 1a. Bank details, checked by their control digits: a wrong account is refused first.
+    page.wait_for_selector("#setup-step-bank")
+    assert page.is_visible("#bank-skip-note")
+    page.fill("#id_bank_name", "ПАО Сбербанк")
+    page.fill("#id_bik", "044525225")
+    page.fill("#id_correspondent_account", "30101810400000000225")
+    page.fill("#id_bank_account", "40702810300000000001")
+    page.click("#bank-save")
+    page.wait_for_selector("#setup-step-bank .errorlist")
+    page.fill("#id_bank_account", "40702810200000000001")
+    page.click("#bank-save")
 
     # 2. Industry template with sample data.
     page.wait_for_selector("#setup-step-template")
@@ -75,6 +87,7 @@ def test_owner_walks_the_setup_from_details_to_the_pipeline(
         row = SetupProgress.objects.get()
         assert row.steps == {
             "details": "done",
+            "bank": "done",
             "template": "done",
             "import": "done",
             "team": "done",

@@ -604,8 +604,13 @@ def test_deal_gets_its_contact_persons_and_a_new_manager(crm: Any) -> None:
     manager = _browser(crm, crm.manager)
     page = manager.get(f"/deals/{deal.pk}/", HTTP_HOST=crm.a.host).content.decode()
     assert "Петров Иван" in page
-    # The person belongs to the owner's client: the manager cannot open their card…
-    assert manager.get(f"/contacts/{petrov.pk}/", HTTP_HOST=crm.a.host).status_code == 404
+    # The person belongs to the owner's client: the manager, who sees them through the deal,
+    # opens their card to read it (issue #18) but cannot change it…
+    card = manager.get(f"/contacts/{petrov.pk}/", HTTP_HOST=crm.a.host)
+    assert card.status_code == 200
+    assert 'id="contact-read-only"' in card.content.decode()
+    refused = manager.post(f"/contacts/{petrov.pk}/", {"last_name": "Другой"}, HTTP_HOST=crm.a.host)
+    assert refused.status_code == 403
     admin.post(
         f"/contacts/{petrov.pk}/",
         {"last_name": "Петров", "first_name": "Иван", f"cf_{field.key}": "1980-05-17"},

@@ -215,7 +215,7 @@ def test_invoice_pdf_has_the_amount_words_vat_and_lands_on_the_deal(
             inn="7701000001",
             bank_name="АО «Тинькофф Банк»",
             bik="044525974",
-            bank_account="40702810910000000001",
+            bank_account="40702810610000000001",
             director="Кириллов К. К.",
         )
         deal = _deal(crm.manager, crm.pipeline)
@@ -294,7 +294,7 @@ def test_bad_input_takes_no_number_and_leaves_nothing(crm: Any, media_root: Any)
     browser = login_on_host(crm.owner.user, crm.a.company, crm.a.host)
     response = browser.post(
         f"/deals/{empty.pk}/documents/",
-        {"template": _template_id(crm.a)},
+        {"template": _template_id(crm.a), "confirm": "1"},
         HTTP_HOST=crm.a.host,
         follow=True,
     )
@@ -327,7 +327,9 @@ def test_download_only_for_members_who_see_the_deal(crm: Any, media_root: Any) -
         if status == 200:
             assert b"".join(response.streaming_content).startswith(b"%PDF")  # type: ignore[attr-defined]
         generate_response = browser.post(
-            f"/deals/{deal.pk}/documents/", {"template": document.template_id}, HTTP_HOST=crm.a.host
+            f"/deals/{deal.pk}/documents/",
+            {"template": document.template_id, "confirm": "1"},
+            HTTP_HOST=crm.a.host,
         )
         if status == 404:
             assert generate_response.status_code == 404

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -14,6 +15,7 @@ from crm_core.documents.forms import GenerateForm, RequisitesForm, TemplateForm
 from crm_core.documents.models import DocumentTemplate
 from crm_core.documents.queries import usable_templates, visible_documents
 from crm_core.documents.services import values
+from crm_core.documents.services.bank import missing_requisites
 from crm_core.documents.services.documents import generate
 from crm_core.documents.services.setup import save_requisites, save_template
 from crm_core.queries.deals import deal_for
@@ -76,10 +78,22 @@ def requisites_edit(request: HttpRequest) -> HttpResponse:
     _admins_only(request)
     form = RequisitesForm(request.POST or None, instance=values.requisites())
     if request.method == "POST" and form.is_valid():
-        save_requisites(membership=_membership(request), **form.cleaned_data)
-        messages.success(request, _("Company requisites saved."))
-        return redirect("document_templates")
-    return render(request, "documents/requisites.html", {"form": form})
+        try:
+            save_requisites(membership=_membership(request), **form.cleaned_data)
+        except ValidationError as exc:
+            for name, errors in getattr(exc, "error_dict", {None: exc.error_list}).items():
+                form.add_error(name if name in form.fields else None, errors)
+        else:
+            messages.success(request, _("Company requisites saved."))
+            back = request.POST.get("next", "")
+            if url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+                return redirect(back)
+            return redirect("document_templates")
+    return render(
+        request,
+        "documents/requisites.html",
+        {"form": form, "next": request.GET.get("next", request.POST.get("next", ""))},
+    )
 
 
 @member_required
@@ -92,6 +106,20 @@ def deal_document(request: HttpRequest, deal_id: int) -> HttpResponse:
         messages.error(request, _("Choose a template."))
         return redirect("deal_detail", deal_id=deal.pk)
     template = get_object_or_404(usable_templates(), pk=form.cleaned_data["template"])
+    missing = missing_requisites(values.requisites(), template.kind)
+    if missing and request.POST.get("confirm") != "1":
+        # Blank bank details make an invoice nobody can pay: say so, offer to fill them in,
+        # and issue anyway only when the person confirms (a number is taken then).
+        return render(
+            request,
+            "documents/confirm_issue.html",
+            {
+                "deal": deal,
+                "template": template,
+                "missing": missing,
+                "may_fill": is_admin(membership),
+            },
+        )
     try:
         document = generate(membership=membership, deal=deal, template=template)
     except (ValidationError, PermissionDenied) as exc:

@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404
 
 from crm_core.access import visible, visible_user_ids
 from crm_core.customfields import filter_by
-from crm_core.models import Client, Contact, CustomField
+from crm_core.models import Client, Contact, CustomField, Deal
 from crm_core.normalise import clean_inn
 from relata.inputs import whole_number
 from tenants.models import Membership
@@ -20,7 +20,26 @@ from tenants.models import Membership
 T = TypeVar("T", bound=Model)
 
 
+def _deals_of(ids: set[int]) -> QuerySet[Deal]:
+    return Deal.objects.filter(responsible_id__in=ids).order_by()
+
+
 def visible_clients(membership: Membership) -> QuerySet[Client]:
+    """The clients the member is responsible for (or sees by role) and the clients of the
+    deals they see. The deal arm is ``id IN (SELECT client_id …)``, which PostgreSQL runs once
+    as a hashed subplan (the member's deals, along deal_responsible_idx), not once per row."""
+    ids = visible_user_ids(membership)
+    clients = Client.objects.all()
+    if ids is None:
+        return clients
+    return clients.filter(
+        Q(responsible_id__in=ids)
+        | Q(pk__in=_deals_of(ids).filter(client__isnull=False).values("client_id"))
+    )
+
+
+def editable_clients(membership: Membership) -> QuerySet[Client]:
+    """The clients the member may change: by their own responsible only, not through a deal."""
     return visible(Client.objects.all(), membership)
 
 
@@ -28,13 +47,28 @@ def recent_clients(*, membership: Membership, limit: int = 50) -> QuerySet[Clien
     return visible_clients(membership)[:limit]
 
 
-def client_for(membership: Membership, client_id: int) -> Client:
-    return get_object_or_404(visible_clients(membership), pk=client_id)
+def client_for(membership: Membership, client_id: int, *, to_change: bool = False) -> Client:
+    found = editable_clients(membership) if to_change else visible_clients(membership)
+    return get_object_or_404(found, pk=client_id)
 
 
 def visible_contacts(membership: Membership) -> QuerySet[Contact]:
-    """A member sees the contact persons they are responsible for and those of the clients
-    they see."""
+    """A member sees the contact persons they are responsible for, those of the clients they
+    see, and those named on the deals they see."""
+    ids = visible_user_ids(membership)
+    contacts = Contact.objects.all()
+    if ids is None:
+        return contacts
+    deals = _deals_of(ids)
+    return contacts.filter(
+        Q(responsible_id__in=ids)
+        | Q(client__responsible_id__in=ids)
+        | Q(client_id__in=deals.filter(client__isnull=False).values("client_id"))
+        | Q(pk__in=Deal.contacts.through.objects.filter(deal__in=deals).values("contact_id"))
+    )
+
+
+def editable_contacts(membership: Membership) -> QuerySet[Contact]:
     ids = visible_user_ids(membership)
     contacts = Contact.objects.all()
     if ids is None:
@@ -42,8 +76,9 @@ def visible_contacts(membership: Membership) -> QuerySet[Contact]:
     return contacts.filter(Q(responsible_id__in=ids) | Q(client__responsible_id__in=ids))
 
 
-def contact_for(membership: Membership, contact_id: int) -> Contact:
-    return get_object_or_404(visible_contacts(membership), pk=contact_id)
+def contact_for(membership: Membership, contact_id: int, *, to_change: bool = False) -> Contact:
+    found = editable_contacts(membership) if to_change else visible_contacts(membership)
+    return get_object_or_404(found, pk=contact_id)
 
 
 CLIENT_SORTS = {"new": ("-created_at", "-id"), "old": ("created_at", "id"), "name": ("name", "id")}

@@ -20,6 +20,7 @@ from django.db.models import Q, QuerySet
 
 from crm_core.access import visible
 from crm_core.models import Client, Contact, ContactName, Deal, Phone
+from crm_core.queries.clients import visible_clients, visible_contacts
 from tenants.models import Membership
 
 LIMIT = 10
@@ -64,8 +65,8 @@ def _search(membership: Membership, query: str, *, typos: bool) -> SearchResults
     results = SearchResults(query=text)
     if len(text) < 2:
         return results
-    clients = visible(Client.objects.all(), membership)
-    contacts = visible(Contact.objects.select_related("client"), membership)
+    clients = visible_clients(membership)
+    contacts = visible_contacts(membership).select_related("client")
     deals = visible(Deal.objects.select_related("client", "stage"), membership)
 
     digits = _DIGITS.sub("", text)

@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy
 
 from crm_core.access import visible
 from crm_core.models import Activity, Employee, Pipeline, Stage, StageChange, Team
-from crm_core.queries.deals import visible_deals
+from crm_core.queries.deals import money_text, visible_deals
 from crm_core.queries.leads import visible_leads
 from crm_core.queries.tasks import visible_tasks
 from relata.db import connection
@@ -93,7 +93,17 @@ class Report:
     bars: list[Bar] = field(default_factory=list)
     chart_title: str = ""
 
+    # The columns holding amounts (Decimal cells): the page writes them with the money filter,
+    # the Excel export keeps the numbers.
+    money_columns: frozenset[int] = frozenset()
+
     def __post_init__(self) -> None:
+        self.money_columns = frozenset(
+            index
+            for row in self.rows
+            for index, cell in enumerate(row)
+            if isinstance(cell, Decimal)
+        )
         top = max((bar.value for bar in self.bars), default=0)
         for bar in self.bars:
             bar.share = round(bar.value / top * 100, 1) if top else 0.0
@@ -108,7 +118,7 @@ def _people(ids: Iterable[int | None]) -> dict[int | None, str]:
 
 
 def _money(value: Decimal | None) -> str:
-    return f"{value or 0:,.0f}".replace(",", " ")
+    return f"{money_text((value or Decimal(0)).quantize(Decimal(1)))}\N{NO-BREAK SPACE}₽"
 
 
 def _percent(part: int, whole: int) -> str:

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from crm_core import signals
-from crm_core.access import require_write
+from crm_core.access import require_change, require_write
 from crm_core.models import Activity, Client, Contact, Phone
 from crm_core.normalise import clean_inn, parse_phone
 from crm_core.services.audit import record
@@ -123,8 +123,8 @@ def update_client(
 ) -> Client:
     """Save the client's card if nobody saved it since ``version`` was read; every changed
     field goes to the audit log with its old and new value."""
-    require_write(membership)
     current = Client.objects.select_for_update().get(pk=client.pk)
+    require_change(membership, current.responsible_id)
     if current.version != version:
         raise StaleRecordError(
             _("This client was changed by someone else a moment ago. Reload it and try again."),
@@ -173,8 +173,15 @@ def save_contact(
     contact: Contact | None = None,
 ) -> Contact:
     """Add a contact person (to a client, or on their own) or change one; the phones given
-    replace the person's phones, each normalised to E.164 with the text as typed kept."""
+    replace the person's phones, each normalised to E.164 with the text as typed kept.
+    Changing a person, or adding one to a client, needs the right to change that record;
+    seeing it through a deal is not enough."""
     require_write(membership)
+    if contact is not None:
+        owner = contact.client.responsible_id if contact.client_id else None  # type: ignore[union-attr]
+        require_change(membership, contact.responsible_id, owner)
+    elif client is not None:
+        require_change(membership, client.responsible_id)
     if not (data.last_name.strip() or data.first_name.strip()):
         raise ValidationError({"last_name": _("Enter the person's name.")})
     phones, errors = [], []

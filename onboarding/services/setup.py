@@ -130,6 +130,27 @@ def save_details(membership: Membership, values: dict[str, str], *, source: str 
     mark(membership, Step.DETAILS, DONE)
 
 
+# ------------------------------------------------------------------------ bank details
+
+BANK_FIELDS = ("bank_name", "bik", "correspondent_account", "bank_account")
+
+
+def bank_details() -> dict[str, str]:
+    ours = document_requisites()
+    return {name: getattr(ours, name) for name in BANK_FIELDS}
+
+
+@transaction.atomic
+def save_bank_details(membership: Membership, values: dict[str, str]) -> None:
+    """The bank details invoices print, checked by their control digits (ValidationError by
+    field otherwise, and nothing saved)."""
+    require_admin(membership)
+    save_requisites(
+        membership=membership, **{name: values.get(name, "").strip() for name in BANK_FIELDS}
+    )
+    mark(membership, Step.BANK, DONE)
+
+
 # ------------------------------------------------------------------------ sample data
 
 

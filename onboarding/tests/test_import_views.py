@@ -82,7 +82,16 @@ def test_the_whole_wizard(make_company: Any, eager: None) -> None:
     assert rows[8][3:6] == ('ООО "Ромашка"', "7707083893", "773601001")
     listing = browser.get("/import/", HTTP_HOST=a.host).content.decode()
     assert "clients.xlsx" in listing
-    response = browser.post(f"/import/{batch.pk}/undo/", HTTP_HOST=a.host)
+    # Asked first: neither opening the undo nor a POST that does not confirm undoes anything.
+    asked = browser.get(f"/import/{batch.pk}/undo/", HTTP_HOST=a.host)
+    assert asked.status_code == 200
+    assert 'id="undo-confirm"' in asked.content.decode()
+    unconfirmed = browser.post(f"/import/{batch.pk}/undo/", HTTP_HOST=a.host)
+    assert unconfirmed.status_code == 200
+    with a:
+        assert Client.objects.count() == 5
+        assert ImportBatch.objects.get(pk=batch.pk).status == "done"
+    response = browser.post(f"/import/{batch.pk}/undo/", {"confirm": "1"}, HTTP_HOST=a.host)
     assert response.status_code == 302
     with a:
         assert Client.objects.count() == 0
@@ -110,7 +119,9 @@ def test_an_import_can_be_undone_for_30_days_and_not_after(make_company: Any, ea
     page = browser.get(f"/import/{batch.pk}/", HTTP_HOST=a.host).content.decode()
     assert 'id="undo-submit"' not in page
     assert "Импорт можно отменить в течение 30 дней" in page
-    response = browser.post(f"/import/{batch.pk}/undo/", HTTP_HOST=a.host, follow=True)
+    response = browser.post(
+        f"/import/{batch.pk}/undo/", {"confirm": "1"}, HTTP_HOST=a.host, follow=True
+    )
     assert "Импорт можно отменить в течение 30 дней" in response.content.decode()
     with a:
         assert ImportBatch.objects.get(pk=batch.pk).status == "done"

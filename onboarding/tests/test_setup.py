@@ -35,10 +35,10 @@ def test_progress_is_kept_so_the_owner_comes_back_to_the_same_step(make_company:
         {"inn": "7707083893", "legal_name": "ООО Окна Кирилла", "kpp": "773601001"},
         HTTP_HOST=a.host,
     )
-    assert saved["Location"] == "/setup/template/"
+    assert saved["Location"] == "/setup/bank/"
     # Gone and back (a new browser, the next day): the setup continues where it stopped.
     again = login_on_host(a.owner, a.company, a.host)
-    assert again.get("/setup/", HTTP_HOST=a.host)["Location"] == "/setup/template/"
+    assert again.get("/setup/", HTTP_HOST=a.host)["Location"] == "/setup/bank/"
     with a:
         assert SetupProgress.objects.get().steps == {"details": "done"}
         details = CompanyDetails.objects.get()
@@ -74,7 +74,8 @@ def test_every_step_can_be_skipped_and_done_later(make_company: Any) -> None:
     a = make_company("Alpha")
     browser = login_on_host(a.owner, a.company, a.host)
     for step, following in [
-        ("details", "/setup/template/"),
+        ("details", "/setup/bank/"),
+        ("bank", "/setup/template/"),
         ("template", "/setup/import/"),
         ("import", "/setup/team/"),
         ("team", "/setup/pipeline/"),
@@ -90,6 +91,7 @@ def test_every_step_can_be_skipped_and_done_later(make_company: Any) -> None:
         row = setup.progress()
         assert row.steps == {
             "details": "skipped",
+            "bank": "skipped",
             "template": "done",
             "import": "skipped",
             "team": "skipped",
@@ -236,3 +238,37 @@ def test_one_companys_setup_never_affects_another(make_company: Any) -> None:
     with b:
         row = SetupProgress.objects.get()  # made by B's own visit above, untouched by A
         assert (row.steps, row.dismissed_at, row.sample_batch) == ({}, None, None)
+
+
+def test_the_bank_step_checks_bik_and_accounts_and_can_be_skipped(make_company: Any) -> None:
+    a = make_company("Alpha")
+    browser = login_on_host(a.owner, a.company, a.host)
+    page = browser.get("/setup/bank/", HTTP_HOST=a.host).content.decode()
+    assert 'id="bank-skip-note"' in page
+    good = {
+        "bank_name": "ПАО Сбербанк",
+        "bik": "044525225",
+        "correspondent_account": "30101810400000000225",
+        "bank_account": "40702810200000000001",
+    }
+    # One wrong digit in the account: refused with the reason, nothing saved, step not done.
+    refused = browser.post(
+        "/setup/bank/", {**good, "bank_account": "40702810300000000001"}, HTTP_HOST=a.host
+    )
+    assert refused.status_code == 200
+    assert "40702810300000000001" in refused.content.decode()
+    assert 'class="errorlist' in refused.content.decode()
+    with a:
+        assert not Requisites.objects.exclude(bik="").exists()
+        assert "bank" not in setup.progress().steps
+    saved = browser.post("/setup/bank/", good, HTTP_HOST=a.host)
+    assert saved.status_code == 302
+    with a:
+        printed = Requisites.objects.get()
+        assert (printed.bik, printed.bank_account) == ("044525225", "40702810200000000001")
+        assert setup.progress().steps["bank"] == "done"
+    # Another company's wizard knows nothing of it.
+    b = make_company("Beta")
+    with b:
+        assert not Requisites.objects.exclude(bik="").exists()
+        assert "bank" not in setup.progress().steps

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from crm_core.models import Deal
+from crm_core.templatetags.crm_format import money
 from tenants.models import Company, User
 
 NAMES = ("deal", "client", "amount", "stage", "manager", "company", "link")
@@ -38,7 +39,8 @@ def fill(text: str, deal: Deal, company: Company) -> str:
     values = {
         "deal": deal.title,
         "client": deal.client.name if deal.client_id and deal.client else "",
-        "amount": f"{deal.amount:,.2f}".replace(",", " ").replace(".", ","),
+        # Written as every page writes amounts ("74 400 ₽"), not "74 400,00".
+        "amount": money(deal.amount, deal.currency),
         "stage": deal.stage.name,
         "manager": manager.get_full_name() if manager else "",
         "company": company.name,

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from crm_core.access import require_admin
 from crm_core.documents.models import DocumentTemplate, Kind, Requisites, VatRate
 from crm_core.documents.services import rendering, values
+from crm_core.documents.services.bank import check_requisites
 from tenants.models import Membership
 
 
@@ -45,7 +46,10 @@ def save_template(
 
 
 def save_requisites(*, membership: Membership, **fields: Any) -> Requisites:
+    """Raises ValidationError (by field) for an INN, OGRN, KPP, BIK or account that fails
+    its check; nothing is saved then."""
     require_admin(membership)
+    fields = check_requisites(fields)
     ours = values.requisites()
     for field, value in fields.items():
         setattr(ours, field, value)

@@ -4,7 +4,11 @@ from typing import Any
 
 from django import template
 
+from crm_core.access import is_admin
+from crm_core.documents.models import Kind
 from crm_core.documents.queries import documents_of, usable_templates
+from crm_core.documents.services import values
+from crm_core.documents.services.bank import missing_requisites
 from crm_core.models import Deal
 
 register = template.Library()
@@ -13,9 +17,15 @@ register = template.Library()
 @register.inclusion_tag("documents/_deal_documents.html", takes_context=True)
 def deal_documents(context: Any, deal: Deal) -> dict[str, Any]:
     """The documents panel on a deal page (the deal view stays unaware of this app)."""
+    templates = list(usable_templates())
+    kinds = {t.kind for t in templates} & {Kind.INVOICE, Kind.CONTRACT}
+    missing = missing_requisites(values.requisites(), Kind.INVOICE) if kinds else []
+    membership = getattr(context.get("request"), "membership", None)
     return {
         "deal": deal,
         "documents": documents_of(deal),
-        "templates": usable_templates(),
+        "templates": templates,
+        "missing_requisites": missing,
+        "may_fill": membership is not None and is_admin(membership),
         "csrf_token": context.get("csrf_token"),
     }
