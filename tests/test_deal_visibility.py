@@ -83,6 +83,9 @@ def test_who_sees_a_deal_sees_its_client_and_people(crm: Any) -> None:
     page = insider.get(f"/clients/{client.pk}/", HTTP_HOST=crm.a.host)
     assert page.status_code == 200
     assert "Звонарёва" in page.content.decode()  # the person to call, on the client's card
+    # Read, not change: the card offers no way to edit the client or add people to it.
+    assert f"/clients/{client.pk}/edit/" not in page.content.decode()
+    assert f"/clients/{client.pk}/contacts/new/" not in page.content.decode()
 
 
 def test_seeing_through_a_deal_gives_no_right_to_change(crm: Any) -> None:
