@@ -937,3 +937,27 @@ def test_procfile_and_scripts() -> None:
         assert re.search(r"^exec ", text, re.MULTILINE), f"{script} must exec its process"
         syntax = subprocess.run(["bash", "-n", str(script)], capture_output=True, check=False)
         assert syntax.returncode == 0, syntax.stderr
+
+
+def test_the_lock_file_pins_every_dependency_with_hashes() -> None:
+    """requirements.lock (docs/operations.md) names every dependency of pyproject.toml, pinned
+    with hashes, so an audit can run where the vulnerability databases can be reached."""
+    import tomllib
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    wanted = {
+        canonicalize_name(Requirement(line).name)
+        for line in [*project["dependencies"], *project["optional-dependencies"]["dev"]]
+    }
+    lock = (ROOT / "requirements.lock").read_text()
+    pinned = {
+        canonicalize_name(match.group(1)): match.group(2)
+        for match in re.finditer(r"^([A-Za-z0-9_.\-]+)==(\S+) \\$", lock, re.MULTILINE)
+    }
+    missing = sorted(wanted - set(pinned))
+    assert not missing, f"run the lock command of docs/operations.md; missing: {missing}"
+    blocks = re.split(r"\n(?=[A-Za-z0-9_.\-]+==)", lock.split("\n", 2)[2])
+    assert all("--hash=sha256:" in block for block in blocks if "==" in block)
