@@ -81,7 +81,8 @@ def requisites_edit(request: HttpRequest) -> HttpResponse:
         try:
             save_requisites(membership=_membership(request), **form.cleaned_data)
         except ValidationError as exc:
-            for name, errors in getattr(exc, "error_dict", {None: exc.error_list}).items():
+            by_field = exc.error_dict if hasattr(exc, "error_dict") else {None: exc.error_list}
+            for name, errors in by_field.items():
                 form.add_error(name if name in form.fields else None, errors)
         else:
             messages.success(request, _("Company requisites saved."))
