@@ -23,6 +23,7 @@ from crm_core.models import Activity, CustomField, Deal, Product, Stage
 from crm_core.queries.cards import contact_feed, deal_feed
 from crm_core.queries.clients import contact_for
 from crm_core.queries.deals import deal_for
+from crm_core.services import once
 from crm_core.services.deals import CALL_RESULTS, log_call, log_call_result, update_deal
 from crm_core.services.files import attach_file
 from crm_core.services.items import amount_follows_items, items_total
@@ -204,14 +205,17 @@ def deal_task_quick(request: HttpRequest, deal_id: int) -> HttpResponse:
                 "; ".join(str(e) for errors in form.errors.values() for e in errors)
             )
         assignee_id = form.cleaned_data.get("assignee")
-        create_task(
-            membership=membership,
-            title=form.cleaned_data["title"],
-            kind=form.cleaned_data["kind"],
-            deadline=_task_deadline(request, form),
-            deal=deal,
-            assignee=User.objects.filter(pk=assignee_id).first() if assignee_id else None,
-        )
+        with once.acting_once(request.POST.get(once.FIELD)):
+            create_task(
+                membership=membership,
+                title=form.cleaned_data["title"],
+                kind=form.cleaned_data["kind"],
+                deadline=_task_deadline(request, form),
+                deal=deal,
+                assignee=User.objects.filter(pk=assignee_id).first() if assignee_id else None,
+            )
+    except once.AlreadySubmittedError:
+        return _composer_answer(request, deal)  # the first click made it: show the feed
     except (ValidationError, PermissionDenied) as exc:
         return _composer_answer(request, deal, exc)
     return _composer_answer(request, deal)

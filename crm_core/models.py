@@ -618,3 +618,14 @@ class ContactName(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.contacts})"
+
+
+class SubmittedForm(models.Model):
+    """A web form's one-time token, taken by the submission that acts on it: a double click, a
+    reload of the POST or five simultaneous submissions make one record. Kept a day."""
+
+    token = models.UUIDField(unique=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self) -> str:
+        return str(self.token)

@@ -19,6 +19,7 @@ from crm_core.documents.services.bank import missing_requisites
 from crm_core.documents.services.documents import generate
 from crm_core.documents.services.setup import save_requisites, save_template
 from crm_core.queries.deals import deal_for
+from crm_core.services import once
 from crm_core.views import _errors_to_form, _fail, _membership
 
 
@@ -122,7 +123,10 @@ def deal_document(request: HttpRequest, deal_id: int) -> HttpResponse:
             },
         )
     try:
-        document = generate(membership=membership, deal=deal, template=template)
+        with once.acting_once(request.POST.get(once.FIELD)):
+            document = generate(membership=membership, deal=deal, template=template)
+    except once.AlreadySubmittedError:
+        messages.info(request, _("This document was already made from this page: see the list."))
     except (ValidationError, PermissionDenied) as exc:
         _fail(request, exc)
     else:

@@ -28,6 +28,12 @@
       var title = keep ? keep.defaultValue : null;
       form.reset();
       if (keep) { keep.value = title; }
+      // The next entry is a new submission: a new one-time token (crm_core/services/once.py).
+      var token = form.querySelector("input[name=form_token]");
+      if (token) {
+        if (window.crypto && window.crypto.randomUUID) { token.value = window.crypto.randomUUID(); }
+        else { token.remove(); }
+      }
     }
   });
 
