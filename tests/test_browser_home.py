@@ -103,10 +103,18 @@ def test_a_managers_home_page_on_a_laptop_and_a_phone(
         assert page.locator("#home-requests [data-lead]").count() == 2
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
         page.screenshot(path=str(folder / f"home-{name}.png"), full_page=True)
-    assert violations == []
+    assert violations == [], violations
 
     # A task is done from the home page, and the page comes back without it.
     page.locator("#home-tasks .done-button").first.click()
     page.wait_for_selector("#home-tasks")
     assert page.locator("#home-tasks [data-task]").count() == 2
-    assert violations == []
+
+    # The owner sees the company's figures, with each manager's month.
+    page.set_viewport_size({"width": 1366, "height": 768})
+    owner_link = handoff.issue(user=made.owner, company=made.company)
+    page.goto(f"http://{made.host}:{port}/handoff/{owner_link}/")
+    page.wait_for_selector("#home-team")
+    assert page.locator(f'#home-team [data-person="{user.pk}"]').count() == 1
+    page.screenshot(path=str(folder / "home-owner.png"), full_page=True)
+    assert violations == [], violations
