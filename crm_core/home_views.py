@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods
 
 from crm_core.access import member_required
 from crm_core.forms import ClientForm
+from crm_core.queries.clients import recent_clients
 from crm_core.queries.duplicates import find_duplicates
 from crm_core.queries.home import home_for
 from crm_core.services.clients import ClientInput, create_client
@@ -37,6 +38,7 @@ def _page(request: HttpRequest, form: ClientForm, duplicates: object = None) -> 
             "form": form,
             "duplicates": duplicates,
             "home": home_for(membership, company),
+            "clients": recent_clients(membership=membership, limit=5),
             "membership": membership,
             "currency": company.currency,
         },
