@@ -17,7 +17,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
-from crm_core.access import SEE_ALL, visible, visible_user_ids
+from crm_core.access import SEE_ALL, visible_user_ids
 from crm_core.models import Deal, Lead, Stage, Task
 from crm_core.queries.leads import visible_leads
 from tenants.models import Company, Membership
@@ -100,44 +100,92 @@ def home_for(membership: Membership, company: Company) -> Home:
     end_of_today = start_of_today + timedelta(days=1)
     month_start = local_today.replace(day=1)
     start_of_month = datetime.combine(month_start, time.min, zone)
+    ids = visible_user_ids(membership)  # once: a head's team costs a query
+    scope = _scope(membership)
 
-    # The member's own tasks: overdue and due today, with their counts (two queries).
+    # The member's own tasks: overdue and due today, each list short, with their counts; the
+    # (assignee, done_at, deadline) index answers all three.
     mine = Task.objects.filter(assignee_id=membership.user_id, done_at__isnull=True)
-    due = list(
-        mine.filter(deadline__lt=end_of_today).select_related("deal").order_by("deadline")[:200]
+    task_counts = mine.aggregate(
+        overdue=Count("id", filter=Q(deadline__lt=now)),
+        today=Count("id", filter=Q(deadline__gte=now, deadline__lt=end_of_today)),
     )
-    overdue = [t for t in due if t.deadline < now]
-    today = [t for t in due if t.deadline >= now]
+    overdue = list(mine.filter(deadline__lt=now).select_related("deal")[:TASKS_SHOWN])
+    today = list(
+        mine.filter(deadline__gte=now, deadline__lt=end_of_today).select_related("deal")[
+            :TASKS_SHOWN
+        ]
+    )
 
     # Requests: new ones the member may take (unassigned, or visible to her).
     leads = visible_leads(membership)
-    counts = leads.aggregate(
+    lead_counts = leads.aggregate(
         new=Count("id", filter=Q(status="new")),
         today=Count("id", filter=Q(created_at__gte=start_of_today)),
     )
     requests = list(leads.filter(status="new").order_by("-created_at", "-id")[:REQUESTS_SHOWN])
 
-    # Deals in progress by stage, with sums (one aggregate and the stages).
-    deals = visible(Deal.objects.all(), membership)
-    by_stage = {
-        row["stage_id"]: row
-        for row in deals.filter(stage__outcome=Stage.Outcome.OPEN)
-        .values("stage_id")
-        .annotate(n=Count("id"), total=Sum("amount"))
-    }
+    # Deals: one grouped aggregate by (person, stage) of the deals in progress and those closed
+    # or opened this month; the stage figures, the month and each person's come from its rows.
+    stage_rows = list(
+        Stage.objects.select_related("pipeline").order_by(
+            "pipeline__position", "pipeline_id", "position", "id"
+        )
+    )
+    outcome = {stage.pk: stage.outcome for stage in stage_rows}
+    open_ids = [pk for pk, kind in outcome.items() if kind == Stage.Outcome.OPEN]
+    deals = Deal.objects.all() if ids is None else Deal.objects.filter(responsible_id__in=ids)
+    closed_this_month = Q(closed_at__gte=start_of_month)
+    new_this_month = Q(created_at__gte=start_of_month)
+    rows = list(
+        deals.filter(Q(stage_id__in=open_ids) | closed_this_month | new_this_month)
+        .values("responsible_id", "stage_id")
+        .annotate(
+            n=Count("id"),
+            total=Sum("amount"),
+            closed_n=Count("id", filter=closed_this_month),
+            closed_total=Sum("amount", filter=closed_this_month),
+            new_n=Count("id", filter=new_this_month),
+        )
+        .order_by()
+    )
+    by_stage: dict[int, tuple[int, Decimal]] = {}
+    month = Month(start=month_start, won_count=0, revenue=Decimal(0), lost_count=0, new_count=0)
+    people: dict[int, PersonFigure] = {}
+    for row in rows:
+        kind = outcome.get(row["stage_id"])
+        person = (
+            people.setdefault(row["responsible_id"], PersonFigure(row["responsible_id"], ""))
+            if row["responsible_id"] is not None
+            else None
+        )
+        month.new_count += row["new_n"]
+        if kind == Stage.Outcome.OPEN:
+            count, amount = by_stage.get(row["stage_id"], (0, Decimal(0)))
+            by_stage[row["stage_id"]] = (count + row["n"], amount + (row["total"] or 0))
+            if person is not None:
+                person.open_count += row["n"]
+                person.open_amount += row["total"] or 0
+        elif kind == Stage.Outcome.WON:
+            month.won_count += row["closed_n"]
+            month.revenue += row["closed_total"] or 0
+            if person is not None:
+                person.won_count += row["closed_n"]
+                person.revenue += row["closed_total"] or 0
+        elif kind == Stage.Outcome.LOST:
+            month.lost_count += row["closed_n"]
     stages = [
         StageFigure(
             stage_id=stage.pk,
             name=stage.name,
             pipeline=stage.pipeline.name,
             color=stage.color,
-            count=by_stage.get(stage.pk, {}).get("n", 0),
-            amount=by_stage.get(stage.pk, {}).get("total") or Decimal(0),
+            count=by_stage.get(stage.pk, (0, Decimal(0)))[0],
+            amount=by_stage.get(stage.pk, (0, Decimal(0)))[1],
         )
-        for stage in Stage.objects.filter(outcome=Stage.Outcome.OPEN)
-        .select_related("pipeline")
-        .order_by("pipeline__position", "pipeline_id", "position", "id")
-        if stage.pk in by_stage or stage.pipeline.is_default
+        for stage in stage_rows
+        if stage.outcome == Stage.Outcome.OPEN
+        and (stage.pk in by_stage or stage.pipeline.is_default)
     ]
     top = max((s.amount for s in stages), default=Decimal(0))
     top_count = max((s.count for s in stages), default=0)
@@ -146,78 +194,37 @@ def home_for(membership: Membership, company: Company) -> Home:
             figure.share = round(figure.amount / top * 100)
         elif top_count:
             figure.share = round(figure.count / top_count * 100)
-
-    # This month: won, revenue, lost, new (one aggregate).
-    won = Q(stage__outcome=Stage.Outcome.WON, closed_at__gte=start_of_month)
-    figures = deals.aggregate(
-        won=Count("id", filter=won),
-        revenue=Sum("amount", filter=won),
-        lost=Count(
-            "id", filter=Q(stage__outcome=Stage.Outcome.LOST, closed_at__gte=start_of_month)
-        ),
-        new=Count("id", filter=Q(created_at__gte=start_of_month)),
-    )
-    month = Month(
-        start=month_start,
-        won_count=figures["won"],
-        revenue=figures["revenue"] or Decimal(0),
-        lost_count=figures["lost"],
-        new_count=figures["new"],
-    )
-    scope = _scope(membership)
     return Home(
         scope=scope,
-        overdue=overdue[:TASKS_SHOWN],
-        today=today[:TASKS_SHOWN],
-        overdue_count=len(overdue),
-        today_count=len(today),
-        requests=list(requests),
-        new_requests=counts["new"],
-        requests_today=counts["today"],
+        overdue=overdue,
+        today=today,
+        overdue_count=task_counts["overdue"],
+        today_count=task_counts["today"],
+        requests=requests,
+        new_requests=lead_counts["new"],
+        requests_today=lead_counts["today"],
         stages=stages,
         open_count=sum(s.count for s in stages),
         open_amount=sum((s.amount for s in stages), Decimal(0)),
         month=month,
-        people=_people(membership, now, start_of_month) if scope != "own" else [],
+        people=_people(people, ids, now) if scope != "own" else [],
     )
 
 
-def _people(membership: Membership, now: datetime, start_of_month: datetime) -> list[PersonFigure]:
+def _people(
+    people: dict[int, PersonFigure], ids: set[int] | None, now: datetime
+) -> list[PersonFigure]:
     """Each person's figures for a head (her team) or the company (everyone with deals or
-    tasks): three aggregates and the names."""
-    ids = visible_user_ids(membership)
-    deals = visible(Deal.objects.all(), membership)
-    won = Q(stage__outcome=Stage.Outcome.WON, closed_at__gte=start_of_month)
-    opened = Q(stage__outcome=Stage.Outcome.OPEN)
-    people: dict[int, PersonFigure] = {}
-
-    def person(user_id: int) -> PersonFigure:
-        return people.setdefault(user_id, PersonFigure(user_id=user_id, name=""))
-
-    for row in (
-        deals.filter(responsible_id__isnull=False)
-        .filter(opened | won)
-        .values("responsible_id")
-        .annotate(
-            open_count=Count("id", filter=opened),
-            open_amount=Sum("amount", filter=opened),
-            won_count=Count("id", filter=won),
-            revenue=Sum("amount", filter=won),
-        )
-    ):
-        figure = person(row["responsible_id"])
-        figure.open_count = row["open_count"]
-        figure.open_amount = row["open_amount"] or Decimal(0)
-        figure.won_count = row["won_count"]
-        figure.revenue = row["revenue"] or Decimal(0)
-    tasks = visible(Task.objects.all(), membership, field="assignee").filter(
-        done_at__isnull=True, deadline__lt=now, assignee_id__isnull=False
-    )
-    for row in tasks.values("assignee_id").annotate(n=Count("id")):
-        person(row["assignee_id"]).overdue_tasks = row["n"]
+    tasks): their overdue tasks and names added to what the deals gave (two queries)."""
+    tasks = Task.objects.filter(done_at__isnull=True, deadline__lt=now, assignee_id__isnull=False)
     if ids is not None:
+        tasks = tasks.filter(assignee_id__in=ids)
         for user_id in ids:
-            person(user_id)
+            people.setdefault(user_id, PersonFigure(user_id, ""))
+    for row in tasks.values("assignee_id").annotate(n=Count("id")).order_by():
+        people.setdefault(
+            row["assignee_id"], PersonFigure(row["assignee_id"], "")
+        ).overdue_tasks = row["n"]
     names = {
         user.pk: user.get_full_name() or user.email
         for user in User.objects.filter(pk__in=people).only("email", "full_name")
