@@ -117,4 +117,10 @@ def test_a_managers_home_page_on_a_laptop_and_a_phone(
     page.wait_for_selector("#home-team")
     assert page.locator(f'#home-team [data-person="{user.pk}"]').count() == 1
     page.screenshot(path=str(folder / "home-owner.png"), full_page=True)
+
+    # An empty list teaches what it is for and offers the one action that fills it.
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"http://{made.host}:{port}/contacts/")
+    page.wait_for_selector("[data-empty=contacts] [data-empty-action]")
+    page.screenshot(path=str(folder / "empty-contacts.png"), full_page=True)
     assert violations == [], violations
