@@ -242,3 +242,15 @@ def test_a_filtered_list_says_nothing_matched_not_the_empty_state(crm: Any) -> N
     page = browser.get("/contacts/?q=zzz", HTTP_HOST=crm.a.host).content.decode()
     assert 'id="nothing-found"' in page
     assert "data-empty=" not in page
+
+
+def test_a_manager_is_not_offered_the_admins_import(crm: Any) -> None:
+    from crm_core.models import Client
+
+    with crm.a:
+        Client.objects.all().delete()
+    manager = login_on_host(crm.manager.user, crm.a.company, crm.a.host)
+    page = manager.get("/clients/", HTTP_HOST=crm.a.host).content.decode()
+    assert 'data-empty="clients"' in page
+    assert 'href="/import/"' not in page
+    assert '<a class="button" href="/" data-empty-action>' in page  # add a client
