@@ -1,9 +1,9 @@
 from django.urls import include, path
 
-from crm_core import calendar_views, card_views, client_views, settings_views, views
+from crm_core import calendar_views, card_views, client_views, home_views, settings_views, views
 
 urlpatterns = [
-    path("", views.workspace, name="workspace"),
+    path("", home_views.home, name="workspace"),
     path("deals/", views.deal_board, name="deal_board"),
     path("deals/pipeline/<int:pipeline_id>/", views.deal_board, name="deal_board_pipeline"),
     path("deals/new/", views.deal_create, name="deal_create"),

@@ -80,7 +80,7 @@ def test_deal_from_request_to_measurement_with_call_log_and_task(
     # The task is done from «Мой день».
     page.goto(f"http://{made.host}:{port}/tasks/")
     page.get_by_role("button", name="Готово").first.click()
-    page.wait_for_selector("text=Здесь пусто.")
+    page.wait_for_selector("[data-empty=tasks]")
 
     with made:
         deal = Deal.objects.get()

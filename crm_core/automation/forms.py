@@ -187,3 +187,16 @@ class HoursForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("One date per line, e.g. 2026-01-01."),
     )
+
+
+class RepeatWindowForm(forms.Form):
+    repeat_window_minutes = forms.IntegerField(
+        label=_("Repeat requests join the open deal within, minutes"),
+        min_value=0,
+        max_value=30 * 24 * 60,
+        help_text=_(
+            "A request from the same phone or e-mail within this time is added to the deal the "
+            "first one opened, instead of a second deal and a second call-back task. "
+            "0 switches this off."
+        ),
+    )

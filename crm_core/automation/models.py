@@ -40,11 +40,17 @@ def new_secret() -> str:
 
 
 class AutomationSettings(models.Model):
-    """One row per company: the webhook signing secret and how SLA escalation waits."""
+    """One row per company: the webhook signing secret, how SLA escalation waits, and how long
+    a repeat request from the same person joins the deal the first one opened."""
 
     webhook_secret = models.CharField(max_length=64, default=new_secret)
     escalate_after_minutes = models.PositiveIntegerField(
         _("escalate to the head after, minutes"), default=15
+    )
+    # A day: people re-send a form when nobody has called back yet, and later the same day about
+    # the same thing; a new need after that gets its own deal. 0 switches joining off.
+    repeat_window_minutes = models.PositiveIntegerField(
+        _("repeat requests join the open deal within, minutes"), default=24 * 60
     )
 
     def __str__(self) -> str:

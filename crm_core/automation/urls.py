@@ -1,6 +1,6 @@
 from django.urls import path
 
-from crm_core.automation import public_views, subscription_views, views
+from crm_core.automation import public_views, request_views, subscription_views, views
 
 urlpatterns = [
     # Open to anyone: the company's customers leave requests here.
@@ -21,6 +21,7 @@ urlpatterns = [
         name="automation_action_remove",
     ),
     path("automation/rules/<int:rule_id>/dry-run/", views.rule_dry_run, name="automation_dry_run"),
+    path("automation/repeats/", request_views.repeat_window, name="automation_repeats"),
     path("automation/hours/", views.working_hours, name="automation_hours"),
     path("automation/webhooks/", views.webhook_log, name="automation_webhooks"),
     path(

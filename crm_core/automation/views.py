@@ -19,6 +19,7 @@ from crm_core.automation import queries
 from crm_core.automation.forms import (
     DryRunForm,
     HoursForm,
+    RepeatWindowForm,
     RequestFormForm,
     RuleActionForm,
     StageRuleForm,
@@ -62,7 +63,15 @@ def overview(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "automation/overview.html",
-        {"forms": queries.forms(), "rules": queries.rules()},
+        {
+            "forms": queries.forms(),
+            "rules": queries.rules(),
+            "repeat_form": RepeatWindowForm(
+                initial={
+                    "repeat_window_minutes": AutomationSettings.current().repeat_window_minutes
+                }
+            ),
+        },
     )
 
 

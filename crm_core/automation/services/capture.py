@@ -12,18 +12,21 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
+from django.utils import timezone, translation
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from crm_core import signals
-from crm_core.automation.models import CapturedRequest, RequestForm
+from crm_core.automation.models import AutomationSettings, CapturedRequest, RequestForm
 from crm_core.automation.services.notify import is_active_member, notify
 from crm_core.models import (
     Activity,
@@ -34,14 +37,17 @@ from crm_core.models import (
     Lead,
     Phone,
     Pipeline,
+    Stage,
     StageChange,
 )
+from crm_core.names import deal_title
 from crm_core.normalise import PhoneNumber, parse_phone
 from tenants.models import Company, Membership
 
 # Keys the CRM understands; any other key the admin adds is kept with the message.
 STANDARD_FIELDS = {
-    "name": gettext_lazy("Name"),
+    # A person's name: "Name" alone reads as "Название" (of a thing) in Russian.
+    "name": gettext_lazy("Your name"),
     "phone": gettext_lazy("Phone"),
     "email": gettext_lazy("E-mail"),
     "company": gettext_lazy("Company"),
@@ -60,20 +66,20 @@ MAX_VALUE = 2000
 @dataclass(frozen=True)
 class Channel:
     code: str
-    label: str
+    label: str | Promise
 
 
 CHANNELS: dict[str, Channel] = {}
 
 
-def register_channel(code: str, label: str) -> Channel:
+def register_channel(code: str, label: str | Promise) -> Channel:
     """Make a channel known (the web form and the API now; e-mail/IMAP can register later)."""
     channel = Channel(code, label)
     CHANNELS[code] = channel
     return channel
 
 
-WEB_FORM = register_channel("web_form", "Web form")
+WEB_FORM = register_channel("web_form", gettext_lazy("Web form"))
 API = register_channel("api", "API")
 
 
@@ -219,11 +225,127 @@ def _create(  # noqa: PLR0917  (one private step of receive)
     source: dict[str, Any],
     payload: dict[str, str],
 ) -> CapturedRequest:
+    # What is written (source, deal title, notes, notifications) is read by the company's
+    # members, in the company's language — not in the visitor's browser's.
+    with translation.override(company.language or "ru"):
+        repeat = _open_deal_of_repeat(phone, values.get("email", ""))
+        if repeat is not None:
+            return _join(company, form, channel, values, repeat, source, payload)
+        return _create_new(company, form, channel, values, phone, source, payload)
+
+
+def _lock_sender(phone: PhoneNumber | None, email: str) -> None:
+    """Serialise requests from one person (per company schema) until the transaction ends, so
+    that two sent at the same moment do not both open a deal."""
+    keys = sorted(k for k in (phone.e164 if phone else "", email.lower()) if k)
+    with connection.cursor() as cursor:
+        for key in keys:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(hashtext(%s))",
+                [f"request:{getattr(connection, 'schema_name', '')}:{key}"],
+            )
+
+
+def _open_deal_of_repeat(phone: PhoneNumber | None, email: str) -> Deal | None:
+    """The open deal an earlier request from the same phone or e-mail made or joined within
+    the company's repeat window (``AutomationSettings.repeat_window_minutes``; 0: never)."""
+    window = AutomationSettings.current().repeat_window_minutes
+    if not window or (phone is None and not email):
+        return None
+    _lock_sender(phone, email)
+    same = Q()
+    if phone is not None:
+        same |= Q(deal__client__phones__e164=phone.e164)
+        same |= Q(deal__client__contacts__phones__e164=phone.e164)
+    if email:
+        same |= Q(email__iexact=email)
+    lead = (
+        Lead.objects.filter(same)
+        .filter(
+            created_at__gte=timezone.now() - timedelta(minutes=window),
+            deal__isnull=False,
+            deal__closed_at__isnull=True,
+            deal__stage__outcome=Stage.Outcome.OPEN,
+        )
+        .select_related("deal")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    return lead.deal if lead is not None else None
+
+
+def _join(  # noqa: PLR0917  (one private step of receive)
+    company: Company,
+    form: RequestForm,
+    channel: Channel,
+    values: dict[str, str],
+    deal: Deal,
+    source: dict[str, Any],
+    payload: dict[str, str],
+) -> CapturedRequest:
+    """A repeat request: kept as a request linked to the open deal, noted on the deal, and its
+    manager told — no second deal, so no second call-back task from the stage rules."""
+    message = _message(form, values)
+    label = _source_label(channel, form, source)
+    lead = Lead.objects.create(
+        name=_name_of(values)[:300],
+        company_name=values.get("company", "")[:300],
+        phone=values.get("phone", "")[:100],
+        email=values.get("email", "")[:254],
+        message=message,
+        source=label,
+        utm=source,
+        status=Lead.Status.CONVERTED,
+        responsible_id=deal.responsible_id,
+        deal=deal,
+    )
+    Activity.objects.create(
+        kind=Activity.Kind.NOTE,
+        deal=deal,
+        client=deal.client,
+        summary=_("Repeat request from %(source)s") % {"source": label},
+        body=message,
+    )
+    captured = CapturedRequest.objects.create(
+        form=form,
+        channel=channel.code,
+        payload=payload,
+        source=source,
+        status=CapturedRequest.Status.CREATED,
+        lead=lead,
+        deal=deal,
+    )
+    notify(
+        company,
+        deal.responsible_id,
+        _("Repeat request: %(name)s") % {"name": lead.name},
+        f"/deals/{deal.pk}/",
+    )
+    return captured
+
+
+def _source_label(channel: Channel, form: RequestForm, source: dict[str, Any]) -> str:
+    return str(source.get("utm_source") or f"{channel.label}: {form.name}")[:100]
+
+
+def _name_of(values: dict[str, str]) -> str:
+    return values.get("name") or values.get("company") or values.get("phone") or values["email"]
+
+
+def _create_new(  # noqa: PLR0917  (one private step of receive)
+    company: Company,
+    form: RequestForm,
+    channel: Channel,
+    values: dict[str, str],
+    phone: PhoneNumber | None,
+    source: dict[str, Any],
+    payload: dict[str, str],
+) -> CapturedRequest:
     client = find_client(phone=phone, email=values.get("email", ""))
     responsible = choose_manager(company, form, client)
     message = _message(form, values)
-    label = (source.get("utm_source") or f"{channel.label}: {form.name}")[:100]
-    name = values.get("name") or values.get("company") or values.get("phone") or values["email"]
+    label = _source_label(channel, form, source)
+    name = _name_of(values)
     lead = Lead.objects.create(
         name=name[:300],
         company_name=values.get("company", "")[:300],
@@ -333,8 +455,9 @@ def _deal(
     if client is None:
         client = _new_client(lead, phone, responsible)
     first_line = lead.message.splitlines()[0] if lead.message else ""
+    title = deal_title(lead.name)
     deal = Deal.objects.create(
-        title=(f"{lead.name}: {first_line}" if first_line else lead.name)[:120],
+        title=(f"{title}: {first_line}" if first_line else title)[:120],
         pipeline=pipeline,
         stage=stage,
         client=client,
@@ -381,6 +504,6 @@ def _new_client(lead: Lead, phone: PhoneNumber | None, responsible: int | None) 
             extension=phone.extension,
             raw=phone.raw,
         )
-    Activity.objects.create(kind=Activity.Kind.NOTE, client=client, summary="Client created")
+    Activity.objects.create(kind=Activity.Kind.NOTE, client=client, summary=_("Client created"))
     signals.client_created.send(Client, client=client, membership=None)
     return client

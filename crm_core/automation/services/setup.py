@@ -304,3 +304,18 @@ def hours_text() -> str:
 
 def holidays_text() -> str:
     return "\n".join(f"{h.day:%Y-%m-%d}" for h in Holiday.objects.all())
+
+
+def save_repeat_window(*, membership: Membership, minutes: int) -> None:
+    """How long a repeat request from the same phone or e-mail joins the open deal (admins)."""
+    require_admin(membership)
+    if not 0 <= minutes <= 30 * 24 * 60:
+        raise ValidationError(
+            {"repeat_window_minutes": _("Between 0 and 43200 minutes (30 days).")},
+            code="out_of_range",
+        )
+    row = AutomationSettings.current()
+    before = row.repeat_window_minutes
+    row.repeat_window_minutes = minutes
+    row.save(update_fields=["repeat_window_minutes"])
+    record(membership, row, "update", {"repeat_window_minutes": (before, minutes)})
