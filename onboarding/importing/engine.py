@@ -37,6 +37,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from crm_core.models import Client, Contact, Deal, DealItem, Phone, Pipeline, Product, Stage
+from crm_core.names import deal_title
 from crm_core.normalise import PhoneNumber, clean_inn, parse_phone
 from onboarding.importing.copying import copy_create, copy_rows, json_text
 from onboarding.importing.records import ClientIn, DealIn, PersonIn, ProductIn, SourceRow
@@ -781,11 +782,8 @@ class Importer:
         if self.pipeline is None or self.stage is None:
             flags.append(_("The company has no pipeline to put deals in."))
             return left_out
-        title = deal_in.title or (
-            _("Deal with %(client)s") % {"client": target.client.name}
-            if target
-            else _("Imported deal")
-        )
+        # The person's name declined ("Сделка с Георгием Орловым"), as for a web request.
+        title = deal_in.title or (deal_title(target.client.name) if target else _("Imported deal"))
         amount = deal_in.amount
         if amount is None and deal_in.items:
             amount = sum((i.quantity * i.price for i in deal_in.items), Decimal(0))

@@ -573,3 +573,13 @@ def test_phones_typed_in_fullwidth_digits_are_stored_in_ascii(make_company: Any)
     with a:
         run_import(a.company, a.owner, data, "wide.csv")
         assert list(Phone.objects.values_list("e164", flat=True)) == ["+79161234567"]
+
+
+def test_a_deal_without_a_title_is_named_after_its_client_declined(make_company: Any) -> None:
+    from django.utils import translation
+
+    a = make_company("Склонения")
+    with a, translation.override("ru"):
+        data = excel_csv([["Клиент", "Сумма сделки"], ["Орлов Георгий", "1000"]])
+        run_import(a.company, a.owner, data, "deals.csv")
+        assert Deal.objects.get().title == "Сделка с Георгием Орловым"
