@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from crm_core import calendar_views, client_views, settings_views, views
+from crm_core import board_views, calendar_views, client_views, settings_views, views
 
 urlpatterns = [
     path("", views.workspace, name="workspace"),
@@ -11,6 +11,12 @@ urlpatterns = [
     path("deals/list/export/", views.deal_list_export, name="deal_list_export"),
     path("deals/<int:deal_id>/", views.deal_detail, name="deal_detail"),
     path("deals/<int:deal_id>/move/", views.deal_move, name="deal_move"),
+    path("deals/<int:deal_id>/quick/", board_views.board_quick, name="board_quick"),
+    path(
+        "deals/pipeline/<int:pipeline_id>/stage-colours.css",
+        board_views.stage_colours_css,
+        name="stage_colours_css",
+    ),
     path("deals/<int:deal_id>/edit/", views.deal_edit, name="deal_edit"),
     path("deals/<int:deal_id>/log/", views.deal_log, name="deal_log"),
     path("deals/<int:deal_id>/tasks/", views.deal_task, name="deal_task"),
