@@ -261,7 +261,7 @@ def _add_next_tasks(cards: list[Card]) -> None:
         else:
             card.task_due = "later"
         card.task_when = (
-            date_format(local, "H:i") if local.date() == today else date_format(local, "j M")
+            date_format(local, "H:i") if local.date() == today else date_format(local, "j b")
         )
 
 

@@ -139,9 +139,16 @@
   let drag = null;
   let suppressClick = false;
 
+  // The column under the pointer — or, below a short column's last card, the column whose
+  // strip the pointer is in (a drop anywhere down the strip counts).
   function columnAt(x, y) {
     const under = document.elementFromPoint(x, y);
-    return under ? under.closest("[data-stage]") : null;
+    const column = under ? under.closest("[data-stage]") : null;
+    if (column || !under || !board.contains(under)) return column;
+    return Array.prototype.find.call(board.querySelectorAll("[data-stage]"), function (c) {
+      const box = c.getBoundingClientRect();
+      return x >= box.left && x <= box.right;
+    }) || null;
   }
 
   function autoScroll(x) {
@@ -210,8 +217,10 @@
 
   // --- The quick actions dialog (its content comes from the server through htmx).
   if (dialog && dialogBody) {
+    // htmx fires afterSwap on every element it swapped in (also the redrawn card, swapped out of
+    // band), so only the dialog's own swap counts here.
     document.body.addEventListener("htmx:afterSwap", function (event) {
-      if (event.detail.target !== dialogBody) return;
+      if (event.target !== dialogBody) return;
       if (dialogBody.querySelector("[data-board-done]")) {
         dialog.close();
         dialogBody.textContent = "";
