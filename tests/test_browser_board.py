@@ -184,6 +184,7 @@ def test_the_board_on_a_laptop_a_big_screen_and_a_phone(
     page.wait_for_selector("#board-dialog[open]")
     page.click("#board-dialog summary:has-text('Поставить задачу')")
     page.fill("#id_quick-task-title", "Привезти образцы")
+    page.screenshot(path=str(SCREENSHOTS / "board-dialog-1366x768.png"))
     deadline = (timezone.localtime() + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
     page.fill("#id_quick-task-deadline", deadline)
     page.click("#quick-task")
