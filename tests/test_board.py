@@ -55,6 +55,12 @@ def test_a_card_shows_client_amount_responsible_next_task_and_days_in_stage(crm:
         today = create_deal(membership=crm.manager, title="Балкон", pipeline=crm.pipeline)
         later = create_deal(membership=crm.manager, title="Дача", pipeline=crm.pipeline)
         bare = create_deal(membership=crm.manager, title="Без задачи", pipeline=crm.pipeline)
+        won = create_deal(
+            membership=crm.manager,
+            title="Уже оплачено",
+            pipeline=crm.pipeline,
+            stage=crm.pipeline.stages.get(outcome="won"),
+        )
         for deal, title, deadline in [
             (late, "Позже", now + timedelta(days=5)),  # not the next one
             (today, "Замер сегодня", now + (end_of_today - now) / 2),
@@ -93,6 +99,10 @@ def test_a_card_shows_client_amount_responsible_next_task_and_days_in_stage(crm:
     assert 'data-next-task="none"' in card
     assert "Нет задачи" in card
     assert "Сделано" not in card
+    # A won deal expects no next task: no warning.
+    card = _card_html(page, won.pk)
+    assert "data-next-task" not in card
+    assert "Нет задачи" not in card
 
 
 def _bulk_deals(crm: Any, n: int, start: int) -> None:

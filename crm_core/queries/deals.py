@@ -60,7 +60,8 @@ class Card:
     # The deal's next open task (its earliest deadline): "overdue", "today", "later" or "none".
     task_due: str = "none"
     task_title: str = ""
-    task_when: str = ""  # the deadline as people read it ("12 дек., 15:00")
+    task_when: str = ""  # the deadline as people read it ("12 дек" or, today, "15:00")
+    closed: bool = False  # in a won or lost stage: no next task is expected
 
 
 @dataclass
@@ -141,6 +142,10 @@ def board(
     deals = filtered(visible_deals(membership).filter(pipeline=pipeline), filters, fields)
     totals = _counted(deals) if filters else _kept_totals(membership, pipeline)
     by_stage = _newest_cards(deals, stages)
+    for stage in stages:
+        if stage.outcome != Stage.Outcome.OPEN:
+            for card in by_stage[stage.pk]:
+                card.closed = True
     _add_next_tasks([card for cards in by_stage.values() for card in cards])
     return [
         Column(
@@ -269,9 +274,11 @@ def card_for(membership: Membership, deal_id: int) -> tuple[Card, int]:
     """One deal's board card (and its stage), as the board shows it — for the quick actions
     that redraw a single card."""
     row = get_object_or_404(
-        visible_deals(membership).values_list("stage_id", *CARD_COLUMNS), pk=deal_id
+        visible_deals(membership).values_list("stage_id", "stage__outcome", *CARD_COLUMNS),
+        pk=deal_id,
     )
-    card = _card(tuple(row[1:]), timezone.localdate())
+    card = _card(tuple(row[2:]), timezone.localdate())
+    card.closed = row[1] != Stage.Outcome.OPEN
     _add_next_tasks([card])
     return card, row[0]
 
