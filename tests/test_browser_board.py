@@ -31,6 +31,9 @@ document.addEventListener("securitypolicyviolation", function (e) {
 });
 """
 
+# The stage a dragged card would drop into now.
+OVER = "(() => { const c = document.querySelector('.drop-here'); return c?.dataset.stageName; })()"
+
 
 def _figures(page: Any, stage: str) -> tuple[str, str, str]:
     column = page.locator(f'[data-stage-name="{stage}"]')
@@ -159,8 +162,29 @@ def test_the_board_on_a_laptop_a_big_screen_and_a_phone(
     with made:
         assert Deal.objects.get(pk=ids["Окна в квартиру на Ленина"]).stage.name == "Замер"
 
-    # The keyboard: the card's menu, «Перенести на этап…» «Проиграна», and the reason asked.
+    # Dropped on «Проиграна», the card asks why; cancelled, it stays where it was, unsent.
     lost_card = page.locator(f"#deal-card-{ids['Лоджия']}")
+    box = lost_card.bounding_box()
+    goal = page.locator('[data-stage-name="Успешно"]').bounding_box()
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url) if "/move/" in r.url else None)
+    page.mouse.move(box["x"] + 40, box["y"] + 10)
+    page.mouse.down()
+    page.mouse.move(goal["x"] + goal["width"] / 2, goal["y"] + 60, steps=5)
+    # Held at the right edge, the board scrolls until «Проиграна» is under the pointer.
+    for step in range(60):
+        page.mouse.move(1335 + step % 2, goal["y"] + 60)
+        if page.evaluate(OVER) == "Проиграна":
+            break
+    page.mouse.up()
+    page.wait_for_selector("#lost-dialog[open]")
+    page.get_by_role("button", name="Отмена").click()
+    page.wait_for_selector("#lost-dialog:not([open])", state="attached")
+    assert lost_card.locator("xpath=ancestor::section").get_attribute("data-stage-name") == "Оплата"
+    assert requests == []
+    page.evaluate("document.querySelector('[data-board]').scrollLeft = 0")
+
+    # The keyboard: the card's menu, «Перенести на этап…» «Проиграна», and the reason asked.
     lost_card.locator(".card-menu").focus()
     page.keyboard.press("Enter")
     page.wait_for_selector("#board-dialog[open] [data-move-select]")
@@ -260,11 +284,7 @@ def test_the_board_on_a_phone_scrolls_and_a_finger_drags_a_card(
             # Hold near the right edge: the board scrolls until «Замер» is under the finger.
             for step in range(40):
                 touch("touchMove", 379 + step % 2, y + 40)
-                over = page.evaluate(
-                    "(() => { const c = document.querySelector('.drop-here');"
-                    " return c ? c.dataset.stageName : ''; })()"
-                )
-                if over == "Замер":
+                if page.evaluate(OVER) == "Замер":
                     break
             touch("touchEnd", 380, y + 40)
         assert moved.value.status == 200

@@ -205,6 +205,10 @@
   }
   document.addEventListener("pointerup", function (event) { endDrag(event, false); });
   document.addEventListener("pointercancel", function (event) { endDrag(event, true); });
+  // Escape lets go of a card where it was.
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape" && drag && drag.moving) endDrag({ pointerId: drag.id }, true);
+  });
   // A drag that ends on the card's title must not also open the deal.
   board.addEventListener("click", function (event) {
     if (suppressClick) {
