@@ -151,10 +151,35 @@
     }) || null;
   }
 
-  function autoScroll(x) {
+  // The card under the pointer; its column scrolls with the board, so the board's scroll since
+  // the drag began is added back.
+  function follow() {
+    const dx = drag.lastX - drag.x + (board.scrollLeft - drag.scroll0);
+    drag.card.style.setProperty("--dx", dx + "px");
+    drag.card.style.setProperty("--dy", drag.lastY - drag.y + "px");
+  }
+
+  function hover(x, y) {
+    const column = columnAt(x, y);
+    if (column !== drag.over) {
+      if (drag.over) drag.over.classList.remove("drop-here");
+      if (column) column.classList.add("drop-here");
+      drag.over = column;
+    }
+  }
+
+  // Held near the board's left or right edge, a card scrolls the board (every frame, so a
+  // pointer that stays still there keeps scrolling).
+  function edgeScroll() {
+    if (!drag || !drag.moving) return;
     const box = board.getBoundingClientRect();
-    if (x < box.left + 40) board.scrollLeft -= 16;
-    else if (x > box.right - 40) board.scrollLeft += 16;
+    const step = drag.lastX < box.left + 40 ? -12 : drag.lastX > box.right - 40 ? 12 : 0;
+    if (step) {
+      board.scrollLeft += step;
+      follow();
+      hover(drag.lastX, drag.lastY);
+    }
+    requestAnimationFrame(edgeScroll);
   }
 
   board.addEventListener("pointerdown", function (event) {
@@ -176,17 +201,14 @@
       drag.moving = true;
       drag.card.classList.add("dragging");
       board.classList.add("is-dragging");
+      drag.scroll0 = board.scrollLeft;
+      requestAnimationFrame(edgeScroll);
     }
     event.preventDefault();
-    drag.card.style.setProperty("--dx", dx + "px");
-    drag.card.style.setProperty("--dy", dy + "px");
-    const column = columnAt(event.clientX, event.clientY);
-    if (column !== drag.over) {
-      if (drag.over) drag.over.classList.remove("drop-here");
-      if (column) column.classList.add("drop-here");
-      drag.over = column;
-    }
-    autoScroll(event.clientX);
+    drag.lastX = event.clientX;
+    drag.lastY = event.clientY;
+    follow();
+    hover(event.clientX, event.clientY);
   });
 
   function endDrag(event, cancelled) {
