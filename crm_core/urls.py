@@ -1,6 +1,14 @@
 from django.urls import include, path
 
-from crm_core import calendar_views, card_views, client_views, home_views, settings_views, views
+from crm_core import (
+    board_views,
+    calendar_views,
+    card_views,
+    client_views,
+    home_views,
+    settings_views,
+    views,
+)
 
 urlpatterns = [
     path("", home_views.home, name="workspace"),
@@ -18,6 +26,12 @@ urlpatterns = [
     path("deals/<int:deal_id>/card/file/", card_views.deal_file, name="deal_card_file"),
     path("deals/<int:deal_id>/card/field/<str:name>/", card_views.deal_field, name="deal_field"),
     path("deals/<int:deal_id>/move/", views.deal_move, name="deal_move"),
+    path("deals/<int:deal_id>/quick/", board_views.board_quick, name="board_quick"),
+    path(
+        "deals/pipeline/<int:pipeline_id>/stage-colours.css",
+        board_views.stage_colours_css,
+        name="stage_colours_css",
+    ),
     path("deals/<int:deal_id>/edit/", views.deal_edit, name="deal_edit"),
     path("deals/<int:deal_id>/log/", views.deal_log, name="deal_log"),
     path("deals/<int:deal_id>/tasks/", views.deal_task, name="deal_task"),

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, QuerySet, Sum
 from django.db.models.expressions import RawSQL
 from django.shortcuts import get_object_or_404
-from django.utils.formats import get_format
+from django.utils import timezone
+from django.utils.formats import date_format, get_format
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from crm_core.access import visible, visible_user_ids
 from crm_core.customfields import filter_by
-from crm_core.models import CustomField, Deal, DealTotal, Pipeline, Stage
+from crm_core.models import CustomField, Deal, DealTotal, Pipeline, Stage, Task
 from relata.db import connection
 from tenants.models import Membership
 
@@ -51,6 +55,22 @@ class Card:
     version: str
     url: str = ""
     move_url: str = ""
+    quick_url: str = ""
+    responsible_name: str = ""
+    initials: str = ""
+    days_in_stage: int = 0
+    # The deal's next open task (its earliest deadline): "overdue", "today", "later" or "none".
+    task_due: str = "none"
+    task_title: str = ""
+    task_when: str = ""  # the deadline as people read it ("12 дек" or, today, "15:00")
+    closed: bool = False  # in a won or lost stage: no next task is expected
+    # Texts in the person's language, made once per page in Python (``describe``): translation
+    # tags in the card's template, 9 per card, were most of the board's rendering time.
+    key: str = ""
+    age_text: str = ""
+    menu_label: str = ""
+    avatar_label: str = ""
+    due_label: str = ""
 
 
 @dataclass
@@ -63,6 +83,25 @@ class Column:
     @property
     def total_text(self) -> str:
         return money_text(self.total)
+
+    @property
+    def weighted(self) -> Decimal:
+        """The forecast: the column's sum times its stage's probability."""
+        return (self.total * self.stage.probability / 100).quantize(Decimal("0.01"))
+
+    @property
+    def weighted_text(self) -> str:
+        return money_text(self.weighted)
+
+
+def initials(name: str) -> str:
+    """Up to two letters for an avatar: «Анна Петрова» → «АП», «anna@example.com» → «A»."""
+    words = [w for w in name.replace("@", " ").replace(".", " ").split() if w[:1].isalpha()]
+    if not words:
+        return "?"
+    if "@" in name:
+        return words[0][0].upper()
+    return "".join(w[0] for w in words[:2]).upper()
 
 
 def money_text(value: Decimal | None) -> str:
@@ -102,15 +141,22 @@ def board(
 ) -> list[Column]:
     """The Kanban board: per stage, the newest cards, how many deals and their sum.
 
-    Three queries whatever the number of deals: the stages; the column heads (from the
-    trigger-kept ``DealTotal`` rows when no filter narrows the board, otherwise counted); and
-    each stage's newest cards with their clients' names (``_newest_cards``).
+    Four queries whatever the number of deals: the stages; the column heads (from the
+    trigger-kept ``DealTotal`` rows when no filter narrows the board, otherwise counted); each
+    stage's newest cards with their clients' and responsibles' names (``_newest_cards``); and
+    the next open task of every card shown (``_add_next_tasks``).
     """
     stages = list(pipeline.stages.order_by("position", "id"))
     filters = {k: v for k, v in (filters or {}).items() if v not in (None, "", [])}
     deals = filtered(visible_deals(membership).filter(pipeline=pipeline), filters, fields)
     totals = _counted(deals) if filters else _kept_totals(membership, pipeline)
     by_stage = _newest_cards(deals, stages)
+    for stage in stages:
+        if stage.outcome != Stage.Outcome.OPEN:
+            for card in by_stage[stage.pk]:
+                card.closed = True
+    _add_next_tasks([card for cards in by_stage.values() for card in cards])
+    describe(card for cards in by_stage.values() for card in cards)
     return [
         Column(
             stage=stage,
@@ -143,6 +189,35 @@ def _kept_totals(membership: Membership, pipeline: Pipeline) -> Totals:
     }
 
 
+CARD_COLUMNS = (
+    "pk",
+    "title",
+    "amount",
+    "version",
+    "created_at",
+    "client__name",
+    "stage_entered_at",
+    "responsible__full_name",
+    "responsible__email",
+)
+
+
+def _card(row: tuple[Any, ...], today: date) -> Card:
+    pk, title, amount, version, _created, client, entered, full_name, email = row
+    responsible = full_name or email or ""
+    return Card(
+        pk=pk,
+        title=title,
+        client_name=client or "",
+        amount=str(amount),
+        amount_text=money_text(amount),
+        version=str(version),
+        responsible_name=responsible,
+        initials=initials(responsible) if responsible else "",
+        days_in_stage=max(0, (today - timezone.localtime(entered).date()).days),
+    )
+
+
 def _newest_cards(deals: QuerySet[Deal], stages: list[Stage]) -> dict[int, list[Card]]:
     """The newest CARDS_PER_STAGE cards of every stage in one query.
 
@@ -157,30 +232,93 @@ def _newest_cards(deals: QuerySet[Deal], stages: list[Stage]) -> dict[int, list[
     sql, params = (
         deals.filter(stage_id=RawSQL("board_stage.id", ()))
         .order_by("-created_at", "-id")
-        .values_list("pk", "title", "amount", "version", "created_at", "client__name")[
-            :CARDS_PER_STAGE
-        ]
+        .values_list(*CARD_COLUMNS)[:CARDS_PER_STAGE]
         .query.sql_with_params()
     )
+    today = timezone.localdate()
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT board_stage.id, card.* FROM unnest(%s::bigint[]) AS board_stage(id) "
-            f"CROSS JOIN LATERAL ({sql}) AS card(id, title, amount, version, created_at, client) "
+            f"CROSS JOIN LATERAL ({sql}) AS card(id, title, amount, version, created_at, client, "
+            "entered, full_name, email) "
             "ORDER BY board_stage.id, card.created_at DESC, card.id DESC",
             [list(by_stage), *params],
         )
-        for stage_id, pk, title, amount, version, _created, client in cursor.fetchall():
-            by_stage[stage_id].append(
-                Card(
-                    pk=pk,
-                    title=title,
-                    client_name=client or "",
-                    amount=str(amount),
-                    amount_text=money_text(amount),
-                    version=str(version),
-                )
-            )
+        for stage_id, *row in cursor.fetchall():
+            by_stage[stage_id].append(_card(tuple(row), today))
     return by_stage
+
+
+def _add_next_tasks(cards: list[Card]) -> None:
+    """Each card's next open task (the earliest deadline) and how due it is, in one query for
+    all the cards (``DISTINCT ON`` the deal)."""
+    if not cards:
+        return
+    tasks = (
+        Task.objects.filter(deal_id__in=[card.pk for card in cards], done_at__isnull=True)
+        .order_by("deal_id", "deadline", "id")
+        .distinct("deal_id")
+        .values_list("deal_id", "title", "deadline")
+    )
+    nearest = {deal_id: (title, deadline) for deal_id, title, deadline in tasks}
+    now = timezone.now()
+    today = timezone.localdate()
+    for card in cards:
+        if card.pk not in nearest:
+            continue
+        title, deadline = nearest[card.pk]
+        local = timezone.localtime(deadline)
+        card.task_title = title
+        if deadline < now:
+            card.task_due = "overdue"
+        elif local.date() == today:
+            card.task_due = "today"
+        else:
+            card.task_due = "later"
+        card.task_when = (
+            date_format(local, "H:i") if local.date() == today else date_format(local, "j b")
+        )
+
+
+def describe(cards: Iterable[Card]) -> None:
+    """The cards' texts in the active language (see ``Card``)."""
+    ages: dict[int, str] = {}
+    due = {"overdue": _("Overdue") + " · ", "today": _("Today") + " "}
+    for card in cards:
+        if card.days_in_stage not in ages:
+            ages[card.days_in_stage] = ngettext(
+                "%(days)s d in stage", "%(days)s d in stage", card.days_in_stage
+            ) % {"days": card.days_in_stage}
+        card.key = str(card.pk)
+        card.age_text = ages[card.days_in_stage]
+        card.menu_label = _("Actions: %(title)s") % {"title": card.title}
+        if card.responsible_name:
+            card.avatar_label = _("Responsible: %(name)s") % {"name": card.responsible_name}
+        card.due_label = due.get(card.task_due, "")
+
+
+def card_for(membership: Membership, deal_id: int) -> tuple[Card, int]:
+    """One deal's board card (and its stage), as the board shows it — for the quick actions
+    that redraw a single card."""
+    row = get_object_or_404(
+        visible_deals(membership).values_list("stage_id", "stage__outcome", *CARD_COLUMNS),
+        pk=deal_id,
+    )
+    card = _card(tuple(row[2:]), timezone.localdate())
+    card.closed = row[1] != Stage.Outcome.OPEN
+    _add_next_tasks([card])
+    describe([card])
+    return card, row[0]
+
+
+def board_total(columns: list[Column]) -> tuple[int, Decimal, Decimal]:
+    """The board's foot: all its deals, their sum and the weighted forecast of the open ones
+    (the won and lost stages are not a forecast)."""
+    return (
+        sum(c.count for c in columns),
+        sum((c.total for c in columns), Decimal(0)),
+        sum((c.weighted for c in columns if c.stage.outcome == Stage.Outcome.OPEN), Decimal(0)),
+    )
 
 
 SORTS = {

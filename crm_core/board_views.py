@@ -1,0 +1,159 @@
+"""The deal board's extras: the stage colours' stylesheet and the cards' quick actions (log a
+call, add a task, move to a stage) answered as small htmx fragments for the board's dialog."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from crm_core.access import member_required
+from crm_core.forms import LogForm, TaskForm, with_members
+from crm_core.models import Pipeline, Stage
+from crm_core.queries.deals import Card, card_for, deal_for
+from crm_core.services.deals import log_call
+from crm_core.services.tasks import create_task
+from tenants.models import Membership, User
+
+HEX_COLOUR = re.compile(r"#[0-9a-fA-F]{6}|#[0-9a-fA-F]{3}")
+
+
+def _membership(request: HttpRequest) -> Membership:
+    return request.membership  # type: ignore[attr-defined]
+
+
+def colours_version(stages: Iterable[Stage]) -> str:
+    """A short hash of the stages' colours: the stylesheet's URL changes when a colour does, so
+    browsers may keep it for a year."""
+    text = ";".join(f"{stage.pk}={stage.color}" for stage in stages)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+@member_required
+@require_GET
+def stage_colours_css(request: HttpRequest, pipeline_id: int) -> HttpResponse:
+    """``.stage-<id> { --stage: #hex }`` for the pipeline's stages.
+
+    The board cannot set a stage's colour in a ``style`` attribute (the Content-Security-Policy
+    allows stylesheets from our own origin only), so the colours come as a stylesheet of their
+    own. It is read from the company's schema on the company's host, and only a well-formed hex
+    colour is written, so no stage name or stray text can become CSS.
+    """
+    pipeline = get_object_or_404(Pipeline, pk=pipeline_id)
+    stages = list(pipeline.stages.order_by("position", "id"))
+    rules = [
+        f".stage-{stage.pk} {{ --stage: {stage.color}; }}"
+        for stage in stages
+        if HEX_COLOUR.fullmatch(stage.color or "")
+    ]
+    response = HttpResponse("\n".join(rules) + "\n", content_type="text/css; charset=utf-8")
+    version = colours_version(stages)
+    response["ETag"] = f'"{version}"'
+    if request.GET.get("v") == version:
+        # The URL names this very content: keep it, but only in this person's browser.
+        response["Cache-Control"] = "private, max-age=31536000, immutable"
+    else:
+        response["Cache-Control"] = "private, no-cache"
+    return response
+
+
+def card_links(cards: Iterable[Card]) -> None:
+    """Fill in the cards' links from URL patterns reversed once (not twice per card)."""
+    patterns = {
+        name: reverse(name, kwargs={"deal_id": 0}).replace("/0/", "/{}/", 1)
+        for name in ("deal_detail", "deal_move", "board_quick")
+    }
+    for card in cards:
+        card.url = patterns["deal_detail"].format(card.pk)
+        card.move_url = patterns["deal_move"].format(card.pk)
+        card.quick_url = patterns["board_quick"].format(card.pk)
+
+
+def _members(membership: Membership) -> list[tuple[int, str]]:
+    members = (
+        Membership.objects.filter(company_id=membership.company_id, is_active=True)
+        .exclude(role=Membership.Role.READ_ONLY)
+        .select_related("user")
+        .order_by("user__email")
+    )
+    choices = [(m.user_id, m.user.get_full_name()) for m in members]
+    choices.sort(key=lambda choice: choice[0] != membership.user_id)
+    return choices
+
+
+def _refusal(exc: Exception) -> str:
+    if isinstance(exc, PermissionDenied):
+        return _("Your role can only look, not change.")
+    return " ".join(getattr(exc, "messages", [str(exc)]))
+
+
+@member_required
+@require_http_methods(["GET", "POST"])
+def board_quick(request: HttpRequest, deal_id: int) -> HttpResponse:
+    """A card's quick actions in the board's dialog: move it, log a call, add a task.
+
+    A POST answers with the same dialog (with the form's errors), or — when the write is done —
+    with the redrawn card (swapped in place by htmx, out of band) and a line that closes the
+    dialog.
+    """
+    membership = _membership(request)
+    deal = deal_for(membership, deal_id)
+    action = request.POST.get("action", "")
+    log_form = LogForm(request.POST if action == "call" else None, prefix="quick-log")
+    task_form = with_members(
+        TaskForm(request.POST if action == "task" else None, prefix="quick-task"),
+        _members(membership),
+    )
+    error = ""
+    done = ""
+    if action == "call" and log_form.is_valid():
+        try:
+            log_call(
+                membership=membership,
+                deal=deal,
+                result=log_form.cleaned_data["result"],
+                kind=log_form.cleaned_data["kind"],
+            )
+            done = _("Written down.")
+        except (ValidationError, PermissionDenied) as exc:
+            error = _refusal(exc)
+    elif action == "task" and task_form.is_valid():
+        assignee_id = task_form.cleaned_data.get("assignee")
+        try:
+            create_task(
+                membership=membership,
+                title=task_form.cleaned_data["title"],
+                kind=task_form.cleaned_data["kind"],
+                deadline=task_form.cleaned_data["deadline"],
+                deal=deal,
+                assignee=User.objects.filter(pk=assignee_id).first() if assignee_id else None,
+            )
+            done = _("Task added.")
+        except (ValidationError, PermissionDenied) as exc:
+            error = _refusal(exc)
+    elif request.method == "POST" and action not in ("call", "task"):
+        error = _("Choose what to do.")
+    card, stage_id = card_for(membership, deal.pk)
+    card_links([card])
+    return render(
+        request,
+        "crm_core/_board_quick.html",
+        {
+            "deal": deal,
+            "card": card,
+            "stages": deal.pipeline.stages.order_by("position", "id"),
+            "stage_id": stage_id,
+            "log_form": log_form,
+            "task_form": task_form,
+            "error": error,
+            "done": done,
+            "action": action,
+        },
+    )
