@@ -79,6 +79,8 @@ def test_kirills_story_from_the_web_form_to_the_report(
     page.fill("#id_bank_name", "АО «Банк»")
     page.fill("#id_bik", "044525974")
     page.fill("#id_bank_account", "40702810610000000001")
+    page.fill("#id_correspondent_account", "30101810145250000974")
+    page.fill("#id_address", "г. Москва, ул. Ленина, д. 5")
     page.fill("#id_director", "Кириллов К. К.")
     page.click("#requisites-save")
     page.wait_for_selector("text=Реквизиты компании сохранены.")
