@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from decimal import Decimal
 from collections.abc import Iterable
 from typing import Any
 
@@ -143,6 +144,10 @@ class DealEditForm(forms.Form):
         self.fields["contact_ids"].choices = contacts  # type: ignore[attr-defined]
         if not contacts:
             del self.fields["contact_ids"]
+        # "74400", not "74400.00", in the field: kopecks only when there are any.
+        amount = self.initial.get("amount")
+        if isinstance(amount, Decimal) and amount == amount.to_integral_value():
+            self.initial["amount"] = amount.quantize(Decimal(1))
 
 
 class DealFilterForm(forms.Form):
