@@ -12,10 +12,16 @@ from django.utils.translation import gettext as _
 from crm_core.access import require_write
 from crm_core.models import Activity, Deal, DealItem, Product
 from crm_core.services.audit import record
+from crm_core.templatetags.crm_format import money
 from tenants.models import Membership
 
 # numeric(14, 2): the largest amount a deal can hold is just below 10^12.
 DEAL_AMOUNT_LIMIT = 10**12
+
+
+def _line(quantity: Decimal, price: Decimal) -> str:
+    """"2 × 37 200 ₽" as people write it (the feed keeps this text as it was written)."""
+    return f"{quantity.normalize():f} × {money(price)}"
 
 
 def _total(deal: Deal) -> Decimal:
@@ -78,11 +84,11 @@ def add_item(
         changes: dict[str, tuple[object, object]] = {
             "item": (None, f"{item.name} {quantity}×{price}")
         }
-        summary = f"+ {item.name}: {quantity} × {price}"
+        summary = f"+ {item.name}: {_line(quantity, price)}"
     else:
         _recalculate(deal, total)
         changes = {"item": (None, f"{item.name} {quantity}×{price}"), "amount": (before, total)}
-        summary = f"+ {item.name}: {quantity} × {price} = {total}"
+        summary = f"+ {item.name}: {_line(quantity, price)} = {money(total)}"
     record(membership, deal, "add_item", changes)
     Activity.objects.create(
         kind=Activity.Kind.NOTE,
