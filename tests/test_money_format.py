@@ -26,3 +26,17 @@ def test_a_currency_other_than_roubles_gets_its_own_sign() -> None:
             Context({"value": Decimal("10")})
         )
     assert text == "10\xa0€"
+
+
+def test_phones_are_written_as_people_read_them() -> None:
+    from crm_core.models import Phone
+
+    with translation.override("ru"):
+        text = Template("{% load crm_format %}{{ p|phone }}").render(
+            Context({"p": Phone(e164="+79161234567", extension="5", raw="")})
+        )
+    assert text == "+7 916 123-45-67 доб. 5"
+    assert (
+        Template("{% load crm_format %}{{ p|phone }}").render(Context({"p": "not a number"}))
+        == "not a number"
+    )

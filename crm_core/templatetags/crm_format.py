@@ -30,3 +30,19 @@ def money(value: object, currency: str = "RUB") -> str:
     sign = CURRENCY_SIGNS.get(str(currency).upper(), str(currency))
     # A no-break space keeps the sign on the line of its number.
     return f"{money_text(amount)}\N{NO-BREAK SPACE}{sign}"
+
+
+@register.filter
+def phone(value: object) -> str:
+    """A phone as people read it: "+7 916 123-45-67", the extension after it ("доб. 5")."""
+    import phonenumbers
+    from django.utils.translation import gettext as _
+
+    e164 = getattr(value, "e164", value)
+    extension = getattr(value, "extension", "")
+    try:
+        parsed = phonenumbers.parse(str(e164), None)
+        text = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    except phonenumbers.NumberParseException:
+        text = str(e164)
+    return f"{text} {_('ext.')} {extension}" if extension else text
