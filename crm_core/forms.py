@@ -120,6 +120,9 @@ class DealEditForm(forms.Form):
         label=_("Expected close"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     source = forms.CharField(label=_("Source"), max_length=100, required=False)
+    tags = forms.CharField(
+        label=_("Tags"), max_length=500, required=False, help_text=_("Separated by commas.")
+    )
     responsible = forms.TypedChoiceField(
         label=_("Responsible manager"), coerce=int, required=False, empty_value=None
     )
@@ -143,6 +146,9 @@ class DealEditForm(forms.Form):
         self.fields["contact_ids"].choices = contacts  # type: ignore[attr-defined]
         if not contacts:
             del self.fields["contact_ids"]
+
+    def clean_tags(self) -> list[str]:
+        return parse_tags(self.cleaned_data["tags"])
 
 
 class DealFilterForm(forms.Form):
@@ -192,6 +198,12 @@ class DealFilterForm(forms.Form):
 
 def _lines(text: str) -> list[str]:
     return [line.strip() for line in text.replace(",", "\n").splitlines() if line.strip()]
+
+
+def parse_tags(text: str) -> list[str]:
+    """Tags as typed ("опт, застройщик"): split at commas and lines, each cut to 50
+    characters, repeats dropped, the order kept."""
+    return list(dict.fromkeys(t[:50] for t in _lines(text)))
 
 
 class ClientEditForm(forms.Form):
@@ -255,7 +267,7 @@ class ClientEditForm(forms.Form):
         return name
 
     def clean_tags(self) -> list[str]:
-        return list(dict.fromkeys(t[:50] for t in _lines(self.cleaned_data["tags"])))
+        return parse_tags(self.cleaned_data["tags"])
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
