@@ -169,8 +169,9 @@ def update_deal(*, membership: Membership, deal: Deal, version: int, **fields: o
             _("This deal was changed by someone else a moment ago. Reload it and try again."),
             code="stale",
         )
-    if isinstance(fields.get("tags"), list):  # trimmed, no empty ones, each once, in order
-        tags = (str(t).strip()[:50] for t in fields["tags"])  # type: ignore[union-attr]
+    given = fields.get("tags")
+    if isinstance(given, list):  # trimmed, no empty ones, each once, in order
+        tags = (str(t).strip()[:50] for t in given)
         fields["tags"] = list(dict.fromkeys(t for t in tags if t))
     changes = {
         name: (getattr(current, name), value)
