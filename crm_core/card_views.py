@@ -348,13 +348,16 @@ CLIENT_FIELDS = (
     "source",
     "responsible",
 )
+# The bank details fold away under their own heading (rarely needed, four fields long).
+CLIENT_BANK_FIELDS = ("bank_name", "bik", "bank_account", "correspondent_account")
+# Phones and e-mails first: they are what the card is opened for.
 CONTACT_FIELDS = (
+    "phones",
+    "emails",
+    "position",
     "last_name",
     "first_name",
     "middle_name",
-    "position",
-    "phones",
-    "emails",
     "telegram",
     "whatsapp",
 )
@@ -443,7 +446,8 @@ def client_card(request: HttpRequest, client_id: int) -> HttpResponse:
     # shows its fields as text and no edit, merge or add-contact buttons.
     can_change = may_change(membership, client.responsible_id)
     form = _client_form(client, membership, fields, prefix="edit")
-    names = [n for n in CLIENT_FIELDS if n != "name"] + [PREFIX + f.key for f in fields]
+    names = [n for n in CLIENT_FIELDS if n not in ("name", *CLIENT_BANK_FIELDS)]
+    names += [PREFIX + f.key for f in fields]
     return render(
         request,
         "crm_core/client.html",
@@ -459,6 +463,9 @@ def client_card(request: HttpRequest, client_id: int) -> HttpResponse:
             "can_change": can_change,
             "title_field": form["name"],
             "card_fields": _client_card_fields(client, form, names) if can_change else [],
+            "bank_fields": (
+                _client_card_fields(client, form, list(CLIENT_BANK_FIELDS)) if can_change else []
+            ),
             **_composer_context(membership, with_task=True),
         },
     )
