@@ -173,6 +173,7 @@ def contact_initial(contact: Contact) -> dict[str, Any]:
         "phones": "\n".join(p.raw for p in contact.phones.all()),
         "telegram": contact.messengers.get("telegram", ""),
         "whatsapp": contact.messengers.get("whatsapp", ""),
+        "version": contact.version,
     }
 
 
@@ -224,6 +225,7 @@ def contact_edit(
                 client=client,
                 contact=contact,
                 data=data,
+                version=form.cleaned_data.get("version") if contact is not None else None,
             )
         except PermissionDenied as exc:
             _fail(request, exc)

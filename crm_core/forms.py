@@ -294,6 +294,9 @@ class ContactForm(forms.Form):
     )
     telegram = forms.CharField(label="Telegram", max_length=100, required=False)
     whatsapp = forms.CharField(label="WhatsApp", max_length=100, required=False)
+    # The version of the person the form was opened at (a stale save is refused); a new person
+    # has none.
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     def clean_emails(self) -> list[str]:
         emails = [e.lower() for e in _lines(self.cleaned_data["emails"])]

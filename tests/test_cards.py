@@ -766,3 +766,33 @@ def test_another_company_cannot_read_or_post_to_client_and_contact_cards(crm: An
         assert not Task.objects.filter(client=client).exists()
         assert Client.objects.get(pk=client.pk).source == ""
         assert Contact.objects.get(pk=person.pk).position == ""
+
+
+def test_the_contact_edit_page_refuses_a_save_after_an_in_place_edit(crm: Any) -> None:
+    _client, person = _client_with_person(crm)
+    browser = _browser(crm)
+    page = browser.get(f"/contacts/{person.pk}/", HTTP_HOST=crm.a.host).content.decode()
+    assert 'name="version" value="1"' in page
+    _post(
+        browser,
+        crm,
+        f"/contacts/{person.pk}/card/field/position/",
+        {"edit-position": "Директор", "version": 1},
+    )
+    stale = browser.post(
+        f"/contacts/{person.pk}/",
+        {"last_name": "Сидорова", "first_name": "Анна", "position": "Инженер", "version": 1},
+        HTTP_HOST=crm.a.host,
+    )
+    assert stale.status_code == 200  # the form again, with what was typed and why
+    assert 'value="Инженер"' in stale.content.decode()
+    with crm.a:
+        assert Contact.objects.get(pk=person.pk).position == "Директор"
+    fresh = browser.post(
+        f"/contacts/{person.pk}/",
+        {"last_name": "Сидорова", "first_name": "Анна", "position": "Инженер", "version": 2},
+        HTTP_HOST=crm.a.host,
+    )
+    assert fresh.status_code == 302
+    with crm.a:
+        assert Contact.objects.get(pk=person.pk).position == "Инженер"
