@@ -1,5 +1,6 @@
 """The record cards: the deal card (header, fields edited in place, one feed with a composer),
-the client card and the contact person's card. Thin: reads through queries, writes through
+the client card and the contact person's card (the same: fields edited in place, each refused
+when stale, a composer posting into the feed). Thin: reads through queries, writes through
 services. Each write answers an htmx request with the fragment to swap and anything else with
 a redirect back to the card (the page works without JavaScript)."""
 

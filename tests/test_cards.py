@@ -1,7 +1,8 @@
 """The record cards: fields saved in place (stale edits refused), the composer (note, call
 result, task with a quick due date) without a reload, the feed, closing a deal stops its
 timers and offers to close its tasks, the first line item asks about a typed amount, the
-client and contact cards, and isolation between companies."""
+client and contact cards (their fields in place, read-only for whoever sees them only through
+a deal, their composer), deal tags, and isolation between companies."""
 
 from __future__ import annotations
 
