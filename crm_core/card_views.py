@@ -511,11 +511,15 @@ def _field_fragment(
     error: str,
     status: int,
     title: bool = False,
+    facts: dict[str, Any] | None = None,
 ) -> HttpResponse:
+    """The field swapped in place; after a save, the card's header facts too (out of band),
+    so the header never shows what the field no longer says."""
     response = render(
         request,
         "crm_core/components/field_fragment.html",
         {
+            **(facts or {}),
             "card_field": card_field,
             "version": version,
             "error": error,
@@ -579,6 +583,11 @@ def client_field(request: HttpRequest, client_id: int, name: str) -> HttpRespons
         error=error,
         status=status,
         title=name == "name",
+        facts={
+            "facts_template": "crm_core/components/client_facts.html",
+            "client": client,
+            "open_deals": client.deals.filter(stage__outcome=Stage.Outcome.OPEN),
+        },
     )
 
 
@@ -639,6 +648,13 @@ def contact_field(request: HttpRequest, contact_id: int, name: str) -> HttpRespo
         version=version if error and version is not None else contact.version,
         error=error,
         status=status,
+        facts={
+            "facts_template": "crm_core/components/contact_facts.html",
+            "contact": contact,
+            "client": contact.client,
+            "phones": contact.phones.all(),
+            "deals": Deal.objects.filter(contacts=contact),
+        },
     )
 
 

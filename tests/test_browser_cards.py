@@ -237,6 +237,7 @@ def test_client_and_contact_cards_log_a_call_in_two_clicks_and_save_fields_in_pl
     page.fill("#id_edit-phones", "8 916 123-45-67\n+7 495 765-43-21")
     page.click("#id_edit-position")  # leaving the textarea saves it
     page.wait_for_selector("#field-phones a[href='tel:+74957654321']")
+    page.wait_for_selector("#record-facts a[href='tel:+74957654321']")  # the header too
 
     # On a phone both cards stack without overflowing sideways.
     page.set_viewport_size({"width": 390, "height": 844})

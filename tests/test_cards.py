@@ -525,6 +525,7 @@ def test_a_client_field_is_saved_on_its_own_and_a_stale_one_is_refused(crm: Any)
     )
     assert tags.status_code == 200
     assert '<span class="tag">застройщик</span>' in tags.content.decode()
+    assert 'id="record-facts" hx-swap-oob="true"' in tags.content.decode()
     # A second editor who opened the card at version 1 is refused; what they typed stays.
     stale = _post(
         browser,
@@ -534,6 +535,7 @@ def test_a_client_field_is_saved_on_its_own_and_a_stale_one_is_refused(crm: Any)
     )
     assert stale.status_code == 409
     text = stale.content.decode()
+    assert "hx-swap-oob" not in text
     assert 'role="alert"' in text
     assert 'value="Выставка"' in text
     bad = _post(
@@ -580,6 +582,8 @@ def test_a_contact_field_is_saved_on_its_own_with_links_and_a_stale_one_is_refus
     )
     assert phones.status_code == 200
     assert 'href="tel:+79161234567"' in phones.content.decode()
+    # The header's facts come along (out of band), with the new phone to tap.
+    assert 'id="record-facts" hx-swap-oob="true"' in phones.content.decode()
     assert phones["X-Record-Version"] == "2"
     emails = _post(
         browser,
