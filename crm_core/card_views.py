@@ -1,30 +1,44 @@
 """The record cards: the deal card (header, fields edited in place, one feed with a composer),
-the client card and the contact person's card. Thin: reads through queries, writes through
+the client card and the contact person's card (the same: fields edited in place, each refused
+when stale, a composer posting into the feed). Thin: reads through queries, writes through
 services. Each write answers an htmx request with the fragment to swap and anything else with
 a redirect back to the card (the page works without JavaScript)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.forms import BoundField
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from crm_core.access import member_required
-from crm_core.customfields import PREFIX, definitions, merged_values, shown
-from crm_core.forms import AttachmentForm, ItemForm, TaskForm, with_members
-from crm_core.models import Activity, CustomField, Deal, Product, Stage
-from crm_core.queries.cards import contact_feed, deal_feed
-from crm_core.queries.clients import contact_for
+from crm_core.access import may_change, member_required
+from crm_core.client_views import _client_form, contact_initial
+from crm_core.customfields import PREFIX, add_fields, definitions, merged_values, shown
+from crm_core.forms import AttachmentForm, ContactForm, ItemForm, TaskForm, with_members
+from crm_core.models import Activity, Client, Contact, CustomField, Deal, Product, Stage
+from crm_core.queries.cards import Feed, client_feed, contact_feed, deal_feed
+from crm_core.queries.clients import client_for, contact_for, visible_contacts
 from crm_core.queries.deals import deal_for
+from crm_core.queries.duplicates import duplicates_of
 from crm_core.services import once
-from crm_core.services.deals import CALL_RESULTS, log_call, log_call_result, update_deal
+from crm_core.services.clients import ContactInput, log_on_record, save_contact, update_client
+from crm_core.services.deals import (
+    CALL_RESULTS,
+    call_result_text,
+    log_call,
+    log_call_result,
+    update_deal,
+)
 from crm_core.services.files import attach_file
 from crm_core.services.items import amount_follows_items, items_total
 from crm_core.services.tasks import QUICK_DUE, create_task, quick_deadline
@@ -33,7 +47,15 @@ from relata.inputs import whole_number
 from tenants.models import User
 
 # The deal's fields that are saved one at a time from the card (custom fields too: cf_…).
-INLINE_FIELDS = ("title", "amount", "expected_close", "source", "responsible", "contact_ids")
+INLINE_FIELDS = (
+    "title",
+    "amount",
+    "expected_close",
+    "source",
+    "tags",
+    "responsible",
+    "contact_ids",
+)
 
 
 def _htmx(request: HttpRequest) -> bool:
@@ -82,14 +104,19 @@ def _deal_context(request: HttpRequest, deal: Deal) -> dict[str, Any]:
         "attachment_form": AttachmentForm(),
         "edit_form": edit_form,
         "inline_fields": [
-            edit_form[name]
+            _deal_card_field(deal, edit_form, name)
             for name in INLINE_FIELDS
             if name != "title" and name in edit_form.fields
         ],
-        "custom_fields": [edit_form[PREFIX + f.key] for f in fields],
+        "custom_fields": [_deal_card_field(deal, edit_form, PREFIX + f.key) for f in fields],
         "deal_contacts": deal.contacts.prefetch_related("phones"),
         "custom_values": shown(fields, deal.custom),
     }
+
+
+def _deal_card_field(deal: Deal, form: forms.Form, name: str) -> CardField:
+    chips = list(deal.tags) if name == "tags" else []
+    return CardField(form[name], reverse("deal_field", args=[deal.pk, name]), chips, [])
 
 
 def _quick_due_choices() -> list[tuple[str, str]]:
@@ -257,7 +284,7 @@ def deal_field(request: HttpRequest, deal_id: int, name: str) -> HttpResponse:
     try:
         if version is None:
             raise ValidationError(_("Reload the page and try again."), code="version")
-        value = field.clean(raw)
+        value = _clean_one(form, name, raw)
         changes: dict[str, Any]
         if name in custom:
             changes = {"custom": merged_values([custom[name]], {name: value}, deal.custom)}
@@ -282,6 +309,7 @@ def deal_field(request: HttpRequest, deal_id: int, name: str) -> HttpResponse:
         {
             "deal": deal,
             "field": shown_form[name],
+            "chips": list(deal.tags) if name == "tags" and not error else [],
             "error": error,
             "saved": "" if error else "1",
             "name": name,
@@ -295,6 +323,153 @@ def deal_field(request: HttpRequest, deal_id: int, name: str) -> HttpResponse:
 
 
 # --- The client card and the contact person's card ----------------------------------------
+#
+# Their fields are saved one at a time as the deal's are, each refused when the record was
+# saved by someone else since the person opened the card (``version``). A person who sees the
+# record only through a deal reads it: the fields show as text and the field endpoints answer
+# 404 (the record is not among those they may change). The composer (note, call result; a
+# task on a client) is open to whoever sees the record, as on a deal: it changes no field.
+
+# The client's fields on its card, in this order (its custom fields follow); "name" is the title.
+CLIENT_FIELDS = (
+    "name",
+    "kind",
+    "full_name",
+    "inn",
+    "kpp",
+    "legal_address",
+    "postal_address",
+    "bank_name",
+    "bik",
+    "bank_account",
+    "correspondent_account",
+    "website",
+    "industry",
+    "tags",
+    "source",
+    "responsible",
+)
+# The bank details fold away under their own heading (rarely needed, four fields long).
+CLIENT_BANK_FIELDS = ("bank_name", "bik", "bank_account", "correspondent_account")
+# Phones and e-mails first: they are what the card is opened for.
+CONTACT_FIELDS = (
+    "phones",
+    "emails",
+    "position",
+    "last_name",
+    "first_name",
+    "middle_name",
+    "telegram",
+    "whatsapp",
+)
+
+
+@dataclass(slots=True)
+class CardField:
+    """One field on a card's fields panel: the bound field, where it is saved, and what shows
+    beside it (tags as chips, phones and e-mails as one-tap links)."""
+
+    field: BoundField
+    url: str
+    chips: list[str]
+    links: list[tuple[str, str]]
+
+
+def _clean_one(form: forms.Form, name: str, raw: Any) -> Any:
+    """One field of ``form`` cleaned on its own, with the form's own clean_<name> if any
+    (tags split at commas, e-mails checked, phones one per line)."""
+    value = form.fields[name].clean(raw)
+    clean_method = getattr(form, f"clean_{name}", None)
+    if clean_method is not None:
+        form.cleaned_data = {name: value}
+        value = clean_method()
+    return value
+
+
+def _client_extras(client: Client, name: str) -> tuple[list[str], list[tuple[str, str]]]:
+    if name == "tags":
+        return list(client.tags), []
+    if name == "website" and client.website:
+        return [], [(client.website, client.website)]
+    return [], []
+
+
+def _contact_extras(contact: Contact, name: str) -> tuple[list[str], list[tuple[str, str]]]:
+    if name == "phones":
+        return [], [(f"tel:{p.e164}", str(p)) for p in contact.phones.all()]
+    if name == "emails":
+        return [], [(f"mailto:{e}", e) for e in contact.emails]
+    return [], []
+
+
+def _client_card_fields(client: Client, form: forms.Form, names: list[str]) -> list[CardField]:
+    return [
+        CardField(form[n], reverse("client_field", args=[client.pk, n]), *_client_extras(client, n))
+        for n in names
+        if n in form.fields
+    ]
+
+
+def _contact_card_fields(contact: Contact, form: forms.Form, names: list[str]) -> list[CardField]:
+    return [
+        CardField(
+            form[n], reverse("contact_field", args=[contact.pk, n]), *_contact_extras(contact, n)
+        )
+        for n in names
+        if n in form.fields
+    ]
+
+
+def _contact_form(contact: Contact, data: Any = None) -> ContactForm:
+    form = ContactForm(data, prefix="edit", initial=contact_initial(contact))
+    add_fields(form, definitions(CustomField.Entity.CONTACT), contact.custom)
+    return form
+
+
+def _composer_context(membership: Any, with_task: bool) -> dict[str, Any]:
+    context: dict[str, Any] = {"call_results": list(CALL_RESULTS.items())}
+    if with_task:
+        context["quick_due"] = _quick_due_choices()
+        context["task_form"] = with_members(TaskForm(prefix="task"), _members(membership))
+    return context
+
+
+@member_required
+@require_GET
+def client_card(request: HttpRequest, client_id: int) -> HttpResponse:
+    """The one card with everything about a client."""
+    membership = _membership(request)
+    client = client_for(membership, client_id)
+    deals = list(client.deals.select_related("stage", "pipeline").order_by("-created_at"))
+    contacts = visible_contacts(membership).filter(client=client).prefetch_related("phones")
+    fields = definitions(CustomField.Entity.CLIENT)
+    # False when the member sees this client only through one of their deals: the card then
+    # shows its fields as text and no edit, merge or add-contact buttons.
+    can_change = may_change(membership, client.responsible_id)
+    form = _client_form(client, membership, fields, prefix="edit")
+    names = [n for n in CLIENT_FIELDS if n not in ("name", *CLIENT_BANK_FIELDS)]
+    names += [PREFIX + f.key for f in fields]
+    return render(
+        request,
+        "crm_core/client.html",
+        {
+            "client": client,
+            "custom_values": shown(fields, client.custom),
+            "contacts": contacts,
+            "phones": client.phones.all(),
+            "open_deals": [d for d in deals if d.stage.outcome == Stage.Outcome.OPEN],
+            "closed_deals": [d for d in deals if d.stage.outcome != Stage.Outcome.OPEN],
+            "feed": client_feed(client),
+            "duplicates": duplicates_of(membership, client),
+            "can_change": can_change,
+            "title_field": form["name"],
+            "card_fields": _client_card_fields(client, form, names) if can_change else [],
+            "bank_fields": (
+                _client_card_fields(client, form, list(CLIENT_BANK_FIELDS)) if can_change else []
+            ),
+            **_composer_context(membership, with_task=True),
+        },
+    )
 
 
 @member_required
@@ -302,17 +477,295 @@ def deal_field(request: HttpRequest, deal_id: int, name: str) -> HttpResponse:
 def contact_card(request: HttpRequest, contact_id: int) -> HttpResponse:
     membership = _membership(request)
     contact = contact_for(membership, contact_id)
+    client = contact.client
+    fields = definitions(CustomField.Entity.CONTACT)
+    can_change = may_change(
+        membership, contact.responsible_id, client.responsible_id if client else None
+    )
+    form = _contact_form(contact)
+    names = [*CONTACT_FIELDS, *(PREFIX + f.key for f in fields)]
     return render(
         request,
         "crm_core/contact.html",
         {
             "contact": contact,
-            "client": contact.client,
+            "client": client,
             "phones": contact.phones.all(),
-            "custom_values": shown(definitions(CustomField.Entity.CONTACT), contact.custom),
+            "custom_values": shown(fields, contact.custom),
             "deals": Deal.objects.filter(contacts=contact)
             .select_related("stage")
             .order_by("-created_at")[:50],
             "feed": contact_feed(contact),
+            "can_change": can_change,
+            "card_fields": _contact_card_fields(contact, form, names) if can_change else [],
+            **_composer_context(membership, with_task=False),
         },
     )
+
+
+def _field_fragment(
+    request: HttpRequest,
+    card_field: CardField,
+    *,
+    version: int,
+    error: str,
+    status: int,
+    title: bool = False,
+    facts: dict[str, Any] | None = None,
+) -> HttpResponse:
+    """The field swapped in place; after a save, the card's header facts too (out of band),
+    so the header never shows what the field no longer says."""
+    response = render(
+        request,
+        "crm_core/components/field_fragment.html",
+        {
+            **(facts or {}),
+            "card_field": card_field,
+            "version": version,
+            "error": error,
+            "saved": "" if error else "1",
+            "title": "1" if title else "",
+        },
+        status=status,
+    )
+    if not error:
+        response["X-Record-Version"] = str(version)
+    return response
+
+
+def _refusal(exc: Exception) -> tuple[str, int]:
+    return _error_text(exc), 409 if getattr(exc, "code", "") == "stale" else 400
+
+
+@member_required
+@require_POST
+def client_field(request: HttpRequest, client_id: int, name: str) -> HttpResponse:
+    """One field of the client saved on its own, refused when stale (``version``)."""
+    membership = _membership(request)
+    client = client_for(membership, client_id, to_change=True)
+    fields = definitions(CustomField.Entity.CLIENT)
+    custom = {PREFIX + f.key: f for f in fields}
+    if name not in CLIENT_FIELDS and name not in custom:
+        raise Http404("not a field of the client card")
+    form = _client_form(client, membership, fields, prefix="edit")
+    raw = form.fields[name].widget.value_from_datadict(
+        request.POST, request.FILES, form.add_prefix(name)
+    )
+    version = whole_number(request.POST.get("version"))
+    error, status = "", 200
+    try:
+        if version is None:
+            raise ValidationError(_("Reload the page and try again."), code="version")
+        value = _clean_one(form, name, raw)
+        foreign = client.inn_status == Client.TaxIdStatus.FOREIGN
+        changes: dict[str, Any] = {"inn": client.inn, "foreign_tax_id": foreign}
+        if name in custom:
+            changes["custom"] = merged_values([custom[name]], {name: value}, client.custom)
+        elif name == "responsible":
+            changes["responsible_id"] = value or client.responsible_id
+        else:
+            changes[name] = value
+        client = update_client(membership=membership, client=client, version=version, **changes)
+    except (ValidationError, PermissionDenied) as exc:
+        error, status = _refusal(exc)
+    if not _htmx(request):
+        if error:
+            messages.error(request, error)
+        return redirect("client_detail", client_id=client.pk)
+    client = Client.objects.get(pk=client.pk)
+    shown_form = _client_form(
+        client, membership, fields, request.POST if error else None, prefix="edit"
+    )
+    return _field_fragment(
+        request,
+        _client_card_fields(client, shown_form, [name])[0],
+        version=version if error and version is not None else client.version,
+        error=error,
+        status=status,
+        title=name == "name",
+        facts={
+            "facts_template": "crm_core/components/client_facts.html",
+            "client": client,
+            "open_deals": client.deals.filter(stage__outcome=Stage.Outcome.OPEN),
+        },
+    )
+
+
+@member_required
+@require_POST
+def contact_field(request: HttpRequest, contact_id: int, name: str) -> HttpResponse:
+    """One field of a contact person saved on its own, refused when stale (``version``)."""
+    membership = _membership(request)
+    contact = contact_for(membership, contact_id, to_change=True)
+    fields = definitions(CustomField.Entity.CONTACT)
+    custom = {PREFIX + f.key: f for f in fields}
+    if name not in CONTACT_FIELDS and name not in custom:
+        raise Http404("not a field of the contact card")
+    form = _contact_form(contact)
+    raw = form.fields[name].widget.value_from_datadict(
+        request.POST, request.FILES, form.add_prefix(name)
+    )
+    version = whole_number(request.POST.get("version"))
+    error, status = "", 200
+    try:
+        if version is None:
+            raise ValidationError(_("Reload the page and try again."), code="version")
+        value = _clean_one(form, name, raw)
+        data = ContactInput(
+            last_name=contact.last_name,
+            first_name=contact.first_name,
+            middle_name=contact.middle_name,
+            position=contact.position,
+            emails=list(contact.emails),
+            phones=[p.raw for p in contact.phones.all()],
+            telegram=contact.messengers.get("telegram", ""),
+            whatsapp=contact.messengers.get("whatsapp", ""),
+            custom=contact.custom,
+        )
+        if name in custom:
+            data.custom = merged_values([custom[name]], {name: value}, contact.custom)
+        else:
+            setattr(data, name, value)
+        contact = save_contact(
+            membership=membership,
+            company=request.company,  # type: ignore[attr-defined]
+            client=contact.client,
+            contact=contact,
+            data=data,
+            version=version,
+        )
+    except (ValidationError, PermissionDenied) as exc:
+        error, status = _refusal(exc)
+    if not _htmx(request):
+        if error:
+            messages.error(request, error)
+        return redirect("contact_card", contact_id=contact.pk)
+    contact = Contact.objects.get(pk=contact.pk)
+    shown_form = _contact_form(contact, request.POST if error else None)
+    return _field_fragment(
+        request,
+        _contact_card_fields(contact, shown_form, [name])[0],
+        version=version if error and version is not None else contact.version,
+        error=error,
+        status=status,
+        facts={
+            "facts_template": "crm_core/components/contact_facts.html",
+            "contact": contact,
+            "client": contact.client,
+            "phones": contact.phones.all(),
+            "deals": Deal.objects.filter(contacts=contact),
+        },
+    )
+
+
+# The composer of the client and contact cards: note, call result, and a task on a client.
+
+
+def _record_feed(request: HttpRequest, kind: str, record_id: int) -> tuple[Any, str, str, Feed]:
+    """The record the feed belongs to (404 unless the member sees it), its feed URL, the card's
+    URL and the feed itself."""
+    membership = _membership(request)
+    if kind == "client":
+        client = client_for(membership, record_id)
+        return (
+            client,
+            reverse("client_card_feed", args=[client.pk]),
+            reverse("client_detail", args=[client.pk]),
+            client_feed(client),
+        )
+    contact = contact_for(membership, record_id)
+    return (
+        contact,
+        reverse("contact_card_feed", args=[contact.pk]),
+        reverse("contact_card", args=[contact.pk]),
+        contact_feed(contact),
+    )
+
+
+def _record_feed_answer(
+    request: HttpRequest, kind: str, record_id: int, exc: Exception | None = None
+) -> HttpResponse:
+    _record, feed_url, card_url, feed = _record_feed(request, kind, record_id)
+    if not _htmx(request):
+        if exc is not None:
+            messages.error(request, _error_text(exc))
+        return redirect(card_url)
+    return render(
+        request,
+        "crm_core/components/card_feed_fragment.html",
+        {
+            "feed": feed,
+            "feed_url": feed_url,
+            "next": card_url,
+            "feed_error": _error_text(exc) if exc is not None else "",
+        },
+        status=400 if exc is not None else 200,
+    )
+
+
+@member_required
+@require_GET
+def record_feed_fragment(request: HttpRequest, kind: str, record_id: int) -> HttpResponse:
+    return _record_feed_answer(request, kind, record_id)
+
+
+@member_required
+@require_POST
+def record_note(request: HttpRequest, kind: str, record_id: int) -> HttpResponse:
+    record, *_rest = _record_feed(request, kind, record_id)
+    try:
+        log_on_record(
+            membership=_membership(request),
+            text=str(request.POST.get("note-text", "")),
+            **{kind: record},
+        )
+    except (ValidationError, PermissionDenied) as exc:
+        return _record_feed_answer(request, kind, record_id, exc)
+    return _record_feed_answer(request, kind, record_id)
+
+
+@member_required
+@require_POST
+def record_call(request: HttpRequest, kind: str, record_id: int) -> HttpResponse:
+    """A call's result in one click on a client's or a contact person's card."""
+    record, *_rest = _record_feed(request, kind, record_id)
+    try:
+        text = call_result_text(
+            str(request.POST.get("result", "")), str(request.POST.get("log-result", ""))
+        )
+        log_on_record(
+            membership=_membership(request), text=text, kind=Activity.Kind.CALL, **{kind: record}
+        )
+    except (ValidationError, PermissionDenied) as exc:
+        return _record_feed_answer(request, kind, record_id, exc)
+    return _record_feed_answer(request, kind, record_id)
+
+
+@member_required
+@require_POST
+def client_task(request: HttpRequest, client_id: int) -> HttpResponse:
+    """A task on the client (not on one of its deals), with a quick due-date choice."""
+    membership = _membership(request)
+    client = client_for(membership, client_id)
+    form = with_members(TaskForm(request.POST, prefix="task"), _members(membership))
+    form.fields["deadline"].required = False
+    try:
+        if not form.is_valid():
+            raise ValidationError(
+                "; ".join(str(e) for errors in form.errors.values() for e in errors)
+            )
+        assignee_id = form.cleaned_data.get("assignee")
+        with once.acting_once(request.POST.get(once.FIELD)):
+            create_task(
+                membership=membership,
+                title=form.cleaned_data["title"],
+                kind=form.cleaned_data["kind"],
+                deadline=_task_deadline(request, form),
+                client=client,
+                assignee=User.objects.filter(pk=assignee_id).first() if assignee_id else None,
+            )
+    except once.AlreadySubmittedError:
+        return _record_feed_answer(request, "client", client.pk)
+    except (ValidationError, PermissionDenied) as exc:
+        return _record_feed_answer(request, "client", client.pk, exc)
+    return _record_feed_answer(request, "client", client.pk)

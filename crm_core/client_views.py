@@ -22,21 +22,17 @@ from crm_core.customfields import (
     definitions,
     merged_values,
     row_values,
-    shown,
 )
 from crm_core.exports import xlsx_response
 from crm_core.forms import ClientEditForm, ClientFilterForm, ContactForm
-from crm_core.models import Client, CustomField, Stage, Task
-from crm_core.queries.cards import client_feed
+from crm_core.models import Client, Contact, CustomField
 from crm_core.queries.clients import (
     client_for,
     client_list,
     contact_for,
     contact_list,
     page_of,
-    visible_contacts,
 )
-from crm_core.queries.duplicates import duplicates_of
 from crm_core.services.clients import ContactInput, save_contact, update_client
 from crm_core.services.merge import merge_clients
 from crm_core.views import _errors_to_form, _fail, _members, _membership
@@ -117,39 +113,16 @@ def clients_export(request: HttpRequest) -> HttpResponseBase:
     return xlsx_response("clients.xlsx", _("Clients"), headers, rows)
 
 
-@member_required
-@require_GET
-def client_detail(request: HttpRequest, client_id: int) -> HttpResponse:
-    """The one card with everything about a client."""
-    membership = _membership(request)
-    client = client_for(membership, client_id)
-    deals = list(client.deals.select_related("stage", "pipeline").order_by("-created_at"))
-    contacts = visible_contacts(membership).filter(client=client).prefetch_related("phones")
-    return render(
-        request,
-        "crm_core/client.html",
-        {
-            "client": client,
-            "custom_values": shown(definitions(Entity.CLIENT), client.custom),
-            "contacts": contacts,
-            "phones": client.phones.all(),
-            "open_deals": [d for d in deals if d.stage.outcome == Stage.Outcome.OPEN],
-            "closed_deals": [d for d in deals if d.stage.outcome != Stage.Outcome.OPEN],
-            "tasks": Task.objects.filter(client=client, done_at__isnull=True).order_by("deadline"),
-            "feed": client_feed(client),
-            "duplicates": duplicates_of(membership, client),
-            # False when the member sees this client only through one of their deals: the
-            # card then shows no edit, merge or add-contact buttons.
-            "can_change": may_change(membership, client.responsible_id),
-        },
-    )
-
-
 def _client_form(
-    client: Client, membership: Any, fields: list[CustomField], data: Any = None
+    client: Client,
+    membership: Any,
+    fields: list[CustomField],
+    data: Any = None,
+    prefix: str | None = None,
 ) -> ClientEditForm:
     form = ClientEditForm(
         data,
+        prefix=prefix,
         members=_members(membership),
         initial={
             **{
@@ -189,6 +162,21 @@ def client_edit(request: HttpRequest, client_id: int) -> HttpResponse:
     return render(request, "crm_core/client_edit.html", {"client": client, "form": form})
 
 
+def contact_initial(contact: Contact) -> dict[str, Any]:
+    """A contact person's values as their form shows them."""
+    return {
+        "last_name": contact.last_name,
+        "first_name": contact.first_name,
+        "middle_name": contact.middle_name,
+        "position": contact.position,
+        "emails": "\n".join(contact.emails),
+        "phones": "\n".join(p.raw for p in contact.phones.all()),
+        "telegram": contact.messengers.get("telegram", ""),
+        "whatsapp": contact.messengers.get("whatsapp", ""),
+        "version": contact.version,
+    }
+
+
 def _contact_input(data: dict[str, Any]) -> ContactInput:
     return ContactInput(
         last_name=data["last_name"],
@@ -218,18 +206,7 @@ def contact_edit(
     read_only = contact is not None and not may_change(
         membership, contact.responsible_id, client.responsible_id if client else None
     )
-    initial: dict[str, Any] = {}
-    if contact is not None:
-        initial = {
-            "last_name": contact.last_name,
-            "first_name": contact.first_name,
-            "middle_name": contact.middle_name,
-            "position": contact.position,
-            "emails": "\n".join(contact.emails),
-            "phones": "\n".join(p.raw for p in contact.phones.all()),
-            "telegram": contact.messengers.get("telegram", ""),
-            "whatsapp": contact.messengers.get("whatsapp", ""),
-        }
+    initial = contact_initial(contact) if contact is not None else {}
     form = ContactForm(request.POST or None, initial=initial)
     fields = definitions(Entity.CONTACT)
     add_fields(form, fields, contact.custom if contact else {})
@@ -248,6 +225,7 @@ def contact_edit(
                 client=client,
                 contact=contact,
                 data=data,
+                version=form.cleaned_data.get("version") if contact is not None else None,
             )
         except PermissionDenied as exc:
             _fail(request, exc)

@@ -121,6 +121,9 @@ class DealEditForm(forms.Form):
         label=_("Expected close"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     source = forms.CharField(label=_("Source"), max_length=100, required=False)
+    tags = forms.CharField(
+        label=_("Tags"), max_length=500, required=False, help_text=_("Separated by commas.")
+    )
     responsible = forms.TypedChoiceField(
         label=_("Responsible manager"), coerce=int, required=False, empty_value=None
     )
@@ -148,6 +151,9 @@ class DealEditForm(forms.Form):
         amount = self.initial.get("amount")
         if isinstance(amount, Decimal) and amount == amount.to_integral_value():
             self.initial["amount"] = amount.quantize(Decimal(1))
+
+    def clean_tags(self) -> list[str]:
+        return parse_tags(self.cleaned_data["tags"])
 
 
 class DealFilterForm(forms.Form):
@@ -197,6 +203,12 @@ class DealFilterForm(forms.Form):
 
 def _lines(text: str) -> list[str]:
     return [line.strip() for line in text.replace(",", "\n").splitlines() if line.strip()]
+
+
+def parse_tags(text: str) -> list[str]:
+    """Tags as typed ("опт, застройщик"): split at commas and lines, each cut to 50
+    characters, repeats dropped, the order kept."""
+    return list(dict.fromkeys(t[:50] for t in _lines(text)))
 
 
 class ClientEditForm(forms.Form):
@@ -260,7 +272,7 @@ class ClientEditForm(forms.Form):
         return name
 
     def clean_tags(self) -> list[str]:
-        return list(dict.fromkeys(t[:50] for t in _lines(self.cleaned_data["tags"])))
+        return parse_tags(self.cleaned_data["tags"])
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -287,6 +299,9 @@ class ContactForm(forms.Form):
     )
     telegram = forms.CharField(label="Telegram", max_length=100, required=False)
     whatsapp = forms.CharField(label="WhatsApp", max_length=100, required=False)
+    # The version of the person the form was opened at (a stale save is refused); a new person
+    # has none.
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     def clean_emails(self) -> list[str]:
         emails = [e.lower() for e in _lines(self.cleaned_data["emails"])]

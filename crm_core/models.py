@@ -144,6 +144,8 @@ class Contact(models.Model):
     custom = models.JSONField(_("custom fields"), default=dict, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    # Optimistic concurrency, as on clients and deals: a save from an older version is refused.
+    version = models.PositiveIntegerField(default=1)
 
     class Meta:
         verbose_name = _("contact person")
@@ -282,6 +284,9 @@ class Deal(models.Model):
     expected_close = models.DateField(_("expected close"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
     lost_reason = models.CharField(_("reason for losing"), max_length=300, blank=True)
+    tags = ArrayField(
+        models.CharField(max_length=50), default=list, blank=True, verbose_name=_("tags")
+    )
     custom = models.JSONField(_("custom fields"), default=dict, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)

@@ -54,7 +54,55 @@ urlpatterns = [
     path("tasks/calendar/", calendar_views.task_calendar, name="task_calendar"),
     path("clients/", client_views.clients_page, name="clients"),
     path("clients/export/", client_views.clients_export, name="clients_export"),
-    path("clients/<int:client_id>/", client_views.client_detail, name="client_detail"),
+    path("clients/<int:client_id>/", card_views.client_card, name="client_detail"),
+    # The client and contact cards' own endpoints (htmx): a field, the composer, the feed.
+    path(
+        "clients/<int:client_id>/card/field/<str:name>/",
+        card_views.client_field,
+        name="client_field",
+    ),
+    path(
+        "clients/<int:record_id>/card/feed/",
+        card_views.record_feed_fragment,
+        {"kind": "client"},
+        name="client_card_feed",
+    ),
+    path(
+        "clients/<int:record_id>/card/note/",
+        card_views.record_note,
+        {"kind": "client"},
+        name="client_card_note",
+    ),
+    path(
+        "clients/<int:record_id>/card/call/",
+        card_views.record_call,
+        {"kind": "client"},
+        name="client_card_call",
+    ),
+    path("clients/<int:client_id>/card/task/", card_views.client_task, name="client_card_task"),
+    path(
+        "contacts/<int:contact_id>/card/field/<str:name>/",
+        card_views.contact_field,
+        name="contact_field",
+    ),
+    path(
+        "contacts/<int:record_id>/card/feed/",
+        card_views.record_feed_fragment,
+        {"kind": "contact"},
+        name="contact_card_feed",
+    ),
+    path(
+        "contacts/<int:record_id>/card/note/",
+        card_views.record_note,
+        {"kind": "contact"},
+        name="contact_card_note",
+    ),
+    path(
+        "contacts/<int:record_id>/card/call/",
+        card_views.record_call,
+        {"kind": "contact"},
+        name="contact_card_call",
+    ),
     path("clients/<int:client_id>/edit/", client_views.client_edit, name="client_edit"),
     path("clients/<int:client_id>/contacts/new/", client_views.contact_edit, name="contact_add"),
     path(

@@ -205,6 +205,7 @@ def _deal_edit_form(
             "amount": deal.amount,
             "expected_close": deal.expected_close,
             "source": deal.source,
+            "tags": ", ".join(deal.tags),
             "responsible": deal.responsible_id,
             "contact_ids": [c.pk for c in deal.contacts.all()],
             "version": deal.version,
@@ -461,6 +462,8 @@ def deal_edit(request: HttpRequest, deal_id: int) -> HttpResponse:
     data = {k: v for k, v in form.cleaned_data.items() if not k.startswith(PREFIX)}
     data["custom"] = merged_values(fields, form.cleaned_data, deal.custom)
     data["responsible_id"] = data.pop("responsible") or deal.responsible_id
+    if form.add_prefix("tags") not in request.POST:  # a form without the tags keeps them
+        data.pop("tags", None)
     version = data.pop("version")
     try:
         update_deal(membership=membership, deal=deal, version=version, **data)

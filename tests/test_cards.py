@@ -1,7 +1,8 @@
 """The record cards: fields saved in place (stale edits refused), the composer (note, call
 result, task with a quick due date) without a reload, the feed, closing a deal stops its
 timers and offers to close its tasks, the first line item asks about a typed amount, the
-client and contact cards, and isolation between companies."""
+client and contact cards (their fields in place, read-only for whoever sees them only through
+a deal, their composer), deal tags, and isolation between companies."""
 
 from __future__ import annotations
 
@@ -440,3 +441,363 @@ def test_a_manager_cannot_use_the_card_of_a_deal_they_do_not_see(crm: Any) -> No
         ).status_code
         == 404
     )
+
+
+# --- Deal tags ----------------------------------------------------------------------------------
+
+
+def test_deal_tags_are_edited_in_place_and_shown_as_chips(crm: Any) -> None:
+    deal = _deal(crm)
+    browser = _browser(crm)
+    saved = _post(
+        browser,
+        crm,
+        f"/deals/{deal.pk}/card/field/tags/",
+        {"edit-tags": " опт, застройщик,опт ,, ", "version": deal.version},
+    )
+    assert saved.status_code == 200
+    assert '<span class="tag">опт</span>' in saved.content.decode()
+    with crm.a:
+        assert Deal.objects.get(pk=deal.pk).tags == ["опт", "застройщик"]
+    card = browser.get(f"/deals/{deal.pk}/", HTTP_HOST=crm.a.host).content.decode()
+    assert 'value="опт, застройщик"' in card
+    assert '<span class="tag">застройщик</span>' in card
+    # The older whole-deal form, which has no tags field, leaves them alone.
+    browser.post(
+        f"/deals/{deal.pk}/edit/",
+        {"edit-title": "Окна", "edit-amount": "0", "edit-version": deal.version + 1},
+        HTTP_HOST=crm.a.host,
+    )
+    with crm.a:
+        fresh = Deal.objects.get(pk=deal.pk)
+        assert (fresh.title, fresh.tags) == ("Окна", ["опт", "застройщик"])
+
+
+def test_deal_tags_through_the_api(crm: Any) -> None:
+    from tests.test_api import token_for
+
+    deal = _deal(crm)
+    api = token_for(crm, crm.manager)
+    changed = api.call(
+        "patch", f"/deals/{deal.pk}/", {"version": deal.version, "tags": ["опт", " опт ", "VIP"]}
+    )
+    assert changed.status_code == 200, changed.body
+    assert changed.body["tags"] == ["опт", "VIP"]
+    assert api.call("get", f"/deals/{deal.pk}/").body["tags"] == ["опт", "VIP"]
+    bad = api.call("patch", f"/deals/{deal.pk}/", {"version": 2, "tags": "опт"})
+    assert bad.status_code == 400
+    with crm.a:
+        assert Deal.objects.get(pk=deal.pk).tags == ["опт", "VIP"]
+
+
+# --- Client and contact cards: fields in place, composer ----------------------------------------
+
+
+def _client_with_person(crm: Any, owner: Any = None) -> tuple[Client, Contact]:
+    user = (owner or crm.manager).user
+    with crm.a:
+        client = Client.objects.create(name="Стройка-Сервис", responsible=user)
+        person = Contact.objects.create(
+            client=client, last_name="Сидорова", first_name="Анна", responsible=user
+        )
+    return client, person
+
+
+def test_a_client_field_is_saved_on_its_own_and_a_stale_one_is_refused(crm: Any) -> None:
+    client, _person = _client_with_person(crm)
+    browser = _browser(crm)
+    card = browser.get(f"/clients/{client.pk}/", HTTP_HOST=crm.a.host).content.decode()
+    assert 'data-inline-field="industry"' in card
+    assert 'data-inline-field="name"' in card
+    saved = _post(
+        browser,
+        crm,
+        f"/clients/{client.pk}/card/field/industry/",
+        {"edit-industry": "Строительство", "version": 1},
+    )
+    assert saved.status_code == 200
+    assert saved["X-Record-Version"] == "2"
+    tags = _post(
+        browser,
+        crm,
+        f"/clients/{client.pk}/card/field/tags/",
+        {"edit-tags": "опт, застройщик", "version": 2},
+    )
+    assert tags.status_code == 200
+    assert '<span class="tag">застройщик</span>' in tags.content.decode()
+    assert 'id="record-facts" hx-swap-oob="true"' in tags.content.decode()
+    # A second editor who opened the card at version 1 is refused; what they typed stays.
+    stale = _post(
+        browser,
+        crm,
+        f"/clients/{client.pk}/card/field/source/",
+        {"edit-source": "Выставка", "version": 1},
+    )
+    assert stale.status_code == 409
+    text = stale.content.decode()
+    assert "hx-swap-oob" not in text
+    assert 'role="alert"' in text
+    assert 'value="Выставка"' in text
+    bad = _post(
+        browser, crm, f"/clients/{client.pk}/card/field/bik/", {"edit-bik": "12", "version": 3}
+    )
+    assert bad.status_code == 400
+    assert "9" in bad.content.decode()
+    with crm.a:
+        fresh = Client.objects.get(pk=client.pk)
+        assert (fresh.industry, fresh.tags, fresh.source, fresh.bik, fresh.version) == (
+            "Строительство",
+            ["опт", "застройщик"],
+            "",
+            "",
+            3,
+        )
+    unknown = _post(browser, crm, f"/clients/{client.pk}/card/field/inn_status/", {"version": 3})
+    assert unknown.status_code == 404
+    # Without JavaScript the save redirects back to the card.
+    plain = _post(
+        browser,
+        crm,
+        f"/clients/{client.pk}/card/field/name/",
+        {"edit-name": "Стройка-Сервис Плюс", "version": 3},
+        htmx=False,
+    )
+    assert plain.status_code == 302
+    with crm.a:
+        assert Client.objects.get(pk=client.pk).name == "Стройка-Сервис Плюс"
+
+
+def test_a_contact_field_is_saved_on_its_own_with_links_and_a_stale_one_is_refused(
+    crm: Any,
+) -> None:
+    _client, person = _client_with_person(crm)
+    browser = _browser(crm)
+    card = browser.get(f"/contacts/{person.pk}/card/", HTTP_HOST=crm.a.host).content.decode()
+    assert 'data-inline-field="phones"' in card
+    phones = _post(
+        browser,
+        crm,
+        f"/contacts/{person.pk}/card/field/phones/",
+        {"edit-phones": "8 916 123-45-67", "version": 1},
+    )
+    assert phones.status_code == 200
+    assert 'href="tel:+79161234567"' in phones.content.decode()
+    # The header's facts come along (out of band), with the new phone to tap.
+    assert 'id="record-facts" hx-swap-oob="true"' in phones.content.decode()
+    assert phones["X-Record-Version"] == "2"
+    emails = _post(
+        browser,
+        crm,
+        f"/contacts/{person.pk}/card/field/emails/",
+        {"edit-emails": "Anna@Example.com", "version": 2},
+    )
+    assert emails.status_code == 200
+    assert 'href="mailto:anna@example.com"' in emails.content.decode()
+    stale = _post(
+        browser,
+        crm,
+        f"/contacts/{person.pk}/card/field/position/",
+        {"edit-position": "Директор", "version": 1},
+    )
+    assert stale.status_code == 409
+    assert 'value="Директор"' in stale.content.decode()
+    nameless = _post(
+        browser,
+        crm,
+        f"/contacts/{person.pk}/card/field/last_name/",
+        {"edit-last_name": "", "version": 3},
+    )
+    assert nameless.status_code == 200  # the first name is still there
+    no_name = _post(
+        browser,
+        crm,
+        f"/contacts/{person.pk}/card/field/first_name/",
+        {"edit-first_name": "", "version": 4},
+    )
+    assert no_name.status_code == 400
+    with crm.a:
+        fresh = Contact.objects.get(pk=person.pk)
+        assert (fresh.emails, fresh.position, fresh.first_name, fresh.version) == (
+            ["anna@example.com"],
+            "",
+            "Анна",
+            4,
+        )
+        assert [p.e164 for p in fresh.phones.all()] == ["+79161234567"]
+
+
+def test_a_deal_only_viewer_reads_the_client_and_contact_and_cannot_change_them(
+    crm: Any,
+) -> None:
+    client, person = _client_with_person(crm, owner=crm.colleague)
+    with crm.a:
+        deal = create_deal(
+            membership=crm.manager, title="Через сделку", pipeline=crm.pipeline, client=client
+        )
+        deal.contacts.add(person)
+    browser = _browser(crm)
+    card = browser.get(f"/clients/{client.pk}/", HTTP_HOST=crm.a.host)
+    assert card.status_code == 200
+    assert "data-inline-field" not in card.content.decode()
+    contact_card = browser.get(f"/contacts/{person.pk}/card/", HTTP_HOST=crm.a.host)
+    assert contact_card.status_code == 200
+    assert "data-inline-field" not in contact_card.content.decode()
+    assert 'id="contact-edit"' not in contact_card.content.decode()
+    refused = [
+        _post(
+            browser,
+            crm,
+            f"/clients/{client.pk}/card/field/source/",
+            {"edit-source": "x", "version": 1},
+        ),
+        _post(
+            browser,
+            crm,
+            f"/contacts/{person.pk}/card/field/position/",
+            {"edit-position": "x", "version": 1},
+        ),
+    ]
+    assert [r.status_code for r in refused] == [404, 404]
+    # The call with the client's person can still be logged in the feed.
+    call = _post(browser, crm, f"/contacts/{person.pk}/card/call/", {"result": "reached"})
+    assert call.status_code == 200
+    with crm.a:
+        assert Client.objects.get(pk=client.pk).source == ""
+        assert Contact.objects.get(pk=person.pk).position == ""
+        assert Activity.objects.filter(contact=person, client=client, kind="call").count() == 1
+
+
+def test_a_read_only_member_sees_the_fields_as_text_and_cannot_save(crm: Any) -> None:
+    client, _person = _client_with_person(crm)
+    viewer = login_on_host(crm.viewer.user, crm.a.company, crm.a.host)
+    card = viewer.get(f"/clients/{client.pk}/", HTTP_HOST=crm.a.host).content.decode()
+    assert "data-inline-field" not in card
+    answer = _post(
+        viewer, crm, f"/clients/{client.pk}/card/field/source/", {"edit-source": "x", "version": 1}
+    )
+    assert answer.status_code in (400, 403, 404)
+    with crm.a:
+        assert Client.objects.get(pk=client.pk).source == ""
+
+
+def test_the_client_and_contact_composers_post_without_a_reload(crm: Any) -> None:
+    client, person = _client_with_person(crm)
+    browser = _browser(crm)
+    card = browser.get(f"/clients/{client.pk}/", HTTP_HOST=crm.a.host).content.decode()
+    assert f'hx-post="/clients/{client.pk}/card/call/"' in card
+    assert 'name="form_token"' in card
+    note = _post(browser, crm, f"/clients/{client.pk}/card/note/", {"note-text": "Скидка 5%"})
+    assert note.status_code == 200
+    assert 'id="card-feed"' in note.content.decode()
+    assert "Скидка 5%" in note.content.decode()
+    call = _post(
+        browser,
+        crm,
+        f"/clients/{client.pk}/card/call/",
+        {"result": "call_back", "log-result": "после обеда"},
+    )
+    assert call.status_code == 200
+    assert "после обеда" in call.content.decode()
+    task = _post(
+        browser,
+        crm,
+        f"/clients/{client.pk}/card/task/",
+        {"task-title": "Отправить КП", "task-kind": "email", "task-due": "tomorrow"},
+    )
+    assert task.status_code == 200
+    assert "Отправить КП" in task.content.decode()
+    empty = _post(browser, crm, f"/clients/{client.pk}/card/note/", {"note-text": "  "})
+    assert empty.status_code == 400
+    assert 'role="alert"' in empty.content.decode()
+    person_note = _post(
+        browser, crm, f"/contacts/{person.pk}/card/note/", {"note-text": "Любит звонки утром"}
+    )
+    assert person_note.status_code == 200
+    assert "Любит звонки утром" in person_note.content.decode()
+    plain = _post(browser, crm, f"/contacts/{person.pk}/card/call/", {"result": "busy"}, htmx=False)
+    assert plain.status_code == 302
+    with crm.a:
+        assert Activity.objects.filter(client=client, kind="note", summary="Скидка 5%").exists()
+        assert Activity.objects.filter(client=client, kind="call").count() == 2
+        assert Activity.objects.get(summary="Любит звонки утром").client_id == client.pk
+        assert Task.objects.get(title="Отправить КП").client_id == client.pk
+    # The person's entry shows on the client's card too.
+    feed = browser.get(f"/clients/{client.pk}/card/feed/", HTTP_HOST=crm.a.host, **HTMX)
+    assert "Любит звонки утром" in feed.content.decode()
+    assert "Отправить КП" in feed.content.decode()
+
+
+def test_another_company_cannot_read_or_post_to_client_and_contact_cards(crm: Any) -> None:
+    client, person = _client_with_person(crm)
+    b = crm.b
+    outsider = login_on_host(b.owner, b.company, b.host)
+    stranger = login_on_host(b.owner, b.company, b.host)
+    for url, data in [
+        (f"/clients/{client.pk}/", None),
+        (f"/clients/{client.pk}/card/feed/", None),
+        (f"/contacts/{person.pk}/card/feed/", None),
+        (f"/clients/{client.pk}/card/note/", {"note-text": "чужое"}),
+        (f"/clients/{client.pk}/card/call/", {"result": "reached"}),
+        (
+            f"/clients/{client.pk}/card/task/",
+            {"task-title": "x", "task-kind": "call", "task-due": "today"},
+        ),
+        (f"/clients/{client.pk}/card/field/source/", {"edit-source": "x", "version": 1}),
+        (f"/contacts/{person.pk}/card/note/", {"note-text": "чужое"}),
+        (f"/contacts/{person.pk}/card/call/", {"result": "reached"}),
+        (f"/contacts/{person.pk}/card/field/position/", {"edit-position": "x", "version": 1}),
+    ]:
+        if data is None:
+            answer = outsider.get(url, HTTP_HOST=b.host, **HTMX)
+        else:
+            answer = outsider.post(url, data, HTTP_HOST=b.host, **HTMX)
+        assert answer.status_code == 404, url
+        elsewhere = (
+            stranger.get(url, HTTP_HOST=crm.a.host)
+            if data is None
+            else stranger.post(url, data, HTTP_HOST=crm.a.host)
+        )
+        assert elsewhere.status_code in (302, 403, 404), url
+    # A manager of company A who does not see the client gets 404 too.
+    colleague = login_on_host(crm.colleague.user, crm.a.company, crm.a.host)
+    assert (
+        colleague.post(
+            f"/clients/{client.pk}/card/note/", {"note-text": "x"}, HTTP_HOST=crm.a.host
+        ).status_code
+        == 404
+    )
+    with crm.a:
+        assert not Activity.objects.filter(client=client).exists()
+        assert not Task.objects.filter(client=client).exists()
+        assert Client.objects.get(pk=client.pk).source == ""
+        assert Contact.objects.get(pk=person.pk).position == ""
+
+
+def test_the_contact_edit_page_refuses_a_save_after_an_in_place_edit(crm: Any) -> None:
+    _client, person = _client_with_person(crm)
+    browser = _browser(crm)
+    page = browser.get(f"/contacts/{person.pk}/", HTTP_HOST=crm.a.host).content.decode()
+    assert 'name="version" value="1"' in page
+    _post(
+        browser,
+        crm,
+        f"/contacts/{person.pk}/card/field/position/",
+        {"edit-position": "Директор", "version": 1},
+    )
+    stale = browser.post(
+        f"/contacts/{person.pk}/",
+        {"last_name": "Сидорова", "first_name": "Анна", "position": "Инженер", "version": 1},
+        HTTP_HOST=crm.a.host,
+    )
+    assert stale.status_code == 200  # the form again, with what was typed and why
+    assert 'value="Инженер"' in stale.content.decode()
+    with crm.a:
+        assert Contact.objects.get(pk=person.pk).position == "Директор"
+    fresh = browser.post(
+        f"/contacts/{person.pk}/",
+        {"last_name": "Сидорова", "first_name": "Анна", "position": "Инженер", "version": 2},
+        HTTP_HOST=crm.a.host,
+    )
+    assert fresh.status_code == 302
+    with crm.a:
+        assert Contact.objects.get(pk=person.pk).position == "Инженер"

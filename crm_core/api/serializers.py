@@ -92,6 +92,7 @@ class DealOut(serializers.ModelSerializer[Deal]):
             "expected_close",
             "closed_at",
             "lost_reason",
+            "tags",
             "custom",
             "created_at",
             "updated_at",
@@ -238,6 +239,7 @@ class DealChange(serializers.Serializer[Any]):
     amount = Money(max_digits=14, decimal_places=2, min_value=0, required=False)
     expected_close = serializers.DateField(required=False, allow_null=True)
     source = Text(max_length=100, required=False, allow_blank=True)
+    tags = serializers.ListField(child=Text(max_length=50), required=False)
     responsible = serializers.IntegerField(required=False)
     stage = serializers.IntegerField(required=False)
     lost_reason = Text(max_length=300, required=False, allow_blank=True)

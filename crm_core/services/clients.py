@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -163,6 +164,25 @@ class ContactInput:
     custom: dict[str, object] = field(default_factory=dict)
 
 
+def _locked_contact(contact: Contact, version: int | None) -> Contact:
+    current = Contact.objects.select_for_update().get(pk=contact.pk)
+    if version is not None and current.version != version:
+        raise StaleRecordError(
+            _("This person was changed by someone else a moment ago. Reload and try again."),
+            code="stale",
+        )
+    return current
+
+
+def _phone_changes(contact: Contact, phones: list[Any]) -> dict[str, tuple[Any, Any]]:
+    """The person's phones as a change for the audit log, if the new ones differ."""
+    before = sorted((p.e164, p.extension, p.raw) for p in contact.phones.all())
+    after = sorted((p.e164, p.extension, p.raw) for p in phones)
+    if before == after:
+        return {}
+    return {"phones": ([p[2] for p in before], [p[2] for p in after])}
+
+
 @transaction.atomic
 def save_contact(
     *,
@@ -171,13 +191,16 @@ def save_contact(
     client: Client | None,
     data: ContactInput,
     contact: Contact | None = None,
+    version: int | None = None,
 ) -> Contact:
     """Add a contact person (to a client, or on their own) or change one; the phones given
     replace the person's phones, each normalised to E.164 with the text as typed kept.
     Changing a person, or adding one to a client, needs the right to change that record;
-    seeing it through a deal is not enough."""
+    seeing it through a deal is not enough. With ``version`` (what the person saw), a change
+    is refused if someone saved the person since, as for clients and deals."""
     require_write(membership)
     if contact is not None:
+        contact = _locked_contact(contact, version)
         owner = contact.client.responsible_id if contact.client_id else None  # type: ignore[union-attr]
         require_change(membership, contact.responsible_id, owner)
     elif client is not None:
@@ -212,8 +235,11 @@ def save_contact(
         changes = {
             k: (getattr(contact, k), v) for k, v in values.items() if getattr(contact, k) != v
         }
+        changes.update(_phone_changes(contact, phones))
         for name, value in values.items():
             setattr(contact, name, value)
+        if changes:
+            contact.version += 1
         contact.save()
         if changes:
             record(membership, contact, "update", changes)
@@ -223,3 +249,30 @@ def save_contact(
     )
     signals.contact_saved.send(Contact, contact=contact, created=created, membership=membership)
     return contact
+
+
+@transaction.atomic
+def log_on_record(
+    *,
+    membership: Membership,
+    text: str,
+    client: Client | None = None,
+    contact: Contact | None = None,
+    kind: str = Activity.Kind.NOTE,
+) -> Activity:
+    """A note or a call's result written on a client's card or a contact person's card (a
+    contact person's entry shows on their client's card too). Whoever sees the record may
+    write in its feed, as on a deal: it changes none of the record's fields."""
+    require_write(membership)
+    if not text.strip():
+        raise ValidationError(_("Write what came of it."), code="required")
+    if client is None and contact is not None:
+        client = contact.client
+    return Activity.objects.create(
+        kind=kind,
+        client=client,
+        contact=contact,
+        author=membership.user,
+        summary=text.strip()[:300],
+        body=text.strip(),
+    )

@@ -155,7 +155,7 @@ def log_call(
     )
 
 
-EDITABLE = ("title", "amount", "expected_close", "source", "custom", "responsible_id")
+EDITABLE = ("title", "amount", "expected_close", "source", "tags", "custom", "responsible_id")
 
 
 @transaction.atomic
@@ -169,6 +169,10 @@ def update_deal(*, membership: Membership, deal: Deal, version: int, **fields: o
             _("This deal was changed by someone else a moment ago. Reload it and try again."),
             code="stale",
         )
+    given = fields.get("tags")
+    if isinstance(given, list):  # trimmed, no empty ones, each once, in order
+        tags = (str(t).strip()[:50] for t in given)
+        fields["tags"] = list(dict.fromkeys(t for t in tags if t))
     changes = {
         name: (getattr(current, name), value)
         for name, value in fields.items()
@@ -214,13 +218,19 @@ def call_result_label(result: str) -> str:
     return str(CALL_RESULTS[result])
 
 
-def log_call_result(
-    *, membership: Membership, deal: Deal, result: str, comment: str = ""
-) -> Activity:
-    """A call logged with one click: its result, and what was said if the person wrote it."""
+def call_result_text(result: str, comment: str = "") -> str:
+    """How a call logged with one click reads in the feed: its result, then what was said."""
     if result not in CALL_RESULTS:
         raise ValidationError(_("Choose how the call went."), code="result")
     text = str(CALL_RESULTS[result])
     if comment.strip():
         text = f"{text}: {comment.strip()}"
+    return text
+
+
+def log_call_result(
+    *, membership: Membership, deal: Deal, result: str, comment: str = ""
+) -> Activity:
+    """A call logged with one click: its result, and what was said if the person wrote it."""
+    text = call_result_text(result, comment)
     return log_call(membership=membership, deal=deal, result=text, kind=Activity.Kind.CALL)

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from crm_core import signals
 from crm_core.access import require_write
-from crm_core.models import Activity, Deal, Task
+from crm_core.models import Activity, Client, Deal, Task
 from crm_core.services.audit import record
 from tenants.models import Membership, User
 
@@ -25,7 +25,9 @@ def create_task(
     assignee: User | None = None,
     deal: Deal | None = None,
     kind: str = Task.Kind.CALL,
+    client: Client | None = None,
 ) -> Task:
+    """A task on a deal (it counts for the deal's client too), on a client, or on its own."""
     require_write(membership)
     if (
         assignee is not None
@@ -44,7 +46,7 @@ def create_task(
         deadline=deadline,
         assignee=assignee or membership.user,
         deal=deal,
-        client_id=deal.client_id if deal else None,
+        client_id=deal.client_id if deal else (client.pk if client else None),
         created_by=membership.user,
     )
     record(
