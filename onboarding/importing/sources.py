@@ -28,7 +28,7 @@ class Inspection:
     headers: list[str] = field(default_factory=list)
     mapping: dict[str, str] = field(default_factory=dict)
     preview: list[list[str]] = field(default_factory=list)
-    total_rows: int | None = None  # exact for XML, an estimate for sheets (progress bar)
+    total_rows: int | None = None  # an estimate for the progress bar (exact for a small XML)
     # How the sheet's typed dates put day and month (values.DAY_FIRST / MONTH_FIRST), whether
     # it has typed dates at all, and whether its first rows leave the order open.
     date_order: str = values.DAY_FIRST
@@ -148,16 +148,18 @@ def _shown(text: str) -> str:
 
 
 def _xml_head(stream: IO[bytes], found: Inspection, *, size: int) -> list[SourceRow]:
-    """The first records of an XML file, from at most bounds.MAX_XML_INSPECTED_BYTES of it.
-    The rest is read by the preview in the background, which refuses a damaged file as a
-    whole; the row count comes from it."""
+    """The first records of an XML file, read from at most bounds.MAX_XML_INSPECTED_BYTES of
+    it; `found.total_rows` becomes their count, scaled to the file's size when it is longer.
+    The whole file is read by the preview in the background, which refuses a damaged one as a
+    whole and counts its rows exactly."""
     head = _Head(stream, bounds.MAX_XML_INSPECTED_BYTES)
     first: list[SourceRow] = []
+    count = 0
     try:
         for row in read_rows(head, found):  # type: ignore[arg-type]
-            first.append(row)
-            if len(first) == PREVIEW_ROWS:
-                break
+            count += 1
+            if len(first) < PREVIEW_ROWS:
+                first.append(row)
     except UnreadableFile:
         # The file cut at the bound does not parse to its end: what came before it is shown.
         if not (first and head.cut):
@@ -166,6 +168,7 @@ def _xml_head(stream: IO[bytes], found: Inspection, *, size: int) -> list[Source
         stream.seek(0)
     if not first and head.cut:
         raise UnreadableFile("nothing_in_head", mb=bounds.MAX_XML_INSPECTED_BYTES // 2**20)
+    found.total_rows = round(count * size / head.read_bytes) if head.cut else count
     return first
 
 
@@ -174,6 +177,7 @@ class _Head:
 
     def __init__(self, stream: IO[bytes], limit: int) -> None:
         self.stream, self.left, self.cut = stream, limit, False
+        self.read_bytes = 0
 
     def read(self, size: int = -1) -> bytes:
         if self.left <= 0:
@@ -181,6 +185,7 @@ class _Head:
             return b""
         block = self.stream.read(self.left if size < 0 else min(size, self.left))
         self.left -= len(block)
+        self.read_bytes += len(block)
         return block
 
     def seek(self, offset: int, whence: int = 0) -> int:

@@ -69,7 +69,7 @@ def head_and_estimate(
 ) -> tuple[list[list[Any]], int]:
     """The first `limit` rows and the estimated row count. An xlsx sheet is loaded once for
     both (loading it is the costly part of inspecting a large upload)."""
-    if file_format == "xlsx" and _large(stream):
+    if file_format == "xlsx" and (_large(stream) or _large_sheets(stream)):
         book = _open_streamed(stream)
         try:
             worksheet = _streamed_sheet(book, sheet)
@@ -156,6 +156,23 @@ def _large(stream: IO[bytes]) -> bool:
     size = stream.seek(0, io.SEEK_END)
     stream.seek(position)
     return size > LARGE_XLSX_BYTES
+
+
+def _large_sheets(stream: IO[bytes]) -> bool:
+    """Whether a sheet of the workbook unpacks to more than bounds.MAX_SHEET_XML_LOADED (from
+    the zip's directory): calamine would load all of it to show the first rows."""
+    stream.seek(0)
+    try:
+        with zipfile.ZipFile(stream) as archive:
+            return any(
+                info.file_size > bounds.MAX_SHEET_XML_LOADED
+                for info in archive.infolist()
+                if info.filename.startswith("xl/worksheets/")
+            )
+    except zipfile.BadZipFile as exc:
+        raise UnreadableFile("corrupt", detail=str(exc)) from exc
+    finally:
+        stream.seek(0)
 
 
 def _size_from_head(worksheet: Any) -> None:

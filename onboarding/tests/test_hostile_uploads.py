@@ -119,6 +119,32 @@ def declared_huge_xlsx(*, last_column: str = "") -> bytes:
     return out.getvalue()
 
 
+def tall_xlsx(rows: int = 1_000_000) -> bytes:
+    """A million short rows: 13 MB, under the size at which an xlsx is streamed, and 60 MB of
+    sheet XML (no <dimension>, as 1C's and streaming writers' files)."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Клиенты"
+    sheet.append(["Наименование", "ИНН"])
+    plain = io.BytesIO()
+    book.save(plain)
+    body = "".join(
+        f'<row r="{i}"><c r="A{i}" t="inlineStr"><is><t>Клиент {i}</t></is></c>'
+        f'<c r="B{i}"><v>{7707083893 + i}</v></c></row>'
+        for i in range(2, rows + 2)
+    ).encode()
+    source = zipfile.ZipFile(plain)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"</row></sheetData>", b"</row>" + body + b"</sheetData>")
+                data = re.sub(rb'<dimension ref="[^"]*"/>', b"", data)
+            archive.writestr(info, data)
+    return out.getvalue()
+
+
 def deep_commerceml(depth: int = 10_000) -> bytes:
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n<КоммерческаяИнформация ВерсияСхемы="2.05">'
@@ -198,6 +224,19 @@ def test_a_sheet_declaring_excels_whole_grid(streamed: bool, monkeypatch: Any) -
     assert "more than 500 columns" in refused.value.message
 
 
+def test_a_tall_sheet_is_not_loaded_whole_to_show_its_first_rows() -> None:
+    data = tall_xlsx()
+    assert len(data) < tabular.LARGE_XLSX_BYTES
+    # calamine's memory is not Python's (tracemalloc does not see it): the time tells. Loading
+    # the whole sheet took 2.5 s and 570 MB; its first rows take a tenth of a second.
+    with within(1.0):
+        found = inspect(io.BytesIO(data), size=len(data), limit_mb=512)
+    assert found.headers == ["наименование", "инн"]
+    assert found.preview[0] == ["Клиент 2", "7707083895"]
+    assert found.total_rows is not None
+    assert 500_000 < found.total_rows < 2_000_000  # estimated from the head of the sheet
+
+
 def test_deep_xml_is_refused() -> None:
     with pytest.raises(UnreadableFile) as refused:
         _inspect(deep_commerceml())
@@ -214,6 +253,8 @@ def test_xml_is_inspected_from_its_head_only() -> None:
     assert len(data) > 4 * bounds.MAX_XML_INSPECTED_BYTES
     found = _inspect(data)
     assert len(found.preview) == 10
+    assert found.total_rows is not None
+    assert 150_000 < found.total_rows < 250_000  # scaled from the records of its head
     # Junk after the head is the preview's to find (it reads the whole file in the background).
     _inspect(data[: len(data) // 2])
 
