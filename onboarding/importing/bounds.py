@@ -9,7 +9,8 @@ from __future__ import annotations
 
 # Columns of a sheet. The widest real export we have seen (1C's counterparty report with every
 # contact field) has ~150; the mapping page shows one choice per column, and 500 is still a page
-# that renders in well under a second. A 10 MB csv can have a million.
+# that renders in well under a second. A 10 MB csv can have a million. (The page posts one field
+# per column: Django's DATA_UPLOAD_MAX_NUMBER_FIELDS, 1,000, must stay above this plus a few.)
 MAX_COLUMNS = 500
 
 # Characters of one csv line (a row; a quoted multi-line cell counts its lines separately). 500

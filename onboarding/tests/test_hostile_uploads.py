@@ -27,6 +27,7 @@ from onboarding.importing import bounds, tabular
 from onboarding.importing.errors import UnreadableFile
 from onboarding.importing.sources import inspect
 from onboarding.models import ImportBatch
+from onboarding.services.imports import run_batch
 from tests.test_isolation import login_on_host
 
 pytestmark = pytest.mark.usefixtures("media_root")
@@ -330,8 +331,22 @@ def test_the_mapping_page_of_a_wide_but_accepted_file_is_quick(two_companies: An
         assert f'name="col_{bounds.MAX_COLUMNS - 1}"' in text
         assert cell not in text  # cut for display
     with a:
-        assert ImportBatch.objects.get().columns[0] == "наименование"
+        batch = ImportBatch.objects.get()
+        assert batch.columns[0] == "наименование"
         assert Client.objects.count() == 1  # its own client, nothing from the file
+    # The mapping of all 500 columns is posted (one field each), quickly; the preview itself
+    # runs in the worker.
+    form = {"sheet": "", "header_row": "1", **{f"col_{i}": "" for i in range(bounds.MAX_COLUMNS)}}
+    form["col_0"] = "name"
+    with within():
+        posted = browser.post(f"/import/{batch.pk}/preview/", form, HTTP_HOST=a.host)
+    assert posted.status_code == 302
+    with a:
+        run_batch(batch, company=a.company)
+        batch.refresh_from_db()
+        assert batch.status == ImportBatch.Status.DONE
+        assert batch.counts["rows"] == 40
+        assert Client.objects.count() == 1  # a preview writes nothing
     # The other company sees none of it.
     other_browser = login_on_host(other.owner, other.company, other.host)
     assert other_browser.get(response["Location"], HTTP_HOST=other.host).status_code == 404
