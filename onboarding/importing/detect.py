@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import re
 import zipfile
 from dataclasses import dataclass
@@ -58,10 +59,11 @@ def text_encoding(head: bytes) -> str:
     cp1251 text is never valid UTF-8 beyond a few bytes, so the check is reliable."""
     if head.startswith(b"\xef\xbb\xbf"):
         return "utf-8-sig"
-    # A sample may end in the middle of a multi-byte character: ignore its last 3 bytes.
-    probe = head[:-3] if len(head) >= SAMPLE_BYTES else head
+    # A sample may end in the middle of a multi-byte character: an incremental decoder keeps
+    # an unfinished one for later instead of calling it an error. (Cutting a fixed 3 bytes off
+    # could itself cut a two-byte Cyrillic letter in half: a UTF-8 file read as cp1251.)
     try:
-        probe.decode("utf-8")
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=len(head) < SAMPLE_BYTES)
     except UnicodeDecodeError:
         pass
     else:

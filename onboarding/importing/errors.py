@@ -31,6 +31,31 @@ class UnreadableFile(Exception):  # noqa: N818  (a reason, not a programming err
         "nothing_to_import": _(
             "The file holds no counterparties, documents, products or prices: nothing to import."
         ),
+        "too_many_columns": _(
+            "The file has more than %(limit)s columns. Save only the sheet with your clients "
+            "(without empty columns) and upload it again."
+        ),
+        "line_too_long": _(
+            "Line %(line)s of the file is longer than %(limit)s characters: this is not a list "
+            "of clients. Check that the right file was chosen, or save the list from Excel as "
+            "CSV again."
+        ),
+        "too_many_sheets": _(
+            "The workbook has %(count)s sheets, more than the %(limit)s an import looks at. Save "
+            "the sheet with your clients as a separate file and upload it."
+        ),
+        "empty_first_sheets": _(
+            "The first %(count)s sheets of the workbook are empty. Move the sheet with your "
+            "clients to the front, or save it as a separate file, and upload again."
+        ),
+        "too_deep": _(
+            "The XML nests elements more than %(limit)s levels deep; a 1C exchange file never "
+            "does. Export the file from 1C again."
+        ),
+        "nothing_in_head": _(
+            "The first %(mb)s MB of the file hold no counterparties, documents, products or "
+            "prices. Export only the data to import from 1C and upload again."
+        ),
     }
 
     def __init__(self, code: str, **params: object) -> None:

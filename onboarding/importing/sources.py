@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from itertools import islice
 from typing import IO, Any
 
 from onboarding.archive import read_manifest
-from onboarding.importing import columns, commerceml, enterprisedata, tabular, values
+from onboarding.importing import bounds, columns, commerceml, enterprisedata, tabular, values
 from onboarding.importing.detect import detect
 from onboarding.importing.errors import UnreadableFile
 from onboarding.importing.records import ClientIn, SourceRow
@@ -29,7 +28,7 @@ class Inspection:
     headers: list[str] = field(default_factory=list)
     mapping: dict[str, str] = field(default_factory=dict)
     preview: list[list[str]] = field(default_factory=list)
-    total_rows: int | None = None  # exact for XML, an estimate for sheets (progress bar)
+    total_rows: int | None = None  # an estimate for the progress bar (exact for a small XML)
     # How the sheet's typed dates put day and month (values.DAY_FIRST / MONTH_FIRST), whether
     # it has typed dates at all, and whether its first rows leave the order open.
     date_order: str = values.DAY_FIRST
@@ -70,17 +69,21 @@ def inspect(
         found.total_rows = sum(len(rows) for rows in entities.values())
         return found
     if detected.format not in TABULAR:
-        # Read the XML through once: a damaged file is refused now, not half-way.
-        first = list(islice(read_rows(stream, found), PREVIEW_ROWS))
-        found.total_rows = sum(1 for _row in read_rows(stream, found))
+        first = _xml_head(stream, found, size=size)
         if not first:
             raise UnreadableFile("nothing_to_import")
-        found.preview = [[f"{k}: {v}" for k, v in r.values.items()] for r in first]
+        found.preview = [
+            [_shown(f"{k}: {v}") for k, v in r.values.items()][: bounds.MAX_COLUMNS] for r in first
+        ]
         return found
     found.sheets = tabular.sheet_names(stream, detected.format)
+    if len(found.sheets) > bounds.MAX_SHEETS:
+        raise UnreadableFile("too_many_sheets", count=len(found.sheets), limit=bounds.MAX_SHEETS)
     # The sheet asked for; otherwise the first one with anything on it (a workbook often
-    # starts with an empty "Лист1" before the sheet that holds the list).
-    for name in [sheet] if sheet in found.sheets else found.sheets or [""]:
+    # starts with an empty "Лист1" before the sheet that holds the list) among the first few:
+    # each sheet looked at is loaded.
+    candidates = [sheet] if sheet in found.sheets else found.sheets or [""]
+    for name in candidates[: bounds.MAX_SHEETS_SEARCHED]:
         head, estimate = tabular.head_and_estimate(
             stream,
             detected.format,
@@ -92,7 +95,10 @@ def inspect(
             found.sheet = name
             break
     else:
+        if len(candidates) > bounds.MAX_SHEETS_SEARCHED:
+            raise UnreadableFile("empty_first_sheets", count=bounds.MAX_SHEETS_SEARCHED)
         raise UnreadableFile("empty")
+    head = _within_width(head)
     if header_row > len(head):
         raise UnreadableFile("header_out_of_reach", rows=len(head))
     index = header_row - 1 if header_row > 0 else tabular.find_header(head)
@@ -100,12 +106,14 @@ def inspect(
     found.headers = _headers(head[index])
     found.mapping = columns.suggest_mapping(found.headers)
     found.preview = [
-        [values.text(c) for c in row] for row in head[index + 1 :] if not tabular.is_blank(row)
+        [_shown(values.text(c)) for c in row]
+        for row in head[index + 1 :]
+        if not tabular.is_blank(row)
     ][:PREVIEW_ROWS]
     if not found.preview:
         raise UnreadableFile("no_data")
     found.texts = {
-        header: [values.text(row[i]) for row in head[index + 1 :] if i < len(row)]
+        header: [_shown(values.text(row[i])) for row in head[index + 1 :] if i < len(row)]
         for i, header in enumerate(found.headers)
     }
     chosen = {h: f for h, f in (mapping or {}).items() if h in found.texts} or found.mapping
@@ -115,12 +123,82 @@ def inspect(
     return found
 
 
+def _within_width(head: list[list[Any]]) -> list[list[Any]]:
+    """The first rows, refused when wider than bounds.MAX_COLUMNS. Empty cells past the last
+    filled one are dropped first when a row is that wide: a sheet that declares (or pads to)
+    thousands of columns with a few filled is not refused for it."""
+    if all(len(row) <= bounds.MAX_COLUMNS for row in head):
+        return head
+    width = max(
+        (
+            max((i + 1 for i, cell in enumerate(row) if values.text(cell)), default=0)
+            for row in head
+        ),
+        default=0,
+    )
+    if width > bounds.MAX_COLUMNS:
+        raise UnreadableFile("too_many_columns", limit=bounds.MAX_COLUMNS)
+    return [row[:width] for row in head]
+
+
+def _shown(text: str) -> str:
+    """A cell's text as the mapping page shows it: cut at bounds.MAX_PREVIEW_CELL_CHARS."""
+    limit = bounds.MAX_PREVIEW_CELL_CHARS
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _xml_head(stream: IO[bytes], found: Inspection, *, size: int) -> list[SourceRow]:
+    """The first records of an XML file, read from at most bounds.MAX_XML_INSPECTED_BYTES of
+    it; `found.total_rows` becomes their count, scaled to the file's size when it is longer.
+    The whole file is read by the preview in the background, which refuses a damaged one as a
+    whole and counts its rows exactly."""
+    head = _Head(stream, bounds.MAX_XML_INSPECTED_BYTES)
+    first: list[SourceRow] = []
+    count = 0
+    try:
+        for row in read_rows(head, found):  # type: ignore[arg-type]
+            count += 1
+            if len(first) < PREVIEW_ROWS:
+                first.append(row)
+    except UnreadableFile:
+        # The file cut at the bound does not parse to its end: what came before it is shown.
+        if not (first and head.cut):
+            raise
+    finally:
+        stream.seek(0)
+    if not first and head.cut:
+        raise UnreadableFile("nothing_in_head", mb=bounds.MAX_XML_INSPECTED_BYTES // 2**20)
+    found.total_rows = round(count * size / head.read_bytes) if head.cut else count
+    return first
+
+
+class _Head:
+    """A read-only view of a stream's first `limit` bytes (what lxml reads the XML from)."""
+
+    def __init__(self, stream: IO[bytes], limit: int) -> None:
+        self.stream, self.left, self.cut = stream, limit, False
+        self.read_bytes = 0
+
+    def read(self, size: int = -1) -> bytes:
+        if self.left <= 0:
+            self.cut = bool(self.stream.read(1))
+            return b""
+        block = self.stream.read(self.left if size < 0 else min(size, self.left))
+        self.left -= len(block)
+        self.read_bytes += len(block)
+        return block
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self.stream.seek(offset, whence)
+
+
 def _headers(row: list[Any]) -> list[str]:
-    """Normalised header texts; empty or repeated headers get their column's position."""
+    """Normalised header texts, cut at bounds.MAX_HEADER_CHARS; empty or repeated headers get
+    their column's position."""
     seen: set[str] = set()
     headers = []
     for position, cell in enumerate(row, start=1):
-        key = columns.normalise_header(cell) or f"#{position}"
+        key = columns.normalise_header(cell)[: bounds.MAX_HEADER_CHARS] or f"#{position}"
         if key in seen:
             key = f"{key} #{position}"
         seen.add(key)

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from itertools import islice
 from typing import IO, Any
 
-from onboarding.importing import columns, values
+from onboarding.importing import bounds, columns, values
 from onboarding.importing.errors import UnreadableFile
 from onboarding.importing.records import ClientIn, DealIn, PersonIn, SourceRow
 
@@ -28,6 +28,7 @@ HEADER_SEARCH_ROWS = 30
 # times slower — which a file this size spends anyway on everything else per row. 16 MB is
 # ~200,000 rows of a typical client list.
 LARGE_XLSX_BYTES = 16 * 1024 * 1024
+CSV_ESTIMATE_BYTES = 8 * 1024 * 1024
 _OLE_MAGIC = bytes.fromhex("d0cf11e0a1b11ae1")
 _INN_SLASH_KPP = re.compile(r"(\d{9,12})\s*[/\\]\s*(\d{8,9})")
 _ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
@@ -68,7 +69,7 @@ def head_and_estimate(
 ) -> tuple[list[list[Any]], int]:
     """The first `limit` rows and the estimated row count. An xlsx sheet is loaded once for
     both (loading it is the costly part of inspecting a large upload)."""
-    if file_format == "xlsx" and _large(stream):
+    if file_format == "xlsx" and (_large(stream) or _large_sheets(stream)):
         book = _open_streamed(stream)
         try:
             worksheet = _streamed_sheet(book, sheet)
@@ -106,10 +107,12 @@ def row_estimate(stream: IO[bytes], file_format: str, sheet: str) -> int:
             book = _open_xls(stream)
             names = book.sheet_names()
             return int(book.sheet_by_name(sheet if sheet in names else names[0]).nrows)
-        lines = 0
-        while block := stream.read(1024 * 1024):
-            lines += block.count(b"\n")
-        return lines
+        # Lines of the first CSV_ESTIMATE_BYTES, scaled to the file's size: the estimate reads
+        # a bounded part of the file, whatever its size.
+        sample = stream.read(CSV_ESTIMATE_BYTES)
+        lines = sample.count(b"\n")
+        size = stream.seek(0, io.SEEK_END)
+        return lines if size <= len(sample) else round(lines * size / max(len(sample), 1))
     finally:
         stream.seek(0)
 
@@ -153,6 +156,23 @@ def _large(stream: IO[bytes]) -> bool:
     size = stream.seek(0, io.SEEK_END)
     stream.seek(position)
     return size > LARGE_XLSX_BYTES
+
+
+def _large_sheets(stream: IO[bytes]) -> bool:
+    """Whether a sheet of the workbook unpacks to more than bounds.MAX_SHEET_XML_LOADED (from
+    the zip's directory): calamine would load all of it to show the first rows."""
+    stream.seek(0)
+    try:
+        with zipfile.ZipFile(stream) as archive:
+            return any(
+                info.file_size > bounds.MAX_SHEET_XML_LOADED
+                for info in archive.infolist()
+                if info.filename.startswith("xl/worksheets/")
+            )
+    except zipfile.BadZipFile as exc:
+        raise UnreadableFile("corrupt", detail=str(exc)) from exc
+    finally:
+        stream.seek(0)
 
 
 def _size_from_head(worksheet: Any) -> None:
@@ -297,12 +317,35 @@ def _csv_rows(stream: IO[bytes], encoding: str) -> Iterator[list[Any]]:
         sample = text.read(64 * 1024)
         text.seek(0)
         delimiter = _delimiter(sample)
-        yield from csv.reader(text, delimiter=delimiter)
+        reader = csv.reader(_bounded_lines(text, delimiter), delimiter=delimiter)
+        try:
+            yield from reader
+        except csv.Error as exc:  # a NUL byte, an unclosed quote at the end, a cell too long
+            raise UnreadableFile("corrupt", detail=f"line {reader.line_num}: {exc}") from exc
     finally:
         # Hand the caller's stream back open. After a failed run the caller has closed it
         # before this generator is collected: nothing left to hand back.
         with contextlib.suppress(ValueError):
             text.detach()
+
+
+# The csv module's own limit is process-wide; ours is never lower than its default.
+csv.field_size_limit(max(csv.field_size_limit(), bounds.MAX_CELL_CHARS))
+
+
+def _bounded_lines(text: IO[str], delimiter: str) -> Iterator[str]:
+    """The file's lines, none read past bounds.MAX_LINE_CHARS: a line that long is refused
+    before it is held whole (a million-column header, one 9 MB cell, a binary file)."""
+    number = 0
+    while line := text.readline(bounds.MAX_LINE_CHARS + 1):
+        number += 1
+        if len(line) > bounds.MAX_LINE_CHARS:
+            if line.count(delimiter) >= bounds.MAX_COLUMNS:
+                raise UnreadableFile("too_many_columns", limit=bounds.MAX_COLUMNS)
+            raise UnreadableFile("line_too_long", line=number, limit=bounds.MAX_LINE_CHARS)
+        # PostgreSQL's text and jsonb take no NUL character: one in a cell (a damaged or
+        # binary line) would fail the preview's notes or the batch's columns as they are saved.
+        yield line.replace("\x00", "") if "\x00" in line else line
 
 
 def _delimiter(sample: str) -> str:

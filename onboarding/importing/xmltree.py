@@ -7,6 +7,7 @@ from typing import IO, Any
 
 from lxml import etree
 
+from onboarding.importing import bounds
 from onboarding.importing.errors import UnreadableFile
 
 
@@ -61,6 +62,8 @@ def ends(stream: IO[bytes], encoding: str) -> Iterator[tuple[Any, list[str]]]:
         for event, element in context:
             if event == "start":
                 path.append(local(element))
+                if len(path) > bounds.MAX_XML_DEPTH:
+                    raise UnreadableFile("too_deep", limit=bounds.MAX_XML_DEPTH)
                 continue
             path.pop()
             yield element, path
