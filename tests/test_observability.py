@@ -69,7 +69,7 @@ def test_unhandled_error_in_a_view_reaches_sentry_with_company_tag(
     def broken(**kwargs: Any) -> None:
         raise RuntimeError("selector exploded")
 
-    monkeypatch.setattr("crm_core.views.recent_clients", broken)
+    monkeypatch.setattr("crm_core.home_views.recent_clients", broken)
     assert browser.get("/", HTTP_HOST=a.host).status_code == 500
     errors = [event for event in sentry_events if event.get("level") == "error"]
     assert errors, sentry_events

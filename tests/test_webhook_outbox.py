@@ -31,9 +31,9 @@ NOBODY_LISTENS = "redis://127.0.0.1:1/0"
 def _use_broker(url: str) -> None:
     """Point this process's Celery at ``url`` (its connection pools are made again)."""
     app.conf.broker_url = url
-    if app._pool is not None:  # Celery keeps the pool of the old address
-        app._pool.force_close_all()
-        app._pool = None
+    # Celery keeps the pool of the old address; kombu keeps every address's pool in a registry
+    # of its own, so the old one is left open there (closing it would break later tests).
+    app._pool = None
     app.amqp._producer_pool = None
 
 
