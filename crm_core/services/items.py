@@ -20,7 +20,7 @@ DEAL_AMOUNT_LIMIT = 10**12
 
 
 def _line(quantity: Decimal, price: Decimal) -> str:
-    """"2 × 37 200 ₽" as people write it (the feed keeps this text as it was written)."""
+    """ "2 × 37 200 ₽" as people write it (the feed keeps this text as it was written)."""
     return f"{quantity.normalize():f} × {money(price)}"
 
 

@@ -91,14 +91,18 @@ class ResilientRedisCache(RedisCache):
             lambda: self._local.get_many(keys, version),
         )
 
-    def set(self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None) -> None:
+    def set(
+        self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None
+    ) -> None:
         self._either(
             "set",
             lambda: super(ResilientRedisCache, self).set(key, value, timeout, version),
             lambda: self._local.set(key, value, self._local_timeout(timeout), version),
         )
 
-    def add(self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None) -> bool:
+    def add(
+        self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None
+    ) -> bool:
         return self._either(
             "add",
             lambda: super(ResilientRedisCache, self).add(key, value, timeout, version),
