@@ -44,7 +44,7 @@ from crm_core.services.items import amount_follows_items, items_total
 from crm_core.services.tasks import QUICK_DUE, create_task, quick_deadline
 from crm_core.views import _deal_edit_form, _members, _membership
 from relata.inputs import whole_number
-from tenants.models import User
+from tenants.models import Membership, User
 
 # The deal's fields that are saved one at a time from the card (custom fields too: cf_…).
 INLINE_FIELDS = (
@@ -219,28 +219,31 @@ def _task_deadline(request: HttpRequest, form: TaskForm) -> datetime:
     return deadline
 
 
+def _quick_task(request: HttpRequest, membership: Membership, **on: Any) -> None:
+    """The composer's task (on a deal or a client), once per form; raises what it refuses."""
+    form = with_members(TaskForm(request.POST, prefix="task"), _members(membership))
+    form.fields["deadline"].required = False
+    if not form.is_valid():
+        raise ValidationError("; ".join(str(e) for errors in form.errors.values() for e in errors))
+    assignee_id = form.cleaned_data.get("assignee")
+    with once.acting_once(request.POST.get(once.FIELD)):
+        create_task(
+            membership=membership,
+            title=form.cleaned_data["title"],
+            kind=form.cleaned_data["kind"],
+            deadline=_task_deadline(request, form),
+            assignee=User.objects.filter(pk=assignee_id).first() if assignee_id else None,
+            **on,
+        )
+
+
 @member_required
 @require_POST
 def deal_task_quick(request: HttpRequest, deal_id: int) -> HttpResponse:
     membership = _membership(request)
     deal = deal_for(membership, deal_id)
-    form = with_members(TaskForm(request.POST, prefix="task"), _members(membership))
-    form.fields["deadline"].required = False
     try:
-        if not form.is_valid():
-            raise ValidationError(
-                "; ".join(str(e) for errors in form.errors.values() for e in errors)
-            )
-        assignee_id = form.cleaned_data.get("assignee")
-        with once.acting_once(request.POST.get(once.FIELD)):
-            create_task(
-                membership=membership,
-                title=form.cleaned_data["title"],
-                kind=form.cleaned_data["kind"],
-                deadline=_task_deadline(request, form),
-                deal=deal,
-                assignee=User.objects.filter(pk=assignee_id).first() if assignee_id else None,
-            )
+        _quick_task(request, membership, deal=deal)
     except once.AlreadySubmittedError:
         return _composer_answer(request, deal)  # the first click made it: show the feed
     except (ValidationError, PermissionDenied) as exc:
@@ -747,23 +750,8 @@ def client_task(request: HttpRequest, client_id: int) -> HttpResponse:
     """A task on the client (not on one of its deals), with a quick due-date choice."""
     membership = _membership(request)
     client = client_for(membership, client_id)
-    form = with_members(TaskForm(request.POST, prefix="task"), _members(membership))
-    form.fields["deadline"].required = False
     try:
-        if not form.is_valid():
-            raise ValidationError(
-                "; ".join(str(e) for errors in form.errors.values() for e in errors)
-            )
-        assignee_id = form.cleaned_data.get("assignee")
-        with once.acting_once(request.POST.get(once.FIELD)):
-            create_task(
-                membership=membership,
-                title=form.cleaned_data["title"],
-                kind=form.cleaned_data["kind"],
-                deadline=_task_deadline(request, form),
-                client=client,
-                assignee=User.objects.filter(pk=assignee_id).first() if assignee_id else None,
-            )
+        _quick_task(request, membership, client=client)
     except once.AlreadySubmittedError:
         return _record_feed_answer(request, "client", client.pk)
     except (ValidationError, PermissionDenied) as exc:
