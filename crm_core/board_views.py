@@ -18,6 +18,7 @@ from crm_core.access import member_required
 from crm_core.forms import LogForm, TaskForm, with_members
 from crm_core.models import Pipeline, Stage
 from crm_core.queries.deals import Card, card_for, deal_for
+from crm_core.queries.members import assignable_members
 from crm_core.services.deals import log_call
 from crm_core.services.tasks import create_task
 from tenants.models import Membership, User
@@ -76,16 +77,7 @@ def card_links(cards: Iterable[Card]) -> None:
         card.quick_url = patterns["board_quick"].format(card.pk)
 
 
-def _members(membership: Membership) -> list[tuple[int, str]]:
-    members = (
-        Membership.objects.filter(company_id=membership.company_id, is_active=True)
-        .exclude(role=Membership.Role.READ_ONLY)
-        .select_related("user")
-        .order_by("user__email")
-    )
-    choices = [(m.user_id, m.user.get_full_name()) for m in members]
-    choices.sort(key=lambda choice: choice[0] != membership.user_id)
-    return choices
+_members = assignable_members
 
 
 def _refusal(exc: Exception) -> str:

@@ -53,6 +53,7 @@ from crm_core.queries.deals import board as board_columns
 from crm_core.queries.deals import board_total, deal_for, deal_list
 from crm_core.queries.duplicates import find_duplicates
 from crm_core.queries.leads import lead_for, visible_leads
+from crm_core.queries.members import assignable_members
 from crm_core.queries.search import search
 from crm_core.queries.tasks import my_day, task_for
 from crm_core.services.clients import ClientInput, create_client
@@ -215,16 +216,7 @@ def _deal_edit_form(
     return form
 
 
-def _members(membership: Membership) -> list[tuple[int, str]]:
-    members = (
-        Membership.objects.filter(company_id=membership.company_id, is_active=True)
-        .exclude(role=Membership.Role.READ_ONLY)
-        .select_related("user")
-        .order_by("user__email")
-    )
-    choices = [(m.user_id, m.user.get_full_name()) for m in members]
-    choices.sort(key=lambda choice: choice[0] != membership.user_id)
-    return choices
+_members = assignable_members
 
 
 def _fail(request: HttpRequest, exc: Exception) -> None:
