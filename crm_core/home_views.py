@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -17,15 +16,8 @@ from crm_core.queries.clients import recent_clients
 from crm_core.queries.duplicates import find_duplicates
 from crm_core.queries.home import home_for
 from crm_core.services.clients import ClientInput, create_client
+from crm_core.views import _errors_to_form
 from tenants.models import Membership
-
-
-def _errors_to_form(form: Form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
 
 
 def _page(request: HttpRequest, form: ClientForm, duplicates: object = None) -> HttpResponse:

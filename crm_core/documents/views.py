@@ -82,9 +82,7 @@ def requisites_edit(request: HttpRequest) -> HttpResponse:
         try:
             save_requisites(membership=_membership(request), **form.cleaned_data)
         except ValidationError as exc:
-            by_field = exc.error_dict if hasattr(exc, "error_dict") else {None: exc.error_list}
-            for name, errors in by_field.items():
-                form.add_error(name if name in form.fields else None, errors)
+            _errors_to_form(form, exc)
         else:
             messages.success(request, _("Company requisites saved."))
             back = request.POST.get("next", "")
