@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.forms import Form
+from django.forms import BaseForm, Form
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -74,7 +74,7 @@ def _form_errors(request: HttpRequest, form: Form) -> None:
     messages.error(request, "; ".join(str(e) for errors in form.errors.values() for e in errors))
 
 
-def _errors_to_form(form: Form, exc: ValidationError) -> None:
+def _errors_to_form(form: BaseForm, exc: ValidationError) -> None:
     if hasattr(exc, "error_dict"):
         for field, errors in exc.error_dict.items():
             form.add_error(field if field in form.fields else None, errors)

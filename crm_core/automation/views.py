@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.forms import BaseForm
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -35,16 +34,8 @@ from crm_core.automation.services import rules as rule_service
 from crm_core.automation.services import setup, webhooks
 from crm_core.models import Deal
 from crm_core.queries.deals import deal_for
-from crm_core.views import _membership
+from crm_core.views import _errors_to_form, _membership
 from tenants.models import Company
-
-
-def _errors_to_form(form: BaseForm, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
 
 
 def _admin(request: HttpRequest) -> None:
