@@ -1,10 +1,12 @@
 """``Idempotency-Key`` on the API's writes: the same key answers the same response for 24 h.
 
-The first request with a key claims it by inserting a row (a unique index on token and key):
-a concurrent twin waits for that insert and then finds the claim, so of five simultaneous
-retries exactly one runs. A finished request's status and body are kept and replayed; one still
-running answers 409; the same key with a different body is refused (422), since replaying an
-answer to another request would be a lie. A server error frees the key so the retry can run.
+The first request with a key claims it by inserting a row (a unique index on token and key)
+in the same transaction as the write and its stored answer (the view set wraps such a request
+in one): a concurrent twin waits on that insert, then replays the committed answer — of five
+simultaneous retries exactly one runs — and a request that dies half-way rolls back its claim
+with its write, so the retry runs. A finished request's status and body are kept and replayed;
+the same key with a different body is refused (422), since replaying an answer to another
+request would be a lie. A server error answered as such frees the key too.
 Hand-written: DRF has no idempotency of its own, and the packages that add it keep their
 records in a cache — which is down exactly when retries matter (see docs/decisions.md).
 """

@@ -201,6 +201,16 @@ class MemberScopedViewSet(viewsets.GenericViewSet):
     def company(self) -> Company:
         return self.request.company
 
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        if request.method == "POST" and request.headers.get(idempotency.HEADER, "").strip():
+            # The key's claim, the write and the stored answer commit together or not at all:
+            # a request that dies half-way (the database restarting, the process killed)
+            # leaves the key free for the retry instead of "in progress" for ever, and a
+            # simultaneous twin waits on the claim's unique index, then replays the answer.
+            with transaction.atomic():
+                return super().dispatch(request, *args, **kwargs)
+        return super().dispatch(request, *args, **kwargs)
+
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)  # authentication, permissions, throttles
         self._idempotent: idempotency.IdempotentRequest | None = None
