@@ -24,6 +24,7 @@ from crm_core.access import member_required
 from onboarding import queries
 from onboarding.forms import MappingForm, UploadForm
 from onboarding.importing.errors import UnreadableFile
+from onboarding.importing.sandbox import bounded
 from onboarding.importing.sources import TABULAR, Inspection, inspect
 from onboarding.models import ImportBatch, ImportRowNote
 from onboarding.services import imports
@@ -77,7 +78,8 @@ def import_list(request: HttpRequest) -> HttpResponse:
 
 def _inspection(batch: ImportBatch, sheet: str = "", header_row: int = 0) -> Inspection:
     with batch.file.open("rb") as stream:
-        return inspect(
+        return bounded(
+            inspect,
             stream,
             size=batch.file.size,
             limit_mb=imports.limit_mb(),

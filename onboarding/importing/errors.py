@@ -56,6 +56,14 @@ class UnreadableFile(Exception):  # noqa: N818  (a reason, not a programming err
             "The first %(mb)s MB of the file hold no counterparties, documents, products or "
             "prices. Export only the data to import from 1C and upload again."
         ),
+        "inspection_too_heavy": _(
+            "Reading this file needs more than the %(mb)s MB of memory an upload may use. Save "
+            "only the sheet with your clients, as xlsx or csv, and upload it again."
+        ),
+        "inspection_too_slow": _(
+            "Reading this file took longer than %(seconds)s seconds. Save only the sheet with "
+            "your clients, as xlsx or csv, and upload it again."
+        ),
     }
 
     def __init__(self, code: str, **params: object) -> None:

@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from onboarding.archive import read_manifest, restore
 from onboarding.importing.engine import OUTCOMES, Importer
 from onboarding.importing.errors import UnreadableFile
+from onboarding.importing.sandbox import bounded
 from onboarding.importing.sources import Inspection, inspect, read_rows
 from onboarding.models import ImportBatch, ImportedRecord, ImportRowNote, ImportTemplate
 from onboarding.services.undo import discard
@@ -119,8 +120,14 @@ def create_batch(
     file.seek(0, 2)
     size = file.tell()
     file.seek(0)
-    found = inspect(
-        file, size=size, limit_mb=limit_mb(), sheet=sheet, header_row=header_row, mapping=mapping
+    found = bounded(
+        inspect,
+        file,
+        size=size,
+        limit_mb=limit_mb(),
+        sheet=sheet,
+        header_row=header_row,
+        mapping=mapping,
     )
     if not date_order and found.date_order_open and template is not None:
         date_order = template.date_order  # the order chosen for this export before

@@ -379,3 +379,56 @@ def test_utf8_is_recognised_when_the_sample_ends_inside_a_letter() -> None:
     for shift in (0, 1):  # the sample ends after a whole letter, then inside one
         text = "x" * shift + "Наименование;Примечание\n" + "д" * SAMPLE_BYTES
         assert text_encoding(text.encode()[:SAMPLE_BYTES]) == "utf-8"
+
+
+def _allocate(mb: int) -> int:
+    return len(bytearray(mb * 1024 * 1024))
+
+
+def test_reading_that_needs_too_much_memory_is_stopped_in_its_child(settings: Any) -> None:
+    from onboarding.importing.sandbox import bounded
+
+    settings.IMPORT_INSPECTION_MB = 64
+    assert bounded(_allocate, 16) == 16 * 1024 * 1024  # within the budget: the answer comes back
+    with pytest.raises(UnreadableFile) as refused:
+        bounded(_allocate, 512)
+    assert refused.value.code == "inspection_too_heavy"
+    assert "64 MB" in refused.value.message
+
+
+def test_reading_that_takes_too_long_is_stopped(settings: Any) -> None:
+    from onboarding.importing.sandbox import bounded
+
+    settings.IMPORT_INSPECTION_SECONDS = 1
+    with within(3), pytest.raises(UnreadableFile) as refused:
+        bounded(time.sleep, 30)
+    assert refused.value.code == "inspection_too_slow"
+
+
+def test_an_upload_whose_parser_asks_for_too_much_memory_is_refused(
+    make_company: Any, settings: Any
+) -> None:
+    """calamine loads a sheet whole (up to bounds.MAX_SHEET_XML_LOADED): under a budget
+    smaller than that needs, the child dies or fails, and the person gets the reason."""
+    settings.IMPORT_INSPECTION_MB = 4
+    book = openpyxl.Workbook(write_only=True)
+    sheet = book.create_sheet("Клиенты")
+    sheet.append(["Наименование", "ИНН", "Телефон", "Адрес", "Комментарий"])
+    for n in range(10_000):
+        sheet.append([f"ООО Клиент {n}", f"77{n:08d}", f"+7 900 {n:07d}", "Москва", "д" * 40])
+    data = io.BytesIO()
+    book.save(data)
+    a = make_company("Alpha")
+    browser = login_on_host(a.owner, a.company, a.host)
+    response = browser.post(
+        "/import/", {"file": SimpleUploadedFile("big.xlsx", data.getvalue())}, HTTP_HOST=a.host
+    )
+    assert response.status_code == 200
+    assert re.search(r"\b4 (MB|МБ)", response.content.decode())
+    with a:
+        assert not ImportBatch.objects.exists()
+    settings.IMPORT_INSPECTION_MB = 1024  # the same file within the default budget is read
+    response = browser.post(
+        "/import/", {"file": SimpleUploadedFile("big.xlsx", data.getvalue())}, HTTP_HOST=a.host
+    )
+    assert response.status_code == 302

@@ -236,6 +236,10 @@ CELERY_BEAT_SCHEDULE["resume-stalled-imports"] = {
 }
 MAX_IMPORT_MB = env_int("MAX_IMPORT_MB", 512)
 IMPORT_CHUNK_ROWS = env_int("IMPORT_CHUNK_ROWS", 2000)
+# Reading an upload's head while the person waits runs in a child process with these limits
+# (onboarding/importing/sandbox.py); 0 and 0 read it in the web process itself.
+IMPORT_INSPECTION_MB = env_int("IMPORT_INSPECTION_MB", 1024)
+IMPORT_INSPECTION_SECONDS = env_int("IMPORT_INSPECTION_SECONDS", 30)
 CELERY_QUEUES_TO_WATCH = env_list("CELERY_QUEUES_TO_WATCH", "celery")
 # Bearer token Prometheus sends to GET /metrics; required in production.
 METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
