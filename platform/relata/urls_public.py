@@ -9,6 +9,8 @@ from relata.metrics import metrics_view
 
 admin.site.site_header = "Relata operators"
 
+handler500 = "relata.views.server_error"
+
 urlpatterns = [
     path("", views.landing, name="landing"),
     path("healthz", views.healthz, name="healthz"),

@@ -2,6 +2,8 @@
 
 from django.urls import include, path
 
+handler500 = "relata.views.server_error"
+
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("tenants.urls_tenant")),

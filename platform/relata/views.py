@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from django.db import connection
+import sys
+
+from django.db import InterfaceError, OperationalError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -52,3 +56,33 @@ def healthz(request: HttpRequest) -> JsonResponse:
         "failing": [name for name, ok in (("database", db_ok), ("broker", broker_ok)) if not ok],
     }
     return JsonResponse(body, status=200 if healthy else 503)
+
+
+# Seconds a client is asked to wait before trying again while the database is unreachable: a
+# restart or a fail-over takes about this long (bench/faults.py measured 10–20 s outages).
+RETRY_AFTER = "10"
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """The 500 handler. The database being unreachable (restarting, failing over) is not a bug
+    in the request: answer 503 with Retry-After, so browsers and API clients try again instead
+    of giving up. Rendered without the request — a context processor could need the database."""
+    if isinstance(sys.exc_info()[1], OperationalError | InterfaceError):
+        if request.path.startswith("/api/"):
+            return JsonResponse(
+                {
+                    "error": {
+                        "code": "unavailable",
+                        "message": "The service is restarting; try again in a few seconds.",
+                        "fields": {},
+                    }
+                },
+                status=503,
+                headers={"Retry-After": RETRY_AFTER},
+            )
+        return HttpResponse(
+            render_to_string("relata/unavailable.html", {"retry_after": RETRY_AFTER}),
+            status=503,
+            headers={"Retry-After": RETRY_AFTER},
+        )
+    return defaults.server_error(request)
