@@ -72,8 +72,29 @@ def clients_page(request: HttpRequest) -> HttpResponse:
             "query": _query_without_page(request),
             "custom_columns": shown_fields,
             "rows": [(client, row_values(client, shown_fields)) for client in page.items],
+            "relationship_tabs": _relationship_tabs(request),
         },
     )
+
+
+def _relationship_tabs(request: HttpRequest) -> list[tuple[str, str, bool]]:
+    """All · Clients · Partners · Suppliers over the list, keeping the other filters."""
+    current = request.GET.get("relationship", "")
+    tabs = []
+    plural = {
+        "": _("All"),
+        Client.Relationship.CUSTOMER: _("Clients"),
+        Client.Relationship.PARTNER: _("Partners"),
+        Client.Relationship.SUPPLIER: _("Suppliers"),
+    }
+    for value, label in plural.items():
+        query = request.GET.copy()
+        query.pop("page", None)
+        query.pop("relationship", None)
+        if value:
+            query["relationship"] = value
+        tabs.append((str(label), f"?{query.urlencode()}", value == current))
+    return tabs
 
 
 @member_required
@@ -83,6 +104,7 @@ def clients_export(request: HttpRequest) -> HttpResponseBase:
     _form, clients, fields = _filtered_clients(request)
     headers = [
         _("Client"),
+        _("Relationship"),
         _("Full legal name"),
         _("INN"),
         _("KPP"),
@@ -97,6 +119,7 @@ def clients_export(request: HttpRequest) -> HttpResponseBase:
     rows = (
         [
             c.name,
+            c.get_relationship_display(),
             c.full_name,
             c.inn,
             c.kpp,

@@ -213,6 +213,7 @@ def parse_tags(text: str) -> list[str]:
 
 class ClientEditForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=Client.Kind.choices)
+    relationship = forms.ChoiceField(label=_("Relationship"), choices=Client.Relationship.choices)
     name = forms.CharField(label=_("Client name"), max_length=300)
     full_name = forms.CharField(label=_("Full legal name"), max_length=500, required=False)
     inn = forms.CharField(label=_("INN"), max_length=32, required=False)
@@ -351,6 +352,11 @@ class ClientFilterForm(forms.Form):
     q = forms.CharField(label=_("Name or INN"), max_length=200, required=False)
     responsible = forms.TypedChoiceField(
         label=_("Manager"), coerce=int, required=False, empty_value=None
+    )
+    relationship = forms.ChoiceField(
+        label=_("Relationship"),
+        required=False,
+        choices=[("", _("Everyone")), *Client.Relationship.choices],
     )
     tag = forms.CharField(label=_("Tag"), max_length=50, required=False)
     source = forms.CharField(label=_("Source"), max_length=100, required=False)

@@ -94,6 +94,7 @@ def _region(company: Company) -> str:
 
 CLIENT_FIELDS = (
     "kind",
+    "relationship",
     "name",
     "full_name",
     "kpp",
