@@ -213,7 +213,10 @@ def parse_tags(text: str) -> list[str]:
 
 class ClientEditForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=Client.Kind.choices)
-    relationship = forms.ChoiceField(label=_("Relationship"), choices=Client.Relationship.choices)
+    # Not required: a form sent without it (an older page, a script) keeps the client's own.
+    relationship = forms.ChoiceField(
+        label=_("Relationship"), choices=Client.Relationship.choices, required=False
+    )
     name = forms.CharField(label=_("Client name"), max_length=300)
     full_name = forms.CharField(label=_("Full legal name"), max_length=500, required=False)
     inn = forms.CharField(label=_("INN"), max_length=32, required=False)
@@ -265,6 +268,13 @@ class ClientEditForm(forms.Form):
     def __init__(self, *args: Any, members: list[tuple[int, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["responsible"].choices = [("", "—"), *members]  # type: ignore[attr-defined]
+
+    def clean_relationship(self) -> str:
+        return str(
+            self.cleaned_data.get("relationship")
+            or self.initial.get("relationship")
+            or Client.Relationship.CUSTOMER
+        )
 
     def clean_name(self) -> str:
         name: str = self.cleaned_data["name"].strip()

@@ -26,6 +26,7 @@ from crm_core.services import teams as service
 from crm_core.settings_views import _admins_only
 from crm_core.views import _errors_to_form, _fail, _membership
 from relata.inputs import whole_number
+from tenants.models import Membership
 
 
 class TeamForm(forms.Form):
@@ -68,7 +69,12 @@ def teams(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "crm_core/teams.html",
-        {"structure": found, "form": form, "teams": [t.team for t in found.teams]},
+        {
+            "structure": found,
+            "form": form,
+            "teams": [t.team for t in found.teams],
+            "head_role": Membership.Role.HEAD.label,
+        },
         status=400 if form.errors else 200,
     )
 
@@ -103,7 +109,13 @@ def team_edit(request: HttpRequest, team_id: int) -> HttpResponse:
     return render(
         request,
         "crm_core/team_edit.html",
-        {"view": view, "form": form, "joinable": joinable, "used_by": also_used_by(team)},
+        {
+            "view": view,
+            "form": form,
+            "joinable": joinable,
+            "used_by": also_used_by(team),
+            "head_role": Membership.Role.HEAD.label,
+        },
         status=400 if form.errors else 200,
     )
 

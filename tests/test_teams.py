@@ -103,6 +103,10 @@ def test_the_screen_lists_teams_heads_and_who_is_where(world: World) -> None:
     for email in ("anna@example.com", "boris@example.com", "petr@example.com"):
         assert f'data-person="{email}"' in page
     assert "viewer@example.com" not in page  # read-only members are not placed in teams
+    # The members page leads here too.
+    members = _owner(world).get("/settings/team/", HTTP_HOST=world.a.host).content.decode()
+    assert 'id="team-structure-link"' in members
+    assert 'href="/settings/teams/"' in members
     anna_row = page[page.index('data-person="anna@example.com"') :]
     assert re.search(rf'<option value="{team.pk}" selected>Продажи', anna_row)
 
@@ -375,6 +379,16 @@ def test_a_client_is_made_a_supplier_and_found_under_its_tab(world: World) -> No
     )
     assert edit.status_code == 200
     assert "Выберите корректный вариант" in edit.content.decode()
+    # A form sent without the field (an older page) keeps what the client is.
+    kept = owner.post(
+        f"/clients/{supplier.pk}/edit/",
+        {"kind": "legal", "name": "ООО Стекло", "version": str(supplier.version), "tags": ""},
+        HTTP_HOST=world.a.host,
+    )
+    assert kept.status_code == 302
+    with world.a:
+        supplier.refresh_from_db()
+        assert supplier.relationship == Client.Relationship.SUPPLIER
     report = owner.get("/reports/clients/", HTTP_HOST=world.a.host).content.decode()
     assert re.search(r"<td>Поставщик</td><td>1</td>", report)
     assert re.search(r"<td>Клиент</td><td>1</td>", report)
