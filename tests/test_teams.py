@@ -392,3 +392,27 @@ def test_a_client_is_made_a_supplier_and_found_under_its_tab(world: World) -> No
     report = owner.get("/reports/clients/", HTTP_HOST=world.a.host).content.decode()
     assert re.search(r"<td>Поставщик</td><td>1</td>", report)
     assert re.search(r"<td>Клиент</td><td>1</td>", report)
+
+
+def test_the_api_reads_and_writes_the_relationship(world: World) -> None:
+    from crm_core.api.services import issue_token
+    from tests.test_api import Api
+
+    with world.a:
+        issued = issue_token(
+            membership=world.owner, name="1C", access="write", resources=[], acting_as=world.owner
+        )
+    api = Api(world.a.host, issued.secret)
+    made = api.call("post", "/clients/", {"name": "ООО Профиль", "relationship": "supplier"})
+    assert made.status_code == 201, made.body
+    assert made.body["relationship"] == "supplier"
+    plain = api.call("post", "/clients/", {"name": "ООО Покупатель"})
+    assert plain.body["relationship"] == "customer"
+    changed = api.call(
+        "patch", f"/clients/{made.body['id']}/", {"version": 1, "relationship": "partner"}
+    )
+    assert changed.status_code == 200, changed.body
+    assert changed.body["relationship"] == "partner"
+    bad = api.call("patch", f"/clients/{made.body['id']}/", {"version": 2, "relationship": "boss"})
+    assert bad.status_code == 400
+    assert "relationship" in bad.body["error"]["fields"]
