@@ -86,6 +86,9 @@ def test_owner_creates_a_team_names_its_head_and_moves_a_colleague(
     watch.assert_clean("the teams screen")
 
     with made:
+        from crm_core.models import Client
+
+        supplier = Client.objects.get(name="ООО Стеклозавод")
         sales = Team.objects.get(name="Продажи")
         assert sales.head_id == people["olga"].user_id
         assert Employee.objects.get(user_id=people["anna"].user_id).team_id == sales.pk
@@ -104,6 +107,7 @@ def test_owner_creates_a_team_names_its_head_and_moves_a_colleague(
         "teams": "/settings/teams/",
         "team": f"/settings/teams/{sales.pk}/",
         "clients-suppliers": "/clients/?relationship=supplier",
+        "supplier-card": f"/clients/{supplier.pk}/",
         "report-clients": f"/reports/clients/?team={sales.pk}",
     }
     problems: dict[str, list[str]] = {}

@@ -50,3 +50,25 @@ def test_relationship_column_and_kind_column_values(make_company: Any) -> None:
         "ООО Профиль": "supplier",
         "Partner Co": "partner",
     }
+
+
+def test_the_company_archive_carries_the_relationship_and_the_teams(make_company: Any) -> None:
+    from crm_core.models import Team
+    from onboarding.services.exports import build_export, request_export
+
+    a = make_company("Alpha")
+    with a:
+        Client.objects.create(name="ООО Стекло", relationship="supplier", responsible=a.owner)
+        Client.objects.create(name="ООО Монтаж", relationship="partner", responsible=a.owner)
+        Team.objects.create(name="Снабжение", head=a.owner)
+        job = build_export(request_export(user_id=a.owner.pk), company=a.company)
+        assert job.status == "done"
+        data = job.file.read()
+    b = make_company("Beta")
+    with b:
+        run_import(b.company, b.owner, data, "export.zip")
+        assert dict(Client.objects.values_list("name", "relationship")) == {
+            "ООО Стекло": "supplier",
+            "ООО Монтаж": "partner",
+        }
+        assert list(Team.objects.values_list("name", flat=True)) == ["Снабжение"]
