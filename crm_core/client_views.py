@@ -73,6 +73,10 @@ def clients_page(request: HttpRequest) -> HttpResponse:
             "custom_columns": shown_fields,
             "rows": [(client, row_values(client, shown_fields)) for client in page.items],
             "relationship_tabs": _relationship_tabs(request),
+            # A tab is not a filter the person typed: the filters stay folded for it.
+            "filters_open": any(
+                value for key, value in request.GET.items() if key not in {"relationship", "page"}
+            ),
         },
     )
 
