@@ -337,6 +337,7 @@ def deal_field(request: HttpRequest, deal_id: int, name: str) -> HttpResponse:
 CLIENT_FIELDS = (
     "name",
     "kind",
+    "relationship",
     "full_name",
     "inn",
     "kpp",

@@ -72,8 +72,33 @@ def clients_page(request: HttpRequest) -> HttpResponse:
             "query": _query_without_page(request),
             "custom_columns": shown_fields,
             "rows": [(client, row_values(client, shown_fields)) for client in page.items],
+            "relationship_tabs": _relationship_tabs(request),
+            # A tab is not a filter the person typed: the filters stay folded for it.
+            "filters_open": any(
+                value for key, value in request.GET.items() if key not in {"relationship", "page"}
+            ),
         },
     )
+
+
+def _relationship_tabs(request: HttpRequest) -> list[tuple[str, str, bool]]:
+    """All · Clients · Partners · Suppliers over the list, keeping the other filters."""
+    current = request.GET.get("relationship", "")
+    tabs = []
+    plural = {
+        "": _("All"),
+        Client.Relationship.CUSTOMER: _("Clients"),
+        Client.Relationship.PARTNER: _("Partners"),
+        Client.Relationship.SUPPLIER: _("Suppliers"),
+    }
+    for value, label in plural.items():
+        query = request.GET.copy()
+        query.pop("page", None)
+        query.pop("relationship", None)
+        if value:
+            query["relationship"] = value
+        tabs.append((str(label), f"?{query.urlencode()}", value == current))
+    return tabs
 
 
 @member_required
@@ -83,6 +108,7 @@ def clients_export(request: HttpRequest) -> HttpResponseBase:
     _form, clients, fields = _filtered_clients(request)
     headers = [
         _("Client"),
+        _("Relationship"),
         _("Full legal name"),
         _("INN"),
         _("KPP"),
@@ -97,6 +123,7 @@ def clients_export(request: HttpRequest) -> HttpResponseBase:
     rows = (
         [
             c.name,
+            c.get_relationship_display(),
             c.full_name,
             c.inn,
             c.kpp,

@@ -213,6 +213,10 @@ def parse_tags(text: str) -> list[str]:
 
 class ClientEditForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=Client.Kind.choices)
+    # Not required: a form sent without it (an older page, a script) keeps the client's own.
+    relationship = forms.ChoiceField(
+        label=_("Relationship"), choices=Client.Relationship.choices, required=False
+    )
     name = forms.CharField(label=_("Client name"), max_length=300)
     full_name = forms.CharField(label=_("Full legal name"), max_length=500, required=False)
     inn = forms.CharField(label=_("INN"), max_length=32, required=False)
@@ -264,6 +268,13 @@ class ClientEditForm(forms.Form):
     def __init__(self, *args: Any, members: list[tuple[int, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["responsible"].choices = [("", "—"), *members]  # type: ignore[attr-defined]
+
+    def clean_relationship(self) -> str:
+        return str(
+            self.cleaned_data.get("relationship")
+            or self.initial.get("relationship")
+            or Client.Relationship.CUSTOMER
+        )
 
     def clean_name(self) -> str:
         name: str = self.cleaned_data["name"].strip()
@@ -351,6 +362,11 @@ class ClientFilterForm(forms.Form):
     q = forms.CharField(label=_("Name or INN"), max_length=200, required=False)
     responsible = forms.TypedChoiceField(
         label=_("Manager"), coerce=int, required=False, empty_value=None
+    )
+    relationship = forms.ChoiceField(
+        label=_("Relationship"),
+        required=False,
+        choices=[("", _("Everyone")), *Client.Relationship.choices],
     )
     tag = forms.CharField(label=_("Tag"), max_length=50, required=False)
     source = forms.CharField(label=_("Source"), max_length=100, required=False)

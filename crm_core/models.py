@@ -55,11 +55,33 @@ class Employee(models.Model):
         related_name="+",
     )
     team = models.ForeignKey(
-        Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="employees"
+        Team,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="employees",
+        verbose_name=_("team"),
     )
+
+    class Meta:
+        verbose_name = _("employee")
+        verbose_name_plural = _("employees")
 
     def __str__(self) -> str:
         return f"employee {self.user_id}"
+
+    @classmethod
+    def audit_names(cls, ids: set[int]) -> dict[int, str]:
+        """The people these rows are about, for the audit log: two queries for a whole page
+        (the user lives in the public schema, so no join)."""
+        from tenants.models import User
+
+        users = dict(cls.objects.filter(pk__in=ids).values_list("pk", "user_id"))
+        names = {
+            u.pk: u.get_full_name() or u.email
+            for u in User.objects.filter(pk__in=set(users.values()))
+        }
+        return {pk: names.get(user_id, f"#{user_id}") for pk, user_id in users.items()}
 
 
 class Client(models.Model):
@@ -70,6 +92,14 @@ class Client(models.Model):
         SOLE_TRADER = "sole_trader", _("Sole trader")
         PERSON = "person", _("Individual")
 
+    class Relationship(models.TextChoices):
+        """Who the counterparty is to the company; the legal form is ``kind``, separately (a
+        supplier may be a sole trader), as Bitrix24's company type and HubSpot's type are."""
+
+        CUSTOMER = "customer", _("Client")
+        PARTNER = "partner", _("Partner")
+        SUPPLIER = "supplier", _("Supplier")
+
     class TaxIdStatus(models.TextChoices):
         NONE = "", _("No tax id")
         VALID = "valid", _("Valid INN")
@@ -77,6 +107,14 @@ class Client(models.Model):
 
     kind = models.CharField(
         _("kind"), max_length=16, choices=Kind.choices, default=Kind.LEGAL_ENTITY
+    )
+    relationship = models.CharField(
+        _("relationship"),
+        max_length=16,
+        choices=Relationship.choices,
+        default=Relationship.CUSTOMER,
+        # In the database too: the import's COPY and raw inserts get it without naming it.
+        db_default=Relationship.CUSTOMER,
     )
     name = models.CharField(_("name"), max_length=300)
     full_name = models.CharField(_("full name"), max_length=500, blank=True)
@@ -117,6 +155,10 @@ class Client(models.Model):
             # The client list's sorts (newest first by default, or by name).
             models.Index(fields=["-created_at", "-id"], name="client_newest_idx"),
             models.Index(fields=["name", "id"], name="client_name_idx"),
+            # The list's partners and suppliers tabs, newest first.
+            models.Index(
+                fields=["relationship", "-created_at", "-id"], name="client_relationship_idx"
+            ),
         ]
 
     def __str__(self) -> str:

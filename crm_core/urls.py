@@ -7,6 +7,7 @@ from crm_core import (
     client_views,
     home_views,
     settings_views,
+    teams_views,
     views,
 )
 
@@ -115,6 +116,10 @@ urlpatterns = [
     path("contacts/<int:contact_id>/", client_views.contact_edit, name="contact_edit"),
     path("contacts/<int:contact_id>/card/", card_views.contact_card, name="contact_card"),
     path("settings/", settings_views.settings_index, name="company_settings"),
+    path("settings/teams/", teams_views.teams, name="teams"),
+    path("settings/teams/move/", teams_views.team_move, name="team_move"),
+    path("settings/teams/<int:team_id>/", teams_views.team_edit, name="team_edit"),
+    path("settings/teams/<int:team_id>/delete/", teams_views.team_delete, name="team_delete"),
     path("settings/fields/", settings_views.custom_fields, name="custom_fields"),
     path(
         "settings/fields/<int:field_id>/",

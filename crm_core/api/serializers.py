@@ -23,6 +23,7 @@ class ClientOut(serializers.ModelSerializer[Client]):
         fields = [
             "id",
             "kind",
+            "relationship",
             "name",
             "full_name",
             "inn",
@@ -177,6 +178,9 @@ class Money(serializers.DecimalField):
 class ClientIn(serializers.Serializer[Any]):
     name = Text(max_length=300)
     kind = serializers.ChoiceField(choices=Client.Kind.choices, default=Client.Kind.LEGAL_ENTITY)
+    relationship = serializers.ChoiceField(
+        choices=Client.Relationship.choices, default=Client.Relationship.CUSTOMER
+    )
     inn = Text(max_length=32, required=False, allow_blank=True, default="")
     foreign_tax_id = Flag(default=False)
     kpp = Text(max_length=9, required=False, allow_blank=True, default="")
@@ -199,6 +203,7 @@ class ClientChange(serializers.Serializer[Any]):
     )
     name = Text(max_length=300, required=False)
     kind = serializers.ChoiceField(choices=Client.Kind.choices, required=False)
+    relationship = serializers.ChoiceField(choices=Client.Relationship.choices, required=False)
     full_name = Text(max_length=500, required=False, allow_blank=True)
     inn = Text(max_length=32, required=False, allow_blank=True)
     foreign_tax_id = Flag(required=False)

@@ -142,6 +142,9 @@ def audit_rows(entries: Iterable[AuditEntry]) -> list[AuditRow]:
     # 2. One query per model for the whole page.
     names: dict[type[models.Model], dict[int, str]] = {}
     for model, ids in wanted.items():
+        if hasattr(model, "audit_names"):  # a row named after something it points at
+            names[model] = model.audit_names(ids)
+            continue
         rows = model._default_manager.filter(pk__in=ids)
         names[model] = {row.pk: _person(row) if isinstance(row, User) else str(row) for row in rows}
     actions = _actions()

@@ -102,6 +102,8 @@ def client_list(
             clients = clients.filter(inn=inn)
         else:
             clients = clients.filter(name__icontains=query)
+    if filters.get("relationship") in Client.Relationship.values:
+        clients = clients.filter(relationship=filters["relationship"])
     if filters.get("responsible"):
         clients = clients.filter(responsible_id=filters["responsible"])
     if filters.get("tag"):

@@ -9,6 +9,7 @@ from django import forms
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from crm_core.models import Pipeline, Team
 from relata.inputs import plausible_date
@@ -31,7 +32,11 @@ class ReportFilterForm(forms.Form):
         label=_("Pipeline"), queryset=Pipeline.objects.none(), required=False
     )
     team = forms.ModelChoiceField(
-        label=_("Team"), queryset=Team.objects.none(), required=False, empty_label=_("Everyone")
+        # A team of the teams screen ("Отдел"), not the company's people ("Команда").
+        label=pgettext_lazy("department", "Team"),
+        queryset=Team.objects.none(),
+        required=False,
+        empty_label=_("Everyone"),
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

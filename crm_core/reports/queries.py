@@ -24,7 +24,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from crm_core.access import visible
-from crm_core.models import Activity, Employee, Pipeline, Stage, StageChange, Team
+from crm_core.models import Activity, Client, Employee, Pipeline, Stage, StageChange, Team
+from crm_core.queries.clients import visible_clients
 from crm_core.queries.deals import money_text, visible_deals
 from crm_core.queries.leads import visible_leads
 from crm_core.queries.tasks import visible_tasks
@@ -463,6 +464,68 @@ def stage_time(scope: Scope) -> Report:
     )
 
 
+# --- clients, partners and suppliers ------------------------------------------------------
+
+
+def client_base(scope: Scope) -> Report:
+    """The client base by relationship (clients, partners, suppliers): how many there are, how
+    many were added in the period, and the deals won with them in the period. Two GROUP BY
+    queries; the team filter goes by the client's and the deal's responsible."""
+    clients = _in_team(visible_clients(scope.membership), scope, "responsible")
+    added = Q(created_at__gte=scope.start, created_at__lt=scope.end)
+    counted = {
+        row["relationship"]: row
+        for row in clients.order_by()
+        .values("relationship")
+        .annotate(total=Count("id"), added=Count("id", filter=added))
+    }
+    deals = visible_deals(scope.membership).filter(
+        stage__outcome=Stage.Outcome.WON,
+        closed_at__gte=scope.start,
+        closed_at__lt=scope.end,
+        client__isnull=False,
+    )
+    if scope.pipeline is not None:
+        deals = deals.filter(pipeline=scope.pipeline)
+    won = {
+        row["client__relationship"]: row
+        for row in _in_team(deals, scope, "responsible")
+        .order_by()
+        .values("client__relationship")
+        .annotate(n=Count("id"), revenue=Sum("amount"))
+    }
+    rows: list[list[Any]] = []
+    bars: list[Bar] = []
+    for value, label in Client.Relationship.choices:
+        count = counted.get(value, {})
+        sold = won.get(value, {})
+        total = int(count.get("total", 0))
+        rows.append(
+            [
+                str(label),
+                total,
+                int(count.get("added", 0)),
+                int(sold.get("n", 0)),
+                sold.get("revenue") or Decimal(0),
+            ]
+        )
+        bars.append(Bar(str(label), total, str(total)))
+    return Report(
+        "clients",
+        str(_("Clients, partners and suppliers")),
+        [
+            _("Relationship"),
+            _("In the base"),
+            _("Added in the period"),
+            _("Deals won"),
+            _("Revenue"),
+        ],
+        rows,
+        bars,
+        str(_("Records in the base")),
+    )
+
+
 REPORTS: dict[str, tuple[Any, Callable[[Scope], Report]]] = {
     "funnel": (gettext_lazy("Funnel conversion"), funnel),
     "results": (gettext_lazy("Won and lost by manager and month"), results),
@@ -470,4 +533,5 @@ REPORTS: dict[str, tuple[Any, Callable[[Scope], Report]]] = {
     "requests": (gettext_lazy("Requests by source"), requests),
     "lost": (gettext_lazy("Reasons for losing"), lost_reasons),
     "stage_time": (gettext_lazy("Average time in stage"), stage_time),
+    "clients": (gettext_lazy("Clients, partners and suppliers"), client_base),
 }

@@ -22,6 +22,7 @@ from tenants.models import Company, Membership
 class ClientInput:
     name: str
     kind: str = Client.Kind.LEGAL_ENTITY
+    relationship: str = Client.Relationship.CUSTOMER
     inn: str = ""
     foreign_tax_id: bool = False
     kpp: str = ""
@@ -51,6 +52,7 @@ def create_client(*, membership: Membership, company: Company, data: ClientInput
         raise ValidationError(errors)
     client = Client.objects.create(
         kind=data.kind,
+        relationship=data.relationship,
         name=data.name.strip(),
         inn=inn,
         inn_status=inn_status,
@@ -94,6 +96,7 @@ def _region(company: Company) -> str:
 
 CLIENT_FIELDS = (
     "kind",
+    "relationship",
     "name",
     "full_name",
     "kpp",

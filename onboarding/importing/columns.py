@@ -41,6 +41,10 @@ FIELDS: dict[str, tuple[object, tuple[str, ...]]] = {
         ),
     ),
     "kind": (_("Kind (legal entity / person)"), ("вид", "тип контрагента", "юр физ лицо", "kind")),
+    "relationship": (
+        _("Relationship (client / partner / supplier)"),
+        ("тип компании", "тип отношений", "отношения", "relationship", "company type"),
+    ),
     "inn": (_("INN"), ("инн", "inn", "tax id", "иин", "бин", "vat", "taxpayer id")),
     "kpp": (_("KPP"), ("кпп", "kpp")),
     "phone": (

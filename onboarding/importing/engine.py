@@ -605,6 +605,7 @@ class Importer:
             "name": client_in.name or client_in.full_name,
             "full_name": client_in.full_name if client_in.full_name != client_in.name else "",
             "kind": client_in.kind,
+            "relationship": client_in.relationship,
             "kpp": _kpp(client_in.kpp),
             "legal_address": client_in.legal_address,
             "postal_address": client_in.postal_address,

@@ -26,6 +26,7 @@ class ClientIn:
     name: str = ""
     full_name: str = ""
     kind: str = "legal"
+    relationship: str = "customer"  # Client.Relationship: customer, partner or supplier
     inn: str = ""
     kpp: str = ""
     legal_address: str = ""

@@ -421,6 +421,10 @@ def row_to_source(
         name=name("name"),
         full_name=name("full_name"),
         kind=_kind(text("kind")),
+        # Its own column, or the kind column of a sheet that says "Поставщик" there.
+        relationship=_relationship(text("relationship"))
+        or _relationship(text("kind"))
+        or "customer",
         inn=text("inn"),
         kpp=text("kpp"),
         phones=values.phones(fields.get("phone")),
@@ -487,6 +491,18 @@ def _person(said: dict[str, str], fields: dict[str, Any]) -> PersonIn | None:
     return PersonIn(
         last_name=last, first_name=first, middle_name=middle, position=name("contact_position")
     )
+
+
+def _relationship(raw: str) -> str:
+    """Client.Relationship's value a cell names, or "" for none (a kind, a blank)."""
+    word = raw.strip().lower().replace("ё", "е")
+    if word.startswith(("партнер", "partner")):
+        return "partner"
+    if word.startswith(("поставщик", "supplier", "vendor")):
+        return "supplier"
+    if word.startswith(("клиент", "покупатель", "customer", "client")):
+        return "customer"
+    return ""
 
 
 def _kind(raw: str) -> str:
