@@ -140,7 +140,7 @@ def board_quick(request: HttpRequest, deal_id: int) -> HttpResponse:
         {
             "deal": deal,
             "card": card,
-            "stages": deal.pipeline.stages.order_by("position", "id"),
+            "stages": deal.pipeline.stages.filter(is_archived=False).order_by("position", "id"),
             "stage_id": stage_id,
             "log_form": log_form,
             "task_form": task_form,

@@ -6,7 +6,9 @@ from crm_core import (
     card_views,
     client_views,
     home_views,
+    pipeline_views,
     settings_views,
+    target_views,
     views,
 )
 
@@ -115,6 +117,19 @@ urlpatterns = [
     path("contacts/<int:contact_id>/", client_views.contact_edit, name="contact_edit"),
     path("contacts/<int:contact_id>/card/", card_views.contact_card, name="contact_card"),
     path("settings/", settings_views.settings_index, name="company_settings"),
+    path("settings/pipelines/", pipeline_views.pipeline_list, name="pipelines"),
+    path(
+        "settings/pipelines/<int:pipeline_id>/", pipeline_views.pipeline_edit, name="pipeline_edit"
+    ),
+    path(
+        "settings/pipelines/<int:pipeline_id>/order/",
+        pipeline_views.stage_order,
+        name="stage_order",
+    ),
+    path(
+        "settings/stages/<int:stage_id>/delete/", pipeline_views.stage_delete, name="stage_delete"
+    ),
+    path("settings/targets/", target_views.targets, name="sales_targets"),
     path("settings/fields/", settings_views.custom_fields, name="custom_fields"),
     path(
         "settings/fields/<int:field_id>/",

@@ -20,6 +20,7 @@ from django.utils import timezone
 from crm_core.access import SEE_ALL, visible_user_ids
 from crm_core.models import Deal, Lead, Stage, Task
 from crm_core.queries.leads import visible_leads
+from crm_core.queries.targets import Progress, progress_for
 from tenants.models import Company, Membership
 
 User = get_user_model()
@@ -59,8 +60,6 @@ class Month:
     revenue: Decimal
     lost_count: int
     new_count: int
-    # No sales-target model exists yet: a later issue adds targets; the page shows none.
-    target: Decimal | None = None
 
 
 @dataclass
@@ -78,6 +77,7 @@ class Home:
     open_amount: Decimal
     month: Month
     people: list[PersonFigure] = field(default_factory=list)
+    targets: list[Progress] = field(default_factory=list)
 
     @property
     def several_pipelines(self) -> bool:
@@ -208,6 +208,7 @@ def home_for(membership: Membership, company: Company) -> Home:
         open_amount=sum((s.amount for s in stages), Decimal(0)),
         month=month,
         people=_people(people, ids, now) if scope != "own" else [],
+        targets=progress_for(membership, company, local_today),
     )
 
 
