@@ -18,7 +18,7 @@ from crm_core.automation.services import setup, timers
 from crm_core.models import Deal, Notification, Pipeline, Stage, StageChange
 from crm_core.queries.deals import board
 from crm_core.services import pipelines as service
-from crm_core.services.deals import create_deal, move_deal
+from crm_core.services.deals import create_deal
 from tests.test_isolation import login_on_host
 
 
@@ -29,9 +29,7 @@ def _stages(pipeline: Pipeline) -> list[Stage]:
 def _history(deal: Deal) -> list[tuple[str | None, str]]:
     return [
         (change.from_stage.name if change.from_stage else None, change.to_stage.name)
-        for change in StageChange.objects.filter(deal=deal).select_related(
-            "from_stage", "to_stage"
-        )
+        for change in StageChange.objects.filter(deal=deal).select_related("from_stage", "to_stage")
     ]
 
 
@@ -266,14 +264,15 @@ def test_editor_pages_for_admins_only_and_each_company_its_own(crm: Any) -> None
     )
     # Company B's owner cannot reach A's pipeline or stage by id.
     other = login_on_host(crm.b.owner, crm.b.company, crm.b.host)
-    assert other.get(f"/settings/pipelines/{crm.pipeline.pk}/", HTTP_HOST=crm.b.host).status_code in (
-        404,
-    ) or crm.pipeline.name not in other.get(
-        f"/settings/pipelines/{crm.pipeline.pk}/", HTTP_HOST=crm.b.host
-    ).content.decode()
-    response = other.post(
-        f"/settings/stages/{stage.pk}/delete/", HTTP_HOST=crm.b.host, data={}
+    assert (
+        other.get(f"/settings/pipelines/{crm.pipeline.pk}/", HTTP_HOST=crm.b.host).status_code
+        in (404,)
+        or crm.pipeline.name
+        not in other.get(
+            f"/settings/pipelines/{crm.pipeline.pk}/", HTTP_HOST=crm.b.host
+        ).content.decode()
     )
+    response = other.post(f"/settings/stages/{stage.pk}/delete/", HTTP_HOST=crm.b.host, data={})
     with crm.a:
         assert Stage.objects.filter(pk=stage.pk, is_archived=False).exists()
     assert response.status_code in (400, 404)
@@ -325,9 +324,12 @@ def test_editor_forms_save_and_refuse_bad_input(crm: Any) -> None:
         HTTP_HOST=crm.a.host,
     )
     assert reordered.status_code == 200
-    assert owner.post(
-        f"{url}order/", data="nonsense", content_type="application/json", HTTP_HOST=crm.a.host
-    ).status_code == 400
+    assert (
+        owner.post(
+            f"{url}order/", data="nonsense", content_type="application/json", HTTP_HOST=crm.a.host
+        ).status_code
+        == 400
+    )
     owner.post(url, {"action": "left", "stage": ids[0]}, HTTP_HOST=crm.a.host)
     with crm.a:
         assert [s.pk for s in _stages(crm.pipeline)][-2:] == [ids[0], ids[1]]

@@ -623,3 +623,5 @@ REPORTS: dict[str, tuple[Any, Callable[[Scope], Report]]] = {
     "stage_time": (gettext_lazy("Average time in stage"), stage_time),
     "forecast": (gettext_lazy("Sales forecast"), forecast),
 }
+# Reports about what is still to come: their default period starts this month.
+LOOKING_AHEAD = frozenset({"forecast"})
