@@ -33,7 +33,10 @@ class StageForm(forms.Form):
 
 class DeleteStageForm(forms.Form):
     move_to = forms.ModelChoiceField(
-        label=_("Move its deals to"), queryset=Stage.objects.none(), required=False
+        label=_("Move its deals to"),
+        queryset=Stage.objects.none(),
+        required=False,
+        empty_label=_("— choose a stage —"),
     )
     lost_reason = forms.CharField(
         label=_("Reason for losing (when moving to a lost stage)"), max_length=300, required=False

@@ -281,12 +281,8 @@ def _target_restorable(row: dict[str, Any], kwargs: dict[str, Any]) -> bool:
         row.get("team_id") and kwargs.get("team_id") is None
     ):
         return False
-    return not crm.SalesTarget.objects.filter(
-        month=kwargs["month"],
-        kind=kwargs["kind"],
-        user_id=kwargs.get("user_id"),
-        team_id=kwargs.get("team_id"),
-    ).exists()
+    same = {name: kwargs.get(name) for name in ("month", "kind", "user_id", "team_id")}
+    return not crm.SalesTarget.objects.filter(**same).exists()
 
 
 def _not_here_yet(model: type[models.Model], rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

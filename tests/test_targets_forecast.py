@@ -174,8 +174,12 @@ def test_board_heads_weigh_won_at_100_and_lost_at_0(crm: Any) -> None:
         won, lost = _stage(crm, "won"), _stage(crm, "lost")
         Stage.objects.filter(pk=won.pk).update(probability=40)
         Stage.objects.filter(pk=lost.pk).update(probability=40)
-        a = create_deal(membership=crm.manager, title="A", pipeline=crm.pipeline, amount=100)
-        b = create_deal(membership=crm.manager, title="B", pipeline=crm.pipeline, amount=200)
+        a = create_deal(
+            membership=crm.manager, title="A", pipeline=crm.pipeline, amount=Decimal(100)
+        )
+        b = create_deal(
+            membership=crm.manager, title="B", pipeline=crm.pipeline, amount=Decimal(200)
+        )
         move_deal(membership=crm.manager, deal=a, stage=Stage.objects.get(pk=won.pk))
         move_deal(
             membership=crm.manager, deal=b, stage=Stage.objects.get(pk=lost.pk), lost_reason="x"
@@ -298,3 +302,38 @@ def test_managers_report_shows_target_against_actual(crm: Any) -> None:
     page = owner.get("/reports/forecast/", HTTP_HOST=crm.a.host)
     assert page.status_code == 200
     assert b"/reports/forecast/" in owner.get("/reports/", HTTP_HOST=crm.a.host).content
+
+
+def test_targets_travel_in_the_company_archive(make_company: Any, media_root: Any) -> None:
+    from onboarding.services.exports import build_export, request_export
+    from onboarding.services.imports import undo_batch
+    from onboarding.tests.helpers import run_import
+
+    a = make_company("Alpha")
+    month = _month()
+    with a:
+        owner = Membership.objects.get(company=a.company, user=a.owner)
+        team = Team.objects.create(name="Опт")
+        save_targets(
+            membership=owner,
+            kind="amount",
+            cells=[
+                TargetCell(month, Decimal(900000)),
+                TargetCell(month, Decimal(300000), team_id=team.pk),
+                TargetCell(month, Decimal(100000), user_id=a.owner.pk),
+            ],
+            member_ids={a.owner.pk},
+        )
+        data = build_export(request_export(user_id=a.owner.pk), company=a.company).file.read()
+    b = make_company("Beta")
+    with b:
+        SalesTarget.objects.create(month=month, kind="amount", value=Decimal(5))
+        report = run_import(b.company, b.owner, data, "export.zip")
+        # B's own company target wins; the team's comes along; A's owner is no member of B,
+        # so hers is not turned into anything else.
+        assert set(SalesTarget.objects.values_list("team__name", "user_id", "value")) == {
+            (None, None, Decimal(5)),
+            ("Опт", None, Decimal(300000)),
+        }
+        undo_batch(report.batch)
+        assert list(SalesTarget.objects.values_list("value", flat=True)) == [Decimal(5)]

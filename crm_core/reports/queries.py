@@ -241,7 +241,9 @@ def results(scope: Scope) -> Report:
             row["lost"],
             _percent(row["won"], row["won"] + row["lost"]),
             row["revenue"] or Decimal(0),
-            *_against_target(targets.get((row["responsible_id"], row["month"].date()), {}), row),
+            *_against_target(
+                targets.get((row["responsible_id"], row["month"].date()), {}), dict(row)
+            ),
         ]
         for row in grouped
     ]
@@ -349,23 +351,24 @@ def forecast(scope: Scope) -> Report:
         cell[3] += amount * stage.forecast_percent / 100
     rows: list[list[Any]] = []
     bars: list[Bar] = []
-    grand = [0, Decimal(0), Decimal(0), Decimal(0)]
+    grand: list[Any] = [0, Decimal(0), Decimal(0), Decimal(0)]
     months = sorted(cells, key=lambda m: (m is None, m))
     for month in months:
         label = date_format(month, "YEAR_MONTH_FORMAT") if month else _("No expected close")
         people = cells[month]
-        month_total = [0, Decimal(0), Decimal(0), Decimal(0)]
+        month_total: list[Any] = [0, Decimal(0), Decimal(0), Decimal(0)]
         per_team: dict[str, list[Any]] = {}
         for person in sorted(people, key=lambda p: names.get(p, "")):
             figures = people[person]
-            team = teams.get(person, "")
+            team = teams.get(person, "") if person is not None else ""
             rows.append([label, names.get(person, "—"), team, *_rounded(figures)])
             _add(month_total, figures)
             if team:
                 _add(per_team.setdefault(team, [0, Decimal(0), Decimal(0), Decimal(0)]), figures)
         for team, figures in sorted(per_team.items()):
             rows.append([label, _("Team total"), team, *_rounded(figures)])
-        rows.append([label, _("Month total"), "", *_rounded(month_total)])
+        subtotal = _("Month total") if month else _("Subtotal")
+        rows.append([label, subtotal, "", *_rounded(month_total)])
         _add(grand, month_total)
         bars.append(Bar(str(label), float(month_total[3]), _money(month_total[3])))
     if rows:

@@ -59,9 +59,9 @@ def save_targets(
             raise ValidationError(_("This person is not a member of the company."))
         if cell.team_id is not None and cell.team_id not in team_ids:
             raise ValidationError(_("No such team."))
-        current = SalesTarget.objects.filter(
-            month=cell.month, kind=kind, user_id=cell.user_id, team_id=cell.team_id
-        ).first()
+        # ``user_id=None`` means IS NULL here: the company's own target has neither.
+        whose: dict[str, int | None] = {"user_id": cell.user_id, "team_id": cell.team_id}
+        current = SalesTarget.objects.filter(month=cell.month, kind=kind, **whose).first()
         if cell.value is None:
             if current is not None:
                 record(membership, current, "delete", {"value": (current.value, "")})
