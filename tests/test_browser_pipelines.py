@@ -163,6 +163,17 @@ def test_pipeline_editor_and_targets_grid_in_a_browser(
     save_screenshot(page, "targets-laptop-ru")
     found = watch.take() + serious_accessibility_problems(page)
     assert not found, found
+    # The company's target for this month, and its progress on the owner's home page.
+    this_month = page.evaluate(
+        "() => { const d = new Date(); return d.getFullYear() + '-' + "
+        "String(d.getMonth() + 1).padStart(2, '0'); }"
+    )
+    page.fill(f'input[name="c-{this_month}"]', "1000000")
+    page.click("#targets-save")
+    page.wait_for_selector(".messages")
+    page.goto(f"{host}/")
+    assert page.locator('#home-targets [data-target-scope="company"]').count() == 1
+    assert page.locator("#home-targets [data-target-percent]").inner_text() == "0 %"
 
     # Every screen at both sizes in both languages.
     screens = {
@@ -171,6 +182,8 @@ def test_pipeline_editor_and_targets_grid_in_a_browser(
         "stage-delete": f"/settings/stages/{stages[0]}/delete/",
         "targets": "/settings/targets/",
         "forecast": "/reports/forecast/",
+        "board": "/deals/",
+        "home": "/",
     }
     problems: dict[str, list[str]] = {}
     for language in ("ru", "en"):

@@ -18,7 +18,7 @@ from crm_core.automation.services import setup, timers
 from crm_core.models import Deal, Notification, Pipeline, Stage, StageChange
 from crm_core.queries.deals import board
 from crm_core.services import pipelines as service
-from crm_core.services.deals import create_deal
+from crm_core.services.deals import create_deal, move_deal
 from tests.test_isolation import login_on_host
 
 
@@ -163,6 +163,11 @@ def test_deleting_a_stage_with_deals_moves_them_and_keeps_the_old_name(crm: Any)
         # The board's heads (trigger-kept totals) moved with the deal.
         heads = {c.stage.pk: (c.count, c.total) for c in board(crm.owner, crm.pipeline)}
         assert heads[second.pk] == (1, Decimal(500))
+        # No deal enters the archived stage again, and new deals start at the first live one.
+        with pytest.raises(ValidationError):
+            move_deal(membership=crm.owner, deal=deal, stage=first)
+        fresh = create_deal(membership=crm.manager, title="Новая", pipeline=crm.pipeline)
+        assert fresh.stage_id == second.pk
         # A stage nothing ever pointed at is simply deleted.
         spare = service.add_stage(membership=crm.owner, pipeline=crm.pipeline, name="Лишняя")
         assert service.delete_stage(membership=crm.owner, stage=spare) is True

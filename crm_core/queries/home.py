@@ -128,9 +128,10 @@ def home_for(membership: Membership, company: Company) -> Home:
     # Deals: one grouped aggregate by (person, stage) of the deals in progress and those closed
     # or opened this month; the stage figures, the month and each person's come from its rows.
     stage_rows = list(
-        Stage.objects.select_related("pipeline").order_by(
-            "pipeline__position", "pipeline_id", "position", "id"
-        )
+        # Archived stages hold no deals (their deals were moved out); they only keep history.
+        Stage.objects.filter(is_archived=False)
+        .select_related("pipeline")
+        .order_by("pipeline__position", "pipeline_id", "position", "id")
     )
     outcome = {stage.pk: stage.outcome for stage in stage_rows}
     open_ids = [pk for pk, kind in outcome.items() if kind == Stage.Outcome.OPEN]
