@@ -170,7 +170,7 @@ def funnel(scope: Scope) -> Report:
     with connection.cursor() as cursor:
         cursor.execute(FUNNEL_SQL.format(deals=sql), [*params, scope.pipeline.pk])
         reached = {stage_id: int(n) for stage_id, n in cursor.fetchall()}
-    stages = list(scope.pipeline.stages.order_by("position", "id"))
+    stages = list(scope.pipeline.stages.filter(is_archived=False).order_by("position", "id"))
     entered = reached.get(stages[0].pk, 0) if stages else 0
     rows: list[list[Any]] = []
     bars: list[Bar] = []
@@ -593,9 +593,9 @@ def stage_time(scope: Scope) -> Report:
     }
     rows = []
     bars = []
-    for stage in scope.pipeline.stages.filter(outcome=Stage.Outcome.OPEN).order_by(
-        "position", "id"
-    ):
+    for stage in scope.pipeline.stages.filter(
+        outcome=Stage.Outcome.OPEN, is_archived=False
+    ).order_by("position", "id"):
         row = by_stage.get(stage.pk)
         seconds = float(row["seconds"]) if row else 0.0
         rows.append(
