@@ -347,3 +347,8 @@ def test_editor_forms_save_and_refuse_bad_input(crm: Any) -> None:
     assert f"/deals/pipeline/{wholesale.pk}/" not in board_page
     # Its board stays reachable by its address.
     assert owner.get(f"/deals/pipeline/{wholesale.pk}/", HTTP_HOST=crm.a.host).status_code == 200
+    # Each change is in the audit log, in words.
+    owner.cookies["django_language"] = "en"
+    audit = owner.get("/audit/", HTTP_HOST=crm.a.host).content.decode()
+    assert "archived" in audit
+    assert "stages reordered" in audit
