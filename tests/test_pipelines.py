@@ -5,6 +5,7 @@ archiving its pipeline)."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -352,3 +353,29 @@ def test_editor_forms_save_and_refuse_bad_input(crm: Any) -> None:
     audit = owner.get("/audit/", HTTP_HOST=crm.a.host).content.decode()
     assert "archived" in audit
     assert "stages reordered" in audit
+
+
+def test_delete_page_asks_where_deals_go_and_the_colours_stay_cacheable(crm: Any) -> None:
+    owner = login_on_host(crm.a.owner, crm.a.company, crm.a.host)
+    with crm.a:
+        first, second = _stages(crm.pipeline)[:2]
+        create_deal(membership=crm.manager, title="Окна", pipeline=crm.pipeline)
+    url = f"/settings/stages/{first.pk}/delete/"
+    asked = owner.get(url, HTTP_HOST=crm.a.host).content.decode()
+    assert 'name="move_to"' in asked
+    refused = owner.post(url, {"move_to": ""}, HTTP_HOST=crm.a.host)
+    assert refused.status_code == 400
+    with crm.a:
+        assert Deal.objects.filter(stage=first).count() == 1
+    done = owner.post(url, {"move_to": second.pk}, HTTP_HOST=crm.a.host)
+    assert done.status_code == 302
+    with crm.a:
+        assert Deal.objects.filter(stage=second).count() == 1
+    assert owner.get(url, HTTP_HOST=crm.a.host).status_code == 404  # gone from the editor
+    board_page = owner.get("/deals/", HTTP_HOST=crm.a.host).content.decode()
+    assert f"stage-{first.pk}" not in board_page
+    css_url = re.search(r'href="([^"]*stage-colours\.css\?v=\w+)"', board_page)
+    assert css_url is not None
+    css = owner.get(css_url.group(1).replace("&amp;", "&"), HTTP_HOST=crm.a.host)
+    assert "immutable" in css["Cache-Control"]
+    assert f".stage-{first.pk} " not in css.content.decode()
