@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from crm_core.automation.models import RuleAction, StageRule, Timer
 from crm_core.automation.services import setup, timers
-from crm_core.models import Deal, Notification, Pipeline, Stage, StageChange
+from crm_core.models import Deal, Notification, Pipeline, Stage, StageChange, Task
 from crm_core.queries.deals import board
 from crm_core.services import pipelines as service
 from crm_core.services.deals import create_deal, move_deal
@@ -140,6 +140,11 @@ def test_deleting_a_stage_with_deals_moves_them_and_keeps_the_old_name(crm: Any)
             membership=crm.manager, title="Балкон", pipeline=crm.pipeline, amount=Decimal(500)
         )
         old_timer = Timer.objects.get(deal=deal, rule=old_rule)
+        # A call-back task with its SLA deadline: the stage's removal must not touch it.
+        task = Task.objects.create(
+            title="Перезвонить", deal=deal, deadline=timezone.now(), assignee=crm.manager.user
+        )
+        sla = timers.start_sla(crm.a.company, task)
         with pytest.raises(ValidationError) as asked:
             service.delete_stage(membership=crm.owner, stage=first)
         assert "move_to" in asked.value.message_dict
@@ -160,6 +165,10 @@ def test_deleting_a_stage_with_deals_moves_them_and_keeps_the_old_name(crm: Any)
         Timer.objects.update(due_at=timezone.now() - timedelta(seconds=1))
         timers.fire_due(crm.a.company)
         assert Timer.objects.get(pk=old_timer.pk).outcome == "deal moved on"
+        assert Timer.objects.get(pk=sla.pk).fired_at is not None
+        assert Notification.objects.filter(
+            user=crm.manager.user, text__contains="Перезвонить"
+        ).exists()
         assert "застряла" in Timer.objects.get(deal=deal, rule=new_rule).outcome
         # The board's heads (trigger-kept totals) moved with the deal.
         heads = {c.stage.pk: (c.count, c.total) for c in board(crm.owner, crm.pipeline)}
