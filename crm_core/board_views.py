@@ -48,7 +48,8 @@ def stage_colours_css(request: HttpRequest, pipeline_id: int) -> HttpResponse:
     colour is written, so no stage name or stray text can become CSS.
     """
     pipeline = get_object_or_404(Pipeline, pk=pipeline_id)
-    stages = list(pipeline.stages.order_by("position", "id"))
+    # The live stages, as the board and the editor hash them (an archived stage shows nowhere).
+    stages = list(pipeline.stages.filter(is_archived=False).order_by("position", "id"))
     rules = [
         f".stage-{stage.pk} {{ --stage: {stage.color}; }}"
         for stage in stages
@@ -140,7 +141,7 @@ def board_quick(request: HttpRequest, deal_id: int) -> HttpResponse:
         {
             "deal": deal,
             "card": card,
-            "stages": deal.pipeline.stages.order_by("position", "id"),
+            "stages": deal.pipeline.stages.filter(is_archived=False).order_by("position", "id"),
             "stage_id": stage_id,
             "log_form": log_form,
             "task_form": task_form,

@@ -75,7 +75,7 @@ def _deal_context(request: HttpRequest, deal: Deal) -> dict[str, Any]:
     membership = _membership(request)
     fields = definitions(CustomField.Entity.DEAL)
     edit_form = _deal_edit_form(deal, fields, membership)
-    stages = list(deal.pipeline.stages.order_by("position"))
+    stages = list(deal.pipeline.stages.filter(is_archived=False).order_by("position", "id"))
     open_stages = [s for s in stages if s.outcome == Stage.Outcome.OPEN]
     current_index = next((i for i, s in enumerate(open_stages) if s.pk == deal.stage_id), None)
     feed = deal_feed(deal)

@@ -63,7 +63,7 @@ class DealForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["pipeline"].queryset = Pipeline.objects.all()  # type: ignore[attr-defined]
+        self.fields["pipeline"].queryset = Pipeline.objects.filter(is_archived=False)  # type: ignore[attr-defined]
 
 
 class LogForm(forms.Form):
@@ -194,7 +194,9 @@ class DealFilterForm(forms.Form):
     ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["responsible"].choices = [("", "—"), *members]  # type: ignore[attr-defined]
-        self.fields["stage"].queryset = Stage.objects.select_related("pipeline")  # type: ignore[attr-defined]
+        self.fields["stage"].queryset = Stage.objects.filter(is_archived=False).select_related(  # type: ignore[attr-defined]
+            "pipeline"
+        )
         if board:
             # The board's columns are the stages and its order is the stage's own.
             del self.fields["stage"], self.fields["sort"]

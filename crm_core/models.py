@@ -249,6 +249,9 @@ class Pipeline(models.Model):
     name = models.CharField(_("name"), max_length=200)
     position = models.PositiveIntegerField(default=0)
     is_default = models.BooleanField(_("default"), default=False)
+    # An archived pipeline leaves the board's switcher and the new-deal form; its deals stay
+    # reachable (their cards, the list, the reports) and it can be restored.
+    is_archived = models.BooleanField(_("archived"), default=False)
 
     class Meta:
         verbose_name = _("pipeline")
@@ -275,6 +278,9 @@ class Stage(models.Model):
     outcome = models.CharField(
         _("outcome"), max_length=4, choices=Outcome.choices, default=Outcome.OPEN
     )
+    # A stage "deleted" in the editor after deals passed through it: it leaves the board, but
+    # its row stays so the deals' stage history (StageChange points at it) keeps its name.
+    is_archived = models.BooleanField(_("archived"), default=False)
 
     class Meta:
         verbose_name = _("stage")
@@ -283,6 +289,58 @@ class Stage(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def forecast_percent(self) -> int:
+        """The share of the stage's sum the forecast counts: a won deal is money in (100 %), a
+        lost one none (0 %), whatever the stored probability says."""
+        if self.outcome == self.Outcome.WON:
+            return 100
+        if self.outcome == self.Outcome.LOST:
+            return 0
+        return self.probability
+
+
+class SalesTarget(models.Model):
+    """What a manager, a team or the whole company should sell in a month: a sum of won deals
+    or a number of them. Neither ``user`` nor ``team``: the company's own target."""
+
+    class Kind(models.TextChoices):
+        AMOUNT = "amount", _("Revenue")
+        WON_DEALS = "won_deals", _("Won deals")
+
+    month = models.DateField(_("month"))  # always the first day of the month
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.AMOUNT)
+    user = _user(verbose_name=_("manager"))
+    team = models.ForeignKey(
+        Team, on_delete=models.CASCADE, null=True, blank=True, related_name="targets"
+    )
+    value = models.DecimalField(_("target"), max_digits=16, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("sales target")
+        verbose_name_plural = _("sales targets")
+        ordering = ["month", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["month", "kind", "user"],
+                condition=models.Q(user__isnull=False),
+                name="target_per_manager",
+            ),
+            models.UniqueConstraint(
+                fields=["month", "kind", "team"],
+                condition=models.Q(team__isnull=False),
+                name="target_per_team",
+            ),
+            models.UniqueConstraint(
+                fields=["month", "kind"],
+                condition=models.Q(user__isnull=True, team__isnull=True),
+                name="target_per_company",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.month:%Y-%m}: {self.value}"
 
 
 class Product(models.Model):

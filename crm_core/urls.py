@@ -6,7 +6,9 @@ from crm_core import (
     card_views,
     client_views,
     home_views,
+    pipeline_views,
     settings_views,
+    target_views,
     teams_views,
     views,
 )
@@ -120,6 +122,19 @@ urlpatterns = [
     path("settings/teams/move/", teams_views.team_move, name="team_move"),
     path("settings/teams/<int:team_id>/", teams_views.team_edit, name="team_edit"),
     path("settings/teams/<int:team_id>/delete/", teams_views.team_delete, name="team_delete"),
+    path("settings/pipelines/", pipeline_views.pipeline_list, name="pipelines"),
+    path(
+        "settings/pipelines/<int:pipeline_id>/", pipeline_views.pipeline_edit, name="pipeline_edit"
+    ),
+    path(
+        "settings/pipelines/<int:pipeline_id>/order/",
+        pipeline_views.stage_order,
+        name="stage_order",
+    ),
+    path(
+        "settings/stages/<int:stage_id>/delete/", pipeline_views.stage_delete, name="stage_delete"
+    ),
+    path("settings/targets/", target_views.targets, name="sales_targets"),
     path("settings/fields/", settings_views.custom_fields, name="custom_fields"),
     path(
         "settings/fields/<int:field_id>/",

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from crm_core.access import member_required
+from crm_core.access import is_admin, member_required
 from crm_core.board_views import card_links, colours_version
 from crm_core.customfields import (
     PREFIX,
@@ -88,7 +88,7 @@ def deal_board(request: HttpRequest, pipeline_id: int | None = None) -> HttpResp
     pipeline = (
         get_object_or_404(Pipeline, pk=pipeline_id)
         if pipeline_id
-        else Pipeline.objects.order_by("-is_default", "position").first()
+        else Pipeline.objects.filter(is_archived=False).order_by("-is_default", "position").first()
     )
     if pipeline is None:
         return redirect("workspace")
@@ -106,7 +106,9 @@ def deal_board(request: HttpRequest, pipeline_id: int | None = None) -> HttpResp
         "crm_core/board.html",
         {
             "pipeline": pipeline,
-            "pipelines": Pipeline.objects.all(),
+            # Archived pipelines leave the switcher; their boards stay reachable by address.
+            "pipelines": Pipeline.objects.filter(is_archived=False),
+            "is_admin": is_admin(membership),
             "columns": columns,
             "total": board_total(columns),
             "colours_version": colours_version(column.stage for column in columns),

@@ -40,6 +40,7 @@ MANIFEST = "relata.json"
 # Dependency order: a model comes after every model it points at.
 ENTITIES: list[tuple[str, type[models.Model]]] = [
     ("teams", crm.Team),
+    ("sales_targets", crm.SalesTarget),
     ("pipelines", crm.Pipeline),
     ("stages", crm.Stage),
     ("stage_rules", automation.StageRule),
@@ -238,10 +239,14 @@ def restore(stream: IO[bytes], *, company: Company) -> Restored:
         for name, model in ENTITIES:
             rows = _not_here_yet(model, data["entities"].get(name, []))
             objects = []
+            kept = []
             for row in rows:
                 kwargs = _restored_fields(
                     model, row, new_ids=new_ids, emails=emails, members=members, result=result
                 )
+                if model is crm.SalesTarget and not _target_restorable(row, kwargs):
+                    continue
+                kept.append(row)
                 if model is crm.Pipeline and has_default_pipeline:
                     kwargs["is_default"] = False
                 obj = model(**kwargs)
@@ -252,7 +257,7 @@ def restore(stream: IO[bytes], *, company: Company) -> Restored:
                     )
                 objects.append(obj)
             model._default_manager.bulk_create(objects, batch_size=2000)
-            new_ids[model] = {row["id"]: obj.pk for row, obj in zip(rows, objects, strict=True)}
+            new_ids[model] = {row["id"]: obj.pk for row, obj in zip(kept, objects, strict=True)}
             result.created[model._meta.model_name or name] = [o.pk for o in objects]
             for field_name, pairs in data.get("links", {}).get(name, {}).items():
                 field: Any = model._meta.get_field(field_name)
@@ -267,6 +272,17 @@ def restore(stream: IO[bytes], *, company: Company) -> Restored:
                 )
     _continue_numbering()
     return result
+
+
+def _target_restorable(row: dict[str, Any], kwargs: dict[str, Any]) -> bool:
+    """A manager's or team's target whose person or team is not here would turn into the
+    company's own target; and a target this company already set for that month wins."""
+    if (row.get("user_id") and kwargs.get("user_id") is None) or (
+        row.get("team_id") and kwargs.get("team_id") is None
+    ):
+        return False
+    same = {name: kwargs.get(name) for name in ("month", "kind", "user_id", "team_id")}
+    return not crm.SalesTarget.objects.filter(**same).exists()
 
 
 def _not_here_yet(model: type[models.Model], rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -71,6 +71,9 @@ def _actions() -> dict[str, str]:
         "add_action": action("action added"),
         "automation_template": action("automation template applied"),
         "merge": action("merged"),
+        "archive": action("archived"),
+        "restore": action("restored from the archive"),
+        "reorder": action("stages reordered"),
     }
 
 

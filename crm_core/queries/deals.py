@@ -86,8 +86,8 @@ class Column:
 
     @property
     def weighted(self) -> Decimal:
-        """The forecast: the column's sum times its stage's probability."""
-        return (self.total * self.stage.probability / 100).quantize(Decimal("0.01"))
+        """The forecast: the column's sum times its stage's probability (won 100 %, lost 0)."""
+        return (self.total * self.stage.forecast_percent / 100).quantize(Decimal("0.01"))
 
     @property
     def weighted_text(self) -> str:
@@ -146,7 +146,7 @@ def board(
     stage's newest cards with their clients' and responsibles' names (``_newest_cards``); and
     the next open task of every card shown (``_add_next_tasks``).
     """
-    stages = list(pipeline.stages.order_by("position", "id"))
+    stages = list(pipeline.stages.filter(is_archived=False).order_by("position", "id"))
     filters = {k: v for k, v in (filters or {}).items() if v not in (None, "", [])}
     deals = filtered(visible_deals(membership).filter(pipeline=pipeline), filters, fields)
     totals = _counted(deals) if filters else _kept_totals(membership, pipeline)

@@ -20,6 +20,7 @@ from django.utils import timezone
 from crm_core.access import SEE_ALL, visible_user_ids
 from crm_core.models import Deal, Lead, Stage, Task
 from crm_core.queries.leads import visible_leads
+from crm_core.queries.targets import Progress, progress_for
 from tenants.models import Company, Membership
 
 User = get_user_model()
@@ -59,8 +60,6 @@ class Month:
     revenue: Decimal
     lost_count: int
     new_count: int
-    # No sales-target model exists yet: a later issue adds targets; the page shows none.
-    target: Decimal | None = None
 
 
 @dataclass
@@ -78,6 +77,7 @@ class Home:
     open_amount: Decimal
     month: Month
     people: list[PersonFigure] = field(default_factory=list)
+    targets: list[Progress] = field(default_factory=list)
 
     @property
     def several_pipelines(self) -> bool:
@@ -128,9 +128,10 @@ def home_for(membership: Membership, company: Company) -> Home:
     # Deals: one grouped aggregate by (person, stage) of the deals in progress and those closed
     # or opened this month; the stage figures, the month and each person's come from its rows.
     stage_rows = list(
-        Stage.objects.select_related("pipeline").order_by(
-            "pipeline__position", "pipeline_id", "position", "id"
-        )
+        # Archived stages hold no deals (their deals were moved out); they only keep history.
+        Stage.objects.filter(is_archived=False)
+        .select_related("pipeline")
+        .order_by("pipeline__position", "pipeline_id", "position", "id")
     )
     outcome = {stage.pk: stage.outcome for stage in stage_rows}
     open_ids = [pk for pk, kind in outcome.items() if kind == Stage.Outcome.OPEN]
@@ -208,6 +209,7 @@ def home_for(membership: Membership, company: Company) -> Home:
         open_amount=sum((s.amount for s in stages), Decimal(0)),
         month=month,
         people=_people(people, ids, now) if scope != "own" else [],
+        targets=progress_for(membership, company, local_today),
     )
 
 

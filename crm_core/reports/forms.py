@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from django import forms
@@ -45,15 +45,18 @@ class ReportFilterForm(forms.Form):
         self.fields["team"].queryset = Team.objects.all()  # type: ignore[attr-defined]
 
     @classmethod
-    def from_query(cls, query: QueryDict) -> ReportFilterForm:
+    def from_query(cls, query: QueryDict, *, ahead: bool = False) -> ReportFilterForm:
         """Bound to the query string, with the defaults filled in so the form shows them."""
         data = query.copy()
         today = timezone.localdate()
-        # The default period is the year so far: what an owner asks for first.
+        # The default period is the year so far: what an owner asks for first; a report that
+        # looks ahead (the forecast) defaults to this month and the five after it.
+        start = today.replace(day=1) if ahead else date(today.year, 1, 1)
+        end = _months_later(start, 6) - timedelta(days=1) if ahead else today
         if not data.get("date_from"):
-            data["date_from"] = date(today.year, 1, 1).isoformat()
+            data["date_from"] = start.isoformat()
         if not data.get("date_to"):
-            data["date_to"] = today.isoformat()
+            data["date_to"] = end.isoformat()
         if not data.get("pipeline"):
             default = Pipeline.objects.filter(is_default=True).first() or Pipeline.objects.first()
             if default is not None:
@@ -68,3 +71,8 @@ class ReportFilterForm(forms.Form):
         elif start and end and (end - start).days > MAX_DAYS:
             self.add_error("date_to", _("Choose a period of at most three years."))
         return data
+
+
+def _months_later(month: date, n: int) -> date:
+    index = month.year * 12 + month.month - 1 + n
+    return date(index // 12, index % 12 + 1, 1)

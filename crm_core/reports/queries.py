@@ -21,13 +21,23 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
-from crm_core.access import visible
-from crm_core.models import Activity, Client, Employee, Pipeline, Stage, StageChange, Team
+from crm_core.access import visible, visible_user_ids
+from crm_core.models import (
+    Activity,
+    Client,
+    Employee,
+    Pipeline,
+    SalesTarget,
+    Stage,
+    StageChange,
+    Team,
+)
 from crm_core.queries.clients import visible_clients
 from crm_core.queries.deals import money_text, visible_deals
 from crm_core.queries.leads import visible_leads
+from crm_core.queries.targets import manager_targets, next_month
 from crm_core.queries.tasks import visible_tasks
 from relata.db import connection
 from tenants.models import Company, Membership, User
@@ -170,7 +180,7 @@ def funnel(scope: Scope) -> Report:
     with connection.cursor() as cursor:
         cursor.execute(FUNNEL_SQL.format(deals=sql), [*params, scope.pipeline.pk])
         reached = {stage_id: int(n) for stage_id, n in cursor.fetchall()}
-    stages = list(scope.pipeline.stages.order_by("position", "id"))
+    stages = list(scope.pipeline.stages.filter(is_archived=False).order_by("position", "id"))
     entered = reached.get(stages[0].pk, 0) if stages else 0
     rows: list[list[Any]] = []
     bars: list[Bar] = []
@@ -217,6 +227,21 @@ def results(scope: Scope) -> Report:
         )
         .order_by("month", "responsible_id")
     )
+    targets = _targets_of(scope)
+    # A manager with a target and nothing closed yet that month still has a row (at 0 %).
+    seen = {(row["responsible_id"], row["month"].date()) for row in grouped}
+    for user_id, month in targets:
+        if (user_id, month) not in seen:
+            grouped.append(
+                {
+                    "responsible_id": user_id,
+                    "month": datetime.combine(month, time.min, scope.zone),
+                    "won": 0,
+                    "lost": 0,
+                    "revenue": Decimal(0),
+                }
+            )
+    grouped.sort(key=lambda row: (row["month"], row["responsible_id"] or 0))
     names = _people(row["responsible_id"] for row in grouped)
     rows = [
         [
@@ -226,6 +251,9 @@ def results(scope: Scope) -> Report:
             row["lost"],
             _percent(row["won"], row["won"] + row["lost"]),
             row["revenue"] or Decimal(0),
+            *_against_target(
+                targets.get((row["responsible_id"], row["month"].date()), {}), dict(row)
+            ),
         ]
         for row in grouped
     ]
@@ -241,11 +269,146 @@ def results(scope: Scope) -> Report:
     return Report(
         "results",
         str(_("Won and lost by manager and month")),
-        [_("Manager"), _("Month"), _("Won"), _("Lost"), _("Win rate"), _("Revenue")],
+        [
+            _("Manager"),
+            _("Month"),
+            _("Won"),
+            _("Lost"),
+            _("Win rate"),
+            _("Revenue"),
+            _("Target"),
+            _("Target done"),
+        ],
         rows,
         bars,
         str(_("Revenue by manager")),
     )
+
+
+def _targets_of(scope: Scope) -> dict[tuple[int, date], dict[str, Decimal]]:
+    """The managers' targets of the period's months, for those the member may see."""
+    ids = visible_user_ids(scope.membership)
+    if scope.team_user_ids is not None:
+        ids = set(scope.team_user_ids) if ids is None else ids & scope.team_user_ids
+    first = scope.start.astimezone(scope.zone).date().replace(day=1)
+    last = (scope.end - timedelta(days=1)).astimezone(scope.zone).date()
+    return manager_targets(first, next_month(last.replace(day=1)), ids)
+
+
+def _against_target(targets: dict[str, Decimal], row: dict[str, Any]) -> list[str]:
+    """The target's text and how much of it is done: revenue against a sum, won deals against
+    a number (both when both are set)."""
+    texts, done = [], []
+    amount = targets.get(SalesTarget.Kind.AMOUNT)
+    if amount is not None:
+        texts.append(_money(amount))
+        done.append(_percent_of(row["revenue"] or Decimal(0), amount))
+    count = targets.get(SalesTarget.Kind.WON_DEALS)
+    if count is not None:
+        texts.append(ngettext("%(n)s deal", "%(n)s deals", int(count)) % {"n": int(count)})
+        done.append(_percent_of(Decimal(row["won"]), count))
+    return [" · ".join(texts) or "—", " · ".join(done) or "—"]
+
+
+def _percent_of(done: Decimal, target: Decimal) -> str:
+    return f"{done / target * 100:.0f} %" if target else "—"
+
+
+# --- forecast -----------------------------------------------------------------------------
+
+
+def forecast(scope: Scope) -> Report:
+    """The weighted pipeline by month of expected close, per manager and per team.
+
+    A deal counts its amount times its stage's probability; a won deal 100 % (the money is in),
+    a lost one 0 % (so lost deals are left out). The period filters the expected close date;
+    deals without one come in a row of their own, whatever the period. One grouped query by
+    (month, manager, stage): Python only weighs and lays out those rows.
+    """
+    deals = visible_deals(scope.membership).exclude(stage__outcome=Stage.Outcome.LOST)
+    if scope.pipeline is not None:
+        deals = deals.filter(pipeline=scope.pipeline)
+    deals = _in_team(deals, scope, "responsible")
+    first = scope.start.astimezone(scope.zone).date()
+    last = (scope.end - timedelta(days=1)).astimezone(scope.zone).date()
+    deals = deals.filter(
+        Q(expected_close__gte=first, expected_close__lte=last) | Q(expected_close__isnull=True)
+    )
+    grouped = list(
+        deals.order_by()
+        .annotate(month=TruncMonth("expected_close"))
+        .values("month", "responsible_id", "stage_id")
+        .annotate(n=Count("id"), total=Sum("amount"))
+    )
+    stages = {s.pk: s for s in Stage.objects.filter(pk__in={r["stage_id"] for r in grouped})}
+    names = _people(row["responsible_id"] for row in grouped)
+    teams = dict(
+        Employee.objects.filter(user_id__in=[r["responsible_id"] for r in grouped])
+        .exclude(team=None)
+        .values_list("user_id", "team__name")
+    )
+    cells: dict[Any, dict[int | None, list[Any]]] = {}
+    for row in grouped:
+        stage = stages[row["stage_id"]]
+        amount = row["total"] or Decimal(0)
+        cell = cells.setdefault(row["month"], {}).setdefault(
+            row["responsible_id"], [0, Decimal(0), Decimal(0), Decimal(0)]
+        )
+        cell[0] += row["n"]
+        cell[1] += amount
+        if stage.outcome == Stage.Outcome.WON:
+            cell[2] += amount
+        cell[3] += amount * stage.forecast_percent / 100
+    rows: list[list[Any]] = []
+    bars: list[Bar] = []
+    grand: list[Any] = [0, Decimal(0), Decimal(0), Decimal(0)]
+    months = sorted(cells, key=lambda m: (m is None, m))
+    for month in months:
+        label = date_format(month, "YEAR_MONTH_FORMAT") if month else _("No expected close")
+        people = cells[month]
+        month_total: list[Any] = [0, Decimal(0), Decimal(0), Decimal(0)]
+        per_team: dict[str, list[Any]] = {}
+        for person in sorted(people, key=lambda p: names.get(p, "")):
+            figures = people[person]
+            team = teams.get(person, "") if person is not None else ""
+            rows.append([label, names.get(person, "—"), team, *_rounded(figures)])
+            _add(month_total, figures)
+            if team:
+                _add(per_team.setdefault(team, [0, Decimal(0), Decimal(0), Decimal(0)]), figures)
+        for team, figures in sorted(per_team.items()):
+            rows.append([label, _("Team total"), team, *_rounded(figures)])
+        subtotal = _("Month total") if month else _("Subtotal")
+        rows.append([label, subtotal, "", *_rounded(month_total)])
+        _add(grand, month_total)
+        bars.append(Bar(str(label), float(month_total[3]), _money(month_total[3])))
+    if rows:
+        rows.append([_("Total"), "", "", *_rounded(grand)])
+    return Report(
+        "forecast",
+        str(_("Sales forecast")),
+        [
+            _("Expected close"),
+            _("Manager"),
+            _("Team"),
+            _("Deals"),
+            _("Amount"),
+            _("Already won"),
+            _("Forecast"),
+        ],
+        rows,
+        bars,
+        str(_("Forecast by month")),
+    )
+
+
+def _add(total: list[Any], figures: list[Any]) -> None:
+    for index, value in enumerate(figures):
+        total[index] += value
+
+
+def _rounded(figures: list[Any]) -> list[Any]:
+    n, amount, won, weighted = figures
+    return [n, amount, won, Decimal(weighted).quantize(Decimal("0.01"))]
 
 
 # --- activity -----------------------------------------------------------------------------
@@ -440,9 +603,9 @@ def stage_time(scope: Scope) -> Report:
     }
     rows = []
     bars = []
-    for stage in scope.pipeline.stages.filter(outcome=Stage.Outcome.OPEN).order_by(
-        "position", "id"
-    ):
+    for stage in scope.pipeline.stages.filter(
+        outcome=Stage.Outcome.OPEN, is_archived=False
+    ).order_by("position", "id"):
         row = by_stage.get(stage.pk)
         seconds = float(row["seconds"]) if row else 0.0
         rows.append(
@@ -534,4 +697,7 @@ REPORTS: dict[str, tuple[Any, Callable[[Scope], Report]]] = {
     "lost": (gettext_lazy("Reasons for losing"), lost_reasons),
     "stage_time": (gettext_lazy("Average time in stage"), stage_time),
     "clients": (gettext_lazy("Clients, partners and suppliers"), client_base),
+    "forecast": (gettext_lazy("Sales forecast"), forecast),
 }
+# Reports about what is still to come: their default period starts this month.
+LOOKING_AHEAD = frozenset({"forecast"})

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET
 from crm_core.access import member_required
 from crm_core.exports import xlsx_response
 from crm_core.reports.forms import ReportFilterForm
-from crm_core.reports.queries import REPORTS, Report, scope_for
+from crm_core.reports.queries import LOOKING_AHEAD, REPORTS, Report, scope_for
 from tenants.models import Membership
 
 
@@ -19,7 +19,7 @@ def _report(request: HttpRequest, key: str) -> tuple[ReportFilterForm, Report | 
     if key not in REPORTS:
         raise Http404("no such report")
     membership: Membership = request.membership  # type: ignore[attr-defined]
-    form = ReportFilterForm.from_query(request.GET)
+    form = ReportFilterForm.from_query(request.GET, ahead=key in LOOKING_AHEAD)
     if not form.is_valid():
         return form, None
     data = form.cleaned_data

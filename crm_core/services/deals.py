@@ -44,8 +44,8 @@ def create_deal(
     source: str = "",
 ) -> Deal:
     require_write(membership)
-    stage = stage or pipeline.stages.order_by("position").first()
-    if stage is None or stage.pipeline_id != pipeline.pk:
+    stage = stage or pipeline.stages.filter(is_archived=False).order_by("position", "id").first()
+    if stage is None or stage.pipeline_id != pipeline.pk or stage.is_archived:
         raise ValidationError(_("Choose a stage of this pipeline."), code="wrong_pipeline")
     deal = Deal.objects.create(
         title=title.strip(),
@@ -88,6 +88,9 @@ def move_deal(
         raise ValidationError(
             _("A deal can only move to a stage of its own pipeline."), code="wrong_pipeline"
         )
+    if stage.is_archived:
+        # A deleted stage (kept only for the history's sake) takes no deals.
+        raise ValidationError(_("Choose another stage of this pipeline."), code="archived_stage")
     current = Deal.objects.select_for_update().get(pk=deal.pk)
     if version is not None and current.version != version:
         raise StaleRecordError(
