@@ -71,6 +71,13 @@ class SeatSummary:
     currency: str
 
     @property
+    def price_label(self) -> str:
+        """The seat's price as the billing pages write it ("990 ₽")."""
+        from billing.templatetags.billing_format import price
+
+        return price(self.price_per_seat, self.currency)
+
+    @property
     def available(self) -> int | None:
         if self.cap is None:
             return None
