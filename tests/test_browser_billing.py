@@ -16,8 +16,13 @@ from billing.models import Invoice, StripeEvent, Subscription
 from conftest import child_env, wait_for
 from tenants.models import Membership, User
 from tenants.services import handoff
-from tests.browser import SIZES, ConsoleWatch, save_screenshot, serious_accessibility_problems
-from tests.browser import start_web
+from tests.browser import (
+    SIZES,
+    ConsoleWatch,
+    save_screenshot,
+    serious_accessibility_problems,
+    start_web,
+)
 from tests.fake_stripe import API_KEY, WEBHOOK_SECRET, FakeStripe
 from tests.stripe_fixtures import localstripe, stripe_fake
 
@@ -88,7 +93,7 @@ def test_choose_pay_seat_invoice_and_cancel_in_a_browser(
     assert not problems, "\n".join(f"{where}: {found}" for where, found in problems.items())
 
 
-def _flow(  # noqa: PLR0913, PLR0915  (one story, told in order)
+def _flow(
     made: Any,
     page: Any,
     watch: ConsoleWatch,
