@@ -558,6 +558,7 @@ def serve(fake: FakeStripe) -> Iterator[FakeStripe]:
 def main() -> None:
     """Serve localstripe and this fake for a development copy of Relata (Ctrl-C stops)."""
     import argparse
+    import signal
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--port", type=int, default=12111)
@@ -588,6 +589,12 @@ def main() -> None:
         f"STRIPE_API_BASE={fake.base} python3 dev.py start",
         flush=True,
     )
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    # SIGTERM (a process manager) stops it like Ctrl-C, localstripe included.
+    signal.signal(signal.SIGTERM, stop)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
