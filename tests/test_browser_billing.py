@@ -37,6 +37,9 @@ def _look(page: Any, watch: ConsoleWatch, name: str, problems: dict[str, list[st
         page.wait_for_load_state("networkidle")
         save_screenshot(page, f"billing-{name}-{size}")
         found = watch.take() + serious_accessibility_problems(page)
+        wide = page.evaluate("document.documentElement.scrollWidth")
+        if wide > viewport["width"]:
+            found.append(f"wider than the screen: {wide} px")
         if found:
             problems[f"{name}-{size}"] = found
 
