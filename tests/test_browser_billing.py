@@ -197,3 +197,32 @@ def _flow(
     _in_language(page, host, "ru")
     page.goto(f"{host}/settings/billing/")
     _look(page, watch, "cancelled-ru", problems)
+
+
+def test_a_fresh_install_without_stripe_keys_says_so_and_lets_a_plan_be_chosen(
+    committed_companies: Any, run_process: Any, chromium_page: Any, tmp_path: Path
+) -> None:
+    made = committed_companies("Быстрые двери")
+    env = child_env()
+    for name in ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "STRIPE_API_BASE"):
+        env.pop(name, None)
+    base = start_web(run_process, env, tmp_path / "web.log")
+    host = f"http://{made.host}:{base.rsplit(':', 1)[1]}"
+    page = chromium_page
+    watch = ConsoleWatch(page)
+    problems: dict[str, list[str]] = {}
+    page.goto(f"{host}/handoff/{handoff.issue(user=made.owner, company=made.company)}/")
+    page.wait_for_selector("#workspace-title")
+    for language in ("ru", "en"):
+        _in_language(page, host, language)
+        page.goto(f"{host}/settings/billing/")
+        page.wait_for_selector("#test-mode")
+        assert page.locator("#subscribe").count() == 0
+        _look(page, watch, f"not-set-up-{language}", problems)
+    # Development (DEBUG): whoever runs it is told which variables to set.
+    assert "STRIPE_SECRET_KEY" in page.inner_text("#setup-hint")
+    page.click("#choose-plan-start")
+    page.wait_for_selector("#billing-title")
+    assert page.inner_text("#plan-name") == "Start"
+    assert Subscription.objects.get(company=made.company).plan.code == "start"  # type: ignore[union-attr]
+    assert not problems, "\n".join(f"{where}: {found}" for where, found in problems.items())
