@@ -5,6 +5,7 @@ from django.contrib import admin
 from billing.models import (
     BillingLogEntry,
     FailedPayment,
+    Invoice,
     Plan,
     SeatChange,
     StripeEvent,
@@ -25,6 +26,29 @@ class PlanAdmin(admin.ModelAdmin):
     )
     list_editable = ("price_per_seat", "seat_cap", "is_public")
     prepopulated_fields = {"code": ("name",)}
+    fields = (
+        "name",
+        "name_en",
+        "code",
+        "price_per_seat",
+        "currency",
+        "seat_cap",
+        "trial_days",
+        "limits",
+        "features",
+        "stripe_price_id",
+        "is_public",
+        "is_default",
+        "sort_order",
+    )
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "company", "number", "total", "currency", "status", "paid_at")
+    list_filter = ("status",)
+    search_fields = ("company__slug", "number", "stripe_invoice_id")
+    readonly_fields = [f.name for f in Invoice._meta.fields]
 
 
 @admin.register(Subscription)

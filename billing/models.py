@@ -19,6 +19,9 @@ class Plan(models.Model):
 
     code = models.SlugField(_("code"), max_length=40, unique=True)
     name = models.CharField(_("name"), max_length=100)
+    name_en = models.CharField(
+        _("name in English"), max_length=100, blank=True, help_text=_("Empty: the same as name.")
+    )
     price_per_seat = models.DecimalField(
         _("price per seat per month"), max_digits=10, decimal_places=2
     )
@@ -31,8 +34,16 @@ class Plan(models.Model):
     features = models.JSONField(
         _("features"), default=list, blank=True, help_text=_("A list of short phrases.")
     )
+    # Whole numbers by key; a key that is absent means "no limit". The keys are listed in
+    # LIMIT_KEYS (and docs/decisions.md); the CRM enforces them, billing only states them.
     limits = models.JSONField(
-        _("limits"), default=dict, blank=True, help_text=_('E.g. {"storage_gb": 10}.')
+        _("limits"),
+        default=dict,
+        blank=True,
+        help_text=_(
+            "Whole numbers; a missing key means no limit. Keys: storage_mb, pipelines, "
+            'automation_rules, custom_fields. E.g. {"storage_mb": 1024, "pipelines": 1}.'
+        ),
     )
     is_public = models.BooleanField(_("shown on the pricing page"), default=True)
     is_default = models.BooleanField(_("given to new companies"), default=False)
@@ -56,6 +67,37 @@ class Plan(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        problems = limit_problems(self.limits)
+        if problems:
+            raise ValidationError({"limits": problems})
+
+    def display_name(self, language: str) -> str:
+        """The plan's name for a page in ``language`` (the Russian name is the plan's own)."""
+        return self.name_en if language.startswith("en") and self.name_en else self.name
+
+
+# The limits a plan may set; the CRM checks them (a key absent from a plan: no limit).
+LIMIT_KEYS = ("storage_mb", "pipelines", "automation_rules", "custom_fields")
+
+
+def limit_problems(limits: object) -> list[str]:
+    """Why ``limits`` is not a valid plan limits object (empty when it is)."""
+    if not isinstance(limits, dict):
+        return [str(_('Limits must be an object, e.g. {"pipelines": 3}.'))]
+    problems = []
+    for key, value in limits.items():
+        if key not in LIMIT_KEYS:
+            problems.append(
+                str(_("Unknown limit %(key)s; known: %(known)s."))
+                % {"key": key, "known": ", ".join(LIMIT_KEYS)}
+            )
+        elif isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            problems.append(str(_("Limit %(key)s must be a whole number ≥ 0.")) % {"key": key})
+    return problems
+
 
 class Subscription(models.Model):
     """A company's subscription: our copy of what Stripe says, plus the trial before Stripe."""
@@ -76,6 +118,8 @@ class Subscription(models.Model):
     stripe_status = models.CharField(max_length=32, blank=True)
     paid_seats = models.PositiveIntegerField(_("paid seats"), default=0)
     current_period_end = models.DateTimeField(null=True, blank=True)
+    # The company asked to stop at the end of the paid period (it can still resume until then).
+    cancel_at_period_end = models.BooleanField(default=False)
     last_payment_at = models.DateTimeField(_("last payment"), null=True, blank=True)
     failed_payments = models.PositiveIntegerField(_("failed payments"), default=0)
     # Seat changes are applied in the order they were made; an older one never overwrites a
@@ -183,6 +227,38 @@ class FailedPayment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.company} {self.invoice_id} #{self.attempt}"
+
+
+class Invoice(models.Model):
+    """Our copy of one Stripe invoice of a company, refreshed from Stripe on every invoice
+    event (and after Checkout), so the billing page lists invoices even while Stripe is slow
+    or down."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="invoices")
+    stripe_invoice_id = models.CharField(max_length=100, unique=True)
+    number = models.CharField(_("number"), max_length=100, blank=True)
+    # Stripe's invoice status: draft, open, paid, uncollectible, void.
+    status = models.CharField(_("status"), max_length=20)
+    total = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    amount_paid = models.DecimalField(_("paid"), max_digits=12, decimal_places=2, default=0)
+    currency = models.CharField(_("currency"), max_length=3)
+    created_at = models.DateTimeField(_("date"))
+    paid_at = models.DateTimeField(_("paid on"), null=True, blank=True)
+    period_start = models.DateTimeField(null=True, blank=True)
+    period_end = models.DateTimeField(null=True, blank=True)
+    hosted_invoice_url = models.URLField(max_length=1000, blank=True)
+    invoice_pdf = models.URLField(max_length=1000, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("invoice")
+        verbose_name_plural = _("invoices")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["company", "-created_at"], name="invoice_company_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.company} {self.number or self.stripe_invoice_id} {self.status}"
 
 
 class SeatSnapshot(models.Model):

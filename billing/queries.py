@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from billing.models import Plan, SeatChange, Subscription
+from billing.models import FailedPayment, Invoice, Plan, SeatChange, Subscription
 from tenants.models import Company, Invitation, Membership
 
 FREE_ROLES = (Membership.Role.READ_ONLY,)
@@ -71,6 +71,13 @@ class SeatSummary:
     currency: str
 
     @property
+    def price_label(self) -> str:
+        """The seat's price as the billing pages write it ("990 ₽")."""
+        from billing.templatetags.billing_format import price
+
+        return price(self.price_per_seat, self.currency)
+
+    @property
     def available(self) -> int | None:
         if self.cap is None:
             return None
@@ -96,3 +103,20 @@ def seat_summary(company: Company) -> SeatSummary:
 
 def failed_seat_changes() -> QuerySet[SeatChange]:
     return SeatChange.objects.filter(state=SeatChange.State.FAILED).select_related("company")
+
+
+def invoices_of(company: Company, limit: int = 24) -> list[Invoice]:
+    """The company's latest invoices (our copies of Stripe's), newest first."""
+    return list(Invoice.objects.filter(company=company)[:limit])
+
+
+def failed_payments_of(company: Company, limit: int = 12) -> list[FailedPayment]:
+    return list(FailedPayment.objects.filter(company=company)[:limit])
+
+
+def monthly_total(seats: SeatSummary) -> Decimal | None:
+    """What the next month costs at today's seats (paid seats once subscribed)."""
+    if seats.price_per_seat is None:
+        return None
+    count = seats.paid if seats.paid is not None else max(seats.used, 1)
+    return seats.price_per_seat * count

@@ -77,6 +77,34 @@ def checkout_session(
     )
 
 
+def price_for(*, lookup_key: str, product_name: str, cents: int, currency: str) -> dict[str, Any]:
+    """The monthly per-seat Price for this amount, found by its lookup key or created once.
+
+    Prices in Stripe cannot change their amount, so the key carries it: when an operator
+    edits a plan's price, the next Checkout gets a new Price and running subscriptions keep
+    theirs until they change plan.
+    """
+    _configure()
+    found = stripe.Price.list(lookup_keys=[lookup_key], active=True, limit=1)
+    if found.data:
+        return _plain(found.data[0])
+    return _plain(
+        stripe.Price.create(
+            unit_amount=cents,
+            currency=currency.lower(),
+            recurring={"interval": "month"},
+            product_data={"name": product_name},
+            lookup_key=lookup_key,
+            idempotency_key=f"relata-price-{lookup_key}",
+        )
+    )
+
+
+def retrieve_checkout_session(session_id: str) -> dict[str, Any]:
+    _configure()
+    return _plain(stripe.checkout.Session.retrieve(session_id))
+
+
 def open_checkout_sessions(customer: str) -> list[dict[str, Any]]:
     """The customer's Checkout pages that can still be paid (Stripe expires them in 24 h)."""
     _configure()
@@ -88,6 +116,31 @@ def cancel_subscription(*, subscription_id: str, key: str) -> dict[str, Any]:
     """End a subscription now: no further invoices. Refunds stay an operator's decision."""
     _configure()
     return _plain(stripe.Subscription.cancel(subscription_id, idempotency_key=key))
+
+
+def cancel_at_period_end(*, subscription_id: str, cancel: bool, key: str) -> dict[str, Any]:
+    """Stop (or, with ``cancel=False``, keep) renewing at the end of the paid period."""
+    _configure()
+    return _plain(
+        stripe.Subscription.modify(
+            subscription_id, cancel_at_period_end=cancel, idempotency_key=key
+        )
+    )
+
+
+def change_price(
+    *, subscription_id: str, item_id: str, price: str, quantity: int, key: str
+) -> dict[str, Any]:
+    """Move the seats to another plan's Price, prorated like a seat change."""
+    _configure()
+    return _plain(
+        stripe.Subscription.modify(
+            subscription_id,
+            items=[{"id": item_id, "price": price, "quantity": quantity}],
+            proration_behavior="create_prorations",
+            idempotency_key=key,
+        )
+    )
 
 
 def credit_customer(
@@ -148,6 +201,18 @@ def free_until(*, subscription_id: str, until: int, key: str) -> dict[str, Any]:
 def invoices_of(customer: str, limit: int = 24) -> list[dict[str, Any]]:
     _configure()
     return [_plain(invoice) for invoice in stripe.Invoice.list(customer=customer, limit=limit).data]
+
+
+def retrieve_invoice(invoice_id: str) -> dict[str, Any] | None:
+    """The invoice as Stripe has it now; None if Stripe has no such invoice (an outage
+    still raises, so the task retries)."""
+    _configure()
+    try:
+        return _plain(stripe.Invoice.retrieve(invoice_id))
+    except stripe.InvalidRequestError as exc:
+        if exc.http_status == 404:
+            return None
+        raise
 
 
 def construct_event(payload: bytes, signature: str) -> Any:

@@ -8,6 +8,12 @@ Prices (Stripe accepts a Plan's id wherever a Price id goes, so ``price`` is sen
 fail. This server supplies those:
 
 * ``/v1/checkout/sessions`` and ``/v1/billing_portal/sessions`` (+ a page that "pays");
+* ``/v1/prices`` (create, list by ``lookup_keys``), each Price being a localstripe Plan;
+* invoices get what localstripe leaves out: a ``number``, ``hosted_invoice_url`` and
+  ``invoice_pdf`` (pages this server serves);
+* webhooks: with ``webhook_url`` set, events are signed and POSTed there after the calls that
+  cause them in Stripe (Checkout paid, a subscription updated), from a thread, as Stripe
+  delivers them after answering;
 * ``/v1/customers/<id>/balance_transactions`` (credit given by operators);
 * idempotency: the first answer to a key is stored and replayed, a key reused with other
   parameters is refused (as Stripe does), and every mutating request is logged for asserts;
@@ -15,6 +21,9 @@ fail. This server supplies those:
   (``past_due`` after a failed renewal, ``unpaid`` when retries are exhausted, ``active``
   when paid again), returned from then on by every read of it;
 * ``event()`` / ``signed()``: events signed exactly like Stripe's, for the webhook endpoint.
+
+Run on its own (``python tests/fake_stripe.py``), it serves a development copy of Relata: it
+prints the variables to start Relata with, so the whole payment flow works without Stripe.
 """
 
 from __future__ import annotations
@@ -103,6 +112,10 @@ class FakeStripe:
     lock: threading.Lock = field(default_factory=threading.Lock)
     # Customer balance transactions (localstripe has none): customer id → transactions.
     balance: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    prices: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Where Stripe would deliver webhooks (None: nowhere; tests then deliver by hand).
+    webhook_url: str | None = None
+    delivered: list[tuple[str, int]] = field(default_factory=list)
 
     # --- calls to localstripe (for the fake's own work) --------------------------------------
 
@@ -124,6 +137,8 @@ class FakeStripe:
 
         def fix(obj: Any) -> None:
             if isinstance(obj, dict):
+                if obj.get("object") == "invoice" and obj.get("id"):
+                    self._dress_invoice(obj)
                 if (
                     obj.get("object") == "subscription"
                     and obj.get("id") in self.statuses
@@ -138,6 +153,41 @@ class FakeStripe:
 
         fix(data)
         return json.dumps(data).encode()
+
+    def _dress_invoice(self, invoice: dict[str, Any]) -> None:
+        """What Stripe's invoices carry and localstripe's do not."""
+        invoice_id = str(invoice["id"])
+        invoice.setdefault("number", None)
+        if not invoice["number"]:
+            invoice["number"] = f"RLT-{invoice_id[-8:].upper()}"
+        invoice["hosted_invoice_url"] = f"{self.base}/_fake/invoices/{invoice_id}"
+        invoice["invoice_pdf"] = f"{self.base}/_fake/invoices/{invoice_id}/pdf"
+
+    # --- webhooks -----------------------------------------------------------------------------
+
+    def send(self, type_: str, obj: dict[str, Any]) -> None:
+        """Deliver a signed event to ``webhook_url`` a moment later, as Stripe would."""
+        if not self.webhook_url:
+            return
+        payload = self.event(type_, obj)
+        url = self.webhook_url
+
+        def deliver() -> None:
+            time.sleep(0.2)
+            request = urllib.request.Request(url, data=payload.encode(), method="POST")
+            request.add_header("Content-Type", "application/json")
+            request.add_header("Stripe-Signature", self.signed(payload))
+            try:
+                with urllib.request.urlopen(request, timeout=10) as answer:
+                    status = answer.status
+            except urllib.error.HTTPError as exc:
+                status = exc.code
+            except OSError:
+                status = 0
+            with self.lock:
+                self.delivered.append((type_, status))
+
+        threading.Thread(target=deliver, daemon=True).start()
 
     # --- what tests do ----------------------------------------------------------------------
 
@@ -188,7 +238,17 @@ class FakeStripe:
             ],
         )
         session.update(status="complete", payment_status="paid", subscription=subscription["id"])
+        self.send("checkout.session.completed", self._public(session))
+        invoice_id = subscription.get("latest_invoice")
+        if invoice_id:
+            invoice = self.call("GET", f"/v1/invoices/{invoice_id}")
+            self._dress_invoice(invoice)
+            self.send("invoice.paid", invoice)
         return session
+
+    @staticmethod
+    def _public(session: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in session.items() if not k.startswith("_")}
 
     def set_status(self, subscription_id: str, status: str) -> None:
         self.statuses[subscription_id] = status
@@ -269,7 +329,7 @@ class FakeStripe:
             return
         self._reply(handler, status, body)
 
-    def _route(  # noqa: PLR0911  (one branch per endpoint the fake adds)
+    def _route(  # noqa: PLR0911, PLR0912  (one branch per endpoint the fake adds)
         self,
         method: str,
         path: str,
@@ -295,7 +355,7 @@ class FakeStripe:
                 "_quantity": int(params.get("line_items[0][quantity]") or 1),
             }
             self.sessions[session_id] = session
-            return 200, json.dumps(session).encode()
+            return 200, json.dumps(self._public(session)).encode()
         if path == "/v1/checkout/sessions" and method == "GET":
             listed = [
                 session
@@ -304,13 +364,35 @@ class FakeStripe:
                 and session["status"] == params.get("status", session["status"])
             ]
             return 200, json.dumps(
-                {"object": "list", "url": path, "has_more": False, "data": listed}
+                {
+                    "object": "list",
+                    "url": path,
+                    "has_more": False,
+                    "data": [self._public(session) for session in listed],
+                }
             ).encode()
         if path.startswith("/v1/checkout/sessions/") and method == "GET":
             found = self.sessions.get(path.rsplit("/", 1)[1])
             if found is None:
                 return 404, b'{"error": {"type": "invalid_request_error"}}'
-            return 200, json.dumps(found).encode()
+            return 200, json.dumps(self._public(found)).encode()
+        if path == "/v1/prices" and method == "POST":
+            return self._create_price(params)
+        if path == "/v1/prices" and method == "GET":
+            keys = {value for key, value in pairs if key.startswith("lookup_keys[")}
+            listed = [
+                price
+                for price in self.prices.values()
+                if (not keys or price.get("lookup_key") in keys) and price["active"]
+            ]
+            return 200, json.dumps(
+                {"object": "list", "url": path, "has_more": False, "data": listed}
+            ).encode()
+        if path.startswith("/_fake/invoices/"):
+            invoice_id = path.split("/")[3]
+            if path.endswith("/pdf"):
+                return 200, b"%PDF-1.4 fake invoice " + invoice_id.encode()
+            return 200, f"<html><body><h1>Invoice {invoice_id}</h1></body></html>".encode()
         if (
             path.startswith("/v1/customers/")
             and path.endswith("/balance_transactions")
@@ -350,9 +432,16 @@ class FakeStripe:
             session_id = path.split("/")[3]
             if method == "POST":
                 session = self.complete_checkout(session_id)
-                return 303, str(session["success_url"]).encode()
+                back = str(session["success_url"]).replace("{CHECKOUT_SESSION_ID}", session_id)
+                return 303, back.encode()
+            found = self.sessions.get(session_id)
+            if found is None:
+                return 404, b"<html><body>No such Checkout session</body></html>"
             page = (
-                f'<form method="post"><button id="pay">Pay</button></form>{session_id}'
+                '<html lang="en"><head><title>Fake Checkout</title></head><body><main>'
+                f"<h1>Test payment</h1><p>{found['_quantity']} × {found['_price']}</p>"
+                '<form method="post"><button id="pay">Pay</button></form>'
+                f"<p>{session_id}</p></main></body></html>"
             ).encode()
             return 200, page
         return self._forward(method, path, pairs, handler)
@@ -379,9 +468,46 @@ class FakeStripe:
         request.add_header("Authorization", handler.headers.get("Authorization", ""))
         try:
             with urllib.request.urlopen(request, timeout=10) as answer:
-                return answer.status, self._overlay(answer.read())
+                status, body = answer.status, self._overlay(answer.read())
         except urllib.error.HTTPError as exc:
             return exc.code, exc.read()
+        if method == "POST" and path.startswith("/v1/subscriptions/") and path.count("/") == 3:
+            self.send("customer.subscription.updated", json.loads(body))
+        return status, body
+
+    def _create_price(self, params: dict[str, str]) -> tuple[int, bytes]:
+        """A recurring Price, kept as a localstripe Plan with the same id (what Checkout and
+        subscriptions are given)."""
+        try:
+            amount = int(params["unit_amount"])
+            currency = params["currency"]
+        except (KeyError, ValueError):
+            return 400, b'{"error": {"type": "invalid_request_error", "param": "unit_amount"}}'
+        price_id = f"price_{secrets.token_hex(8)}"
+        self.call(
+            "POST",
+            "/v1/plans",
+            [
+                ("id", price_id),
+                ("product[name]", params.get("product_data[name]") or "Relata seat"),
+                ("amount", str(amount)),
+                ("currency", currency),
+                ("interval", params.get("recurring[interval]") or "month"),
+            ],
+        )
+        price = {
+            "id": price_id,
+            "object": "price",
+            "active": True,
+            "currency": currency,
+            "unit_amount": amount,
+            "lookup_key": params.get("lookup_key"),
+            "recurring": {"interval": params.get("recurring[interval]") or "month"},
+            "type": "recurring",
+        }
+        with self.lock:
+            self.prices[price_id] = price
+        return 200, json.dumps(price).encode()
 
     @staticmethod
     def _reply(
@@ -427,3 +553,56 @@ def serve(fake: FakeStripe) -> Iterator[FakeStripe]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def main() -> None:
+    """Serve localstripe and this fake for a development copy of Relata (Ctrl-C stops)."""
+    import argparse
+    import signal
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--port", type=int, default=12111)
+    parser.add_argument(
+        "--webhook-url",
+        default="http://localhost:8000/billing/stripe/webhook/",
+        help="where Relata takes Stripe's webhooks",
+    )
+    args = parser.parse_args()
+    process, upstream = start_localstripe()
+    fake = FakeStripe(upstream=upstream, webhook_url=args.webhook_url)
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            fake.handle(self)
+
+        def do_POST(self) -> None:
+            fake.handle(self)
+
+        def do_DELETE(self) -> None:
+            fake.handle(self)
+
+    server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
+    fake.base = f"http://localhost:{args.port}"
+    print(  # noqa: T201
+        "Local Stripe fake (localstripe behind tests/fake_stripe.py). Start Relata with:\n"
+        f"  STRIPE_SECRET_KEY={API_KEY} STRIPE_WEBHOOK_SECRET={WEBHOOK_SECRET} "
+        f"STRIPE_API_BASE={fake.base} python3 dev.py start",
+        flush=True,
+    )
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    # SIGTERM (a process manager) stops it like Ctrl-C, localstripe included.
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+        process.terminate()
+
+
+if __name__ == "__main__":
+    main()

@@ -37,6 +37,7 @@ def _english() -> Iterator[None]:
 
 @pytest.fixture
 def plan(stripe_fake: FakeStripe) -> Plan:
+    Plan.objects.filter(is_default=True).update(is_default=False)  # the shipped default plan
     return Plan.objects.create(
         code="standard",
         name="Standard",
@@ -444,7 +445,7 @@ def test_invoices_and_billing_are_per_company(
     admin_a = login_on_host(a.owner, a.company, a.host)
     page_a = admin_a.get("/settings/billing/", HTTP_HOST=a.host).content.decode()
     assert 'id="invoices"' in page_a
-    assert "500,00 RUB" in page_a
+    assert "500\N{NO-BREAK SPACE}₽" in page_a
     admin_b = login_on_host(b.owner, b.company, b.host)
     page_b = admin_b.get(
         "/settings/billing/", HTTP_HOST=b.host, HTTP_ACCEPT_LANGUAGE="en"
@@ -472,6 +473,7 @@ def test_without_keys_billing_says_test_mode_and_charges_nothing(
     crm: Any, settings: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
     settings.STRIPE_SECRET_KEY = ""
+    Plan.objects.filter(is_default=True).update(is_default=False)
     Plan.objects.create(code="p", name="P", price_per_seat=Decimal(300), is_default=True)
     admin = login_on_host(crm.owner.user, crm.a.company, crm.a.host)
     page = admin.get("/settings/billing/", HTTP_HOST=crm.a.host).content.decode()
@@ -494,7 +496,7 @@ def test_pricing_page_is_rendered_from_plans(db: None) -> None:
     body = page.content.decode()
     assert page.status_code == 200
     assert "Старт" in body
-    assert "490.00 RUB" in body
+    assert "490\N{NO-BREAK SPACE}₽" in body
     assert "Воронки" in body
     assert "Secret" not in body
 
@@ -702,6 +704,8 @@ def subscribed_committed(
     """Committed companies subscribed on a plan of their own; the Stripe ids of their
     subscriptions. What the test left in billing's shared tables is removed afterwards (a
     committed test is not rolled back)."""
+    shipped_default = list(Plan.objects.filter(is_default=True).values_list("pk", flat=True))
+    Plan.objects.filter(pk__in=shipped_default).update(is_default=False)
     plan = Plan.objects.create(
         code=f"committed-{companies[0].company.slug}",
         name="Standard",
@@ -719,6 +723,7 @@ def subscribed_committed(
         StripeEvent.objects.filter(pk__gt=first_event).delete()
         Subscription.objects.filter(plan=plan).delete()
         plan.delete()
+        Plan.objects.filter(pk__in=shipped_default).update(is_default=True)
 
 
 def test_closing_a_company_from_the_command_line_ends_its_stripe_subscription_too(

@@ -225,6 +225,7 @@ def test_last_owner_stays_and_ownership_transfers(crm: Any) -> None:
 
 
 def test_role_changes_count_seats_and_respect_the_cap(crm: Any) -> None:
+    Plan.objects.filter(is_default=True).update(is_default=False)  # the shipped default plan
     Plan.objects.create(
         code="small", name="Small", price_per_seat=Decimal(500), seat_cap=4, is_default=True
     )

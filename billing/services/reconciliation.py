@@ -53,6 +53,8 @@ def reconcile(now_stale: timedelta = timedelta(minutes=10)) -> Report:
             remote = stripe_gateway.retrieve_subscription(local.stripe_subscription_id)
             before = (local.stripe_status, company.status)
             subscription = subscriptions.sync_from_stripe(local, remote, why="nightly check")
+            # Invoice events lost for good still reach the billing page.
+            subscriptions.sync_invoices(subscription)
             company.refresh_from_db()
             if (subscription.stripe_status, company.status) != before:
                 _note(company, f"state {before} → {(subscription.stripe_status, company.status)}")

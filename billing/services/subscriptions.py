@@ -8,7 +8,6 @@ and events arriving out of order all end in the same place.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -21,8 +20,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from billing import stripe_gateway
-from billing.models import BillingLogEntry, FailedPayment, StripeEvent, Subscription
-from billing.queries import default_plan, seats_in_use
+from billing.models import (
+    BillingLogEntry,
+    FailedPayment,
+    Invoice,
+    Plan,
+    StripeEvent,
+    Subscription,
+)
+from billing.queries import default_plan, seats_in_use, seats_reserved
 from tenants.models import Company, Membership
 
 logger = logging.getLogger(__name__)
@@ -103,8 +109,9 @@ def start_checkout(*, actor: Membership, success_url: str, cancel_url: str, nonc
     _require_billing_admin(actor)
     subscription = ensure_subscription(actor.company)
     plan = subscription.plan
-    if plan is None or not plan.stripe_price_id:
-        raise ValidationError(_("This plan cannot be paid online yet. Please contact us."))
+    if plan is None:
+        raise ValidationError(_("Choose a plan first."))
+    price = price_of(plan)
     with transaction.atomic():
         Company.objects.select_for_update().get(pk=actor.company.pk)
         subscription = Subscription.objects.select_for_update().get(pk=subscription.pk)
@@ -123,7 +130,7 @@ def start_checkout(*, actor: Membership, success_url: str, cancel_url: str, nonc
                 return str(session["url"])
         session = stripe_gateway.checkout_session(
             customer=customer,
-            price=plan.stripe_price_id,
+            price=price,
             quantity=max(seats_in_use(actor.company), 1),
             company_id=actor.company.pk,
             success_url=success_url,
@@ -131,6 +138,164 @@ def start_checkout(*, actor: Membership, success_url: str, cancel_url: str, nonc
             key=f"relata-checkout-{actor.company.pk}-{nonce[:64]}",
         )
         return str(session["url"])
+
+
+def price_of(plan: Plan) -> str:
+    """The Stripe Price a plan is paid with: the one an operator set, or one made for the
+    plan's current amount (found again by its lookup key, so it is created once)."""
+    if plan.stripe_price_id:
+        return plan.stripe_price_id
+    cents = int((plan.price_per_seat * 100).to_integral_value())
+    if cents <= 0:
+        raise ValidationError(_("This plan is free: there is nothing to pay."))
+    currency = plan.currency.lower()
+    price = stripe_gateway.price_for(
+        lookup_key=f"relata_{plan.code}_{cents}_{currency}"[:200],
+        product_name=f"Relata {plan.name}",
+        cents=cents,
+        currency=currency,
+    )
+    return str(price["id"])
+
+
+def choose_plan(*, actor: Membership, plan: Plan, nonce: str = "") -> Subscription:
+    """The company's plan from now on. In the trial it is only recorded (Checkout then charges
+    for it); a paying company's Stripe subscription moves to the plan's price at once, its
+    seats prorated. A plan whose seat limit the team already exceeds is refused, saying why."""
+    _require_billing_admin(actor)
+    company = actor.company
+    if not plan.is_public:
+        subscription = ensure_subscription(company)
+        if subscription.plan_id != plan.pk:
+            raise ValidationError(_("This plan is not offered."))
+    with transaction.atomic():
+        Company.objects.select_for_update().get(pk=company.pk)
+        subscription = Subscription.objects.select_for_update().get(
+            pk=ensure_subscription(company).pk
+        )
+        taken = seats_in_use(company) + seats_reserved(company)
+        if plan.seat_cap is not None and taken > plan.seat_cap:
+            raise ValidationError(
+                _(
+                    "The plan %(plan)s allows %(cap)s paid seats, and your team already takes "
+                    "%(taken)s. Make some members read-only (they are free) or deactivate "
+                    "them first, or choose a larger plan."
+                )
+                % {"plan": plan.name, "cap": plan.seat_cap, "taken": taken}
+            )
+        if subscription.plan_id == plan.pk:
+            return subscription
+        old = subscription.plan
+        if paying_through_stripe(subscription) and stripe_gateway.live():
+            remote = stripe_gateway.change_price(
+                subscription_id=subscription.stripe_subscription_id,
+                item_id=subscription.stripe_item_id,
+                price=price_of(plan),
+                quantity=max(subscription.paid_seats, 1),
+                key=f"relata-plan-{company.pk}-{plan.pk}-{nonce[:64]}",
+            )
+            subscription.plan = plan
+            subscription.save(update_fields=["plan", "updated_at"])
+            subscription = sync_from_stripe(subscription, remote, why="plan changed")
+        else:
+            subscription.plan = plan
+            subscription.save(update_fields=["plan", "updated_at"])
+        BillingLogEntry.objects.create(
+            company=company,
+            kind=BillingLogEntry.Kind.STATUS,
+            message=f"plan {old} → {plan} (chosen by the company)",
+            actor=actor.user,
+        )
+    return subscription
+
+
+def confirm_checkout(company: Company, session_id: str) -> Subscription | None:
+    """Back from a paid Checkout: read the session and its subscription from Stripe at once
+    rather than wait for the webhook (which does the same again, harmlessly). A session of
+    another customer is ignored, so a crafted link cannot attach someone else's payment."""
+    subscription = ensure_subscription(company)
+    if not subscription.stripe_customer_id or not stripe_gateway.live():
+        return None
+    session = stripe_gateway.retrieve_checkout_session(session_id)
+    if str(session.get("customer") or "") != subscription.stripe_customer_id:
+        logger.warning("company %s: checkout session of another customer ignored", company.pk)
+        return None
+    if not session.get("subscription"):
+        return None
+    remote = stripe_gateway.retrieve_subscription(str(session["subscription"]))
+    subscription = sync_from_stripe(subscription, remote, why="returned from Checkout")
+    cancel_extra_subscriptions(subscription, why="returned from Checkout")
+    sync_invoices(subscription)
+    return subscription
+
+
+def stop_at_period_end(*, actor: Membership, stop: bool, nonce: str) -> Subscription:
+    """Cancel at the end of the paid period (``stop``), or take that back. Access stays full
+    until the period ends; Stripe then ends the subscription and its webhook does the rest."""
+    _require_billing_admin(actor)
+    subscription = ensure_subscription(actor.company)
+    if not paying_through_stripe(subscription):
+        raise ValidationError(_("There is no paid subscription to cancel."))
+    remote = stripe_gateway.cancel_at_period_end(
+        subscription_id=subscription.stripe_subscription_id,
+        cancel=stop,
+        key=f"relata-period-end-{actor.company.pk}-{int(stop)}-{nonce[:64]}",
+    )
+    subscription = sync_from_stripe(
+        subscription, remote, why="canceled at period end" if stop else "resumed"
+    )
+    BillingLogEntry.objects.create(
+        company=actor.company,
+        kind=BillingLogEntry.Kind.STATUS,
+        message="cancel at period end" if stop else "cancellation taken back",
+        actor=actor.user,
+    )
+    return subscription
+
+
+def _stamp(value: Any) -> datetime | None:
+    return datetime.fromtimestamp(int(value), tz=UTC) if value else None
+
+
+def _money(cents: Any) -> Decimal:
+    return (Decimal(int(cents or 0)) / 100).quantize(CENTS)
+
+
+def store_invoice(company: Company, remote: dict[str, Any]) -> Invoice:
+    """Our copy of a Stripe invoice of ``company``'s customer (created or brought up to date)."""
+    lines = (remote.get("lines") or {}).get("data") or []
+    period = (lines[0].get("period") if lines else None) or {}
+    transitions = remote.get("status_transitions") or {}
+    invoice, _created = Invoice.objects.update_or_create(
+        stripe_invoice_id=str(remote["id"]),
+        company=company,
+        defaults={
+            "number": str(remote.get("number") or ""),
+            "status": str(remote.get("status") or ""),
+            "total": _money(remote.get("total")),
+            "amount_paid": _money(remote.get("amount_paid")),
+            "currency": str(remote.get("currency") or "").upper(),
+            "created_at": _stamp(remote.get("created")) or timezone.now(),
+            "paid_at": _stamp(transitions.get("paid_at")),
+            "period_start": _stamp(period.get("start") or remote.get("period_start")),
+            "period_end": _stamp(period.get("end") or remote.get("period_end")),
+            "hosted_invoice_url": str(remote.get("hosted_invoice_url") or ""),
+            "invoice_pdf": str(remote.get("invoice_pdf") or ""),
+            "attempts": int(remote.get("attempt_count") or 0),
+        },
+    )
+    return invoice
+
+
+def sync_invoices(subscription: Subscription) -> int:
+    """Copy the customer's recent invoices from Stripe. Returns how many were read."""
+    if not subscription.stripe_customer_id or not stripe_gateway.live():
+        return 0
+    found = stripe_gateway.invoices_of(subscription.stripe_customer_id)
+    for remote in found:
+        if str(remote.get("customer") or "") == subscription.stripe_customer_id:
+            store_invoice(subscription.company, remote)
+    return len(found)
 
 
 def cancel_extra_subscriptions(subscription: Subscription, *, why: str) -> list[str]:
@@ -207,36 +372,6 @@ def portal_url(*, actor: Membership, return_url: str) -> str:
         customer=subscription.stripe_customer_id, return_url=return_url
     )
     return str(session["url"])
-
-
-@dataclass(frozen=True)
-class InvoiceRow:
-    number: str
-    created: datetime
-    amount: Decimal
-    currency: str
-    status: str
-    url: str
-
-
-def invoices(company: Company) -> list[InvoiceRow]:
-    """The company's invoices, read from Stripe (none in test mode or before a subscription)."""
-    subscription = Subscription.objects.filter(company=company).first()
-    if not stripe_gateway.live() or subscription is None or not subscription.stripe_customer_id:
-        return []
-    rows = []
-    for invoice in stripe_gateway.invoices_of(subscription.stripe_customer_id):
-        rows.append(
-            InvoiceRow(
-                number=str(invoice.get("number") or invoice["id"]),
-                created=datetime.fromtimestamp(int(invoice["created"]), tz=UTC),
-                amount=(Decimal(int(invoice.get("total") or 0)) / 100).quantize(CENTS),
-                currency=str(invoice.get("currency") or "").upper(),
-                status=str(invoice.get("status") or ""),
-                url=str(invoice.get("hosted_invoice_url") or ""),
-            )
-        )
-    return rows
 
 
 # --- Following Stripe ------------------------------------------------------------------------
@@ -352,6 +487,7 @@ def sync_from_stripe(subscription: Subscription, remote: Any, *, why: str) -> Su
         subscription.paid_seats = quantity
         subscription.stripe_item_id = str(item["id"])
         subscription.current_period_end = _period_end(remote)
+        subscription.cancel_at_period_end = bool(remote.get("cancel_at_period_end"))
         subscription.save()
         status = STATUS_FROM_STRIPE.get(subscription.stripe_status)
         if status is not None and company.status != Status.CANCELED and not ended_before:
@@ -424,11 +560,20 @@ def process_event(event_id: int) -> StripeEvent:
             Subscription.objects.filter(pk=subscription.pk).update(last_payment_at=paid_at)
     elif event.type == "invoice.payment_failed":
         record_failed_payment(subscription, obj, event)
+    if event.type.startswith("invoice.") and obj.get("id"):
+        # The event is a hint: the invoice as Stripe has it now is what we keep.
+        remote_invoice = stripe_gateway.retrieve_invoice(str(obj["id"]))
+        if remote_invoice is None:
+            logger.warning("stripe event %s: no invoice %s in Stripe", event.event_id, obj["id"])
+        elif str(remote_invoice.get("customer") or "") == subscription.stripe_customer_id:
+            store_invoice(subscription.company, remote_invoice)
     if sub_id:
         remote = stripe_gateway.retrieve_subscription(sub_id)
         subscription = sync_from_stripe(subscription, remote, why=f"event {event.type}")
         if event.type in EVENTS_STARTING_A_SUBSCRIPTION:
             cancel_extra_subscriptions(subscription, why=f"event {event.type}")
+            # Its first invoice is paid by now; its own event may come later or never.
+            sync_invoices(subscription)
         event.state = StripeEvent.State.PROCESSED
     else:
         event.state = StripeEvent.State.IGNORED

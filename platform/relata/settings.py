@@ -311,7 +311,13 @@ if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
 # Django 5.2 has no CSP of its own; relata.middleware adds this header to every response.
-# form-action allows the public site's forms to land on company hosts (sign-up → workspace).
+# form-action allows the public site's forms to land on company hosts (sign-up → workspace),
+# and the billing page's forms to go on to Stripe's Checkout and Customer Portal (browsers
+# check every redirect after a form against it); with STRIPE_API_BASE (the local Stripe fake)
+# its pages stand in for Stripe's.
+_PAYMENT_PAGES = "https://checkout.stripe.com https://billing.stripe.com"
+if os.environ.get("STRIPE_API_BASE"):
+    _PAYMENT_PAGES += " " + os.environ["STRIPE_API_BASE"].rstrip("/")
 CONTENT_SECURITY_POLICY = "; ".join(
     [
         "default-src 'self'",
@@ -319,7 +325,7 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "style-src 'self'",
         "script-src 'self'",
         "frame-ancestors 'none'",
-        f"form-action 'self' {BASE_DOMAIN}:* *.{BASE_DOMAIN}:*",
+        f"form-action 'self' {BASE_DOMAIN}:* *.{BASE_DOMAIN}:* {_PAYMENT_PAGES}",
     ]
 )
 
