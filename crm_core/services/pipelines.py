@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, override
 
 from crm_core.models import Pipeline, Stage
+from crm_core.services import limits
 from tenants.models import Company
 
 # (name, probability %, colour, outcome): the stages of Kirill's window company, which fit most
@@ -39,6 +40,7 @@ def create_pipeline(
 ) -> Pipeline:
     """A pipeline after the others, its stages (name msgid, probability %, colour, outcome)
     named in the company's language."""
+    limits.check_pipeline(company)
     last = Pipeline.objects.order_by("-position").values_list("position", flat=True).first()
     with override(company.language):
         pipeline = Pipeline.objects.create(
