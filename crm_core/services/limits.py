@@ -32,8 +32,8 @@ class PlanLimitReached(ValidationError):
 def _refuse(company: Company, key: str, allowed: str) -> PlanLimitReached:
     return PlanLimitReached(
         _(
-            "Your plan “%(plan)s” allows %(allowed)s (%(what)s). To add more, choose a "
-            "larger plan on the billing page."
+            "Limit reached: %(what)s — %(allowed)s on your plan “%(plan)s”. To add more, "
+            "choose a larger plan on the billing page."
         )
         % {"plan": limits.plan_name(company), "allowed": allowed, "what": limits.KNOWN[key]},
         key=key,
