@@ -43,7 +43,6 @@ from crm_core.models import (
     Product,
     Stage,
 )
-from crm_core.services.products import pricing_settings
 from crm_core.queries.cards import Feed, client_feed, contact_feed, deal_feed
 from crm_core.queries.clients import client_for, contact_for, visible_contacts
 from crm_core.queries.deals import deal_for
@@ -59,6 +58,7 @@ from crm_core.services.deals import (
 )
 from crm_core.services.files import attach_file
 from crm_core.services.items import calculation
+from crm_core.services.products import pricing_settings
 from crm_core.services.tasks import QUICK_DUE, create_task, quick_deadline
 from crm_core.views import _deal_edit_form, _members, _membership
 from relata.inputs import whole_number
@@ -381,23 +381,24 @@ CONTACT_FIELDS = (
 )
 
 
-
 def _calculation(deal: Deal) -> dict[str, Any]:
     """The calculation panel: lines with their figures, the totals, the forms that change them."""
     lines, totals = calculation(deal)
     price_lists = list(PriceList.objects.all())
     return {
         "lines": [
-            (item, figures, DiscountForm(
-                prefix=f"line{item.pk}",
-                initial={"discount": item.discount or "", "discount_kind": item.discount_kind},
-            ))
+            (
+                item,
+                figures,
+                DiscountForm(
+                    prefix=f"line{item.pk}",
+                    initial={"discount": item.discount or "", "discount_kind": item.discount_kind},
+                ),
+            )
             for item, figures in lines
         ],
         "totals": totals,
-        "vat_rows": [
-            (rate, vat) for rate, vat in totals.vat_by_rate.items() if rate != "none"
-        ],
+        "vat_rows": [(rate, vat) for rate, vat in totals.vat_by_rate.items() if rate != "none"],
         "prices_include_vat": pricing_settings().prices_include_vat,
         "item_form": ItemForm(prefix="item"),
         "ask_amount": bool(deal.amount) and deal.amount != totals.total,
@@ -407,6 +408,7 @@ def _calculation(deal: Deal) -> dict[str, Any]:
         ),
         "products": Product.objects.filter(is_active=True).order_by("name")[:500],
     }
+
 
 @dataclass(slots=True)
 class CardField:

@@ -49,9 +49,7 @@ def products(request: HttpRequest) -> HttpResponse:
         (p.product_id, p.price_list_id): p.price
         for p in ProductPrice.objects.filter(product__in=page)
     }
-    rows = [
-        (product, [prices.get((product.pk, pl.pk)) for pl in price_lists]) for product in page
-    ]
+    rows = [(product, [prices.get((product.pk, pl.pk)) for pl in price_lists]) for product in page]
     return render(
         request,
         "crm_core/products.html",
@@ -74,7 +72,8 @@ def product_edit(request: HttpRequest, product_id: int | None = None) -> HttpRes
     initial: dict[str, object] = {}
     if product is not None:
         initial = {
-            k: getattr(product, k) for k in ("name", "sku", "unit", "price", "vat_rate", "is_active")
+            k: getattr(product, k)
+            for k in ("name", "sku", "unit", "price", "vat_rate", "is_active")
         }
         for row in ProductPrice.objects.filter(product=product):
             initial[f"list_{row.price_list_id}"] = row.price

@@ -129,10 +129,9 @@ class ItemForm(forms.Form):
     )
     vat_rate = forms.ChoiceField(
         label=_("VAT"),
-        choices=[("", _("as the product"))] + list(VatRate.choices),
+        choices=[("", _("as the product")), *list(VatRate.choices)],
         required=False,
     )
-
 
     def clean_discount_kind(self) -> str:
         # Forms without the field (older pages, the API's callers of the page) mean percent.
@@ -425,10 +424,10 @@ class ProductForm(forms.Form):
         help_text=_("Choose one or type your own."),
         widget=forms.TextInput(attrs={"list": "units", "autocomplete": "off"}),
     )
-    vat_rate = forms.ChoiceField(label=_("VAT"), choices=VatRate.choices, initial=VatRate.TWENTY_TWO)
-    price = forms.DecimalField(
-        label=_("Base price"), min_value=0, max_digits=14, decimal_places=2
+    vat_rate = forms.ChoiceField(
+        label=_("VAT"), choices=VatRate.choices, initial=VatRate.TWENTY_TWO
     )
+    price = forms.DecimalField(label=_("Base price"), min_value=0, max_digits=14, decimal_places=2)
     is_active = forms.BooleanField(label=_("On sale"), required=False, initial=True)
 
     units = COMMON_UNITS

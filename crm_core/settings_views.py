@@ -4,7 +4,7 @@ are crm_core.catalogue_views."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -14,7 +14,7 @@ from crm_core.access import is_admin, member_required
 from crm_core.forms import CustomFieldChangeForm, CustomFieldForm
 from crm_core.models import CustomField
 from crm_core.services.fields import add_field, change_field
-from crm_core.services.limits import PlanLimitReached
+from crm_core.services.limits import PlanLimitReachedError
 from crm_core.views import _errors_to_form, _fail, _membership
 
 
@@ -39,7 +39,7 @@ def custom_fields(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             field = add_field(membership=_membership(request), **form.cleaned_data)
-        except PlanLimitReached as exc:
+        except PlanLimitReachedError as exc:
             _fail(request, exc)
             return redirect("custom_fields")
         except ValidationError as exc:

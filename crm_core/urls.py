@@ -3,8 +3,8 @@ from django.urls import include, path
 from crm_core import (
     board_views,
     calendar_views,
-    catalogue_views,
     card_views,
+    catalogue_views,
     client_views,
     home_views,
     settings_views,

@@ -31,8 +31,8 @@ from crm_core.automation import models as automation
 from crm_core.documents import models as documents
 from crm_core.documents.services import numbering
 from onboarding.importing.errors import UnreadableFile
-from onboarding.models import ImportTemplate
 from onboarding.importing.ziplimits import check_unpacked_size
+from onboarding.models import ImportTemplate
 from onboarding.xlsxcells import text_cell
 from tenants.models import Company, Membership
 
@@ -377,9 +377,7 @@ def _as_history(kwargs: dict[str, Any], row: dict[str, Any], ids: _Ids) -> None:
     """An audit entry points at the restored record (0: a record not in this CRM, e.g. one
     deleted before the export), its ids in the changes too, and keeps its author's e-mail."""
     kwargs["restored_actor"] = ids.emails.get(row.get("actor_id") or 0, "")
-    model = next(
-        (m for _n, m in ENTITIES if m._meta.model_name == row.get("object_type")), None
-    )
+    model = next((m for _n, m in ENTITIES if m._meta.model_name == row.get("object_type")), None)
     kwargs["object_id"] = (ids.of(model, row.get("object_id")) if model else None) or 0
     changes = kwargs.get("changes")
     if model is None or not isinstance(changes, dict):

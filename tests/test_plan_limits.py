@@ -17,7 +17,7 @@ from crm_core.models import Attachment, CustomField, Deal, Pipeline
 from crm_core.services.deals import create_deal
 from crm_core.services.fields import add_field
 from crm_core.services.files import attach_file
-from crm_core.services.limits import PlanLimitReached, storage_used
+from crm_core.services.limits import PlanLimitReachedError, storage_used
 from crm_core.services.pipelines import create_pipeline
 from tests.test_isolation import login_on_host
 
@@ -48,11 +48,12 @@ def test_the_second_pipeline_rule_and_field_over_the_limit_are_refused(crm: Any)
     _plan(crm.a.company, pipelines=1, automation_rules=1, custom_fields=1)
     with crm.a:
         assert Pipeline.objects.count() == 1
-        with pytest.raises(PlanLimitReached) as refused:
+        with pytest.raises(PlanLimitReachedError) as refused:
             create_pipeline(crm.a.company, name="Сервис", stages=STAGES)
-        assert "Малый" in refused.value.message and refused.value.key == "pipelines"
+        assert "Малый" in refused.value.message
+        assert refused.value.key == "pipelines"
         add_field(membership=crm.owner, entity="deal", label="Этаж", kind="text", choices=[])
-        with pytest.raises(PlanLimitReached):
+        with pytest.raises(PlanLimitReachedError):
             add_field(membership=crm.owner, entity="deal", label="Адрес", kind="text", choices=[])
         assert CustomField.objects.count() == 1
         stage = crm.pipeline.stages.first()
@@ -63,7 +64,8 @@ def test_the_second_pipeline_rule_and_field_over_the_limit_are_refused(crm: Any)
     assert owner.post("/automation/rules/new/", rule, **host).status_code == 302
     answer = owner.post("/automation/rules/new/", {**rule, "name": "Второе"}, follow=True, **host)
     page = answer.content.decode()
-    assert 'class="plan-limit-link"' in page and 'href="/settings/billing/"' in page
+    assert 'class="plan-limit-link"' in page
+    assert 'href="/settings/billing/"' in page
     assert "Малый" in page
     answer = owner.post(
         "/settings/fields/",
@@ -93,7 +95,7 @@ def test_files_over_the_storage_limit_are_refused(crm: Any, media_root: Any) -> 
             upload=SimpleUploadedFile("a.txt", b"x" * 600),
         )
         assert storage_used() == 600
-        with pytest.raises(PlanLimitReached) as refused:
+        with pytest.raises(PlanLimitReachedError) as refused:
             attach_file(
                 membership=crm.manager,
                 deal=deal,

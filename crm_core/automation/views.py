@@ -34,7 +34,7 @@ from crm_core.automation.services import rules as rule_service
 from crm_core.automation.services import setup, webhooks
 from crm_core.models import Deal
 from crm_core.queries.deals import deal_for
-from crm_core.services.limits import PlanLimitReached
+from crm_core.services.limits import PlanLimitReachedError
 from crm_core.views import _errors_to_form, _fail, _membership
 from tenants.models import Company
 
@@ -144,7 +144,7 @@ def rule_edit(request: HttpRequest, rule_id: int | None = None) -> HttpResponse:
     if request.method == "POST" and request.POST.get("part") == "rule" and form.is_valid():
         try:
             saved = setup.save_rule(membership=_membership(request), rule=form.save(commit=False))
-        except PlanLimitReached as exc:
+        except PlanLimitReachedError as exc:
             _fail(request, exc)
             return redirect("automation_overview")
         messages.success(request, _("Rule saved."))

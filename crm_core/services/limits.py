@@ -1,7 +1,7 @@
 """The plan's limits, enforced where records are added (the plan itself is billing's).
 
 Each check counts the company's own records and refuses the one that would go over with
-``PlanLimitReached``: a ValidationError whose message names the limit and the plan, and
+``PlanLimitReachedError``: a ValidationError whose message names the limit and the plan, and
 which the pages show with a link to the billing page (the way to a larger plan).
 """
 
@@ -21,7 +21,7 @@ from tenants.models import Company
 GB = 1024**3
 
 
-class PlanLimitReached(ValidationError):
+class PlanLimitReachedError(ValidationError):
     """Refused because the plan does not allow more; pages add a link to billing."""
 
     def __init__(self, message: str, *, key: str) -> None:
@@ -29,8 +29,8 @@ class PlanLimitReached(ValidationError):
         self.key = key
 
 
-def _refuse(company: Company, key: str, allowed: str) -> PlanLimitReached:
-    return PlanLimitReached(
+def _refuse(company: Company, key: str, allowed: str) -> PlanLimitReachedError:
+    return PlanLimitReachedError(
         _(
             "Limit reached: %(what)s — %(allowed)s on your plan “%(plan)s”. To add more, "
             "choose a larger plan on the billing page."

@@ -1,4 +1,4 @@
-"""The company's catalogue: products with their VAT and units, price lists, how prices are quoted."""
+"""The company's catalogue: products with VAT and units, price lists, how prices are quoted."""
 
 from __future__ import annotations
 
@@ -54,7 +54,10 @@ def save_product(
     }
     if product is None:
         product = Product.objects.create(**values)
-        changes = {"name": (None, name), "price": (None, price)}
+        changes: dict[str, tuple[object, object]] = {
+            "name": (None, name),
+            "price": (None, price),
+        }
         changes |= _save_list_prices(product, list_prices or {})
         record(membership, product, "create", changes)
         return product

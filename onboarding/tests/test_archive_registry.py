@@ -4,6 +4,7 @@ make the round trip from company A into company B."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -80,7 +81,7 @@ def test_late_models_round_trip_and_history_stays_history(make_company: Any) -> 
     gone = User.objects.create_user(email="gone@example.com", password="Member-Pass-991")
     Membership.objects.create(user=gone, company=a.company, role="manager")
     # The archive keeps milliseconds (DjangoJSONEncoder); a whole second compares exactly.
-    long_ago = (timezone.now() - timezone.timedelta(days=400)).replace(microsecond=0)
+    long_ago = (timezone.now() - timedelta(days=400)).replace(microsecond=0)
     with a:
         team = Team.objects.create(name="Отдел продаж", head=a.owner)
         Employee.objects.create(user=colleague, team=team)
@@ -93,7 +94,10 @@ def test_late_models_round_trip_and_history_stays_history(make_company: Any) -> 
         ProductPrice.objects.create(price_list=dealer, product=window, price=Decimal(80))
         pipeline = Pipeline.objects.get(is_default=True)
         deal = Deal.objects.create(
-            title="Окна", pipeline=pipeline, stage=pipeline.stages.first(), price_list=dealer
+            title="Окна",
+            pipeline=pipeline,
+            stage=pipeline.stages.get(position=0),
+            price_list=dealer,
         )
         DealItem.objects.create(
             deal=deal, product=window, name="Окно", quantity=2, price=80, vat_rate="10",
@@ -126,9 +130,9 @@ def test_late_models_round_trip_and_history_stays_history(make_company: Any) -> 
         restored_deal = Deal.objects.get(title="Окна")
         assert restored_deal.price_list is not None
         assert restored_deal.price_list.name == "Дилерский"
-        assert list(ProductPrice.objects.values_list("price_list__name", "product__name", "price"))[
-            0
-        ] == ("Дилерский", "Окно", Decimal("80.00"))
+        assert next(
+            iter(ProductPrice.objects.values_list("price_list__name", "product__name", "price"))
+        ) == ("Дилерский", "Окно", Decimal("80.00"))
         line = DealItem.objects.get()
         assert (line.vat_rate, line.discount_kind, line.discount, line.unit) == (
             "10", "amount", Decimal("5.00"), "м²",

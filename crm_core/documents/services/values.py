@@ -11,16 +11,15 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from crm_core.documents.models import Kind, Requisites
-from crm_core.models import VatRate
 from crm_core import pricing
+from crm_core.documents.models import Kind, Requisites
 from crm_core.documents.services.wording import (
     amount_in_words,
     money,
     quantity,
     russian_date,
 )
-from crm_core.models import Client, Deal, DiscountKind
+from crm_core.models import Client, Deal, DiscountKind, VatRate
 from crm_core.services.products import pricing_settings
 
 # How each kind is titled on the document itself (the documents are Russian paperwork).
