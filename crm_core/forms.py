@@ -444,6 +444,7 @@ class ProductForm(forms.Form):
                 required=False,
                 help_text=_("Empty: the base price."),
             )
+        self.fields["is_active"] = self.fields.pop("is_active")  # after the prices
 
     def service_data(self) -> dict[str, Any]:
         data = {k: v for k, v in self.cleaned_data.items() if not k.startswith("list_")}
