@@ -23,7 +23,7 @@ def save_product(
     unit: str,
     price: Decimal,
     is_active: bool,
-    vat_rate: str = VatRate.TWENTY_TWO,
+    vat_rate: str | None = None,
     list_prices: dict[int, Decimal | None] | None = None,
     product: Product | None = None,
 ) -> Product:
@@ -31,6 +31,8 @@ def save_product(
     price list id → price, None to take the product out of that list). Atomic. Deals keep
     the name, price and VAT they were sold at."""
     require_admin(membership)
+    if vat_rate is None:  # not given: kept (a new product gets the standard rate)
+        vat_rate = product.vat_rate if product is not None else VatRate.TWENTY_TWO
     if vat_rate not in VatRate.values:
         raise ValidationError({"vat_rate": _("Choose the VAT rate.")})
     name = name.strip()
