@@ -146,7 +146,7 @@ def test_price_lists_price_the_deal_and_repricing_follows_the_list(crm: Any) -> 
     browser = login_on_host(crm.manager.user, crm.a.company, crm.a.host)
     card = browser.get(f"/deals/{deal_id}/", HTTP_HOST=crm.a.host).content.decode()
     assert 'id="calc-totals"' in card
-    assert "VAT is added on top of the prices." in card
+    assert "НДС начисляется сверх цен." in card  # the manager reads Russian
     assert 'id="price-list-form"' in card
     assert "Дилерский" in card
 
