@@ -24,8 +24,25 @@ from django.views.decorators.http import require_GET, require_POST
 from crm_core.access import may_change, member_required
 from crm_core.client_views import _client_form, contact_initial
 from crm_core.customfields import PREFIX, add_fields, definitions, merged_values, shown
-from crm_core.forms import AttachmentForm, ContactForm, ItemForm, TaskForm, with_members
-from crm_core.models import Activity, Client, Contact, CustomField, Deal, Product, Stage
+from crm_core.forms import (
+    AttachmentForm,
+    ContactForm,
+    DealPriceListForm,
+    DiscountForm,
+    ItemForm,
+    TaskForm,
+    with_members,
+)
+from crm_core.models import (
+    Activity,
+    Client,
+    Contact,
+    CustomField,
+    Deal,
+    PriceList,
+    Product,
+    Stage,
+)
 from crm_core.queries.cards import Feed, client_feed, contact_feed, deal_feed
 from crm_core.queries.clients import client_for, contact_for, visible_contacts
 from crm_core.queries.deals import deal_for
@@ -40,7 +57,8 @@ from crm_core.services.deals import (
     update_deal,
 )
 from crm_core.services.files import attach_file
-from crm_core.services.items import amount_follows_items, items_total
+from crm_core.services.items import calculation
+from crm_core.services.products import pricing_settings
 from crm_core.services.tasks import QUICK_DUE, create_task, quick_deadline
 from crm_core.views import _deal_edit_form, _members, _membership
 from relata.inputs import whole_number
@@ -95,11 +113,7 @@ def _deal_context(request: HttpRequest, deal: Deal) -> dict[str, Any]:
         "call_results": list(CALL_RESULTS.items()),
         "quick_due": _quick_due_choices(),
         "task_form": with_members(TaskForm(prefix="task"), _members(membership)),
-        "items": deal.items.all(),
-        "item_form": ItemForm(prefix="item"),
-        "ask_amount": not amount_follows_items(deal),
-        "items_total": items_total(deal),
-        "products": Product.objects.filter(is_active=True).order_by("name")[:500],
+        **_calculation(deal),
         "attachments": deal.attachments.all(),
         "attachment_form": AttachmentForm(),
         "edit_form": edit_form,
@@ -366,6 +380,35 @@ CONTACT_FIELDS = (
     "telegram",
     "whatsapp",
 )
+
+
+def _calculation(deal: Deal) -> dict[str, Any]:
+    """The calculation panel: lines with their figures, the totals, the forms that change them."""
+    lines, totals = calculation(deal)
+    price_lists = list(PriceList.objects.all())
+    return {
+        "lines": [
+            (
+                item,
+                figures,
+                DiscountForm(
+                    prefix=f"line{item.pk}",
+                    initial={"discount": item.discount or "", "discount_kind": item.discount_kind},
+                ),
+            )
+            for item, figures in lines
+        ],
+        "totals": totals,
+        "vat_rows": [(rate, vat) for rate, vat in totals.vat_by_rate.items() if rate != "none"],
+        "prices_include_vat": pricing_settings().prices_include_vat,
+        "item_form": ItemForm(prefix="item"),
+        "ask_amount": bool(deal.amount) and deal.amount != totals.total,
+        "price_lists": price_lists,
+        "price_list_form": DealPriceListForm(
+            prefix="pl", initial={"price_list": deal.price_list_id, "reprice": True}
+        ),
+        "products": Product.objects.filter(is_active=True).order_by("name")[:500],
+    }
 
 
 @dataclass(slots=True)

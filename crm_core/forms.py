@@ -8,7 +8,17 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from crm_core.customfields import add_filter_fields
-from crm_core.models import Client, CustomField, Pipeline, Stage, Task
+from crm_core.models import (
+    COMMON_UNITS,
+    Client,
+    CustomField,
+    DiscountKind,
+    Pipeline,
+    PriceList,
+    Stage,
+    Task,
+    VatRate,
+)
 from crm_core.normalise import clean_inn
 from relata.inputs import plausible_date
 
@@ -107,6 +117,43 @@ class ItemForm(forms.Form):
         decimal_places=2,
         required=False,
         help_text=_("Empty: the price from the price list."),
+    )
+    discount = forms.DecimalField(
+        label=_("Discount"), min_value=0, max_digits=14, decimal_places=2, required=False
+    )
+    discount_kind = forms.ChoiceField(
+        label=_("Discount in"),
+        choices=DiscountKind.choices,
+        initial=DiscountKind.PERCENT,
+        required=False,
+    )
+    vat_rate = forms.ChoiceField(
+        label=_("VAT"),
+        choices=[("", _("as the product")), *list(VatRate.choices)],
+        required=False,
+    )
+
+    def clean_discount_kind(self) -> str:
+        # Forms without the field (older pages, the API's callers of the page) mean percent.
+        return self.cleaned_data.get("discount_kind") or DiscountKind.PERCENT
+
+
+class DiscountForm(forms.Form):
+    discount = forms.DecimalField(
+        label=_("Discount"), min_value=0, max_digits=14, decimal_places=2, required=False
+    )
+    discount_kind = forms.ChoiceField(label=_("Discount in"), choices=DiscountKind.choices)
+
+
+class DealPriceListForm(forms.Form):
+    price_list = forms.ModelChoiceField(
+        label=_("Price list"),
+        queryset=PriceList.objects.all(),
+        required=False,
+        empty_label=_("Base prices"),
+    )
+    reprice = forms.BooleanField(
+        label=_("Update the lines' prices from this list"), required=False, initial=True
     )
 
 
@@ -384,8 +431,58 @@ class ClientFilterForm(forms.Form):
 
 
 class ProductForm(forms.Form):
+    """A product, with one optional price field per price list (``list_<id>``)."""
+
     name = forms.CharField(label=_("Name"), max_length=300)
     sku = forms.CharField(label=_("SKU"), max_length=100, required=False)
-    unit = forms.CharField(label=_("Unit"), max_length=20, initial="шт")
-    price = forms.DecimalField(label=_("Price"), min_value=0, max_digits=14, decimal_places=2)
+    unit = forms.CharField(
+        label=_("Unit"),
+        max_length=20,
+        initial="шт",
+        help_text=_("Choose one or type your own."),
+        widget=forms.TextInput(attrs={"list": "units", "autocomplete": "off"}),
+    )
+    vat_rate = forms.ChoiceField(
+        label=_("VAT"), choices=VatRate.choices, initial=VatRate.TWENTY_TWO
+    )
+    price = forms.DecimalField(label=_("Base price"), min_value=0, max_digits=14, decimal_places=2)
     is_active = forms.BooleanField(label=_("On sale"), required=False, initial=True)
+
+    units = COMMON_UNITS
+
+    def __init__(self, *args: Any, price_lists: Iterable[PriceList] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.price_lists = list(price_lists)
+        for price_list in self.price_lists:
+            self.fields[f"list_{price_list.pk}"] = forms.DecimalField(
+                label=_("Price: %(list)s") % {"list": price_list.name},
+                min_value=0,
+                max_digits=14,
+                decimal_places=2,
+                required=False,
+                help_text=_("Empty: the base price."),
+            )
+        self.fields["is_active"] = self.fields.pop("is_active")  # after the prices
+
+    def service_data(self) -> dict[str, Any]:
+        data = {k: v for k, v in self.cleaned_data.items() if not k.startswith("list_")}
+        data["list_prices"] = {
+            p.pk: self.cleaned_data.get(f"list_{p.pk}") for p in self.price_lists
+        }
+        return data
+
+
+class PriceListForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=100)
+
+
+class PricingSettingsForm(forms.Form):
+    prices_include_vat = forms.TypedChoiceField(
+        label=_("Prices in the price lists and deals"),
+        choices=[
+            ("1", _("include VAT (the client pays the price; VAT is its share)")),
+            ("0", _("exclude VAT (VAT is added on top of the price)")),
+        ],
+        coerce=lambda value: value == "1",
+        widget=forms.RadioSelect,
+    )

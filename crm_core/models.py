@@ -343,11 +343,35 @@ class SalesTarget(models.Model):
         return f"{self.kind} {self.month:%Y-%m}: {self.value}"
 
 
+class VatRate(models.TextChoices):
+    """VAT rates a line can carry. 22 % is Russia's standard rate from 2026, 10 % the reduced
+    one (food, children's goods, medicines), 0 % exports; 5 % and 7 % are the rates of
+    simplified-tax companies that chose to pay VAT; 20 % stays for documents of earlier years.
+    "Без НДС" is not a rate: the seller does not pay VAT at all."""
+
+    NONE = "none", _("Without VAT")
+    ZERO = "0", "0%"
+    FIVE = "5", "5%"
+    SEVEN = "7", "7%"
+    TEN = "10", "10%"
+    TWENTY = "20", "20%"
+    TWENTY_TWO = "22", "22%"
+
+
+# Units managers pick from (OKEI's common ones, as Russian price lists write them); any other
+# text is allowed too.
+COMMON_UNITS = ("шт", "кг", "м", "м²", "м³", "л", "ч", "усл.", "компл.", "упак.")
+
+
 class Product(models.Model):
     name = models.CharField(_("name"), max_length=300)
     sku = models.CharField(_("SKU"), max_length=100, blank=True)
     unit = models.CharField(_("unit"), max_length=20, default="шт")
+    # The base price: a deal without a price list, or a list without this product, uses it.
     price = models.DecimalField(_("price"), max_digits=14, decimal_places=2, default=Decimal(0))
+    vat_rate = models.CharField(
+        _("VAT"), max_length=4, choices=VatRate.choices, default=VatRate.TWENTY_TWO
+    )
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -357,6 +381,59 @@ class Product(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class PriceList(models.Model):
+    """A named set of prices ("Retail", "Dealer"); a deal sells from one of them."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    position = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("price list")
+        verbose_name_plural = _("price lists")
+        ordering = ["position", "name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ProductPrice(models.Model):
+    """A product's price in one price list."""
+
+    price_list = models.ForeignKey(PriceList, on_delete=models.CASCADE, related_name="prices")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="list_prices")
+    price = models.DecimalField(_("price"), max_digits=14, decimal_places=2)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["price_list", "product"], name="product_price_one_per_list"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(price__gte=0), name="product_price_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product_id} @ {self.price_list_id}: {self.price}"
+
+
+class PricingSettings(models.Model):
+    """How the company quotes prices (one row per company, made on first use).
+
+    Russian small businesses quote prices with VAT included, so that is the default: the
+    price on the line is what the client pays, and the VAT is the share inside it."""
+
+    prices_include_vat = models.BooleanField(_("prices include VAT"), default=True)
+
+    class Meta:
+        verbose_name = _("pricing settings")
+        verbose_name_plural = _("pricing settings")
+
+    def __str__(self) -> str:
+        return "VAT included" if self.prices_include_vat else "VAT on top"
 
 
 class Deal(models.Model):
@@ -374,6 +451,14 @@ class Deal(models.Model):
     )
     amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2, default=Decimal(0))
     currency = models.CharField(_("currency"), max_length=3, default="RUB")
+    price_list = models.ForeignKey(
+        PriceList,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="deals",
+        verbose_name=_("price list"),
+    )
     pipeline = models.ForeignKey(Pipeline, on_delete=models.PROTECT, related_name="deals")
     stage = models.ForeignKey(
         Stage, on_delete=models.PROTECT, related_name="deals", verbose_name=_("stage")
@@ -411,6 +496,11 @@ class Deal(models.Model):
         return self.title
 
 
+class DiscountKind(models.TextChoices):
+    PERCENT = "percent", "%"
+    AMOUNT = "amount", _("amount")
+
+
 class DealItem(models.Model):
     deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="items")
     product = models.ForeignKey(
@@ -421,6 +511,16 @@ class DealItem(models.Model):
         _("quantity"), max_digits=12, decimal_places=3, default=Decimal(1)
     )
     price = models.DecimalField(_("price"), max_digits=14, decimal_places=2, default=Decimal(0))
+    unit = models.CharField(_("unit"), max_length=20, blank=True)
+    # Blank on lines made before rates were kept per line: a document uses its template's rate.
+    vat_rate = models.CharField(_("VAT"), max_length=4, choices=VatRate.choices, blank=True)
+    discount_kind = models.CharField(
+        _("discount"), max_length=7, choices=DiscountKind.choices, default=DiscountKind.PERCENT
+    )
+    # A percent of the line (0–100) or an amount off the whole line, in roubles.
+    discount = models.DecimalField(
+        _("discount"), max_digits=14, decimal_places=2, default=Decimal(0)
+    )
 
     def __str__(self) -> str:
         return self.name
@@ -577,6 +677,9 @@ class AuditEntry(models.Model):
     changes = models.JSONField(default=dict, blank=True)
     actor = _user()
     at = models.DateTimeField(default=timezone.now)
+    # Restored from an archive: the author's e-mail as the archive named them (kept when that
+    # person is not a member here, so the history still says who did it).
+    restored_actor = models.CharField(max_length=254, blank=True)
 
     class Meta:
         verbose_name = _("audit entry")

@@ -4,6 +4,7 @@ from crm_core import (
     board_views,
     calendar_views,
     card_views,
+    catalogue_views,
     client_views,
     home_views,
     pipeline_views,
@@ -39,6 +40,14 @@ urlpatterns = [
     path("deals/<int:deal_id>/log/", views.deal_log, name="deal_log"),
     path("deals/<int:deal_id>/tasks/", views.deal_task, name="deal_task"),
     path("deals/<int:deal_id>/items/", views.deal_item_add, name="deal_item_add"),
+    path(
+        "deals/<int:deal_id>/price-list/", catalogue_views.deal_price_list, name="deal_price_list"
+    ),
+    path(
+        "deals/<int:deal_id>/items/<int:item_id>/discount/",
+        catalogue_views.deal_item_discount,
+        name="deal_item_discount",
+    ),
     path(
         "deals/<int:deal_id>/items/<int:item_id>/remove/",
         views.deal_item_remove,
@@ -141,9 +150,15 @@ urlpatterns = [
         settings_views.custom_field_change,
         name="custom_field_change",
     ),
-    path("products/", settings_views.products, name="products"),
-    path("products/new/", settings_views.product_edit, name="product_new"),
-    path("products/<int:product_id>/", settings_views.product_edit, name="product_edit"),
+    path("products/", catalogue_views.products, name="products"),
+    path("products/new/", catalogue_views.product_edit, name="product_new"),
+    path("products/<int:product_id>/", catalogue_views.product_edit, name="product_edit"),
+    path("settings/price-lists/", catalogue_views.price_lists, name="price_lists"),
+    path(
+        "settings/price-lists/<int:price_list_id>/delete/",
+        catalogue_views.price_list_delete,
+        name="price_list_delete",
+    ),
     path("clients/duplicates/", views.client_duplicates, name="client_duplicates"),
     # Automation (crm_core.automation): request forms, stage rules, SLA timers, webhooks.
     path("", include("crm_core.automation.urls")),

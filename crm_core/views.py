@@ -61,6 +61,7 @@ from crm_core.services.deals import create_deal, log_call, move_deal, update_dea
 from crm_core.services.files import attach_file
 from crm_core.services.items import add_item, remove_item
 from crm_core.services.leads import convert_lead, reject_lead
+from crm_core.services.limits import PlanLimitReachedError
 from crm_core.services.tasks import complete_task, create_task
 from relata.inputs import whole_number
 from tenants.models import Membership, User
@@ -225,6 +226,9 @@ def _fail(request: HttpRequest, exc: Exception) -> None:
     """Tell the person why a write was refused, in their language."""
     if isinstance(exc, PermissionDenied):
         messages.error(request, _("Your role can only look, not change."))
+    elif isinstance(exc, PlanLimitReachedError):
+        # The page shows the message with a link to the billing page (relata/base.html).
+        messages.error(request, exc.message, extra_tags="plan-limit")
     else:
         messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
 

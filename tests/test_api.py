@@ -146,6 +146,19 @@ def test_clients_contacts_tasks_products_requests(crm: Any) -> None:
     assert_error(outsider, 400, "invalid")
     product = api.call("post", "/products/", {"name": "Window", "price": "9900.50"})
     assert product.status_code == 201, product.body
+    assert product.body["vat_rate"] == "22"  # the standard rate unless given
+    seeds = api.call("post", "/products/", {"name": "Seeds", "price": "10", "vat_rate": "10"})
+    assert seeds.body["vat_rate"] == "10"
+    # A change that does not name the rate keeps it.
+    assert (
+        api.call("patch", f"/products/{seeds.body['id']}/", {"price": "11"}).body["vat_rate"]
+        == "10"
+    )
+    assert_error(
+        api.call("post", "/products/", {"name": "X", "price": "1", "vat_rate": "18"}),
+        400,
+        "invalid",
+    )
     assert api.call("delete", f"/products/{product.body['id']}/").status_code == 204
     assert_error(api.call("get", f"/products/{product.body['id']}/"), 404, "not_found")
     with crm.a:

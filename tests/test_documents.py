@@ -14,13 +14,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import translation
 from pypdf import PdfReader
 
-from crm_core.documents.models import Counter, Document, DocumentTemplate, Kind, VatRate
+from crm_core.documents.models import Counter, Document, DocumentTemplate, Kind
 from crm_core.documents.services import rendering, values
 from crm_core.documents.services.defaults import install_default_templates
 from crm_core.documents.services.documents import company_today, generate
 from crm_core.documents.services.setup import save_requisites, save_template
 from crm_core.documents.services.wording import amount_in_words, money, russian_date
-from crm_core.models import Activity, Attachment, Client, Deal
+from crm_core.models import Activity, Attachment, Client, Deal, DealItem, VatRate
 from crm_core.services.deals import create_deal
 from crm_core.services.items import add_item
 from relata.db import connection
@@ -223,7 +223,9 @@ def test_invoice_pdf_has_the_amount_words_vat_and_lands_on_the_deal(
         second = generate(membership=crm.manager, deal=deal, template=_invoice())
         assert (first.number, second.number) == (1, 2)
         assert first.total == Decimal("42037.01")
-        assert first.vat == Decimal("7580.44")  # 42 037,01 × 22 / 122
+        # VAT per line, rounded to kopecks and summed, as 1C does: 37 037,01 × 22 / 122 =
+        # 6 678,81 and 5 000 × 22 / 122 = 901,64 (the total's own VAT would be 7 580,44).
+        assert first.vat == Decimal("7580.45")
         attachment = Attachment.objects.get(pk=first.attachment_id)
         today = company_today()
         assert attachment.deal_id == deal.pk
@@ -234,7 +236,7 @@ def test_invoice_pdf_has_the_amount_words_vat_and_lands_on_the_deal(
     assert f"Счёт на оплату № 1 от {russian_date(today)}" in text
     assert "Всего к оплате: 42 037,01" in text
     assert "Сорок две тысячи тридцать семь рублей 01 копейка" in text
-    assert "В том числе НДС (22%): 7 580,44" in text
+    assert "В том числе НДС 22%: 7 580,45" in text
     assert "ООО «Окна Кирилла»" in text
     assert "044525974" in text
     assert "Общество с ограниченной ответственностью «Ромашка»" in text
@@ -253,9 +255,10 @@ def test_without_vat_the_document_says_so(crm: Any, media_root: Any) -> None:
         template = _invoice()
         template.vat_rate = VatRate.NONE
         template.save()
-        document = generate(
-            membership=crm.owner, deal=_deal(crm.owner, crm.pipeline), template=template
-        )
+        deal = _deal(crm.owner, crm.pipeline)
+        # Lines made before rates were kept per line carry none: the template's rate applies.
+        DealItem.objects.filter(deal=deal).update(vat_rate="")
+        document = generate(membership=crm.owner, deal=deal, template=template)
         text = pdf_text(Attachment.objects.get(pk=document.attachment_id).file.read())
     assert document.vat == 0
     assert "Без налога (НДС)" in text

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from crm_core.automation.models import WebhookSubscription
-from crm_core.models import Client, Contact, Deal, Lead, Product, Task
+from crm_core.models import Client, Contact, Deal, Lead, Product, Task, VatRate
 
 # --- output -------------------------------------------------------------------------------
 
@@ -121,7 +121,7 @@ class TaskOut(serializers.ModelSerializer[Task]):
 class ProductOut(serializers.ModelSerializer[Product]):
     class Meta:
         model = Product
-        fields = ["id", "name", "sku", "unit", "price", "is_active"]
+        fields = ["id", "name", "sku", "unit", "price", "vat_rate", "is_active"]
 
 
 class RequestOut(serializers.ModelSerializer[Lead]):
@@ -267,6 +267,7 @@ class ProductIn(serializers.Serializer[Any]):
     sku = Text(max_length=100, required=False, allow_blank=True, default="")
     unit = Text(max_length=20, required=False, allow_blank=True, default="")
     price = Money(max_digits=14, decimal_places=2, min_value=0)
+    vat_rate = serializers.ChoiceField(choices=VatRate.choices, required=False)
 
 
 class ProductChange(serializers.Serializer[Any]):
@@ -274,6 +275,7 @@ class ProductChange(serializers.Serializer[Any]):
     sku = Text(max_length=100, required=False, allow_blank=True)
     unit = Text(max_length=20, required=False, allow_blank=True)
     price = Money(max_digits=14, decimal_places=2, min_value=0, required=False)
+    vat_rate = serializers.ChoiceField(choices=VatRate.choices, required=False)
 
 
 class RequestIn(serializers.Serializer[Any]):

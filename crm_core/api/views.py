@@ -589,6 +589,7 @@ class ProductViewSet(MemberScopedViewSet):
             sku=value("sku", ""),
             unit=value("unit", ""),
             price=value("price", 0),
+            vat_rate=data.get("vat_rate"),
             is_active=data.get("is_active", True),
             product=product,
         )

@@ -34,7 +34,8 @@ from crm_core.automation.services import rules as rule_service
 from crm_core.automation.services import setup, webhooks
 from crm_core.models import Deal
 from crm_core.queries.deals import deal_for
-from crm_core.views import _errors_to_form, _membership
+from crm_core.services.limits import PlanLimitReachedError
+from crm_core.views import _errors_to_form, _fail, _membership
 from tenants.models import Company
 
 
@@ -141,7 +142,11 @@ def rule_edit(request: HttpRequest, rule_id: int | None = None) -> HttpResponse:
         request.POST if request.POST.get("part") == "action" else None, company=_company(request)
     )
     if request.method == "POST" and request.POST.get("part") == "rule" and form.is_valid():
-        saved = setup.save_rule(membership=_membership(request), rule=form.save(commit=False))
+        try:
+            saved = setup.save_rule(membership=_membership(request), rule=form.save(commit=False))
+        except PlanLimitReachedError as exc:
+            _fail(request, exc)
+            return redirect("automation_overview")
         messages.success(request, _("Rule saved."))
         return redirect("automation_rule", saved.pk)
     if (

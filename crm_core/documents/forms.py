@@ -3,13 +3,21 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from crm_core.documents.models import Kind, Requisites, VatRate
+from crm_core.documents.models import Kind, Requisites
+from crm_core.models import VatRate
 
 
 class TemplateForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=200)
     kind = forms.ChoiceField(label=_("Kind"), choices=Kind.choices)
-    vat_rate = forms.ChoiceField(label=_("VAT"), choices=VatRate.choices)
+    vat_rate = forms.ChoiceField(
+        label=_("VAT"),
+        choices=VatRate.choices,
+        help_text=_(
+            "Each line carries its product's VAT rate; this rate is for lines added before "
+            "rates were kept per line."
+        ),
+    )
     body = forms.CharField(
         label=_("Body (HTML with placeholders)"),
         widget=forms.Textarea(attrs={"rows": 24, "spellcheck": "false"}),

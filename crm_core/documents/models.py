@@ -12,25 +12,13 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from crm_core.models import Attachment, Deal
+from crm_core.models import Attachment, Deal, VatRate
 
 
 class Kind(models.TextChoices):
     QUOTE = "quote", _("Quote")
     INVOICE = "invoice", _("Invoice")
     CONTRACT = "contract", _("Contract")
-
-
-class VatRate(models.TextChoices):
-    """Prices in a deal include VAT; the document shows the share of it (or "без НДС")."""
-
-    NONE = "none", _("Without VAT")
-    ZERO = "0", "0%"
-    FIVE = "5", "5%"
-    SEVEN = "7", "7%"
-    TEN = "10", "10%"
-    TWENTY = "20", "20%"
-    TWENTY_TWO = "22", "22%"
 
 
 class Requisites(models.Model):
@@ -63,6 +51,7 @@ class DocumentTemplate(models.Model):
     name = models.CharField(_("name"), max_length=200)
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     body = models.TextField(_("body"))
+    # The rate of lines that carry none of their own (made before rates were kept per line).
     vat_rate = models.CharField(
         _("VAT"), max_length=4, choices=VatRate.choices, default=VatRate.TWENTY_TWO
     )

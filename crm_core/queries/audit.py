@@ -160,7 +160,8 @@ def audit_rows(entries: Iterable[AuditEntry]) -> list[AuditRow]:
             AuditRow(
                 entry=entry,
                 at=timezone.localtime(entry.at),
-                actor=names[User].get(entry.actor_id, "") if entry.actor_id else "",
+                actor=(names[User].get(entry.actor_id, "") if entry.actor_id else "")
+                or entry.restored_actor,
                 record=f"{kind} «{shown}»" if shown else f"{kind} #{entry.object_id}",
                 record_url=_url(model, entry.object_id) if shown else "",
                 action=actions.get(entry.action, entry.action.replace("_", " ")),

@@ -12,6 +12,7 @@ from slugify import slugify
 
 from crm_core.access import require_admin
 from crm_core.models import CustomField
+from crm_core.services import limits
 from crm_core.services.audit import record
 from tenants.models import Membership
 
@@ -42,6 +43,7 @@ def add_field(
     label = label.strip()
     if not label:
         raise ValidationError({"label": _("Name the field.")})
+    limits.check_custom_field(membership.company)
     if CustomField.objects.filter(entity=entity, label__iexact=label, is_active=True).exists():
         raise ValidationError({"label": _("There is already a field with this name.")})
     position = (

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from crm_core.access import require_write
 from crm_core.models import Activity, Attachment, Deal
+from crm_core.services import limits
 from crm_core.services.audit import record
 from tenants.models import Membership
 
@@ -27,6 +28,7 @@ def attach_file(*, membership: Membership, deal: Deal, upload: UploadedFile) -> 
             _("The file is larger than %(mb)s MB.") % {"mb": settings.MAX_ATTACHMENT_MB},
             code="too_large",
         )
+    limits.check_storage(membership.company, upload.size)
     # Only the base name: a path in the name must never reach the storage.
     name = PurePath(upload.name or "file").name[:200] or "file"
     attachment = Attachment(

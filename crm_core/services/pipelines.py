@@ -14,6 +14,7 @@ from django.utils.translation import gettext_noop, override
 
 from crm_core.access import require_admin
 from crm_core.models import Deal, Pipeline, Stage, StageChange
+from crm_core.services import limits
 from crm_core.services.audit import record
 from crm_core.services.deals import move_deal
 from tenants.models import Company, Membership
@@ -46,6 +47,7 @@ def create_pipeline(
 ) -> Pipeline:
     """A pipeline after the others, its stages (name msgid, probability %, colour, outcome)
     named in the company's language."""
+    limits.check_pipeline(company)
     last = Pipeline.objects.order_by("-position").values_list("position", flat=True).first()
     with override(company.language):
         pipeline = Pipeline.objects.create(
@@ -142,6 +144,8 @@ def archive_pipeline(
         raise ValidationError(
             _("This is the default pipeline: make another one the default first.")
         )
+    if not archived and pipeline.is_archived:
+        limits.check_pipeline(membership.company)  # it takes a place on the plan again
     Pipeline.objects.filter(pk=pipeline.pk).update(is_archived=archived)
     pipeline.is_archived = archived
     record(membership, pipeline, "archive" if archived else "restore")

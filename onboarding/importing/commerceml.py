@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import IO, Any
 
+from crm_core.models import VatRate
 from onboarding.importing import values
 from onboarding.importing.records import (
     ClientIn,
@@ -174,7 +175,33 @@ def catalogue_product(element: Any) -> ProductIn:
         name=text_of(element, "Наименование"),
         sku=text_of(element, "Артикул"),
         unit=_unit(element),
+        vat_rate=_vat_rate(element),
     )
+
+
+# The standard rate's earlier values (18 % until 2019, 20 % until 2026) in an older catalogue
+# are today's standard rate: a product sold now is taxed at 22 %.
+_OLD_STANDARD = {"18", "20"}
+
+
+def _vat_rate(element: Any) -> str:
+    """«СтавкиНалогов/СтавкаНалога» named НДС (CommerceML 2 and 3), or the requisite
+    «СтавкаНДС»: "22", "10", "0", "none" (Без НДС); "" when absent or not a rate we know."""
+    text = ""
+    rates = kid(element, "СтавкиНалогов")
+    for rate in kids(rates, "СтавкаНалога") if rates is not None else []:
+        if text_of(rate, "Наименование").strip().upper() == "НДС":
+            text = text_of(rate, "Ставка")
+    requisites = kid(element, "ЗначенияРеквизитов")
+    for requisite in kids(requisites, "ЗначениеРеквизита") if requisites is not None else []:
+        if not text and text_of(requisite, "Наименование").replace(" ", "") == "СтавкаНДС":
+            text = text_of(requisite, "Значение")
+    text = text.strip().lower().replace("%", "").replace("ндс", "").strip()
+    if text in ("без", "без налога", "не облагается"):
+        return VatRate.NONE
+    if text in _OLD_STANDARD:
+        return VatRate.TWENTY_TWO
+    return text if text in VatRate.values and text != VatRate.NONE else ""
 
 
 def offer(element: Any) -> ProductIn:
@@ -188,6 +215,7 @@ def offer(element: Any) -> ProductIn:
         name=text_of(element, "Наименование"),
         sku=text_of(element, "Артикул"),
         unit=_unit(element),
+        vat_rate=_vat_rate(element),
         price=price,
         price_only=not text_of(element, "Наименование"),
     )

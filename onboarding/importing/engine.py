@@ -888,6 +888,7 @@ class Importer:
                 sku=product_in.sku[:100],
                 unit=(product_in.unit or "шт")[:20],
                 price=price if price is not None else Decimal(0),
+                **({"vat_rate": product_in.vat_rate} if product_in.vat_rate else {}),
             )
             plan.new_products.append((product, product_in.external_id))
             if product_in.external_id:
@@ -910,6 +911,8 @@ class Importer:
             changes["price"] = price
         if product_in.sku and not product.sku:
             changes["sku"] = product_in.sku[:100]
+        if product_in.vat_rate and product.vat_rate != product_in.vat_rate:
+            changes["vat_rate"] = product_in.vat_rate
         if not changes:
             return RowResult(row.number, UNCHANGED, "", row.values)
         for name, value in changes.items():

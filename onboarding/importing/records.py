@@ -77,6 +77,7 @@ class ProductIn:
     sku: str = ""
     unit: str = ""
     price: Decimal | None = None
+    vat_rate: str = ""  # one of crm_core's VatRate values; "" when the file does not say
     # Offers (prices) may arrive without the catalogue: they only update what exists,
     # unless they carry a name to create a product from.
     price_only: bool = False

@@ -200,3 +200,39 @@ def _snapshot() -> tuple[Any, ...]:
         sorted(DealItem.objects.values_list("id", "name")),
         sorted(Product.objects.values_list("id", "name", "price")),
     )
+
+
+@pytest.mark.parametrize(
+    ("inside", "expected"),
+    [
+        ("<СтавкиНалогов><СтавкаНалога><Наименование>НДС</Наименование><Ставка>10</Ставка>"
+         "</СтавкаНалога></СтавкиНалогов>", "10"),
+        ("<СтавкиНалогов><СтавкаНалога><Наименование>НДС</Наименование><Ставка>Без НДС</Ставка>"
+         "</СтавкаНалога></СтавкиНалогов>", "none"),
+        ("<СтавкиНалогов><СтавкаНалога><Наименование>НДС</Наименование><Ставка>18</Ставка>"
+         "</СтавкаНалога></СтавкиНалогов>", "22"),
+        ("<ЗначенияРеквизитов><ЗначениеРеквизита><Наименование>СтавкаНДС</Наименование>"
+         "<Значение>0%</Значение></ЗначениеРеквизита></ЗначенияРеквизитов>", "0"),
+        ("<СтавкиНалогов><СтавкаНалога><Наименование>Акциз</Наименование><Ставка>10</Ставка>"
+         "</СтавкаНалога></СтавкиНалогов>", ""),
+        ("", ""),
+    ],
+)  # fmt: skip
+def test_the_vat_rate_of_a_commerceml_product(inside: str, expected: str) -> None:
+    from lxml import etree
+
+    from onboarding.importing.commerceml import catalogue_product
+
+    element = etree.fromstring(f"<Товар><Ид>1</Ид><Наименование>Х</Наименование>{inside}</Товар>")
+    assert catalogue_product(element).vat_rate == expected
+
+
+def test_commerceml_vat_rates_reach_the_products(make_company: Any) -> None:
+    a = make_company("Alpha")
+    with a:
+        run_import(a.company, a.owner, fixture_1c("dobromyslov-commerceml-parser/import0_1.xml"))
+        # The file's 20 % (the standard rate before 2026) is today's standard rate.
+        assert set(Product.objects.values_list("vat_rate", flat=True)) == {"22"}
+        Product.objects.update(vat_rate="10")
+        run_import(a.company, a.owner, fixture_1c("dobromyslov-commerceml-parser/import0_1.xml"))
+        assert set(Product.objects.values_list("vat_rate", flat=True)) == {"22"}

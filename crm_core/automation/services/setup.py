@@ -24,6 +24,7 @@ from crm_core.automation.models import (
 from crm_core.automation.services import placeholders
 from crm_core.automation.services.rules import parse_field_value
 from crm_core.models import Pipeline, Stage, Task
+from crm_core.services import limits
 from crm_core.services.audit import record
 from tenants.models import Company, Membership
 
@@ -89,6 +90,8 @@ def check_action(action: RuleAction) -> None:
 def save_rule(*, membership: Membership, rule: StageRule) -> StageRule:
     require_admin(membership)
     created = rule.pk is None
+    if created:
+        limits.check_automation_rule(membership.company)
     rule.save()
     record(
         membership,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from crm_core.documents.models import DocumentTemplate, Kind, VatRate
+from crm_core.documents.models import DocumentTemplate, Kind
+from crm_core.models import VatRate
 from tenants.models import Company
 
 # Body rows carry bgcolor: with it fpdf2 sets the cells' font explicitly, otherwise a table after
@@ -15,14 +16,16 @@ _PARTIES = """<p><b>Поставщик:</b> {{ company.full_name }}, ИНН {{ c
 """  # noqa: E501
 
 _TABLE = """<table border="1" width="100%">
-<thead><tr><th width="6%">№</th><th width="46%">Товары (работы, услуги)</th><th width="10%">Кол-во</th><th width="8%">Ед.</th><th width="15%">Цена</th><th width="15%">Сумма</th></tr></thead>
-<tbody>{% for item in items %}<tr bgcolor="#ffffff"><td>{{ item.n }}</td><td>{{ item.name }}</td><td align="right">{{ item.quantity }}</td><td>{{ item.unit }}</td><td align="right">{{ item.price }}</td><td align="right">{{ item.total }}</td></tr>{% endfor %}</tbody>
+<thead><tr><th width="5%">№</th><th width="35%">Товары (работы, услуги)</th><th width="9%">Кол-во</th><th width="7%">Ед.</th><th width="13%">Цена</th><th width="9%">Скидка</th><th width="9%">НДС</th><th width="13%">Сумма</th></tr></thead>
+<tbody>{% for item in items %}<tr bgcolor="#ffffff"><td>{{ item.n }}</td><td>{{ item.name }}</td><td align="right">{{ item.quantity }}</td><td>{{ item.unit }}</td><td align="right">{{ item.price }}</td><td align="right">{{ item.discount }}</td><td>{{ item.vat_rate }}</td><td align="right">{{ item.total }}</td></tr>{% endfor %}</tbody>
 </table>
 """  # noqa: E501
 
-_TOTALS = """<p align="right"><b>Итого: {{ totals.total }}</b></p>
-<p align="right"><b>{% if totals.with_vat %}В том числе НДС ({{ totals.vat_rate }}%): {{ totals.vat }}{% else %}Без налога (НДС){% endif %}</b></p>
-<p align="right"><b>Всего к оплате: {{ totals.total }}</b></p>
+# VAT per rate, as Russian invoices print it: "В том числе НДС 22%: …" when prices include
+# VAT, "НДС 22%: …" added on top otherwise; "Без налога (НДС)" for lines without VAT.
+_TOTALS = """<p align="right"><b>Итого: {% if totals.vat_included %}{{ totals.total }}{% else %}{{ totals.net }}{% endif %}</b></p>
+{% for vat in totals.vat_lines %}<p align="right"><b>{% if vat.with_vat %}{% if totals.vat_included %}В том числе {% endif %}{{ vat.label }}: {{ vat.amount }}{% else %}Без налога (НДС){% endif %}</b></p>
+{% endfor %}<p align="right"><b>Всего к оплате: {{ totals.total }}</b></p>
 <p>Всего наименований {{ totals.count }}, на сумму {{ totals.total }} руб.</p>
 <p><b>{{ totals.total_words }}</b></p>
 """  # noqa: E501
@@ -64,7 +67,7 @@ CONTRACT = (
 <p><b>1. Предмет договора.</b> Исполнитель выполняет для Заказчика: {{ deal.title }}, в составе:</p>
 """  # noqa: E501
     + _TABLE
-    + """<p><b>2. Цена и оплата.</b> Цена договора {{ totals.total }} руб. ({{ totals.total_words }}), {% if totals.with_vat %}в том числе НДС {{ totals.vat_rate }}% {{ totals.vat }} руб.{% else %}НДС не облагается.{% endif %} Заказчик оплачивает счёт Исполнителя в течение 5 банковских дней.</p>
+    + """<p><b>2. Цена и оплата.</b> Цена договора {{ totals.total }} руб. ({{ totals.total_words }}), {% if totals.with_vat %}{% if totals.vat_included %}в том числе{% else %}включая начисленный сверх цены{% endif %} {% for vat in totals.vat_lines %}{% if vat.with_vat %}{{ vat.label }} {{ vat.amount }} руб.{% else %}без НДС на часть позиций{% endif %}{% if not forloop.last %}, {% endif %}{% endfor %}.{% else %}НДС не облагается.{% endif %} Заказчик оплачивает счёт Исполнителя в течение 5 банковских дней.</p>
 <p><b>3. Реквизиты сторон.</b></p>
 <table border="1" width="100%">
 <thead><tr><th width="20%">Реквизит</th><th width="40%">Исполнитель</th><th width="40%">Заказчик</th></tr></thead>

@@ -8,9 +8,10 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from crm_core.access import require_admin
-from crm_core.documents.models import DocumentTemplate, Kind, Requisites, VatRate
+from crm_core.documents.models import DocumentTemplate, Kind, Requisites
 from crm_core.documents.services import rendering, values
 from crm_core.documents.services.bank import check_requisites
+from crm_core.models import VatRate
 from tenants.models import Membership
 
 
