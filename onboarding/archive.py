@@ -59,6 +59,7 @@ ENTITIES: list[tuple[str, type[models.Model]]] = [
     ("deal_items", crm.DealItem),
     ("stage_changes", crm.StageChange),
     ("tasks", crm.Task),
+    ("task_comments", crm.TaskComment),
     ("activities", crm.Activity),
     ("files", crm.Attachment),
     ("documents", documents.Document),
@@ -68,6 +69,7 @@ ENTITIES: list[tuple[str, type[models.Model]]] = [
 SECRET_FIELDS: dict[type[models.Model], set[str]] = {
     automation.AutomationSettings: {"webhook_secret"},
     automation.RequestForm: {"api_key_hash"},
+    crm.CalendarFeed: {"token"},
 }
 # Exported, but made anew on restore: a form's public address must not collide with the
 # company the archive came from (both may be live), and its round-robin turn starts over.
@@ -85,8 +87,13 @@ KEEP_EXISTING: dict[type[models.Model], str | tuple[str, ...] | None] = {
     documents.DocumentTemplate: ("kind", "name", "body"),
     documents.Document: ("kind", "year", "number"),
 }
-# Exported for the record, not restored (it describes the old records and their old ids).
-EXPORT_ONLY: list[tuple[str, type[models.Model]]] = [("audit_log", crm.AuditEntry)]
+# Exported for the record, not restored: the audit log describes the old records and their old
+# ids; a calendar address is a live secret (its token never leaves), so who had one is listed
+# and each person makes a new address in the restored company.
+EXPORT_ONLY: list[tuple[str, type[models.Model]]] = [
+    ("audit_log", crm.AuditEntry),
+    ("calendar_feeds", crm.CalendarFeed),
+]
 
 
 def _exported_fields(model: type[models.Model]) -> list[str]:
