@@ -393,7 +393,7 @@ def test_calendar_week_grid_day_and_month_views(crm: Any) -> None:
         f"/tasks/calendar/?view=week&date={next_monday.isoformat()}", HTTP_HOST=crm.a.host
     ).content.decode()
     # 10:00 is the 7th half-hour row from 07:00; 90 minutes span 3 rows.
-    assert "cal-item r-7 s-3 l-0 kind-meeting" in week
+    assert "cal-item r-7 s-3 l-0 solo kind-meeting" in week
     assert "10:00–11:30" in week
     assert "Звонок рано" in week  # before the grid: listed above it
     assert f"date={(next_monday - timedelta(days=7)).isoformat()}" in week  # previous week

@@ -24,6 +24,7 @@ def feed_owner(company: Company, token: str) -> CalendarFeed | None:
     feed = CalendarFeed.objects.filter(token=token).first() if token else None
     if (
         feed is None
+        or feed.user_id is None
         or not Membership.objects.filter(
             company=company, user_id=feed.user_id, is_active=True
         ).exists()

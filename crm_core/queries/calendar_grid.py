@@ -26,6 +26,7 @@ class GridItem:
     row: int  # the first half-hour row, from 1
     span: int  # rows covered
     lane: int = 0
+    alone: bool = True  # overlaps nothing: takes the day's whole width
 
 
 @dataclass
@@ -67,6 +68,11 @@ def _lanes(items: list[GridItem]) -> int:
             free = MAX_LANES - 1
             ends[free] = max(ends[free], item.end)
         item.lane = free
+    for item in items:
+        item.alone = not any(
+            other is not item and other.start < item.end and item.start < other.end
+            for other in items
+        )
     return max(1, len(ends))
 
 
