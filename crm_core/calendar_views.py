@@ -83,7 +83,14 @@ def task_calendar(request: HttpRequest) -> HttpResponse:
     else:
         start = day - timedelta(days=day.weekday()) if view == "week" else day
         days = grid(membership, zone, start, 7 if view == "week" else 1, everyone=everyone)
-        context.update(days=days, hours=hours(), slots=SLOTS, first=start, last=days[-1].day)
+        context.update(
+            days=days,
+            hours=hours(),
+            slots=SLOTS,
+            first=start,
+            last=days[-1].day,
+            nothing=all(d.empty for d in days),
+        )
     return render(request, "crm_core/calendar.html", context)
 
 

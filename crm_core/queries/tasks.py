@@ -8,7 +8,7 @@ from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from crm_core.access import visible_user_ids
+from crm_core.access import visible, visible_user_ids
 from crm_core.models import Task
 from tenants.models import Company, Membership
 
@@ -25,6 +25,13 @@ def visible_tasks(membership: Membership) -> QuerySet[Task]:
     return Task.objects.select_related("deal", "client", "contact").filter(
         Q(assignee_id=me) | Q(created_by_id=me) | others
     )
+
+
+def tasks_to_count(membership: Membership) -> QuerySet[Task]:
+    """Tasks a report may count (never list): by the record rules on the assignee, personal
+    tasks included — a head of sales sees how many of a manager's tasks were late, not what
+    they were."""
+    return visible(Task.objects.all(), membership, field="assignee")
 
 
 def task_for(membership: Membership, task_id: int) -> Task:
