@@ -427,3 +427,26 @@ def test_calendar_week_grid_day_and_month_views(crm: Any) -> None:
         f"/tasks/calendar/?view=week&date={next_monday.isoformat()}&who=all", HTTP_HOST=crm.b.host
     ).content.decode()
     assert "Встреча с Орловым" not in other
+
+
+def test_overlapping_items_share_lanes_and_a_lone_one_takes_the_width() -> None:
+    from crm_core.queries.calendar_grid import GridItem, _lanes
+
+    at = datetime(2026, 12, 7, 10, 0, tzinfo=MOSCOW)
+
+    def item(minutes_from_ten: int, length: int) -> GridItem:
+        start = at + timedelta(minutes=minutes_from_ten)
+        return GridItem(Task(), start, start + timedelta(minutes=length), 1, 1)
+
+    long, short, third, fourth, alone = (
+        item(0, 120),
+        item(30, 30),
+        item(45, 30),
+        item(50, 10),
+        item(300, 60),
+    )
+    assert _lanes([long, short, third, fourth, alone]) == 3
+    assert (long.lane, short.lane, third.lane) == (0, 1, 2)
+    assert fourth.lane == 2  # beyond three lanes they share the last
+    assert alone.alone
+    assert not long.alone
