@@ -25,11 +25,13 @@ from crm_core.access import may_change, member_required
 from crm_core.client_views import _client_form, contact_initial
 from crm_core.customfields import PREFIX, add_fields, definitions, merged_values, shown
 from crm_core.forms import (
+    REMIND_LABELS,
     AttachmentForm,
     ContactForm,
     DealPriceListForm,
     DiscountForm,
     ItemForm,
+    TaskDetailsForm,
     TaskForm,
     with_members,
 )
@@ -113,6 +115,7 @@ def _deal_context(request: HttpRequest, deal: Deal) -> dict[str, Any]:
         "call_results": list(CALL_RESULTS.items()),
         "quick_due": _quick_due_choices(),
         "task_form": with_members(TaskForm(prefix="task"), _members(membership)),
+        "remind_choices": REMIND_LABELS,
         **_calculation(deal),
         "attachments": deal.attachments.all(),
         "attachment_form": AttachmentForm(),
@@ -234,8 +237,9 @@ def _task_deadline(request: HttpRequest, form: TaskForm) -> datetime:
 
 
 def _quick_task(request: HttpRequest, membership: Membership, **on: Any) -> None:
-    """The composer's task (on a deal or a client), once per form; raises what it refuses."""
-    form = with_members(TaskForm(request.POST, prefix="task"), _members(membership))
+    """The composer's task (on a deal, a client or a contact person) with its reminder,
+    once per form; raises what it refuses."""
+    form = with_members(TaskDetailsForm(request.POST, prefix="task"), _members(membership))
     form.fields["deadline"].required = False
     if not form.is_valid():
         raise ValidationError("; ".join(str(e) for errors in form.errors.values() for e in errors))
@@ -247,6 +251,9 @@ def _quick_task(request: HttpRequest, membership: Membership, **on: Any) -> None
             kind=form.cleaned_data["kind"],
             deadline=_task_deadline(request, form),
             assignee=User.objects.filter(pk=assignee_id).first() if assignee_id else None,
+            remind=form.cleaned_data.get("remind") or "none",
+            remind_time=form.cleaned_data.get("remind_time"),
+            duration_minutes=form.cleaned_data.get("duration_minutes"),
             **on,
         )
 
@@ -478,6 +485,7 @@ def _composer_context(membership: Any, with_task: bool) -> dict[str, Any]:
     if with_task:
         context["quick_due"] = _quick_due_choices()
         context["task_form"] = with_members(TaskForm(prefix="task"), _members(membership))
+        context["remind_choices"] = REMIND_LABELS
     return context
 
 
@@ -545,7 +553,7 @@ def contact_card(request: HttpRequest, contact_id: int) -> HttpResponse:
             "feed": contact_feed(contact),
             "can_change": can_change,
             "card_fields": _contact_card_fields(contact, form, names) if can_change else [],
-            **_composer_context(membership, with_task=False),
+            **_composer_context(membership, with_task=True),
         },
     )
 
@@ -801,3 +809,18 @@ def client_task(request: HttpRequest, client_id: int) -> HttpResponse:
     except (ValidationError, PermissionDenied) as exc:
         return _record_feed_answer(request, "client", client.pk, exc)
     return _record_feed_answer(request, "client", client.pk)
+
+
+@member_required
+@require_POST
+def contact_task(request: HttpRequest, contact_id: int) -> HttpResponse:
+    """A task on a contact person (it counts for their client too)."""
+    membership = _membership(request)
+    contact = contact_for(membership, contact_id)
+    try:
+        _quick_task(request, membership, contact=contact)
+    except once.AlreadySubmittedError:
+        return _record_feed_answer(request, "contact", contact.pk)
+    except (ValidationError, PermissionDenied) as exc:
+        return _record_feed_answer(request, "contact", contact.pk, exc)
+    return _record_feed_answer(request, "contact", contact.pk)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -95,7 +95,94 @@ class TaskForm(forms.Form):
     )
 
 
-def with_members(form: TaskForm, members: list[tuple[int, str]]) -> TaskForm:
+REMIND_LABELS = [
+    ("none", _("No reminder")),
+    ("at_due", _("At the due time")),
+    ("15m", _("15 minutes before")),
+    ("1h", _("1 hour before")),
+    ("1d", _("1 day before")),
+    ("time", _("At a chosen time")),
+]
+REPEAT_LABELS = [
+    ("", _("Does not repeat")),
+    ("daily", _("Every day")),
+    ("weekdays", _("Every weekday (Mon–Fri)")),
+    ("weekly", _("Weekly on chosen days")),
+    ("monthly", _("Every month")),
+]
+WEEKDAY_LABELS = [
+    ("MO", _("Mon")),
+    ("TU", _("Tue")),
+    ("WE", _("Wed")),
+    ("TH", _("Thu")),
+    ("FR", _("Fri")),
+    ("SA", _("Sat")),
+    ("SU", _("Sun")),
+]
+
+
+class TaskDetailsForm(TaskForm):
+    """The full task form (new task page, task page, my day): the quick form's fields and
+    a description, a meeting's length, a reminder and a repeat rule."""
+
+    description = forms.CharField(
+        label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    duration_minutes = forms.TypedChoiceField(
+        label=_("Meeting length"),
+        coerce=int,
+        required=False,
+        empty_value=None,
+        choices=[
+            (15, _("15 min")),
+            (30, _("30 min")),
+            (45, _("45 min")),
+            (60, _("1 hour")),
+            (90, _("1.5 hours")),
+            (120, _("2 hours")),
+            (180, _("3 hours")),
+            (240, _("4 hours")),
+            (480, _("All day (8 hours)")),
+        ],
+        initial=60,
+    )
+    remind = forms.ChoiceField(
+        label=_("Reminder"), choices=REMIND_LABELS, initial="15m", required=False
+    )
+    remind_time = forms.DateTimeField(
+        label=_("Remind at"),
+        required=False,
+        validators=[plausible_date],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    repeat = forms.ChoiceField(label=_("Repeat"), choices=REPEAT_LABELS, required=False)
+    weekdays = forms.MultipleChoiceField(
+        label=_("On"),
+        choices=WEEKDAY_LABELS,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+
+class PostponeForm(forms.Form):
+    on = forms.DateTimeField(
+        label=_("New date"),
+        required=False,
+        validators=[plausible_date],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+
+
+class TaskCommentForm(forms.Form):
+    text = forms.CharField(
+        label=_("Comment"), max_length=4000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+AnyTaskForm = TypeVar("AnyTaskForm", bound=TaskForm)
+
+
+def with_members(form: AnyTaskForm, members: list[tuple[int, str]]) -> AnyTaskForm:
     """The assignee list: the company's active members (the current user first)."""
     form.fields["assignee"].choices = members  # type: ignore[attr-defined]
     return form

@@ -6,6 +6,7 @@ Users are global (public schema): a CRM row that names a user keeps only the use
 
 from __future__ import annotations
 
+import secrets
 from decimal import Decimal
 
 from django.conf import settings
@@ -562,8 +563,18 @@ class Task(models.Model):
     client = models.ForeignKey(
         Client, on_delete=models.CASCADE, null=True, blank=True, related_name="tasks"
     )
+    contact = models.ForeignKey(
+        Contact, on_delete=models.CASCADE, null=True, blank=True, related_name="tasks"
+    )
     description = models.TextField(_("description"), blank=True)
+    # A meeting starts at its deadline and lasts this long; other kinds have no length.
+    duration_minutes = models.PositiveIntegerField(_("duration, minutes"), null=True, blank=True)
     remind_at = models.DateTimeField(_("remind at"), null=True, blank=True)
+    # "15 minutes before" and the like: kept so that a postponed task's reminder moves with it.
+    # Empty with a remind_at set means a reminder at a chosen time.
+    remind_before_minutes = models.PositiveIntegerField(null=True, blank=True)
+    # An iCalendar RRULE (FREQ=WEEKLY;BYDAY=MO,TH): when the task is done the next is made.
+    recurrence = models.CharField(_("repeats"), max_length=200, blank=True)
     reminder_sent_at = models.DateTimeField(null=True, blank=True)
     overdue_notified_at = models.DateTimeField(null=True, blank=True)
     done_at = models.DateTimeField(_("done"), null=True, blank=True)
@@ -580,6 +591,45 @@ class Task(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def is_personal(self) -> bool:
+        """A task on nothing: seen only by its assignee and whoever gave it."""
+        return self.deal_id is None and self.client_id is None and self.contact_id is None
+
+
+class TaskComment(models.Model):
+    """A remark under a task ("called, no answer; trying again Friday")."""
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="comments")
+    author = _user()
+    text = models.TextField(_("comment"))
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.text[:50]
+
+
+def _feed_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class CalendarFeed(models.Model):
+    """A person's secret iCalendar address: calendars subscribe to it without a login, so
+    the token is the only key; making a new one (or revoking) kills the old address."""
+
+    user = _user()
+    token = models.CharField(max_length=64, unique=True, default=_feed_token)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user"], name="calendar_feed_one_per_user")]
+
+    def __str__(self) -> str:
+        return f"calendar feed of user {self.user_id}"
 
 
 class Activity(models.Model):

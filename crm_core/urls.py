@@ -10,6 +10,7 @@ from crm_core import (
     pipeline_views,
     settings_views,
     target_views,
+    task_views,
     teams_views,
     views,
 )
@@ -64,6 +65,23 @@ urlpatterns = [
     path("tasks/", views.tasks_my_day, name="my_day"),
     path("tasks/<int:task_id>/done/", views.task_done, name="task_done"),
     path("tasks/calendar/", calendar_views.task_calendar, name="task_calendar"),
+    path("tasks/new/", task_views.task_new, name="task_new"),
+    path("tasks/<int:task_id>/", task_views.task_detail, name="task_detail"),
+    path("tasks/<int:task_id>/postpone/", task_views.task_postpone, name="task_postpone"),
+    path("tasks/<int:task_id>/comments/", task_views.task_comment, name="task_comment"),
+    path("tasks/<int:task_id>/reopen/", task_views.task_reopen, name="task_reopen"),
+    path(
+        "tasks/calendar/feed/renew/",
+        calendar_views.calendar_feed_renew,
+        name="calendar_feed_renew",
+    ),
+    path(
+        "tasks/calendar/feed/revoke/",
+        calendar_views.calendar_feed_revoke,
+        name="calendar_feed_revoke",
+    ),
+    # No login: calendar apps fetch it with the secret token alone.
+    path("calendar/<str:token>.ics", calendar_views.calendar_feed, name="calendar_feed"),
     path("clients/", client_views.clients_page, name="clients"),
     path("clients/export/", client_views.clients_export, name="clients_export"),
     path("clients/<int:client_id>/", card_views.client_card, name="client_detail"),
@@ -92,6 +110,7 @@ urlpatterns = [
         name="client_card_call",
     ),
     path("clients/<int:client_id>/card/task/", card_views.client_task, name="client_card_task"),
+    path("contacts/<int:contact_id>/card/task/", card_views.contact_task, name="contact_card_task"),
     path(
         "contacts/<int:contact_id>/card/field/<str:name>/",
         card_views.contact_field,

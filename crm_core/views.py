@@ -32,6 +32,7 @@ from crm_core.forms import (
     DealForm,
     ItemForm,
     LogForm,
+    TaskDetailsForm,
     TaskForm,
     with_members,
 )
@@ -370,8 +371,13 @@ def task_done(request: HttpRequest, task_id: int) -> HttpResponse:
 @member_required
 @require_GET
 def tasks_my_day(request: HttpRequest) -> HttpResponse:
-    day = my_day(_membership(request), request.company)  # type: ignore[attr-defined]
-    return render(request, "crm_core/my_day.html", {"day": day})
+    membership = _membership(request)
+    day = my_day(membership, request.company)  # type: ignore[attr-defined]
+    task_form = with_members(
+        TaskDetailsForm(initial={"assignee": membership.user_id, "remind": "15m"}),
+        _members(membership),
+    )
+    return render(request, "crm_core/my_day.html", {"day": day, "task_form": task_form})
 
 
 @member_required

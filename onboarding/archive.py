@@ -70,6 +70,7 @@ ENTITIES: list[tuple[str, type[models.Model]]] = [
     ("deal_items", crm.DealItem),
     ("stage_changes", crm.StageChange),
     ("tasks", crm.Task),
+    ("task_comments", crm.TaskComment),
     ("activities", crm.Activity),
     ("files", crm.Attachment),
     ("documents", documents.Document),
@@ -97,6 +98,7 @@ EXCLUDED: dict[str, str] = {
     "onboarding.ExportJob": "the export jobs (this archive is one)",
     "onboarding.SetupProgress": "the sign-up wizard's progress in the old company",
     "onboarding.CompanyDetails": "typed in the wizard; the documents' requisites are archived",
+    "crm_core.CalendarFeed": "a person's live secret calendar address: each makes a new one",
 }
 # Secrets never leave the company: the webhook signing keys and a form's API key hash.
 SECRET_FIELDS: dict[type[models.Model], set[str]] = {

@@ -214,7 +214,8 @@ EMPTY_PAGES = [
     ("/leads/", "requests", "/automation/"),
     ("/products/", "products", "/products/new/"),
     ("/tasks/", "tasks", "/deals/"),
-    ("/tasks/calendar/", "calendar", "/deals/"),
+    ("/tasks/calendar/", "calendar", "/tasks/new/"),
+    ("/tasks/calendar/?view=month", "calendar", "/tasks/new/"),
     ("/notifications/", "notifications", "/tasks/"),
 ]
 

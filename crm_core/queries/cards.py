@@ -106,7 +106,7 @@ def contact_feed(contact: Contact) -> Feed:
     """What happened with a contact person: their own entries and those of their deals."""
     deals = Deal.objects.filter(contacts=contact)
     return _feed(
-        Task.objects.filter(deal__in=deals),
+        Task.objects.filter(Q(contact=contact) | Q(deal__in=deals)),
         Activity.objects.filter(Q(contact=contact) | Q(deal__in=deals)),
         Lead.objects.filter(deal__in=deals),
     )

@@ -4,17 +4,34 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from crm_core.access import visible
+from crm_core.access import visible, visible_user_ids
 from crm_core.models import Task
 from tenants.models import Company, Membership
 
+PERSONAL = Q(deal__isnull=True, client__isnull=True, contact__isnull=True)
+
 
 def visible_tasks(membership: Membership) -> QuerySet[Task]:
-    return visible(Task.objects.select_related("deal"), membership, field="assignee")
+    """Tasks the member sees: their own and those they gave; a task on a deal, client or
+    contact person also by the record rules of crm_core.access (on its assignee); a personal
+    task (on nothing) only by its assignee and its creator — not even by an admin."""
+    me = membership.user_id
+    ids = visible_user_ids(membership)
+    others = ~PERSONAL if ids is None else ~PERSONAL & Q(assignee_id__in=ids)
+    return Task.objects.select_related("deal", "client", "contact").filter(
+        Q(assignee_id=me) | Q(created_by_id=me) | others
+    )
+
+
+def tasks_to_count(membership: Membership) -> QuerySet[Task]:
+    """Tasks a report may count (never list): by the record rules on the assignee, personal
+    tasks included — a head of sales sees how many of a manager's tasks were late, not what
+    they were."""
+    return visible(Task.objects.all(), membership, field="assignee")
 
 
 def task_for(membership: Membership, task_id: int) -> Task:
@@ -34,7 +51,7 @@ def my_day(membership: Membership, company: Company) -> MyDay:
     now = timezone.now()
     end_of_today = datetime.combine(now.astimezone(zone).date() + timedelta(days=1), time.min, zone)
     open_tasks = list(
-        Task.objects.select_related("deal")
+        Task.objects.select_related("deal", "client", "contact")
         .filter(assignee_id=membership.user_id, done_at__isnull=True)
         .order_by("deadline")[:300]
     )
@@ -62,7 +79,18 @@ def month_of_tasks(
     start = first - timedelta(days=first.weekday())
     last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
     end = last + timedelta(days=6 - last.weekday())
-    tasks = visible_tasks(membership) if everyone else Task.objects.select_related("deal")
+    by_day = tasks_by_day(membership, zone, start, end, everyone=everyone)
+    days = [start + timedelta(days=n) for n in range((end - start).days + 1)]
+    cells = [CalendarDay(d, d.month == month, by_day.get(d, [])) for d in days]
+    return [cells[i : i + 7] for i in range(0, len(cells), 7)]
+
+
+def tasks_by_day(
+    membership: Membership, zone: ZoneInfo, start: date, end: date, *, everyone: bool = False
+) -> dict[date, list[Task]]:
+    """Tasks due from ``start`` to ``end`` (inclusive) by local day: the member's own, or —
+    with ``everyone`` — all the member may see."""
+    tasks = visible_tasks(membership)
     if not everyone:
         tasks = tasks.filter(assignee_id=membership.user_id)
     rows = tasks.filter(
@@ -72,6 +100,4 @@ def month_of_tasks(
     by_day: dict[date, list[Task]] = {}
     for task in rows:
         by_day.setdefault(task.deadline.astimezone(zone).date(), []).append(task)
-    days = [start + timedelta(days=n) for n in range((end - start).days + 1)]
-    cells = [CalendarDay(d, d.month == month, by_day.get(d, [])) for d in days]
-    return [cells[i : i + 7] for i in range(0, len(cells), 7)]
+    return by_day

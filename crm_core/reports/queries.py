@@ -1,7 +1,7 @@
 """The sales reports: each one aggregate query in the database, within the member's visibility.
 
 Every report starts from crm_core's visibility-scoped querysets (``visible_deals``,
-``visible_tasks``, ``visible_leads``, ``visible``) and narrows them by the filters, so a
+``tasks_to_count``, ``visible_leads``, ``visible``) and narrows them by the filters, so a
 manager sees only their own numbers and a head of sales their team's. The database groups
 and counts (GROUP BY); Python only lays out the few result rows (one per stage, manager,
 month, source or reason) — never a loop over deals.
@@ -38,7 +38,7 @@ from crm_core.queries.clients import visible_clients
 from crm_core.queries.deals import money_text, visible_deals
 from crm_core.queries.leads import visible_leads
 from crm_core.queries.targets import manager_targets, next_month
-from crm_core.queries.tasks import visible_tasks
+from crm_core.queries.tasks import tasks_to_count
 from relata.db import connection
 from tenants.models import Company, Membership, User
 
@@ -437,7 +437,7 @@ def activity(scope: Scope) -> Report:
     }
     now = timezone.now()
     tasks = _in_team(
-        visible_tasks(scope.membership).filter(deadline__gte=scope.start, deadline__lt=scope.end),
+        tasks_to_count(scope.membership).filter(deadline__gte=scope.start, deadline__lt=scope.end),
         scope,
         "assignee",
     )

@@ -44,7 +44,7 @@ def send_due(company: Company, now: datetime | None = None) -> tuple[int, int]:
                         "task": task.title,
                         "deadline": timezone.localtime(task.deadline).strftime("%d.%m.%Y %H:%M"),
                     },
-                    f"/deals/{task.deal_id}/" if task.deal_id else "/tasks/",
+                    f"/tasks/{task.pk}/",
                     company,
                 )
                 reminders += 1
@@ -57,7 +57,7 @@ def send_due(company: Company, now: datetime | None = None) -> tuple[int, int]:
                 _notify(
                     task.assignee_id,
                     _("Overdue: %(task)s") % {"task": task.title},
-                    f"/deals/{task.deal_id}/" if task.deal_id else "/tasks/",
+                    f"/tasks/{task.pk}/",
                     company,
                 )
                 overdue += 1
