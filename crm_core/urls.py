@@ -6,6 +6,8 @@ from crm_core import (
     card_views,
     client_views,
     home_views,
+    list_views,
+    merge_views,
     settings_views,
     views,
 )
@@ -114,6 +116,31 @@ urlpatterns = [
     path("contacts/new/", client_views.contact_edit, name="contact_new"),
     path("contacts/<int:contact_id>/", client_views.contact_edit, name="contact_edit"),
     path("contacts/<int:contact_id>/card/", card_views.contact_card, name="contact_card"),
+    # Lists people shape: saved views and bulk actions (clients, contacts, deals).
+    path("lists/<str:entity>/views/", list_views.view_save, name="view_save"),
+    path("lists/views/<int:view_id>/", list_views.view_change, name="view_change"),
+    path("lists/<str:entity>/bulk/", list_views.bulk_start, name="bulk_start"),
+    path("lists/<str:entity>/bulk/count/", list_views.bulk_count, name="bulk_count"),
+    path("bulk/<int:job_id>/", list_views.bulk_job, name="bulk_job"),
+    path("bulk/<int:job_id>/file/", list_views.bulk_file, name="bulk_file"),
+    path(
+        "contacts/<int:contact_id>/merge/<int:other_id>/",
+        merge_views.contact_merge,
+        name="contact_merge",
+    ),
+    path("deals/<int:deal_id>/merge/<int:other_id>/", merge_views.deal_merge, name="deal_merge"),
+    path(
+        "contacts/<int:record_id>/merge/",
+        merge_views.merge_pick,
+        {"kind": "contact"},
+        name="contact_merge_pick",
+    ),
+    path(
+        "deals/<int:record_id>/merge/",
+        merge_views.merge_pick,
+        {"kind": "deal"},
+        name="deal_merge_pick",
+    ),
     path("settings/", settings_views.settings_index, name="company_settings"),
     path("settings/fields/", settings_views.custom_fields, name="custom_fields"),
     path(

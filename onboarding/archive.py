@@ -52,6 +52,9 @@ ENTITIES: list[tuple[str, type[models.Model]]] = [
     ("document_templates", documents.DocumentTemplate),
     ("products", crm.Product),
     ("custom_fields", crm.CustomField),
+    # Saved views are the company's way of working; bulk jobs are not exported: they are a
+    # running action's progress and a temporary file, meaningless in another company.
+    ("saved_views", crm.SavedView),
     ("clients", crm.Client),
     ("contacts", crm.Contact),
     ("phones", crm.Phone),
@@ -73,6 +76,8 @@ SECRET_FIELDS: dict[type[models.Model], set[str]] = {
 # company the archive came from (both may be live), and its round-robin turn starts over.
 FRESH_ON_RESTORE: dict[type[models.Model], set[str]] = {
     automation.RequestForm: {"public_id", "turn"},
+    # Whose start page a view is holds user ids of the source company; each person picks again.
+    crm.SavedView: {"default_for"},
 }
 # Records the target company may already have (one per weekday, per day, per company; a
 # template it was given at sign-up; a document number it has issued itself): the company's own
