@@ -18,23 +18,19 @@ from crm_core.customfields import (
     PREFIX,
     add_fields,
     add_filter_fields,
-    columns,
     definitions,
     merged_values,
-    row_values,
 )
 from crm_core.exports import xlsx_response
 from crm_core.forms import ClientEditForm, ClientFilterForm, ContactForm
 from crm_core.list_views import render_list
 from crm_core.models import Client, Contact, CustomField
-from crm_core.queries.sheets import client_sheet
 from crm_core.queries.clients import (
     client_for,
     client_list,
     contact_for,
-    contact_list,
-    page_of,
 )
+from crm_core.queries.sheets import client_sheet
 from crm_core.services.clients import ContactInput, save_contact, update_client
 from crm_core.services.merge import merge_clients
 from crm_core.views import _errors_to_form, _fail, _members, _membership

@@ -285,7 +285,7 @@ def _dispatch(job_id: int) -> bool:
 
     try:
         run_bulk_job.delay(job_id)
-    except Exception:  # noqa: BLE001  (any broker failure: the job waits, the page says so)
+    except Exception:
         return False
     return True
 

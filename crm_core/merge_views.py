@@ -6,10 +6,10 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.db.models import Q
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -60,7 +60,7 @@ def _rows(model: type[Any], keep: Any, other: Any, names: tuple[str, ...]) -> li
     return rows
 
 
-def _merge_page(  # noqa: PLR0913  (one page for both kinds of record)
+def _merge_page(
     request: HttpRequest,
     *,
     kind: str,
@@ -159,7 +159,7 @@ def merge_pick(request: HttpRequest, record_id: int, kind: str) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:100]
     if kind == "contact":
         record: Any = contact_for(membership, record_id, to_change=True)
-        candidates = editable_contacts(membership).exclude(pk=record.pk).select_related("client")
+        candidates: Any = editable_contacts(membership).exclude(pk=record.pk).select_related("client")
         if query:
             candidates = candidates.filter(
                 Q(last_name__istartswith=query) | Q(first_name__istartswith=query)

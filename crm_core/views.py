@@ -20,10 +20,8 @@ from crm_core.board_views import card_links, colours_version
 from crm_core.customfields import (
     PREFIX,
     add_fields,
-    columns,
     definitions,
     merged_values,
-    row_values,
 )
 from crm_core.exports import xlsx_response
 from crm_core.forms import (
@@ -49,7 +47,6 @@ from crm_core.models import (
     Stage,
 )
 from crm_core.queries.audit import audit_rows
-from crm_core.queries.clients import page_of
 from crm_core.queries.deals import board as board_columns
 from crm_core.queries.deals import board_total, deal_for, deal_list
 from crm_core.queries.duplicates import find_duplicates

@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from crm_core.access import is_admin, visible_user_ids
 from crm_core.customfields import add_filter_fields, definitions, row_values
 from crm_core.forms import ClientFilterForm, DealFilterForm
-from crm_core.models import Client, Contact, CustomField, Deal, SavedView
+from crm_core.models import Client, CustomField, SavedView
 from crm_core.queries.clients import (
     client_list,
     contact_list,
@@ -156,7 +156,7 @@ COLUMNS: dict[str, list[tuple[str, Any, Callable[[Any], Cell]]]] = {
         ("created", _("Created"), lambda d: _when(d.created_at)),
     ],
 }
-DEFAULT_COLUMNS = {
+DEFAULT_COLUMNS: dict[str, list[str]] = {
     Entity.CLIENTS: ["inn", "tags", "source"],
     Entity.CONTACTS: ["position", "client", "email"],
     Entity.DEALS: ["client", "stage", "amount", "expected_close"],

@@ -108,7 +108,7 @@ def contact_sheet(contacts: QuerySet[Any], fields: Iterable[CustomField]) -> tup
     return headers, rows
 
 
-SHEETS = {
+SHEETS: dict[str, Any] = {
     SavedView.Entity.CLIENTS: client_sheet,
     SavedView.Entity.CONTACTS: contact_sheet,
     SavedView.Entity.DEALS: deal_sheet,

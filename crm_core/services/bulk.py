@@ -56,7 +56,7 @@ BY_ENTITY = {
     "contacts": ("reassign", "export", "delete"),
     "deals": ("reassign", "stage", "tag_add", "tag_remove", "task", "export", "delete"),
 }
-MODELS: dict[str, type[Client] | type[Contact] | type[Deal]] = {
+MODELS: dict[str, Any] = {
     "clients": Client,
     "contacts": Contact,
     "deals": Deal,
@@ -64,6 +64,8 @@ MODELS: dict[str, type[Client] | type[Contact] | type[Deal]] = {
 
 
 def _member(company_id: int, user_id: int | None) -> Membership | None:
+    if user_id is None:
+        return None
     return (
         Membership.objects.select_related("user", "company")
         .filter(company_id=company_id, user_id=user_id, is_active=True)
@@ -141,7 +143,7 @@ def start_bulk_job(
     )
 
 
-def _selected(
+def _selected(  # noqa: PLR0917  (the job's own fields, read back)
     membership: Membership,
     entity: str,
     action: str,

@@ -123,13 +123,13 @@ def _move_related(
     moved: dict[str, int] = {}
     # Hidden relations too (related_name="+": the timeline's contact, timers, requests); the
     # automatic many-to-many tables are handled as links below, never row by row.
-    relations = [
+    relations: list[Any] = [
         f
         for f in model._meta.get_fields(include_hidden=True)
         if f.auto_created and not f.concrete and (f.one_to_many or f.many_to_many)
     ]
     for relation in relations:
-        related: type[models.Model] = relation.related_model  # type: ignore[assignment]
+        related: type[models.Model] = relation.related_model
         if related._meta.auto_created:
             continue
         if relation.one_to_many:
@@ -138,7 +138,7 @@ def _move_related(
             if count:
                 moved[related._meta.model_name or name] = count
         elif relation.many_to_many:
-            through: type[models.Model] = relation.through  # type: ignore[attr-defined]
+            through: type[models.Model] = relation.through
             column = relation.field.m2m_reverse_field_name()
             owner = relation.field.m2m_field_name()
             rows = through._default_manager
@@ -147,8 +147,9 @@ def _move_related(
             count = rows.filter(**{column: other}).update(**{column: keep})
             if count:
                 moved[related._meta.model_name or column] = count
-    for field in model._meta.many_to_many:
-        through = field.remote_field.through  # type: ignore[attr-defined]
+    m2m: list[Any] = list(model._meta.many_to_many)
+    for field in m2m:
+        through = field.remote_field.through
         mine, theirs = field.m2m_field_name(), field.m2m_reverse_field_name()
         rows = through._default_manager
         already = rows.filter(**{mine: keep}).values(theirs)
