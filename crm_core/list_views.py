@@ -85,12 +85,21 @@ class BulkForm(forms.Form):
     )
     confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args: Any, entity: str, membership: Membership, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        entity: str,
+        membership: Membership,
+        members: list[tuple[int, str]] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
+        if members is None:
+            members = assignable_members(membership)
         actions = [(a, bulk.ACTIONS[a]) for a in bulk.BY_ENTITY[entity]]
         actions.append(("merge", _("Merge (two records)")))
         self.fields["action"].choices = [("", "—"), *actions]  # type: ignore[attr-defined]
-        self.fields["responsible"].choices = [("", "—"), *assignable_members(membership)]  # type: ignore[attr-defined]
+        self.fields["responsible"].choices = [("", "—"), *members]  # type: ignore[attr-defined]
         if entity == "deals":
             self.fields["stage"].queryset = Stage.objects.select_related("pipeline")  # type: ignore[attr-defined]
         else:
@@ -106,10 +115,11 @@ def render_list(request: HttpRequest, entity: str, template: str) -> HttpRespons
     membership = _membership(request)
     views = saved_views(membership, entity)
     if not request.GET:
-        start = default_view(membership, entity)
+        start = default_view(membership, views)
         if start is not None:
             return redirect(view_url(start))
-    listing = matching(membership, entity, request.GET)
+    members = assignable_members(membership)
+    listing = matching(membership, entity, request.GET, members)
     records = listing.records
     if entity != "contacts":
         records = records.select_related("responsible")

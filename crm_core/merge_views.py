@@ -159,7 +159,9 @@ def merge_pick(request: HttpRequest, record_id: int, kind: str) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:100]
     if kind == "contact":
         record: Any = contact_for(membership, record_id, to_change=True)
-        candidates: Any = editable_contacts(membership).exclude(pk=record.pk).select_related("client")
+        candidates: Any = (
+            editable_contacts(membership).exclude(pk=record.pk).select_related("client")
+        )
         if query:
             candidates = candidates.filter(
                 Q(last_name__istartswith=query) | Q(first_name__istartswith=query)

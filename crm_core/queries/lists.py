@@ -64,14 +64,22 @@ def filters_only(query: str | QueryDict) -> QueryDict:
     return data
 
 
-def matching(membership: Membership, entity: str, query: str | QueryDict) -> Listing:
+def matching(
+    membership: Membership,
+    entity: str,
+    query: str | QueryDict,
+    members: list[tuple[int, str]] | None = None,
+) -> Listing:
     """The list's records for this member and these filters (invalid filters are ignored, as
-    the pages do: the form shows the error, the list shows everything visible)."""
+    the pages do: the form shows the error, the list shows everything visible). ``members``:
+    the manager choices, when the caller has them already."""
     data = filters_only(query)
+    if members is None and entity != Entity.CONTACTS:
+        members = assignable_members(membership)
     bound = data or None
     fields = definitions(FIELD_ENTITY[Entity(entity)])
     if entity == Entity.CLIENTS:
-        form: forms.Form = ClientFilterForm(bound, members=assignable_members(membership))
+        form: forms.Form = ClientFilterForm(bound, members=members or [])
         add_filter_fields(form, fields)
         filters = form.cleaned_data if form.is_valid() else {}
         records: QuerySet[Any] = client_list(
@@ -82,7 +90,7 @@ def matching(membership: Membership, entity: str, query: str | QueryDict) -> Lis
         filters = form.cleaned_data if form.is_valid() else {}
         records = contact_list(membership, filters.get("q") or "")
     else:
-        form = DealFilterForm(bound, members=assignable_members(membership), fields=fields)
+        form = DealFilterForm(bound, members=members or [], fields=fields)
         filters = form.cleaned_data if form.is_valid() else {}
         records = deal_list(membership, filters, fields, sort=filters.get("sort") or "new")
     return Listing(form=form, records=records, fields=fields)
@@ -229,10 +237,9 @@ def view_for(membership: Membership, view_id: int, *, to_change: bool = False) -
     return view
 
 
-def default_view(membership: Membership, entity: str) -> SavedView | None:
-    return next(
-        (v for v in saved_views(membership, entity) if membership.user_id in v.default_for), None
-    )
+def default_view(membership: Membership, views: list[SavedView]) -> SavedView | None:
+    """The one of ``views`` (``saved_views``) this member opens first, if any."""
+    return next((v for v in views if membership.user_id in v.default_for), None)
 
 
 def sees_all(membership: Membership) -> bool:
