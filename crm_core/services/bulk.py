@@ -33,7 +33,7 @@ from crm_core.exports import xlsx_file
 from crm_core.models import AuditEntry, BulkJob, Client, Contact, Deal, Notification, Stage
 from crm_core.queries.lists import matching, selection
 from crm_core.queries.sheets import SHEETS
-from crm_core.services.deals import move_deal
+from crm_core.services.deals import move_deals
 from crm_core.services.tasks import create_task
 from tenants.models import Company, Membership, User
 
@@ -301,37 +301,36 @@ def _reassign(membership: Membership, job: BulkJob, ids: list[int]) -> int:
         ]
     )
     if model is Deal:
-        for deal in Deal.objects.filter(pk__in=list(before)):
-            changes = {"responsible_id": (before[deal.pk], target)}
-            signals.deal_changed.send(Deal, deal=deal, changes=changes, membership=membership)
+        signals.deals_changed.send(
+            Deal,
+            deals=list(Deal.objects.filter(pk__in=list(before)).order_by("pk")),
+            changes={pk: {"responsible_id": (old, target)} for pk, old in before.items()},
+            membership=membership,
+        )
     elif model is Contact:
-        for contact in Contact.objects.filter(pk__in=list(before)):
-            signals.contact_saved.send(
-                Contact, contact=contact, created=False, membership=membership
-            )
+        signals.contacts_changed.send(
+            Contact,
+            contacts=list(Contact.objects.filter(pk__in=list(before)).order_by("pk")),
+            membership=membership,
+        )
     return len(ids)
 
 
 def _stage(membership: Membership, job: BulkJob, ids: list[int]) -> int:
-    """Every deal through ``move_deal``: the same history, rules and timers as a single move.
-    Deals of another pipeline than the stage's are skipped (a deal moves only within its own)."""
+    """The chunk through ``move_deals``: the same history, timeline, audit, rules, timers and
+    webhooks as a move on the board, written set-based. Deals of another pipeline than the
+    stage's, or already there, are skipped (a deal moves only within its own pipeline)."""
     stage = Stage.objects.filter(pk=job.params["stage"]).first()
     if stage is None:
         raise ValidationError(_("The stage was deleted."))
-    moved = 0
-    for deal in (
-        Deal.objects.filter(pk__in=ids, pipeline_id=stage.pipeline_id)
-        .select_related("stage")
-        .order_by("pk")
-    ):
-        move_deal(
-            membership=membership,
-            deal=deal,
-            stage=stage,
-            lost_reason=job.params.get("lost_reason", ""),
-        )
-        moved += 1
-    return moved
+    already = Deal.objects.filter(pk__in=ids, stage=stage).count()
+    moved = move_deals(
+        membership=membership,
+        deal_ids=ids,
+        stage=stage,
+        lost_reason=job.params.get("lost_reason", ""),
+    )
+    return moved + already
 
 
 def _tags(adding: bool) -> Callable[[Membership, BulkJob, list[int]], int]:
