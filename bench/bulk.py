@@ -155,7 +155,7 @@ def main() -> None:
         "",
         f"Machine: {machine()}. Command: `.venv/bin/python bench/bulk.py --deals {args.deals} "
         f'--runs {args.runs}`. One company, {args.deals:,} deals selected with "all matching"; '
-        "each run is one bulk job in a fresh worker process (chunks of 500, one transaction "
+        "each run is one bulk job in a fresh worker process (chunks of 1,000, one transaction "
         "each). Medians of the runs.",
         "",
         "| action | deals changed | time, s (median) | deals/s | worker peak RSS, MiB (median) |",

@@ -37,7 +37,7 @@ from crm_core.services.deals import move_deals
 from crm_core.services.tasks import create_task
 from tenants.models import Company, Membership, User
 
-CHUNK = 500
+CHUNK = 1000
 # A running job whose worker has not written for this long is taken over by the next delivery.
 STALE_AFTER = dt.timedelta(minutes=2)
 EXPORT_LIMIT = 1_000_000
