@@ -19,6 +19,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import common
 from common import ROOT, machine, write_section
@@ -66,12 +67,12 @@ def _fill(deals: int) -> None:
 
 
 def _run(
-    company: object, schema: str, action: str, params: dict[str, object]
+    company: Any, schema: str, action: str, params: dict[str, object]
 ) -> tuple[float, float, int]:
     from crm_core.services.bulk import start_bulk_job
     from tenants.models import Membership
 
-    with company:  # type: ignore[attr-defined]
+    with company:
         owner = Membership.objects.get(company=company, role="owner")
         job = start_bulk_job(
             membership=owner,

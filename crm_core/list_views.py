@@ -246,7 +246,7 @@ def bulk_count(request: HttpRequest, entity: str) -> HttpResponse:
 def bulk_start(request: HttpRequest, entity: str) -> HttpResponse:
     membership = _membership(request)
     entity = _entity(entity)
-    form = BulkForm(request.POST, entity=entity, membership=membership)
+    form = BulkForm(request.POST, entity=entity, membership=membership, prefix="bulk")
     ids = [n for n in (whole_number(v) for v in request.POST.getlist("ids")) if n]
     if not form.is_valid():
         messages.error(request, "; ".join(str(e) for es in form.errors.values() for e in es))

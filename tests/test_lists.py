@@ -314,13 +314,15 @@ def test_bulk_through_the_pages_with_delete_confirmation_and_isolation(crm: Any)
     list_page = browser.get("/deals/list/", HTTP_HOST=crm.a.host).content.decode()
     assert 'id="bulk-form"' in list_page
     assert 'class="bulk-row"' in list_page
-    form = {"action": "delete", "ids": [ids[0], ids[1], colleague_deal], "query": ""}
+    form = {"bulk-action": "delete", "ids": [ids[0], ids[1], colleague_deal], "bulk-query": ""}
     confirm = browser.post("/lists/deals/bulk/", form, HTTP_HOST=crm.a.host)
     assert confirm.status_code == 200
     assert 'id="bulk-delete-confirm"' in confirm.content.decode()
     with crm.a:
         assert Deal.objects.count() == 6  # nothing deleted before the confirmation
-    started = browser.post("/lists/deals/bulk/", {**form, "confirm": "True"}, HTTP_HOST=crm.a.host)
+    started = browser.post(
+        "/lists/deals/bulk/", {**form, "bulk-confirm": "True"}, HTTP_HOST=crm.a.host
+    )
     assert started.status_code == 302
     with crm.a:
         job = BulkJob.objects.get()
@@ -331,7 +333,9 @@ def test_bulk_through_the_pages_with_delete_confirmation_and_isolation(crm: Any)
     progress = browser.get(f"/bulk/{job.pk}/", HTTP_HOST=crm.a.host, HTTP_HX_REQUEST="true")
     assert 'data-status="done"' in progress.content.decode()
     # Bad input: no action, or nothing ticked — a message, no job.
-    browser.post("/lists/deals/bulk/", {"action": "reassign", "query": ""}, HTTP_HOST=crm.a.host)
+    browser.post(
+        "/lists/deals/bulk/", {"bulk-action": "reassign", "bulk-query": ""}, HTTP_HOST=crm.a.host
+    )
     # The job's page and file are its starter's: not a colleague's, not another company's.
     colleague = login_on_host(crm.colleague.user, crm.a.company, crm.a.host)
     assert colleague.get(f"/bulk/{job.pk}/", HTTP_HOST=crm.a.host).status_code == 404
@@ -469,7 +473,7 @@ def test_merge_two_deals_moves_history_tasks_and_products(crm: Any) -> None:
     # From the bulk selection of exactly two.
     chosen = browser.post(
         "/lists/deals/bulk/",
-        {"action": "merge", "ids": [keep.pk, keep.pk + 999999], "query": ""},
+        {"bulk-action": "merge", "ids": [keep.pk, keep.pk + 999999], "bulk-query": ""},
         HTTP_HOST=crm.a.host,
     )
     assert chosen.status_code == 302

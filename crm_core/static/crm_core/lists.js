@@ -13,8 +13,8 @@
     var form = document.getElementById("bulk-form");
     if (!form) return;
     form.classList.add("js");
-    var action = form.querySelector("[name=action]");
-    var all = form.querySelector("[name=all_matching]");
+    var action = form.querySelector("[name=bulk-action]");
+    var all = form.querySelector("[name=bulk-all_matching]");
     var selected = document.getElementById("bulk-selected");
     var banner = document.getElementById("bulk-all");
     var page = document.getElementById("bulk-page");
@@ -39,6 +39,7 @@
       row.addEventListener("change", function () {
         if (!row.checked && all.checked) {
           all.checked = false;
+          allButton.hidden = false;
           document.getElementById("bulk-all-text").textContent = banner.getAttribute("data-page");
         }
         count();
@@ -49,8 +50,10 @@
       if (!page.checked) all.checked = false;
       count();
     });
-    document.getElementById("bulk-all-button").addEventListener("click", function () {
+    var allButton = document.getElementById("bulk-all-button");
+    allButton.addEventListener("click", function () {
       all.checked = true;
+      allButton.hidden = true;
       fetch(form.getAttribute("data-count-url"), { headers: { "HX-Request": "true" }, credentials: "same-origin" })
         .then(function (answer) { return answer.text(); })
         .then(function (text) {
