@@ -151,7 +151,14 @@ def render_list(request: HttpRequest, entity: str, template: str) -> HttpRespons
             "chosen": chosen,
             "header": header,
             "rows": list(zip(page.items, cells, strict=True)),
-            "bulk_form": BulkForm(entity=entity, membership=membership, initial={"query": filters}),
+            # Prefixed: the filter form on the same page has a "responsible" of its own.
+            "bulk_form": BulkForm(
+                entity=entity,
+                membership=membership,
+                members=members,
+                initial={"query": filters},
+                prefix="bulk",
+            ),
         },
     )
 

@@ -31,7 +31,7 @@
     function count() {
       var ticked = rows.filter(function (row) { return row.checked; }).length;
       if (all.checked) return;
-      selected.textContent = ticked ? template.replace("%s", ticked) : idle;
+      selected.textContent = ticked ? template + " " + ticked : idle;
       page.checked = ticked > 0 && ticked === rows.length;
       banner.hidden = !page.checked;
     }
