@@ -49,7 +49,11 @@ def _world(made: Any) -> dict[str, Any]:
             for n in range(60)
         )
         keep = Contact.objects.create(
-            client=client, last_name="Орлова", first_name="Анна", responsible=made.owner
+            client=client,
+            last_name="Орлова",
+            first_name="Анна",
+            position="Менеджер",
+            responsible=made.owner,
         )
         other = Contact.objects.create(
             client=client,
