@@ -18,21 +18,19 @@ from crm_core.customfields import (
     PREFIX,
     add_fields,
     add_filter_fields,
-    columns,
     definitions,
     merged_values,
-    row_values,
 )
 from crm_core.exports import xlsx_response
 from crm_core.forms import ClientEditForm, ClientFilterForm, ContactForm
+from crm_core.list_views import render_list
 from crm_core.models import Client, Contact, CustomField
 from crm_core.queries.clients import (
     client_for,
     client_list,
     contact_for,
-    contact_list,
-    page_of,
 )
+from crm_core.queries.sheets import client_sheet
 from crm_core.services.clients import ContactInput, save_contact, update_client
 from crm_core.services.merge import merge_clients
 from crm_core.views import _errors_to_form, _fail, _members, _membership
@@ -59,23 +57,18 @@ def _filtered_clients(
 
 @member_required
 @require_GET
-def clients_page(request: HttpRequest) -> HttpResponse:
-    form, clients, fields = _filtered_clients(request)
-    page = page_of(clients, request.GET.get("page"))
-    shown_fields = columns(fields)
-    return render(
+def clients_page(request: HttpRequest) -> HttpResponseBase:
+    return render_list(
         request,
+        "clients",
         "crm_core/clients.html",
-        {
-            "form": form,
-            "page": page,
-            "query": _query_without_page(request),
-            "custom_columns": shown_fields,
-            "rows": [(client, row_values(client, shown_fields)) for client in page.items],
+        extra={
             "relationship_tabs": _relationship_tabs(request),
             # A tab is not a filter the person typed: the filters stay folded for it.
             "filters_open": any(
-                value for key, value in request.GET.items() if key not in {"relationship", "page"}
+                value
+                for key, value in request.GET.items()
+                if key not in {"relationship", "page", "view"}
             ),
         },
     )
@@ -106,37 +99,7 @@ def _relationship_tabs(request: HttpRequest) -> list[tuple[str, str, bool]]:
 def clients_export(request: HttpRequest) -> HttpResponseBase:
     """The list as filtered, to Excel: only the clients this member may see."""
     _form, clients, fields = _filtered_clients(request)
-    headers = [
-        _("Client"),
-        _("Relationship"),
-        _("Full legal name"),
-        _("INN"),
-        _("KPP"),
-        _("Legal address"),
-        _("Website"),
-        _("Industry"),
-        _("Tags"),
-        _("Source"),
-        _("Created"),
-        *(f.label for f in fields),
-    ]
-    rows = (
-        [
-            c.name,
-            c.get_relationship_display(),
-            c.full_name,
-            c.inn,
-            c.kpp,
-            c.legal_address,
-            c.website,
-            c.industry,
-            c.tags,
-            c.source,
-            c.created_at,
-            *row_values(c, fields),
-        ]
-        for c in clients.iterator(chunk_size=2000)
-    )
+    headers, rows = client_sheet(clients, fields)
     return xlsx_response("clients.xlsx", _("Clients"), headers, rows)
 
 
@@ -272,14 +235,8 @@ def contact_edit(
 
 @member_required
 @require_GET
-def contacts_page(request: HttpRequest) -> HttpResponse:
-    membership = _membership(request)
-    page = page_of(contact_list(membership, request.GET.get("q", "")), request.GET.get("page"))
-    return render(
-        request,
-        "crm_core/contacts.html",
-        {"page": page, "q": request.GET.get("q", ""), "query": _query_without_page(request)},
-    )
+def contacts_page(request: HttpRequest) -> HttpResponseBase:
+    return render_list(request, "contacts", "crm_core/contacts.html")
 
 
 @member_required

@@ -11,7 +11,7 @@ import tempfile
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import IO, Any
 
 from django.http import FileResponse
 from django.utils import timezone
@@ -55,6 +55,14 @@ def _cell(sheet: Any, value: Any) -> Any:
 def xlsx_response(
     filename: str, title: str, headers: Sequence[str], rows: Iterable[Sequence[Any]]
 ) -> FileResponse:
+    output = xlsx_file(title, headers, rows)
+    return FileResponse(output, as_attachment=True, filename=filename, content_type=XLSX)
+
+
+def xlsx_file(
+    title: str, headers: Sequence[str], rows: Iterable[Sequence[Any]], limit: int = MAX_ROWS
+) -> IO[bytes]:
+    """The workbook in a temporary file, rewound (the caller closes it)."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=title[:31])
     bold = Font(bold=True)
@@ -65,14 +73,14 @@ def xlsx_response(
         header_cells.append(cell)
     sheet.append(header_cells)
     for written, row in enumerate(rows):
-        if written == MAX_ROWS:
+        if written == limit:
             sheet.append(
                 [
                     _(
                         "Only the first %(n)s rows are here; narrow the filters or use the "
                         "full export."
                     )
-                    % {"n": MAX_ROWS}
+                    % {"n": limit}
                 ]
             )
             break
@@ -80,4 +88,4 @@ def xlsx_response(
     output = tempfile.TemporaryFile()  # noqa: SIM115  (FileResponse closes it when sent)
     workbook.save(output)
     output.seek(0)
-    return FileResponse(output, as_attachment=True, filename=filename, content_type=XLSX)
+    return output

@@ -887,3 +887,84 @@ class SubmittedForm(models.Model):
 
     def __str__(self) -> str:
         return str(self.token)
+
+
+class SavedView(models.Model):
+    """A list as someone shaped it — its filters, columns and sort — kept under a name.
+
+    Personal views are seen by their owner only; an admin may share a view with the whole
+    company (as in HubSpot: anyone saves their own, admins publish). Which view opens first is
+    each person's own choice (``default_for``), so sharing a view never changes a colleague's
+    start page.
+    """
+
+    class Entity(models.TextChoices):
+        CLIENTS = "clients", _("Clients")
+        CONTACTS = "contacts", _("Contact persons")
+        DEALS = "deals", _("Deals")
+
+    entity = models.CharField(_("list"), max_length=10, choices=Entity.choices)
+    name = models.CharField(_("name"), max_length=100)
+    owner = _user(verbose_name=_("owner"))
+    shared = models.BooleanField(_("shared with the company"), default=False)
+    # The list's query string as the person had it ("stage=4&sort=amount"), page excluded.
+    query = models.CharField(max_length=2000, blank=True)
+    columns = ArrayField(models.CharField(max_length=60), default=list, blank=True)
+    default_for = ArrayField(models.BigIntegerField(), default=list, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("saved view")
+        verbose_name_plural = _("saved views")
+        ordering = ["entity", "name", "id"]
+        indexes = [models.Index(fields=["entity", "owner"], name="saved_view_list_idx")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class BulkJob(models.Model):
+    """One action on a selection of a list, done in the background in chunks.
+
+    ``last_id`` is the checkpoint: the records are worked through in id order, each chunk in
+    its own transaction that also moves the checkpoint, so a killed worker resumes after the
+    last committed chunk and nothing is done twice. The selection is either the ids the person
+    ticked or the list's filters ("all N matching"); either way the task re-reads it through
+    the person's visibility as it is when the chunk runs.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    entity = models.CharField(max_length=10, choices=SavedView.Entity.choices)
+    action = models.CharField(max_length=20)
+    params = models.JSONField(default=dict, blank=True)
+    query = models.CharField(max_length=2000, blank=True)
+    ids = ArrayField(models.BigIntegerField(), default=list, blank=True)
+    all_matching = models.BooleanField(default=False)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    last_id = models.BigIntegerField(default=0)
+    error = models.TextField(blank=True)
+    file = models.FileField(upload_to="bulk/%Y/%m/", max_length=500, blank=True)
+    created_by = _user()
+    created_at = models.DateTimeField(default=timezone.now)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.action} on {self.entity}: {self.done}/{self.total}"
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        return min(100, (self.done + self.skipped) * 100 // self.total) if self.total else 0

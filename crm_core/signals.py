@@ -28,3 +28,12 @@ task_created = Signal()
 task_completed = Signal()
 # Arguments: the lead, membership (None for requests from the website or the API).
 lead_received = Signal()
+# Many at once (bulk actions on a list): the same events for a chunk of records, so receivers
+# can do set-based work and skip what nobody listens to.
+# Arguments: deals (already at the new stage), from_stages ({deal id: Stage}), to_stage,
+# membership.
+deals_moved = Signal()
+# Arguments: deals, changes ({deal id: {field: (old, new)}}), membership.
+deals_changed = Signal()
+# Arguments: contacts, membership.
+contacts_changed = Signal()

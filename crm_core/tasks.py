@@ -25,3 +25,13 @@ def send_company_reminders() -> tuple[int, int]:
 
     company = Company.objects.get(schema_name=connection.schema_name)
     return send_due(company)
+
+
+@app.task(name="crm_core.tasks.run_bulk_job", ignore_result=True, acks_late=True)
+def run_bulk_job(job_id: int) -> None:
+    """One bulk action on a list's selection; safe to deliver twice and resumable after a crash
+    (the job row holds its checkpoint)."""
+    from crm_core.services import bulk
+
+    company = Company.objects.get(schema_name=connection.schema_name)
+    bulk.run_bulk_job(job_id, company=company)

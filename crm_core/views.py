@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms import BaseForm, Form
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,10 +20,8 @@ from crm_core.board_views import card_links, colours_version
 from crm_core.customfields import (
     PREFIX,
     add_fields,
-    columns,
     definitions,
     merged_values,
-    row_values,
 )
 from crm_core.exports import xlsx_response
 from crm_core.forms import (
@@ -49,13 +48,13 @@ from crm_core.models import (
     Stage,
 )
 from crm_core.queries.audit import audit_rows
-from crm_core.queries.clients import page_of
 from crm_core.queries.deals import board as board_columns
 from crm_core.queries.deals import board_total, deal_for, deal_list
 from crm_core.queries.duplicates import find_duplicates
 from crm_core.queries.leads import lead_for, visible_leads
 from crm_core.queries.members import assignable_members
 from crm_core.queries.search import search
+from crm_core.queries.sheets import deal_sheet
 from crm_core.queries.tasks import my_day, task_for
 from crm_core.services.clients import ClientInput, create_client
 from crm_core.services.deals import create_deal, log_call, move_deal, update_deal
@@ -486,23 +485,10 @@ def _filtered_deals(request: HttpRequest) -> tuple[DealFilterForm, Any, list[Cus
 
 @member_required
 @require_GET
-def deal_list_page(request: HttpRequest) -> HttpResponse:
-    form, deals, fields = _filtered_deals(request)
-    page = page_of(deals, request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    shown_fields = columns(fields)
-    return render(
-        request,
-        "crm_core/deal_list.html",
-        {
-            "form": form,
-            "page": page,
-            "query": query.urlencode(),
-            "custom_columns": shown_fields,
-            "rows": [(deal, row_values(deal, shown_fields)) for deal in page.items],
-        },
-    )
+def deal_list_page(request: HttpRequest) -> HttpResponseBase:
+    from crm_core.list_views import render_list
+
+    return render_list(request, "deals", "crm_core/deal_list.html")
 
 
 @member_required
@@ -510,31 +496,5 @@ def deal_list_page(request: HttpRequest) -> HttpResponse:
 def deal_list_export(request: HttpRequest) -> FileResponse:
     """The deal list as filtered, to Excel: only the deals this member may see."""
     _form, deals, fields = _filtered_deals(request)
-    headers = [
-        _("Deal"),
-        _("Client"),
-        _("Stage"),
-        _("Amount"),
-        _("Currency"),
-        _("Source"),
-        _("Expected close"),
-        _("Created"),
-        _("Reason for losing"),
-        *(f.label for f in fields),
-    ]
-    rows = (
-        [
-            d.title,
-            d.client.name if d.client else "",
-            d.stage.name,
-            d.amount,
-            d.currency,
-            d.source,
-            d.expected_close,
-            d.created_at,
-            d.lost_reason,
-            *row_values(d, fields),
-        ]
-        for d in deals.iterator(chunk_size=2000)
-    )
+    headers, rows = deal_sheet(deals, fields)
     return xlsx_response("deals.xlsx", _("Deals"), headers, rows)

@@ -63,6 +63,9 @@ ENTITIES: list[tuple[str, type[models.Model]]] = [
     ("webhook_subscriptions", automation.WebhookSubscription),
     ("import_templates", ImportTemplate),
     ("custom_fields", crm.CustomField),
+    # Saved views are the company's way of working; bulk jobs are not exported: they are a
+    # running action's progress and a temporary file, meaningless in another company.
+    ("saved_views", crm.SavedView),
     ("clients", crm.Client),
     ("contacts", crm.Contact),
     ("phones", crm.Phone),
@@ -99,6 +102,7 @@ EXCLUDED: dict[str, str] = {
     "onboarding.SetupProgress": "the sign-up wizard's progress in the old company",
     "onboarding.CompanyDetails": "typed in the wizard; the documents' requisites are archived",
     "crm_core.CalendarFeed": "a person's live secret calendar address: each makes a new one",
+    "crm_core.BulkJob": "a running bulk action's progress and temporary file",
 }
 # Secrets never leave the company: the webhook signing keys and a form's API key hash.
 SECRET_FIELDS: dict[type[models.Model], set[str]] = {
@@ -115,6 +119,8 @@ SET_ON_RESTORE: dict[type[models.Model], dict[str, Any]] = {
 # company the archive came from (both may be live), and its round-robin turn starts over.
 FRESH_ON_RESTORE: dict[type[models.Model], set[str]] = {
     automation.RequestForm: {"public_id", "turn"},
+    # Whose start page a view is holds user ids of the source company; each person picks again.
+    crm.SavedView: {"default_for"},
 }
 # Records the target company may already have (one per weekday, per day, per company; a
 # template it was given at sign-up; a document number it has issued itself): the company's own

@@ -466,7 +466,8 @@ def test_lists_page_without_n_plus_one(crm: Any) -> None:
         with CaptureQueriesContext(django_connection) as queries:
             response = browser.get(path, HTTP_HOST=crm.a.host)
         assert response.status_code == 200
-        assert len(queries) <= 12, (path, [q["sql"] for q in queries])
+        # 13: the page's own twelve and the list's saved views (one query, whatever the rows).
+        assert len(queries) <= 13, "\n".join(q["sql"][:200] for q in queries)
     page = browser.get("/contacts/", HTTP_HOST=crm.a.host).content.decode()
     assert "Иванов0" in page
 

@@ -15,6 +15,7 @@ class AutomationConfig(AppConfig):
 
         signals.deal_created.connect(receivers.on_deal_created, dispatch_uid="automation.created")
         signals.deal_moved.connect(receivers.on_deal_moved, dispatch_uid="automation.moved")
+        signals.deals_moved.connect(receivers.on_deals_moved, dispatch_uid="automation.moved_many")
         signals.task_completed.connect(
             receivers.on_task_completed, dispatch_uid="automation.task_done"
         )
@@ -26,5 +27,8 @@ class AutomationConfig(AppConfig):
             (signals.contact_saved, receivers.publish_contact_saved),
             (signals.task_created, receivers.publish_task_created),
             (signals.task_completed, receivers.publish_task_completed),
+            (signals.deals_moved, receivers.publish_deals_moved),
+            (signals.deals_changed, receivers.publish_deals_changed),
+            (signals.contacts_changed, receivers.publish_contacts_changed),
         ):
             signal.connect(receiver, dispatch_uid=f"automation.publish.{receiver.__name__}")

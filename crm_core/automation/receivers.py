@@ -31,6 +31,17 @@ def on_deal_moved(sender: Any, deal: Deal, **kwargs: Any) -> None:
         rules.on_deal_at_stage(company, deal, created=False)
 
 
+def on_deals_moved(sender: Any, deals: list[Deal], to_stage: Stage, **kwargs: Any) -> None:
+    """A bulk stage change: what ``on_deal_moved`` does for each deal, set-based where it can
+    be (timers stopped in one statement; rules looked up once, run per deal only if any)."""
+    if to_stage.outcome != Stage.Outcome.OPEN:
+        timers.stop_for_deals([deal.pk for deal in deals])
+    company = _company()
+    if company is not None and rules.has_rules_at(to_stage):
+        for deal in deals:
+            rules.on_deal_at_stage(company, deal, created=False)
+
+
 def on_task_completed(sender: Any, task: Task, **kwargs: Any) -> None:
     timers.cancel_for_task(task)
 
@@ -66,3 +77,26 @@ def publish_task_created(sender: Any, task: Task, **kwargs: Any) -> None:
 
 def publish_task_completed(sender: Any, task: Task, **kwargs: Any) -> None:
     subscriptions.task_completed(task)
+
+
+def publish_deals_moved(
+    sender: Any, deals: list[Deal], from_stages: dict[int, Stage], to_stage: Stage, **kwargs: Any
+) -> None:
+    if subscriptions.has_subscribers(subscriptions.Event.DEAL_STAGE_CHANGED):
+        for deal in deals:
+            subscriptions.deal_stage_changed(deal, from_stages.get(deal.pk), to_stage)
+
+
+def publish_deals_changed(
+    sender: Any, deals: list[Deal], changes: dict[int, dict[str, tuple[Any, Any]]], **kwargs: Any
+) -> None:
+    if subscriptions.has_subscribers(subscriptions.Event.DEAL_UPDATED):
+        for deal in deals:
+            if changes.get(deal.pk):
+                subscriptions.deal_updated(deal, changes[deal.pk])
+
+
+def publish_contacts_changed(sender: Any, contacts: list[Contact], **kwargs: Any) -> None:
+    if subscriptions.has_subscribers(subscriptions.Event.CONTACT_UPDATED):
+        for contact in contacts:
+            subscriptions.contact_saved(contact, created=False)

@@ -22,7 +22,7 @@ from crm_core.automation.models import RuleAction, StageRule, Timer
 from crm_core.automation.services import placeholders, timers, webhooks
 from crm_core.automation.services.clock import add_working_minutes
 from crm_core.automation.services.notify import heads_of, is_active_member, notify
-from crm_core.models import Activity, Contact, Deal, Task
+from crm_core.models import Activity, Contact, Deal, Stage, Task
 from relata.inputs import whole_number
 from tenants.models import Company, Membership, User
 
@@ -48,6 +48,15 @@ def on_deal_at_stage(company: Company, deal: Deal, *, created: bool) -> None:
             )
         else:
             run_actions(company, rule, deal)
+
+
+def has_rules_at(stage: Stage) -> bool:
+    """Whether a deal arriving at ``stage`` sets off anything (a bulk move asks once)."""
+    return StageRule.objects.filter(
+        stage=stage,
+        is_active=True,
+        trigger__in=[StageRule.Trigger.ENTERS, StageRule.Trigger.STAYS],
+    ).exists()
 
 
 def run_actions(

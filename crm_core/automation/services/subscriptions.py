@@ -69,6 +69,11 @@ def save_subscription(
     return subscription
 
 
+def has_subscribers(event: str) -> bool:
+    """Whether anyone listens to ``event`` (a bulk action asks once, before building payloads)."""
+    return WebhookSubscription.objects.filter(is_active=True, events__contains=[event]).exists()
+
+
 def publish(event: str, payload: dict[str, Any]) -> list[WebhookDelivery]:
     """Queue ``event`` for every active subscription to it (in the current company's schema)."""
     subscribers = WebhookSubscription.objects.filter(is_active=True, events__contains=[event])
