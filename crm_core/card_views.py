@@ -45,6 +45,7 @@ from crm_core.models import (
     Product,
     Stage,
 )
+from crm_core.once_views import acts_once
 from crm_core.queries.cards import Feed, client_feed, contact_feed, deal_feed
 from crm_core.queries.clients import client_for, contact_for, visible_contacts
 from crm_core.queries.deals import deal_for
@@ -192,6 +193,7 @@ def _composer_answer(
 
 @member_required
 @require_POST
+@acts_once(in_place=True)
 def deal_note(request: HttpRequest, deal_id: int) -> HttpResponse:
     membership = _membership(request)
     deal = deal_for(membership, deal_id)
@@ -209,6 +211,7 @@ def deal_note(request: HttpRequest, deal_id: int) -> HttpResponse:
 
 @member_required
 @require_POST
+@acts_once(in_place=True)
 def deal_call(request: HttpRequest, deal_id: int) -> HttpResponse:
     """A call's result in one click (the button pressed); the comment is optional."""
     membership = _membership(request)
@@ -274,6 +277,7 @@ def deal_task_quick(request: HttpRequest, deal_id: int) -> HttpResponse:
 
 @member_required
 @require_POST
+@acts_once(in_place=True)
 def deal_file(request: HttpRequest, deal_id: int) -> HttpResponse:
     membership = _membership(request)
     deal = deal_for(membership, deal_id)
@@ -766,6 +770,7 @@ def record_feed_fragment(request: HttpRequest, kind: str, record_id: int) -> Htt
 
 @member_required
 @require_POST
+@acts_once(in_place=True)
 def record_note(request: HttpRequest, kind: str, record_id: int) -> HttpResponse:
     record, *_rest = _record_feed(request, kind, record_id)
     try:
@@ -781,6 +786,7 @@ def record_note(request: HttpRequest, kind: str, record_id: int) -> HttpResponse
 
 @member_required
 @require_POST
+@acts_once(in_place=True)
 def record_call(request: HttpRequest, kind: str, record_id: int) -> HttpResponse:
     """A call's result in one click on a client's or a contact person's card."""
     record, *_rest = _record_feed(request, kind, record_id)

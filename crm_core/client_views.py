@@ -25,6 +25,7 @@ from crm_core.exports import xlsx_response
 from crm_core.forms import ClientEditForm, ClientFilterForm, ContactForm
 from crm_core.list_views import render_list
 from crm_core.models import Client, Contact, CustomField
+from crm_core.once_views import acts_once
 from crm_core.queries.clients import (
     client_for,
     client_list,
@@ -182,6 +183,7 @@ def _contact_input(data: dict[str, Any]) -> ContactInput:
 
 @member_required
 @require_http_methods(["GET", "POST"])
+@acts_once
 def contact_edit(
     request: HttpRequest, client_id: int | None = None, contact_id: int | None = None
 ) -> HttpResponse:

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods
 
 from crm_core.access import member_required
 from crm_core.forms import ClientForm
+from crm_core.once_views import acts_once
 from crm_core.queries.clients import recent_clients
 from crm_core.queries.duplicates import find_duplicates
 from crm_core.queries.home import home_for
@@ -39,6 +40,7 @@ def _page(request: HttpRequest, form: ClientForm, duplicates: object = None) -> 
 
 @member_required
 @require_http_methods(["GET", "POST"])
+@acts_once
 def home(request: HttpRequest) -> HttpResponse:
     membership: Membership = request.membership  # type: ignore[attr-defined]
     form = ClientForm(request.POST or None)

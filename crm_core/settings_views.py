@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from crm_core.access import is_admin, member_required
 from crm_core.forms import CustomFieldChangeForm, CustomFieldForm
 from crm_core.models import CustomField
+from crm_core.once_views import acts_once
 from crm_core.services.fields import add_field, change_field
 from crm_core.services.limits import PlanLimitReachedError
 from crm_core.views import _errors_to_form, _fail, _membership
@@ -33,6 +34,7 @@ def settings_index(request: HttpRequest) -> HttpResponse:
 
 @member_required
 @require_http_methods(["GET", "POST"])
+@acts_once
 def custom_fields(request: HttpRequest) -> HttpResponse:
     _admins_only(request)
     form = CustomFieldForm(request.POST or None)

@@ -47,6 +47,7 @@ from crm_core.models import (
     Pipeline,
     Stage,
 )
+from crm_core.once_views import acts_once
 from crm_core.queries.audit import audit_rows
 from crm_core.queries.deals import board as board_columns
 from crm_core.queries.deals import board_total, deal_for, deal_list
@@ -122,6 +123,7 @@ def deal_board(request: HttpRequest, pipeline_id: int | None = None) -> HttpResp
 
 @member_required
 @require_POST
+@acts_once
 def deal_create(request: HttpRequest) -> HttpResponse:
     membership = _membership(request)
     form = DealForm(request.POST)
@@ -429,6 +431,7 @@ def leads_inbox(request: HttpRequest) -> HttpResponse:
 
 @member_required
 @require_POST
+@acts_once
 def lead_convert(request: HttpRequest, lead_id: int) -> HttpResponse:
     membership = _membership(request)
     lead = lead_for(membership, lead_id)

@@ -93,3 +93,57 @@ def test_five_simultaneous_invoice_requests_make_one_invoice(
         thread.join(120)
     with company:
         assert Document.objects.filter(deal=deal).count() == 1
+
+
+def _token_of(page: str) -> str:
+    import re
+
+    found = re.search(r'name="form_token" value="([0-9a-f-]{36})"', page)
+    assert found, "the form carries no one-time token"
+    return found.group(1)
+
+
+def test_create_forms_of_every_kind_act_once_per_page(crm: Any) -> None:
+    """The board's new deal, the home page's new client, a contact person, a custom field, a
+    note from the composer: the same page sent twice makes one of each, the second send goes
+    back to the page with a word, and the repeat of an htmx post changes nothing."""
+    from crm_core.models import Activity, Client, Contact, CustomField, Deal
+
+    owner = login_on_host(crm.a.owner, crm.a.company, crm.a.host)
+    host = {"HTTP_HOST": crm.a.host}
+    with crm.a:
+        pipeline = Pipeline.objects.get(is_default=True)
+
+    def twice(page_url: str, post_url: str, data: dict[str, Any], **extra: Any) -> list[int]:
+        token = _token_of(owner.get(page_url, **host).content.decode())
+        return [
+            owner.post(post_url, {**data, "form_token": token}, **host, **extra).status_code
+            for _send in range(2)
+        ]
+
+    assert twice("/deals/", "/deals/new/", {"title": "Остекление", "pipeline": pipeline.pk}) == [
+        302,
+        302,
+    ]
+    twice("/", "/", {"name": "ООО Рама", "kind": "legal"})
+    twice("/contacts/new/", "/contacts/new/", {"last_name": "Рамина", "first_name": "Ольга"})
+    twice(
+        "/settings/fields/",
+        "/settings/fields/",
+        {"entity": "deal", "label": "Этаж", "kind": "text"},
+    )
+    with crm.a:
+        deal = Deal.objects.get(title="Остекление")
+    statuses = twice(
+        f"/deals/{deal.pk}/",
+        f"/deals/{deal.pk}/card/note/",
+        {"note-text": "Замер в пятницу"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert statuses == [200, 204]
+    with crm.a:
+        assert Deal.objects.filter(title="Остекление").count() == 1
+        assert Client.objects.filter(name="ООО Рама").count() == 1
+        assert Contact.objects.filter(last_name="Рамина").count() == 1
+        assert CustomField.objects.filter(label="Этаж").count() == 1
+        assert Activity.objects.filter(summary__contains="Замер в пятницу").count() == 1

@@ -15,6 +15,7 @@ from crm_core.access import member_required
 from crm_core.automation.models import WebhookSubscription
 from crm_core.automation.services.subscriptions import save_subscription
 from crm_core.automation.views import _admin, _errors_to_form
+from crm_core.once_views import acts_once
 from crm_core.views import _membership
 
 
@@ -30,6 +31,7 @@ class SubscriptionForm(forms.Form):
 
 @member_required
 @require_http_methods(["GET", "POST"])
+@acts_once
 def subscriptions(request: HttpRequest) -> HttpResponse:
     _admin(request)
     form = SubscriptionForm(request.POST or None)

@@ -33,6 +33,7 @@ from crm_core.automation.models import (
 from crm_core.automation.services import rules as rule_service
 from crm_core.automation.services import setup, webhooks
 from crm_core.models import Deal
+from crm_core.once_views import acts_once
 from crm_core.queries.deals import deal_for
 from crm_core.services.limits import PlanLimitReachedError
 from crm_core.views import _errors_to_form, _fail, _membership
@@ -84,6 +85,7 @@ def install_template(request: HttpRequest) -> HttpResponse:
 
 @member_required
 @require_http_methods(["GET", "POST"])
+@acts_once
 def form_edit(request: HttpRequest, form_id: int | None = None) -> HttpResponse:
     _admin(request)
     instance = get_object_or_404(RequestForm, pk=form_id) if form_id else RequestForm()
@@ -132,6 +134,7 @@ def form_key(request: HttpRequest, form_id: int) -> HttpResponse:
 
 @member_required
 @require_http_methods(["GET", "POST"])
+@acts_once
 def rule_edit(request: HttpRequest, rule_id: int | None = None) -> HttpResponse:
     _admin(request)
     rule = get_object_or_404(StageRule, pk=rule_id) if rule_id else StageRule()
