@@ -12,6 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from billing.limits import limit_of
 from billing.models import Plan, Subscription
+from billing.queries import default_plan
 from crm_core.automation.models import StageRule
 from crm_core.models import Attachment, CustomField, Deal, Pipeline
 from crm_core.services.deals import create_deal
@@ -41,7 +42,11 @@ def test_limit_keys_read_as_numbers_and_absent_means_unlimited(crm: Any) -> None
     plan.limits = {}
     plan.save()
     assert limit_of(crm.a.company, "pipelines") is None
-    assert limit_of(crm.b.company, "pipelines") is None  # B has no such plan
+    # B is on the shipped default plan (its trial), never on A's.
+    shipped = default_plan()
+    assert limit_of(crm.b.company, "pipelines") == (
+        Decimal(shipped.limits["pipelines"]) if shipped and "pipelines" in shipped.limits else None
+    )
 
 
 def test_the_second_pipeline_rule_and_field_over_the_limit_are_refused(crm: Any) -> None:
