@@ -98,11 +98,14 @@ def populate(companies: int) -> float:
         text=True,
         env=env,
     ).stdout
-    # Statements that only set session options would leak between copies; drop them.
+    # Statements that only set session options would leak between copies; drop them, and
+    # PostgreSQL 18's psql-only \restrict / \unrestrict guards (not SQL).
     dump = "\n".join(
         line
         for line in dump.splitlines()
-        if not line.startswith(("SET ", "SELECT pg_catalog.set_config"))
+        if not line.startswith(
+            ("SET ", "SELECT pg_catalog.set_config", "\\restrict", "\\unrestrict")
+        )
     )
     owner = User.objects.filter(
         email="bench-owner@example.com"
