@@ -23,6 +23,7 @@ from django.db.migrations.loader import MigrationLoader
 from psycopg import sql
 
 from relata.db import connection
+from relata.db_backend.schema import inline_constraint_name
 
 # Triggers reviewed for Citus (row-level, or statement-level with functions that never read a
 # transition table and a table in one statement). A new one needs the same review first.
@@ -135,3 +136,30 @@ def test_company_schema_migrations_send_only_what_citus_accepts(
     assert [s for s in ddl if ADD_COLUMN_WITH_CONSTRAINT.search(s)] == []
     assert [s for s in ddl if len(_statements(s)) > 1] == []
     assert [s for s in ddl if ADD_IDENTITY.search(s)] == []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("table", "column"),
+    [("crm_core_deal", "position"), ("t" * 60, "c" * 20), ("t" * 20, "c" * 60)],
+)
+def test_constraints_added_apart_get_the_names_postgresql_gives_inline_ones(
+    table: str, column: str
+) -> None:
+    # The same names keep the schema identical on plain PostgreSQL (and later migrations that
+    # drop a constraint by its introspected name working).
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql.SQL("CREATE TEMP TABLE {} ({} integer CHECK ({} >= 0) UNIQUE)").format(
+                sql.Identifier(table), sql.Identifier(column), sql.Identifier(column)
+            )
+        )
+        cursor.execute(
+            "SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass ORDER BY contype",
+            [f'pg_temp."{table[:63]}"'],
+        )
+        names = [row[0] for row in cursor.fetchall()]
+    assert names == [
+        inline_constraint_name(table[:63], column[:63], "check"),
+        inline_constraint_name(table[:63], column[:63], "key"),
+    ]
