@@ -14,6 +14,11 @@ from typing import Any
 import psycopg
 from django.db.backends.postgresql import creation
 
+_STOP_TEMPLATE_DAEMON = (
+    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = 'template1' "
+    "AND backend_type LIKE 'Citus Maintenance Daemon%%'"
+)
+
 
 def _cluster_nodes(cursor: Any) -> list[tuple[str, int, int]] | None:
     """(host, port, group) of the active primaries, or None when this server is not Citus."""
@@ -32,6 +37,13 @@ class DatabaseCreation(creation.DatabaseCreation):
         self._citus_nodes = _cluster_nodes(cursor)
         if self._citus_nodes is not None:
             cursor.execute("SET citus.enable_create_database_propagation = on")
+            # Citus runs a maintenance daemon in every database with the extension, template1
+            # included (the test database's template): CREATE DATABASE refuses a template in
+            # use. It comes back on its own when someone next connects to template1.
+            cursor.execute(_STOP_TEMPLATE_DAEMON)
+            cursor.execute(
+                "SELECT run_command_on_workers(%s)", [_STOP_TEMPLATE_DAEMON.replace("%%", "%")]
+            )
             if not keepdb and self._database_exists(cursor, parameters["dbname"]):  # type: ignore[attr-defined]
                 # Citus' own daemons keep connections to it, so Django's plain DROP would fail.
                 cursor.execute(f"DROP DATABASE {parameters['dbname']} WITH (FORCE)")
