@@ -17,7 +17,7 @@ CREATE = (
     + " ".join(f"CREATE INDEX IF NOT EXISTS {name} ON {table} USING gin ({column} gin_trgm_ops);" for name, table, column in INDEXES)
     + " END IF; END $$;"
 )
-DROP = " ".join(f"DROP INDEX IF EXISTS {name};" for name, _table, _column in INDEXES)
+DROP = [f"DROP INDEX IF EXISTS {name}" for name, _table, _column in INDEXES]
 
 
 class Migration(migrations.Migration):

@@ -9,7 +9,10 @@ from django.db import migrations, models
 # Rows are upserted in key order so two concurrent moves in opposite directions cannot
 # deadlock. The schema comes from TG_TABLE_SCHEMA, not a fixed search_path, because a spare
 # schema is renamed into a company's (tenants/services/schema_pool.py).
-KEEP_TOTALS = """
+# One statement per item: a Citus cluster runs each as its own command. (0017 reshapes the
+# function so it also runs on a Citus worker.)
+KEEP_TOTALS = [
+    """
 CREATE OR REPLACE FUNCTION crm_core_deal_totals() RETURNS trigger AS $fn$
 BEGIN
     EXECUTE format($q$
@@ -26,24 +29,33 @@ BEGIN
     END);
     RETURN NULL;
 END
-$fn$ LANGUAGE plpgsql;
+$fn$ LANGUAGE plpgsql
+""",
+    """
 CREATE TRIGGER crm_core_deal_totals_insert AFTER INSERT ON crm_core_deal
-    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION crm_core_deal_totals();
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION crm_core_deal_totals()
+""",
+    """
 CREATE TRIGGER crm_core_deal_totals_update AFTER UPDATE ON crm_core_deal
     REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION crm_core_deal_totals();
+    FOR EACH STATEMENT EXECUTE FUNCTION crm_core_deal_totals()
+""",
+    """
 CREATE TRIGGER crm_core_deal_totals_delete AFTER DELETE ON crm_core_deal
-    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION crm_core_deal_totals();
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION crm_core_deal_totals()
+""",
+    """
 INSERT INTO crm_core_dealtotal (pipeline_id, stage_id, responsible_key, deals, amount)
 SELECT pipeline_id, stage_id, coalesce(responsible_id, 0), count(*), sum(amount)
-FROM crm_core_deal GROUP BY 1, 2, 3;
-"""
-DROP_TOTALS = """
-DROP TRIGGER IF EXISTS crm_core_deal_totals_insert ON crm_core_deal;
-DROP TRIGGER IF EXISTS crm_core_deal_totals_update ON crm_core_deal;
-DROP TRIGGER IF EXISTS crm_core_deal_totals_delete ON crm_core_deal;
-DROP FUNCTION IF EXISTS crm_core_deal_totals();
-"""
+FROM crm_core_deal GROUP BY 1, 2, 3
+""",
+]
+DROP_TOTALS = [
+    "DROP TRIGGER IF EXISTS crm_core_deal_totals_insert ON crm_core_deal",
+    "DROP TRIGGER IF EXISTS crm_core_deal_totals_update ON crm_core_deal",
+    "DROP TRIGGER IF EXISTS crm_core_deal_totals_delete ON crm_core_deal",
+    "DROP FUNCTION IF EXISTS crm_core_deal_totals()",
+]
 
 
 class Migration(migrations.Migration):

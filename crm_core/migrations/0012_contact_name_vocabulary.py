@@ -13,7 +13,10 @@ CHANGES = {
 }
 CHANGES["UPDATE"] = CHANGES["INSERT"] + " UNION ALL " + CHANGES["DELETE"]
 
-KEEP_NAMES = f"""
+# One statement per item: a Citus cluster runs each as its own command. (0017 reshapes the
+# function so it also runs on a Citus worker.)
+KEEP_NAMES = [
+    f"""
 CREATE OR REPLACE FUNCTION crm_core_contact_names() RETURNS trigger AS $fn$
 BEGIN
     EXECUTE format($q$
@@ -28,26 +31,35 @@ BEGIN
     END);
     RETURN NULL;
 END
-$fn$ LANGUAGE plpgsql;
+$fn$ LANGUAGE plpgsql
+""",
+    """
 CREATE TRIGGER crm_core_contact_names_insert AFTER INSERT ON crm_core_contact
-    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION crm_core_contact_names();
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION crm_core_contact_names()
+""",
+    """
 CREATE TRIGGER crm_core_contact_names_update AFTER UPDATE ON crm_core_contact
     REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION crm_core_contact_names();
+    FOR EACH STATEMENT EXECUTE FUNCTION crm_core_contact_names()
+""",
+    """
 CREATE TRIGGER crm_core_contact_names_delete AFTER DELETE ON crm_core_contact
-    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION crm_core_contact_names();
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION crm_core_contact_names()
+""",
+    """
 INSERT INTO crm_core_contactname (kind, name, contacts)
 SELECT kind, name, count(*) FROM (
     SELECT 'l' AS kind, last_name AS name FROM crm_core_contact
     UNION ALL SELECT 'f', first_name FROM crm_core_contact
-) AS names WHERE name <> '' GROUP BY 1, 2;
-"""
-DROP_NAMES = """
-DROP TRIGGER IF EXISTS crm_core_contact_names_insert ON crm_core_contact;
-DROP TRIGGER IF EXISTS crm_core_contact_names_update ON crm_core_contact;
-DROP TRIGGER IF EXISTS crm_core_contact_names_delete ON crm_core_contact;
-DROP FUNCTION IF EXISTS crm_core_contact_names();
-"""
+) AS names WHERE name <> '' GROUP BY 1, 2
+""",
+]
+DROP_NAMES = [
+    "DROP TRIGGER IF EXISTS crm_core_contact_names_insert ON crm_core_contact",
+    "DROP TRIGGER IF EXISTS crm_core_contact_names_update ON crm_core_contact",
+    "DROP TRIGGER IF EXISTS crm_core_contact_names_delete ON crm_core_contact",
+    "DROP FUNCTION IF EXISTS crm_core_contact_names()",
+]
 # Where pg_trgm is installed (see 0004): the names get the GiST index the search walks, and the
 # contact table's own name GiST indexes go (the search no longer reads them; every import paid
 # for them).

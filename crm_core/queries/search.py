@@ -21,6 +21,7 @@ from django.db.models import Q, QuerySet
 from crm_core.access import visible
 from crm_core.models import Client, Contact, ContactName, Deal, Phone
 from crm_core.queries.clients import visible_clients, visible_contacts
+from relata.db import set_local
 from tenants.models import Membership
 
 LIMIT = 10
@@ -52,11 +53,9 @@ def trigrams_available() -> bool:
 def search(membership: Membership, query: str) -> SearchResults:
     if not trigrams_available():
         return _search(membership, query, typos=False)
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT set_config('pg_trgm.word_similarity_threshold', %s, true)",
-            [str(WORD_SIMILARITY)],
-        )
+    with transaction.atomic():
+        # SET LOCAL (not set_config) so that on Citus the workers that search use it too.
+        set_local("pg_trgm.word_similarity_threshold", str(WORD_SIMILARITY))
         return _search(membership, query, typos=True)
 
 

@@ -101,6 +101,9 @@ PUBLIC_SCHEMA_NAME = "public"
 PUBLIC_SCHEMA_URLCONF = "relata.urls_public"
 ROOT_URLCONF = "relata.urls_tenant"
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
+# django-tenants wraps this backend: Django's PostgreSQL one, with DDL and errors that also suit
+# a Citus cluster (relata/db_backend; docs/scale.md).
+ORIGINAL_BACKEND = "relata.db_backend"
 # Set search_path only when the schema changes, not before every query (halves round trips).
 TENANT_LIMIT_SET_CALLS = True
 AUTH_USER_MODEL = "tenants.User"

@@ -34,6 +34,7 @@ from psycopg import sql
 
 from relata.db import connection
 from tenants.models import Company, User
+from tenants.services import schema_pool
 from tenants.services.provisioning import create_company
 
 FORMAT = 1
@@ -238,13 +239,13 @@ def _prepare(archive: Path, manifest: dict[str, Any], media_to: Path) -> str:
     """A scratch schema with the archive's rows, migrated to the current release."""
     scratch = f"restore_{secrets.token_hex(6)}"
     connection.set_schema_to_public()
-    with connection.cursor() as cursor:
-        cursor.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(scratch)))
+    schema_pool.create_schema(scratch)
     try:
         _migrate(scratch, _leaves({tuple(n) for n in manifest["migrations"]}))
         _load(archive, manifest, scratch, media_to)
         current = MigrationExecutor(connection).loader.graph.leaf_nodes()
         _migrate(scratch, current)
+        schema_pool.distribute(scratch)
     except Exception:
         _drop(scratch)
         raise

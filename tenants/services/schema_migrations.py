@@ -139,6 +139,7 @@ def _replay(  # noqa: PLR0917  (one call site, submitted to a thread pool)
     nodes: list[Node],
     lock_timeout: str,
     progress: Callable[[str], None],
+    citus: bool = False,
 ) -> tuple[int, dict[str, str]]:
     done, failed = 0, {}
     with psycopg.connect(dsn, autocommit=False) as conn:
@@ -154,6 +155,10 @@ def _replay(  # noqa: PLR0917  (one call site, submitted to a thread pool)
                     cursor.execute(
                         sql.SQL("SET LOCAL lock_timeout = {}").format(sql.Literal(lock_timeout))
                     )
+                    if citus:
+                        # Some releases create triggers (docs/decisions.md); Citus asks for
+                        # this to allow them on distributed tables.
+                        cursor.execute("SET LOCAL citus.enable_unsafe_triggers = on")
                     for statement in statements:
                         cursor.execute(statement.encode())
                     cursor.executemany(
@@ -192,6 +197,7 @@ def migrate_all(
     )
 
     dsn = _dsn()
+    citus = bool(getattr(connection, "is_citus", False))
     for pending, members in groups.items():
         plan, executor = _plan_for(members[0])
         connection.set_schema_to_public()
@@ -221,7 +227,7 @@ def migrate_all(
         slices = [members[i::parallel] for i in range(max(1, min(parallel, len(members))))]
         with ThreadPoolExecutor(max_workers=len(slices)) as pool:
             futures = [
-                pool.submit(_replay, dsn, part, statements, nodes, lock_timeout, progress)
+                pool.submit(_replay, dsn, part, statements, nodes, lock_timeout, progress, citus)
                 for part in slices
             ]
             for future in futures:

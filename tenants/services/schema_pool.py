@@ -48,15 +48,44 @@ def _quote(name: str) -> sql.Identifier:
     return sql.Identifier(name)
 
 
+def _on_citus() -> bool:
+    return bool(getattr(connection, "is_citus", False))
+
+
+def create_schema(name: str) -> None:
+    """Create an empty schema to build a company's tables in (then ``distribute`` it).
+
+    On a Citus cluster it starts as a plain schema on the coordinator: migrations there run as
+    on one server (~80 tables in about a second), where in a distributed schema every statement
+    is a two-phase commit with the workers (a minute on a busy 2-core machine).
+    """
+    with transaction.atomic(), connection.cursor() as cursor:
+        if _on_citus():
+            cursor.execute("SET LOCAL citus.enable_schema_based_sharding = off")
+        cursor.execute(sql.SQL("CREATE SCHEMA {}").format(_quote(name)))
+
+
+def distribute(name: str) -> None:
+    """On a Citus cluster, make a built schema a distributed schema: Citus moves it whole to
+    one worker, and ``ALTER SCHEMA … RENAME`` keeps it so. Nothing to do on one server."""
+    connection.set_schema_to_public()
+    if not _on_citus():
+        return
+    with transaction.atomic(), connection.cursor() as cursor:
+        # The tables carry Relata's reviewed triggers (docs/decisions.md).
+        cursor.execute("SET LOCAL citus.enable_unsafe_triggers = on")
+        cursor.execute("SELECT citus_schema_distribute(%s)", [name])
+
+
 def create_spare() -> str:
     """Build one spare schema by running the tenant migrations in it, and register it."""
     name = f"{SPARE_PREFIX}{secrets.token_hex(8)}"
-    with connection.cursor() as cursor:
-        cursor.execute(sql.SQL("CREATE SCHEMA {}").format(_quote(name)))
+    create_schema(name)
     try:
         call_command(
             "migrate_schemas", schema_name=name, tenant=True, interactive=False, verbosity=0
         )
+        distribute(name)
     except Exception:
         drop_schema(name)
         raise
@@ -103,12 +132,11 @@ def build_schema(target_schema: str) -> None:
     if claim(target_schema):
         return
     logger.warning("schema pool empty: building %s by running migrations", target_schema)
-    with connection.cursor() as cursor:
-        cursor.execute(sql.SQL("CREATE SCHEMA {}").format(_quote(target_schema)))
+    create_schema(target_schema)
     call_command(
         "migrate_schemas", schema_name=target_schema, tenant=True, interactive=False, verbosity=0
     )
-    connection.set_schema_to_public()
+    distribute(target_schema)
 
 
 def drop_stale() -> int:
