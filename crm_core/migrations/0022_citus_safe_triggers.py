@@ -139,7 +139,7 @@ $fn$ LANGUAGE plpgsql
 
 
 class Migration(migrations.Migration):
-    dependencies = [("crm_core", "0016_deal_tags_contact_version")]
+    dependencies = [("crm_core", "0021_lists")]
 
     operations = [
         migrations.RunSQL([DEAL_TOTALS, CONTACT_NAMES], [OLD_DEAL_TOTALS, OLD_CONTACT_NAMES])
