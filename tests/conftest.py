@@ -38,3 +38,17 @@ def crm(two_companies: Any) -> Any:
         Employee.objects.create(user=world.manager.user, team=team)  # type: ignore[attr-defined]
         world.pipeline = Pipeline.objects.get(is_default=True)  # type: ignore[attr-defined]
     return world
+
+
+@pytest.fixture
+def shipped_plans(django_db_blocker: Any) -> None:
+    """The plans billing's data migration ships («Старт», «Команда», «Бизнес»). A transactional
+    test elsewhere in the run empties every table, data-migration rows included: tests about
+    the shipped plans put them back first (the seeding never overwrites what is there)."""
+    import importlib
+
+    from django.apps import apps
+
+    seeding = importlib.import_module("billing.migrations.0004_default_plans")
+    with django_db_blocker.unblock():
+        seeding.create_default_plans(apps, None)

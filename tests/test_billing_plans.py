@@ -24,6 +24,8 @@ from tests.fake_stripe import FakeStripe
 from tests.stripe_fixtures import eager_tasks, localstripe, stripe_fake
 from tests.test_isolation import login_on_host as _login_on_host
 
+pytestmark = pytest.mark.usefixtures("shipped_plans")
+
 __all__ = ["eager_tasks", "localstripe", "stripe_fake"]
 PUBLIC = "localhost"
 NBSP = "\N{NO-BREAK SPACE}"

@@ -27,7 +27,7 @@ from tests.fake_stripe import API_KEY, WEBHOOK_SECRET, FakeStripe
 from tests.stripe_fixtures import localstripe, stripe_fake
 
 __all__ = ["localstripe", "stripe_fake"]
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("shipped_plans")]
 
 
 def _look(page: Any, watch: ConsoleWatch, name: str, problems: dict[str, list[str]]) -> None:

@@ -108,7 +108,8 @@ def test_pipeline_editor_and_targets_grid_in_a_browser(
     assert rows.first.get_attribute("data-stage-id") == str(stages[2])
     # The arrows do the same without a mouse: the moved stage goes back down.
     page.locator(f'[data-stage-id="{stages[2]}"] button[value=right]').focus()
-    page.keyboard.press("Enter")
+    with page.expect_navigation():  # the form posts and the page loads again
+        page.keyboard.press("Enter")
     page.wait_for_selector("[data-stage-editor]")
     assert _order(made, seeded["pipeline"])[:3] == [stages[0], stages[2], stages[1]]
 
@@ -116,7 +117,8 @@ def test_pipeline_editor_and_targets_grid_in_a_browser(
     page.fill("#id_new-name", "Договор")
     page.fill("#id_new-probability", "60")
     page.fill("#id_new-color", "#aa3377")
-    page.click("#stage-add")
+    with page.expect_navigation():
+        page.click("#stage-add")
     page.wait_for_selector("[data-stage-editor]")
     with made:
         added = Stage.objects.get(name="Договор")

@@ -362,6 +362,7 @@ def test_price_list_is_kept_by_admins_and_sold_from_on_deals(crm: Any) -> None:
             "name": "Окно ПВХ 1200×1400",
             "sku": "W-1214",
             "unit": "шт",
+            "vat_rate": "22",
             "price": "18500",
             "is_active": "on",
         },
@@ -411,7 +412,7 @@ def test_calendar_shows_tasks_on_their_day_in_the_company_time_zone(crm: Any) ->
     page = browser.get(
         "/tasks/calendar/", {"month": "2026-12"}, HTTP_HOST=crm.a.host
     ).content.decode()
-    cell = page.split('<span class="day">10</span>')[1].split("</td>")[0]
+    cell = page.split('href="?view=day&amp;date=2026-12-10')[1].split("</td>")[0]
     assert "Замер у Петрова" in cell
     assert "23:30" in cell
     everyone = browser.get(
