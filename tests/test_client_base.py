@@ -371,7 +371,7 @@ def test_price_list_is_kept_by_admins_and_sold_from_on_deals(crm: Any) -> None:
     assert response.status_code == 302
     duplicate = admin.post(
         "/products/new/",
-        {"name": "Другое", "sku": "W-1214", "unit": "шт", "price": "1"},
+        {"name": "Другое", "sku": "W-1214", "unit": "шт", "vat_rate": "22", "price": "1"},
         HTTP_HOST=crm.a.host,
     ).content.decode()
     assert "Another product already has this SKU." in duplicate
@@ -407,7 +407,11 @@ def test_calendar_shows_tasks_on_their_day_in_the_company_time_zone(crm: Any) ->
         Task.objects.create(
             title="Замер у Петрова", deadline=late, deal=deal, assignee=crm.manager.user
         )
-        Task.objects.create(title="Чужая задача", deadline=late, assignee=crm.colleague.user)
+        # On a colleague's deal (a task on nothing is personal: only its people see it).
+        theirs = create_deal(membership=crm.colleague, title="Балкон", pipeline=crm.pipeline)
+        Task.objects.create(
+            title="Чужая задача", deadline=late, deal=theirs, assignee=crm.colleague.user
+        )
     browser = _browser(crm, crm.manager)
     page = browser.get(
         "/tasks/calendar/", {"month": "2026-12"}, HTTP_HOST=crm.a.host
