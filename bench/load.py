@@ -30,12 +30,15 @@ from urllib.parse import quote
 from common import ROOT, configure, machine, percentile, write_section
 
 PAGES = [
-    ("deal board", 30),
-    ("deal list", 10),
-    ("client list", 15),
-    ("contact list", 10),
-    ("search", 25),
-    ("client card", 10),
+    ("deal board", 25),
+    ("deal list", 8),
+    ("client list", 10),
+    ("contact list", 7),
+    ("search", 20),
+    ("client card", 8),
+    ("deal card", 10),
+    ("home page", 8),
+    ("calendar", 4),
 ]
 SEARCHES = ["Иванов", "Петрова", "Варобьёв", "c12345@example.ru", "0710", "Строй-Окна", "Заказ 777"]
 
@@ -47,15 +50,18 @@ def free_port() -> int:
 
 
 class Person(threading.Thread):
-    def __init__(self, port: int, host: str, token: str, clients: list[int], **run: float) -> None:
+    def __init__(
+        self, port: int, host: str, token: str, clients: list[int], deals: list[int], **run: float
+    ) -> None:
         super().__init__(daemon=True)
         self.port, self.host, self.token, self.clients = port, host, token, clients
+        self.deals = deals
         self.until, self.think, self.warmup = run["until"], run["think"], run["warmup"]
         self.samples: dict[str, list[tuple[float, float]]] = defaultdict(list)
         self.errors = 0
         self.rng = random.Random(token)
 
-    def path(self, page: str) -> str:
+    def path(self, page: str) -> str:  # noqa: PLR0911  (one answer per page of the mix)
         match page:
             case "deal board":
                 return "/deals/"
@@ -67,6 +73,12 @@ class Person(threading.Thread):
                 return f"/contacts/?page={self.rng.randint(1, 5)}"
             case "search":
                 return "/search/?q=" + quote(self.rng.choice(SEARCHES))
+            case "deal card":
+                return f"/deals/{self.rng.choice(self.deals)}/"
+            case "home page":
+                return "/"
+            case "calendar":
+                return "/tasks/calendar/"
             case _:
                 return f"/clients/{self.rng.choice(self.clients)}/"
 
@@ -112,6 +124,7 @@ def main() -> None:
 
     from crm_core.access import visible
     from crm_core.models import Client
+    from crm_core.queries.deals import visible_deals
     from tenants.models import Company, Membership
     from tenants.services import handoff
 
@@ -131,6 +144,7 @@ def main() -> None:
                     clients = list(
                         visible(Client.objects.all(), member).values_list("id", flat=True)[:200]
                     )
+                    deals = list(visible_deals(member).values_list("id", flat=True)[:200])
                 token = handoff.issue(user=member.user, company=company)
                 start = time.monotonic()
                 people.append(
@@ -139,6 +153,7 @@ def main() -> None:
                         host,
                         token,
                         clients,
+                        deals,
                         until=start + args.seconds,
                         think=think,
                         warmup=start + 5,
