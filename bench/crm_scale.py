@@ -88,6 +88,12 @@ def generate(
 
     with psycopg.connect(_dsn()) as conn, conn.cursor() as cur:
         cur.execute(f'SET search_path TO "{schema}", public')
+        # From empty, numbered from 1 (the rows below point at ids 1..N): a run that failed
+        # half-way rolled its rows back but not its sequences. The trigger-kept totals go too.
+        cur.execute(
+            "TRUNCATE crm_core_client, crm_core_contact, crm_core_phone, crm_core_deal, "
+            "crm_core_dealtotal, crm_core_contactname RESTART IDENTITY CASCADE"
+        )
         with cur.copy(
             "COPY crm_core_client (kind, name, full_name, inn, inn_status, kpp, legal_address, postal_address, bank_name, bik, bank_account, correspondent_account, website, industry, tags, source, responsible_id, custom, created_at, updated_at, version) FROM STDIN"
         ) as copy:
@@ -119,7 +125,7 @@ def generate(
                     )
                 )
         with cur.copy(
-            "COPY crm_core_contact (client_id, last_name, first_name, middle_name, position, emails, messengers, responsible_id, custom, created_at, updated_at) FROM STDIN"
+            "COPY crm_core_contact (client_id, last_name, first_name, middle_name, position, emails, messengers, responsible_id, custom, created_at, updated_at, version) FROM STDIN"
         ) as copy:
             for n in range(1, contacts + 1):
                 copy.write_row(
@@ -135,6 +141,7 @@ def generate(
                         "{}",
                         "2026-01-01",
                         "2026-01-01",
+                        1,
                     )
                 )
         with cur.copy(
@@ -144,7 +151,7 @@ def generate(
                 number = f"+79{rng.randint(0, 999999999):09d}"
                 copy.write_row((n, number, "", number, "mobile"))
         with cur.copy(
-            "COPY crm_core_deal (title, client_id, amount, currency, pipeline_id, stage_id, stage_entered_at, responsible_id, source, custom, created_at, updated_at, version, lost_reason) FROM STDIN"
+            "COPY crm_core_deal (title, client_id, amount, currency, pipeline_id, stage_id, stage_entered_at, responsible_id, source, custom, created_at, updated_at, version, lost_reason, tags) FROM STDIN"
         ) as copy:
             for n in range(1, deals + 1):
                 copy.write_row(
@@ -163,6 +170,7 @@ def generate(
                         "2026-01-01",
                         1,
                         "",
+                        "{}",
                     )
                 )
         for table in ("crm_core_client", "crm_core_contact", "crm_core_phone", "crm_core_deal"):
