@@ -807,14 +807,7 @@ def record_call(request: HttpRequest, kind: str, record_id: int) -> HttpResponse
 def client_task(request: HttpRequest, client_id: int) -> HttpResponse:
     """A task on the client (not on one of its deals), with a quick due-date choice."""
     membership = _membership(request)
-    client = client_for(membership, client_id)
-    try:
-        _quick_task(request, membership, client=client)
-    except once.AlreadySubmittedError:
-        return _record_feed_answer(request, "client", client.pk)
-    except (ValidationError, PermissionDenied) as exc:
-        return _record_feed_answer(request, "client", client.pk, exc)
-    return _record_feed_answer(request, "client", client.pk)
+    return _record_task(request, membership, "client", client_for(membership, client_id))
 
 
 @member_required
@@ -822,11 +815,17 @@ def client_task(request: HttpRequest, client_id: int) -> HttpResponse:
 def contact_task(request: HttpRequest, contact_id: int) -> HttpResponse:
     """A task on a contact person (it counts for their client too)."""
     membership = _membership(request)
-    contact = contact_for(membership, contact_id)
+    return _record_task(request, membership, "contact", contact_for(membership, contact_id))
+
+
+def _record_task(
+    request: HttpRequest, membership: Membership, kind: str, record: Any
+) -> HttpResponse:
+    """The composer's task on a client or a contact person, answered with the record's feed."""
     try:
-        _quick_task(request, membership, contact=contact)
+        _quick_task(request, membership, **{kind: record})
     except once.AlreadySubmittedError:
-        return _record_feed_answer(request, "contact", contact.pk)
+        return _record_feed_answer(request, kind, record.pk)
     except (ValidationError, PermissionDenied) as exc:
-        return _record_feed_answer(request, "contact", contact.pk, exc)
-    return _record_feed_answer(request, "contact", contact.pk)
+        return _record_feed_answer(request, kind, record.pk, exc)
+    return _record_feed_answer(request, kind, record.pk)

@@ -73,15 +73,7 @@ def merge_clients(*, membership: Membership, keep: Client, other: Client) -> Cli
         if not getattr(keep, name) and getattr(other, name):
             changes[name] = ("", getattr(other, name))
             setattr(keep, name, getattr(other, name))
-    if other.tags:
-        tags = list(dict.fromkeys([*keep.tags, *other.tags]))
-        if tags != keep.tags:
-            changes["tags"] = (keep.tags, tags)
-            keep.tags = tags
-    custom = {**other.custom, **keep.custom}
-    if custom != keep.custom:
-        changes["custom"] = (keep.custom, custom)
-        keep.custom = custom
+    _combine(keep, other, ("tags", "custom"), changes)
     keep.version += 1
     keep.save()
 
@@ -160,6 +152,19 @@ def _move_related(
     return moved
 
 
+def _combine(keep: Any, other: Any, names: tuple[str, ...], changes: dict[str, Any]) -> None:
+    """Fields that hold several values keep both records': lists (tags, e-mails) in order
+    without repeats, dicts (custom fields, messengers) with the survivor's value winning."""
+    for name in names:
+        mine, theirs = getattr(keep, name), getattr(other, name)
+        merged = (
+            {**theirs, **mine} if isinstance(mine, dict) else list(dict.fromkeys([*mine, *theirs]))
+        )
+        if merged != mine:
+            changes[name] = (mine, merged)
+            setattr(keep, name, merged)
+
+
 def _choose(
     keep: models.Model, other: models.Model, names: tuple[str, ...], take_other: set[str]
 ) -> dict[str, Any]:
@@ -224,18 +229,7 @@ def merge_contacts(
     moved = _move_related(Contact, keep, other)
     _drop_repeated_contact_phones(keep)
     changes = _choose(keep, other, CONTACT_FIELDS, take_other)
-    emails = list(dict.fromkeys([*keep.emails, *other.emails]))
-    if emails != keep.emails:
-        changes["emails"] = (keep.emails, emails)
-        keep.emails = emails
-    messengers = {**other.messengers, **keep.messengers}
-    if messengers != keep.messengers:
-        changes["messengers"] = (keep.messengers, messengers)
-        keep.messengers = messengers
-    custom = {**other.custom, **keep.custom}
-    if custom != keep.custom:
-        changes["custom"] = (keep.custom, custom)
-        keep.custom = custom
+    _combine(keep, other, ("emails", "messengers", "custom"), changes)
     keep.version += 1
     keep.save()
     summary = _("Merged with %(name)s") % {"name": str(other)}
@@ -296,14 +290,7 @@ def merge_deals(
             raise PermissionDenied("both deals must be visible to the member")
     moved = _move_related(Deal, keep, other)
     changes = _choose(keep, other, DEAL_FIELDS, take_other)
-    tags = list(dict.fromkeys([*keep.tags, *other.tags]))
-    if tags != keep.tags:
-        changes["tags"] = (keep.tags, tags)
-        keep.tags = tags
-    custom = {**other.custom, **keep.custom}
-    if custom != keep.custom:
-        changes["custom"] = (keep.custom, custom)
-        keep.custom = custom
+    _combine(keep, other, ("tags", "custom"), changes)
     keep.version += 1
     keep.save()
     summary = _("Merged with %(name)s") % {"name": other.title}
