@@ -32,7 +32,9 @@ from tests.test_isolation import login_on_host
 
 pytestmark = pytest.mark.usefixtures("media_root")
 
-SECONDS = 3.0
+# A bound against the old minutes-long behaviour, not a speed target (benchmarks measure
+# speed): loose enough for a busy machine, where CI runs two suites side by side.
+SECONDS = 10.0
 PEAK_MB = 100
 
 
