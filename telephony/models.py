@@ -82,12 +82,12 @@ class PbxConnection(models.Model):
 class Extension(models.Model):
     """A PBX extension ("101") and the member whose phone it is."""
 
-    number = models.CharField(_("extension"), max_length=32, unique=True)
+    number = models.CharField(_("PBX extension"), max_length=32, unique=True)
     user = _user(verbose_name=_("member"))
 
     class Meta:
-        verbose_name = _("extension")
-        verbose_name_plural = _("extensions")
+        verbose_name = _("PBX extension")
+        verbose_name_plural = _("PBX extensions")
         ordering = ["number"]
 
     def __str__(self) -> str:
@@ -104,7 +104,7 @@ class Call(models.Model):
     class Status(models.TextChoices):
         RINGING = "ringing", _("Ringing")
         ANSWERED = "answered", _("Answered")
-        ENDED = "ended", _("Ended")
+        ENDED = "ended", _("Finished")
         MISSED = "missed", _("Missed")
 
     provider = models.CharField(max_length=16, choices=Provider.choices)
@@ -119,7 +119,7 @@ class Call(models.Model):
     # The other party: E.164 when it parses, else as the PBX sent it.
     number = models.CharField(_("number"), max_length=64, blank=True)
     line_number = models.CharField(_("company's line"), max_length=64, blank=True)
-    extension = models.CharField(_("extension"), max_length=32, blank=True)
+    extension = models.CharField(_("PBX extension"), max_length=32, blank=True)
     manager = _user(verbose_name=_("manager"))
     client = models.ForeignKey(
         Client, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
