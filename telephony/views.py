@@ -43,7 +43,7 @@ def _members(membership: Membership) -> list[tuple[int, str]]:
     people = Membership.objects.filter(company=membership.company, is_active=True).values_list(
         "user_id", flat=True
     )
-    users = User.objects.filter(pk__in=list(people)).order_by("first_name", "last_name", "email")
+    users = User.objects.filter(pk__in=list(people)).order_by("full_name", "email")
     return [(u.pk, u.get_full_name() or u.email) for u in users]
 
 
