@@ -107,7 +107,7 @@ EXCLUDED: dict[str, str] = {
     "onboarding.CompanyDetails": "typed in the wizard; the documents' requisites are archived",
     "crm_core.CalendarFeed": "a person's live secret calendar address: each makes a new one",
     "crm_core.BulkJob": "a running bulk action's progress and temporary file",
-    "telephony.PbxConnection": "secrets: the PBX provider's keys are entered anew in the new company",
+    "telephony.PbxConnection": "secrets: the PBX provider's keys are entered anew",
     "telephony.CallEvent": "the PBX's raw webhooks, kept a month against retries: a log, not data",
 }
 # Secrets never leave the company: the webhook signing keys and a form's API key hash.

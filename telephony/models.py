@@ -141,7 +141,9 @@ class Call(models.Model):
     callback_task = models.ForeignKey(
         Task, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    lead = models.ForeignKey(Lead, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    lead = models.ForeignKey(
+        Lead, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     # When the ended call was written on the card (activity, call-back task, request): once.
     logged_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -179,9 +181,7 @@ class CallEvent(models.Model):
 
     class Meta:
         ordering = ["received_at", "id"]
-        constraints = [
-            models.UniqueConstraint(fields=["provider", "key"], name="call_event_once")
-        ]
+        constraints = [models.UniqueConstraint(fields=["provider", "key"], name="call_event_once")]
 
     def __str__(self) -> str:
         return f"{self.provider} {self.key}"

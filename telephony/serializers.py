@@ -40,8 +40,10 @@ class CallEventSerializer(serializers.Serializer):
         number = number if number is not None else attrs.get("to_number")
         if not number:
             raise serializers.ValidationError(
-                _("Give the customer's number: from_number of an incoming call, to_number of an "
-                  "outgoing one.")
+                _(
+                    "Give the customer's number: from_number of an incoming call, to_number of an "
+                    "outgoing one."
+                )
             )
         return attrs
 

@@ -6,9 +6,7 @@ from telephony import views, webhooks
 
 urlpatterns = [
     # What the PBX posts to (no login: signed by the company's keys).
-    path(
-        "public/telephony/events/", webhooks.CallEventsView.as_view(), name="telephony_events"
-    ),
+    path("public/telephony/events/", webhooks.CallEventsView.as_view(), name="telephony_events"),
     path(
         "public/telephony/mango/events/<slug:event>",
         webhooks.mango_event,

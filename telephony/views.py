@@ -178,7 +178,7 @@ def popup_close(request: HttpRequest) -> HttpResponse:
 @member_required
 @require_POST
 def popup_new_client(request: HttpRequest, call_id: int) -> HttpResponse:
-    """"New caller: create a client" from the pop-up, with the caller's number."""
+    """ "New caller: create a client" from the pop-up, with the caller's number."""
     membership = _membership(request)
     call = queries.call_for(membership, call_id)
     form = NewCallerForm(request.POST)

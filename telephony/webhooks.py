@@ -44,7 +44,7 @@ def receive(request: HttpRequest, provider: str, event: str = "") -> JsonRespons
     if (
         connection is None
         or not connection.is_active
-        or (provider != Provider.RELATA and connection.provider != provider)
+        or (provider not in (Provider.RELATA, connection.provider))
     ):
         return _refused(
             RefusedEventError(404, "not_connected", "This PBX is not connected here."), provider
@@ -101,7 +101,7 @@ class CallEventsView(APIView):
         description=(
             "One event of a telephone call: started, answered, ended or missed. Sign it with the "
             "webhook secret from Settings → Telephony: `X-Relata-Signature: sha256=<hex "
-            "HMAC-SHA256 of \"<timestamp>.<raw body>\">` and `X-Relata-Timestamp: <Unix "
+            'HMAC-SHA256 of "<timestamp>.<raw body>">` and `X-Relata-Timestamp: <Unix '
             "seconds>`. An event more than five minutes from now is refused as a replay; the "
             "same call_id and event again is answered `duplicate` and changes nothing."
         ),

@@ -21,6 +21,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 from telephony.models import Provider
+from telephony.providers.api_calls import call_api
 from telephony.providers.base import (
     ANSWERED,
     ENDED,
@@ -36,7 +37,6 @@ from telephony.providers.base import (
     digits,
     same,
 )
-from telephony.providers.http import call_api
 
 EVENTS = ("call", "summary", "recording")
 # A provider retries for hours at most; anything older is a replay (the keys also dedupe).
@@ -66,7 +66,7 @@ def _side(data: dict[str, Any], key: str) -> dict[str, str]:
 
 
 class MangoAdapter:
-    provider = Provider.MANGO
+    provider: str = Provider.MANGO
 
     def parse(
         self, request: HttpRequest, credentials: Credentials, *, event: str = ""

@@ -22,11 +22,11 @@ from telephony.providers.base import (
     ANSWERED,
     ENDED,
     MISSED,
+    RINGING,
     STARTED,
     CallUpdate,
     Credentials,
     DialError,
-    RINGING,
     RefusedEventError,
     same,
 )
@@ -43,7 +43,7 @@ def signature(secret: str, timestamp: str, body: bytes) -> str:
 
 
 class RelataAdapter:
-    provider = Provider.RELATA
+    provider: str = Provider.RELATA
 
     def parse(
         self, request: HttpRequest, credentials: Credentials, *, event: str = ""
@@ -52,7 +52,9 @@ class RelataAdapter:
         given = request.headers.get(SIGNATURE_HEADER, "").strip()
         if not stamp or not given:
             raise RefusedEventError(
-                401, "signature", _("Sign the event: %(ts)s and %(sig)s headers are required.")
+                401,
+                "signature",
+                _("Sign the event: %(ts)s and %(sig)s headers are required.")
                 % {"ts": TIMESTAMP_HEADER, "sig": SIGNATURE_HEADER},
             )
         if not same(signature(credentials.webhook_secret, stamp, request.body), given):

@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from telephony.models import Provider
+from telephony.providers.api_calls import call_api
 from telephony.providers.base import (
     ANSWERED,
     ENDED,
@@ -37,7 +38,6 @@ from telephony.providers.base import (
     digits,
     same,
 )
-from telephony.providers.http import call_api
 
 # The fields each event's signature covers, in order (Zadarma's webhook documentation).
 SIGNED_FIELDS: dict[str, tuple[str, ...]] = {
@@ -64,14 +64,14 @@ def api_signature(secret: str, method_path: str, params: dict[str, str]) -> str:
 def _when(value: str) -> datetime | None:
     # "2024-05-14 10:21:05" in the PBX's time zone, which a company sets to its own.
     try:
-        naive = datetime.strptime(value, "%Y-%m-%d %H:%M:%S")  # noqa: DTZ007
+        naive = datetime.strptime(value, "%Y-%m-%d %H:%M:%S")
     except ValueError:
         return None
     return timezone.make_aware(naive, timezone.get_current_timezone())
 
 
 class ZadarmaAdapter:
-    provider = Provider.ZADARMA
+    provider: str = Provider.ZADARMA
 
     def parse(
         self, request: HttpRequest, credentials: Credentials, *, event: str = ""
@@ -171,4 +171,3 @@ def _seconds(value: str) -> int:
         return max(int(value), 0)
     except ValueError:
         return 0
-

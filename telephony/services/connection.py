@@ -105,9 +105,12 @@ def map_extension(*, membership: Membership, number: str, user_id: int | None) -
     number = number.strip()
     if not number or len(number) > 32:
         raise ValidationError(_("An extension is 1 to 32 characters."), code="extension")
-    if user_id is not None and not Membership.objects.filter(
-        company=membership.company, user_id=user_id, is_active=True
-    ).exists():
+    if (
+        user_id is not None
+        and not Membership.objects.filter(
+            company=membership.company, user_id=user_id, is_active=True
+        ).exists()
+    ):
         raise ValidationError(_("Choose a member of the company."), code="member")
     extension, _created = Extension.objects.update_or_create(
         number=number, defaults={"user_id": user_id}

@@ -181,9 +181,9 @@ def _log_on_card(company: Company, connection: PbxConnection, call: Call) -> Non
     """An ended call on the card (with its talk time and recording); an unknown caller becomes
     a request; a missed call becomes a call-back task with the company's SLA. Once per call."""
     with translation.override(company.language or "ru"):
-        if call.client_id is None and call.contact_id is None:
-            if call.direction == Call.Direction.INCOMING and call.number:
-                _as_request(company, connection, call)
+        unknown = call.client_id is None and call.contact_id is None
+        if unknown and call.direction == Call.Direction.INCOMING and call.number:
+            _as_request(company, connection, call)
         if call.client_id is not None or call.contact_id is not None:
             call.activity = Activity.objects.create(
                 kind=Activity.Kind.CALL,
@@ -192,7 +192,9 @@ def _log_on_card(company: Company, connection: PbxConnection, call: Call) -> Non
                 author_id=call.manager_id,
                 summary=f"{summary(call)} · {phone_text(call.number)}"[:300],
                 happened_at=call.started_at,
-                duration_seconds=call.duration_seconds if call.status == Call.Status.ENDED else None,
+                duration_seconds=call.duration_seconds
+                if call.status == Call.Status.ENDED
+                else None,
                 recording_url=_recording_url(call),
             )
         if call.status == Call.Status.MISSED:
@@ -230,7 +232,9 @@ def _as_request(company: Company, connection: PbxConnection, call: Call) -> None
             ),
         )
     except RefusedError as exc:
-        log.warning("telephony: the call from an unknown number was not taken as a request: %s", exc.code)
+        log.warning(
+            "telephony: the call from an unknown number was not taken as a request: %s", exc.code
+        )
         return
     call.lead = captured.lead
     if captured.deal is not None:
@@ -298,9 +302,10 @@ def _assignee(company: Company, call: Call) -> int | None:
         call.manager_id,
         call.lead.responsible_id if call.lead else None,
     ):
-        if user_id and Membership.objects.filter(
-            company=company, user_id=user_id, is_active=True
-        ).exists():
+        if (
+            user_id
+            and Membership.objects.filter(company=company, user_id=user_id, is_active=True).exists()
+        ):
             return user_id
     return (
         Membership.objects.filter(company=company, role=Membership.Role.OWNER, is_active=True)

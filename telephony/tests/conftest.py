@@ -32,14 +32,17 @@ class Office:
     secret_b: str
 
 
-def _connect(company: Any, owner: Any, provider: str = "relata", **keys: str) -> str:
+def _connect(
+    company: Any, owner: Any, provider: str = "relata", api_key: str = "", api_secret: str = ""
+) -> str:
     from telephony.services.connection import ConnectionInput, connect, credentials
     from tenants.models import Membership
 
     membership = Membership.objects.get(company=company.company, user=owner)
     with company:
         connection = connect(
-            membership=membership, data=ConnectionInput(provider=provider, **keys)
+            membership=membership,
+            data=ConnectionInput(provider=provider, api_key=api_key, api_secret=api_secret),
         )
         return credentials(connection).webhook_secret
 
@@ -53,7 +56,7 @@ def office(two_companies: Any) -> Office:
     a, b = two_companies
 
     def member(email: str, role: str) -> Any:
-        user = User.objects.create_user(email=email, password="Member-Pass-991")
+        user = User.objects.create_user(email=email, password="Member-Pass-991")  # noqa: S106
         return Membership.objects.create(user=user, company=a.company, role=role)
 
     manager = member("m1@example.com", "manager")

@@ -41,7 +41,8 @@ def _zadarma(pbx: FakePbx, path: str, query: str, auth: str) -> tuple[int, dict[
     ordered = urlencode(sorted(params.items()))
     method_path = path
     expected = hex_hmac_base64(
-        pbx.api_secret, method_path + ordered + hashlib.md5(ordered.encode()).hexdigest()  # noqa: S324
+        pbx.api_secret,
+        method_path + ordered + hashlib.md5(ordered.encode()).hexdigest(),  # noqa: S324
     )
     if auth != f"{pbx.api_key}:{expected}":
         return 401, {"status": "error", "message": "Not authorized"}
@@ -51,7 +52,10 @@ def _zadarma(pbx: FakePbx, path: str, query: str, auth: str) -> tuple[int, dict[
             return 200, {"status": "error", "message": "wrong number"}
         return 200, {"status": "success", "from": params["from"], "to": params["to"]}
     if path == "/v1/pbx/record/request/":
-        return 200, {"status": "success", "link": f"https://records.example/{params['call_id']}.mp3"}
+        return 200, {
+            "status": "success",
+            "link": f"https://records.example/{params['call_id']}.mp3",
+        }
     return 404, {"status": "error", "message": "no such method"}
 
 

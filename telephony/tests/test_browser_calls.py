@@ -27,7 +27,7 @@ def _post_event(base: str, host: str, secret: str, payload: dict[str, Any]) -> d
     body = json.dumps(payload).encode()
     stamp = str(int(time.time()))
     port = urlsplit(base).port
-    request = urllib.request.Request(  # noqa: S310  (the local test server)
+    request = urllib.request.Request(
         f"http://127.0.0.1:{port}/public/telephony/events/",
         data=body,
         method="POST",
@@ -94,8 +94,12 @@ def test_an_incoming_call_pops_up_the_card_and_lands_on_it(
     page.wait_for_url(f"{site}/clients/{client.pk}/")
     entry = page.wait_for_selector(".entry-call")
     text = entry.inner_text()
-    assert "Входящий звонок" in text and "2:05" in text
-    assert page.get_attribute(".entry-call a.call-recording", "href") == f"/calls/{_call_id(made)}/recording/"
+    assert "Входящий звонок" in text
+    assert "2:05" in text
+    assert (
+        page.get_attribute(".entry-call a.call-recording", "href")
+        == f"/calls/{_call_id(made)}/recording/"
+    )
     # The number on the card has its click-to-call button (added by the static script).
     assert page.inner_text("button.call-dial") == "Позвонить"
     save_screenshot(page, "telephony-call-on-card")

@@ -15,7 +15,7 @@ from crm_core.automation.models import CapturedRequest, Timer
 from crm_core.models import Activity, Lead, Task
 from telephony.models import Call, CallEvent
 from telephony.services import popups
-from telephony.tests.conftest import CALLER, UNKNOWN, Office, event, logged_in, signed_post
+from telephony.tests.conftest import UNKNOWN, Office, event, logged_in, signed_post
 
 
 def test_a_call_rings_for_the_manager_and_is_logged_on_the_card_when_it_ends(
@@ -33,7 +33,10 @@ def test_a_call_rings_for_the_manager_and_is_logged_on_the_card_when_it_ends(
     colleague = logged_in(office.colleague, office.a)
     assert colleague.get("/calls/popup/", HTTP_HOST=office.a.host).status_code == 204
 
-    assert signed_post(office.a.host, office.secret_a, event("answered", extension="101")).status_code == 200
+    assert (
+        signed_post(office.a.host, office.secret_a, event("answered", extension="101")).status_code
+        == 200
+    )
     ended = signed_post(
         office.a.host,
         office.secret_a,
@@ -42,7 +45,11 @@ def test_a_call_rings_for_the_manager_and_is_logged_on_the_card_when_it_ends(
     assert ended.json() == {"status": "taken"}
     with office.a:
         call = Call.objects.get()
-        assert (call.status, call.duration_seconds, call.client_id) == ("ended", 185, office.client.pk)
+        assert (call.status, call.duration_seconds, call.client_id) == (
+            "ended",
+            185,
+            office.client.pk,
+        )
         assert call.manager_id == office.manager.user_id
         activity = Activity.objects.get(kind=Activity.Kind.CALL)
         assert activity.client_id == office.client.pk
@@ -76,7 +83,10 @@ def test_a_retried_event_changes_nothing(office: Office) -> None:
 
 
 def test_a_missed_call_from_a_client_becomes_a_call_back_task_with_the_sla(office: Office) -> None:
-    assert signed_post(office.a.host, office.secret_a, event("missed", extension="102")).status_code == 200
+    assert (
+        signed_post(office.a.host, office.secret_a, event("missed", extension="102")).status_code
+        == 200
+    )
     with office.a:
         task = Task.objects.get()
         assert task.kind == Task.Kind.CALL
@@ -88,7 +98,10 @@ def test_a_missed_call_from_a_client_becomes_a_call_back_task_with_the_sla(offic
         assert (call.status, call.callback_task_id) == ("missed", task.pk)
         assert Activity.objects.get(kind=Activity.Kind.CALL).summary.startswith("Пропущенный")
     # The same number missed again: still one task to call back.
-    assert signed_post(office.a.host, office.secret_a, event("missed", call_id="c-2")).status_code == 200
+    assert (
+        signed_post(office.a.host, office.secret_a, event("missed", call_id="c-2")).status_code
+        == 200
+    )
     with office.a:
         assert Task.objects.count() == 1
 
@@ -104,7 +117,10 @@ def test_an_unknown_caller_becomes_a_request_with_a_call_back_task(
         shown = logged_in(member, office.a).get("/calls/popup/", HTTP_HOST=office.a.host)
         assert "call-create-client" in shown.content.decode()
     assert popups.shown_to(office.viewer.user_id) is None
-    assert signed_post(office.a.host, office.secret_a, {**unknown, "event": "missed"}).status_code == 200
+    assert (
+        signed_post(office.a.host, office.secret_a, {**unknown, "event": "missed"}).status_code
+        == 200
+    )
     with office.a:
         lead = Lead.objects.get()
         assert lead.phone == UNKNOWN

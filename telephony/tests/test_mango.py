@@ -22,7 +22,9 @@ KEY, SALT = "mango-key-of-a", "mango-salt-of-a"
 ENTRY = "MjA0NDk1NTEwNzM6MTAx"
 
 
-def mango_post(host: str, event: str, data: dict[str, Any], key: str = KEY, salt: str = SALT) -> Any:
+def mango_post(
+    host: str, event: str, data: dict[str, Any], key: str = KEY, salt: str = SALT
+) -> Any:
     payload = json.dumps(data)
     sign = hashlib.sha256((key + payload + salt).encode()).hexdigest()
     return HttpClient().post(
@@ -85,7 +87,7 @@ def test_a_mango_call_rings_is_answered_and_ends_with_its_recording(
     assert popups.shown_to(mango.colleague.user_id) is None
     assert mango_post(host, "call", ringing(2, "Connected")).json() == {"status": "taken"}
     assert mango_post(host, "summary", summary(answered=True)).json() == {"status": "taken"}
-    recording = {
+    recording: dict[str, Any] = {
         "recording_id": "MToxMDA0NTk3Mjo4NjU2OTk3NzY6MA==",
         "recording_state": "Completed",
         "seq": 1,
@@ -106,16 +108,17 @@ def test_a_mango_call_rings_is_answered_and_ends_with_its_recording(
         assert activity.recording_url == f"/calls/{call.pk}/recording/"
     # The recording plays from Mango through a signed link that expires.
     settings.TELEPHONY_MANGO_API_BASE = "https://mango.example/vpbx"
-    played = logged_in(mango.manager, mango.a).get(
-        f"/calls/{call.pk}/recording/", HTTP_HOST=host
-    )
+    played = logged_in(mango.manager, mango.a).get(f"/calls/{call.pk}/recording/", HTTP_HOST=host)
     assert played.status_code == 302
     link = played["Location"]
     assert link.startswith(
         f"https://mango.example/vpbx/queries/recording/link/{recording['recording_id']}/play/{KEY}/"
     )
     expires, sign = link.rsplit("/", 2)[-2:]
-    assert sign == hashlib.sha256((KEY + expires + recording["recording_id"] + SALT).encode()).hexdigest()
+    assert (
+        sign
+        == hashlib.sha256((KEY + expires + recording["recording_id"] + SALT).encode()).hexdigest()
+    )
 
 
 def test_a_missed_mango_call_becomes_a_call_back_task(mango: Office) -> None:

@@ -67,7 +67,11 @@ def test_an_incoming_zadarma_call_from_start_to_recording(
     }
     assert notify(host, ended).json() == {"status": "taken"}
     assert notify(host, ended).json() == {"status": "duplicate"}
-    record = {"event": "NOTIFY_RECORD", "pbx_call_id": "in_5e3f1a", "call_id_with_rec": "1715671265.4410"}
+    record = {
+        "event": "NOTIFY_RECORD",
+        "pbx_call_id": "in_5e3f1a",
+        "call_id_with_rec": "1715671265.4410",
+    }
     assert notify(host, record).json() == {"status": "taken"}
     with zadarma.a:
         call = Call.objects.get()
@@ -103,22 +107,45 @@ def test_a_missed_zadarma_call_and_an_outgoing_one(zadarma: Office) -> None:
         "call_id_with_rec": "",
     }
     assert notify(host, missed).status_code == 200
-    out = {"call_start": begun, "pbx_call_id": "out_88", "internal": "102", "destination": "79035550000"}
+    out = {
+        "call_start": begun,
+        "pbx_call_id": "out_88",
+        "internal": "102",
+        "destination": "79035550000",
+    }
     assert notify(host, {"event": "NOTIFY_OUT_START", **out}).status_code == 200
-    out_end = {**out, "event": "NOTIFY_OUT_END", "caller_id": "74951112233", "duration": "95",
-               "disposition": "answered", "status_code": "16", "is_recorded": "0", "call_id_with_rec": ""}
+    out_end = {
+        **out,
+        "event": "NOTIFY_OUT_END",
+        "caller_id": "74951112233",
+        "duration": "95",
+        "disposition": "answered",
+        "status_code": "16",
+        "is_recorded": "0",
+        "call_id_with_rec": "",
+    }
     assert notify(host, out_end).status_code == 200
     with zadarma.a:
         assert Call.objects.get(external_id="in_77").status == "missed"
         assert Task.objects.get().client_id == zadarma.client.pk
         outgoing = Call.objects.get(external_id="out_88")
-        assert (outgoing.direction, outgoing.status, outgoing.duration_seconds) == ("outgoing", "ended", 95)
+        assert (outgoing.direction, outgoing.status, outgoing.duration_seconds) == (
+            "outgoing",
+            "ended",
+            95,
+        )
         assert outgoing.client_id == zadarma.colleagues_client.pk
         assert outgoing.manager_id == zadarma.colleague.user_id
 
 
 def test_a_forged_zadarma_notification_is_refused(zadarma: Office) -> None:
-    fields = {"event": "NOTIFY_START", "call_start": started(), "pbx_call_id": "x", "caller_id": "1", "called_did": "2"}
+    fields = {
+        "event": "NOTIFY_START",
+        "call_start": started(),
+        "pbx_call_id": "x",
+        "caller_id": "1",
+        "called_did": "2",
+    }
     assert notify(zadarma.a.host, fields, secret="guessed").status_code == 401
     # The notification of another company's account (its own secret) is refused here too.
     assert notify(zadarma.a.host, fields, secret="zadarma-secret-of-b").status_code == 401
@@ -144,7 +171,9 @@ def test_click_to_call_through_zadarma(zadarma: Office, settings: Any) -> None:
         assert other.status_code == 404
         # A member without an extension is told what to do.
         owner = logged_in(zadarma.owner, zadarma.a)
-        no_extension = owner.post("/calls/dial/", {"number": "+79161234567"}, HTTP_HOST=zadarma.a.host)
+        no_extension = owner.post(
+            "/calls/dial/", {"number": "+79161234567"}, HTTP_HOST=zadarma.a.host
+        )
         assert no_extension.status_code == 400
         assert len(pbx.calls) == 1
     # The provider down: a clear answer, no exception.

@@ -30,7 +30,8 @@ def call_api(method: str, url: str, **kwargs: Any) -> dict[str, Any]:
         data = None
     if not isinstance(data, dict):
         log.warning("telephony: the provider's API answered %s without JSON", response.status_code)
-        raise DialError(_("The PBX provider answered with an error (%(status)s).") % {
-            "status": response.status_code
-        })
+        raise DialError(
+            _("The PBX provider answered with an error (%(status)s).")
+            % {"status": response.status_code}
+        )
     return data
