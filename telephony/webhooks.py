@@ -138,6 +138,9 @@ def mango_event(request: HttpRequest, event: str) -> HttpResponse:
 def zadarma_event(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         # Zadarma checks the address before saving it: ?zd_echo=<x> must answer <x>.
+        connection = current()
+        if connection is None or connection.provider != Provider.ZADARMA:
+            return HttpResponse(status=404)
         echo = request.GET.get("zd_echo", "")
         if not echo or len(echo) > 100 or not echo.isalnum():
             return HttpResponse(status=400)
