@@ -170,7 +170,8 @@ class Call(models.Model):
 
 class CallEvent(models.Model):
     """A webhook already taken: the provider's retries and replays find their key here and write
-    nothing. Kept a month (``prune_events``) for the record of what the PBX sent."""
+    nothing. Kept a month for the record of what the PBX sent (each ended call prunes a batch
+    of older ones: no periodic visit of every company)."""
 
     provider = models.CharField(max_length=16, choices=Provider.choices)
     key = models.CharField(max_length=300)
@@ -182,6 +183,7 @@ class CallEvent(models.Model):
     class Meta:
         ordering = ["received_at", "id"]
         constraints = [models.UniqueConstraint(fields=["provider", "key"], name="call_event_once")]
+        indexes = [models.Index(fields=["received_at"], name="call_event_age_idx")]
 
     def __str__(self) -> str:
         return f"{self.provider} {self.key}"

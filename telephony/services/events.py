@@ -9,6 +9,7 @@ so a retried or replayed webhook writes nothing, and a failure half-way writes n
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -50,6 +51,7 @@ log = logging.getLogger("telephony.events")
 PHONE = register_channel("phone", translation.gettext_lazy("Phone call"))
 TAKEN, DUPLICATE, NOTHING = "taken", "duplicate", "ignored"
 MAX_PAYLOAD_KEYS = 60
+KEEP_EVENTS_DAYS = 31
 
 
 def take(
@@ -201,6 +203,21 @@ def _log_on_card(company: Company, connection: PbxConnection, call: Call) -> Non
             call.callback_task = _callback_task(company, connection, call)
         call.logged_at = timezone.now()
         call.save(update_fields=["activity", "callback_task", "lead", "client", "logged_at"])
+    prune_events()
+
+
+def prune_events(*, batch: int = 500) -> int:
+    """Forget a batch of webhooks older than KEEP_EVENTS_DAYS (their replays are refused by
+    their timestamps by then, or are a provider's, whose retries stop within a day)."""
+    cutoff = timezone.now() - timedelta(days=KEEP_EVENTS_DAYS)
+    old = list(
+        CallEvent.objects.filter(received_at__lt=cutoff)
+        .order_by("received_at")
+        .values_list("pk", flat=True)[:batch]
+    )
+    if old:
+        CallEvent.objects.filter(pk__in=old).delete()
+    return len(old)
 
 
 def summary(call: Call) -> str:

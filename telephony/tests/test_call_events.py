@@ -232,3 +232,37 @@ def test_a_switched_off_connection_takes_nothing(office: Office) -> None:
         PbxConnection.objects.update(is_active=False)
     answer = signed_post(office.a.host, office.secret_a, event("started"))
     assert (answer.status_code, answer.json()["error"]) == (404, "not_connected")
+
+
+def test_a_call_rings_only_for_those_who_may_see_the_caller(
+    office: Office, django_capture_on_commit_callbacks: Any
+) -> None:
+    # The colleague's extension rings with the manager's client on the line: the colleague
+    # does not see that client, so no card pops up for her (nor for anyone else).
+    with django_capture_on_commit_callbacks(execute=True):
+        signed_post(office.a.host, office.secret_a, event("started", extension="102"))
+    colleague = logged_in(office.colleague, office.a)
+    assert colleague.get("/calls/popup/", HTTP_HOST=office.a.host).status_code == 204
+    assert popups.shown_to(office.manager.user_id) is None
+    # Even a key left from before (say the client changed hands) shows her nothing.
+    with office.a:
+        call = Call.objects.get()
+        cache.set(popups.key(office.colleague.user_id), call.pk)
+    assert colleague.get("/calls/popup/", HTTP_HOST=office.a.host).status_code == 204
+
+
+def test_old_webhooks_are_pruned_when_a_call_ends(office: Office) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    with office.a:
+        CallEvent.objects.create(
+            provider="relata",
+            key="ancient",
+            kind="ended",
+            received_at=timezone.now() - timedelta(days=40),
+        )
+    signed_post(office.a.host, office.secret_a, event("ended", duration=3))
+    with office.a:
+        assert list(CallEvent.objects.values_list("key", flat=True)) == ["c-1:ended"]
