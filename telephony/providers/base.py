@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hmac
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -25,9 +25,10 @@ KINDS = {STARTED, RINGING, ANSWERED, ENDED, MISSED, RECORDING, IGNORED}
 class Credentials:
     """The connection's keys, decrypted for one request and never stored or logged."""
 
-    api_key: str
-    api_secret: str
-    webhook_secret: str
+    # Never in a repr: a log line or an error report that prints this shows no key.
+    api_key: str = field(repr=False)
+    api_secret: str = field(repr=False)
+    webhook_secret: str = field(repr=False)
 
 
 @dataclass(frozen=True)

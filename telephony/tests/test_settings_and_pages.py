@@ -189,3 +189,12 @@ def test_the_archive_keeps_calls_and_leaves_the_keys_out() -> None:
     archived = {model._meta.label for _name, model in archive.ENTITIES}
     assert {"telephony.Call", "telephony.Extension"} <= archived
     assert "telephony.PbxConnection" in archive.EXCLUDED
+
+
+def test_the_keys_never_show_in_a_repr() -> None:
+    from telephony.providers.base import Credentials
+
+    shown = repr(Credentials(api_key="k-123456", api_secret="s-654321", webhook_secret="w-1"))
+    assert "k-123456" not in shown
+    assert "s-654321" not in shown
+    assert "w-1" not in shown
