@@ -32,6 +32,8 @@ class Entry:
     author: str = ""
     deal: Deal | None = None
     body: str = ""
+    duration: str = ""  # a call's talk time, "3:05"
+    recording_url: str = ""
 
 
 @dataclass(slots=True)
@@ -42,6 +44,15 @@ class Feed:
     @property
     def empty(self) -> bool:
         return not (self.pinned or self.entries)
+
+
+def talk_time(seconds: int | None) -> str:
+    """A call's length as people read it on a phone: "0:42", "3:05", "1:02:10"."""
+    if seconds is None:
+        return ""
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02}:{secs:02}" if hours else f"{minutes}:{secs:02}"
 
 
 def due_state(deadline: datetime, now: datetime | None = None) -> str:
@@ -65,6 +76,8 @@ def _feed(tasks: QuerySet[Task], activities: QuerySet[Activity], leads: QuerySet
             author=a.author.get_full_name() if a.author else "",
             deal=a.deal,
             body=a.body if a.body.strip() != a.summary.strip() else "",
+            duration=talk_time(a.duration_seconds),
+            recording_url=a.recording_url,
         )
         for a in activities.select_related("author", "deal")[:FEED_LENGTH]
     ]
