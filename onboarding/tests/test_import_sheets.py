@@ -57,10 +57,14 @@ def test_messy_xlsx_is_read_normalised_and_accounted_for(make_company: Any) -> N
         assert romashka.name == 'ООО "Ромашка"'
         assert (romashka.kpp, romashka.inn_status) == ("773601001", "valid")
         people = {str(c): c for c in Contact.objects.filter(client=romashka)}
-        assert set(people) == {"Иванов Иван Иванович", "Петров Пётр"}
-        assert people["Иванов Иван Иванович"].emails == ["info@romashka.ru"]
+        # The company's own e-mail and phones stay the company's: the e-mail on its nameless
+        # contact person (as the client form keeps it), the phones on the client itself.
+        assert set(people) == {"Иванов Иван Иванович", "Петров Пётр", "—"}
+        assert people["—"].emails == ["info@romashka.ru"]
+        assert people["Иванов Иван Иванович"].emails == []
+        assert not Phone.objects.filter(contact__client=romashka).exists()
         phones = sorted(
-            Phone.objects.filter(contact__client=romashka).values_list("e164", "extension", "raw")
+            Phone.objects.filter(client=romashka).values_list("e164", "extension", "raw")
         )
         assert phones == [
             ("+74951234567", "12", "8 (495) 123-45-67 доб. 12"),
@@ -274,7 +278,8 @@ def test_xls_with_excel_dates(make_company: Any) -> None:
                 ["ООО Старый Excel", 7707083893.0, 1500.5, dt.datetime(2025, 12, 31)],
             ]
         )
-        report = run_import(a.company, a.owner, data, "old.xls")
+        # A bare «Сумма» makes deals only when asked for (it may be a debt).
+        report = run_import(a.company, a.owner, data, "old.xls", options={"deals": True})
         assert report.batch.file_format == "xls"
         client = Client.objects.get()
         assert client.inn == "7707083893"
@@ -427,6 +432,7 @@ def test_written_clients_leave_memory_between_chunks_and_still_dedupe(
         assert sorted(
             Contact.objects.filter(client=romashka).values_list("last_name", flat=True)
         ) == [
+            "",  # the nameless contact person with the company's own e-mail
             "Кузнецова",
             "Петров",
         ]
