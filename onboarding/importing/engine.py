@@ -736,8 +736,8 @@ class Importer:
             value = _custom_value(kind, raw)
             if value is None:
                 flags.append(
-                    _("%(value)s is not a %(kind)s: left out of %(field)s.")
-                    % {"value": raw, "kind": CustomField.Kind(kind).label.lower(), "field": key}
+                    _("%(value)s does not fit the field %(field)s (%(kind)s): left out.")
+                    % {"value": raw, "field": key, "kind": CustomField.Kind(kind).label.lower()}
                 )
             else:
                 stored[key] = value

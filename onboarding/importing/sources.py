@@ -245,6 +245,7 @@ def read_rows(stream: IO[bytes], found: Inspection) -> Iterator[SourceRow]:
     above: tuple[int, ClientIn] | None = None
     deals = tabular.wants_deals(found.mapping, found.options)
     extras = tabular.extra_fields(found.mapping)
+    person_emails = "contact_email" in found.mapping.values()
     for number, row in enumerate(rows, start=1):
         if number < found.header_row:
             continue
@@ -265,6 +266,7 @@ def read_rows(stream: IO[bytes], found: Inspection) -> Iterator[SourceRow]:
             texts=texts,
             deals=deals,
             extras=extras,
+            person_emails=person_emails,
         )
         client = source.client
         if client is not None and (client.name or client.full_name) and not client.continues:

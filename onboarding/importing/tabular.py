@@ -394,6 +394,7 @@ def row_to_source(
     texts: list[str],
     deals: bool = True,
     extras: tuple[str, ...] = (),
+    person_emails: bool = False,
 ) -> SourceRow:
     """One data row → the client (+ contact person, + deal) it describes. `above` is the
     nearest row above with a client name (and its number); `date_order` says how the file
@@ -402,7 +403,8 @@ def row_to_source(
     and totals checks and here: at 100,000 rows, doing it again per field cost seconds).
     `deals`: whether the person asked for deals from this file; `extras`: the mapped fields
     beyond the client's own columns (notes, address parts, custom fields, a balance), found
-    once per file by `extra_fields` so that a file without them costs nothing more per row."""
+    once per file by `extra_fields` so that a file without them costs nothing more per row;
+    `person_emails`: whether the file has a column of the contact person's own e-mail."""
     fields: dict[str, Any] = {}  # mapped field → the cell as read
     said: dict[str, str] = {}  # mapped field → the cell's text
     shown: dict[str, str] = {}
@@ -458,6 +460,11 @@ def row_to_source(
     person = _person(said, fields)
     if person is not None:
         client.persons.append(person)
+        if client.emails and not person_emails and (person.last_name or person.first_name):
+            # One e-mail column beside a named contact person, and none of the person's own:
+            # the person's, as the CRM's client form files an e-mail given with a name. (With
+            # a column of the person's own, this one is the company's: see the engine.)
+            person.emails, client.emails = client.emails, []
     if not client.name and not client.full_name and person is not None:
         _without_company(client, person, mapping, above)
     source.client = client

@@ -517,6 +517,12 @@ def report_workbook(batch: ImportBatch) -> bytes:
                     text_cell(sheet, said),
                 ]
             )
+    if batch.ignored_columns:
+        # The columns no field was chosen for: the file's data the import did not take.
+        ignored = book.create_sheet(_("Columns not imported"))
+        ignored.append([_("Column")])
+        for column in batch.ignored_columns:
+            ignored.append([text_cell(ignored, column)])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -242,6 +242,8 @@ def _notes_file() -> bytes:
 
 
 def test_notes_address_parts_and_a_balance_land_on_the_client(make_company: Any) -> None:
+    from onboarding.services.imports import report_workbook
+
     a = make_company("Alpha")
     b = make_company("Beta")
     with a:
@@ -262,6 +264,8 @@ def test_notes_address_parts_and_a_balance_land_on_the_client(make_company: Any)
         # The manager column was mapped to nothing: named, not dropped in silence.
         assert report.batch.ignored_columns == ["менеджер"]
         assert report.summary()["ignored_columns"] == ["менеджер"]
+        book = openpyxl.load_workbook(io.BytesIO(report_workbook(report.batch)))
+        assert [r[0] for r in book.worksheets[1].iter_rows(values_only=True)][1:] == ["менеджер"]
         # Again: no second note.
         assert run_import(a.company, a.owner, _notes_file(), "notes.csv").counts["unchanged"] == 2
         assert Activity.objects.filter(client=sever).count() == 1

@@ -57,11 +57,11 @@ def test_messy_xlsx_is_read_normalised_and_accounted_for(make_company: Any) -> N
         assert romashka.name == 'ООО "Ромашка"'
         assert (romashka.kpp, romashka.inn_status) == ("773601001", "valid")
         people = {str(c): c for c in Contact.objects.filter(client=romashka)}
-        # The company's own e-mail and phones stay the company's: the e-mail on its nameless
-        # contact person (as the client form keeps it), the phones on the client itself.
-        assert set(people) == {"Иванов Иван Иванович", "Петров Пётр", "—"}
-        assert people["—"].emails == ["info@romashka.ru"]
-        assert people["Иванов Иван Иванович"].emails == []
+        # The company's phones stay on the company; its one e-mail column, beside a named
+        # contact person and no e-mail column of the person's own, is the person's (as the
+        # client form files it).
+        assert set(people) == {"Иванов Иван Иванович", "Петров Пётр"}
+        assert people["Иванов Иван Иванович"].emails == ["info@romashka.ru"]
         assert not Phone.objects.filter(contact__client=romashka).exists()
         phones = sorted(
             Phone.objects.filter(client=romashka).values_list("e164", "extension", "raw")
@@ -432,7 +432,6 @@ def test_written_clients_leave_memory_between_chunks_and_still_dedupe(
         assert sorted(
             Contact.objects.filter(client=romashka).values_list("last_name", flat=True)
         ) == [
-            "",  # the nameless contact person with the company's own e-mail
             "Кузнецова",
             "Петров",
         ]
