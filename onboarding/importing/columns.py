@@ -99,6 +99,8 @@ FIELDS: dict[str, tuple[object, tuple[str, ...]]] = {
         ("почтовый адрес", "фактический адрес", "postal address"),
     ),
     # Parts of an address kept in columns of their own: composed into the client's address.
+    # (No words that start company names too — «Дом мебели», «Край света» — as data rows
+    # would then look like headers.)
     "postal_code": (
         _("Address: postal code"),
         ("индекс", "почтовый индекс", "postal code", "postcode", "zip", "zip code"),
@@ -106,10 +108,10 @@ FIELDS: dict[str, tuple[object, tuple[str, ...]]] = {
     "country": (_("Address: country"), ("страна", "country")),
     "region": (
         _("Address: region"),
-        ("регион", "область", "край", "субъект рф", "region", "state", "province"),
+        ("регион", "область", "субъект рф", "region", "province"),
     ),
-    "city": (_("Address: city"), ("город", "населенный пункт", "city", "town")),
-    "street": (_("Address: street, building"), ("улица", "street", "дом", "адрес улица")),
+    "city": (_("Address: city"), ("город", "населенный пункт", "city")),
+    "street": (_("Address: street, building"), ("улица", "street", "адрес улица")),
     "website": (_("Website"), ("сайт", "website", "web", "url")),
     "industry": (_("Industry"), ("отрасль", "сфера", "industry")),
     "source": (_("Source"), ("источник", "source", "канал")),
