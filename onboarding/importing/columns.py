@@ -219,6 +219,7 @@ _PERSON_MARKERS = (
     "contacts",
     "contact",
 )
+_PERSON_NOUNS = frozenset({"контактное лицо", "представитель", "contact person", "contact"})
 # A company field named with a person marker becomes the person's own.
 _PERSON_FIELDS = {
     "phone": "contact_phone",
@@ -263,7 +264,11 @@ def _person_field(key: str) -> str:
     for marker in _PERSON_MARKERS:
         if f" {marker} " in padded and key != marker:
             rest = " ".join(padded.replace(f" {marker} ", " ", 1).split())
-            return _PERSON_FIELDS.get(_by_words(rest), "")
+            named = _by_words(rest)
+            if not named and marker in _PERSON_NOUNS:
+                # «Основное контактное лицо», "Primary contact": the person, qualified.
+                return "contact_name"
+            return _PERSON_FIELDS.get(named, "")
     return ""
 
 
