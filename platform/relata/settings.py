@@ -92,6 +92,7 @@ TENANT_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "onboarding",
+    "exchange1c",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
