@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.db import transaction
 from django.db.models import Exists, OuterRef
@@ -24,6 +25,7 @@ from exchange1c.models import ExchangeSession, ExchangeSettings, OutboundOrder
 from onboarding.importing import values
 from onboarding.importing.xmltree import kid, kids, local, text_of
 from onboarding.models import ImportedRecord
+from relata.db import connection
 
 SCHEMA_VERSION = "2.05"  # what УТ 10/11, УНФ and Бухгалтерия all read
 # 1C:Предприятие's exchange with sites has read windows-1251 since the first CommerceML.
@@ -236,11 +238,29 @@ def _requisites(document: Any) -> dict[str, str]:
 
 
 def _moment(text: str) -> dt.datetime | None:
-    day = values.date(text)
-    if not day:
-        return None
-    moment = dt.datetime.fromisoformat(day)
-    return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
+    """1C's date and time ("2026-12-05T12:00:00", "05.12.2026 12:00:00", or a date alone),
+    in the company's time zone when it names none."""
+    text = text.strip()
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        day, _space, clock = text.partition(" ")
+        iso = values.date(day)
+        if not iso:
+            return None
+        try:
+            moment = dt.datetime.fromisoformat(f"{iso}T{clock}" if clock else iso)
+        except ValueError:
+            moment = dt.datetime.fromisoformat(iso)
+    return timezone.make_aware(moment, _company_zone()) if timezone.is_naive(moment) else moment
+
+
+def _company_zone() -> dt.tzinfo:
+    name = getattr(getattr(connection, "tenant", None), "time_zone", "") or ""
+    try:
+        return ZoneInfo(name) if name else timezone.get_current_timezone()
+    except (ZoneInfoNotFoundError, ValueError):
+        return timezone.get_current_timezone()
 
 
 def apply_reported(document: Any) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 from typing import Any
 
 from lxml import etree
@@ -105,7 +106,9 @@ def test_a_full_sale_exchange(exchange: Any, eager: None) -> None:
     with exchange.company:
         invoice.refresh_from_db()
         assert invoice.paid_at is not None
-        assert invoice.paid_at.date().isoformat() == "2026-12-05"
+        # 1C's clock is the company's: 12:00 in its own time zone.
+        zone = ZoneInfo(exchange.company.time_zone)
+        assert invoice.paid_at.astimezone(zone).isoformat()[:16] == "2026-12-05T12:00"
         assert invoice.paid_amount == Decimal("41000.00")
         order = OutboundOrder.objects.get(invoice=invoice)
         assert order.status_in_1c == "[F] Доставлен"
