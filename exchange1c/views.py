@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse, UnreadablePostError
 from django.shortcuts import render
@@ -37,30 +39,41 @@ def exchange(request: HttpRequest) -> HttpResponse:
     session = access.session_of(request.COOKIES.get(access.COOKIE_NAME, ""), kind=kind)
     if session is None:
         return protocol.failure(_("The exchange session has expired or is unknown: log in again."))
-    if mode == "init":
-        return protocol.text(f"zip=yes\nfile_limit={uploads.file_limit()}")
-    if mode == "file" and request.method == "POST":
-        return _file(request, session)
-    if mode == "import":
-        answer = import_file(session, name=request.GET.get("filename", ""))
-        return protocol.text(answer.text())
-    if mode == "query" and kind == ExchangeSession.Kind.SALE:
-        response = HttpResponse(
-            orders.offer(session), content_type=f"application/xml; charset={orders.ENCODING}"
-        )
-        response["Cache-Control"] = "no-store"
-        return response
-    if mode == "success" and kind == ExchangeSession.Kind.SALE:
-        count = orders.confirm(session)
-        access.finish(
-            session,
-            status=ExchangeSession.Status.DONE,
-            message=_("1C confirmed %(count)s orders.") % {"count": count},
-        )
-        return protocol.text("success")
-    if mode in {"complete", "deactivate"}:  # the end of a run in newer 1C releases
-        return protocol.text("success")
-    return protocol.failure(_("Unknown mode: %(mode)s") % {"mode": mode[:50]})
+    handler = _MODES.get((kind, mode)) or _MODES.get(("*", mode))
+    if handler is None or (mode == "file" and request.method != "POST"):
+        return protocol.failure(_("Unknown mode: %(mode)s") % {"mode": mode[:50]})
+    return handler(request, session)
+
+
+def _init(_request: HttpRequest, _session: ExchangeSession) -> HttpResponse:
+    return protocol.text(f"zip=yes\nfile_limit={uploads.file_limit()}")
+
+
+def _import(request: HttpRequest, session: ExchangeSession) -> HttpResponse:
+    answer = import_file(session, name=request.GET.get("filename", ""))
+    return protocol.text(answer.text())
+
+
+def _query(_request: HttpRequest, session: ExchangeSession) -> HttpResponse:
+    response = HttpResponse(
+        orders.offer(session), content_type=f"application/xml; charset={orders.ENCODING}"
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _success(_request: HttpRequest, session: ExchangeSession) -> HttpResponse:
+    count = orders.confirm(session)
+    access.finish(
+        session,
+        status=ExchangeSession.Status.DONE,
+        message=_("1C confirmed %(count)s orders.") % {"count": count},
+    )
+    return protocol.text("success")
+
+
+def _end(_request: HttpRequest, _session: ExchangeSession) -> HttpResponse:
+    return protocol.text("success")  # the end of a run in newer 1C releases
 
 
 def _checkauth(request: HttpRequest, company: Company, kind: str) -> HttpResponse:
@@ -111,6 +124,19 @@ def _file(request: HttpRequest, session: ExchangeSession) -> HttpResponse:
         if answer.word == FAILURE:
             return protocol.text(answer.text())
     return protocol.text("success")
+
+
+_Handler = Callable[[HttpRequest, ExchangeSession], HttpResponse]
+# (exchange type, mode) → what answers it; "*" for both types.
+_MODES: dict[tuple[str, str], _Handler] = {
+    ("*", "init"): _init,
+    ("*", "file"): _file,
+    ("*", "import"): _import,
+    ("*", "complete"): _end,
+    ("*", "deactivate"): _end,
+    (ExchangeSession.Kind.SALE, "query"): _query,
+    (ExchangeSession.Kind.SALE, "success"): _success,
+}
 
 
 def _admin_membership(request: HttpRequest) -> None:

@@ -65,9 +65,7 @@ def new_password(*, company: Company) -> str:
     current.password_hash = make_password(password)
     current.password_set_at = timezone.now()
     current.save(update_fields=["password_hash", "password_set_at"])
-    ExchangeSession.objects.filter(expires_at__gt=timezone.now()).update(
-        expires_at=timezone.now()
-    )
+    ExchangeSession.objects.filter(expires_at__gt=timezone.now()).update(expires_at=timezone.now())
     return password
 
 

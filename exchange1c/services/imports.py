@@ -74,7 +74,9 @@ def sale_file_complete(session: ExchangeSession, received: ReceivedFile) -> bool
         if is_zip(received):
             return zipfile.is_zipfile(stream)
         try:
-            for _event, _element in etree.iterparse(stream, resolve_entities=False, no_network=True):
+            for _event, _element in etree.iterparse(
+                stream, resolve_entities=False, no_network=True
+            ):
                 pass
         except etree.XMLSyntaxError:
             return False
@@ -127,14 +129,15 @@ def _start(session: ExchangeSession, received: ReceivedFile) -> None:
             drop_parts(received)
             return
         try:
+            source: IO[bytes] | None = stream
             if session.kind == ExchangeSession.Kind.SALE:
-                stream = _foreign_documents(stream)
-                if stream is None:  # only our own orders, already applied
-                    received.status = ReceivedFile.Status.DONE
-                    received.save(update_fields=["digest", "status"])
-                    drop_parts(received)
-                    return
-            batch = create_batch(user_id=None, file=stream, file_name=received.name)
+                source = _foreign_documents(stream)
+            if source is None:  # only our own orders, already applied
+                received.status = ReceivedFile.Status.DONE
+                received.save(update_fields=["digest", "status"])
+                drop_parts(received)
+                return
+            batch = create_batch(user_id=None, file=source, file_name=received.name)
         except (UnreadableFile, Refused) as exc:
             received.status = ReceivedFile.Status.FAILED
             received.error = exc.message if isinstance(exc, UnreadableFile) else exc.reason

@@ -8,6 +8,7 @@ then it is confirmed and never sent again. 1C knows an order by its «Ид», wh
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -117,7 +118,9 @@ def _document_xml(orders: list[OutboundOrder], now: dt.datetime) -> bytes:
     )
     for order in orders:
         _order(root, order, items.get(order.deal_id, []), clients, products)
-    return etree.tostring(root, encoding=ENCODING, xml_declaration=True, pretty_print=True)
+    xml = etree.tostring(root, encoding=ENCODING, xml_declaration=True, pretty_print=True)
+    assert isinstance(xml, bytes)  # an encoding given: lxml returns bytes
+    return xml
 
 
 def _money(value: Decimal) -> str:
@@ -159,10 +162,26 @@ def _order(
         product_id = products.get(item.product_id or 0) or (
             f"relata-product-{item.product_id}" if item.product_id else f"relata-line-{item.pk}"
         )
-        _good(goods, product_id, item.name, item.unit, item.price, item.quantity, figures.total)
+        _good(
+            goods,
+            ident=product_id,
+            name=item.name,
+            unit=item.unit,
+            price=item.price,
+            quantity=item.quantity,
+            total=figures.total,
+        )
     if not lines:
         # A deal without lines is still money 1C must see: one service line of its amount.
-        _good(goods, f"relata-deal-{deal.pk}", deal.title, "шт", total, Decimal(1), total)
+        _good(
+            goods,
+            ident=f"relata-deal-{deal.pk}",
+            name=deal.title,
+            unit="шт",
+            price=total,
+            quantity=Decimal(1),
+            total=total,
+        )
     requisites = _sub(document, "ЗначенияРеквизитов")
     for name, value in (
         ("Статус заказа", "Счет выставлен" if invoice else "Сделка выиграна"),
@@ -192,6 +211,7 @@ def _counterparty(parent: Any, client: Client, ids: dict[int, str]) -> None:
 
 def _good(
     goods: Any,
+    *,
     ident: str,
     name: str,
     unit: str,
@@ -216,13 +236,7 @@ def _good(
 # --- what 1C says back ------------------------------------------------------------------
 
 
-def is_ours(guid: str) -> bool:
-    return bool(guid) and OutboundOrder.objects.filter(guid=_uuid_or_none(guid)).exists()
-
-
 def _uuid_or_none(text: str) -> str | None:
-    import uuid
-
     try:
         return str(uuid.UUID(text.strip()))
     except ValueError:
@@ -270,7 +284,9 @@ def apply_reported(document: Any) -> bool:
     Idempotent: the same report again changes nothing.
     """
     guid = _uuid_or_none(text_of(document, "Ид"))
-    order = OutboundOrder.objects.filter(guid=guid).select_related("invoice").first() if guid else None
+    order = (
+        OutboundOrder.objects.filter(guid=guid).select_related("invoice").first() if guid else None
+    )
     if order is None:
         return False
     said = _requisites(document)
@@ -287,7 +303,9 @@ def apply_reported(document: Any) -> bool:
     order.confirmed_at = order.confirmed_at or timezone.now()
     order.save(update_fields=["status_in_1c", "paid_at", "shipped_at", "confirmed_at"])
     if paid_at is not None and order.invoice is not None:
-        mark_paid(invoice=order.invoice, paid_at=paid_at, amount=values.number(text_of(document, "Сумма")))
+        mark_paid(
+            invoice=order.invoice, paid_at=paid_at, amount=values.number(text_of(document, "Сумма"))
+        )
     return True
 
 
@@ -295,4 +313,4 @@ def documents_in(root: Any) -> list[Any]:
     return [child for child in root if local(child) == "Документ"]
 
 
-__all__ = ["apply_reported", "confirm", "documents_in", "is_ours", "offer"]
+__all__ = ["apply_reported", "confirm", "documents_in", "offer"]

@@ -86,9 +86,7 @@ def append_chunk(session: ExchangeSession, *, name: str, body: bytes) -> Receive
                 % {"name": name, "limit": limit_mb()}
             )
         folder = f"exchange1c/{session.pk}/{received.pk}"
-        stored = default_storage.save(
-            f"{folder}/{len(received.parts):05d}.part", ContentFile(body)
-        )
+        stored = default_storage.save(f"{folder}/{len(received.parts):05d}.part", ContentFile(body))
         received.parts = [*received.parts, stored]
         received.size += len(body)
         received.save()
@@ -104,7 +102,7 @@ def assembled(received: ReceivedFile) -> Iterator[IO[bytes]]:
                 while block := chunk.read(1024 * 1024):
                     out.write(block)
         out.seek(0)
-        yield out  # type: ignore[misc]
+        yield out
 
 
 def digest_of(stream: IO[bytes]) -> str:
@@ -141,7 +139,9 @@ def unpack_zips(session: ExchangeSession) -> None:
             try:
                 archive = zipfile.ZipFile(stream)
             except zipfile.BadZipFile as exc:
-                raise Refused(_("%(name)s is not a readable zip.") % {"name": received.name}) from exc
+                raise Refused(
+                    _("%(name)s is not a readable zip.") % {"name": received.name}
+                ) from exc
             with archive:
                 try:
                     check_unpacked_size(archive)
@@ -154,7 +154,9 @@ def unpack_zips(session: ExchangeSession) -> None:
         drop_parts(received)
 
 
-def _unpack_member(session: ExchangeSession, archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> None:
+def _unpack_member(
+    session: ExchangeSession, archive: zipfile.ZipFile, member: zipfile.ZipInfo
+) -> None:
     if member.is_dir() or is_picture(member.filename):
         return
     # Only the member's own name counts: "../../x.xml" inside a zip is just "x.xml".

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from lxml import etree
 
@@ -32,8 +32,12 @@ def _won_deals(exchange: Any) -> tuple[Deal, Deal, Document]:
         name="ООО «Ромашка»", full_name="ООО «Ромашка»", inn="7707083893", kpp="770701001"
     )
     windows = create_deal(membership=member, title="Окна в офис", pipeline=pipeline, client=client)
-    add_item(membership=member, deal=windows, name="Окно ПВХ", quantity=Decimal(3), price=Decimal(12000))
-    add_item(membership=member, deal=windows, name="Монтаж", quantity=Decimal(1), price=Decimal(5000))
+    add_item(
+        membership=member, deal=windows, name="Окно ПВХ", quantity=Decimal(3), price=Decimal(12000)
+    )
+    add_item(
+        membership=member, deal=windows, name="Монтаж", quantity=Decimal(1), price=Decimal(5000)
+    )
     install_default_templates()
     template = DocumentTemplate.objects.filter(kind=Kind.INVOICE).first()
     assert template is not None
@@ -48,7 +52,7 @@ def _won_deals(exchange: Any) -> tuple[Deal, Deal, Document]:
 
 
 def _documents(xml: bytes) -> list[Any]:
-    assert xml.startswith(b'<?xml version=\'1.0\' encoding=\'windows-1251\'?>')
+    assert xml.startswith(b"<?xml version='1.0' encoding='windows-1251'?>")
     root = etree.fromstring(xml)
     return root.findall("Документ")
 
@@ -61,10 +65,18 @@ def _paid_report(guid: str) -> bytes:
   <Ид>{guid}</Ид><Номер>1</Номер><Дата>2026-12-04</Дата><ХозОперация>Заказ товара</ХозОперация>
   <Роль>Продавец</Роль><Валюта>руб</Валюта><Курс>1</Курс><Сумма>41000.00</Сумма>
   <ЗначенияРеквизитов>
-   <ЗначениеРеквизита><Наименование>Номер оплаты по 1С</Наименование><Значение>17</Значение></ЗначениеРеквизита>
-   <ЗначениеРеквизита><Наименование>Дата оплаты по 1С</Наименование><Значение>2026-12-05T12:00:00</Значение></ЗначениеРеквизита>
-   <ЗначениеРеквизита><Наименование>Оплачен</Наименование><Значение>true</Значение></ЗначениеРеквизита>
-   <ЗначениеРеквизита><Наименование>Статус заказа</Наименование><Значение>[F] Доставлен</Значение></ЗначениеРеквизита>
+   <ЗначениеРеквизита>
+    <Наименование>Номер оплаты по 1С</Наименование><Значение>17</Значение>
+   </ЗначениеРеквизита>
+   <ЗначениеРеквизита>
+    <Наименование>Дата оплаты по 1С</Наименование><Значение>2026-12-05T12:00:00</Значение>
+   </ЗначениеРеквизита>
+   <ЗначениеРеквизита>
+    <Наименование>Оплачен</Наименование><Значение>true</Значение>
+   </ЗначениеРеквизита>
+   <ЗначениеРеквизита>
+    <Наименование>Статус заказа</Наименование><Значение>[F] Доставлен</Значение>
+   </ЗначениеРеквизита>
   </ЗначенияРеквизитов>
  </Документ>
 </КоммерческаяИнформация>
@@ -120,7 +132,10 @@ def test_a_full_sale_exchange(exchange: Any, eager: None) -> None:
         onec = exchange.onec("sale")
         assert onec.checkauth().word == "success"
         onec.init()
-        onec.upload("orders-2.xml", fixture_1c("ArgentCrusade-commerceml/documents-example.xml").read_bytes())
+        onec.upload(
+            "orders-2.xml",
+            fixture_1c("ArgentCrusade-commerceml/documents-example.xml").read_bytes(),
+        )
         assert onec.import_file("orders-2.xml").lines == ["success"]
     with exchange.company:
         titles = set(Deal.objects.values_list("title", flat=True))
