@@ -9,6 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse, UnreadablePostError
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
@@ -67,7 +68,8 @@ def _success(_request: HttpRequest, session: ExchangeSession) -> HttpResponse:
     access.finish(
         session,
         status=ExchangeSession.Status.DONE,
-        message=_("1C confirmed %(count)s orders.") % {"count": count},
+        message=ngettext("1C confirmed %(count)s order.", "1C confirmed %(count)s orders.", count)
+        % {"count": count},
     )
     return protocol.text("success")
 
