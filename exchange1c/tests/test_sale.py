@@ -8,12 +8,14 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.utils import timezone, translation
 from lxml import etree
 
 from crm_core.documents.models import Document, DocumentTemplate, Kind
 from crm_core.documents.services.defaults import install_default_templates
 from crm_core.documents.services.documents import generate
 from crm_core.models import Client, Deal, Pipeline, Stage
+from crm_core.reports.queries import results, scope_for
 from crm_core.services.deals import create_deal, move_deal
 from crm_core.services.items import add_item
 from exchange1c.models import ExchangeSession, OutboundOrder
@@ -126,6 +128,14 @@ def test_a_full_sale_exchange(exchange: Any, eager: None) -> None:
         assert order.status_in_1c == "[F] Доставлен"
         assert order.times_offered == 2
         assert Deal.objects.count() == 2  # our own order did not come back as a new deal
+        # The report of won deals shows the money the invoices brought in.
+        owner = Membership.objects.get(company=exchange.company, user=exchange.owner)
+        today = timezone.localdate()
+        scope = scope_for(owner, exchange.company, date_from=today.replace(day=1), date_to=today)
+        with translation.override("en"):
+            report = results(scope)
+        paid_column = report.headers.index("Paid by invoices")
+        assert [row[paid_column] for row in report.rows] == [Decimal("41000.00")]
 
     # 1C's own orders (not ours) go through the importer: deals for them, once.
     for _run in range(2):
