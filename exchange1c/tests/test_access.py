@@ -82,7 +82,7 @@ def test_a_second_companys_login_is_refused_on_the_first_companys_host(
         assert ExchangeSession.objects.count() == 1
 
 
-def test_a_hundred_wrong_passwords_an_hour_lock_the_login(exchange: Any) -> None:
+def test_a_hundred_wrong_passwords_an_hour_lock_the_login(exchange: Any, make_company: Any) -> None:
     wrong = "Basic " + base64.b64encode(f"{exchange.login}:nope".encode()).decode()
     client = HttpClient()
     for _attempt in range(100):
@@ -93,3 +93,6 @@ def test_a_hundred_wrong_passwords_an_hour_lock_the_login(exchange: Any) -> None
         )
     # Even the right password waits now.
     assert exchange.onec().checkauth().status == 401
+    # Another company's exchange is not locked by it (the counter is per company).
+    other = switched_on(make_company("Bystrye Dveri"))
+    assert other.onec().checkauth().word == "success"
