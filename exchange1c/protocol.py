@@ -2,7 +2,8 @@
 
 1C:Предприятие reads the answer's lines: "success" / "progress" / "failure" first, then
 what goes with it (a cookie, the reason). A failure is a 200 with "failure" (what 1C shows
-the person who runs the exchange); a wrong login is a 401, as HTTP authentication says.
+the person who runs the exchange); a wrong login is a 401, as HTTP authentication says, and a
+request outside a live session a 403.
 """
 
 from __future__ import annotations

@@ -34,12 +34,17 @@ def exchange(request: HttpRequest) -> HttpResponse:
         raise Http404("not a company host")
     kind, mode = request.GET.get("type", ""), request.GET.get("mode", "")
     if kind not in ExchangeSession.Kind.values:
-        return protocol.failure(_("Unknown exchange type: %(type)s") % {"type": kind[:50]})
+        return protocol.failure(
+            _("Unknown exchange type: %(type)s") % {"type": kind[:50]}, status=404
+        )
     if mode == "checkauth":
         return _checkauth(request, company, kind)
     session = access.session_of(request.COOKIES.get(access.COOKIE_NAME, ""), kind=kind)
     if session is None:
-        return protocol.failure(_("The exchange session has expired or is unknown: log in again."))
+        # 403, not 200: nothing of the company answers a request without a live session.
+        return protocol.failure(
+            _("The exchange session has expired or is unknown: log in again."), status=403
+        )
     handler = _MODES.get((kind, mode)) or _MODES.get(("*", mode))
     if handler is None or (mode == "file" and request.method != "POST"):
         return protocol.failure(_("Unknown mode: %(mode)s") % {"mode": mode[:50]})
