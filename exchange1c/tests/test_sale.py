@@ -114,8 +114,7 @@ def test_a_full_sale_exchange(exchange: Any, eager: None) -> None:
     assert _documents(onec.get("query").body) == []  # sent once confirmed, never again
 
     # 1C reports the invoice paid, in a file of two chunks.
-    report = _paid_report(ordered.findtext("Ид"))
-    onec.upload("orders-1.xml", report)
+    onec.upload("orders-1.xml", _paid_report(ordered.findtext("Ид")))
     assert onec.import_file("orders-1.xml").lines == ["success"]
     with exchange.company:
         invoice.refresh_from_db()
@@ -133,9 +132,9 @@ def test_a_full_sale_exchange(exchange: Any, eager: None) -> None:
         today = timezone.localdate()
         scope = scope_for(owner, exchange.company, date_from=today.replace(day=1), date_to=today)
         with translation.override("en"):
-            report = results(scope)
-        paid_column = report.headers.index("Paid by invoices")
-        assert [row[paid_column] for row in report.rows] == [Decimal("41000.00")]
+            won = results(scope)
+        paid_column = won.headers.index("Paid by invoices")
+        assert [row[paid_column] for row in won.rows] == [Decimal("41000.00")]
 
     # 1C's own orders (not ours) go through the importer: deals for them, once.
     for _run in range(2):
