@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse, UnreadablePostError
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -160,11 +160,10 @@ def exchange_settings(request: HttpRequest) -> HttpResponse:
     password = ""
     if request.method == "POST":
         action = request.POST.get("action", "")
-        if action == "enable":
-            access.switch(company=company, enabled=True)
-        elif action == "disable":
-            access.switch(company=company, enabled=False)
-        elif action == "password":
+        if action in {"enable", "disable"}:
+            access.switch(company=company, enabled=action == "enable")
+            return redirect("exchange1c_settings")
+        if action == "password":
             # Shown on this answer only (never stored, never in a redirect or a session).
             password = access.new_password(company=company)
     current = access.settings_of(company)
