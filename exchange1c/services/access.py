@@ -32,9 +32,10 @@ def session_minutes() -> int:
 
 def settings_of(company: Company) -> ExchangeSettings:
     """The company's exchange settings, made (switched off) on first use."""
-    found = ExchangeSettings.objects.first()
-    if found is None:
-        found = ExchangeSettings.objects.create(login=f"1c-{company.slug}"[:100])
+    # One row, always pk 1: two first visits at once cannot make two.
+    found, _created = ExchangeSettings.objects.get_or_create(
+        pk=1, defaults={"login": f"1c-{company.slug}"[:100]}
+    )
     return found
 
 
@@ -71,7 +72,7 @@ def new_password(*, company: Company) -> str:
 
 def credentials_valid(*, company: Company, login: str, password: str) -> bool:
     """The company's exchange login and password, and the exchange switched on."""
-    current = ExchangeSettings.objects.first()
+    current = ExchangeSettings.objects.filter(pk=1).first()
     if current is None or not current.enabled or not current.password_hash:
         # Hash anyway: a switched-off exchange answers as slowly as a wrong password.
         make_password(password)
@@ -109,7 +110,7 @@ def session_of(token: str, *, kind: str) -> ExchangeSession | None:
     ).first()
     if session is None:
         return None
-    current = ExchangeSettings.objects.first()
+    current = ExchangeSettings.objects.filter(pk=1).first()
     if current is None or not current.enabled:
         return None
     session.last_seen_at = now

@@ -58,7 +58,7 @@ def _enlist(since: dt.datetime | None) -> None:
 def offer(session: ExchangeSession) -> bytes:
     """The `query` answer: every order 1C has not confirmed yet, marked as offered in this
     session (its `success` confirms exactly these)."""
-    current = ExchangeSettings.objects.first()
+    current = ExchangeSettings.objects.filter(pk=1).first()
     _enlist(current.orders_since if current else None)
     orders = list(
         OutboundOrder.objects.select_for_update(of=("self",))
