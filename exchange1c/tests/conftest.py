@@ -11,6 +11,9 @@ import pytest
 from exchange1c.services import access
 from exchange1c.tests.onec import OneC
 from relata.celery import app
+from tests.browser import chromium_page
+
+__all__ = ["chromium_page", "eager", "exchange", "switched_on"]
 
 
 @dataclass
