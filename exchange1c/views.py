@@ -14,6 +14,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from crm_core.access import is_admin, member_required
+from crm_core.once_views import acts_once
 from exchange1c import protocol, queries
 from exchange1c.models import ExchangeSession
 from exchange1c.services import access, orders, uploads
@@ -153,6 +154,8 @@ def _admin_membership(request: HttpRequest) -> None:
 
 @member_required
 @require_http_methods(["GET", "POST"])
+# A reload of the page that shows a new password posts again: it must not rotate it again.
+@acts_once(in_place=True)
 def exchange_settings(request: HttpRequest) -> HttpResponse:
     """Settings › Exchange with 1C: switch on, the URL and login for 1C, the password."""
     _admin_membership(request)

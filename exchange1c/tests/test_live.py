@@ -132,6 +132,7 @@ def test_the_owner_connects_1c_and_1c_exchanges_over_http(
         assert Product.objects.count() == 35
         assert ExchangeSession.objects.get().status == ExchangeSession.Status.DONE
 
-    page.reload()
+    page.goto(f"http://{made.host}:{port}/settings/1c/")
     assert page.locator(".exchange-session").count() == 1
+    assert page.locator("#exchange-password").count() == 0  # shown once, not again
     save_screenshot(page, "exchange1c-settings")
