@@ -4,20 +4,21 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('documents', '0001_initial'),
+        ("documents", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='document',
-            name='paid_amount',
-            field=models.DecimalField(blank=True, decimal_places=2, max_digits=16, null=True, verbose_name='amount paid'),
+            model_name="document",
+            name="paid_amount",
+            field=models.DecimalField(
+                blank=True, decimal_places=2, max_digits=16, null=True, verbose_name="amount paid"
+            ),
         ),
         migrations.AddField(
-            model_name='document',
-            name='paid_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='paid'),
+            model_name="document",
+            name="paid_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="paid"),
         ),
     ]
