@@ -109,6 +109,11 @@ EXCLUDED: dict[str, str] = {
     "crm_core.BulkJob": "a running bulk action's progress and temporary file",
     "telephony.PbxConnection": "secrets: the PBX provider's keys are entered anew",
     "telephony.CallEvent": "the PBX's raw webhooks, kept a month against retries: a log, not data",
+    "exchange1c.ExchangeSettings": "the 1C exchange's login and password hash: set up anew",
+    "exchange1c.ExchangeSession": "a log of 1C's exchange runs with the old company",
+    "exchange1c.ReceivedFile": "files 1C uploaded, kept only until imported",
+    "exchange1c.OutboundOrder": "which orders the old company's 1C confirmed; the new "
+    "company's exchange sends its own from the day it is switched on",
 }
 # Secrets never leave the company: the webhook signing keys and a form's API key hash.
 SECRET_FIELDS: dict[type[models.Model], set[str]] = {

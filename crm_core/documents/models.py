@@ -107,6 +107,11 @@ class Document(models.Model):
         db_constraint=False,
     )
     created_at = models.DateTimeField(default=timezone.now)
+    # An invoice's payment as the company's accounting (1C) reported it; None while unpaid.
+    paid_at = models.DateTimeField(_("paid"), null=True, blank=True)
+    paid_amount = models.DecimalField(
+        _("amount paid"), max_digits=16, decimal_places=2, null=True, blank=True
+    )
 
     class Meta:
         verbose_name = _("document")

@@ -24,9 +24,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from crm_core.access import visible, visible_user_ids
+from crm_core.documents.models import Document, Kind
 from crm_core.models import (
     Activity,
     Client,
+    Deal,
     Employee,
     Pipeline,
     SalesTarget,
@@ -242,6 +244,7 @@ def results(scope: Scope) -> Report:
                 }
             )
     grouped.sort(key=lambda row: (row["month"], row["responsible_id"] or 0))
+    paid = _paid_by_invoices(deals.filter(won), scope)
     names = _people(row["responsible_id"] for row in grouped)
     rows = [
         [
@@ -251,6 +254,7 @@ def results(scope: Scope) -> Report:
             row["lost"],
             _percent(row["won"], row["won"] + row["lost"]),
             row["revenue"] or Decimal(0),
+            paid.get((row["responsible_id"], row["month"].date()), Decimal(0)),
             *_against_target(
                 targets.get((row["responsible_id"], row["month"].date()), {}), dict(row)
             ),
@@ -276,6 +280,7 @@ def results(scope: Scope) -> Report:
             _("Lost"),
             _("Win rate"),
             _("Revenue"),
+            _("Paid by invoices"),
             _("Target"),
             _("Target done"),
         ],
@@ -283,6 +288,22 @@ def results(scope: Scope) -> Report:
         bars,
         str(_("Revenue by manager")),
     )
+
+
+def _paid_by_invoices(won: QuerySet[Deal], scope: Scope) -> dict[tuple[int | None, date], Decimal]:
+    """What the won deals' invoices brought in, as the company's accounting (1C) reported
+    their payment, per manager and month the deal was won."""
+    rows = (
+        Document.objects.filter(kind=Kind.INVOICE, paid_at__isnull=False, deal__in=won)
+        .order_by()
+        .annotate(month=TruncMonth("deal__closed_at", tzinfo=scope.zone))
+        .values("deal__responsible_id", "month")
+        .annotate(total=Sum("paid_amount"))
+    )
+    return {
+        (row["deal__responsible_id"], row["month"].date()): row["total"] or Decimal(0)
+        for row in rows
+    }
 
 
 def _targets_of(scope: Scope) -> dict[tuple[int, date], dict[str, Decimal]]:

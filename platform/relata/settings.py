@@ -93,6 +93,7 @@ TENANT_APPS = [
     "drf_spectacular_sidecar",
     "onboarding",
     "telephony",
+    "exchange1c",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -240,6 +241,10 @@ CELERY_BEAT_SCHEDULE["resume-stalled-imports"] = {
     "schedule": 120,
 }
 MAX_IMPORT_MB = env_int("MAX_IMPORT_MB", 512)
+# The live exchange with 1C (exchange1c): the most bytes 1C may send per request (it cuts
+# bigger files into chunks), and how long an exchange session lives after 1C's last request.
+EXCHANGE1C_FILE_LIMIT = env_int("EXCHANGE1C_FILE_LIMIT", 4 * 1024 * 1024)
+EXCHANGE1C_SESSION_MINUTES = env_int("EXCHANGE1C_SESSION_MINUTES", 60)
 IMPORT_CHUNK_ROWS = env_int("IMPORT_CHUNK_ROWS", 2000)
 # Reading an upload's head while the person waits runs in a child process with these limits
 # (onboarding/importing/sandbox.py); 0 and 0 read it in the web process itself.
