@@ -44,6 +44,9 @@ class ClientIn:
     # The row of the client this row only adds a contact person to: a sheet that lists a
     # company's people on the rows below it, the name cell left empty (or merged over them).
     continues: int = 0
+    # The company is known by its name alone, whatever phones and e-mails its people bring
+    # (a vCard's ORG): the same name is the same client, in the file and in the CRM.
+    known_by_name: bool = False
 
 
 @dataclass
@@ -93,3 +96,6 @@ class SourceRow:
     product: ProductIn | None = None
     rejected: str = ""  # a reader's reason to reject the row outright
     values: dict[str, str] = field(default_factory=dict)  # what the row said, for the report
+    # What the reader could not use (a contact of a type the CRM has no place for, contact
+    # information it could not read): said in the row's reason, the row still imported.
+    notes: list[str] = field(default_factory=list)
