@@ -232,7 +232,8 @@ def test_an_organisation_named_as_a_representative_is_not_a_person() -> None:
         ),
     )
     rows = list(commerceml.read(io.BytesIO(data), "utf-8-sig"))
-    assert rows[0].client is not None and rows[0].client.persons == []
+    assert rows[0].client is not None
+    assert rows[0].client.persons == []
     assert any("Склад ООО" in note for note in rows[0].notes)
 
 
