@@ -30,6 +30,7 @@ MAX_FRAGMENT = 64 * 1024
 
 _PREFIX_USED = re.compile(r"(?:</?|\s)([A-Za-z_][\w.-]*):[^\s=/>:]+")
 _PREFIX_DECLARED = re.compile(r"xmlns:([A-Za-z_][\w.-]*)\s*=")
+_BARE_AMPERSAND = re.compile(r"&(?!#?\w+;)")
 _ROOT_START = re.compile(r"<(?![?!])[^\s/>]+")
 _COMPOSITION_KINDS = {
     "номертелефона": "телефон",
@@ -88,9 +89,12 @@ def _parse(text: str) -> Any:
         return etree.fromstring(_declared(text).encode("utf-8"), strict)
     except etree.XMLSyntaxError:
         pass
+    # A bare "&" (a company name typed into an address) is the commonest damage: escaped
+    # first, then libxml2's recovering parser keeps whatever else it can.
+    repaired = _BARE_AMPERSAND.sub("&amp;", _declared(text))
     tolerant = etree.XMLParser(resolve_entities=False, no_network=True, recover=True)
     try:
-        return etree.fromstring(_declared(text).encode("utf-8"), tolerant)
+        return etree.fromstring(repaired.encode("utf-8"), tolerant)
     except etree.XMLSyntaxError:
         return None
 
