@@ -244,8 +244,10 @@ def _person(card: Any, department: str) -> PersonIn:
     )
 
 
-def _joined(part: Any) -> str:
-    return " ".join(map(str, part)) if isinstance(part, list) else str(part or "")
+def _joined(part: Any, separator: str = " ") -> str:
+    """A structured value's part: vobject splits a part at its commas (vCard 3.0's lists),
+    which in an address are the street's own ("ул. Ленина, 1")."""
+    return separator.join(map(str, part)) if isinstance(part, list) else str(part or "")
 
 
 def _types(line: Any) -> set[str]:
@@ -293,7 +295,8 @@ def _address(card: Any) -> str:
                 value.extended,
                 value.box,
             ]
-            text = ", ".join(" ".join(_joined(p).split()) for p in parts if _joined(p).strip())
+            texts = (" ".join(_joined(p, ", ").split()) for p in parts)
+            text = ", ".join(t for t in texts if t)
         else:
             text = ", ".join(p.strip() for p in str(value).split(";") if p.strip())
         if text:
