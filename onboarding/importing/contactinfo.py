@@ -21,7 +21,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.translation import gettext as _
 from lxml import etree
+
+from onboarding.importing import values
+from onboarding.importing.records import ClientIn, PersonIn
 
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
 CONTACTINFO = "http://www.v8.1c.ru/ssl/contactinfo"
@@ -107,17 +111,23 @@ def _name(qualified: Any) -> str:
 
 
 def _attribute(element: Any, name: str) -> str:
-    for key, value in element.attrib.items():
-        if _name(key) == name:
-            return " ".join(str(value).split())
-    return ""
+    """An attribute by its local name: unqualified (the common case) first, then with any
+    namespace or recovered prefix."""
+    value = element.get(name)
+    if value is None and name == "type":
+        value = element.get(f"{{{XSI}}}type")
+    if value is None:
+        value = next((v for k, v in element.attrib.items() if _name(k) == name), None)
+    return " ".join(str(value).split()) if value else ""
 
 
 def _from_xml(text: str) -> Read:
     root = _parse(text)
     if root is None:
         return Read()
-    composition = next((e for e in root.iter() if _name(e.tag) == "Состав"), None)
+    composition = next((e for e in root if _name(e.tag) == "Состав"), None)
+    if composition is None:  # an address nests its parts deeper
+        composition = next((e for e in root.iter() if _name(e.tag) == "Состав"), None)
     kind = ""
     value = ""
     if composition is not None:
@@ -192,3 +202,57 @@ def _from_lines(text: str) -> Read:
         if fields.get("КодСтраны") and not value.startswith("+"):
             value = "+" + value
     return Read(" ".join(value.split()))
+
+
+EMAIL, PHONE, FAX, WEB, ADDRESS, OTHER = "email", "phone", "fax", "web", "address", "other"
+
+
+# The words of a contact's kind, in the order they are tried: «АдресЭлектроннойПочты» is an
+# e-mail before it is an address, «ПочтовыйАдрес» is an address (not «почта»).
+_KIND_WORDS = (
+    (("электрон", "mail", "почта"), EMAIL),
+    (("факс", "fax"), FAX),
+    (("адрес", "почтов"), ADDRESS),
+    (("тел", "phone", "моб"), PHONE),
+    (("сайт", "веб", "web", "url"), WEB),
+)
+_PHONE_LIKE = re.compile(r"[\d\s()+\-.,;]+(?:доб\.?\s*\d+)?")
+
+
+def classify(kind: str, value: str) -> str:
+    """What a contact is, from the words 1C names its kind with («Телефон рабочий»,
+    «ЭлектроннаяПочта», «EmailКонтрагента», «ПочтовыйАдресКонтрагента», «Факс», «Сайт»…) and,
+    when they say nothing, from the value itself."""
+    words = kind.lower().replace("ё", "е")
+    found = next((what for stems, what in _KIND_WORDS if any(s in words for s in stems)), "")
+    if not found and "@" in value and " " not in value.strip():
+        found = EMAIL
+    if not found and not words.strip() and _PHONE_LIKE.fullmatch(value.lower()):
+        found = PHONE
+    return found or OTHER
+
+
+def place(kind: str, value: str, owner: ClientIn | PersonIn, notes: list[str]) -> None:
+    """Put one contact where it belongs on its owner (a company's or a person's phones and
+    e-mails, a company's site and addresses), or name it in the row's `notes` when the CRM
+    has no place for it (a fax, a messenger)."""
+    what = classify(kind, value)
+    if what == EMAIL:
+        owner.emails.extend(values.emails(value))
+    elif what == PHONE:
+        owner.phones.extend(values.phones(value))
+    elif what == FAX:
+        notes.append(_("The fax number %(value)s was not imported.") % {"value": value})
+    elif what == WEB and isinstance(owner, ClientIn) and not owner.website:
+        owner.website = value if "://" in value else f"https://{value}"
+    elif what == ADDRESS and isinstance(owner, ClientIn):
+        words = kind.lower()
+        if "факт" in words or "почтов" in words or "доставк" in words:
+            owner.postal_address = owner.postal_address or value
+        else:
+            owner.legal_address = owner.legal_address or value
+    else:
+        notes.append(
+            _("The contact «%(kind)s: %(value)s» was not imported.")
+            % {"kind": kind.strip() or "—", "value": value}
+        )

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from onboarding.importing import contactinfo, kinds, values
 from onboarding.importing.records import ClientIn, DealIn, ItemIn, SourceRow
-from onboarding.importing.xmltree import ends, kid, kids, local, release, text_of
+from onboarding.importing.xmltree import children, ends, kid, kids, local, release, text_of
 
 DEAL_DOCUMENTS = {
     "Документ.СчетНаОплатуПокупателю": "Счёт",
@@ -59,45 +59,29 @@ def counterparty(element: Any, notes: list[str] | None = None) -> ClientIn:
 
 
 def _contact_line(line: Any, client: ClientIn, notes: list[str]) -> None:
+    fields = children(line)
+
+    def said(name: str) -> str:
+        node = fields.get(name)
+        return "" if node is None else text_of(node)
+
     kind = " ".join(
-        text_of(line, name)
-        for name in ("ВидКонтактнойИнформации", "ТипКонтактнойИнформации", "Тип", "Вид")
+        t
+        for t in map(said, ("ВидКонтактнойИнформации", "ТипКонтактнойИнформации", "Тип", "Вид"))
+        if t
     )
-    embedded = text_of_raw(line, "ЗначенияПолей")
+    values_node = fields.get("ЗначенияПолей")
+    embedded = "" if values_node is None or values_node.text is None else values_node.text
     read = contactinfo.read(embedded)
-    presentation = (
-        read.value
-        or text_of(line, "Представление")
-        or text_of(line, "АдресЭП")
-        or text_of(line, "НомерТелефона")
-    )
+    presentation = read.value or said("Представление") or said("АдресЭП") or said("НомерТелефона")
     if not presentation:
         if embedded.strip():
             notes.append(
                 _("Contact information «%(kind)s» could not be read and was not imported: %(raw)s")
-                % {"kind": kind.strip() or "—", "raw": _cut(" ".join(embedded.split()))}
+                % {"kind": kind or "—", "raw": _cut(" ".join(embedded.split()))}
             )
         return
-    kind = f"{kind} {read.kind}".lower()
-    if "почт" in kind or "email" in kind or "e-mail" in kind or "@" in presentation:
-        client.emails.extend(values.emails(presentation))
-    elif "факс" in kind or "fax" in kind:
-        notes.append(_("The fax number %(value)s was not imported.") % {"value": presentation})
-    elif "телефон" in kind or "phone" in kind:
-        client.phones.extend(values.phones(presentation))
-    elif "адрес" in kind:
-        if "факт" in kind or "почтов" in kind:
-            client.postal_address = client.postal_address or presentation
-        else:
-            client.legal_address = client.legal_address or presentation
-    elif "веб" in kind or "сайт" in kind or "web" in kind:
-        if not client.website:
-            client.website = presentation if "://" in presentation else f"https://{presentation}"
-    else:
-        notes.append(
-            _("The contact «%(kind)s: %(value)s» was not imported.")
-            % {"kind": kind.strip(), "value": presentation}
-        )
+    contactinfo.place(f"{kind} {read.kind}".strip(), presentation, client, notes)
 
 
 def _cut(text: str, limit: int = 120) -> str:
@@ -111,14 +95,21 @@ _FORM = ("ЮридическоеФизическоеЛицо", "ЮрФизЛиц
 
 def _reference(node: Any, outer: Any = None) -> ClientIn:
     """A counterparty from its key properties (`node`), the rest of its object in `outer`."""
-    places = [node] if outer is None or outer is node else [node, outer]
+    fields = children(node)
+    if outer is not None and outer is not node:
+        for name, child in children(outer).items():
+            fields.setdefault(name, child)
 
     def first(*names: str) -> str:
-        return next((t for p in places for n in names if (t := text_of(p, n))), "")
+        for name in names:
+            child = fields.get(name)
+            if child is not None and (found := text_of(child)):
+                return found
+        return ""
 
     client = ClientIn(
-        external_id=text_of(node, "Ссылка"),
-        name=first("Наименование") or first("НаименованиеПолное"),
+        external_id=first("Ссылка"),
+        name=first("Наименование", "НаименованиеПолное"),
         full_name=first("НаименованиеПолное", "ПолноеНаименование", "ОфициальноеНаименование"),
         inn=first("ИНН"),
         kpp=first("КПП"),

@@ -16,6 +16,7 @@ So a marker that says "sole trader" is believed, and any of the sole trader's ow
 
 from __future__ import annotations
 
+import functools
 import re
 
 from stdnum.ru import inn as russian_inn
@@ -53,6 +54,7 @@ _MARKERS = {
 }
 
 
+@functools.lru_cache(maxsize=256)  # a file repeats a handful of markers a million times
 def marker_kind(marker: str) -> str:
     """The kind a format's marker names ("ФизЛицо", "ИндивидуальныйПредприниматель",
     "Юр. лицо", "ИП", "person"…), or "" when it names none."""
@@ -68,7 +70,10 @@ def marker_kind(marker: str) -> str:
 
 
 def is_sole_trader_name(name: str) -> bool:
-    return bool(_SOLE_TRADER_NAME.search(name.replace("ё", "е")))
+    lowered = name.lower()
+    if "п" not in lowered:  # most names: no regex needed
+        return False
+    return bool(_SOLE_TRADER_NAME.search(lowered.replace("ё", "е")))
 
 
 def is_personal_inn(inn: str) -> bool:

@@ -142,7 +142,7 @@ def card_row(number: int, raw: bytes) -> SourceRow:
     client = row.client = _client(card, row.notes)
     person = client.persons[0] if client.persons else None
     shown = {
-        _("Name"): person_name(person) if person else "",
+        _("Full name"): person_name(person) if person else "",
         _("Organisation"): client.name if client.kind != kinds.PERSON else "",
         _("Phone"): ", ".join((person.phones if person else client.phones)[:3]),
         _("E-mail"): ", ".join((person.emails if person else client.emails)[:3]),

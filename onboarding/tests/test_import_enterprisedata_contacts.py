@@ -242,3 +242,45 @@ def test_a_sole_trader_is_stored_as_one(make_company: Any) -> None:
         client = Client.objects.get()
         assert client.kind == Client.Kind.SOLE_TRADER
         assert client.full_name == "Индивидуальный предприниматель Петров Пётр Петрович"
+
+
+@pytest.mark.parametrize(
+    ("kind", "value", "expected"),
+    [
+        ("EmailКонтрагента", "a@b.ru", "email"),
+        ("АдресЭлектроннойПочты", "a@b.ru", "email"),
+        ("Почта", "a@b.ru", "email"),
+        ("Электронная почта", "a@b.ru", "email"),
+        ("ПочтовыйАдресКонтрагента", "101000, Москва", "address"),
+        ("ЮрАдресКонтрагента", "101000, Москва", "address"),
+        ("ТелефонКонтрагента", "+7 495 1234567", "phone"),
+        ("Телефон рабочий", "+7 495 1234567", "phone"),
+        ("ТелефонРабочий", "+7 495 1234567", "phone"),
+        ("Факс", "+7 495 1234568", "fax"),
+        ("Сайт", "vector.ru", "web"),
+        ("Skype", "vector.office", "other"),
+        ("", "a@b.ru", "email"),
+        ("", "8 (495) 123-45-67 доб. 12", "phone"),
+        ("", "vector.office", "other"),
+    ],
+)
+def test_what_a_contact_is(kind: str, value: str, expected: str) -> None:
+    assert contactinfo.classify(kind, value) == expected
+
+
+def test_addresses_by_kind() -> None:
+    data = message(
+        "1.8",
+        counterparty(
+            "ref-1",
+            "Вектор",
+            lines=line("ЮрАдресКонтрагента", "101000, Москва, ул. Мясницкая, 1")
+            + line("ФактАдресКонтрагента", "", shown="Москва, ул. Тверская, 2")
+            + line("ПочтовыйАдресКонтрагента", "Москва, а/я 5"),
+        ),
+    )
+    (row,) = enterprisedata.read(io.BytesIO(data), "utf-8")
+    assert row.client is not None
+    assert row.client.legal_address == "101000, Москва, ул. Мясницкая, 1"
+    assert row.client.postal_address == "Москва, ул. Тверская, 2"
+    assert row.client.emails == []
