@@ -33,7 +33,7 @@ _TECHNICAL = {
     "SOURCE", "NAME", "PROFILE", "XML", "CLIENTPIDMAP", "LANG", "GENDER", "BEGIN", "END",
 }  # fmt: skip
 # Binary properties: left out before parsing (a phone book's photo is most of its bytes).
-_BINARY = ("PHOTO", "LOGO", "SOUND", "KEY")
+_BINARY = ("PHOTO", "LOGO", "SOUND", "KEY", "X-MS-CARDPICTURE")
 # X- properties that hold what a person typed (a messenger address): named when left out.
 _PERSONAL_X = ("SKYPE", "ICQ", "JABBER", "TELEGRAM", "WHATSAPP", "AIM", "MSN", "YAHOO", "QQ")
 _PROPERTY = re.compile(rb"^(?:[\w-]+\.)?([A-Za-z][\w-]*)")
