@@ -213,3 +213,37 @@ def test_through_import_data(make_company: Any, tmp_path: Path) -> None:
     assert "X-SKYPE: ilya.petrov" in out.getvalue()
     with a:
         assert Contact.objects.get().last_name == "Петров"
+
+
+def test_a_large_file_is_inspected_from_its_head_and_read_one_card_at_a_time() -> None:
+    import tracemalloc
+
+    from onboarding.importing import bounds
+    from onboarding.importing.sources import inspect
+
+    card = (
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nN:Петров{0};Илья;;;\r\nFN:Илья Петров{0}\r\n"
+        "ORG:Вектор {0}\r\nTEL;TYPE=WORK:+7 495 {0:03d}-{0:04d}\r\nEND:VCARD\r\n"
+    )
+    data = "".join(card.format(i % 1000) for i in range(9_000)).encode()
+    assert len(data) > 1.2 * bounds.MAX_XML_INSPECTED_BYTES
+    found = inspect(io.BytesIO(data), size=len(data), limit_mb=512, file_name="big.vcf")
+    assert found.format == "vcard"
+    assert len(found.preview) == 10
+    assert found.total_rows is not None
+    assert 7_000 < found.total_rows < 11_000  # scaled from the cards of its head
+    assert sum(1 for _ in vcard.read(io.BytesIO(data), "utf-8")) == 9_000
+
+    def peak_cutting(cards: int) -> int:
+        """What cutting the file into cards takes (each card is then parsed alone)."""
+        stream = io.BytesIO("".join(card.format(i % 1000) for i in range(cards)).encode())
+        tracemalloc.start()  # after the file is in memory: what reading it takes
+        try:
+            assert sum(1 for _ in vcard._cards(stream, "utf-8")) == cards
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    # Four times the cards, not four times the memory (a block of the file at a time).
+    small, large = peak_cutting(2_000), peak_cutting(8_000)
+    assert large < small * 1.2, f"{small // 1024} KB for 2,000 cards, {large // 1024} KB for 8,000"
