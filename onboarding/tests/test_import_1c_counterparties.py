@@ -256,3 +256,32 @@ def test_the_real_2_03_order_buyer_is_a_private_person() -> None:
     assert client.kind == "person"
     assert client.full_name == "Петр Петров"
     assert [(p.last_name, p.first_name) for p in client.persons] == [("Петров", "Петр")]
+
+
+@pytest.mark.parametrize("version", ["2.04", "2.08", "2.10", "3.1"])
+def test_an_order_s_counterparty_is_read_the_same_way(version: str) -> None:
+    buyer = cml.person(
+        version,
+        id_="ip-3",
+        name="ИП Петров Пётр Петрович",
+        last="Петров",
+        first="Пётр",
+        middle="Петрович",
+        inn=PERSONAL_INN,
+        contacts=cml.contacts(("Телефон рабочий", "+7 495 000-00-01"), ("ICQ", "123456")),
+    )
+    order = (
+        "<Документ><Ид>o-1</Ид><Номер>7</Номер><Дата>2026-03-01</Дата>"
+        "<ХозОперация>Заказ товара</ХозОперация><Валюта>RUB</Валюта><Сумма>100.00</Сумма>"
+        f"<Контрагенты>{buyer}</Контрагенты></Документ>"
+    )
+    # A package whose only content is the order (a web shop's or 1C's documents file).
+    data = cml.package(version).replace("<Контрагенты></Контрагенты>".encode(), order.encode())
+    (row,) = commerceml.read(io.BytesIO(data), "utf-8-sig")
+    assert row.deal is not None
+    assert row.deal.title == "Заказ товара № 7 от 01.03.2026"
+    assert row.client is not None
+    assert row.client.kind == "sole_trader"
+    assert row.client.inn == PERSONAL_INN
+    assert row.client.phones == ["+7 495 000-00-01"]
+    assert any("ICQ: 123456" in note for note in row.notes)
