@@ -11,8 +11,10 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import IO, Any
 
+from django.utils.translation import gettext as _
+
 from crm_core.models import VatRate
-from onboarding.importing import values
+from onboarding.importing import contactinfo, kinds, values
 from onboarding.importing.records import (
     ClientIn,
     DealIn,
@@ -38,7 +40,8 @@ def read(stream: IO[bytes], encoding: str) -> Iterator[SourceRow]:
             row = document(number, element)
         elif name == "Контрагент" and parent == "Контрагенты" and path[-2:-1] == [ROOT]:
             number += 1
-            row = SourceRow(number=number, client=counterparty(element))
+            row = SourceRow(number=number)
+            row.client = counterparty(element, row.notes)
             row.values = _shown(row.client)
             if text_of(element, "ПометкаУдаления") == "true":
                 row.rejected = "deleted_in_1c"
@@ -59,70 +62,153 @@ def read(stream: IO[bytes], encoding: str) -> Iterator[SourceRow]:
             yield row
 
 
-def counterparty(element: Any) -> ClientIn:
-    official = text_of(element, "ОфициальноеНаименование") or text_of(element, "ПолноеНаименование")
+# A counterparty's requisites sit in the «Контрагент» itself up to 2.07, and in its «ЮрЛицо»
+# (an organisation) or «ФизЛицо» (a person) block from 2.08 on; some writers mix both.
+_BLOCKS = ("ЮрЛицо", "ФизЛицо")
+# «Отношение» words that say only "a representative", not what the person does.
+_GENERIC_RELATIONS = {"контактное лицо", "представитель", "контакт", ""}
+
+
+class _Fields:
+    """A counterparty's child elements by local name, its own before its block's: one pass
+    over the children instead of one per field (the reader's speed is the file's)."""
+
+    def __init__(self, element: Any) -> None:
+        self.element = element
+        self.by_name: dict[str, Any] = {}
+        for child in element:
+            self.by_name.setdefault(local(child), child)
+        self.blocks = [self.by_name[b] for b in _BLOCKS if b in self.by_name]
+        for block in self.blocks:
+            for child in block:
+                self.by_name.setdefault(local(child), child)
+
+    def text(self, name: str, *path: str) -> str:
+        node = self.by_name.get(name)
+        if node is None:
+            return ""
+        return text_of(node, *path) if path else text_of(node)
+
+    def has(self, name: str) -> bool:
+        return name in self.by_name
+
+    def person_parts(self) -> tuple[str, str, str]:
+        return self.text("Фамилия"), self.text("Имя"), self.text("Отчество")
+
+    def marker(self) -> str:
+        """The block the counterparty is written in, or "ФизЛицо" for a flat one with a
+        person's name parts (2.03 web shops write their buyers so)."""
+        for block in _BLOCKS:
+            if block in self.by_name:
+                return block
+        return "ФизЛицо" if self.has("Фамилия") or self.has("Имя") else ""
+
+    def ogrnip(self) -> str:
+        """A sole trader's registration number: «ОГРНИП», or an «ОГРН» of 15 digits."""
+        ogrn = self.text("ОГРН")
+        return self.text("ОГРНИП") or (ogrn if len(ogrn) == 15 else "")
+
+
+def counterparty(element: Any, notes: list[str] | None = None) -> ClientIn:
+    """A «Контрагент»: its own «Контакты» are the company's, its «Представители» are its
+    contact persons with their own contacts. `notes` collects what could not be used."""
+    notes = [] if notes is None else notes
+    fields = _Fields(element)
+    official = fields.text("ОфициальноеНаименование") or fields.text("ПолноеНаименование")
+    last, first, middle = fields.person_parts()
     client = ClientIn(
-        external_id=text_of(element, "Ид"),
-        name=text_of(element, "Наименование") or official,
+        external_id=fields.text("Ид"),
+        name=fields.text("Наименование")
+        or official
+        or " ".join(p for p in (last, first, middle) if p),
         full_name=official,
-        inn=text_of(element, "ИНН"),
-        kpp=text_of(element, "КПП"),
-        legal_address=text_of(element, "АдресРегистрации", "Представление")
-        or text_of(element, "ЮридическийАдрес", "Представление"),
-        postal_address=text_of(element, "Адрес", "Представление"),
+        inn=fields.text("ИНН"),
+        kpp=fields.text("КПП"),
+        legal_address=fields.text("ЮридическийАдрес", "Представление")
+        or fields.text("АдресРегистрации", "Представление"),
+        postal_address=fields.text("Адрес", "Представление")
+        or fields.text("ФактическийАдрес", "Представление"),
     )
-    if kid(element, "Фамилия") is not None or kid(element, "Имя") is not None:
-        client.kind = "person" if len(values.text(client.inn)) != 10 else "legal"
-        if not client.name:
-            client.name = " ".join(
-                p for p in (text_of(element, "Фамилия"), text_of(element, "Имя")) if p
-            )
-    account = kid(element, "РасчетныеСчета", "РасчетныйСчет")
+    client.kind = kinds.client_kind(
+        name=client.name,
+        full_name=client.full_name,
+        inn=client.inn,
+        ogrnip=fields.ogrnip(),
+        marker=fields.marker(),
+    )
+    accounts = fields.by_name.get("РасчетныеСчета")
+    account = kid(accounts, "РасчетныйСчет") if accounts is not None else None
     if account is not None:
         client.bank_account = text_of(account, "НомерСчета")
         client.bank_name = text_of(account, "Банк", "Наименование")
         client.bik = text_of(account, "Банк", "БИК")
         client.correspondent_account = text_of(account, "Банк", "СчетКорреспондентский")
-    _contacts(element, client.phones, client.emails)
-    representatives = kid(element, "Представители")
+    if fields.has("Контакты"):
+        for holder in (element, *fields.blocks):
+            _contacts(holder, client, notes)
+    representatives = fields.by_name.get("Представители")
     for representative in (
         kids(representatives, "Представитель") if representatives is not None else []
     ):
-        # Nested `Контрагент` in 2.03, flat in 2.09 / 3.1.
-        node = kid(representative, "Контрагент")
-        node = representative if node is None else node
-        full = text_of(node, "Наименование")
-        last, first, middle = values.person_name(full)
-        own = (text_of(element, "Фамилия"), text_of(element, "Имя"))
-        if all(own) and set(full.split()) == set(own):
-            # The buyer is its own contact person ("Петр Петров" = Имя Фамилия).
-            last, first, middle = own[0], own[1], text_of(element, "Отчество")
-        person = PersonIn(
-            external_id=text_of(node, "Ид"),
-            last_name=text_of(node, "Фамилия") or last,
-            first_name=text_of(node, "Имя") or first,
-            middle_name=text_of(node, "Отчество") or middle,
-            position=text_of(node, "Отношение"),
-        )
-        _contacts(node, person.phones, person.emails)
-        if person.last_name or person.first_name:
+        person = _representative(fields, representative, notes)
+        if person is not None:
             client.persons.append(person)
     return client
 
 
-def _contacts(element: Any, phones: list[str], emails: list[str]) -> None:
+def _representative(buyer: _Fields, representative: Any, notes: list[str]) -> PersonIn | None:
+    """A «Представитель»: a person (nested «Контрагент» in 2.03, flat in 2.09 / 3.1)."""
+    nested = kid(representative, "Контрагент")
+    node = representative if nested is None else nested
+    fields = _Fields(node)
+    relation = text_of(representative, "Отношение") or fields.text("Отношение")
+    full = fields.text("Наименование") or fields.text("ПолноеНаименование")
+    if fields.has("ЮрЛицо") or (
+        kinds.client_kind(name=full, inn=fields.text("ИНН"), default="") == kinds.LEGAL
+    ):
+        # An organisation named as a representative (a consignee, a payer) is not a person.
+        notes.append(
+            _("The representative «%(name)s» (%(relation)s) is an organisation: not imported.")
+            % {"name": full, "relation": relation or "—"}
+        )
+        return None
+    last, first, middle = values.person_name(full)
+    own = buyer.person_parts()
+    if own[0] and own[1] and set(full.split()) == set(own[:2]):
+        # The buyer is its own contact person ("Петр Петров" = Имя Фамилия).
+        last, first, middle = own
+    named = fields.person_parts()
+    position = fields.text("Должность")
+    if not position and relation.lower() not in _GENERIC_RELATIONS:
+        position = relation  # «Директор», «Главный бухгалтер»
+    person = PersonIn(
+        external_id=fields.text("Ид"),
+        last_name=named[0] or last,
+        first_name=named[1] or first,
+        middle_name=named[2] or middle,
+        position=position,
+    )
+    holders = [node] if node is representative else [node, representative]
+    for holder in holders:
+        _contacts(holder, person, notes)
+    if not (person.last_name or person.first_name):
+        if person.phones or person.emails:
+            notes.append(_("A representative without a name: their contacts were not imported."))
+        return None
+    return person
+
+
+def _contacts(element: Any, owner: ClientIn | PersonIn, notes: list[str]) -> None:
+    """«Контакты/Контакт{Тип, Значение}» into the owner's phones, e-mails (and a company's
+    website); a contact of a type the CRM has no place for is named in the row's notes."""
     holder = kid(element, "Контакты")
     if holder is None:
         return
     for contact in kids(holder, "Контакт"):
-        kind = text_of(contact, "Тип").lower()
-        value = text_of(contact, "Значение")
-        if not value:
-            continue
-        if "почт" in kind or "mail" in kind or "@" in value:
-            emails.extend(values.emails(value))
-        elif "факс" not in kind and "сайт" not in kind:
-            phones.extend(values.phones(value))
+        kind = text_of(contact, "Тип") or text_of(contact, "Вид")
+        value = text_of(contact, "Значение") or text_of(contact, "Представление")
+        if value:
+            contactinfo.place(kind, value, owner, notes)
 
 
 def document(number: int, element: Any) -> SourceRow:
@@ -155,14 +241,15 @@ def document(number: int, element: Any) -> SourceRow:
                 price=price if price is not None else Decimal(0),
             )
         )
-    client = None
+    row = SourceRow(number=number, deal=deal)
     parties = kid(element, "Контрагенты")
     for party in kids(element if parties is None else parties, "Контрагент"):
         role = text_of(party, "Роль")
         if role in {"", "Покупатель", "Плательщик", "Получатель"}:
-            client = counterparty(party)
+            row.client = client = counterparty(party, row.notes)
             break
-    row = SourceRow(number=number, client=client, deal=deal)
+    else:
+        client = None
     row.values = {"Ид": deal.external_id, "Документ": title}
     if client is not None:
         row.values.update(_shown(client))

@@ -19,11 +19,13 @@ SAMPLE_BYTES = 256 * 1024
 
 @dataclass(frozen=True)
 class Detected:
-    format: str  # xlsx, xls, csv, commerceml, enterprisedata
+    format: str  # xlsx, xls, csv, commerceml, enterprisedata, vcard, relata
     encoding: str = ""
 
 
-def detect(stream: IO[bytes], *, size: int, limit_mb: int) -> Detected:
+def detect(stream: IO[bytes], *, size: int, limit_mb: int, name: str = "") -> Detected:
+    """The format and encoding of an upload. `name` (the file's name as uploaded) only
+    confirms what the bytes say: a ".vcf" that holds no vCard is refused as one."""
     if size == 0:
         raise UnreadableFile("empty")
     if size > limit_mb * 1024 * 1024:
@@ -40,10 +42,24 @@ def detect(stream: IO[bytes], *, size: int, limit_mb: int) -> Detected:
         if "EncryptedPackage".encode("utf-16-le") in head or b"EncryptedPackage" in head:
             raise UnreadableFile("encrypted")
         return Detected("xls")
+    return _text_kind(head, vcf=name.lower().endswith((".vcf", ".vcard")))
+
+
+def _text_kind(head: bytes, *, vcf: bool) -> Detected:
+    """A text file: a vCard, a 1C XML file or a CSV (a ".vcf" must be a vCard)."""
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        # Windows writes its contacts (and some phones their .vcf) in UTF-16.
+        if _is_vcard(head.decode("utf-16", errors="replace")):
+            return Detected("vcard", "utf-16")
+        raise UnreadableFile("not_vcard" if vcf else "wrong_format")
     if b"\x00" in head[:4096]:
         raise UnreadableFile("wrong_format")
     encoding = text_encoding(head)
     sample = head.decode(encoding, errors="replace").lstrip("\ufeff \r\n\t")
+    if _is_vcard(sample):
+        return Detected("vcard", encoding)
+    if vcf:
+        raise UnreadableFile("not_vcard")
     if sample.startswith("<"):
         root = _xml_root(sample)
         if root == "КоммерческаяИнформация":
@@ -90,6 +106,17 @@ def _zip_kind(stream: IO[bytes]) -> str:
     if "relata.json" in names:
         return "relata"  # a Relata export, imported back whole
     raise UnreadableFile("wrong_format")
+
+
+_VCARD = re.compile(r"\s*BEGIN\s*:\s*VCARD\s*$", re.IGNORECASE | re.MULTILINE)
+
+
+def _is_vcard(sample: str) -> bool:
+    """A vCard file starts with BEGIN:VCARD (after blank lines, or a line of text a phone
+    put before it)."""
+    head = sample.lstrip("\ufeff \r\n\t")[:4096]
+    match = _VCARD.search(head)
+    return match is not None and head[: match.start()].count("\n") <= 2
 
 
 _ROOT = re.compile(r"<(?![?!])(?:[\w.-]+:)?([\w.-]+)")

@@ -315,7 +315,7 @@ class Importer:
                 keys.inns.add(inn)
             keys.phones.update(_key_of(n) for n in numbers)
             keys.emails.update(emails)
-            if _only_a_name(client.external_id, inn, bool(numbers), emails):
+            if client.known_by_name or _only_a_name(client.external_id, inn, bool(numbers), emails):
                 keys.name_only = True
         return keys
 
@@ -515,7 +515,9 @@ class Importer:
         for email in emails:
             if email.lower() in self.by_email:
                 yield pgettext("matched by", "e-mail"), self.by_email[email.lower()]
-        if _only_a_name(client.external_id, inn, any(map(self._phone, phones)), emails):
+        if client.known_by_name or _only_a_name(
+            client.external_id, inn, any(map(self._phone, phones)), emails
+        ):
             name_key = _name_key(client.name or client.full_name)
             if name_key in self.by_name:
                 yield pgettext("matched by", "name"), self.by_name[name_key]
@@ -558,7 +560,7 @@ class Importer:
             return RowResult(row.number, REJECTED, _reader_reason(row.rejected), row.values)
         if row.product is not None:
             return self._plan_product(row, plan)
-        flags: list[str] = []
+        flags: list[str] = list(row.notes)  # what the reader could not use, said first
         target: Target | None = None
         outcome = UNCHANGED
         bad_inn = self._bad_inns.get(row.number)

@@ -12,21 +12,16 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import IO, Any
 
-from lxml import etree
+from django.utils.translation import gettext as _
 
-from onboarding.importing import values
+from onboarding.importing import contactinfo, kinds, values
 from onboarding.importing.records import ClientIn, DealIn, ItemIn, SourceRow
-from onboarding.importing.xmltree import ends, kid, kids, local, release, text_of
+from onboarding.importing.xmltree import children, ends, kid, kids, local, release, text_of
 
 DEAL_DOCUMENTS = {
     "Документ.СчетНаОплатуПокупателю": "Счёт",
     "Документ.ЗаказКлиента": "Заказ",
     "Документ.РеализацияТоваровУслуг": "Реализация",
-}
-KINDS = {
-    "ЮридическоеЛицо": "legal",
-    "ФизическоеЛицо": "person",
-    "ИндивидуальныйПредприниматель": "sole_trader",
 }
 
 
@@ -39,8 +34,8 @@ def read(stream: IO[bytes], encoding: str) -> Iterator[SourceRow]:
         row: SourceRow | None = None
         if name == "Справочник.Контрагенты":
             number += 1
-            client = counterparty(element)
-            row = SourceRow(number=number, client=client)
+            row = SourceRow(number=number)
+            client = row.client = counterparty(element, row.notes)
             row.values = {"Ссылка": client.external_id, "Наименование": client.name}
         elif name in DEAL_DOCUMENTS:
             number += 1
@@ -50,63 +45,89 @@ def read(stream: IO[bytes], encoding: str) -> Iterator[SourceRow]:
             yield row
 
 
-def counterparty(element: Any) -> ClientIn:
+def counterparty(element: Any, notes: list[str] | None = None) -> ClientIn:
+    """A «Справочник.Контрагенты»; `notes` collects the contact information that could not
+    be read."""
+    notes = [] if notes is None else notes
     keys = kid(element, "КлючевыеСвойства")
     keys = element if keys is None else keys
-    client = _reference(keys)
+    client = _reference(keys, element)
     info = kid(element, "КонтактнаяИнформация")
     for line in kids(info, "Строка") if info is not None else []:
-        kind = text_of(line, "ВидКонтактнойИнформации") + text_of(line, "ТипКонтактнойИнформации")
-        presentation, kind_of_value = _contact_info(text_of_raw(line, "ЗначенияПолей"))
-        presentation = presentation or text_of(line, "Представление")
-        if not presentation:
-            continue
-        kind = (kind + kind_of_value).lower()
-        if "почт" in kind or "email" in kind or "@" in presentation:
-            client.emails.extend(values.emails(presentation))
-        elif "телефон" in kind:
-            client.phones.extend(values.phones(presentation))
-        elif "адрес" in kind:
-            if "факт" in kind or "почтов" in kind:
-                client.postal_address = client.postal_address or presentation
-            else:
-                client.legal_address = client.legal_address or presentation
+        _contact_line(line, client, notes)
     return client
 
 
-def _reference(node: Any) -> ClientIn:
-    return ClientIn(
-        external_id=text_of(node, "Ссылка"),
-        name=text_of(node, "Наименование") or text_of(node, "НаименованиеПолное"),
-        full_name=text_of(node, "НаименованиеПолное"),
-        inn=text_of(node, "ИНН"),
-        kpp=text_of(node, "КПП"),
-        kind=KINDS.get(text_of(node, "ЮридическоеФизическоеЛицо"), "legal"),
+def _contact_line(line: Any, client: ClientIn, notes: list[str]) -> None:
+    fields = children(line)
+
+    def said(name: str) -> str:
+        node = fields.get(name)
+        return "" if node is None else text_of(node)
+
+    kind = " ".join(
+        t
+        for t in map(said, ("ВидКонтактнойИнформации", "ТипКонтактнойИнформации", "Тип", "Вид"))
+        if t
     )
+    values_node = fields.get("ЗначенияПолей")
+    embedded = "" if values_node is None or values_node.text is None else values_node.text
+    read = contactinfo.read(embedded)
+    presentation = read.value or said("Представление") or said("АдресЭП") or said("НомерТелефона")
+    if not presentation:
+        if embedded.strip():
+            notes.append(
+                _("Contact information «%(kind)s» could not be read and was not imported: %(raw)s")
+                % {"kind": kind or "—", "raw": _cut(" ".join(embedded.split()))}
+            )
+        return
+    contactinfo.place(f"{kind} {read.kind}".strip(), presentation, client, notes)
+
+
+def _cut(text: str, limit: int = 120) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# Where 1C puts a counterparty's legal form: «ЮридическоеФизическоеЛицо» in the standard's
+# schemas, «ЮрФизЛицо» in some configurations' own rules.
+_FORM = ("ЮридическоеФизическоеЛицо", "ЮрФизЛицо")
+
+
+def _reference(node: Any, outer: Any = None) -> ClientIn:
+    """A counterparty from its key properties (`node`), the rest of its object in `outer`."""
+    fields = children(node)
+    if outer is not None and outer is not node:
+        for name, child in children(outer).items():
+            fields.setdefault(name, child)
+
+    def first(*names: str) -> str:
+        for name in names:
+            child = fields.get(name)
+            if child is not None and (found := text_of(child)):
+                return found
+        return ""
+
+    client = ClientIn(
+        external_id=first("Ссылка"),
+        name=first("Наименование", "НаименованиеПолное"),
+        full_name=first("НаименованиеПолное", "ПолноеНаименование", "ОфициальноеНаименование"),
+        inn=first("ИНН"),
+        kpp=first("КПП"),
+    )
+    registration = first("ОГРНИП", "РегистрационныйНомер", "ОГРН")
+    client.kind = kinds.client_kind(
+        name=client.name,
+        full_name=client.full_name,
+        inn=client.inn,
+        ogrnip=registration if len(registration) == 15 else "",
+        marker=first(*_FORM),
+    )
+    return client
 
 
 def text_of_raw(element: Any, name: str) -> str:
     node = kid(element, name)
     return "" if node is None or node.text is None else node.text
-
-
-def _contact_info(embedded: str) -> tuple[str, str]:
-    """(Представление, the type of its `Состав`) of an embedded contactinfo document."""
-    if not embedded.strip().startswith("<"):
-        return " ".join(embedded.split()), ""
-    try:
-        parser = etree.XMLParser(resolve_entities=False, no_network=True)
-        root = etree.fromstring(embedded.strip().encode("utf-8"), parser)
-    except etree.XMLSyntaxError:
-        return "", ""
-    composition = kid(root, "Состав")
-    kind = ""
-    if composition is not None:
-        kind = (composition.get("{http://www.w3.org/2001/XMLSchema-instance}type") or "").lower()
-        kind = {"номертелефона": "телефон", "электроннаяпочта": "почта"}.get(kind, kind)
-        if not root.get("Представление") and composition.get("Значение"):
-            return composition.get("Значение") or "", kind
-    return " ".join((root.get("Представление") or "").split()), kind
 
 
 def document(number: int, element: Any, label: str) -> SourceRow:

@@ -15,8 +15,12 @@ class UnreadableFile(Exception):  # noqa: N818  (a reason, not a programming err
             "The file is protected with a password. Save it without a password and upload again."
         ),
         "wrong_format": _(
-            "This is not a spreadsheet or a 1C exchange file (xlsx, xls, csv, CommerceML, "
-            "EnterpriseData)."
+            "This is not a spreadsheet, a 1C exchange file or a contacts file (xlsx, xls, csv, "
+            "CommerceML, EnterpriseData, vCard)."
+        ),
+        "not_vcard": _(
+            "The file is named .vcf but holds no vCard (it does not start with BEGIN:VCARD). "
+            "Export the contacts again as vCard and upload the new file."
         ),
         "corrupt": _("The file is damaged or not what its name says: %(detail)s"),
         "zip_bomb": _(

@@ -48,6 +48,9 @@ class ClientIn:
     # (custom) fields by key, as the cells said them (the engine reads them by the field's type).
     notes: list[str] = field(default_factory=list)
     custom: dict[str, str] = field(default_factory=dict)
+    # The company is known by its name alone, whatever phones and e-mails its people bring
+    # (a vCard's ORG): the same name is the same client, in the file and in the CRM.
+    known_by_name: bool = False
 
 
 @dataclass
@@ -97,3 +100,6 @@ class SourceRow:
     product: ProductIn | None = None
     rejected: str = ""  # a reader's reason to reject the row outright
     values: dict[str, str] = field(default_factory=dict)  # what the row said, for the report
+    # What the reader could not use (a contact of a type the CRM has no place for, contact
+    # information it could not read): said in the row's reason, the row still imported.
+    notes: list[str] = field(default_factory=list)

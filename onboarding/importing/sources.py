@@ -7,7 +7,15 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 from onboarding.archive import read_manifest
-from onboarding.importing import bounds, columns, commerceml, enterprisedata, tabular, values
+from onboarding.importing import (
+    bounds,
+    columns,
+    commerceml,
+    enterprisedata,
+    tabular,
+    values,
+    vcard,
+)
 from onboarding.importing.detect import detect
 from onboarding.importing.errors import UnreadableFile
 from onboarding.importing.records import ClientIn, SourceRow
@@ -71,11 +79,12 @@ def inspect(
     sheet: str = "",
     header_row: int = 0,
     mapping: dict[str, str] | None = None,
+    file_name: str = "",
 ) -> Inspection:
     """Detect the format and encoding; for sheets also the sheet, header row and mapping, and
     how the dates of the deal-date column in `mapping` (else in the suggested one) are
-    written."""
-    detected = detect(stream, size=size, limit_mb=limit_mb)
+    written. `file_name` is the name it was uploaded with (see detect)."""
+    detected = detect(stream, size=size, limit_mb=limit_mb, name=file_name)
     found = Inspection(format=detected.format, encoding=detected.encoding)
     if detected.format == "relata":
         entities = read_manifest(stream)["entities"]
@@ -239,6 +248,9 @@ def read_rows(stream: IO[bytes], found: Inspection) -> Iterator[SourceRow]:
         return
     if found.format == "enterprisedata":
         yield from enterprisedata.read(stream, found.encoding)
+        return
+    if found.format == "vcard":
+        yield from vcard.read(stream, found.encoding)
         return
     rows = tabular.raw_rows(stream, found.format, encoding=found.encoding, sheet=found.sheet)
     headers: list[str] = []

@@ -19,6 +19,7 @@ from typing import IO, Any
 
 from onboarding.importing import bounds, columns, values
 from onboarding.importing.errors import UnreadableFile
+from onboarding.importing.kinds import client_kind
 from onboarding.importing.records import ClientIn, DealIn, PersonIn, SourceRow
 
 HEADER_SEARCH_ROWS = 30
@@ -455,8 +456,11 @@ def row_to_source(
     if (together := _INN_SLASH_KPP.fullmatch(client.inn)) and not client.kpp:
         # 1C's reports print one "ИНН/КПП" column: "7707083893/773601001".
         client.inn, client.kpp = together.groups()
-    if not fields.get("kind") and client.name.upper().startswith(("ИП ", "ИНДИВИДУАЛЬНЫЙ ПРЕДПР")):
-        client.kind = "sole_trader"
+    if not fields.get("kind"):
+        # No kind column: the markers every format has (ИП in the name, a personal INN).
+        client.kind = client_kind(
+            name=client.name, full_name=client.full_name, inn=client.inn, default=client.kind
+        )
     person = _person(said, fields)
     if person is not None:
         client.persons.append(person)

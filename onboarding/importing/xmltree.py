@@ -33,6 +33,15 @@ def kid(element: Any, *path: str) -> Any | None:
     return node
 
 
+def children(element: Any) -> dict[str, Any]:
+    """An element's children by local name (the first of each name): one pass over them for a
+    reader that looks up many fields of one element."""
+    found: dict[str, Any] = {}
+    for child in element:
+        found.setdefault(local(child), child)
+    return found
+
+
 def text_of(element: Any, *path: str) -> str:
     node = kid(element, *path) if path else element
     if node is None or node.text is None:

@@ -133,6 +133,7 @@ def create_batch(
         sheet=sheet,
         header_row=header_row,
         mapping=mapping,
+        file_name=file_name,
     )
     if not date_order and found.date_order_open and template is not None:
         date_order = template.date_order  # the order chosen for this export before

@@ -10,20 +10,43 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
 
+from onboarding import queries
 from onboarding.importing import columns
+from onboarding.importing.engine import OUTCOMES
 from onboarding.importing.errors import UnreadableFile
 from onboarding.models import ImportBatch, ImportRowNote, ImportTemplate
-from onboarding.services.imports import create_batch, make_client_fields, run_batch
+from onboarding.services.imports import (
+    UndoRefused,
+    create_batch,
+    make_client_fields,
+    run_batch,
+    undo_batch,
+)
 from tenants.models import Company, Membership
 
 
 class Command(BaseCommand):
-    help = "Import an xlsx/xls/csv/CommerceML/EnterpriseData file into a company and report."
+    help = (
+        "Import an xlsx/xls/csv/CommerceML/EnterpriseData/vCard file into a company and report;"
+        " or list the company's imports (--list), or undo one (--undo BATCH)."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("company", help="The company's address (slug)")
-        parser.add_argument("file", type=Path)
+        parser.add_argument("file", type=Path, nargs="?")
+        actions = parser.add_mutually_exclusive_group()
+        actions.add_argument(
+            "--list", action="store_true", help="List the company's imports, newest first"
+        )
+        actions.add_argument(
+            "--undo",
+            type=int,
+            metavar="BATCH",
+            help="Undo the company's import number BATCH (as the web's undo does: what people "
+            "changed since is kept and listed)",
+        )
         parser.add_argument(
             "--mapping",
             help="A saved mapping template's name, or a JSON file {header: field}",
@@ -58,7 +81,18 @@ class Command(BaseCommand):
         company = Company.objects.filter(slug=options["company"]).first()
         if company is None:
             raise CommandError(f"No company with the address {options['company']!r}.")
-        path: Path = options["file"]
+        if options["list"] or options["undo"] is not None:
+            if options["file"] is not None:
+                raise CommandError("--list and --undo take no file.")
+            with company:
+                if options["list"]:
+                    self._list()
+                else:
+                    self._undo(options["undo"], company)
+            return
+        path: Path | None = options["file"]
+        if path is None:
+            raise CommandError("Give a file to import, or --list, or --undo BATCH.")
         if not path.is_file():
             raise CommandError(f"{path} is not a file.")
         with company:
@@ -92,6 +126,40 @@ class Command(BaseCommand):
                     report.write_json(out)
         if summary["status"] == "failed":
             raise CommandError(summary["error"])
+
+    def _list(self) -> None:
+        """Every import of the company (its schema holds only its own), newest first."""
+        write = self.stdout.write
+        found = False
+        for batch in queries.batches().iterator():
+            found = True
+            counts = "  ".join(
+                f"{k}: {batch.counts.get(k, 0)}" for k in ("rows", *OUTCOMES) if k in batch.counts
+            )
+            when = timezone.localtime(batch.created_at).strftime("%Y-%m-%d %H:%M")
+            kind = "dry run" if batch.dry_run else "import"
+            state = batch.status
+            if batch.undone_at is not None:
+                undone = timezone.localtime(batch.undone_at).strftime("%Y-%m-%d %H:%M")
+                state = f"undone {undone}"
+            write(
+                f"#{batch.pk}  {when}  {batch.file_name} ({batch.file_format or '-'}, {kind})"
+                f"  {state}  {counts}".rstrip()
+            )
+        if not found:
+            write("No imports yet.")
+
+    def _undo(self, batch_id: int, company: Company) -> None:
+        batch = queries.batches().filter(pk=batch_id).first()
+        if batch is None:
+            raise CommandError(f"{company.slug} has no import #{batch_id} (see --list).")
+        try:
+            kept = undo_batch(batch)
+        except UndoRefused as exc:
+            raise CommandError(exc.message) from exc
+        self.stdout.write(f"Import #{batch.pk} ({batch.file_name}) is undone.")
+        for entry in kept:
+            self.stdout.write(f"kept: {entry['label']} — {'; '.join(entry['reasons'])}")
 
     def _mapping(self, value: str | None) -> dict[str, str] | None:
         if not value:
