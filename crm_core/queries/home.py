@@ -20,6 +20,7 @@ from django.utils import timezone
 from crm_core.access import SEE_ALL, visible_user_ids
 from crm_core.models import Deal, Lead, Stage, Task
 from crm_core.queries.leads import visible_leads
+from crm_core.queries.rates import Rates, rates_today
 from crm_core.queries.targets import Progress, progress_for
 from tenants.models import Company, Membership
 
@@ -76,6 +77,7 @@ class Home:
     open_count: int
     open_amount: Decimal
     month: Month
+    rates: Rates  # the sums are in its base currency, at its day's rates
     people: list[PersonFigure] = field(default_factory=list)
     targets: list[Progress] = field(default_factory=list)
 
@@ -101,6 +103,7 @@ def home_for(membership: Membership, company: Company) -> Home:
     month_start = local_today.replace(day=1)
     start_of_month = datetime.combine(month_start, time.min, zone)
     ids = visible_user_ids(membership)  # once: a head's team costs a query
+    rates = rates_today(company.currency, local_today)
     scope = _scope(membership)
 
     # The member's own tasks: overdue and due today, each list short, with their counts; the
@@ -143,9 +146,9 @@ def home_for(membership: Membership, company: Company) -> Home:
         .values("responsible_id", "stage_id")
         .annotate(
             n=Count("id"),
-            total=Sum("amount"),
+            total=Sum(rates.in_base()),
             closed_n=Count("id", filter=closed_this_month),
-            closed_total=Sum("amount", filter=closed_this_month),
+            closed_total=Sum(rates.in_base(), filter=closed_this_month),
             new_n=Count("id", filter=new_this_month),
         )
         .order_by()
@@ -188,13 +191,7 @@ def home_for(membership: Membership, company: Company) -> Home:
         if stage.outcome == Stage.Outcome.OPEN
         and (stage.pk in by_stage or stage.pipeline.is_default)
     ]
-    top = max((s.amount for s in stages), default=Decimal(0))
-    top_count = max((s.count for s in stages), default=0)
-    for figure in stages:
-        if top:
-            figure.share = round(figure.amount / top * 100)
-        elif top_count:
-            figure.share = round(figure.count / top_count * 100)
+    _bar_lengths(stages)
     return Home(
         scope=scope,
         overdue=overdue,
@@ -208,9 +205,22 @@ def home_for(membership: Membership, company: Company) -> Home:
         open_count=sum(s.count for s in stages),
         open_amount=sum((s.amount for s in stages), Decimal(0)),
         month=month,
+        rates=rates,
         people=_people(people, ids, now) if scope != "own" else [],
-        targets=progress_for(membership, company, local_today),
+        targets=progress_for(membership, company, local_today, rates),
     )
+
+
+def _bar_lengths(stages: list[StageFigure]) -> None:
+    """Each stage's bar against the largest sum (against the largest count when no deal has
+    an amount)."""
+    top = max((s.amount for s in stages), default=Decimal(0))
+    top_count = max((s.count for s in stages), default=0)
+    for figure in stages:
+        if top:
+            figure.share = round(figure.amount / top * 100)
+        elif top_count:
+            figure.share = round(figure.count / top_count * 100)
 
 
 def _people(
