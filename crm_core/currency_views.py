@@ -41,7 +41,11 @@ def currency_settings(request: HttpRequest) -> HttpResponse:
     )
     rate_form = ExchangeRateForm(
         request.POST if part == "rate" else None,
-        initial={"day": timezone.localdate()},
+        # The first currency that is not the base: the rate people most often type.
+        initial={
+            "day": timezone.localdate(),
+            "currency": next(code for code in NAMES if code != company.currency),
+        },
         prefix="rate",
     )
     if request.method == "POST":

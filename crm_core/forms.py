@@ -586,7 +586,10 @@ class BaseCurrencyForm(forms.Form):
 
 class ExchangeRateForm(forms.Form):
     day = forms.DateField(
-        label=_("Date"), validators=[plausible_date], widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Date"),
+        validators=[plausible_date],
+        # A date input reads and writes ISO dates whatever the page's language.
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     currency = forms.ChoiceField(label=_("Currency"), choices=CURRENCIES)
     rate = forms.DecimalField(
