@@ -599,3 +599,49 @@ class ExchangeRateForm(forms.Form):
         decimal_places=8,
         help_text=_("How much of the base currency one unit of this currency is worth."),
     )
+
+
+class TaskFilterForm(forms.Form):
+    """The task list's filters and sort (what a saved view of tasks keeps)."""
+
+    q = forms.CharField(label=_("Task"), max_length=200, required=False)
+    status = forms.ChoiceField(
+        label=_("Status"),
+        required=False,
+        choices=[
+            ("", _("Open")),
+            ("overdue", _("Overdue")),
+            ("done", _("Done")),
+            ("all", _("All")),
+        ],
+    )
+    assignee = forms.TypedChoiceField(
+        label=_("Assignee"), coerce=int, required=False, empty_value=None
+    )
+    kind = forms.ChoiceField(label=_("Type"), required=False)
+    due_from = forms.DateField(
+        label=_("Due from"),
+        required=False,
+        validators=[plausible_date],
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    due_to = forms.DateField(
+        label=_("Due to"),
+        required=False,
+        validators=[plausible_date],
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    sort = forms.ChoiceField(
+        label=_("Sort"),
+        required=False,
+        choices=[
+            ("", _("Soonest due first")),
+            ("latest", _("Latest due first")),
+            ("new", _("Newest first")),
+        ],
+    )
+
+    def __init__(self, *args: Any, members: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].choices = [("", "—"), *members]  # type: ignore[attr-defined]
+        self.fields["kind"].choices = [("", "—"), *Task.Kind.choices]  # type: ignore[attr-defined]

@@ -945,6 +945,7 @@ class SavedView(models.Model):
         CLIENTS = "clients", _("Clients")
         CONTACTS = "contacts", _("Contact persons")
         DEALS = "deals", _("Deals")
+        TASKS = "tasks", _("Tasks")
 
     entity = models.CharField(_("list"), max_length=10, choices=Entity.choices)
     name = models.CharField(_("name"), max_length=100)

@@ -9,9 +9,10 @@ from zoneinfo import ZoneInfo
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from crm_core.access import member_required
 from crm_core.forms import PostponeForm, TaskCommentForm, TaskDetailsForm, with_members
@@ -233,3 +234,13 @@ def task_reopen(request: HttpRequest, task_id: int) -> HttpResponse:
     except PermissionDenied as exc:
         _fail(request, exc)
     return _back(request, task)
+
+
+@member_required
+@require_GET
+def task_list_page(request: HttpRequest) -> HttpResponseBase:
+    """Every task the member sees, shaped as the other lists: saved views, filters, columns,
+    bulk actions (crm_core.list_views)."""
+    from crm_core.list_views import render_list
+
+    return render_list(request, "tasks", "crm_core/task_list.html")

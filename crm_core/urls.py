@@ -68,6 +68,7 @@ urlpatterns = [
     path("tasks/", views.tasks_my_day, name="my_day"),
     path("tasks/<int:task_id>/done/", views.task_done, name="task_done"),
     path("tasks/calendar/", calendar_views.task_calendar, name="task_calendar"),
+    path("tasks/list/", task_views.task_list_page, name="task_list"),
     path("tasks/new/", task_views.task_new, name="task_new"),
     path("tasks/<int:task_id>/", task_views.task_detail, name="task_detail"),
     path("tasks/<int:task_id>/postpone/", task_views.task_postpone, name="task_postpone"),

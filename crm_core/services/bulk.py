@@ -30,11 +30,20 @@ from django.utils.translation import gettext_lazy
 from crm_core import signals
 from crm_core.access import require_write
 from crm_core.exports import xlsx_file
-from crm_core.models import AuditEntry, BulkJob, Client, Contact, Deal, Notification, Stage
+from crm_core.models import (
+    AuditEntry,
+    BulkJob,
+    Client,
+    Contact,
+    Deal,
+    Notification,
+    Stage,
+    Task,
+)
 from crm_core.queries.lists import matching, selection
 from crm_core.queries.sheets import SHEETS
 from crm_core.services.deals import move_deals
-from crm_core.services.tasks import create_task
+from crm_core.services.tasks import complete_task, create_task
 from tenants.models import Company, Membership, User
 
 CHUNK = 1000
@@ -48,6 +57,8 @@ ACTIONS: dict[str, Any] = {
     "tag_add": gettext_lazy("Add a tag"),
     "tag_remove": gettext_lazy("Remove a tag"),
     "task": gettext_lazy("Create a task for each"),
+    "done": gettext_lazy("Mark as done"),
+    "postpone": gettext_lazy("Move the due date"),
     "export": gettext_lazy("Export to Excel"),
     "delete": gettext_lazy("Delete"),
 }
@@ -55,11 +66,13 @@ BY_ENTITY = {
     "clients": ("reassign", "tag_add", "tag_remove", "task", "export", "delete"),
     "contacts": ("reassign", "export", "delete"),
     "deals": ("reassign", "stage", "tag_add", "tag_remove", "task", "export", "delete"),
+    "tasks": ("reassign", "done", "postpone", "export", "delete"),
 }
 MODELS: dict[str, Any] = {
     "clients": Client,
     "contacts": Contact,
     "deals": Deal,
+    "tasks": Task,
 }
 
 
@@ -103,6 +116,11 @@ def _clean_params(
         if not isinstance(deadline, dt.datetime) or deadline < timezone.now():
             raise ValidationError({"deadline": _("The deadline is in the past.")})
         return {"title": title[:300], "deadline": deadline.isoformat()}
+    if action == "postpone":
+        days = params.get("shift_days")
+        if not isinstance(days, int) or days == 0:
+            raise ValidationError({"shift_days": _("Say by how many days to move the tasks.")})
+        return {"days": days}
     return {}
 
 
@@ -274,6 +292,8 @@ def _audit(
 
 def _reassign(membership: Membership, job: BulkJob, ids: list[int]) -> int:
     model = MODELS[job.entity]
+    if model is Task:
+        return _reassign_tasks(membership, job, ids)
     target = job.params["responsible"]
     before = dict(
         model.objects.filter(pk__in=ids)
@@ -314,6 +334,80 @@ def _reassign(membership: Membership, job: BulkJob, ids: list[int]) -> int:
             membership=membership,
         )
     return len(ids)
+
+
+def _reassign_tasks(membership: Membership, job: BulkJob, ids: list[int]) -> int:
+    """Tasks to another assignee, set-based, one audit entry and one notice per task moved
+    (the new assignee learns of each, as from the task's own page)."""
+    target = job.params["responsible"]
+    before = dict(
+        Task.objects.filter(pk__in=ids).exclude(assignee_id=target).values_list("pk", "assignee_id")
+    )
+    if not before:
+        return len(ids)
+    Task.objects.filter(pk__in=list(before)).update(assignee_id=target)
+    AuditEntry.objects.bulk_create(
+        [
+            AuditEntry(
+                object_type="task",
+                object_id=pk,
+                action="update",
+                changes={"assignee_id": [old, target], "bulk job": [None, job.pk]},
+                actor=membership.user,
+            )
+            for pk, old in before.items()
+        ]
+    )
+    if target != membership.user_id:
+        Notification.objects.bulk_create(
+            [
+                Notification(
+                    user_id=target,
+                    text=(_("New task for you: %(task)s") % {"task": title})[:500],
+                    url=f"/tasks/{pk}/",
+                )
+                for pk, title in Task.objects.filter(pk__in=list(before)).values_list("pk", "title")
+            ]
+        )
+    return len(ids)
+
+
+def _done(membership: Membership, job: BulkJob, ids: list[int]) -> int:
+    """Each open task through ``complete_task``: the timeline entry, the audit entry, the next
+    occurrence of a repeating task and the automation signal — as the task's own "Done"."""
+    for task in Task.objects.filter(pk__in=ids, done_at__isnull=True).order_by("pk"):
+        complete_task(membership=membership, task=task)
+    return len(ids)
+
+
+def _postpone(membership: Membership, job: BulkJob, ids: list[int]) -> int:
+    """Open tasks' deadlines moved by whole days, set-based; a reminder set "N minutes before"
+    moves with its task, and reminders and overdue notices may fire again."""
+    shift = dt.timedelta(days=job.params["days"])
+    rows = Task.objects.filter(pk__in=ids, done_at__isnull=True)
+    before = dict(rows.values_list("pk", "deadline"))
+    rows.update(
+        deadline=F("deadline") + shift,
+        remind_at=F("remind_at") + shift,
+        reminder_sent_at=None,
+        overdue_notified_at=None,
+    )
+    AuditEntry.objects.bulk_create(
+        [
+            AuditEntry(
+                object_type="task",
+                object_id=pk,
+                action="postpone",
+                changes={
+                    "deadline": [old.isoformat(), (old + shift).isoformat()],
+                    "bulk job": [None, job.pk],
+                },
+                actor=membership.user,
+            )
+            for pk, old in before.items()
+        ]
+    )
+    return len(before)
 
 
 def _stage(membership: Membership, job: BulkJob, ids: list[int]) -> int:
@@ -422,4 +516,6 @@ HANDLERS: dict[str, Callable[[Membership, BulkJob, list[int]], int]] = {
     "tag_remove": _tags(adding=False),
     "task": _task,
     "delete": _delete,
+    "done": _done,
+    "postpone": _postpone,
 }
