@@ -13,6 +13,7 @@ from django.utils import timezone
 from crm_core.access import visible, visible_user_ids
 from crm_core.models import Task
 from tenants.models import Company, Membership
+from tenants.zones import zone_of
 
 PERSONAL = Q(deal__isnull=True, client__isnull=True, contact__isnull=True)
 
@@ -48,8 +49,8 @@ class MyDay:
 
 
 def my_day(membership: Membership, company: Company) -> MyDay:
-    """The member's open tasks: overdue, due today (in the company's time zone), upcoming."""
-    zone = ZoneInfo(company.time_zone)
+    """The member's open tasks: overdue, due today (in the member's time zone), upcoming."""
+    zone = zone_of(membership.user, company)
     now = timezone.now()
     end_of_today = datetime.combine(now.astimezone(zone).date() + timedelta(days=1), time.min, zone)
     open_tasks = list(
@@ -76,7 +77,7 @@ def month_of_tasks(
 ) -> list[list[CalendarDay]]:
     """Weeks (Monday first) of the month with the tasks due each day in the company's time
     zone: the member's own, or — with ``everyone`` — all tasks the member may see."""
-    zone = ZoneInfo(company.time_zone)
+    zone = zone_of(membership.user, company)
     first = date(year, month, 1)
     start = first - timedelta(days=first.weekday())
     last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)

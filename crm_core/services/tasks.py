@@ -17,6 +17,7 @@ from crm_core.access import require_write
 from crm_core.models import Activity, Client, Contact, Deal, Notification, Task, TaskComment
 from crm_core.services.audit import record
 from tenants.models import Membership, User
+from tenants.zones import zone_of
 
 # Reminder presets of every task form: minutes before the deadline (0: at the due time).
 # "time" is a reminder at a chosen moment; "none" (or an empty choice) is no reminder.
@@ -270,7 +271,8 @@ def postpone_task(
     *, membership: Membership, task: Task, choice: str, on: datetime | None = None
 ) -> Task:
     require_write(membership)
-    zone = ZoneInfo(membership.company.time_zone)
+    # "Tomorrow" and "next Monday" are the person's, in their own time zone.
+    zone = zone_of(membership.user, membership.company)
     now = timezone.now()
     deadline = postponed_deadline(task, choice, zone, now, on)
     if deadline < now:
@@ -319,7 +321,8 @@ def complete_task(*, membership: Membership, task: Task) -> Task:
 
 
 def _repeat(membership: Membership, task: Task) -> Task:
-    zone = ZoneInfo(membership.company.time_zone)
+    # "Every Monday at 10:00" is the assignee's Monday and 10:00.
+    zone = zone_of(task.assignee or membership.user, membership.company)
     deadline = next_occurrence(task.recurrence, task.deadline, zone, timezone.now())
     following = Task.objects.create(
         title=task.title,

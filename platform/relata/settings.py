@@ -130,6 +130,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     # Members, and Relata's support as a read-only member with the company's consent.
     "tenants.middleware.MembershipOrSupportMiddleware",
+    # The member's own time zone, once the member is known (their profile's choice).
+    "relata.middleware.PersonTimeZoneMiddleware",
     # A suspended company is read-only (export and billing still work).
     "billing.middleware.SuspendedCompanyMiddleware",
 ]
