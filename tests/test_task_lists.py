@@ -221,3 +221,62 @@ def test_bulk_delete_and_export_of_tasks_and_a_second_company(crm: Any) -> None:
     assert other.get(f"/bulk/{export.pk}/", HTTP_HOST=crm.b.host).status_code == 404
     with crm.a:
         assert Task.objects.filter(done_at__isnull=True).count() == 2
+
+
+def test_create_a_task_for_each_is_set_based(crm: Any) -> None:
+    """The bulk "create a task for each" costs the same queries for 10 deals as for 300."""
+    from decimal import Decimal
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from crm_core.models import Client, Deal
+
+    deadline = timezone.now() + dt.timedelta(days=1)
+
+    def run(n: int) -> tuple[int, list[int]]:
+        with crm.a:
+            client = Client.objects.create(name=f"Клиент {n}", responsible=crm.manager.user)
+            stage = crm.pipeline.stages.order_by("position").first()
+            deals = Deal.objects.bulk_create(
+                Deal(
+                    title=f"Сделка {n}-{i}",
+                    pipeline=crm.pipeline,
+                    stage=stage,
+                    client=client,
+                    # Every third has nobody responsible: the task is the starter's.
+                    responsible=crm.manager.user if i % 3 else None,
+                    created_by=crm.owner.user,
+                    amount=Decimal(1),
+                )
+                for i in range(n)
+            )
+            ids = [d.pk for d in deals]
+            job = bulk.start_bulk_job(
+                membership=crm.owner,
+                entity="deals",
+                action="task",
+                query="",
+                ids=ids,
+                all_matching=False,
+                params={"title": "Позвонить по акции", "deadline": deadline},
+            )
+            with CaptureQueriesContext(connection) as captured:
+                bulk.run_bulk_job(job.pk, company=crm.a.company)
+        return len(captured.captured_queries), ids
+
+    few, _ = run(10)
+    many, ids = run(300)
+    assert many == few
+    with crm.a:
+        made = Task.objects.filter(deal_id__in=ids, title="Позвонить по акции")
+        assert made.count() == 300
+        assert made.filter(assignee_id=crm.owner.user_id).count() == 100
+        assert made.filter(client_id__isnull=True).count() == 0  # counts for the client too
+        assert (
+            AuditEntry.objects.filter(
+                object_type="task", action="create", object_id__in=made.values("pk")
+            ).count()
+            == 300
+        )
+        assert Notification.objects.filter(user_id=crm.manager.user_id).count() == 2 * 10 // 3 + 200

@@ -43,8 +43,8 @@ from crm_core.models import (
 from crm_core.queries.lists import matching, selection
 from crm_core.queries.sheets import SHEETS
 from crm_core.services.deals import move_deals
-from crm_core.services.tasks import complete_task, create_task
-from tenants.models import Company, Membership, User
+from crm_core.services.tasks import TaskTarget, complete_task, create_tasks
+from tenants.models import Company, Membership
 
 CHUNK = 1000
 # A running job whose worker has not written for this long is taken over by the next delivery.
@@ -448,26 +448,27 @@ def _tags(adding: bool) -> Callable[[Membership, BulkJob, list[int]], int]:
 
 
 def _task(membership: Membership, job: BulkJob, ids: list[int]) -> int:
-    """A task for each record, for its manager (or the person, when nobody is responsible)."""
+    """A task for each record of the chunk, for its manager (or the person, when nobody is
+    responsible or the manager left), made set-based: one read of the chunk's records, one
+    INSERT of its tasks (``create_tasks``). A task on a deal counts for its client too."""
     deadline = dt.datetime.fromisoformat(job.params["deadline"])
-    model = MODELS[job.entity]
-    records = model.objects.filter(pk__in=ids).order_by("pk")
-    people = {
-        u.pk: u
-        for u in User.objects.filter(pk__in={r.responsible_id for r in records if r.responsible_id})
-    }
-    for record in records:
-        assignee = people.get(record.responsible_id or 0) or membership.user
-        if _member(membership.company_id, assignee.pk) is None:
-            assignee = membership.user
-        create_task(
-            membership=membership,
-            title=job.params["title"],
-            deadline=max(deadline, timezone.now() + dt.timedelta(minutes=1)),
-            assignee=assignee,
-            deal=record if isinstance(record, Deal) else None,
-            client=record if isinstance(record, Client) else None,
+    is_deal = MODELS[job.entity] is Deal
+    fields = ("pk", "responsible_id", "client_id") if is_deal else ("pk", "responsible_id")
+    rows = MODELS[job.entity].objects.filter(pk__in=ids).order_by("pk").values_list(*fields)
+    targets = [
+        TaskTarget(
+            deal_id=row[0] if is_deal else None,
+            client_id=row[2] if is_deal else row[0],
+            assignee_id=row[1] or membership.user_id,
         )
+        for row in rows
+    ]
+    create_tasks(
+        membership=membership,
+        title=job.params["title"],
+        deadline=max(deadline, timezone.now() + dt.timedelta(minutes=1)),
+        targets=targets,
+    )
     return len(ids)
 
 
