@@ -102,7 +102,7 @@ def card_html(card: Card, no_task: str, *, oob: bool = False) -> SafeString:
     if card.client_name:
         parts.append(f'<span class="card-client">{escape(card.client_name)}</span>\n  ')
     parts.append(
-        f'<div class="card-line"><span class="card-amount">{escape(card.amount_text)} ₽</span>'
+        f'<div class="card-line"><span class="card-amount">{escape(card.amount_text)}</span>'
         f'<span class="card-age">{escape(card.age_text)}</span>'
     )
     if card.initials:

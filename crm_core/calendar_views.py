@@ -4,7 +4,6 @@ person's iCalendar feed that Google, Outlook and Apple calendars subscribe to.""
 from __future__ import annotations
 
 from datetime import date, timedelta
-from zoneinfo import ZoneInfo
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -56,7 +55,8 @@ def task_calendar(request: HttpRequest) -> HttpResponse:
     """Day, week (the default; a list of days on a phone) or month; prev/next/today."""
     membership = _membership(request)
     company = request.company  # type: ignore[attr-defined]
-    zone = ZoneInfo(company.time_zone)
+    # The person's own zone when they chose one (PersonTimeZoneMiddleware), else the company's.
+    zone = timezone.get_current_timezone()
     today = timezone.localdate(timezone=zone)
     everyone = request.GET.get("who") == "all"
     view = str(request.GET.get("view", ""))

@@ -71,6 +71,7 @@ from tenants.models import Membership, User
 INLINE_FIELDS = (
     "title",
     "amount",
+    "currency",
     "expected_close",
     "source",
     "tags",
@@ -318,6 +319,8 @@ def deal_field(request: HttpRequest, deal_id: int, name: str) -> HttpResponse:
             changes = {"custom": merged_values([custom[name]], {name: value}, deal.custom)}
         elif name == "responsible":
             changes = {"responsible_id": value or deal.responsible_id}
+        elif name == "currency":
+            changes = {"currency": value or deal.currency}
         else:
             changes = {name: value}
         deal = update_deal(membership=membership, deal=deal, version=version, **changes)

@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from crm_core.currencies import CHOICES as CURRENCIES
 from crm_core.customfields import add_filter_fields
 from crm_core.models import (
     COMMON_UNITS,
@@ -69,6 +70,8 @@ class DealForm(forms.Form):
     amount = forms.DecimalField(
         label=_("Amount"), min_value=0, max_digits=14, decimal_places=2, required=False
     )
+    # Left out, the deal is in the company's base currency.
+    currency = forms.ChoiceField(label=_("Currency"), choices=CURRENCIES, required=False)
     pipeline = forms.ModelChoiceField(label=_("Pipeline"), queryset=Pipeline.objects.none())
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -251,6 +254,8 @@ class AttachmentForm(forms.Form):
 class DealEditForm(forms.Form):
     title = forms.CharField(label=_("Deal"), max_length=300)
     amount = forms.DecimalField(label=_("Amount"), min_value=0, max_digits=14, decimal_places=2)
+    # Left out (an older form), the deal keeps its currency.
+    currency = forms.ChoiceField(label=_("Currency"), choices=CURRENCIES, required=False)
     expected_close = forms.DateField(
         label=_("Expected close"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -573,3 +578,70 @@ class PricingSettingsForm(forms.Form):
         coerce=lambda value: value == "1",
         widget=forms.RadioSelect,
     )
+
+
+class BaseCurrencyForm(forms.Form):
+    currency = forms.ChoiceField(label=_("Base currency"), choices=CURRENCIES)
+
+
+class ExchangeRateForm(forms.Form):
+    day = forms.DateField(
+        label=_("Date"),
+        validators=[plausible_date],
+        # A date input reads and writes ISO dates whatever the page's language.
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    currency = forms.ChoiceField(label=_("Currency"), choices=CURRENCIES)
+    rate = forms.DecimalField(
+        label=_("Rate"),
+        min_value=Decimal("0.00000001"),
+        max_digits=18,
+        decimal_places=8,
+        help_text=_("How much of the base currency one unit of this currency is worth."),
+    )
+
+
+class TaskFilterForm(forms.Form):
+    """The task list's filters and sort (what a saved view of tasks keeps)."""
+
+    q = forms.CharField(label=_("Task"), max_length=200, required=False)
+    status = forms.ChoiceField(
+        label=_("Status"),
+        required=False,
+        choices=[
+            ("", _("Open")),
+            ("overdue", _("Overdue")),
+            ("done", _("Done")),
+            ("all", _("All")),
+        ],
+    )
+    assignee = forms.TypedChoiceField(
+        label=_("Assignee"), coerce=int, required=False, empty_value=None
+    )
+    kind = forms.ChoiceField(label=_("Type"), required=False)
+    due_from = forms.DateField(
+        label=_("Due from"),
+        required=False,
+        validators=[plausible_date],
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    due_to = forms.DateField(
+        label=_("Due to"),
+        required=False,
+        validators=[plausible_date],
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    sort = forms.ChoiceField(
+        label=_("Sort"),
+        required=False,
+        choices=[
+            ("", _("Soonest due first")),
+            ("latest", _("Latest due first")),
+            ("new", _("Newest first")),
+        ],
+    )
+
+    def __init__(self, *args: Any, members: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].choices = [("", "—"), *members]  # type: ignore[attr-defined]
+        self.fields["kind"].choices = [("", "—"), *Task.Kind.choices]  # type: ignore[attr-defined]

@@ -43,7 +43,12 @@ from crm_core.services.saved_views import delete_view, save_view, set_default, u
 from relata.inputs import whole_number
 from tenants.models import Membership
 
-LIST_URLS = {"clients": "clients", "contacts": "contacts", "deals": "deal_list"}
+LIST_URLS = {
+    "clients": "clients",
+    "contacts": "contacts",
+    "deals": "deal_list",
+    "tasks": "task_list",
+}
 MERGE_URLS = {"clients": "client_merge", "contacts": "contact_merge", "deals": "deal_merge"}
 
 
@@ -84,6 +89,13 @@ class BulkForm(forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
     )
+    shift_days = forms.IntegerField(
+        label=gettext_lazy("By days"),
+        required=False,
+        min_value=-365,
+        max_value=365,
+        help_text=gettext_lazy("Later: 1, 7; earlier: −1."),
+    )
     confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     def __init__(
@@ -98,7 +110,8 @@ class BulkForm(forms.Form):
         if members is None:
             members = assignable_members(membership)
         actions = [(a, bulk.ACTIONS[a]) for a in bulk.BY_ENTITY[entity]]
-        actions.append(("merge", _("Merge (two records)")))
+        if entity in MERGE_URLS:
+            actions.append(("merge", _("Merge (two records)")))
         self.fields["action"].choices = [("", "—"), *actions]  # type: ignore[attr-defined]
         self.fields["responsible"].choices = [("", "—"), *members]  # type: ignore[attr-defined]
         if entity == "deals":
@@ -106,9 +119,13 @@ class BulkForm(forms.Form):
         else:
             for name in ("stage", "lost_reason"):
                 del self.fields[name]
-        if entity == "contacts":
+        if entity in {"contacts", "tasks"}:
             for name in ("tag", "title", "deadline"):
                 del self.fields[name]
+        if entity == "tasks":
+            self.fields["responsible"].label = gettext_lazy("Assignee")
+        else:
+            del self.fields["shift_days"]
 
 
 def render_list(
@@ -125,7 +142,9 @@ def render_list(
     members = assignable_members(membership)
     listing = matching(membership, entity, request.GET, members)
     records = listing.records
-    if entity != "contacts":
+    if entity == "tasks":
+        records = records.select_related("assignee")
+    elif entity != "contacts":
         records = records.select_related("responsible")
     else:
         records = records.select_related("responsible", "client")
@@ -141,9 +160,11 @@ def render_list(
         template,
         {
             "entity": entity,
-            "table_id": {"clients": "client-list", "contacts": "contact-list"}.get(
-                entity, "deal-list"
-            ),
+            "table_id": {
+                "clients": "client-list",
+                "contacts": "contact-list",
+                "tasks": "task-list",
+            }.get(entity, "deal-list"),
             "form": listing.form,
             "page": page,
             "query": query.urlencode(),
@@ -299,7 +320,7 @@ def bulk_start(request: HttpRequest, entity: str) -> HttpResponse:
         return _to_list(entity, request.POST.get("current", ""))
     data = form.cleaned_data
     query = data["query"] or ""
-    if data["action"] == "merge":
+    if data["action"] == "merge" and entity in MERGE_URLS:
         if data["all_matching"] or len(ids) != 2:
             messages.error(request, _("Tick exactly two records to merge them."))
             return _to_list(entity, request.POST.get("current", ""))

@@ -497,6 +497,45 @@ class Deal(models.Model):
         return self.title
 
 
+class ExchangeRate(models.Model):
+    """How much of the company's base currency one unit of ``currency`` was worth on ``day``.
+
+    Typed by an admin (settings → currencies) or loaded by the daily beat task from the rate
+    source (crm_core/rate_sources.py). ``base`` is the company's base currency when the rate
+    was written: a company that changes its base keeps its old rates, unused, rather than
+    having them silently mean something else. A rate an admin typed is never overwritten by a
+    loaded one for the same day.
+    """
+
+    class Source(models.TextChoices):
+        MANUAL = "manual", _("Entered by hand")
+        LOADED = "loaded", _("Loaded automatically")
+
+    day = models.DateField(_("date"))
+    currency = models.CharField(_("currency"), max_length=3)
+    base = models.CharField(_("base currency"), max_length=3)
+    rate = models.DecimalField(
+        _("rate"), max_digits=18, decimal_places=8, validators=[MinValueValidator(Decimal(0))]
+    )
+    source = models.CharField(max_length=6, choices=Source.choices, default=Source.MANUAL)
+    created_by = _user()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("exchange rate")
+        verbose_name_plural = _("exchange rates")
+        ordering = ["-day", "currency"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["base", "currency", "day"], name="exchange_rate_one_per_day"
+            ),
+            models.CheckConstraint(condition=models.Q(rate__gt=0), name="exchange_rate_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day}: 1 {self.currency} = {self.rate} {self.base}"
+
+
 class DiscountKind(models.TextChoices):
     PERCENT = "percent", "%"
     AMOUNT = "amount", _("amount")
@@ -841,13 +880,17 @@ class DealTotal(models.Model):
     stage = models.ForeignKey(Stage, on_delete=models.CASCADE, related_name="+")
     # The manager's user id, 0 for deals nobody is responsible for (NULL would defeat the key).
     responsible_key = models.BigIntegerField()
+    # Sums are kept per currency: roubles and euros are never added together here; the pages
+    # convert each currency's sum to the company's at the day's rate (queries/rates.py).
+    currency = models.CharField(max_length=3, default="RUB")
     deals = models.BigIntegerField(default=0)
     amount = models.DecimalField(max_digits=20, decimal_places=2, default=Decimal(0))
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["pipeline", "stage", "responsible_key"], name="deal_total_key"
+                fields=["pipeline", "stage", "responsible_key", "currency"],
+                name="deal_total_key",
             )
         ]
 
@@ -906,6 +949,7 @@ class SavedView(models.Model):
         CLIENTS = "clients", _("Clients")
         CONTACTS = "contacts", _("Contact persons")
         DEALS = "deals", _("Deals")
+        TASKS = "tasks", _("Tasks")
 
     entity = models.CharField(_("list"), max_length=10, choices=Entity.choices)
     name = models.CharField(_("name"), max_length=100)

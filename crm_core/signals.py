@@ -33,6 +33,8 @@ lead_received = Signal()
 # Arguments: deals (already at the new stage), from_stages ({deal id: Stage}), to_stage,
 # membership.
 deals_moved = Signal()
+# Arguments: tasks (just made, with their ids), membership.
+tasks_created = Signal()
 # Arguments: deals, changes ({deal id: {field: (old, new)}}), membership.
 deals_changed = Signal()
 # Arguments: contacts, membership.

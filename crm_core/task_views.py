@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from crm_core.access import member_required
 from crm_core.forms import PostponeForm, TaskCommentForm, TaskDetailsForm, with_members
@@ -75,7 +76,8 @@ def _initial_deadline(request: HttpRequest) -> datetime | None:
         hour = int(str(request.GET.get("hour", "10")))
     except ValueError:
         return None
-    zone = ZoneInfo(request.company.time_zone)  # type: ignore[attr-defined]
+    # The hour the person clicked, in their own zone (the page's).
+    zone = timezone.get_current_timezone()
     return datetime.combine(day, time(min(max(hour, 0), 23)), zone)
 
 
@@ -233,3 +235,13 @@ def task_reopen(request: HttpRequest, task_id: int) -> HttpResponse:
     except PermissionDenied as exc:
         _fail(request, exc)
     return _back(request, task)
+
+
+@member_required
+@require_GET
+def task_list_page(request: HttpRequest) -> HttpResponseBase:
+    """Every task the member sees, shaped as the other lists: saved views, filters, columns,
+    bulk actions (crm_core.list_views)."""
+    from crm_core.list_views import render_list
+
+    return render_list(request, "tasks", "crm_core/task_list.html")

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from crm_core.access import is_admin, member_required
 from crm_core.board_views import card_links, colours_version, render_cards
+from crm_core.currencies import sign as currency_sign
 from crm_core.customfields import (
     PREFIX,
     add_fields,
@@ -54,6 +55,7 @@ from crm_core.queries.deals import board_total, deal_for, deal_list
 from crm_core.queries.duplicates import find_duplicates
 from crm_core.queries.leads import lead_for, visible_leads
 from crm_core.queries.members import assignable_members
+from crm_core.queries.rates import base_currency, rates_today
 from crm_core.queries.search import search
 from crm_core.queries.sheets import deal_sheet
 from crm_core.queries.tasks import my_day, task_for
@@ -105,8 +107,13 @@ def deal_board(request: HttpRequest, pipeline_id: int | None = None) -> HttpResp
         if request.GET
         else None
     )
+    rates = rates_today()
     columns = board_columns(
-        membership, pipeline, filters.cleaned_data if filters and filters.is_valid() else {}, fields
+        membership,
+        pipeline,
+        filters.cleaned_data if filters and filters.is_valid() else {},
+        fields,
+        rates,
     )
     cards = [card for column in columns for card in column.deals]
     card_links(cards)
@@ -121,6 +128,8 @@ def deal_board(request: HttpRequest, pipeline_id: int | None = None) -> HttpResp
             "is_admin": is_admin(membership),
             "columns": columns,
             "total": board_total(columns),
+            "rates": rates,
+            "base_sign": currency_sign(rates.base),
             "colours_version": colours_version(column.stage for column in columns),
             "filters": filters,
             "filter_query": request.GET.urlencode(),
@@ -135,7 +144,7 @@ def board_form(request: HttpRequest, pipeline_id: int, part: str) -> HttpRespons
     pipeline = _board_pipeline(pipeline_id)
     membership = _membership(request)
     if part == "new":
-        form: Form = DealForm(initial={"pipeline": pipeline})
+        form: Form = DealForm(initial={"pipeline": pipeline, "currency": base_currency()})
     elif part == "filters":
         form = DealFilterForm(
             None,
@@ -172,6 +181,7 @@ def deal_create(request: HttpRequest) -> HttpResponse:
             pipeline=data["pipeline"],
             client=client,
             amount=data["amount"] or Decimal(0),
+            currency=data["currency"],
         )
     except (ValidationError, PermissionDenied) as exc:
         _fail(request, exc)
@@ -236,6 +246,7 @@ def _deal_edit_form(
         initial={
             "title": deal.title,
             "amount": deal.amount,
+            "currency": deal.currency,
             "expected_close": deal.expected_close,
             "source": deal.source,
             "tags": ", ".join(deal.tags),
@@ -495,6 +506,7 @@ def deal_edit(request: HttpRequest, deal_id: int) -> HttpResponse:
     data = {k: v for k, v in form.cleaned_data.items() if not k.startswith(PREFIX)}
     data["custom"] = merged_values(fields, form.cleaned_data, deal.custom)
     data["responsible_id"] = data.pop("responsible") or deal.responsible_id
+    data["currency"] = data.get("currency") or deal.currency
     if form.add_prefix("tags") not in request.POST:  # a form without the tags keeps them
         data.pop("tags", None)
     version = data.pop("version")

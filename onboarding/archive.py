@@ -61,6 +61,9 @@ ENTITIES: list[tuple[str, type[models.Model]]] = [
     ("price_lists", crm.PriceList),
     ("product_prices", crm.ProductPrice),
     ("pricing_settings", crm.PricingSettings),
+    # Rates an admin typed are the company's figures; loaded ones come back too (cheap, and
+    # the old deals' sums stay what they were).
+    ("exchange_rates", crm.ExchangeRate),
     ("webhook_subscriptions", automation.WebhookSubscription),
     ("import_templates", ImportTemplate),
     ("custom_fields", crm.CustomField),
@@ -144,6 +147,7 @@ KEEP_EXISTING: dict[type[models.Model], str | tuple[str, ...] | None] = {
     documents.DocumentTemplate: ("kind", "name", "body"),
     documents.Document: ("kind", "year", "number"),
     crm.PricingSettings: None,
+    crm.ExchangeRate: ("base", "currency", "day"),
     crm.Employee: "user",
     # Same name here: the company's own list (or template) is used, the archive's prices join it.
     crm.PriceList: "name",

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from tenants import team_views, views
+from tenants import profile_views, team_views, views
 
 urlpatterns = [
     path("handoff/<str:token>/", views.redeem_handoff, name="handoff"),
@@ -11,6 +11,7 @@ urlpatterns = [
     path("login/", views.company_login, name="company_login"),
     path("logout/", views.company_logout, name="company_logout"),
     path("settings/security/", views.company_security, name="company_security"),
+    path("profile/", profile_views.profile, name="profile"),
 ]
 
 urlpatterns += [

@@ -283,15 +283,16 @@ def test_board_queries_do_not_grow_with_the_number_of_deals(crm: Any) -> None:
                 membership=crm.manager, company=crm.a.company, data=ClientInput(name=f"C{n}")
             )
             create_deal(membership=crm.manager, title=f"D{n}", pipeline=crm.pipeline, client=client)
-    # stages, kept totals, the newest cards of every stage, their next tasks
-    assert count_queries() == few == 4
+    # stages, today's rates, kept totals, the newest cards of every stage, their next tasks
+    assert count_queries() == few == 5
 
 
 def test_column_heads_kept_by_the_database_match_a_live_count(crm: Any) -> None:
     """The trigger-kept totals after creating, moving, re-amounting, reassigning, deleting and
     a bulk update — for the owner, a head and a manager, with and without filters."""
     from crm_core.models import DealTotal
-    from crm_core.queries.deals import _counted, visible_deals
+    from crm_core.queries.deals import _counted, _in_base, visible_deals
+    from crm_core.queries.rates import rates_today
 
     with crm.a:
         stages = list(crm.pipeline.stages.order_by("position"))
@@ -312,7 +313,9 @@ def test_column_heads_kept_by_the_database_match_a_live_count(crm: Any) -> None:
         Deal.objects.filter(pk=deals[7].pk).update(responsible=None)
         assert DealTotal.objects.exists()
         for member in (crm.owner, crm.head, crm.manager, crm.colleague):
-            live = _counted(visible_deals(member).filter(pipeline=crm.pipeline))
+            live = _in_base(
+                _counted(visible_deals(member).filter(pipeline=crm.pipeline)), rates_today()
+            )
             kept = {c.stage.pk: (c.count, c.total) for c in board(member, crm.pipeline) if c.count}
             assert kept == live, member.role
         # A filter counts live, and still within visibility.
@@ -553,8 +556,9 @@ def test_board_cards_carry_their_links_and_amounts_as_people_and_scripts_read_th
     assert 'data-amount="1234567.50"' in page
     assert f'data-move-url="{move}"' in page
     assert f'href="{detail}"' in page
-    assert "1\xa0234\xa0567,50 ₽" in page
-    assert "90\xa0000 ₽" in page
+    # The deal's currency sign stays on the line of its number.
+    assert "1\xa0234\xa0567,50\xa0₽" in page
+    assert "90\xa0000\xa0₽" in page
     assert f'href="/deals/{round_deal.pk}/"' in page
     english = browser.get("/deals/", HTTP_HOST=crm.a.host, HTTP_ACCEPT_LANGUAGE="en").content
-    assert "1,234,567.50 ₽" in english.decode()
+    assert "1,234,567.50\xa0₽" in english.decode()

@@ -26,6 +26,7 @@ class AutomationConfig(AppConfig):
             (signals.deal_changed, receivers.publish_deal_changed),
             (signals.contact_saved, receivers.publish_contact_saved),
             (signals.task_created, receivers.publish_task_created),
+            (signals.tasks_created, receivers.publish_tasks_created),
             (signals.task_completed, receivers.publish_task_completed),
             (signals.deals_moved, receivers.publish_deals_moved),
             (signals.deals_changed, receivers.publish_deals_changed),

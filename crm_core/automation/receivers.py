@@ -75,6 +75,12 @@ def publish_task_created(sender: Any, task: Task, **kwargs: Any) -> None:
     subscriptions.task_created(task)
 
 
+def publish_tasks_created(sender: Any, tasks: list[Task], **kwargs: Any) -> None:
+    if subscriptions.has_subscribers(subscriptions.Event.TASK_CREATED):
+        for task in tasks:
+            subscriptions.task_created(task)
+
+
 def publish_task_completed(sender: Any, task: Task, **kwargs: Any) -> None:
     subscriptions.task_completed(task)
 

@@ -17,8 +17,10 @@ from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 
 from crm_core.access import visible, visible_user_ids
+from crm_core.currencies import sign as currency_sign
 from crm_core.customfields import filter_by
 from crm_core.models import CustomField, Deal, DealTotal, Pipeline, Stage, Task
+from crm_core.queries.rates import Rates, rates_today
 from relata.db import connection
 from tenants.models import Membership
 
@@ -50,8 +52,10 @@ class Card:
     pk: int
     title: str
     client_name: str
-    amount: str  # as JavaScript reads it ("1500.50"), never localised
-    amount_text: str  # as people read it ("1 500,50")
+    # In the company's base currency as JavaScript reads it ("1500.50", never localised): the
+    # board's script moves it between column sums; "0" when the currency has no rate today.
+    amount: str
+    amount_text: str  # in the deal's own currency as people read it ("1 500,50 €")
     version: str
     url: str = ""
     move_url: str = ""
@@ -152,19 +156,23 @@ def board(
     pipeline: Pipeline,
     filters: Mapping[str, Any] | None = None,
     fields: Iterable[CustomField] = (),
+    rates: Rates | None = None,
 ) -> list[Column]:
-    """The Kanban board: per stage, the newest cards, how many deals and their sum.
+    """The Kanban board: per stage, the newest cards, how many deals and their sum in the
+    company's base currency (each currency converted at today's rate, ``rates``).
 
-    Four queries whatever the number of deals: the stages; the column heads (from the
-    trigger-kept ``DealTotal`` rows when no filter narrows the board, otherwise counted); each
-    stage's newest cards with their clients' and responsibles' names (``_newest_cards``); and
-    the next open task of every card shown (``_add_next_tasks``).
+    Five queries whatever the number of deals: the stages; today's rates (``rates_today``,
+    unless given); the column heads per currency (from the trigger-kept ``DealTotal`` rows
+    when no filter narrows the board, otherwise counted); each stage's newest cards with their
+    clients' and responsibles' names (``_newest_cards``); and the next open task of every card
+    shown (``_add_next_tasks``).
     """
     stages = list(pipeline.stages.filter(is_archived=False).order_by("position", "id"))
+    rates = rates or rates_today()
     filters = {k: v for k, v in (filters or {}).items() if v not in (None, "", [])}
     deals = filtered(visible_deals(membership).filter(pipeline=pipeline), filters, fields)
-    totals = _counted(deals) if filters else _kept_totals(membership, pipeline)
-    by_stage = _newest_cards(deals, stages)
+    totals = _in_base(_counted(deals) if filters else _kept_totals(membership, pipeline), rates)
+    by_stage = _newest_cards(deals, stages, rates)
     for stage in stages:
         if stage.outcome != Stage.Outcome.OPEN:
             for card in by_stage[stage.pk]:
@@ -185,28 +193,40 @@ def board(
 Totals = dict[int, tuple[int, Decimal]]
 
 
-def _counted(deals: QuerySet[Deal]) -> Totals:
-    return {
-        row["stage_id"]: (row["n"], row["total"] or Decimal(0))
-        for row in deals.values("stage_id").annotate(n=Count("id"), total=Sum("amount"))
-    }
+def _counted(deals: QuerySet[Deal]) -> list[Any]:
+    return list(
+        deals.order_by().values("stage_id", "currency").annotate(n=Count("id"), total=Sum("amount"))
+    )
 
 
-def _kept_totals(membership: Membership, pipeline: Pipeline) -> Totals:
+def _kept_totals(membership: Membership, pipeline: Pipeline) -> list[Any]:
     rows = DealTotal.objects.filter(pipeline=pipeline)
     ids = visible_user_ids(membership)
     if ids is not None:
         rows = rows.filter(responsible_key__in=ids)
-    return {
-        row["stage_id"]: (row["n"] or 0, row["total"] or Decimal(0))
-        for row in rows.values("stage_id").annotate(n=Sum("deals"), total=Sum("amount"))
-    }
+    return list(
+        rows.order_by().values("stage_id", "currency").annotate(n=Sum("deals"), total=Sum("amount"))
+    )
+
+
+def _in_base(rows: list[dict[str, Any]], rates: Rates) -> Totals:
+    """Per stage: how many deals and their sum in the base currency. A currency without a
+    rate adds its deals to the count but nothing to the sum (the page says so)."""
+    totals: Totals = {}
+    for row in rows:
+        count, amount = totals.get(row["stage_id"], (0, Decimal(0)))
+        totals[row["stage_id"]] = (
+            count + (row["n"] or 0),
+            amount + rates.to_base(row["total"], row["currency"]),
+        )
+    return totals
 
 
 CARD_COLUMNS = (
     "pk",
     "title",
     "amount",
+    "currency",
     "version",
     "created_at",
     "client__name",
@@ -216,15 +236,15 @@ CARD_COLUMNS = (
 )
 
 
-def _card(row: tuple[Any, ...], today: date, zone: tzinfo) -> Card:
-    pk, title, amount, version, _created, client, entered, full_name, email = row
+def _card(row: tuple[Any, ...], today: date, zone: tzinfo, rates: Rates) -> Card:
+    pk, title, amount, currency, version, _created, client, entered, full_name, email = row
     responsible = full_name or email or ""
     return Card(
         pk=pk,
         title=title,
         client_name=client or "",
-        amount=str(amount),
-        amount_text=money_text(amount),
+        amount=str(rates.to_base(amount, currency)),
+        amount_text=f"{money_text(amount)}\N{NO-BREAK SPACE}{currency_sign(currency)}",
         version=str(version),
         responsible_name=responsible,
         initials=initials(responsible) if responsible else "",
@@ -232,7 +252,9 @@ def _card(row: tuple[Any, ...], today: date, zone: tzinfo) -> Card:
     )
 
 
-def _newest_cards(deals: QuerySet[Deal], stages: list[Stage]) -> dict[int, list[Card]]:
+def _newest_cards(
+    deals: QuerySet[Deal], stages: list[Stage], rates: Rates
+) -> dict[int, list[Card]]:
     """The newest CARDS_PER_STAGE cards of every stage in one query.
 
     A LATERAL join runs the per-stage ``ORDER BY created_at DESC LIMIT n`` once per stage, each
@@ -253,13 +275,13 @@ def _newest_cards(deals: QuerySet[Deal], stages: list[Stage]) -> dict[int, list[
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT board_stage.id, card.* FROM unnest(%s::bigint[]) AS board_stage(id) "
-            f"CROSS JOIN LATERAL ({sql}) AS card(id, title, amount, version, created_at, client, "
-            "entered, full_name, email) "
+            f"CROSS JOIN LATERAL ({sql}) AS card(id, title, amount, currency, version, created_at, "
+            "client, entered, full_name, email) "
             "ORDER BY board_stage.id, card.created_at DESC, card.id DESC",
             [list(by_stage), *params],
         )
         for stage_id, *row in cursor.fetchall():
-            by_stage[stage_id].append(_card(tuple(row), today, zone))
+            by_stage[stage_id].append(_card(tuple(row), today, zone, rates))
     return by_stage
 
 
@@ -318,7 +340,9 @@ def card_for(membership: Membership, deal_id: int) -> tuple[Card, int]:
         visible_deals(membership).values_list("stage_id", "stage__outcome", *CARD_COLUMNS),
         pk=deal_id,
     )
-    card = _card(tuple(row[2:]), timezone.localdate(), timezone.get_current_timezone())
+    card = _card(
+        tuple(row[2:]), timezone.localdate(), timezone.get_current_timezone(), rates_today()
+    )
     card.closed = row[1] != Stage.Outcome.OPEN
     _add_next_tasks([card])
     describe([card])

@@ -24,6 +24,7 @@ from django.utils import timezone
 from crm_core.access import SEE_ALL, visible_user_ids
 from crm_core.models import Deal, Lead, Stage, Task
 from crm_core.queries.leads import visible_leads
+from crm_core.queries.rates import Rates, rates_today
 from crm_core.queries.targets import Progress, progress_for
 from tenants.models import Company, Membership
 
@@ -80,6 +81,7 @@ class Home:
     open_count: int
     open_amount: Decimal
     month: Month
+    rates: Rates  # the sums are in its base currency, at its day's rates
     people: list[PersonFigure] = field(default_factory=list)
     targets: list[Progress] = field(default_factory=list)
 
@@ -105,6 +107,7 @@ def home_for(membership: Membership, company: Company) -> Home:
     month_start = local_today.replace(day=1)
     start_of_month = datetime.combine(month_start, time.min, zone)
     ids = visible_user_ids(membership)  # once: a head's team costs a query
+    rates = rates_today(company.currency, local_today)
     scope = _scope(membership)
 
     # The member's own tasks: overdue and due today, each list short, with their counts; the
@@ -139,7 +142,7 @@ def home_for(membership: Membership, company: Company) -> Home:
     )
     outcome = {stage.pk: stage.outcome for stage in stage_rows}
     open_ids = [pk for pk, kind in outcome.items() if kind == Stage.Outcome.OPEN]
-    rows = _deal_figures(company, ids, open_ids, start_of_month)
+    rows = _deal_figures(company, ids, open_ids, start_of_month, rates)
     by_stage: dict[int, tuple[int, Decimal]] = {}
     month = Month(start=month_start, won_count=0, revenue=Decimal(0), lost_count=0, new_count=0)
     people: dict[int, PersonFigure] = {}
@@ -178,13 +181,7 @@ def home_for(membership: Membership, company: Company) -> Home:
         if stage.outcome == Stage.Outcome.OPEN
         and (stage.pk in by_stage or stage.pipeline.is_default)
     ]
-    top = max((s.amount for s in stages), default=Decimal(0))
-    top_count = max((s.count for s in stages), default=0)
-    for figure in stages:
-        if top:
-            figure.share = round(figure.amount / top * 100)
-        elif top_count:
-            figure.share = round(figure.count / top_count * 100)
+    _bar_lengths(stages)
     return Home(
         scope=scope,
         overdue=overdue,
@@ -198,8 +195,9 @@ def home_for(membership: Membership, company: Company) -> Home:
         open_count=sum(s.count for s in stages),
         open_amount=sum((s.amount for s in stages), Decimal(0)),
         month=month,
+        rates=rates,
         people=_people(people, ids, now) if scope != "own" else [],
-        targets=progress_for(membership, company, local_today),
+        targets=progress_for(membership, company, local_today, rates),
     )
 
 
@@ -213,7 +211,11 @@ _VERSION_KEY = "home-figures-version"
 
 
 def _deal_figures(
-    company: Company, ids: set[int] | None, open_ids: list[int], start_of_month: datetime
+    company: Company,
+    ids: set[int] | None,
+    open_ids: list[int],
+    start_of_month: datetime,
+    rates: Rates,
 ) -> list[dict[str, Any]]:
     version = cache.get(_VERSION_KEY) or "0"
     scope = "all" if ids is None else ",".join(str(i) for i in sorted(ids))
@@ -222,7 +224,8 @@ def _deal_figures(
     key = (
         "home-figures:"
         + hashlib.sha256(
-            f"{company.pk}|{version}|{scope}|{start_of_month.isoformat()}|{open_ids}".encode()
+            f"{company.pk}|{version}|{scope}|{start_of_month.isoformat()}|{open_ids}|"
+            f"{rates.base}|{sorted(rates.rates.items())}".encode()
         ).hexdigest()
     )
     rows = cache.get(key)
@@ -236,9 +239,9 @@ def _deal_figures(
         .values("responsible_id", "stage_id")
         .annotate(
             n=Count("id"),
-            total=Sum("amount"),
+            total=Sum(rates.in_base()),
             closed_n=Count("id", filter=closed_this_month),
-            closed_total=Sum("amount", filter=closed_this_month),
+            closed_total=Sum(rates.in_base(), filter=closed_this_month),
             new_n=Count("id", filter=new_this_month),
         )
         .order_by()
@@ -250,6 +253,18 @@ def _deal_figures(
 def forget_home_figures(**_kwargs: object) -> None:
     """A deal was created, moved, changed or deleted: the home pages count again."""
     cache.set(_VERSION_KEY, uuid.uuid4().hex, None)
+
+
+def _bar_lengths(stages: list[StageFigure]) -> None:
+    """Each stage's bar against the largest sum (against the largest count when no deal has
+    an amount)."""
+    top = max((s.amount for s in stages), default=Decimal(0))
+    top_count = max((s.count for s in stages), default=0)
+    for figure in stages:
+        if top:
+            figure.share = round(figure.amount / top * 100)
+        elif top_count:
+            figure.share = round(figure.count / top_count * 100)
 
 
 def _people(

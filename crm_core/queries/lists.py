@@ -16,13 +16,15 @@ from django import forms
 from django.db.models import Q, QuerySet
 from django.http import QueryDict
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from crm_core.access import is_admin, visible_user_ids
+from crm_core.currencies import sign
 from crm_core.customfields import add_filter_fields, definitions, row_values
-from crm_core.forms import ClientFilterForm, DealFilterForm
-from crm_core.models import Client, CustomField, SavedView
+from crm_core.forms import ClientFilterForm, DealFilterForm, TaskFilterForm
+from crm_core.models import Client, CustomField, SavedView, Task
 from crm_core.queries.clients import (
     client_list,
     contact_list,
@@ -31,6 +33,7 @@ from crm_core.queries.clients import (
 )
 from crm_core.queries.deals import deal_list, money_text, visible_deals
 from crm_core.queries.members import assignable_members
+from crm_core.queries.tasks import task_list, visible_tasks
 from tenants.models import Membership
 
 Entity = SavedView.Entity
@@ -38,7 +41,7 @@ FIELD_ENTITY = {
     Entity.CLIENTS: CustomField.Entity.CLIENT,
     Entity.CONTACTS: CustomField.Entity.CONTACT,
     Entity.DEALS: CustomField.Entity.DEAL,
-}
+}  # tasks have no custom fields
 # Query-string keys that shape the page, not the selection.
 NOT_FILTERS = {"page", "col", "view"}
 CUSTOM = "cf:"
@@ -77,14 +80,17 @@ def matching(
     if members is None and entity != Entity.CONTACTS:
         members = assignable_members(membership)
     bound = data or None
-    fields = definitions(FIELD_ENTITY[Entity(entity)])
-    if entity == Entity.CLIENTS:
-        form: forms.Form = ClientFilterForm(bound, members=members or [])
+    field_entity = FIELD_ENTITY.get(Entity(entity))
+    fields = definitions(field_entity) if field_entity else []
+    if entity == Entity.TASKS:
+        form: forms.Form = TaskFilterForm(bound, members=members or [])
+        filters = form.cleaned_data if form.is_valid() else {}
+        records: QuerySet[Any] = task_list(membership, filters, sort=filters.get("sort") or "")
+    elif entity == Entity.CLIENTS:
+        form = ClientFilterForm(bound, members=members or [])
         add_filter_fields(form, fields)
         filters = form.cleaned_data if form.is_valid() else {}
-        records: QuerySet[Any] = client_list(
-            membership, filters, fields, sort=filters.get("sort") or "new"
-        )
+        records = client_list(membership, filters, fields, sort=filters.get("sort") or "new")
     elif entity == Entity.CONTACTS:
         form = ContactFilterForm(bound)
         filters = form.cleaned_data if form.is_valid() else {}
@@ -102,6 +108,9 @@ def changeable(membership: Membership, entity: str) -> QuerySet[Any]:
         return editable_clients(membership)
     if entity == Entity.CONTACTS:
         return editable_contacts(membership)
+    if entity == Entity.TASKS:
+        # A task the member sees is one they may act on (require_write bars the read-only).
+        return visible_tasks(membership)
     return visible_deals(membership)
 
 
@@ -137,6 +146,32 @@ def _when(value: Any) -> Cell:
     return (date_format(value, "SHORT_DATE_FORMAT") if value else "—", "")
 
 
+def _due(task: Task) -> Cell:
+    return (date_format(timezone.localtime(task.deadline), "SHORT_DATETIME_FORMAT"), "")
+
+
+def _assignee(task: Task) -> Cell:
+    user = task.assignee
+    return (user.get_full_name() or user.email if user is not None else "—", "")
+
+
+def _about(task: Task) -> Cell:
+    """What the task is on: a deal, a client or a contact person (a personal task: nothing)."""
+    if task.deal is not None:
+        return (task.deal.title, reverse("deal_detail", args=[task.deal_id]))
+    if task.client is not None:
+        return _client_link(task.client)
+    if task.contact is not None:
+        return (str(task.contact), reverse("contact_edit", args=[task.contact_id]))
+    return ("—", "")
+
+
+def _status(task: Task) -> Cell:
+    if task.done_at is not None:
+        return (str(_("Done")), "")
+    return (str(_("Overdue")) if task.deadline < timezone.now() else str(_("Open")), "")
+
+
 COLUMNS: dict[str, list[tuple[str, Any, Callable[[Any], Cell]]]] = {
     Entity.CLIENTS: [
         ("relationship", _("Relationship"), lambda c: (c.get_relationship_display(), "")),
@@ -157,7 +192,7 @@ COLUMNS: dict[str, list[tuple[str, Any, Callable[[Any], Cell]]]] = {
     Entity.DEALS: [
         ("client", _("Client"), lambda d: _client_link(d.client)),
         ("stage", _("Stage"), lambda d: (d.stage.name, "")),
-        ("amount", _("Amount"), lambda d: (f"{money_text(d.amount)} ₽", "")),
+        ("amount", _("Amount"), lambda d: (f"{money_text(d.amount)}\xa0{sign(d.currency)}", "")),
         ("expected_close", _("Expected close"), lambda d: _when(d.expected_close)),
         ("responsible", _("Manager"), _responsible),
         ("source", _("Source"), lambda d: (d.source, "")),
@@ -165,10 +200,19 @@ COLUMNS: dict[str, list[tuple[str, Any, Callable[[Any], Cell]]]] = {
         ("created", _("Created"), lambda d: _when(d.created_at)),
     ],
 }
+COLUMNS[Entity.TASKS] = [
+    ("deadline", _("Deadline"), _due),
+    ("kind", _("Type"), lambda t: (t.get_kind_display(), "")),
+    ("assignee", _("Assignee"), _assignee),
+    ("about", _("On"), _about),
+    ("status", _("Status"), _status),
+    ("created", _("Created"), lambda t: _when(t.created_at)),
+]
 DEFAULT_COLUMNS: dict[str, list[str]] = {
     Entity.CLIENTS: ["relationship", "inn", "tags", "source"],
     Entity.CONTACTS: ["position", "client", "email"],
     Entity.DEALS: ["client", "stage", "amount", "expected_close"],
+    Entity.TASKS: ["deadline", "assignee", "about", "status"],
 }
 
 

@@ -110,8 +110,41 @@ def contact_sheet(contacts: QuerySet[Any], fields: Iterable[CustomField]) -> tup
     return headers, rows
 
 
+def task_sheet(tasks: QuerySet[Any], fields: Iterable[CustomField]) -> tuple[list[str], Rows]:
+    """Tasks have no custom fields (``fields`` is empty)."""
+    headers = [
+        _("Task"),
+        _("Type"),
+        _("Deadline"),
+        _("Assignee"),
+        _("Deal"),
+        _("Client"),
+        _("Contact person"),
+        _("Done"),
+        _("Description"),
+    ]
+    rows = (
+        [
+            t.title,
+            t.get_kind_display(),
+            t.deadline,
+            (t.assignee.get_full_name() or t.assignee.email) if t.assignee else "",
+            t.deal.title if t.deal else "",
+            t.client.name if t.client else "",
+            str(t.contact) if t.contact else "",
+            t.done_at or "",
+            t.description,
+        ]
+        for t in tasks.select_related("assignee", "deal", "client", "contact").iterator(
+            chunk_size=2000
+        )
+    )
+    return headers, rows
+
+
 SHEETS: dict[str, Any] = {
     SavedView.Entity.CLIENTS: client_sheet,
     SavedView.Entity.CONTACTS: contact_sheet,
     SavedView.Entity.DEALS: deal_sheet,
+    SavedView.Entity.TASKS: task_sheet,
 }

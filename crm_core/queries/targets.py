@@ -11,6 +11,7 @@ from django.db.models import Count, Q, Sum
 
 from crm_core.access import SEE_ALL
 from crm_core.models import Deal, Employee, SalesTarget, Stage, Team
+from crm_core.queries.rates import Rates, rates_today
 from tenants.models import Company, Membership
 
 
@@ -46,8 +47,11 @@ def team_members(team: Team) -> set[int]:
     return members | ({team.head_id} if team.head_id else set())
 
 
-def won_in_month(user_ids: set[int] | None, month: date, zone: ZoneInfo) -> tuple[int, Decimal]:
-    """How many deals the people (None: everyone) won in the month, and their sum."""
+def won_in_month(
+    user_ids: set[int] | None, month: date, zone: ZoneInfo, rates: Rates
+) -> tuple[int, Decimal]:
+    """How many deals the people (None: everyone) won in the month, and their sum in the base
+    currency (``rates``)."""
     start = datetime.combine(month, time.min, zone)
     end = datetime.combine(next_month(month), time.min, zone)
     deals = Deal.objects.filter(
@@ -55,7 +59,7 @@ def won_in_month(user_ids: set[int] | None, month: date, zone: ZoneInfo) -> tupl
     )
     if user_ids is not None:
         deals = deals.filter(responsible_id__in=user_ids)
-    row = deals.aggregate(n=Count("id"), total=Sum("amount"))
+    row = deals.aggregate(n=Count("id"), total=Sum(rates.in_base()))
     return row["n"] or 0, row["total"] or Decimal(0)
 
 
@@ -79,7 +83,9 @@ class Progress:
         return min(self.percent, 100)
 
 
-def progress_for(membership: Membership, company: Company, today: date) -> list[Progress]:
+def progress_for(
+    membership: Membership, company: Company, today: date, rates: Rates | None = None
+) -> list[Progress]:
     """The targets the member's home page shows for this month: a manager her own, a head of
     sales the teams she heads, an owner, admin or read-only member the company's."""
     zone = ZoneInfo(company.time_zone)
@@ -98,7 +104,8 @@ def progress_for(membership: Membership, company: Company, today: date) -> list[
     for label, scope, user_ids, target in rows:
         key = (scope, label)
         if key not in done:
-            done[key] = won_in_month(user_ids, month, zone)
+            rates = rates or rates_today(company.currency, today)
+            done[key] = won_in_month(user_ids, month, zone, rates)
         won, revenue = done[key]
         result.append(
             Progress(

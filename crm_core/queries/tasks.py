@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db.models import Q, QuerySet
@@ -11,6 +13,7 @@ from django.utils import timezone
 from crm_core.access import visible, visible_user_ids
 from crm_core.models import Task
 from tenants.models import Company, Membership
+from tenants.zones import zone_of
 
 PERSONAL = Q(deal__isnull=True, client__isnull=True, contact__isnull=True)
 
@@ -46,8 +49,8 @@ class MyDay:
 
 
 def my_day(membership: Membership, company: Company) -> MyDay:
-    """The member's open tasks: overdue, due today (in the company's time zone), upcoming."""
-    zone = ZoneInfo(company.time_zone)
+    """The member's open tasks: overdue, due today (in the member's time zone), upcoming."""
+    zone = zone_of(membership.user, company)
     now = timezone.now()
     end_of_today = datetime.combine(now.astimezone(zone).date() + timedelta(days=1), time.min, zone)
     open_tasks = list(
@@ -74,7 +77,7 @@ def month_of_tasks(
 ) -> list[list[CalendarDay]]:
     """Weeks (Monday first) of the month with the tasks due each day in the company's time
     zone: the member's own, or — with ``everyone`` — all tasks the member may see."""
-    zone = ZoneInfo(company.time_zone)
+    zone = zone_of(membership.user, company)
     first = date(year, month, 1)
     start = first - timedelta(days=first.weekday())
     last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
@@ -101,3 +104,37 @@ def tasks_by_day(
     for task in rows:
         by_day.setdefault(task.deadline.astimezone(zone).date(), []).append(task)
     return by_day
+
+
+TASK_SORTS = {
+    "": ("deadline", "id"),
+    "latest": ("-deadline", "-id"),
+    "new": ("-created_at", "-id"),
+}
+
+
+def task_list(membership: Membership, filters: Mapping[str, Any], sort: str = "") -> QuerySet[Task]:
+    """The task list's tasks: filtered, sorted and within visibility (paged by the caller).
+    Open tasks unless the filter asks for others; due dates are days in the active time
+    zone."""
+    tasks = visible_tasks(membership)
+    status = filters.get("status") or ""
+    if status == "done":
+        tasks = tasks.filter(done_at__isnull=False)
+    elif status == "overdue":
+        tasks = tasks.filter(done_at__isnull=True, deadline__lt=timezone.now())
+    elif status != "all":
+        tasks = tasks.filter(done_at__isnull=True)
+    if filters.get("q"):
+        tasks = tasks.filter(title__icontains=filters["q"])
+    if filters.get("assignee"):
+        tasks = tasks.filter(assignee_id=filters["assignee"])
+    if filters.get("kind"):
+        tasks = tasks.filter(kind=filters["kind"])
+    zone = timezone.get_current_timezone()
+    if filters.get("due_from"):
+        tasks = tasks.filter(deadline__gte=datetime.combine(filters["due_from"], time.min, zone))
+    if filters.get("due_to"):
+        end = datetime.combine(filters["due_to"] + timedelta(days=1), time.min, zone)
+        tasks = tasks.filter(deadline__lt=end)
+    return tasks.order_by(*TASK_SORTS.get(sort, TASK_SORTS[""]))

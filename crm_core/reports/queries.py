@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from crm_core.access import visible, visible_user_ids
+from crm_core.currencies import sign as currency_sign
 from crm_core.documents.models import Document, Kind
 from crm_core.models import (
     Activity,
@@ -39,6 +40,7 @@ from crm_core.models import (
 from crm_core.queries.clients import visible_clients
 from crm_core.queries.deals import money_text, visible_deals
 from crm_core.queries.leads import visible_leads
+from crm_core.queries.rates import Rates, rates_today
 from crm_core.queries.targets import manager_targets, next_month
 from crm_core.queries.tasks import tasks_to_count
 from relata.db import connection
@@ -55,6 +57,9 @@ class Scope:
     pipeline: Pipeline | None
     team_user_ids: frozenset[int] | None  # None: no team chosen
     zone: ZoneInfo
+    # Every amount in the company's base currency at today's rates (queries/rates.py says why
+    # today's, not each deal's day).
+    rates: Rates
 
 
 def scope_for(
@@ -79,6 +84,7 @@ def scope_for(
         pipeline=pipeline,
         team_user_ids=team_ids,
         zone=zone,
+        rates=rates_today(company.currency, timezone.now().astimezone(zone).date()),
     )
 
 
@@ -105,6 +111,7 @@ class Report:
     rows: list[list[Any]]
     bars: list[Bar] = field(default_factory=list)
     chart_title: str = ""
+    rates: Rates | None = None
 
     # The columns holding amounts (Decimal cells): the page writes them with the money filter,
     # the Excel export keeps the numbers.
@@ -130,8 +137,9 @@ def _people(ids: Iterable[int | None]) -> dict[int | None, str]:
     return names
 
 
-def _money(value: Decimal | None) -> str:
-    return f"{money_text((value or Decimal(0)).quantize(Decimal(1)))}\N{NO-BREAK SPACE}₽"
+def _money(value: Decimal | None, currency: str) -> str:
+    amount = money_text((value or Decimal(0)).quantize(Decimal(1)))
+    return f"{amount}\N{NO-BREAK SPACE}{currency_sign(currency)}"
 
 
 def _percent(part: int, whole: int) -> str:
@@ -225,7 +233,7 @@ def results(scope: Scope) -> Report:
         .annotate(
             won=Count("id", filter=won),
             lost=Count("id", filter=Q(stage__outcome=Stage.Outcome.LOST)),
-            revenue=Sum("amount", filter=won),
+            revenue=Sum(scope.rates.in_base(), filter=won),
         )
         .order_by("month", "responsible_id")
     )
@@ -256,7 +264,9 @@ def results(scope: Scope) -> Report:
             row["revenue"] or Decimal(0),
             paid.get((row["responsible_id"], row["month"].date()), Decimal(0)),
             *_against_target(
-                targets.get((row["responsible_id"], row["month"].date()), {}), dict(row)
+                targets.get((row["responsible_id"], row["month"].date()), {}),
+                dict(row),
+                scope.rates.base,
             ),
         ]
         for row in grouped
@@ -267,7 +277,7 @@ def results(scope: Scope) -> Report:
             row["revenue"] or Decimal(0)
         )
     bars = [
-        Bar(names.get(person, "—"), float(total), _money(total))
+        Bar(names.get(person, "—"), float(total), _money(total, scope.rates.base))
         for person, total in sorted(per_manager.items(), key=lambda item: -item[1])
     ]
     return Report(
@@ -316,13 +326,13 @@ def _targets_of(scope: Scope) -> dict[tuple[int, date], dict[str, Decimal]]:
     return manager_targets(first, next_month(last.replace(day=1)), ids)
 
 
-def _against_target(targets: dict[str, Decimal], row: dict[str, Any]) -> list[str]:
+def _against_target(targets: dict[str, Decimal], row: dict[str, Any], currency: str) -> list[str]:
     """The target's text and how much of it is done: revenue against a sum, won deals against
     a number (both when both are set)."""
     texts, done = [], []
     amount = targets.get(SalesTarget.Kind.AMOUNT)
     if amount is not None:
-        texts.append(_money(amount))
+        texts.append(_money(amount, currency))
         done.append(_percent_of(row["revenue"] or Decimal(0), amount))
     count = targets.get(SalesTarget.Kind.WON_DEALS)
     if count is not None:
@@ -359,7 +369,7 @@ def forecast(scope: Scope) -> Report:
         deals.order_by()
         .annotate(month=TruncMonth("expected_close"))
         .values("month", "responsible_id", "stage_id")
-        .annotate(n=Count("id"), total=Sum("amount"))
+        .annotate(n=Count("id"), total=Sum(scope.rates.in_base()))
     )
     stages = {s.pk: s for s in Stage.objects.filter(pk__in={r["stage_id"] for r in grouped})}
     names = _people(row["responsible_id"] for row in grouped)
@@ -401,7 +411,9 @@ def forecast(scope: Scope) -> Report:
         subtotal = _("Month total") if month else _("Subtotal")
         rows.append([label, subtotal, "", *_rounded(month_total)])
         _add(grand, month_total)
-        bars.append(Bar(str(label), float(month_total[3]), _money(month_total[3])))
+        bars.append(
+            Bar(str(label), float(month_total[3]), _money(month_total[3], scope.rates.base))
+        )
     if rows:
         rows.append([_("Total"), "", "", *_rounded(grand)])
     return Report(
@@ -524,7 +536,10 @@ def requests(scope: Scope) -> Report:
             total=Count("id"),
             converted=Count("id", filter=Q(status="converted")),
             won=Count("id", filter=Q(deal__stage__outcome=Stage.Outcome.WON)),
-            revenue=Sum("deal__amount", filter=Q(deal__stage__outcome=Stage.Outcome.WON)),
+            revenue=Sum(
+                scope.rates.in_base("deal__amount", "deal__currency"),
+                filter=Q(deal__stage__outcome=Stage.Outcome.WON),
+            ),
         )
         .order_by("-total", "source")
     )
@@ -573,7 +588,7 @@ def lost_reasons(scope: Scope) -> Report:
     grouped = list(
         deals.order_by()
         .values("lost_reason")
-        .annotate(n=Count("id"), amount=Sum("amount"))
+        .annotate(n=Count("id"), amount=Sum(scope.rates.in_base()))
         .order_by("-n", "lost_reason")[:50]
     )
     total = sum(row["n"] for row in grouped)
@@ -676,7 +691,7 @@ def client_base(scope: Scope) -> Report:
         for row in _in_team(deals, scope, "responsible")
         .order_by()
         .values("client__relationship")
-        .annotate(n=Count("id"), revenue=Sum("amount"))
+        .annotate(n=Count("id"), revenue=Sum(scope.rates.in_base()))
     }
     rows: list[list[Any]] = []
     bars: list[Bar] = []

@@ -31,7 +31,9 @@ def _report(request: HttpRequest, key: str) -> tuple[ReportFilterForm, Report | 
         pipeline=data.get("pipeline"),
         team=data.get("team"),
     )
-    return form, REPORTS[key][1](scope)
+    result = REPORTS[key][1](scope)
+    result.rates = scope.rates  # the amounts are in its base currency, at its day's rates
+    return form, result
 
 
 @member_required

@@ -30,12 +30,21 @@ from django.utils.translation import gettext_lazy
 from crm_core import signals
 from crm_core.access import require_write
 from crm_core.exports import xlsx_file
-from crm_core.models import AuditEntry, BulkJob, Client, Contact, Deal, Notification, Stage
+from crm_core.models import (
+    AuditEntry,
+    BulkJob,
+    Client,
+    Contact,
+    Deal,
+    Notification,
+    Stage,
+    Task,
+)
 from crm_core.queries.lists import matching, selection
 from crm_core.queries.sheets import SHEETS
 from crm_core.services.deals import move_deals
-from crm_core.services.tasks import create_task
-from tenants.models import Company, Membership, User
+from crm_core.services.tasks import TaskTarget, complete_task, create_tasks
+from tenants.models import Company, Membership
 
 CHUNK = 1000
 # A running job whose worker has not written for this long is taken over by the next delivery.
@@ -48,6 +57,8 @@ ACTIONS: dict[str, Any] = {
     "tag_add": gettext_lazy("Add a tag"),
     "tag_remove": gettext_lazy("Remove a tag"),
     "task": gettext_lazy("Create a task for each"),
+    "done": gettext_lazy("Mark as done"),
+    "postpone": gettext_lazy("Move the due date"),
     "export": gettext_lazy("Export to Excel"),
     "delete": gettext_lazy("Delete"),
 }
@@ -55,11 +66,13 @@ BY_ENTITY = {
     "clients": ("reassign", "tag_add", "tag_remove", "task", "export", "delete"),
     "contacts": ("reassign", "export", "delete"),
     "deals": ("reassign", "stage", "tag_add", "tag_remove", "task", "export", "delete"),
+    "tasks": ("reassign", "done", "postpone", "export", "delete"),
 }
 MODELS: dict[str, Any] = {
     "clients": Client,
     "contacts": Contact,
     "deals": Deal,
+    "tasks": Task,
 }
 
 
@@ -103,6 +116,11 @@ def _clean_params(
         if not isinstance(deadline, dt.datetime) or deadline < timezone.now():
             raise ValidationError({"deadline": _("The deadline is in the past.")})
         return {"title": title[:300], "deadline": deadline.isoformat()}
+    if action == "postpone":
+        days = params.get("shift_days")
+        if not isinstance(days, int) or days == 0:
+            raise ValidationError({"shift_days": _("Say by how many days to move the tasks.")})
+        return {"days": days}
     return {}
 
 
@@ -274,6 +292,8 @@ def _audit(
 
 def _reassign(membership: Membership, job: BulkJob, ids: list[int]) -> int:
     model = MODELS[job.entity]
+    if model is Task:
+        return _reassign_tasks(membership, job, ids)
     target = job.params["responsible"]
     before = dict(
         model.objects.filter(pk__in=ids)
@@ -316,6 +336,80 @@ def _reassign(membership: Membership, job: BulkJob, ids: list[int]) -> int:
     return len(ids)
 
 
+def _reassign_tasks(membership: Membership, job: BulkJob, ids: list[int]) -> int:
+    """Tasks to another assignee, set-based, one audit entry and one notice per task moved
+    (the new assignee learns of each, as from the task's own page)."""
+    target = job.params["responsible"]
+    before = dict(
+        Task.objects.filter(pk__in=ids).exclude(assignee_id=target).values_list("pk", "assignee_id")
+    )
+    if not before:
+        return len(ids)
+    Task.objects.filter(pk__in=list(before)).update(assignee_id=target)
+    AuditEntry.objects.bulk_create(
+        [
+            AuditEntry(
+                object_type="task",
+                object_id=pk,
+                action="update",
+                changes={"assignee_id": [old, target], "bulk job": [None, job.pk]},
+                actor=membership.user,
+            )
+            for pk, old in before.items()
+        ]
+    )
+    if target != membership.user_id:
+        Notification.objects.bulk_create(
+            [
+                Notification(
+                    user_id=target,
+                    text=(_("New task for you: %(task)s") % {"task": title})[:500],
+                    url=f"/tasks/{pk}/",
+                )
+                for pk, title in Task.objects.filter(pk__in=list(before)).values_list("pk", "title")
+            ]
+        )
+    return len(ids)
+
+
+def _done(membership: Membership, job: BulkJob, ids: list[int]) -> int:
+    """Each open task through ``complete_task``: the timeline entry, the audit entry, the next
+    occurrence of a repeating task and the automation signal — as the task's own "Done"."""
+    for task in Task.objects.filter(pk__in=ids, done_at__isnull=True).order_by("pk"):
+        complete_task(membership=membership, task=task)
+    return len(ids)
+
+
+def _postpone(membership: Membership, job: BulkJob, ids: list[int]) -> int:
+    """Open tasks' deadlines moved by whole days, set-based; a reminder set "N minutes before"
+    moves with its task, and reminders and overdue notices may fire again."""
+    shift = dt.timedelta(days=job.params["days"])
+    rows = Task.objects.filter(pk__in=ids, done_at__isnull=True)
+    before = dict(rows.values_list("pk", "deadline"))
+    rows.update(
+        deadline=F("deadline") + shift,
+        remind_at=F("remind_at") + shift,
+        reminder_sent_at=None,
+        overdue_notified_at=None,
+    )
+    AuditEntry.objects.bulk_create(
+        [
+            AuditEntry(
+                object_type="task",
+                object_id=pk,
+                action="postpone",
+                changes={
+                    "deadline": [old.isoformat(), (old + shift).isoformat()],
+                    "bulk job": [None, job.pk],
+                },
+                actor=membership.user,
+            )
+            for pk, old in before.items()
+        ]
+    )
+    return len(before)
+
+
 def _stage(membership: Membership, job: BulkJob, ids: list[int]) -> int:
     """The chunk through ``move_deals``: the same history, timeline, audit, rules, timers and
     webhooks as a move on the board, written set-based. Deals of another pipeline than the
@@ -354,26 +448,27 @@ def _tags(adding: bool) -> Callable[[Membership, BulkJob, list[int]], int]:
 
 
 def _task(membership: Membership, job: BulkJob, ids: list[int]) -> int:
-    """A task for each record, for its manager (or the person, when nobody is responsible)."""
+    """A task for each record of the chunk, for its manager (or the person, when nobody is
+    responsible or the manager left), made set-based: one read of the chunk's records, one
+    INSERT of its tasks (``create_tasks``). A task on a deal counts for its client too."""
     deadline = dt.datetime.fromisoformat(job.params["deadline"])
-    model = MODELS[job.entity]
-    records = model.objects.filter(pk__in=ids).order_by("pk")
-    people = {
-        u.pk: u
-        for u in User.objects.filter(pk__in={r.responsible_id for r in records if r.responsible_id})
-    }
-    for record in records:
-        assignee = people.get(record.responsible_id or 0) or membership.user
-        if _member(membership.company_id, assignee.pk) is None:
-            assignee = membership.user
-        create_task(
-            membership=membership,
-            title=job.params["title"],
-            deadline=max(deadline, timezone.now() + dt.timedelta(minutes=1)),
-            assignee=assignee,
-            deal=record if isinstance(record, Deal) else None,
-            client=record if isinstance(record, Client) else None,
+    is_deal = MODELS[job.entity] is Deal
+    fields = ("pk", "responsible_id", "client_id") if is_deal else ("pk", "responsible_id")
+    rows = MODELS[job.entity].objects.filter(pk__in=ids).order_by("pk").values_list(*fields)
+    targets = [
+        TaskTarget(
+            deal_id=row[0] if is_deal else None,
+            client_id=row[2] if is_deal else row[0],
+            assignee_id=row[1] or membership.user_id,
         )
+        for row in rows
+    ]
+    create_tasks(
+        membership=membership,
+        title=job.params["title"],
+        deadline=max(deadline, timezone.now() + dt.timedelta(minutes=1)),
+        targets=targets,
+    )
     return len(ids)
 
 
@@ -422,4 +517,6 @@ HANDLERS: dict[str, Callable[[Membership, BulkJob, list[int]], int]] = {
     "tag_remove": _tags(adding=False),
     "task": _task,
     "delete": _delete,
+    "done": _done,
+    "postpone": _postpone,
 }

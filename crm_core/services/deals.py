@@ -24,6 +24,7 @@ from crm_core.models import (
     StageChange,
     Task,
 )
+from crm_core.queries.rates import base_currency
 from crm_core.services.audit import record
 from crm_core.services.tasks import complete_task
 from tenants.models import Membership
@@ -43,7 +44,10 @@ def create_deal(
     client: Client | None = None,
     amount: Decimal = Decimal(0),
     source: str = "",
+    currency: str = "",
 ) -> Deal:
+    """A new deal in the pipeline's first stage (or ``stage``), in ``currency`` or, when none
+    is given, the company's base currency."""
     require_write(membership)
     stage = stage or pipeline.stages.filter(is_archived=False).order_by("position", "id").first()
     if stage is None or stage.pipeline_id != pipeline.pk or stage.is_archived:
@@ -54,6 +58,7 @@ def create_deal(
         stage=stage,
         client=client,
         amount=amount,
+        currency=currency or base_currency(),
         source=source,
         responsible=membership.user,
         created_by=membership.user,
@@ -159,7 +164,16 @@ def log_call(
     )
 
 
-EDITABLE = ("title", "amount", "expected_close", "source", "tags", "custom", "responsible_id")
+EDITABLE = (
+    "title",
+    "amount",
+    "currency",
+    "expected_close",
+    "source",
+    "tags",
+    "custom",
+    "responsible_id",
+)
 
 
 @transaction.atomic

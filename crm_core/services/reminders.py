@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from crm_core.models import Notification, Task
 from tenants.models import Company, User
+from tenants.zones import zone_of
 
 
 def _notify(user_id: int | None, text: str, url: str, company: Company) -> None:
@@ -33,7 +34,7 @@ def send_due(company: Company, now: datetime | None = None) -> tuple[int, int]:
     with translation.override(company.language):
         for task in Task.objects.filter(
             done_at__isnull=True, remind_at__lte=now, reminder_sent_at__isnull=True
-        ):
+        ).select_related("assignee"):
             if Task.objects.filter(pk=task.pk, reminder_sent_at__isnull=True).update(
                 reminder_sent_at=now
             ):
@@ -42,7 +43,10 @@ def send_due(company: Company, now: datetime | None = None) -> tuple[int, int]:
                     _("Reminder: %(task)s by %(deadline)s")
                     % {
                         "task": task.title,
-                        "deadline": timezone.localtime(task.deadline).strftime("%d.%m.%Y %H:%M"),
+                        # In the assignee's own time zone (else the company's).
+                        "deadline": task.deadline.astimezone(
+                            zone_of(task.assignee, company)
+                        ).strftime("%d.%m.%Y %H:%M"),
                     },
                     f"/tasks/{task.pk}/",
                     company,

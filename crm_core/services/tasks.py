@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -14,9 +16,19 @@ from django.utils.translation import gettext as _
 
 from crm_core import signals
 from crm_core.access import require_write
-from crm_core.models import Activity, Client, Contact, Deal, Notification, Task, TaskComment
+from crm_core.models import (
+    Activity,
+    AuditEntry,
+    Client,
+    Contact,
+    Deal,
+    Notification,
+    Task,
+    TaskComment,
+)
 from crm_core.services.audit import record
 from tenants.models import Membership, User
+from tenants.zones import zone_of
 
 # Reminder presets of every task form: minutes before the deadline (0: at the due time).
 # "time" is a reminder at a chosen moment; "none" (or an empty choice) is no reminder.
@@ -180,6 +192,72 @@ def create_task(
     return task
 
 
+@dataclass(frozen=True)
+class TaskTarget:
+    """What one of many new tasks is on, and whose it is (ids only: a bulk action never loads
+    the records themselves)."""
+
+    deal_id: int | None
+    client_id: int | None
+    assignee_id: int | None
+
+
+@transaction.atomic
+def create_tasks(
+    *, membership: Membership, title: str, deadline: datetime, targets: Sequence[TaskTarget]
+) -> list[Task]:
+    """One task per target in one INSERT (and one for their audit entries, one for the
+    assignees' notices): the bulk action's "create a task for each". An assignee who is not
+    an active member of the company is replaced by the person acting; webhooks go out as for a
+    single task (``tasks_created``). Atomic."""
+    require_write(membership)
+    wanted = {t.assignee_id for t in targets if t.assignee_id is not None}
+    members = set(
+        Membership.objects.filter(
+            company_id=membership.company_id, user_id__in=wanted, is_active=True
+        ).values_list("user_id", flat=True)
+    )
+    title = title.strip()
+    tasks = Task.objects.bulk_create(
+        [
+            Task(
+                title=title,
+                deadline=deadline,
+                assignee_id=t.assignee_id if t.assignee_id in members else membership.user_id,
+                deal_id=t.deal_id,
+                client_id=t.client_id,
+                created_by_id=membership.user_id,
+            )
+            for t in targets
+        ]
+    )
+    AuditEntry.objects.bulk_create(
+        [
+            AuditEntry(
+                object_type="task",
+                object_id=task.pk,
+                action="create",
+                changes={"title": [None, title], "assignee": [None, task.assignee_id]},
+                actor=membership.user,
+            )
+            for task in tasks
+        ]
+    )
+    Notification.objects.bulk_create(
+        [
+            Notification(
+                user_id=task.assignee_id,
+                text=_("New task for you: %(task)s") % {"task": task.title},
+                url=f"/tasks/{task.pk}/",
+            )
+            for task in tasks
+            if task.assignee_id != membership.user_id
+        ]
+    )
+    signals.tasks_created.send(Task, tasks=tasks, membership=membership)
+    return tasks
+
+
 def _move_deadline(task: Task, deadline: datetime) -> None:
     """A new deadline: the reminder moves with it (a preset) and may fire again; the
     overdue notice may be sent again for the new deadline."""
@@ -270,7 +348,8 @@ def postpone_task(
     *, membership: Membership, task: Task, choice: str, on: datetime | None = None
 ) -> Task:
     require_write(membership)
-    zone = ZoneInfo(membership.company.time_zone)
+    # "Tomorrow" and "next Monday" are the person's, in their own time zone.
+    zone = zone_of(membership.user, membership.company)
     now = timezone.now()
     deadline = postponed_deadline(task, choice, zone, now, on)
     if deadline < now:
@@ -319,7 +398,8 @@ def complete_task(*, membership: Membership, task: Task) -> Task:
 
 
 def _repeat(membership: Membership, task: Task) -> Task:
-    zone = ZoneInfo(membership.company.time_zone)
+    # "Every Monday at 10:00" is the assignee's Monday and 10:00.
+    zone = zone_of(task.assignee or membership.user, membership.company)
     deadline = next_occurrence(task.recurrence, task.deadline, zone, timezone.now())
     following = Task.objects.create(
         title=task.title,

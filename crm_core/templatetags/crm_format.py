@@ -11,11 +11,10 @@ from decimal import Decimal, InvalidOperation
 
 from django import template
 
+from crm_core.currencies import sign as currency_sign
 from crm_core.queries.deals import money_text
 
 register = template.Library()
-
-CURRENCY_SIGNS = {"RUB": "₽", "USD": "$", "EUR": "€", "KZT": "₸", "BYN": "Br"}
 
 
 @register.filter
@@ -27,7 +26,7 @@ def money(value: object, currency: str = "RUB") -> str:
         amount = Decimal(str(value))
     except InvalidOperation:
         return str(value)
-    sign = CURRENCY_SIGNS.get(str(currency).upper(), str(currency))
+    sign = currency_sign(str(currency))
     # A no-break space keeps the sign on the line of its number.
     return f"{money_text(amount)}\N{NO-BREAK SPACE}{sign}"
 

@@ -82,6 +82,23 @@ class RequestContextMiddleware:
         return response
 
 
+class PersonTimeZoneMiddleware:
+    """A member's pages read in the member's own time zone when they chose one in their
+    profile (RequestContextMiddleware, before authentication, set the company's)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from tenants.zones import zone_of
+
+        company = getattr(request, "company", None)
+        user = getattr(request, "user", None)
+        if company is not None and str(getattr(user, "time_zone", None) or ""):
+            timezone.activate(zone_of(user, company))
+        return self.get_response(request)
+
+
 class OfficeNetworkMiddleware:
     """A company that allows only its office networks refuses every other address, with a page
     that says why (before any of the company's data is read)."""

@@ -132,6 +132,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     # Members, and Relata's support as a read-only member with the company's consent.
     "tenants.middleware.MembershipOrSupportMiddleware",
+    # The member's own time zone, once the member is known (their profile's choice).
+    "relata.middleware.PersonTimeZoneMiddleware",
     # A suspended company is read-only (export and billing still work).
     "billing.middleware.SuspendedCompanyMiddleware",
 ]
@@ -255,6 +257,15 @@ CELERY_QUEUES_TO_WATCH = env_list("CELERY_QUEUES_TO_WATCH", "celery")
 METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 # How many pre-migrated spare schemas to keep ready for instant sign-up.
 SCHEMA_POOL_SIZE = env_int("SCHEMA_POOL_SIZE", 5)
+# Daily exchange rates for deals in several currencies: the source (an import path,
+# crm_core/rate_sources.py) and the Central Bank of Russia's address. Loaded a few times a day
+# (idempotent): the Bank sets the next day's rates in the afternoon, Moscow time.
+RATE_SOURCE = os.environ.get("RATE_SOURCE", "crm_core.rate_sources.CentralBankOfRussia")
+CBR_DAILY_URL = os.environ.get("CBR_DAILY_URL", "https://www.cbr.ru/scripts/XML_daily.asp")
+CELERY_BEAT_SCHEDULE["load-exchange-rates"] = {
+    "task": "crm_core.tasks.load_exchange_rates",
+    "schedule": crontab(hour="*/6", minute=23),
+}
 
 # --- Auth (allauth, e-mail only) --------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
