@@ -14,7 +14,7 @@ import email.utils
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from email.header import decode_header, make_header
+from email.header import Header, decode_header, make_header
 
 from charset_normalizer import from_bytes
 from django.utils import timezone
@@ -79,6 +79,9 @@ def header_text(value: object) -> str:
     """A header as a person reads it: encoded words decoded, raw 8-bit bytes guessed."""
     if value is None:
         return ""
+    if isinstance(value, Header):
+        # The parser found 8-bit bytes with no charset named ("unknown-8bit"): guess it.
+        return _joined(decode_header(value))
     raw = str(value)
     if any("\udc80" <= ch <= "\udcff" for ch in raw):
         # 8-bit bytes in a header (no RFC 2047): the parser kept them as surrogates.
@@ -87,13 +90,18 @@ def header_text(value: object) -> str:
     try:
         return " ".join(str(make_header(decode_header(raw))).split())
     except (LookupError, UnicodeDecodeError, ValueError, email.errors.HeaderParseError):
-        parts = []
-        for chunk, charset in decode_header(raw):
-            if isinstance(chunk, bytes):
-                parts.append(decode_bytes(chunk, charset)[0])
-            else:
-                parts.append(chunk)
-        return " ".join("".join(parts).split())
+        return _joined(decode_header(raw))
+
+
+def _joined(chunks: list[tuple[bytes | str, str | None]]) -> str:
+    parts = []
+    for chunk, charset in chunks:
+        if isinstance(chunk, bytes):
+            known = None if charset in {None, "unknown-8bit"} else charset
+            parts.append(decode_bytes(chunk, known)[0])
+        else:
+            parts.append(chunk)
+    return " ".join("".join(parts).split())
 
 
 def _addresses(message: email.message.Message, name: str) -> list[tuple[str, str]]:
@@ -136,12 +144,32 @@ def _date(message: email.message.Message) -> datetime | None:
     return parsed
 
 
+def _filename(part: email.message.Message) -> str:
+    """The attachment's name: RFC 2231 and RFC 2047 forms, and the raw UTF-8 or windows-1251
+    bytes many mail programs put in quotes."""
+    header = part.get("Content-Disposition")
+    if isinstance(header, Header):
+        # 8-bit bytes in the header: read it as text first, then take the parameter.
+        holder = email.message.Message()
+        holder["Content-Disposition"] = _joined(decode_header(header))
+        name = holder.get_filename()
+    else:
+        name = part.get_filename()
+    if not name:
+        raw_type = part.get("Content-Type")
+        if isinstance(raw_type, Header):
+            holder = email.message.Message()
+            holder["Content-Type"] = _joined(decode_header(raw_type))
+            name = holder.get_param("name")  # type: ignore[assignment]
+    return header_text(name)[:255] if name else ""
+
+
 def _walk_body(message: email.message.Message, mail: ParsedMail) -> None:
     for part in message.walk():
         if part.is_multipart():
             continue
         disposition = str(part.get("Content-Disposition", "")).lower()
-        filename = part.get_filename()
+        filename = _filename(part)
         content_type = part.get_content_type()
         try:
             payload = part.get_payload(decode=True)
@@ -162,7 +190,7 @@ def _walk_body(message: email.message.Message, mail: ParsedMail) -> None:
             continue
         if not is_file and not payload:
             continue
-        name = header_text(filename) if filename else f"part.{content_type.split('/')[-1]}"
+        name = filename or f"part.{content_type.split('/')[-1]}"
         mail.attachments.append(ParsedAttachment(name[:255], content_type[:200], payload))
 
 
