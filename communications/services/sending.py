@@ -141,7 +141,7 @@ def send(
     except (MailboxError, smtplib.SMTPException, OSError) as exc:
         reason = str(exc) if isinstance(exc, MailboxError) else _("the server refused it")
         Message.objects.filter(pk=message.pk).update(problem=reason[:500])
-        log.warning("mail not sent", extra={"mailbox": mailbox.pk, "message": message.pk})
+        log.warning("mail not sent", extra={"mailbox": mailbox.pk, "mail_message": message.pk})
         raise SendError(reason) from None
     problem = _save_copy(mailbox, email)
     Message.objects.filter(pk=message.pk).update(delivery=Message.Delivery.SENT, problem=problem)
