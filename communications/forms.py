@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -55,15 +55,19 @@ class MailboxForm(forms.ModelForm):
             .exclude(pk=membership.user_id)
             .order_by("email")
         )
-        self.fields["readers"].choices = [(u.pk, u.get_full_name() or u.email) for u in members]
+        readers = cast(forms.MultipleChoiceField, self.fields["readers"])
+        readers.choices = [(u.pk, u.get_full_name() or u.email) for u in members]
         if self.instance.pk:
             self.fields["readers"].initial = [
                 str(r) for r in self.instance.readers.values_list("user_id", flat=True)
             ]
-        self.fields["request_form"].queryset = RequestForm.objects.filter(is_active=True)
+        if "request_form" in self.fields:
+            rules = cast(forms.ModelChoiceField, self.fields["request_form"])
+            rules.queryset = RequestForm.objects.filter(is_active=True)
         if not admin:
             # Shared mailboxes and request rules are the company's: admins set them up.
-            self.fields["kind"].choices = [(Mailbox.Kind.PERSONAL, Mailbox.Kind.PERSONAL.label)]
+            kind = cast(forms.ChoiceField, self.fields["kind"])
+            kind.choices = [(Mailbox.Kind.PERSONAL, Mailbox.Kind.PERSONAL.label)]
             for name in ("creates_requests", "request_form"):
                 del self.fields[name]
         if not self.instance.pk:
@@ -71,7 +75,7 @@ class MailboxForm(forms.ModelForm):
             self.fields["secret"].help_text = _("Kept encrypted; never shown again.")
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("creates_requests") and not data.get("request_form"):
             self.add_error("request_form", _("Choose whose requests these become."))
         if not data.get("login") and data.get("address"):
@@ -97,7 +101,7 @@ class ComposeForm(forms.Form):
     cc = forms.CharField(label=_("Copy"), max_length=2000, required=False)
     subject = forms.CharField(label=_("Subject"), max_length=500, required=False)
     text = forms.CharField(label=_("Message"), widget=forms.Textarea(attrs={"rows": 10}))
-    files = forms.MultipleChoiceField(
+    attach = forms.MultipleChoiceField(
         label=_("Attach the deal's files"), required=False, widget=forms.CheckboxSelectMultiple
     )
 
@@ -105,10 +109,11 @@ class ComposeForm(forms.Form):
         self, *args: Any, mailboxes: Any, files: list[tuple[int, str]], **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["mailbox"].queryset = mailboxes
-        self.fields["files"].choices = [(str(pk), name) for pk, name in files]
+        cast(forms.ModelChoiceField, self.fields["mailbox"]).queryset = mailboxes
+        attach = cast(forms.MultipleChoiceField, self.fields["attach"])
+        attach.choices = [(str(pk), name) for pk, name in files]
         if not files:
-            del self.fields["files"]
+            del self.fields["attach"]
 
     def clean_to(self) -> list[str]:
         found = _addresses(self.cleaned_data["to"])

@@ -13,8 +13,9 @@ import email.message
 import email.utils
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from email.header import Header, decode_header, make_header
+from typing import cast
 
 from charset_normalizer import from_bytes
 from django.utils import timezone
@@ -107,8 +108,8 @@ def _joined(chunks: list[tuple[bytes | str, str | None]]) -> str:
 def _addresses(message: email.message.Message, name: str) -> list[tuple[str, str]]:
     values = [header_text(v) for v in message.get_all(name, [])]
     found = []
-    for display, address in email.utils.getaddresses(values):
-        address = address.strip().lower()
+    for display, raw_address in email.utils.getaddresses(values):
+        address = raw_address.strip().lower()
         if "@" in address:
             found.append((display.strip(), address[:320]))
     return found
@@ -140,7 +141,7 @@ def _date(message: email.message.Message) -> datetime | None:
     if parsed is None:
         return None
     if timezone.is_naive(parsed):
-        parsed = timezone.make_aware(parsed, timezone.UTC)
+        parsed = timezone.make_aware(parsed, UTC)
     return parsed
 
 
@@ -160,7 +161,7 @@ def _filename(part: email.message.Message) -> str:
         if isinstance(raw_type, Header):
             holder = email.message.Message()
             holder["Content-Type"] = _joined(decode_header(raw_type))
-            name = holder.get_param("name")  # type: ignore[assignment]
+            name = holder.get_param("name")
     return header_text(name)[:255] if name else ""
 
 
@@ -172,8 +173,8 @@ def _walk_body(message: email.message.Message, mail: ParsedMail) -> None:
         filename = _filename(part)
         content_type = part.get_content_type()
         try:
-            payload = part.get_payload(decode=True)
-        except Exception:  # noqa: BLE001  (a broken transfer encoding: keep what is there)
+            payload = cast(bytes | None, part.get_payload(decode=True))
+        except Exception:
             payload = str(part.get_payload()).encode("utf-8", "surrogateescape")
             mail.problems.append("a part could not be decoded")
         if payload is None:

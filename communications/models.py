@@ -122,9 +122,7 @@ class MailFolder(models.Model):
     synced_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["mailbox", "name"], name="mail_folder_once")
-        ]
+        constraints = [models.UniqueConstraint(fields=["mailbox", "name"], name="mail_folder_once")]
 
     def __str__(self) -> str:
         return self.name

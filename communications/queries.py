@@ -30,9 +30,9 @@ def readable_mailboxes(membership: Membership) -> QuerySet[Mailbox]:
     mine = Q(owner_id=membership.user_id) | Q(readers__user_id=membership.user_id)
     if is_admin(membership):
         mine |= Q(kind=Mailbox.Kind.SHARED)
-    return Mailbox.objects.filter(
-        pk__in=Mailbox.objects.filter(mine).values("pk")
-    ).order_by("name", "id")
+    return Mailbox.objects.filter(pk__in=Mailbox.objects.filter(mine).values("pk")).order_by(
+        "name", "id"
+    )
 
 
 def mailbox_for(membership: Membership, mailbox_id: int) -> Mailbox:
@@ -113,7 +113,9 @@ def feed_entries(kind: str, record: Any, membership: Membership) -> list[Entry]:
         Entry(
             when=m.sent_at,
             kind="email",
-            label=str(_("E-mail received") if m.direction == Message.Direction.IN else _("E-mail sent")),
+            label=str(
+                _("E-mail received") if m.direction == Message.Direction.IN else _("E-mail sent")
+            ),
             summary=m.subject or str(_("(no subject)")),
             author=m.from_name or m.from_address,
             deal=None,

@@ -130,7 +130,10 @@ SET_ON_RESTORE: dict[type[models.Model], dict[str, Any]] = {
     mail.Mailbox: {"status": mail.Mailbox.Status.PAUSED},
 }
 # Models whose files go into the archive, and the folder of the zip they go under.
-FILES: dict[type[models.Model], str] = {crm.Attachment: "files", mail.MessageAttachment: "mail_files"}
+FILES: dict[type[models.Model], str] = {
+    crm.Attachment: "files",
+    mail.MessageAttachment: "mail_files",
+}
 # Exported, but made anew on restore: a form's public address must not collide with the
 # company the archive came from (both may be live), and its round-robin turn starts over.
 FRESH_ON_RESTORE: dict[type[models.Model], set[str]] = {

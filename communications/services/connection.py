@@ -5,12 +5,13 @@ refused the login") and never contain the secret."""
 
 from __future__ import annotations
 
+import contextlib
 import imaplib
 import smtplib
 import socket
 import ssl
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -46,7 +47,7 @@ def _imap_class(mailbox: Mailbox) -> Any:
     return MailBoxUnencrypted
 
 
-def describe(exc: BaseException, server: str) -> str:
+def describe(exc: BaseException, server: str) -> str:  # noqa: PLR0911  (one answer per cause)
     if isinstance(exc, MailboxLoginError | smtplib.SMTPAuthenticationError):
         return _("%(server)s refused the login: check the login and the (app) password.") % {
             "server": server
@@ -76,15 +77,19 @@ def imap(mailbox: Mailbox, secret: str | None = None) -> Iterator[Any]:
         box = _imap_class(mailbox)(mailbox.imap_host, mailbox.imap_port, timeout=TIMEOUT)
         box.email_message_class = RawMailMessage
         sign_in_for(mailbox.auth_method, mailbox.login, password).imap(box)
-    except (OSError, imaplib.IMAP4.error, MailboxLoginError, credentials.SecretUnreadableError) as exc:
+    except (
+        OSError,
+        imaplib.IMAP4.error,
+        MailboxLoginError,
+        credentials.SecretUnreadableError,
+    ) as exc:
         raise MailboxError(describe(exc, server)) from None
     try:
         yield box
     finally:
-        try:
+        # The server may already have dropped us: then there is nothing to close.
+        with contextlib.suppress(OSError, imaplib.IMAP4.error):
             box.logout()
-        except (OSError, imaplib.IMAP4.error):
-            pass  # the server already dropped us; nothing to close
 
 
 @contextmanager
@@ -111,7 +116,5 @@ def smtp(mailbox: Mailbox) -> Iterator[smtplib.SMTP]:
     try:
         yield server
     finally:
-        try:
+        with suppress(OSError, smtplib.SMTPException):
             server.quit()
-        except (OSError, smtplib.SMTPException):
-            pass

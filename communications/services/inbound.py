@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from communications.mime import ParsedMail, parse
-from communications.models import Conversation, MailFolder, Mailbox, Message, MessageAttachment
+from communications.models import Conversation, Mailbox, MailFolder, Message, MessageAttachment
 from communications.services.matching import Match, match_addresses
 from crm_core.automation.services import capture
 from tenants.models import Company

@@ -164,7 +164,7 @@ def _save_copy(mailbox: Mailbox, email: EmailMessage) -> str:
     try:
         with imap(mailbox) as box:
             box.append(email.as_bytes(), mailbox.sent_folder, flag_set=[MailMessageFlags.SEEN])
-    except Exception as exc:  # noqa: BLE001  (sent already: never fail the send for the copy)
+    except Exception as exc:
         log.warning("sent copy not saved: %s", type(exc).__name__, extra={"mailbox": mailbox.pk})
         return _("Sent, but the copy could not be put in the Sent folder.")
     return ""

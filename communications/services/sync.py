@@ -20,9 +20,9 @@ from typing import Any
 
 from django.db import connection
 from django.utils import timezone
-from imap_tools import AND, U, MailMessageFlags
+from imap_tools import AND, MailMessageFlags, U
 
-from communications.models import MailFolder, Mailbox
+from communications.models import Mailbox, MailFolder
 from communications.services import inbound
 from communications.services.connection import MailboxError, imap
 from tenants.models import Company
@@ -111,7 +111,7 @@ def _sync_folder(
         since = timezone.localdate() - timedelta(days=mailbox.initial_days)
         uids = [int(u) for u in box.uids(AND(date_gte=since))]
     else:
-        uids = [int(u) for u in box.uids(AND(uid=U(folder.last_uid + 1, "*")))]
+        uids = [int(u) for u in box.uids(AND(uid=U(str(folder.last_uid + 1), "*")))]
     # "n:*" always names the last message, even below n: keep only what is new.
     pending = sorted(u for u in uids if u > folder.last_uid)
     if pending:

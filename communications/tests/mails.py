@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import base64
-from email.utils import format_datetime
 from datetime import datetime
+from email.utils import format_datetime
 
 
 def b_word(text: str, charset: str) -> str:
@@ -22,7 +22,7 @@ def _h(value: str) -> str:
     return b_word(value, "utf-8")
 
 
-def plain(  # noqa: PLR0917
+def plain(
     sender: str,
     to: str,
     subject: str,
@@ -44,9 +44,13 @@ def plain(  # noqa: PLR0917
 def with_attachment(sender: str, to: str, message_id: str, name: str, payload: bytes) -> bytes:
     encoded = base64.encodebytes(payload)
     return (
-        f"From: {sender}\r\nTo: {to}\r\nSubject: Files\r\nMessage-ID: {message_id}\r\n"
-        'MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="XYZ"\r\n\r\n'
-        "--XYZ\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nSee the file.\r\n"
-        f'--XYZ\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename="{name}"\r\n'
-        "Content-Transfer-Encoding: base64\r\n\r\n"
-    ).encode() + encoded + b"\r\n--XYZ--\r\n"
+        (
+            f"From: {sender}\r\nTo: {to}\r\nSubject: Files\r\nMessage-ID: {message_id}\r\n"
+            'MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="XYZ"\r\n\r\n'
+            "--XYZ\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nSee the file.\r\n"
+            f'--XYZ\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename="{name}"\r\n'
+            "Content-Transfer-Encoding: base64\r\n\r\n"
+        ).encode()
+        + encoded
+        + b"\r\n--XYZ--\r\n"
+    )

@@ -89,7 +89,7 @@ class Dovecot:
     def folder_messages(self, address: str, folder: str) -> list[bytes]:
         with self.client(address) as connection:
             connection.select(folder)
-            _status, data = connection.uid("SEARCH", None, "ALL")
+            _status, data = connection.uid("SEARCH", "ALL")
             found = []
             for uid in data[0].split():
                 _s, parts = connection.uid("FETCH", uid, "(BODY.PEEK[])")
@@ -159,8 +159,12 @@ def running_dovecot() -> Iterator[Dovecot]:
     binary = dovecot_binary()
     if binary is None:
         if os.environ.get("RELATA_REQUIRE_IMAP") == "1":
-            pytest.fail("dovecot is not installed and RELATA_REQUIRE_IMAP=1 (apt-get install dovecot-imapd)")
-        pytest.skip("dovecot is not installed (apt-get install dovecot-imapd to run the IMAP tests)")
+            pytest.fail(
+                "dovecot is not installed and RELATA_REQUIRE_IMAP=1 (apt-get install dovecot-imapd)"
+            )
+        pytest.skip(
+            "dovecot is not installed (apt-get install dovecot-imapd to run the IMAP tests)"
+        )
     internal, group, login, uid, gid = _accounts()
     # Not under pytest's tmp_path: that is private to this user, and dovecot's own users
     # must reach the mail directories.
@@ -184,7 +188,7 @@ def running_dovecot() -> Iterator[Dovecot]:
             login=login,
         )
     )
-    subprocess.run([binary, "-c", str(config)], check=True)  # noqa: S603
+    subprocess.run([binary, "-c", str(config)], check=True)
     server = Dovecot(root=root, port=port, uid=uid, gid=gid, passwd=passwd)
     deadline = time.monotonic() + 20
     while True:
@@ -201,7 +205,7 @@ def running_dovecot() -> Iterator[Dovecot]:
     try:
         yield server
     finally:
-        subprocess.run([binary, "-c", str(config), "stop"], check=False)  # noqa: S603
+        subprocess.run([binary, "-c", str(config), "stop"], check=False)
         time.sleep(0.2)
         shutil.rmtree(root, ignore_errors=True)
 

@@ -50,7 +50,7 @@ def test_a_body_that_lies_about_its_charset_is_guessed_and_said_so() -> None:
 
 def test_raw_8bit_cyrillic_in_a_header_is_guessed() -> None:
     raw = (
-        "From: a@example.ru\r\nSubject: ".encode()
+        b"From: a@example.ru\r\nSubject: "
         + "Заказ окон для офиса".encode("cp1251")
         + b"\r\nMessage-ID: <h@x>\r\n\r\nbody\r\n"
     )
@@ -64,7 +64,8 @@ def test_multipart_without_its_boundary_is_kept_with_the_problem_named() -> None
         b"--nothing\r\nContent-Type: text/plain\r\n\r\nstill here\r\n"
     )
     mail = parse(raw)
-    assert mail.problems and mail.problems[0].startswith("malformed")
+    assert mail.problems
+    assert mail.problems[0].startswith("malformed")
     assert mail.subject == "broken"
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from communications.models import Conversation, MailFolder, Mailbox, Message, MessageAttachment
+from communications.models import Conversation, Mailbox, MailFolder, Message, MessageAttachment
 from communications.queries import feed_entries
 from communications.services.sync import sync_mailbox
 from communications.tests.mails import plain, with_attachment
@@ -33,20 +33,27 @@ def test_first_sync_takes_the_last_days_then_only_new_mail(
     with crm.a:
         box = mailbox_on(crm.manager, initial_days=30)
         old = timezone.now() - timedelta(days=90)
-        dovecot.deliver(box.address, plain("x@example.ru", box.address, "old", "old", "<old@x>", old))
+        dovecot.deliver(
+            box.address, plain("x@example.ru", box.address, "old", "old", "<old@x>", old)
+        )
         # dovecot takes the arrival date from APPEND: give the old one its own date.
         with dovecot.client(box.address) as imap:
             imap.select("INBOX")
             imap.uid("STORE", "1", "+FLAGS", "(\\Deleted)")
             imap.expunge()
-            imap.append("INBOX", None, old.strftime('"%d-%b-%Y %H:%M:%S +0000"'),
-                        plain("x@example.ru", box.address, "old", "old", "<old@x>", old))
+            imap.append(
+                "INBOX",
+                None,
+                old.strftime('"%d-%b-%Y %H:%M:%S +0000"'),
+                plain("x@example.ru", box.address, "old", "old", "<old@x>", old),
+            )
         dovecot.deliver(box.address, plain("y@example.ru", box.address, "new", "hi", "<new1@x>"))
         first = sync_mailbox(crm.a.company, box)
         assert first.error == ""
         assert list(Message.objects.values_list("message_id", flat=True)) == ["<new1@x>"]
         folder = MailFolder.objects.get(mailbox=box, name="INBOX")
-        assert folder.uidvalidity and folder.last_uid == 3
+        assert folder.uidvalidity
+        assert folder.last_uid == 3
 
         dovecot.deliver(box.address, plain("y@example.ru", box.address, "Re", "more", "<new2@x>"))
         second = sync_mailbox(crm.a.company, box)
@@ -64,11 +71,20 @@ def test_a_reply_joins_its_thread_and_lands_on_the_clients_card(
         client.responsible_id = crm.manager.user_id
         client.save()
         box = mailbox_on(crm.manager)
-        dovecot.deliver(box.address, plain("Лена <Lena@Romashka.ru>", box.address, "Окна", "Нужны окна", "<t1@r>"))
         dovecot.deliver(
             box.address,
-            plain("lena@romashka.ru", box.address, "Re: Окна", "Ещё вопрос", "<t3@r>",
-                  extra="In-Reply-To: <t2@okna>\r\nReferences: <t1@r> <t2@okna>\r\n"),
+            plain("Лена <Lena@Romashka.ru>", box.address, "Окна", "Нужны окна", "<t1@r>"),
+        )
+        dovecot.deliver(
+            box.address,
+            plain(
+                "lena@romashka.ru",
+                box.address,
+                "Re: Окна",
+                "Ещё вопрос",
+                "<t3@r>",
+                extra="In-Reply-To: <t2@okna>\r\nReferences: <t1@r> <t2@okna>\r\n",
+            ),
         )
         sync_mailbox(crm.a.company, box)
         conversation = Conversation.objects.get()
@@ -91,9 +107,24 @@ def test_strangers_become_requests_only_where_the_mailbox_says_so(
         )
         personal = mailbox_on(crm.manager)
         for box in (sales, personal):
-            dovecot.deliver(box.address, plain("Иван <ivan@new.ru>", box.address, "Окна?", "Сколько стоят?", f"<s{box.pk}@n>"))
+            dovecot.deliver(
+                box.address,
+                plain(
+                    "Иван <ivan@new.ru>", box.address, "Окна?", "Сколько стоят?", f"<s{box.pk}@n>"
+                ),
+            )
         # An auto-reply from another stranger never becomes a request (a mail loop).
-        dovecot.deliver(sales.address, plain("robot@away.ru", sales.address, "Я в отпуске", "...", "<auto@a>", extra="Auto-Submitted: auto-replied\r\n"))
+        dovecot.deliver(
+            sales.address,
+            plain(
+                "robot@away.ru",
+                sales.address,
+                "Я в отпуске",
+                "...",
+                "<auto@a>",
+                extra="Auto-Submitted: auto-replied\r\n",
+            ),
+        )
         sync_mailbox(crm.a.company, sales)
         sync_mailbox(crm.a.company, personal)
         lead = Lead.objects.get()
@@ -115,7 +146,9 @@ def test_a_connection_dropped_mid_sync_loses_nothing_and_the_next_poll_resumes(
         dovecot.deliver_all(
             box.address,
             [
-                plain("c@example.ru", box.address, f"m{n}", f"message {n} " + "x" * 3000, f"<m{n}@c>")
+                plain(
+                    "c@example.ru", box.address, f"m{n}", f"message {n} " + "x" * 3000, f"<m{n}@c>"
+                )
                 for n in range(50)
             ],
         )
@@ -135,7 +168,9 @@ def test_a_connection_dropped_mid_sync_loses_nothing_and_the_next_poll_resumes(
         resumed = sync_mailbox(crm.a.company, Mailbox.objects.get(pk=box.pk))
         assert resumed.error == ""
         assert resumed.stored == 50 - kept
-        assert sorted(Message.objects.values_list("subject", flat=True)) == sorted(f"m{n}" for n in range(50))
+        assert sorted(Message.objects.values_list("subject", flat=True)) == sorted(
+            f"m{n}" for n in range(50)
+        )
         assert Mailbox.objects.get(pk=box.pk).status == Mailbox.Status.OK
 
 
@@ -145,7 +180,10 @@ def test_a_30_mb_attachment_is_stored_whole(
     payload = bytes(range(256)) * (30 * 1024 * 1024 // 256)
     with crm.a:
         box = mailbox_on(crm.manager)
-        dovecot.deliver(box.address, with_attachment("big@example.ru", box.address, "<big@x>", "чертёж.dwg", payload))
+        dovecot.deliver(
+            box.address,
+            with_attachment("big@example.ru", box.address, "<big@x>", "чертёж.dwg", payload),
+        )
         result = sync_mailbox(crm.a.company, box)
         assert result.error == ""
         stored = MessageAttachment.objects.get()
