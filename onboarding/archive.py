@@ -83,6 +83,8 @@ ENTITIES: list[tuple[str, type[models.Model]]] = [
     # received files.
     ("mailboxes", mail.Mailbox),
     ("mailbox_readers", mail.MailboxReader),
+    # Where each folder's sync stood: reconnected to the same server, it goes on from there.
+    ("mail_folders", mail.MailFolder),
     ("mail_templates", mail.MailTemplate),
     ("conversations", mail.Conversation),
     ("messages", mail.Message),
@@ -112,7 +114,6 @@ EXCLUDED: dict[str, str] = {
     "onboarding.CompanyDetails": "typed in the wizard; the documents' requisites are archived",
     "crm_core.CalendarFeed": "a person's live secret calendar address: each makes a new one",
     "crm_core.BulkJob": "a running bulk action's progress and temporary file",
-    "communications.MailFolder": "where the sync stood on the old company's mail server",
 }
 # Secrets never leave the company: the webhook signing keys and a form's API key hash.
 SECRET_FIELDS: dict[type[models.Model], set[str]] = {
