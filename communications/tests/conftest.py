@@ -8,9 +8,10 @@ from typing import Any
 import pytest
 
 from communications.tests.servers import Dovecot, SmtpServer, running_dovecot, running_smtp
+from tests.browser import chromium_page
 from tests.conftest import crm
 
-__all__ = ["crm", "dovecot", "mailbox_on", "smtp_server"]
+__all__ = ["chromium_page", "crm", "dovecot", "mailbox_on", "smtp_server"]
 
 SMTP_LOGIN = "relay-user"
 SMTP_PASSWORD = "mail-pass-1"
