@@ -8,6 +8,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from communications.models import Mailbox, MailTemplate
 from communications.services import letters
@@ -96,10 +97,14 @@ def _addresses(value: str) -> list[str]:
 
 
 class ComposeForm(forms.Form):
-    mailbox = forms.ModelChoiceField(label=_("From"), queryset=Mailbox.objects.none())
-    to = forms.CharField(label=_("To"), max_length=2000)
-    cc = forms.CharField(label=_("Copy"), max_length=2000, required=False)
-    subject = forms.CharField(label=_("Subject"), max_length=500, required=False)
+    mailbox = forms.ModelChoiceField(
+        label=pgettext_lazy("mail", "From"), queryset=Mailbox.objects.none()
+    )
+    to = forms.CharField(label=pgettext_lazy("mail", "To"), max_length=2000)
+    cc = forms.CharField(label=pgettext_lazy("mail", "Copy"), max_length=2000, required=False)
+    subject = forms.CharField(
+        label=pgettext_lazy("mail", "Subject"), max_length=500, required=False
+    )
     text = forms.CharField(label=_("Message"), widget=forms.Textarea(attrs={"rows": 10}))
     attach = forms.MultipleChoiceField(
         label=_("Attach the deal's files"), required=False, widget=forms.CheckboxSelectMultiple

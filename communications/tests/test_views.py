@@ -53,7 +53,7 @@ def test_connecting_a_mailbox_checks_it_and_says_clearly_what_failed(
         "/mail/mailboxes/new/", _form(dovecot, smtp_server, address, "wrong"), HTTP_HOST=crm.a.host
     )
     assert wrong.status_code == 200
-    assert "refused the login" in wrong.content.decode()
+    assert "отклонил вход" in wrong.content.decode()
     with crm.a:
         assert not Mailbox.objects.exists()
     saved = browser.post(
@@ -152,7 +152,7 @@ def test_a_refused_message_is_kept_as_not_sent_with_the_reason(
         HTTP_HOST=crm.a.host,
     )
     assert answer.status_code == 200
-    assert "Not sent" in answer.content.decode()
+    assert "Не отправлено" in answer.content.decode()
     with crm.a:
         kept = Message.objects.get()
         assert (kept.delivery, kept.text) == ("failed", "Текст письма")
