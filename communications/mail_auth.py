@@ -48,6 +48,7 @@ class XOAuth2SignIn:
         mailbox.xoauth2(self.login, self.access_token, initial_folder=None)
 
     def smtp(self, server: smtplib.SMTP) -> None:
+        server.ehlo_or_helo_if_needed()
         encoded = base64.b64encode(xoauth2_string(self.login, self.access_token).encode())
         code, answer = server.docmd("AUTH", f"XOAUTH2 {encoded.decode()}")
         if code == 334:  # the server sent its error as a challenge; an empty line ends it

@@ -225,6 +225,8 @@ class SmtpServer:
     password: str
     received: list[Received] = field(default_factory=list)
     refuse: bool = False
+    # The bearer token the server takes for AUTH XOAUTH2 (as Gmail's and Outlook's do).
+    oauth_token: str = "oauth-token-1"
 
 
 @contextlib.contextmanager
@@ -235,6 +237,16 @@ def running_smtp(login: str, password: str) -> Iterator[SmtpServer]:
     server = SmtpServer("127.0.0.1", free_port(), login, password)
 
     class Handler:
+        async def auth_XOAUTH2(self, smtp: Any, args: list[str]) -> Any:  # noqa: N802
+            import base64
+
+            # args: the mechanism and its initial response ("XOAUTH2", base64).
+            if len(args) < 2:
+                return AuthResult(success=False, handled=False)
+            user, _sep, rest = base64.b64decode(args[-1]).decode().partition("\x01auth=Bearer ")
+            ok = user.startswith("user=") and rest == f"{server.oauth_token}\x01\x01"
+            return AuthResult(success=ok, handled=False, auth_data=user[5:])
+
         async def handle_DATA(self, smtp: Any, session: Any, envelope: Any) -> str:  # noqa: N802
             if server.refuse:
                 return "554 5.7.1 Message refused"

@@ -311,3 +311,37 @@ def test_remote_images_wait_until_asked(crm: Any, dovecot: Dovecot, mailbox_on: 
     shown = browser.get(f"/mail/c/{conversation.pk}/?images=1", HTTP_HOST=crm.a.host)
     assert 'src="https://tracker.example/p.gif"' in shown.content.decode()
     assert "https:" in shown["Content-Security-Policy"]
+
+
+def test_a_mailbox_signed_in_by_oauth2_sends_through_smtp_xoauth2(
+    crm: Any, dovecot: Dovecot, smtp_server: SmtpServer
+) -> None:
+    from communications.services.mailboxes import save_mailbox
+    from communications.services.sending import Outgoing, send
+
+    with crm.a:
+        # dovecot here has no OAuth2 set up: the check is skipped, the sending is real.
+        box = save_mailbox(
+            membership=crm.manager,
+            mailbox=Mailbox(),
+            secret=smtp_server.oauth_token,
+            reader_ids=[],
+            check=False,
+            name="OAuth",
+            address="kirill@okna.example",
+            imap_host=dovecot.host,
+            imap_port=dovecot.port,
+            smtp_host=smtp_server.host,
+            smtp_port=smtp_server.port,
+            smtp_security=Mailbox.Security.NONE,
+            login="kirill@okna.example",
+            auth_method=Mailbox.AuthMethod.XOAUTH2,
+            sent_folder="",
+        )
+        message = send(
+            sender=crm.manager.user,
+            mailbox=box,
+            outgoing=Outgoing(to=["lena@romashka.ru"], subject="Hi", text="Hello"),
+        )
+        assert message.delivery == "sent"
+    assert smtp_server.received[0].recipients == ["lena@romashka.ru"]
