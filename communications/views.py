@@ -307,6 +307,10 @@ def mailbox_delete(request: HttpRequest, mailbox_id: int) -> HttpResponse:
     box = queries.mailbox_for(membership, mailbox_id)
     if not mailboxes.may_manage(membership, box):
         raise Http404("not yours to remove")
+    if request.POST.get("confirm") != "on":
+        # Its conversations go with it: only when the person said so.
+        messages.error(request, _("Tick the box to remove the mailbox with its mail."))
+        return redirect("mail_mailboxes")
     mailboxes.remove_mailbox(mailbox=box)
     messages.success(request, _("Mailbox removed with its mail."))
     return redirect("mail_mailboxes")

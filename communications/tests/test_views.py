@@ -345,3 +345,18 @@ def test_a_mailbox_signed_in_by_oauth2_sends_through_smtp_xoauth2(
         )
         assert message.delivery == "sent"
     assert smtp_server.received[0].recipients == ["lena@romashka.ru"]
+
+
+def test_removing_a_mailbox_takes_a_tick_and_only_its_owner(crm: Any, mailbox_on: Any) -> None:
+    with crm.a:
+        box = mailbox_on(crm.manager)
+    colleague = _browser(crm.colleague, crm)
+    url = f"/mail/mailboxes/{box.pk}/delete/"
+    assert colleague.post(url, {"confirm": "on"}, HTTP_HOST=crm.a.host).status_code == 404
+    owner = _browser(crm.manager, crm)
+    owner.post(url, HTTP_HOST=crm.a.host)
+    with crm.a:
+        assert Mailbox.objects.filter(pk=box.pk).exists()
+    owner.post(url, {"confirm": "on"}, HTTP_HOST=crm.a.host)
+    with crm.a:
+        assert not Mailbox.objects.filter(pk=box.pk).exists()
