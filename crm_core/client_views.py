@@ -63,15 +63,7 @@ def clients_page(request: HttpRequest) -> HttpResponseBase:
         request,
         "clients",
         "crm_core/clients.html",
-        extra={
-            "relationship_tabs": _relationship_tabs(request),
-            # A tab is not a filter the person typed: the filters stay folded for it.
-            "filters_open": any(
-                value
-                for key, value in request.GET.items()
-                if key not in {"relationship", "page", "view"}
-            ),
-        },
+        extra={"relationship_tabs": _relationship_tabs(request)},
     )
 
 

@@ -659,6 +659,10 @@ class Activity(models.Model):
     summary = models.CharField(_("summary"), max_length=300)
     body = models.TextField(_("details"), blank=True)
     happened_at = models.DateTimeField(_("when"), default=timezone.now)
+    # A call the PBX reported (telephony): how long they talked, and where its recording plays
+    # (an address of the CRM that checks who asks, never the provider's own link).
+    duration_seconds = models.PositiveIntegerField(_("talk time, seconds"), null=True, blank=True)
+    recording_url = models.CharField(_("recording"), max_length=500, blank=True)
 
     class Meta:
         verbose_name = _("activity")

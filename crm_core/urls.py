@@ -21,6 +21,11 @@ urlpatterns = [
     path("", home_views.home, name="workspace"),
     path("deals/", views.deal_board, name="deal_board"),
     path("deals/pipeline/<int:pipeline_id>/", views.deal_board, name="deal_board_pipeline"),
+    path(
+        "deals/pipeline/<int:pipeline_id>/form/<slug:part>/",
+        views.board_form,
+        name="board_form",
+    ),
     path("deals/new/", views.deal_create, name="deal_create"),
     path("deals/list/", views.deal_list_page, name="deal_list"),
     path("deals/list/export/", views.deal_list_export, name="deal_list_export"),
@@ -149,6 +154,7 @@ urlpatterns = [
     path("contacts/<int:contact_id>/card/", card_views.contact_card, name="contact_card"),
     # Lists people shape: saved views and bulk actions (clients, contacts, deals).
     path("lists/<str:entity>/views/", list_views.view_save, name="view_save"),
+    path("lists/<str:entity>/filters/", list_views.list_filters, name="list_filters"),
     path("lists/views/<int:view_id>/", list_views.view_change, name="view_change"),
     path("lists/<str:entity>/bulk/", list_views.bulk_start, name="bulk_start"),
     path("lists/<str:entity>/bulk/count/", list_views.bulk_count, name="bulk_count"),

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from crm_core.access import is_admin, member_required
-from crm_core.board_views import card_links, colours_version
+from crm_core.board_views import card_links, colours_version, render_cards
 from crm_core.customfields import (
     PREFIX,
     add_fields,
@@ -84,25 +84,33 @@ def _errors_to_form(form: BaseForm, exc: ValidationError) -> None:
         form.add_error(None, exc)
 
 
+def _board_pipeline(pipeline_id: int | None) -> Pipeline | None:
+    if pipeline_id:
+        return get_object_or_404(Pipeline, pk=pipeline_id)
+    return Pipeline.objects.filter(is_archived=False).order_by("-is_default", "position").first()
+
+
 @member_required
 @require_GET
 def deal_board(request: HttpRequest, pipeline_id: int | None = None) -> HttpResponse:
-    pipeline = (
-        get_object_or_404(Pipeline, pk=pipeline_id)
-        if pipeline_id
-        else Pipeline.objects.filter(is_archived=False).order_by("-is_default", "position").first()
-    )
+    pipeline = _board_pipeline(pipeline_id)
     if pipeline is None:
         return redirect("workspace")
     membership = _membership(request)
     fields = definitions(CustomField.Entity.DEAL)
-    filters = DealFilterForm(
-        request.GET or None, members=_members(membership), fields=fields, board=True
+    # The "New deal" and "Filters" forms open on a click (board_form): rendered on every visit
+    # they were a fifth of the board's CPU. Only a board already filtered shows its filters.
+    filters = (
+        DealFilterForm(request.GET, members=_members(membership), fields=fields, board=True)
+        if request.GET
+        else None
     )
     columns = board_columns(
-        membership, pipeline, filters.cleaned_data if filters.is_valid() else {}, fields
+        membership, pipeline, filters.cleaned_data if filters and filters.is_valid() else {}, fields
     )
-    card_links(card for column in columns for card in column.deals)
+    cards = [card for column in columns for card in column.deals]
+    card_links(cards)
+    render_cards(cards)
     return render(
         request,
         "crm_core/board.html",
@@ -114,11 +122,30 @@ def deal_board(request: HttpRequest, pipeline_id: int | None = None) -> HttpResp
             "columns": columns,
             "total": board_total(columns),
             "colours_version": colours_version(column.stage for column in columns),
-            "form": DealForm(initial={"pipeline": pipeline}),
             "filters": filters,
             "filter_query": request.GET.urlencode(),
         },
     )
+
+
+@member_required
+@require_GET
+def board_form(request: HttpRequest, pipeline_id: int, part: str) -> HttpResponse:
+    """The board's "New deal" or "Filters" form, fetched when the person opens it."""
+    pipeline = _board_pipeline(pipeline_id)
+    membership = _membership(request)
+    if part == "new":
+        form: Form = DealForm(initial={"pipeline": pipeline})
+    elif part == "filters":
+        form = DealFilterForm(
+            None,
+            members=_members(membership),
+            fields=definitions(CustomField.Entity.DEAL),
+            board=True,
+        )
+    else:
+        raise Http404("no such form")
+    return render(request, "crm_core/_board_form.html", {"part": part, "form": form})
 
 
 @member_required

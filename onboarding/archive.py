@@ -35,6 +35,7 @@ from onboarding.importing.errors import UnreadableFile
 from onboarding.importing.ziplimits import check_unpacked_size
 from onboarding.models import ImportTemplate
 from onboarding.xlsxcells import text_cell
+from telephony import models as telephony
 from tenants.models import Company, Membership
 
 FORMAT = "relata-export"
@@ -89,6 +90,9 @@ ENTITIES: list[tuple[str, type[models.Model]]] = [
     ("conversations", mail.Conversation),
     ("messages", mail.Message),
     ("message_files", mail.MessageAttachment),
+    # Calls point at their client, contact, card entry, call-back task and request (above).
+    ("phone_extensions", telephony.Extension),
+    ("calls", telephony.Call),
     # Last: the history points at every record above (restored as history, see AUDIT).
     ("audit_log", crm.AuditEntry),
 ]
@@ -114,6 +118,8 @@ EXCLUDED: dict[str, str] = {
     "onboarding.CompanyDetails": "typed in the wizard; the documents' requisites are archived",
     "crm_core.CalendarFeed": "a person's live secret calendar address: each makes a new one",
     "crm_core.BulkJob": "a running bulk action's progress and temporary file",
+    "telephony.PbxConnection": "secrets: the PBX provider's keys are entered anew",
+    "telephony.CallEvent": "the PBX's raw webhooks, kept a month against retries: a log, not data",
 }
 # Secrets never leave the company: the webhook signing keys and a form's API key hash.
 SECRET_FIELDS: dict[type[models.Model], set[str]] = {
@@ -158,6 +164,10 @@ KEEP_EXISTING: dict[type[models.Model], str | tuple[str, ...] | None] = {
     crm.PriceList: "name",
     crm.ProductPrice: ("price_list_id", "product_id"),
     ImportTemplate: "name",
+    # An extension is one phone: the company's own mapping of it wins.
+    telephony.Extension: "number",
+    # A call the PBX reported is one call, whichever archive brings it again.
+    telephony.Call: ("provider", "external_id"),
 }
 # The audit log is restored as history: never edited or removed (the database refuses it, so
 # undoing a restore leaves it), with its original dates; authors matched by e-mail, and the

@@ -12,8 +12,9 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
+from crm_core.models import CustomField
 from onboarding.importing import values
-from onboarding.importing.columns import FIELDS
+from onboarding.importing.columns import CUSTOM_PREFIX, FIELDS, MULTI_VALUED, NEW_CUSTOM
 from onboarding.models import ImportBatch, ImportTemplate
 from tenants.models import Membership
 
@@ -53,7 +54,19 @@ class ColumnSelect(forms.Select):
 
 
 def field_choices() -> list[tuple[str, str]]:
-    return [("", str(_("— skip —")))] + [(key, str(label)) for key, (label, _w) in FIELDS.items()]
+    """The CRM's fields, the company's own client fields, and a new one from the column."""
+    own = [
+        (f"{CUSTOM_PREFIX}{key}", str(_("Client field: %(label)s") % {"label": label}))
+        for key, label in CustomField.objects.filter(
+            entity=CustomField.Entity.CLIENT, is_active=True
+        ).values_list("key", "label")
+    ]
+    return [
+        ("", str(_("— skip —"))),
+        *((key, str(label)) for key, (label, _w) in FIELDS.items()),
+        *own,
+        (NEW_CUSTOM, str(_("Create a client field from this column"))),
+    ]
 
 
 class MappingForm(forms.Form):
@@ -65,6 +78,27 @@ class MappingForm(forms.Form):
         label=_("Dates in the file"),
         choices=ImportBatch.DateOrder.choices,
         required=False,
+        widget=forms.RadioSelect,
+    )
+    # Deals only when asked: a sum column may be a debt, not a deal. (Left out of a post, the
+    # choice falls back to tabular.wants_deals, as for a script.)
+    deals = forms.ChoiceField(
+        label=_("Deals"),
+        choices=[
+            ("yes", _("Create a deal from each row (its deal title, amount and date columns)")),
+            ("no", _("No deals: clients and their contact persons only")),
+        ],
+        required=False,
+        widget=forms.RadioSelect,
+    )
+    bad_inn = forms.ChoiceField(
+        label=_("Rows whose INN fails its checksum"),
+        choices=[
+            ("blank", _("Import them without the INN (flagged in the report)")),
+            ("skip", _("Skip them (listed in the report)")),
+        ],
+        required=False,
+        initial="blank",
         widget=forms.RadioSelect,
     )
     save_as = forms.CharField(label=_("Save this mapping as"), required=False, max_length=200)
@@ -85,6 +119,7 @@ class MappingForm(forms.Form):
         if date_example:
             self._ask_with(date_example)
         choices = field_choices()
+        self.field_labels = dict(choices)
         for index, header in enumerate(headers):
             self.fields[f"col_{index}"] = forms.ChoiceField(
                 label=header, choices=choices, required=False, widget=ColumnSelect
@@ -116,6 +151,10 @@ class MappingForm(forms.Form):
     def column_fields(self) -> list[forms.BoundField]:
         return [self[f"col_{i}"] for i in range(len(self.headers))]
 
+    def options(self) -> dict[str, Any]:
+        deals = {"yes": True, "no": False}.get(self.cleaned_data.get("deals") or "")
+        return {"deals": deals, "bad_inn": self.cleaned_data.get("bad_inn") or "blank"}
+
     def mapping(self) -> dict[str, str]:
         chosen = {}
         for index, header in enumerate(self.headers):
@@ -127,8 +166,28 @@ class MappingForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         values = [v for k, v in data.items() if k.startswith("col_") and v]
-        if len(values) != len(set(values)):
-            raise forms.ValidationError(_("Each field can be chosen for one column only."))
+        columns_of: dict[str, list[str]] = {}
+        for index, header in enumerate(self.headers):
+            chosen = data.get(f"col_{index}")
+            if chosen and chosen not in MULTI_VALUED and chosen != NEW_CUSTOM:
+                columns_of.setdefault(chosen, []).append(header)
+        twice = [(f, h) for f, h in columns_of.items() if len(h) > 1]
+        if twice:
+            # Named, so the person sees which two columns to tell apart; phones, e-mails and
+            # notes may come from several columns (all of them are kept).
+            raise forms.ValidationError(
+                [
+                    _(
+                        "Columns %(columns)s are all mapped to %(field)s, which holds one "
+                        "value: choose one of them, or another field for the others."
+                    )
+                    % {
+                        "columns": ", ".join(f"«{h}»" for h in headers),
+                        "field": self.field_labels.get(field_name, field_name),
+                    }
+                    for field_name, headers in twice
+                ]
+            )
         if "name" not in values and not {"contact_name", "contact_last_name"} & set(values):
             raise forms.ValidationError(
                 _("Choose the column with the client's name (or the contact person's name).")

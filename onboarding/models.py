@@ -96,6 +96,13 @@ class ImportBatch(models.Model):
     warnings = models.JSONField(default=list, blank=True)
     # What undo kept, and why: [{"entity", "record_id", "label", "reasons"}].
     undo_report = models.JSONField(default=list, blank=True)
+    # What the person chose beside the mapping: {"deals": true/false (absent: see
+    # tabular.wants_deals), "bad_inn": "skip" | "blank" (a row whose 10- or 12-digit INN fails
+    # its checksum is skipped, or imported without the INN and flagged; absent: "blank")}.
+    options = models.JSONField(default=dict, blank=True)
+    # The file's columns the mapping leaves out, named on the preview, the report and the
+    # command's output (an import never drops a column without saying so).
+    ignored_columns = models.JSONField(default=list, blank=True)
 
     class Meta:
         verbose_name = _("import")

@@ -12,6 +12,7 @@ from functools import wraps
 from typing import Any
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -23,6 +24,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from crm_core.access import member_required
 from onboarding import queries
 from onboarding.forms import MappingForm, UploadForm
+from onboarding.importing import columns, tabular
+from onboarding.importing.engine import FLAGGED
 from onboarding.importing.errors import UnreadableFile
 from onboarding.importing.sandbox import bounded
 from onboarding.importing.sources import TABULAR, Inspection, inspect
@@ -98,10 +101,8 @@ def import_batch(request: HttpRequest, batch_id: int) -> HttpResponse:
         "percent": queries.progress_percent(batch),
         "undoable": imports.undoable(batch),
         "undo_days": imports.UNDO_DAYS,
-        "outcome_counts": [
-            (code, label, batch.counts.get(code, 0))
-            for code, label in ImportRowNote.Outcome.choices
-        ],
+        "outcome_counts": _outcome_counts(batch),
+        "ignored": ", ".join(f"«{c}»" for c in batch.ignored_columns),
     }
     remap = batch.status == ImportBatch.Status.PENDING or "remap" in request.GET
     if batch.dry_run and remap and batch.status != ImportBatch.Status.RUNNING:
@@ -125,6 +126,17 @@ def import_batch(request: HttpRequest, batch_id: int) -> HttpResponse:
     return render(request, "onboarding/batch.html", context)
 
 
+def _outcome_counts(batch: ImportBatch) -> list[tuple[str, str, int]]:
+    """Each outcome's rows, and the rows imported with a problem (they are in the report)."""
+    return [
+        *(
+            (code, str(label), batch.counts.get(code, 0))
+            for code, label in ImportRowNote.Outcome.choices
+        ),
+        (FLAGGED, _("Imported with problems"), batch.counts.get(FLAGGED, 0)),
+    ]
+
+
 def _int(value: str | None) -> int:
     return whole_number(value, below=1_000_000) or 0
 
@@ -134,10 +146,18 @@ def _mapping_context(found: Inspection, form: MappingForm) -> dict[str, Any]:
         [row[i] for row in found.preview[:3] if i < len(row) and row[i]]
         for i in range(len(found.headers))
     ]
+    shown = {h: form.initial.get(f"col_{i}", "") for i, h in enumerate(found.headers)}
     return {
         "found": found,
         "form": form,
         "columns": list(zip(form.column_fields(), samples, strict=True)),
+        # Columns naming a field another column has: left for the person, and said so.
+        "unsuggested": [
+            (header, form.field_labels.get(field_name, field_name))
+            for header, field_name in columns.unsuggested(
+                found.headers, {h: f for h, f in shown.items() if f}
+            )
+        ],
     }
 
 
@@ -149,6 +169,8 @@ def _mapping_form(batch: ImportBatch, found: Inspection, data: Any = None) -> Ma
         "header_row": found.header_row,
         # What the person chose for this sheet, else what its first rows show.
         "date_order": batch.date_order if same else found.date_order,
+        "deals": "yes" if tabular.wants_deals(mapping, batch.options if same else {}) else "no",
+        "bad_inn": batch.options.get("bad_inn") or "blank",
     }
     for index, header in enumerate(found.headers):
         initial[f"col_{index}"] = mapping.get(header, "")
@@ -184,7 +206,17 @@ def import_preview(request: HttpRequest, batch_id: int) -> HttpResponse:
                 {"batch": batch, "percent": 0, **_mapping_context(found, form)},
                 status=400,
             )
-        mapping = form.mapping()
+        try:
+            mapping = imports.make_client_fields(form.mapping(), membership=request.membership)  # type: ignore[attr-defined]
+        except ValidationError as exc:
+            form.add_error(None, exc)
+            return render(
+                request,
+                "onboarding/batch.html",
+                {"batch": batch, "percent": 0, **_mapping_context(found, form)},
+                status=400,
+            )
+        found.options = form.options()
         imports.remap(
             batch,
             mapping=mapping,
@@ -194,6 +226,8 @@ def import_preview(request: HttpRequest, batch_id: int) -> HttpResponse:
             # The order chosen on the page; without a question (no typed dates in the deal
             # date column as it was mapped then), what the column mapped now shows.
             date_order=form.cleaned_data["date_order"] or found.dates(mapping).order,
+            options=found.options,
+            ignored_columns=found.ignored(mapping),
         )
         if form.cleaned_data["save_as"]:
             imports.save_template(
@@ -262,11 +296,7 @@ def import_undo(request: HttpRequest, batch_id: int) -> HttpResponse:
                 "batch": batch,
                 "undoable": imports.undoable(batch),
                 "undo_days": imports.UNDO_DAYS,
-                "outcome_counts": [
-                    (code, label, batch.counts.get(code, 0))
-                    for code, label in ImportRowNote.Outcome.choices
-                    if batch.counts.get(code)
-                ],
+                "outcome_counts": [c for c in _outcome_counts(batch) if c[2]],
             },
         )
     try:

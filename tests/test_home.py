@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from crm_core.models import Deal, Lead, Stage, Task
-from crm_core.queries.home import home_for
+from crm_core.queries.home import forget_home_figures, home_for
 from crm_core.services.deals import create_deal, move_deal
 from tests.test_isolation import login_on_host
 
@@ -175,7 +175,9 @@ def test_a_task_is_done_from_the_home_page(desk: Any) -> None:
         assert Task.objects.get(pk=task.pk).done_at is not None
 
 
-def _queries(browser: Any, host: str) -> int:
+def _queries(browser: Any, host: str, company: Any) -> int:
+    with company:
+        forget_home_figures()  # count the page as it is when the figures are not kept
     with CaptureQueriesContext(connection) as captured:
         assert browser.get("/", HTTP_HOST=host).status_code == 200
     return len(captured)
@@ -185,8 +187,8 @@ def _queries(browser: Any, host: str) -> int:
 def test_the_number_of_queries_does_not_grow_with_the_data(desk: Any, who: str) -> None:
     member = getattr(desk, who)
     browser = login_on_host(member.user, desk.a.company, desk.a.host)
-    _queries(browser, desk.a.host)  # warm the caches (session, company, translations)
-    before = _queries(browser, desk.a.host)
+    _queries(browser, desk.a.host, desk.a)  # warm the caches (session, company, translations)
+    before = _queries(browser, desk.a.host, desk.a)
     with desk.a:
         for n in range(15):
             deal = create_deal(
@@ -203,8 +205,38 @@ def test_the_number_of_queries_does_not_grow_with_the_data(desk: Any, who: str) 
             )
             Lead.objects.create(name=f"Request {n}")
         Deal.objects.filter(title="More 1").update(stage=_stage(desk.pipeline, "won"))
-    assert _queries(browser, desk.a.host) == before
+    assert _queries(browser, desk.a.host, desk.a) == before
     assert before <= 25
+
+
+def test_the_deal_figures_are_kept_a_minute_and_recounted_when_a_deal_changes(desk: Any) -> None:
+    with desk.a:
+        first = home_for(desk.owner, desk.a.company)
+        with CaptureQueriesContext(connection) as kept:
+            again = home_for(desk.owner, desk.a.company)
+        assert again.open_amount == first.open_amount == Decimal(8510)
+        assert not any("GROUP BY" in q["sql"] and "crm_core_deal" in q["sql"] for q in kept)
+        create_deal(membership=desk.manager, title="M4", pipeline=desk.pipeline, amount=Decimal(90))
+        assert home_for(desk.owner, desk.a.company).open_amount == Decimal(8600)
+        deal = Deal.objects.get(title="M4")
+        move_deal(membership=desk.manager, deal=deal, stage=_stage(desk.pipeline, "won"))
+        home = home_for(desk.owner, desk.a.company)
+        assert home.open_amount == Decimal(8510)
+        assert home.month.revenue == Decimal(7390)
+        # Another member who sees the whole company shares the figures; a manager has her own.
+        assert home_for(desk.manager, desk.a.company).open_amount == Decimal(1500)
+
+
+def test_kept_figures_never_cross_companies(desk: Any) -> None:
+    """Both owners see "the whole company" at the same moment: one kept entry each."""
+    with desk.a:
+        a = home_for(desk.owner, desk.a.company)
+    with desk.b:
+        b = home_for(_owner_of(desk.b), desk.b.company)
+    with desk.a:
+        a_again = home_for(desk.owner, desk.a.company)
+    assert a.open_amount == a_again.open_amount == Decimal(8510)
+    assert b.open_amount == Decimal(999_999)
 
 
 EMPTY_PAGES = [

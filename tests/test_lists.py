@@ -154,6 +154,15 @@ def test_saving_opening_and_the_default_view_through_the_pages(crm: Any) -> None
         assert SavedView.objects.get(pk=view.pk).name == "Авито"
 
 
+def test_the_folded_filters_come_from_the_right_company_only(two_companies: Any) -> None:
+    a, b = two_companies
+    browser = login_on_host(a.owner, a.company, a.host)
+    assert browser.get("/lists/deals/filters/", HTTP_HOST=a.host).status_code == 200
+    assert browser.get("/lists/nothing/filters/", HTTP_HOST=a.host).status_code == 404
+    # A's session means nothing on B's host.
+    assert browser.get("/lists/deals/filters/", HTTP_HOST=b.host).status_code in (302, 404)
+
+
 def test_column_chooser_on_clients_and_contacts(crm: Any) -> None:
     with crm.a:
         client = Client.objects.create(
@@ -165,7 +174,14 @@ def test_column_chooser_on_clients_and_contacts(crm: Any) -> None:
     browser = login_on_host(crm.manager.user, crm.a.company, crm.a.host)
     clients = browser.get("/clients/?col=industry", HTTP_HOST=crm.a.host).content.decode()
     assert "Стройка" in clients
-    assert 'id="column-chooser"' in clients
+    # Folded (no filter typed), the form comes when the person opens it, with the columns ticked.
+    assert 'id="column-chooser"' not in clients
+    assert 'hx-get="/lists/clients/filters/?col=industry"' in clients
+    chooser = browser.get("/lists/clients/filters/?col=industry", HTTP_HOST=crm.a.host)
+    assert 'id="column-chooser"' in chooser.content.decode()
+    assert 'value="industry" checked' in chooser.content.decode()
+    filtered = browser.get("/clients/?col=industry&q=Бер", HTTP_HOST=crm.a.host).content.decode()
+    assert 'id="column-chooser"' in filtered  # a filtered list shows its filters open
     contacts = browser.get("/contacts/?col=created&q=Орл", HTTP_HOST=crm.a.host).content.decode()
     assert "Орлова" in contacts
     assert "Директор" not in contacts

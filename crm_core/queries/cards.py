@@ -36,6 +36,8 @@ class Entry:
     deal: Deal | None = None
     body: str = ""
     url: str = ""  # where the entry opens (an e-mail's conversation)
+    duration: str = ""  # a call's talk time, "3:05"
+    recording_url: str = ""
 
 
 @dataclass(slots=True)
@@ -66,6 +68,15 @@ def _more(kind: str, record: Any, viewer: Membership | None) -> list[Entry]:
     return [entry for source in _SOURCES for entry in source(kind, record, viewer)]
 
 
+def talk_time(seconds: int | None) -> str:
+    """A call's length as people read it on a phone: "0:42", "3:05", "1:02:10"."""
+    if seconds is None:
+        return ""
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02}:{secs:02}" if hours else f"{minutes}:{secs:02}"
+
+
 def due_state(deadline: datetime, now: datetime | None = None) -> str:
     now = now or timezone.now()
     if deadline < now:
@@ -92,6 +103,8 @@ def _feed(
             author=a.author.get_full_name() if a.author else "",
             deal=a.deal,
             body=a.body if a.body.strip() != a.summary.strip() else "",
+            duration=talk_time(a.duration_seconds),
+            recording_url=a.recording_url,
         )
         for a in activities.select_related("author", "deal")[:FEED_LENGTH]
     ]

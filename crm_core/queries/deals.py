@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, tzinfo
 from decimal import Decimal
 from typing import Any
 
@@ -13,8 +13,8 @@ from django.db.models.expressions import RawSQL
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.formats import date_format, get_format
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from crm_core.access import visible, visible_user_ids
 from crm_core.customfields import filter_by
@@ -71,6 +71,7 @@ class Card:
     menu_label: str = ""
     avatar_label: str = ""
     due_label: str = ""
+    html: str = ""  # the card's markup, made by the view (crm_core.board_views.card_html)
 
 
 @dataclass
@@ -109,9 +110,22 @@ def money_text(value: Decimal | None) -> str:
     are any — what ``floatformat:"-2g"`` shows, without its per-call format look-ups."""
     amount = (value or Decimal(0)).quantize(Decimal("0.01"))
     digits = f"{amount:,.0f}" if amount == amount.to_integral_value() else f"{amount:,.2f}"
-    thousands = str(get_format("THOUSAND_SEPARATOR"))
-    point = str(get_format("DECIMAL_SEPARATOR"))
+    thousands, point = _separators()
     return digits.replace(",", "\0").replace(".", point).replace("\0", thousands)
+
+
+_SEPARATORS: dict[str, tuple[str, str]] = {}
+
+
+def _separators() -> tuple[str, str]:
+    """The active language's thousands and decimal separators (looked up once per language:
+    get_format walks the format modules on every call, and a board formats 210 amounts)."""
+    language = get_language() or ""
+    found = _SEPARATORS.get(language)
+    if found is None:
+        found = (str(get_format("THOUSAND_SEPARATOR")), str(get_format("DECIMAL_SEPARATOR")))
+        _SEPARATORS[language] = found
+    return found
 
 
 def filtered(
@@ -202,7 +216,7 @@ CARD_COLUMNS = (
 )
 
 
-def _card(row: tuple[Any, ...], today: date) -> Card:
+def _card(row: tuple[Any, ...], today: date, zone: tzinfo) -> Card:
     pk, title, amount, version, _created, client, entered, full_name, email = row
     responsible = full_name or email or ""
     return Card(
@@ -214,7 +228,7 @@ def _card(row: tuple[Any, ...], today: date) -> Card:
         version=str(version),
         responsible_name=responsible,
         initials=initials(responsible) if responsible else "",
-        days_in_stage=max(0, (today - timezone.localtime(entered).date()).days),
+        days_in_stage=max(0, (today - entered.astimezone(zone).date()).days),
     )
 
 
@@ -235,7 +249,7 @@ def _newest_cards(deals: QuerySet[Deal], stages: list[Stage]) -> dict[int, list[
         .values_list(*CARD_COLUMNS)[:CARDS_PER_STAGE]
         .query.sql_with_params()
     )
-    today = timezone.localdate()
+    today, zone = timezone.localdate(), timezone.get_current_timezone()
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT board_stage.id, card.* FROM unnest(%s::bigint[]) AS board_stage(id) "
@@ -245,7 +259,7 @@ def _newest_cards(deals: QuerySet[Deal], stages: list[Stage]) -> dict[int, list[
             [list(by_stage), *params],
         )
         for stage_id, *row in cursor.fetchall():
-            by_stage[stage_id].append(_card(tuple(row), today))
+            by_stage[stage_id].append(_card(tuple(row), today, zone))
     return by_stage
 
 
@@ -304,7 +318,7 @@ def card_for(membership: Membership, deal_id: int) -> tuple[Card, int]:
         visible_deals(membership).values_list("stage_id", "stage__outcome", *CARD_COLUMNS),
         pk=deal_id,
     )
-    card = _card(tuple(row[2:]), timezone.localdate())
+    card = _card(tuple(row[2:]), timezone.localdate(), timezone.get_current_timezone())
     card.closed = row[1] != Stage.Outcome.OPEN
     _add_next_tasks([card])
     describe([card])

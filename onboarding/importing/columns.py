@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 
@@ -61,9 +62,34 @@ FIELDS: dict[str, tuple[object, tuple[str, ...]]] = {
             "телефон рабочий",
             "рабочий телефон",
             "tel",
+            "моб телефон",
+            "мобильный телефон",
+            "сотовый",
+            "сотовый телефон",
+            "контактный телефон",
+            "company phone",
+            "office phone",
+            "work phone",
+            "main phone",
         ),
     ),
-    "email": (_("E-mail"), ("email", "e-mail", "эл почта", "электронная почта", "почта", "mail")),
+    "email": (
+        _("E-mail"),
+        (
+            "email",
+            "e-mail",
+            "эл почта",
+            "электронная почта",
+            "почта",
+            "mail",
+            "e mail",
+            "эл адрес",
+            "контактный email",
+            "контактный e-mail",
+            "company email",
+            "company e-mail",
+        ),
+    ),
     "legal_address": (
         _("Legal address"),
         ("юридический адрес", "юр адрес", "адрес регистрации", "адрес", "address", "legal address"),
@@ -72,6 +98,20 @@ FIELDS: dict[str, tuple[object, tuple[str, ...]]] = {
         _("Postal address"),
         ("почтовый адрес", "фактический адрес", "postal address"),
     ),
+    # Parts of an address kept in columns of their own: composed into the client's address.
+    # (No words that start company names too — «Дом мебели», «Край света» — as data rows
+    # would then look like headers.)
+    "postal_code": (
+        _("Address: postal code"),
+        ("индекс", "почтовый индекс", "postal code", "postcode", "zip", "zip code"),
+    ),
+    "country": (_("Address: country"), ("страна", "country")),
+    "region": (
+        _("Address: region"),
+        ("регион", "область", "субъект рф", "region", "province"),
+    ),
+    "city": (_("Address: city"), ("город", "населенный пункт", "city")),
+    "street": (_("Address: street, building"), ("улица", "street", "адрес улица")),
     "website": (_("Website"), ("сайт", "website", "web", "url")),
     "industry": (_("Industry"), ("отрасль", "сфера", "industry")),
     "source": (_("Source"), ("источник", "source", "канал")),
@@ -94,12 +134,105 @@ FIELDS: dict[str, tuple[object, tuple[str, ...]]] = {
     "contact_first_name": (_("First name"), ("имя", "first name")),
     "contact_middle_name": (_("Middle name"), ("отчество", "middle name")),
     "contact_position": (_("Position"), ("должность", "position", "title", "job title")),
+    # The contact person's own phone and e-mail; «Телефон»/«Email» alone are the company's.
+    "contact_phone": (
+        _("Contact person's phone"),
+        ("телефон контактного лица", "контактное лицо телефон", "contact phone"),
+    ),
+    "contact_email": (
+        _("Contact person's e-mail"),
+        ("email контактного лица", "контактное лицо email", "contact email"),
+    ),
+    "note": (
+        _("Note (on the client's feed)"),
+        (
+            "примечание",
+            "примечания",
+            "комментарий",
+            "комментарии",
+            "заметка",
+            "заметки",
+            "описание",
+            "дополнительная информация",
+            "доп информация",
+            "note",
+            "notes",
+            "comment",
+            "comments",
+            "remarks",
+            "description",
+        ),
+    ),
+    # Money the client owes or is owed: never a deal (see BALANCE_WORDS).
+    "balance": (
+        _("Balance / debt (a client field)"),
+        (
+            "сальдо",
+            "долг",
+            "задолженность",
+            "сумма задолженности",
+            "сумма долга",
+            "баланс",
+            "остаток",
+            "balance",
+            "debt",
+            "amount due",
+            "outstanding",
+        ),
+    ),
     "deal_title": (_("Deal"), ("сделка", "заказ", "deal", "opportunity", "order")),
     "deal_amount": (
         _("Deal amount"),
         ("сумма", "сумма сделки", "amount", "сумма заказа", "deal amount"),
     ),
     "deal_date": (_("Deal date"), ("дата", "date", "дата сделки", "дата заказа")),
+}
+
+# Fields a row may hold several of: two columns mapped to one of them keep both values.
+MULTI_VALUED = frozenset({"phone", "email", "contact_phone", "contact_email", "note"})
+ADDRESS_PARTS = ("postal_code", "country", "region", "city", "street")  # in the written order
+# The choice that makes a new custom field of the client from a column, and the prefix of a
+# column mapped to one (custom:<key>).
+NEW_CUSTOM = "new_custom"
+CUSTOM_PREFIX = "custom:"
+BALANCE_KEY = "balance"  # the client custom field (money) a balance column fills
+# A header speaking of a debt or a balance names money the client owes, not a deal, wherever
+# the word stands ("Сумма долга", "Долг покупателя, руб", "Сальдо на конец").
+# (Whole words: "Долгопрудный" is a city.)
+_BALANCE_WORD = re.compile(
+    r"задолженн\w*|долг(?:а|и|ов|у|ом)?|сальдо|дебиторск\w*|кредиторск\w*"
+    r"|balance|debt|debts|owed|outstanding|arrears"
+)
+# Words saying that a column is about the contact person, not the company: «Телефон
+# контактного лица», «E-mail представителя», "Contact phone", «Контактное лицо: телефон».
+_PERSON_MARKERS = (
+    "контактного лица",
+    "контактное лицо",
+    "контактных лиц",
+    "контакт лица",
+    "представителя",
+    "представитель",
+    "контакта",
+    "сотрудника",
+    "contact persons",
+    "contact person",
+    "contacts",
+    "contact",
+)
+_PERSON_NOUNS = frozenset({"контактное лицо", "представитель", "contact person", "contact"})
+# A company field named with a person marker becomes the person's own.
+_PERSON_FIELDS = {
+    "phone": "contact_phone",
+    "email": "contact_email",
+    "name": "contact_name",
+    "contact_name": "contact_name",
+    "full_name": "contact_name",
+    "contact_phone": "contact_phone",
+    "contact_email": "contact_email",
+    "contact_position": "contact_position",
+    "contact_last_name": "contact_last_name",
+    "contact_first_name": "contact_first_name",
+    "contact_middle_name": "contact_middle_name",
 }
 
 _NOISE = re.compile(r"[^\w@ -]+")
@@ -112,10 +245,7 @@ def normalise_header(value: object) -> str:
     return " ".join(raw.replace("_", " ").split())
 
 
-def field_for(header: object) -> str:
-    key = normalise_header(header)
-    if not key:
-        return ""
+def _by_words(key: str) -> str:
     best, best_len = "", 0
     for field_name, (_label, words) in FIELDS.items():
         for word in words:
@@ -124,17 +254,73 @@ def field_for(header: object) -> str:
     return best
 
 
+def _is_balance(key: str) -> bool:
+    return any(_BALANCE_WORD.fullmatch(token) for token in key.split())
+
+
+def _person_field(key: str) -> str:
+    """The contact person's field a header names with a person marker, or ""."""
+    padded = f" {key} "
+    for marker in _PERSON_MARKERS:
+        if f" {marker} " in padded and key != marker:
+            rest = " ".join(padded.replace(f" {marker} ", " ", 1).split())
+            named = _by_words(rest)
+            if not named and marker in _PERSON_NOUNS:
+                # «Основное контактное лицо», "Primary contact": the person, qualified.
+                return "contact_name"
+            return _PERSON_FIELDS.get(named, "")
+    return ""
+
+
+@functools.lru_cache(maxsize=4096)
+def field_for(header: object) -> str:
+    key = normalise_header(header)
+    if not key:
+        return ""
+    if _is_balance(key):
+        return "balance"
+    return _person_field(key) or _by_words(key)
+
+
 def suggest_mapping(headers: Sequence[object]) -> dict[str, str]:
-    """{normalised header: field} for the headers recognised; each field is used once."""
+    """{normalised header: field} for the headers recognised. A field that holds one value is
+    suggested for its first column only (the others are left for the person, and named by
+    `unsuggested`); phones, e-mails and notes are suggested for every column naming them."""
     mapping: dict[str, str] = {}
     used: set[str] = set()
     for header in headers:
         field_name = field_for(header)
         key = normalise_header(header)
-        if field_name and field_name not in used and key not in mapping:
+        if not field_name or key in mapping:
+            continue
+        if field_name in MULTI_VALUED or field_name not in used:
             mapping[key] = field_name
             used.add(field_name)
     return mapping
+
+
+def unsuggested(headers: Sequence[object], mapping: dict[str, str]) -> list[tuple[str, str]]:
+    """(header, field) for each column that names a field another column already has: the
+    suggestion leaves it unmapped, and the mapping page says so."""
+    taken = set(mapping.values())
+    return [
+        (str(header), field_name)
+        for header in headers
+        if (field_name := field_for(header))
+        and normalise_header(header) not in mapping
+        and field_name in taken
+        and field_name not in MULTI_VALUED
+    ]
+
+
+def is_custom(field_name: str) -> bool:
+    return field_name.startswith(CUSTOM_PREFIX)
+
+
+def label_of(field_name: str) -> str:
+    if field_name in FIELDS:
+        return str(FIELDS[field_name][0])
+    return field_name
 
 
 def score(row: list[object]) -> int:

@@ -36,9 +36,22 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from crm_core.models import Client, Contact, Deal, DealItem, Phone, Pipeline, Product, Stage
+from crm_core.models import (
+    Activity,
+    Client,
+    Contact,
+    CustomField,
+    Deal,
+    DealItem,
+    Phone,
+    Pipeline,
+    Product,
+    Stage,
+)
 from crm_core.names import deal_title
 from crm_core.normalise import PhoneNumber, clean_inn, parse_phone
+from onboarding.importing import values
+from onboarding.importing.columns import BALANCE_KEY, CUSTOM_PREFIX
 from onboarding.importing.copying import copy_create, copy_rows, json_text
 from onboarding.importing.records import ClientIn, DealIn, PersonIn, ProductIn, SourceRow
 from onboarding.models import ImportBatch, ImportedRecord, ImportRowNote
@@ -90,6 +103,12 @@ CREATED, UPDATED, MERGED, UNCHANGED, REJECTED = (
     "rejected",
 )
 OUTCOMES = (CREATED, UPDATED, MERGED, UNCHANGED, REJECTED)
+# Rows imported with a problem the person must look at (an INN that fails its checksum,
+# imported without it): counted beside their outcome, so the summary's counts are the
+# report's rows.
+FLAGGED = "flagged"
+# What to do with a row whose 10- or 12-digit INN fails its checksum (ImportBatch.options).
+BAD_INN_SKIP, BAD_INN_BLANK = "skip", "blank"
 
 
 @dataclass(slots=True)
@@ -110,6 +129,7 @@ class RowResult:
     outcome: str
     reason: str = ""
     values: dict[str, str] = field(default_factory=dict)
+    flagged: bool = False  # imported with a row problem (see FLAGGED)
 
 
 @dataclass
@@ -123,6 +143,7 @@ class Target:
     emails: set[str] = field(default_factory=set)
     persons: dict[str, Contact] = field(default_factory=dict)  # normalised full name → contact
     deals: set[tuple[str, str, str]] = field(default_factory=set)  # see _deal_keys
+    notes: set[str] = field(default_factory=set)  # its notes' texts (an import's, or a person's)
     changed: set[str] = field(default_factory=set)  # fields to write back
     first_row: int = 0  # the row of this file that created it
     external_id: str = ""  # the 1C id it was created from
@@ -140,6 +161,7 @@ class Chunk:
     new_phones: list[tuple[Target, Contact | None, Phone]] = field(default_factory=list)
     new_deals: list[tuple[Target | None, Deal, list[DealItem], str]] = field(default_factory=list)
     new_products: list[tuple[Product, str]] = field(default_factory=list)
+    new_notes: list[tuple[Target, str]] = field(default_factory=list)
     updated_products: dict[int, tuple[Product, dict[str, Any]]] = field(default_factory=dict)
     results: list[RowResult] = field(default_factory=list)
 
@@ -186,6 +208,14 @@ class Importer:
         self._parent: tuple[int, Target] | None = None
         self._written = 0  # clients, contacts and phones written since the last ANALYZE
         self._counted: int | None = None  # their tables' rows as the statistics last saw
+        options = batch.options or {}
+        self.skip_bad_inn = options.get("bad_inn") == BAD_INN_SKIP
+        self._bad_inns: dict[int, str] = {}  # this chunk's rows whose INN fails its checksum
+        # The mapping's notes and custom fields: what a matched client's notes and custom
+        # values are loaded for (a file without them loads nothing more).
+        fields = set((batch.mapping or {}).values())
+        self.with_notes = "note" in fields
+        self.custom_kinds = custom_kinds(fields, create=not self.dry_run)
         self._load_indexes()
 
     # ---------------------------------------------------------------- indexes
@@ -332,12 +362,15 @@ class Importer:
     def _process(self, rows: list[SourceRow]) -> None:
         plan = Chunk()
         _start_chunk_clock()
+        self._check_inns(rows)
         self._load_keys(rows)
         self._load_existing(rows)
         for row in rows:
             plan.results.append(self._plan_row(row, plan))
         for result in plan.results:
             self.counts[result.outcome] += 1
+            if result.flagged:
+                self.counts[FLAGGED] += 1
         self.counts["rows"] += len(rows)
         # Row notes go to the database with their chunk, not to a list in memory: a
         # million-row file would hold a million results (the report reads them back).
@@ -397,6 +430,19 @@ class Importer:
         self.batch.heartbeat_at = timezone.now()
         self.batch.save(update_fields=["checkpoint", "counts", "heartbeat_at"])
 
+    def _check_inns(self, rows: list[SourceRow]) -> None:
+        """Rows whose 10- or 12-digit INN fails its checksum (a typo, a digit lost): the INN
+        is taken off the row before it is matched or planned (a wrong INN must not match a
+        client or be stored); `_plan_row` skips the row or flags it, as the person chose."""
+        self._bad_inns.clear()
+        for row in rows:
+            client = row.client
+            if client is None or not client.inn:
+                continue
+            if _inn_of(client.inn)[1] == _INVALID and not _kazakh(client, self.region):
+                self._bad_inns[row.number] = client.inn
+                client.inn = ""
+
     def _load_existing(self, rows: list[SourceRow]) -> None:
         """Load the existing clients this chunk's rows may match, with their phones,
         e-mails, contact persons and deals (to tell what a row would add)."""
@@ -418,7 +464,8 @@ class Importer:
                 record_id__in=wanted,
             ).values_list("record_id", flat=True)
         )
-        for existing in Client.objects.filter(id__in=wanted).only("id", *CLIENT_FIELDS):
+        loaded = (*CLIENT_FIELDS, "custom") if self.custom_kinds else CLIENT_FIELDS
+        for existing in Client.objects.filter(id__in=wanted).only("id", *loaded):
             self.targets[existing.pk] = Target(
                 client=existing, new=existing.pk in created_here, pending=False
             )
@@ -438,6 +485,11 @@ class Importer:
             self.targets[client_id].deals.update(
                 _deal_keys(title, amount, created.astimezone(dt.UTC).date().isoformat())
             )
+        if self.with_notes:
+            for client_id, body in Activity.objects.filter(
+                client_id__in=wanted, kind=Activity.Kind.NOTE
+            ).values_list("client_id", "body"):
+                self.targets[client_id].notes.add(body)
 
     def _candidates(self, client: ClientIn) -> Iterator[Any]:
         for _key, ref in self._matches(client):
@@ -509,6 +561,21 @@ class Importer:
         flags: list[str] = []
         target: Target | None = None
         outcome = UNCHANGED
+        bad_inn = self._bad_inns.get(row.number)
+        if bad_inn is not None:
+            if self.skip_bad_inn:
+                self._parent = None  # the rows below are not this client's people
+                return RowResult(
+                    row.number,
+                    REJECTED,
+                    _("INN %(inn)s fails its checksum (a typo?): the row is skipped.")
+                    % {"inn": bad_inn},
+                    row.values,
+                )
+            flags.append(
+                _("INN %(inn)s fails its checksum (a typo?): imported without it.")
+                % {"inn": bad_inn}
+            )
         if row.client is not None:
             client_in = row.client
             if not (client_in.name or client_in.full_name):
@@ -529,7 +596,9 @@ class Importer:
                 outcome = UPDATED if outcome == UNCHANGED else MERGED
             if target is None:
                 outcome = deal_outcome
-        return RowResult(row.number, outcome, "; ".join(flags), row.values)
+        return RowResult(
+            row.number, outcome, "; ".join(flags), row.values, flagged=bad_inn is not None
+        )
 
     def _plan_client(
         self, client_in: ClientIn, plan: Chunk, flags: list[str], row_number: int
@@ -538,10 +607,12 @@ class Importer:
         unrecognised: list[str] = []
         phones = self._phones(client_in.phones, flags, unrecognised)
         key, candidate = self._candidate(client_in, flags)
+        custom_values = self._custom(client_in.custom, flags) if client_in.custom else {}
         if candidate is None:
             user = self.batch.created_by_id
             # Numbers phonenumbers cannot read stay with the client as typed, not lost.
             custom = {"unrecognised_phones": unrecognised} if unrecognised else {}
+            custom.update(custom_values)
             client = _new(Client, **values, custom=custom, responsible_id=user, created_by_id=user)
             target = Target(
                 client=client,
@@ -557,6 +628,8 @@ class Importer:
             target = self._target(candidate)
             outcome = MERGED if target.new else UNCHANGED
             changed = self._fill(target, values, plan)
+            if custom_values:
+                changed |= self._fill_custom(target, custom_values, plan)
             if key and target.first_row:
                 flags.append(
                     _("Same client as row %(row)s (matched by %(key)s).")
@@ -564,25 +637,26 @@ class Importer:
                 )
             elif key and not target.new:
                 flags.append(_("Matched an existing client by %(key)s.") % {"key": key})
-        # New contact persons; e-mails without a person go to a nameless contact person,
-        # as the CRM's own client form does.
+        # The company's own e-mails go to its nameless contact person (the CRM keeps e-mails
+        # on contact persons; its client form does the same with an e-mail given without a
+        # name), never to a named person; each person keeps their own phones and e-mails.
         persons = list(client_in.persons)
-        if client_in.emails and not persons:
-            persons = [PersonIn(emails=client_in.emails)]
-        elif client_in.emails:
-            persons[0].emails = client_in.emails + persons[0].emails
-        row_phones_to_person = bool(client_in.persons)
-        for index, person in enumerate(persons):
+        if client_in.emails:
+            persons.insert(0, PersonIn(emails=client_in.emails))
+        for person in persons:
             person_phones = self._phones(person.phones, flags)
-            if index == 0 and row_phones_to_person:
-                person_phones += phones
             changed |= self._plan_person(target, person, person_phones, plan, flags)
-        if not row_phones_to_person:
-            for number in phones:
-                if _key_of(number) not in target.phones:
-                    target.phones.add(_key_of(number))
-                    plan.new_phones.append((target, None, _phone_row(number, Phone.Kind.WORK)))
-                    changed = True
+        # The company's phones stay on the company.
+        for number in phones:
+            if _key_of(number) not in target.phones:
+                target.phones.add(_key_of(number))
+                plan.new_phones.append((target, None, _phone_row(number, Phone.Kind.WORK)))
+                changed = True
+        for note in client_in.notes:
+            if note not in target.notes:
+                target.notes.add(note)
+                plan.new_notes.append((target, note))
+                changed = True
         self._index(target, client_in)
         if changed and outcome == UNCHANGED:
             outcome = UPDATED
@@ -627,6 +701,8 @@ class Importer:
             values["website"] = "https://" + values["website"]
         if client_in.inn:
             values["inn"], values["inn_status"] = _inn_of(client_in.inn)
+            if values["inn_status"] == _INVALID:
+                values["inn_status"] = "foreign"  # a Kazakh BIN/IIN (_check_inns kept it)
             if values["inn_status"] == "foreign":
                 # A Kazakh BIN/IIN or a mistyped INN: kept as typed and flagged.
                 flags.append(
@@ -648,6 +724,38 @@ class Importer:
                     )
                     values[name] = ""
         return values
+
+    def _custom(self, said: dict[str, str], flags: list[str]) -> dict[str, Any]:
+        """The row's custom field values as the fields' types store them (crm_core's
+        customfields.to_json); a value its field cannot hold is left out and said so."""
+        stored: dict[str, Any] = {}
+        for key, raw in said.items():
+            kind = self.custom_kinds.get(key)
+            if kind is None:
+                continue
+            value = _custom_value(kind, raw)
+            if value is None:
+                flags.append(
+                    _("%(value)s does not fit the field %(field)s (%(kind)s): left out.")
+                    % {"value": raw, "field": key, "kind": CustomField.Kind(kind).label.lower()}
+                )
+            else:
+                stored[key] = value
+        return stored
+
+    def _fill_custom(self, target: Target, custom: dict[str, Any], plan: Chunk) -> bool:
+        """A matched client's custom fields it has no value in (never overwritten)."""
+        client = target.client
+        added = {k: v for k, v in custom.items() if client.custom.get(k) in (None, "", [])}
+        if not added:
+            return False
+        if not target.new and "custom" not in target.previous:
+            target.previous["custom"] = dict(client.custom)
+        client.custom = {**client.custom, **added}
+        target.changed.add("custom")
+        if not target.pending:
+            plan.updated_clients[client.pk] = target
+        return True
 
     def _phones(
         self, raws: list[str], flags: list[str], keep: list[str] | None = None
@@ -1004,6 +1112,7 @@ class Importer:
                 if not target.new and (owner is None or id(owner) not in fresh_contacts)
             ]
         self._write_deals(plan, records)
+        self._write_notes(plan, records)
         self._write_products(plan, records)
         self._external_ids(plan, records)
         copy_rows(
@@ -1060,6 +1169,28 @@ class Importer:
                 external_id=ext[:200],
             )
             for _t, d, _i, ext in plan.new_deals
+        ]
+
+    def _write_notes(self, plan: Chunk, records: list[_Rec]) -> None:
+        """A notes column's texts, as notes on the clients' feeds (undone with the import)."""
+        if not plan.new_notes:
+            return
+        now = _chunk_now()
+        notes = [
+            Activity(
+                kind=Activity.Kind.NOTE,
+                client_id=target.client.pk,
+                author_id=self.batch.created_by_id,
+                summary=text[:300],
+                body=text,
+                happened_at=now,
+            )
+            for target, text in plan.new_notes
+        ]
+        Activity.objects.bulk_create(notes, batch_size=1000)
+        records += [
+            _Rec(entity="activity", record_id=n.pk, action=ImportedRecord.Action.CREATED)
+            for n in notes
         ]
 
     def _write_products(self, plan: Chunk, records: list[_Rec]) -> None:
@@ -1230,7 +1361,85 @@ def _inn_of(raw: str) -> tuple[str, str]:
     try:
         return clean_inn(raw)
     except ValidationError:
-        return _foreign_tax_id(raw), "foreign"
+        value = _foreign_tax_id(raw)
+        # 10 or 12 digits are a Russian INN's length: failing the checksum, it is a typo (or
+        # a Kazakh BIN/IIN: see _kazakh), not another country's tax id.
+        return value, _INVALID if len(value) in (10, 12) and value.isdigit() else "foreign"
+
+
+_INVALID = "invalid"
+# Kazakh legal forms (ТОО, ЖШС) and the country's name: a 12-digit id of such a
+# counterparty is its BIN or IIN, kept as a foreign tax id.
+_KAZAKH_MARK = re.compile(r"\b(?:ТОО|ЖШС|Казахстан\w*|Kazakhstan|Қазақстан)\b", re.IGNORECASE)
+
+
+def _kazakh(client: ClientIn, region: str) -> bool:
+    """Whether a 12-digit id failing the Russian checksum is a Kazakh BIN/IIN: the company
+    works in Kazakhstan, the id passes Kazakhstan's checksum, or the counterparty's name or
+    address says it is Kazakh."""
+    digits = _NON_DIGITS.sub("", client.inn)
+    if len(digits) != 12:
+        return False
+    if region == "KZ" or _kazakh_checksum(digits):
+        return True
+    said = " ".join((client.name, client.full_name, client.legal_address, client.postal_address))
+    return _KAZAKH_MARK.search(said) is not None
+
+
+def _kazakh_checksum(digits: str) -> bool:
+    """The check digit of a Kazakh BIN/IIN (weights 1…11, else 3…11, 1, 2; modulo 11)."""
+    numbers = [int(d) for d in digits]
+    check = sum(n * w for n, w in zip(numbers, range(1, 12), strict=False)) % 11
+    if check == 10:
+        weights = [*range(3, 12), 1, 2]
+        check = sum(n * w for n, w in zip(numbers, weights, strict=False)) % 11
+    return check != 10 and check == numbers[11]
+
+
+def custom_kinds(fields: set[str], *, create: bool) -> dict[str, str]:
+    """{key: kind} of the client custom fields a mapping fills; a balance column's field (a
+    money field) is made the first time a real import fills it."""
+    keys = {f.removeprefix(CUSTOM_PREFIX) for f in fields if f.startswith(CUSTOM_PREFIX)}
+    if "balance" in fields:
+        keys.add(BALANCE_KEY)
+        if create and not CustomField.objects.filter(entity="client", key=BALANCE_KEY).exists():
+            position = CustomField.objects.filter(entity="client").count() + 1
+            CustomField.objects.create(
+                entity=CustomField.Entity.CLIENT,
+                key=BALANCE_KEY,
+                label=str(_("Balance")),
+                kind=CustomField.Kind.MONEY,
+                position=position,
+            )
+    if not keys:
+        return {}
+    kinds = dict(
+        CustomField.objects.filter(entity="client", key__in=keys).values_list("key", "kind")
+    )
+    if BALANCE_KEY in keys:
+        kinds.setdefault(BALANCE_KEY, CustomField.Kind.MONEY)  # a preview: made by the import
+    return kinds
+
+
+def _custom_value(kind: str, raw: str) -> Any:
+    """A cell's text as a custom field of `kind` stores it (None: it cannot hold it)."""
+    if kind in {CustomField.Kind.NUMBER, CustomField.Kind.MONEY}:
+        number = values.number(raw)
+        if number is None or not number.is_finite() or abs(number) >= _AMOUNT_LIMIT:
+            return None
+        return int(number) if number == number.to_integral_value() else float(number)
+    if kind == CustomField.Kind.DATE:
+        return values.date(raw) or None
+    if kind == CustomField.Kind.BOOLEAN:
+        word = raw.strip().lower()
+        return True if word in _YES else False if word in _NO else None
+    if kind in {CustomField.Kind.CHOICE, CustomField.Kind.MULTI}:
+        return raw if kind == CustomField.Kind.CHOICE else [raw]
+    return raw[:1000]
+
+
+_YES = {"да", "yes", "1", "true", "+", "д", "y"}
+_NO = {"нет", "no", "0", "false", "-", "н", "n"}
 
 
 def _foreign_tax_id(raw: str) -> str:

@@ -44,6 +44,10 @@ class ClientIn:
     # The row of the client this row only adds a contact person to: a sheet that lists a
     # company's people on the rows below it, the name cell left empty (or merged over them).
     continues: int = 0
+    # Notes for the client's feed (a «Примечание» column), and values for the client's own
+    # (custom) fields by key, as the cells said them (the engine reads them by the field's type).
+    notes: list[str] = field(default_factory=list)
+    custom: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

@@ -38,6 +38,20 @@ class Inspection:
     # The text cells of the first rows, per header: the dates of whichever column is mapped
     # to the deal date are judged from them (a phone such as "2-25-30" looks like a date).
     texts: dict[str, list[str]] = field(default_factory=dict)
+    # What the person chose beside the mapping (ImportBatch.options): deals or not, and
+    # what to do with a row whose INN fails its checksum.
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def ignored(self, mapping: dict[str, str]) -> list[str]:
+        """The columns `mapping` leaves out (a column without a header only when its first
+        rows hold something): named on the preview, the report and the command's output."""
+        deals = tabular.wants_deals(mapping, self.options)
+        return ignored_columns(
+            self.headers,
+            mapping,
+            deals=deals,
+            has_values={h for h, cells in self.texts.items() if any(cells)},
+        )
 
     def dates(self, mapping: dict[str, str]) -> values.DateOrder:
         """How the typed dates of the column(s) `mapping` makes deal dates are written."""
@@ -147,6 +161,18 @@ def _shown(text: str) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def ignored_columns(
+    headers: list[str], mapping: dict[str, str], *, deals: bool, has_values: set[str]
+) -> list[str]:
+    deal_fields = {"deal_title", "deal_amount", "deal_date"}
+    return [
+        header
+        for header in headers
+        if (not mapping.get(header) or (not deals and mapping[header] in deal_fields))
+        and (not header.startswith("#") or header in has_values)
+    ]
+
+
 def _xml_head(stream: IO[bytes], found: Inspection, *, size: int) -> list[SourceRow]:
     """The first records of an XML file, read from at most bounds.MAX_XML_INSPECTED_BYTES of
     it; `found.total_rows` becomes their count, scaled to the file's size when it is longer.
@@ -217,6 +243,9 @@ def read_rows(stream: IO[bytes], found: Inspection) -> Iterator[SourceRow]:
     rows = tabular.raw_rows(stream, found.format, encoding=found.encoding, sheet=found.sheet)
     headers: list[str] = []
     above: tuple[int, ClientIn] | None = None
+    deals = tabular.wants_deals(found.mapping, found.options)
+    extras = tabular.extra_fields(found.mapping)
+    person_emails = "contact_email" in found.mapping.values()
     for number, row in enumerate(rows, start=1):
         if number < found.header_row:
             continue
@@ -235,6 +264,9 @@ def read_rows(stream: IO[bytes], found: Inspection) -> Iterator[SourceRow]:
             above=above,
             date_order=found.date_order,
             texts=texts,
+            deals=deals,
+            extras=extras,
+            person_emails=person_emails,
         )
         client = source.client
         if client is not None and (client.name or client.full_name) and not client.continues:

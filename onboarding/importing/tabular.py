@@ -392,12 +392,19 @@ def row_to_source(
     above: tuple[int, ClientIn] | None = None,
     date_order: str = values.DAY_FIRST,
     texts: list[str],
+    deals: bool = True,
+    extras: tuple[str, ...] = (),
+    person_emails: bool = False,
 ) -> SourceRow:
     """One data row → the client (+ contact person, + deal) it describes. `above` is the
     nearest row above with a client name (and its number); `date_order` says how the file
     writes its typed dates (values.DAY_FIRST or values.MONTH_FIRST); `texts` are the row's
     cells as values.text gives them (each cell is turned into text once per row, for the blank
-    and totals checks and here: at 100,000 rows, doing it again per field cost seconds)."""
+    and totals checks and here: at 100,000 rows, doing it again per field cost seconds).
+    `deals`: whether the person asked for deals from this file; `extras`: the mapped fields
+    beyond the client's own columns (notes, address parts, custom fields, a balance), found
+    once per file by `extra_fields` so that a file without them costs nothing more per row;
+    `person_emails`: whether the file has a column of the contact person's own e-mail."""
     fields: dict[str, Any] = {}  # mapped field → the cell as read
     said: dict[str, str] = {}  # mapped field → the cell's text
     shown: dict[str, str] = {}
@@ -406,8 +413,13 @@ def row_to_source(
             shown[header] = cell_text
             field_name = mapping.get(header)
             if field_name:
-                fields[field_name] = cell
-                said[field_name] = cell_text
+                if field_name in said:
+                    # Two columns of one field that holds several values (the mapping step
+                    # refuses two columns for any other field): both kept, a line apart.
+                    said[field_name] = fields[field_name] = f"{said[field_name]}\n{cell_text}"
+                else:
+                    fields[field_name] = cell
+                    said[field_name] = cell_text
     source = SourceRow(number=number, values=shown)
 
     def text(field_name: str) -> str:
@@ -438,6 +450,8 @@ def row_to_source(
         bik=text("bik"),
         bank_account=text("bank_account"),
     )
+    if extras:
+        _add_extras(client, said, extras)
     if (together := _INN_SLASH_KPP.fullmatch(client.inn)) and not client.kpp:
         # 1C's reports print one "ИНН/КПП" column: "7707083893/773601001".
         client.inn, client.kpp = together.groups()
@@ -446,21 +460,15 @@ def row_to_source(
     person = _person(said, fields)
     if person is not None:
         client.persons.append(person)
+        if client.emails and not person_emails and (person.last_name or person.first_name):
+            # One e-mail column beside a named contact person, and none of the person's own:
+            # the person's, as the CRM's client form files an e-mail given with a name. (With
+            # a column of the person's own, this one is the company's: see the engine.)
+            person.emails, client.emails = client.emails, []
     if not client.name and not client.full_name and person is not None:
-        names_mapped = not {"name", "full_name"}.isdisjoint(mapping.values())
-        if above is not None and names_mapped and not (client.inn or client.external_id):
-            # The company's name cell is empty (or merged down over its people in Excel):
-            # one more contact person of the client above.
-            number_above, parent = above
-            client.name, client.full_name, client.kind = parent.name, parent.full_name, parent.kind
-            client.inn, client.kpp, client.external_id = parent.inn, parent.kpp, parent.external_id
-            client.continues = number_above
-        else:
-            # A list of people without a company column: each row is a private client.
-            client.name = " ".join(p for p in (person.last_name, person.first_name) if p)
-            client.kind = "person"
+        _without_company(client, person, mapping, above)
     source.client = client
-    if "deal_title" in fields or "deal_amount" in fields:
+    if deals and ("deal_title" in fields or "deal_amount" in fields):
         amount = values.number(fields.get("deal_amount"))
         date = values.date(fields.get("deal_date"), date_order)
         source.deal = DealIn(
@@ -471,6 +479,83 @@ def row_to_source(
             unread_date="" if date else text("deal_date"),
         )
     return source
+
+
+def _without_company(
+    client: ClientIn,
+    person: PersonIn,
+    mapping: dict[str, str],
+    above: tuple[int, ClientIn] | None,
+) -> None:
+    """A row naming a person but no company: one more contact person of the client above, or
+    a private client of its own."""
+    names_mapped = not {"name", "full_name"}.isdisjoint(mapping.values())
+    if above is not None and names_mapped and not (client.inn or client.external_id):
+        # The company's name cell is empty (or merged down over its people in Excel):
+        # one more contact person of the client above.
+        number_above, parent = above
+        client.name, client.full_name, client.kind = parent.name, parent.full_name, parent.kind
+        client.inn, client.kpp, client.external_id = parent.inn, parent.kpp, parent.external_id
+        client.continues = number_above
+    else:
+        # A list of people without a company column: each row is a private client.
+        client.name = " ".join(p for p in (person.last_name, person.first_name) if p)
+        client.kind = "person"
+    # Either way the row has no company of its own: its phones and e-mails are the person's
+    # (on a company's row they stay the company's).
+    person.phones = client.phones + person.phones
+    person.emails = client.emails + person.emails
+    client.phones, client.emails = [], []
+
+
+def extra_fields(mapping: dict[str, str]) -> tuple[str, ...]:
+    """The mapped fields `_add_extras` reads (none: the row costs what it did before)."""
+    extra = {"note", "balance", *columns.ADDRESS_PARTS}
+    return tuple(sorted({f for f in mapping.values() if f in extra or columns.is_custom(f)}))
+
+
+def wants_deals(mapping: dict[str, str], options: dict[str, Any]) -> bool:
+    """Deals come from a sheet only when the person asks (`options["deals"]`). Not asked (a
+    script, an old batch), a column mapped to the deal's title asks for them, and so does an
+    amount column whose header names a deal or an order («Сумма сделки», "Order amount"); a
+    bare «Сумма» does not — nor does a debt or a balance, which is never a deal amount."""
+    chosen = options.get("deals")
+    if chosen is not None:
+        return bool(chosen)
+    return any(
+        field_name == "deal_title"
+        or (field_name == "deal_amount" and _DEAL_WORD.search(header) is not None)
+        for header, field_name in mapping.items()
+    )
+
+
+_DEAL_WORD = re.compile(r"сделк|заказ|\bdeal|\border|opportunit")
+
+
+def _add_extras(client: ClientIn, said: dict[str, str], extras: tuple[str, ...]) -> None:
+    """Notes, address parts, a balance and custom fields: nothing of a mapped column is lost."""
+    for field_name in extras:
+        value = said.get(field_name)
+        if not value:
+            continue
+        if field_name == "note":
+            client.notes.append(value)
+        elif field_name == "balance":
+            client.custom[columns.BALANCE_KEY] = value
+        elif columns.is_custom(field_name):
+            client.custom[field_name.removeprefix(columns.CUSTOM_PREFIX)] = value
+    parts = [said.get(p, "") for p in columns.ADDRESS_PARTS if p in extras]
+    if any(parts):
+        # «Индекс», «Регион», «Город», «Улица» in columns of their own: one address, in the
+        # Russian order, without repeating what the address column already says.
+        address = client.legal_address or client.postal_address
+        known = address.lower()
+        added = ", ".join(p for p in parts if p and p.lower() not in known)
+        composed = f"{added}, {address}" if added and address else added or address
+        if client.legal_address or not client.postal_address:
+            client.legal_address = composed
+        else:
+            client.postal_address = composed
 
 
 def _person(said: dict[str, str], fields: dict[str, Any]) -> PersonIn | None:
@@ -486,10 +571,17 @@ def _person(said: dict[str, str], fields: dict[str, Any]) -> PersonIn | None:
     )
     if not (last or first) and fields.get("contact_name"):
         last, first, middle = values.person_name(said["contact_name"])
-    if not (last or first):
+    phones = values.phones(fields["contact_phone"]) if "contact_phone" in fields else []
+    emails = values.emails(said["contact_email"]) if "contact_email" in said else []
+    if not (last or first or phones or emails):
         return None
     return PersonIn(
-        last_name=last, first_name=first, middle_name=middle, position=name("contact_position")
+        last_name=last,
+        first_name=first,
+        middle_name=middle,
+        position=name("contact_position"),
+        phones=phones,
+        emails=emails,
     )
 
 

@@ -24,16 +24,19 @@ from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from crm_core.models import CustomField
+from crm_core.services.fields import add_field
 from onboarding.archive import read_manifest, restore
-from onboarding.importing.engine import OUTCOMES, Importer
+from onboarding.importing import columns
+from onboarding.importing.engine import FLAGGED, OUTCOMES, Importer
 from onboarding.importing.errors import UnreadableFile
 from onboarding.importing.sandbox import bounded
-from onboarding.importing.sources import Inspection, inspect, read_rows
+from onboarding.importing.sources import TABULAR, Inspection, inspect, read_rows
 from onboarding.models import ImportBatch, ImportedRecord, ImportRowNote, ImportTemplate
 from onboarding.services.undo import discard
 from onboarding.xlsxcells import text_cell
 from relata.db import connection
-from tenants.models import Company
+from tenants.models import Company, Membership
 
 logger = logging.getLogger(__name__)
 UNDO_DAYS = 30
@@ -78,7 +81,8 @@ class Report:
             "dry_run": self.batch.dry_run,
             "status": self.batch.status,
             "error": self.batch.error,
-            "counts": {k: self.counts.get(k, 0) for k in ("rows", *OUTCOMES)},
+            "counts": {k: self.counts.get(k, 0) for k in ("rows", *OUTCOMES, FLAGGED)},
+            "ignored_columns": self.batch.ignored_columns,
         }
 
     def write_json(self, out: IO[str]) -> None:
@@ -107,6 +111,7 @@ def create_batch(
     dry_run: bool = False,
     date_order: str = "",
     template: ImportTemplate | None = None,
+    options: dict[str, Any] | None = None,
 ) -> ImportBatch:
     """Store the upload under the company's storage prefix and inspect it. Typed dates are
     read in `date_order` (ImportBatch.DateOrder), else in the order the file's first rows show
@@ -131,6 +136,8 @@ def create_batch(
     )
     if not date_order and found.date_order_open and template is not None:
         date_order = template.date_order  # the order chosen for this export before
+    found.options = dict(options or {})
+    chosen = mapping if mapping is not None else found.mapping
     batch = ImportBatch(
         total_rows=found.total_rows,
         file_name=file_name[:255],
@@ -138,8 +145,10 @@ def create_batch(
         encoding=found.encoding,
         sheet=found.sheet,
         header_row=found.header_row or None,
-        mapping=mapping if mapping is not None else found.mapping,
+        mapping=chosen,
         columns=found.headers,
+        options=found.options,
+        ignored_columns=found.ignored(chosen) if found.format in TABULAR else [],
         dry_run=dry_run,
         date_order=date_order or found.date_order,
         # The wizard asks; a script or an operator is told what was assumed.
@@ -173,6 +182,7 @@ def inspection_of(batch: ImportBatch) -> Inspection:
         header_row=batch.header_row or 0,
         mapping=batch.mapping,
         date_order=batch.date_order,
+        options=batch.options,
     )
 
 
@@ -372,6 +382,8 @@ def remap(
     header_row: int,
     columns: list[str] | None = None,
     date_order: str = "",
+    options: dict[str, Any] | None = None,
+    ignored_columns: list[str] | None = None,
 ) -> ImportBatch:
     """A new column mapping (or sheet, header row, date format) for a dry run: its preview
     starts over."""
@@ -385,6 +397,10 @@ def remap(
         batch.sheet = sheet or batch.sheet
         batch.header_row = header_row or batch.header_row
         batch.date_order = date_order or batch.date_order
+        if options is not None:
+            batch.options = options
+        if ignored_columns is not None:
+            batch.ignored_columns = ignored_columns
         batch.warnings = []  # the person has seen the file's columns and dates now
         batch.status = ImportBatch.Status.PENDING
         batch.checkpoint = 0
@@ -392,6 +408,41 @@ def remap(
         batch.error = ""
         batch.save()
     return batch
+
+
+@transaction.atomic
+def make_client_fields(mapping: dict[str, str], *, membership: Membership) -> dict[str, str]:
+    """The columns mapped to "create a client field from this column", mapped to a new text
+    field of the client named after the column (made as the settings page makes one: the
+    plan's limit, the change log); a field of that name already there is used instead.
+
+    Raises ValidationError (nothing made after it) when the plan allows no more fields."""
+    result = dict(mapping)
+    for header, field_name in mapping.items():
+        if field_name != columns.NEW_CUSTOM:
+            continue
+        label = column_label(header)
+        existing = CustomField.objects.filter(
+            entity=CustomField.Entity.CLIENT, label__iexact=label, is_active=True
+        ).first()
+        if existing is None:
+            existing = add_field(
+                membership=membership,
+                entity=CustomField.Entity.CLIENT,
+                label=label,
+                kind=CustomField.Kind.TEXT,
+                choices=[],
+            )
+        result[header] = columns.CUSTOM_PREFIX + existing.key
+    return result
+
+
+def column_label(header: str) -> str:
+    """A column's header as a field's name: «город» → «Город»; a column without a header by
+    its position."""
+    if header.startswith("#"):
+        return _("Column %(number)s") % {"number": header[1:]}
+    return (header[:1].upper() + header[1:])[:100]
 
 
 def start_from_preview(preview: ImportBatch, *, user_id: int | None) -> ImportBatch:
@@ -408,6 +459,8 @@ def start_from_preview(preview: ImportBatch, *, user_id: int | None) -> ImportBa
         mapping=preview.mapping,
         columns=preview.columns,
         date_order=preview.date_order,
+        options=preview.options,
+        ignored_columns=preview.ignored_columns,
         language=preview.language,
         total_rows=(
             preview.total_rows
@@ -464,6 +517,12 @@ def report_workbook(batch: ImportBatch) -> bytes:
                     text_cell(sheet, said),
                 ]
             )
+    if batch.ignored_columns:
+        # The columns no field was chosen for: the file's data the import did not take.
+        ignored = book.create_sheet(_("Columns not imported"))
+        ignored.append([_("Column")])
+        for column in batch.ignored_columns:
+            ignored.append([text_cell(ignored, column)])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

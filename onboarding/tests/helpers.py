@@ -40,6 +40,7 @@ def run_import(
     dry_run: bool = False,
     mapping: dict[str, str] | None = None,
     date_order: str = "",
+    options: dict[str, Any] | None = None,
 ) -> Any:
     from onboarding.services.imports import create_batch, run_batch
 
@@ -53,5 +54,6 @@ def run_import(
         mapping=mapping,
         dry_run=dry_run,
         date_order=date_order,
+        options=options,
     )
     return run_batch(batch, company=company)

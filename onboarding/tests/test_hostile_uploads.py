@@ -32,7 +32,9 @@ from tests.test_isolation import login_on_host
 
 pytestmark = pytest.mark.usefixtures("media_root")
 
-SECONDS = 3.0
+# A bound against the old minutes-long behaviour, not a speed target (benchmarks measure
+# speed): loose enough for a busy machine, where CI runs two suites side by side.
+SECONDS = 10.0
 PEAK_MB = 100
 
 
@@ -229,8 +231,9 @@ def test_a_tall_sheet_is_not_loaded_whole_to_show_its_first_rows() -> None:
     data = tall_xlsx()
     assert len(data) < tabular.LARGE_XLSX_BYTES
     # calamine's memory is not Python's (tracemalloc does not see it): the time tells. Loading
-    # the whole sheet took 2.5 s and 570 MB; its first rows take a tenth of a second.
-    with within(1.0):
+    # the whole sheet took 2.5 s and 570 MB; its first rows take a tenth of a second (the bound
+    # leaves room for a busy machine).
+    with within(2.0):
         found = inspect(io.BytesIO(data), size=len(data), limit_mb=512)
     assert found.headers == ["наименование", "инн"]
     assert found.preview[0] == ["Клиент 2", "7707083895"]

@@ -98,6 +98,7 @@ TENANT_APPS = [
     "drf_spectacular_sidecar",
     "onboarding",
     "communications",
+    "telephony",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -153,6 +154,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "relata.context_processors.relata",
                 "billing.context_processors.billing_notice",
+                "telephony.context_processors.telephony",
             ],
         },
     }
@@ -484,3 +486,16 @@ SPECTACULAR_SETTINGS = {
         "TaskKindEnum": "crm_core.models.Task.Kind",
     },
 }
+
+# --- Telephony (telephony/) -------------------------------------------------------------------
+# The key that encrypts PBX providers' keys at rest (a Fernet key: 32 url-safe base64 bytes).
+# Unset, one is derived from SECRET_KEY, so rotating SECRET_KEY then needs the keys re-entered.
+TELEPHONY_ENCRYPTION_KEY = os.environ.get("TELEPHONY_ENCRYPTION_KEY", "")
+# The providers' API addresses (click-to-call, recordings); tests point them at local fakes.
+TELEPHONY_MANGO_API_BASE = os.environ.get(
+    "TELEPHONY_MANGO_API_BASE", "https://app.mango-office.ru/vpbx"
+)
+TELEPHONY_ZADARMA_API_BASE = os.environ.get("TELEPHONY_ZADARMA_API_BASE", "https://api.zadarma.com")
+TELEPHONY_API_TIMEOUT_SECONDS = env_int("TELEPHONY_API_TIMEOUT_SECONDS", 5)
+# A signed call event older (or newer) than this is refused as a replay.
+TELEPHONY_REPLAY_WINDOW_SECONDS = env_int("TELEPHONY_REPLAY_WINDOW_SECONDS", 300)

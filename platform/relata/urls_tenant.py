@@ -12,4 +12,5 @@ urlpatterns = [
     path("", include("crm_core.documents.urls")),
     path("", include("onboarding.urls")),
     path("", include("communications.urls")),
+    path("", include("telephony.urls")),
 ]

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from onboarding.importing import columns
 from onboarding.importing.errors import UnreadableFile
 from onboarding.models import ImportBatch, ImportRowNote, ImportTemplate
-from onboarding.services.imports import create_batch, run_batch
-from tenants.models import Company
+from onboarding.services.imports import create_batch, make_client_fields, run_batch
+from tenants.models import Company, Membership
 
 
 class Command(BaseCommand):
@@ -35,6 +37,20 @@ class Command(BaseCommand):
             help="How typed dates put day and month (dmy: 03.04.2026 is 3 April; mdy: 4 March);"
             " by default what the file's first rows show, else dmy with a warning",
         )
+        parser.add_argument(
+            "--deals",
+            action=argparse.BooleanOptionalAction,
+            default=None,
+            help="Make a deal from each row (--no-deals: never). By default only when a column"
+            " is mapped to the deal's title, or its amount column names a deal or an order",
+        )
+        parser.add_argument(
+            "--bad-inn",
+            choices=["blank", "skip"],
+            default="blank",
+            help="A row whose 10- or 12-digit INN fails its checksum: imported without the INN"
+            " and flagged (blank, the default), or skipped (skip); reported either way",
+        )
         parser.add_argument("--dry-run", action="store_true", help="Report only; write nothing")
         parser.add_argument("--json", type=Path, help="Also write the report as JSON here")
 
@@ -50,6 +66,8 @@ class Command(BaseCommand):
             template = ImportTemplate.objects.filter(name=named).first() if named else None
             # A saved template brings its date order too (create_batch); a JSON file maps only.
             mapping = None if template is not None else self._mapping(options["mapping"])
+            if mapping and columns.NEW_CUSTOM in mapping.values():
+                mapping = self._new_fields(company, mapping)
             try:
                 with path.open("rb") as stream:
                     batch = create_batch(
@@ -62,6 +80,7 @@ class Command(BaseCommand):
                         header_row=options["header_row"],
                         dry_run=options["dry_run"],
                         date_order=options["date_order"],
+                        options={"deals": options["deals"], "bad_inn": options["bad_inn"]},
                     )
             except UnreadableFile as exc:
                 raise CommandError(exc.message) from exc
@@ -86,14 +105,46 @@ class Command(BaseCommand):
             if isinstance(loaded, dict):
                 # Headers as the file has them ("ИНН клиента:") match as the wizard matches
                 # them; a field the import does not know is an error, not a silent skip.
-                unknown = sorted({str(v) for v in loaded.values()} - set(columns.FIELDS))
+                known = {*columns.FIELDS, columns.NEW_CUSTOM}
+                unknown = sorted(
+                    {str(v) for v in loaded.values()}
+                    - known
+                    - {str(v) for v in loaded.values() if columns.is_custom(str(v))}
+                )
                 if unknown:
                     raise CommandError(
-                        f"Unknown fields in {path}: {', '.join(unknown)}. "
-                        f"Known: {', '.join(columns.FIELDS)}."
+                        f"Unknown fields in {path}: {', '.join(unknown)}. Known: "
+                        f"{', '.join(sorted(known))}, custom:<a client field's key>."
                     )
+                self._refuse_twice(loaded)
                 return {columns.normalise_header(k): str(v) for k, v in loaded.items()}
         raise CommandError(f"No saved mapping named {value!r} and no JSON file at that path.")
+
+    @staticmethod
+    def _refuse_twice(loaded: dict[str, Any]) -> None:
+        """Two columns for a field that holds one value: the last would silently win."""
+        by_field: dict[str, list[str]] = {}
+        for header, field_name in loaded.items():
+            if field_name not in columns.MULTI_VALUED and field_name != columns.NEW_CUSTOM:
+                by_field.setdefault(str(field_name), []).append(str(header))
+        for field_name, headers in by_field.items():
+            if len(headers) > 1:
+                raise CommandError(
+                    f"Columns {', '.join(repr(h) for h in headers)} are all mapped to "
+                    f"{field_name}, which holds one value: map one of them."
+                )
+
+    @staticmethod
+    def _new_fields(company: Company, mapping: dict[str, str]) -> dict[str, str]:
+        """Columns mapped to "new_custom" become client fields, made as the company's owner
+        would make them on the settings page (the plan's limit, the change log)."""
+        owner = Membership.objects.filter(company=company, role=Membership.Role.OWNER).first()
+        if owner is None:
+            raise CommandError("The company has no owner to make its new client fields.")
+        try:
+            return make_client_fields(mapping, membership=owner)
+        except ValidationError as exc:
+            raise CommandError("; ".join(exc.messages)) from exc
 
     def _print(self, summary: dict[str, Any], notes: Iterable[ImportRowNote]) -> None:
         write = self.stdout.write
@@ -103,6 +154,9 @@ class Command(BaseCommand):
             f"{summary['date_order']}): {mode} #{summary['batch']}"
         )
         write("  ".join(f"{k}: {v}" for k, v in summary["counts"].items()))
+        if summary["ignored_columns"]:
+            # A column the mapping leaves out is named, never dropped without a word.
+            write(f"ignored columns: {', '.join(summary['ignored_columns'])}")
         for warning in summary["warnings"]:
             write(f"warning: {warning}")
         for note in notes:

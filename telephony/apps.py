@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class TelephonyConfig(AppConfig):
+    """Telephone calls in the CRM: a virtual PBX's call events, pop-ups, logs and click-to-call."""
+
+    name = "telephony"
+    verbose_name = _("Telephony")
+    default_auto_field = "django.db.models.BigAutoField"
