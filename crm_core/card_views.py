@@ -100,7 +100,7 @@ def _deal_context(request: HttpRequest, deal: Deal) -> dict[str, Any]:
     stages = list(deal.pipeline.stages.filter(is_archived=False).order_by("position", "id"))
     open_stages = [s for s in stages if s.outcome == Stage.Outcome.OPEN]
     current_index = next((i for i, s in enumerate(open_stages) if s.pk == deal.stage_id), None)
-    feed = deal_feed(deal)
+    feed = deal_feed(deal, membership)
     now = timezone.now()
     return {
         "deal": deal,
@@ -168,7 +168,7 @@ def _feed_response(
     response = render(
         request,
         "crm_core/components/deal_feed_fragment.html",
-        {"deal": deal, "feed": deal_feed(deal), "feed_error": error},
+        {"deal": deal, "feed": deal_feed(deal, _membership(request)), "feed_error": error},
         status=status,
     )
     response["X-Record-Version"] = str(
@@ -521,7 +521,7 @@ def client_card(request: HttpRequest, client_id: int) -> HttpResponse:
             "phones": client.phones.all(),
             "open_deals": [d for d in deals if d.stage.outcome == Stage.Outcome.OPEN],
             "closed_deals": [d for d in deals if d.stage.outcome != Stage.Outcome.OPEN],
-            "feed": client_feed(client),
+            "feed": client_feed(client, membership),
             "duplicates": duplicates_of(membership, client),
             "can_change": can_change,
             "title_field": form["name"],
@@ -557,7 +557,7 @@ def contact_card(request: HttpRequest, contact_id: int) -> HttpResponse:
             "deals": Deal.objects.filter(contacts=contact)
             .select_related("stage")
             .order_by("-created_at")[:50],
-            "feed": contact_feed(contact),
+            "feed": contact_feed(contact, membership),
             "can_change": can_change,
             "card_fields": _contact_card_fields(contact, form, names) if can_change else [],
             **_composer_context(membership, with_task=True),
@@ -733,14 +733,14 @@ def _record_feed(request: HttpRequest, kind: str, record_id: int) -> tuple[Any, 
             client,
             reverse("client_card_feed", args=[client.pk]),
             reverse("client_detail", args=[client.pk]),
-            client_feed(client),
+            client_feed(client, membership),
         )
     contact = contact_for(membership, record_id)
     return (
         contact,
         reverse("contact_card_feed", args=[contact.pk]),
         reverse("contact_card", args=[contact.pk]),
-        contact_feed(contact),
+        contact_feed(contact, membership),
     )
 
 

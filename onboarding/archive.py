@@ -26,6 +26,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.utils.translation import gettext as _
 
+from communications import models as mail
 from crm_core import models as crm
 from crm_core.automation import models as automation
 from crm_core.documents import models as documents
@@ -82,6 +83,16 @@ ENTITIES: list[tuple[str, type[models.Model]]] = [
     ("files", crm.Attachment),
     ("documents", documents.Document),
     ("requests", crm.Lead),
+    # E-mail: mailboxes without their passwords (restored paused), conversations, messages and
+    # received files.
+    ("mailboxes", mail.Mailbox),
+    ("mailbox_readers", mail.MailboxReader),
+    # Where each folder's sync stood: reconnected to the same server, it goes on from there.
+    ("mail_folders", mail.MailFolder),
+    ("mail_templates", mail.MailTemplate),
+    ("conversations", mail.Conversation),
+    ("messages", mail.Message),
+    ("message_files", mail.MessageAttachment),
     # Calls point at their client, contact, card entry, call-back task and request (above).
     ("phone_extensions", telephony.Extension),
     ("calls", telephony.Call),
@@ -123,11 +134,20 @@ SECRET_FIELDS: dict[type[models.Model], set[str]] = {
     automation.AutomationSettings: {"webhook_secret"},
     automation.RequestForm: {"api_key_hash"},
     automation.WebhookSubscription: {"secret"},
+    # Mailbox passwords and OAuth2 tokens (encrypted, but with this installation's key).
+    mail.Mailbox: {"secret"},
 }
 # Values set on restore whatever the archive says: an integration's subscription gets a new
 # signing secret, so it comes back switched off until an admin gives the receiver the new one.
 SET_ON_RESTORE: dict[type[models.Model], dict[str, Any]] = {
     automation.WebhookSubscription: {"is_active": False},
+    # No password came with it: it waits until someone enters one.
+    mail.Mailbox: {"status": mail.Mailbox.Status.PAUSED},
+}
+# Models whose files go into the archive, and the folder of the zip they go under.
+FILES: dict[type[models.Model], str] = {
+    crm.Attachment: "files",
+    mail.MessageAttachment: "mail_files",
 }
 # Exported, but made anew on restore: a form's public address must not collide with the
 # company the archive came from (both may be live), and its round-robin turn starts over.
@@ -217,8 +237,8 @@ def write_archive(target: IO[bytes], *, company_name: str) -> dict[str, int]:
                     for f in model._meta.concrete_fields
                     if f.is_relation and f.related_model is get_user_model() and row[f.attname]
                 )
-                if model is crm.Attachment and row["file"]:
-                    _add_file(archive, row)
+                if model in FILES and row["file"]:
+                    _add_file(archive, row, FILES[model])
             data["entities"][name] = rows
             counts[name] = len(rows)
             buffer = io.BytesIO()
@@ -236,12 +256,13 @@ def write_archive(target: IO[bytes], *, company_name: str) -> dict[str, int]:
     return counts
 
 
-def _add_file(archive: zipfile.ZipFile, row: dict[str, Any]) -> None:
+def _add_file(archive: zipfile.ZipFile, row: dict[str, Any], folder: str) -> None:
     from django.core.files.storage import default_storage
 
     try:
         with default_storage.open(row["file"], "rb") as stored:
-            archive.writestr(f"files/{row['id']}/{PurePosixPath(row['file']).name}", stored.read())
+            name = PurePosixPath(row["file"]).name
+            archive.writestr(f"{folder}/{row['id']}/{name}", stored.read())
     except FileNotFoundError:
         pass  # the record is exported; its missing file cannot be
 
@@ -326,7 +347,11 @@ def restore(stream: IO[bytes], *, company: Company) -> Restored:
     has_default_pipeline = crm.Pipeline.objects.filter(is_default=True).exists()
     ids = _Ids(records={}, emails=emails, members=members)
     with zipfile.ZipFile(stream) as archive:
-        files = {PurePosixPath(n).parts[1]: n for n in archive.namelist() if n.startswith("files/")}
+        files = {
+            (PurePosixPath(n).parts[0], PurePosixPath(n).parts[1]): n
+            for n in archive.namelist()
+            if PurePosixPath(n).parts[0] in FILES.values() and len(PurePosixPath(n).parts) > 2
+        }
         for name, model in ENTITIES:
             rows, existing = _not_here_yet(model, data["entities"].get(name, []), ids)
             made: list[tuple[dict[str, Any], models.Model]] = []
@@ -342,8 +367,8 @@ def restore(stream: IO[bytes], *, company: Company) -> Restored:
                 if model is AUDIT:
                     _as_history(kwargs, row, ids)
                 obj = model(**kwargs)
-                if model is crm.Attachment and str(row["id"]) in files:
-                    member = files[str(row["id"])]
+                if model in FILES and (FILES[model], str(row["id"])) in files:
+                    member = files[FILES[model], str(row["id"])]
                     obj.file.save(  # type: ignore[attr-defined]
                         PurePosixPath(member).name, ContentFile(archive.read(member)), save=False
                     )

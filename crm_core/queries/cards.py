@@ -3,14 +3,17 @@ the open tasks pinned on top and their due state."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm_core.models import Activity, Client, Contact, Deal, Lead, Task
+from tenants.models import Membership
 
 FEED_LENGTH = 100
 
@@ -32,6 +35,7 @@ class Entry:
     author: str = ""
     deal: Deal | None = None
     body: str = ""
+    url: str = ""  # where the entry opens (an e-mail's conversation)
     duration: str = ""  # a call's talk time, "3:05"
     recording_url: str = ""
 
@@ -44,6 +48,24 @@ class Feed:
     @property
     def empty(self) -> bool:
         return not (self.pinned or self.entries)
+
+
+# Other parts of the product add their entries to the feeds (e-mail from communications/)
+# without crm_core importing them: each source gets ("deal" | "client" | "contact", the record,
+# the member looking) and returns the entries that member may see.
+FeedSource = Callable[[str, Any, Membership], list[Entry]]
+_SOURCES: list[FeedSource] = []
+
+
+def register_feed_source(source: FeedSource) -> None:
+    if source not in _SOURCES:
+        _SOURCES.append(source)
+
+
+def _more(kind: str, record: Any, viewer: Membership | None) -> list[Entry]:
+    if viewer is None:
+        return []
+    return [entry for source in _SOURCES for entry in source(kind, record, viewer)]
 
 
 def talk_time(seconds: int | None) -> str:
@@ -64,7 +86,12 @@ def due_state(deadline: datetime, now: datetime | None = None) -> str:
     return "later"
 
 
-def _feed(tasks: QuerySet[Task], activities: QuerySet[Activity], leads: QuerySet[Lead]) -> Feed:
+def _feed(
+    tasks: QuerySet[Task],
+    activities: QuerySet[Activity],
+    leads: QuerySet[Lead],
+    more: list[Entry] | None = None,
+) -> Feed:
     now = timezone.now()
     open_tasks = tasks.filter(done_at__isnull=True).select_related("assignee").order_by("deadline")
     entries = [
@@ -91,6 +118,7 @@ def _feed(tasks: QuerySet[Task], activities: QuerySet[Activity], leads: QuerySet
         )
         for lead in leads.order_by("-created_at")[:20]
     ]
+    entries += more or []
     entries.sort(key=lambda e: e.when, reverse=True)
     return Feed(
         pinned=[PinnedTask(task, due_state(task.deadline, now)) for task in open_tasks[:50]],
@@ -98,28 +126,32 @@ def _feed(tasks: QuerySet[Task], activities: QuerySet[Activity], leads: QuerySet
     )
 
 
-def deal_feed(deal: Deal) -> Feed:
-    """Everything on one deal: open tasks first (the soonest on top), then the newest events."""
+def deal_feed(deal: Deal, viewer: Membership | None = None) -> Feed:
+    """Everything on one deal: open tasks first (the soonest on top), then the newest events.
+    ``viewer``: the member looking, for the entries other parts add (e-mail)."""
     return _feed(
         Task.objects.filter(deal=deal),
         Activity.objects.filter(deal=deal),
         Lead.objects.filter(deal=deal),
+        _more("deal", deal, viewer),
     )
 
 
-def client_feed(client: Client) -> Feed:
+def client_feed(client: Client, viewer: Membership | None = None) -> Feed:
     return _feed(
         Task.objects.filter(client=client),
         Activity.objects.filter(client=client),
         Lead.objects.filter(deal__client=client),
+        _more("client", client, viewer),
     )
 
 
-def contact_feed(contact: Contact) -> Feed:
+def contact_feed(contact: Contact, viewer: Membership | None = None) -> Feed:
     """What happened with a contact person: their own entries and those of their deals."""
     deals = Deal.objects.filter(contacts=contact)
     return _feed(
         Task.objects.filter(Q(contact=contact) | Q(deal__in=deals)),
         Activity.objects.filter(Q(contact=contact) | Q(deal__in=deals)),
         Lead.objects.filter(deal__in=deals),
+        _more("contact", contact, viewer),
     )

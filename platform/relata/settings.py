@@ -45,6 +45,11 @@ if PRODUCTION:
 else:
     SECRET_KEY = os.environ.get("SECRET_KEY", "relata-insecure-local-development-key-" + "x" * 24)
 
+# Mailbox passwords and OAuth2 tokens are encrypted with this Fernet key (communications/
+# credentials.py; several comma-separated keys rotate: the first encrypts). Unset, a key is
+# derived from SECRET_KEY (so `dev.py start` works); the deploy check notes that.
+RELATA_MAILBOX_KEY = os.environ.get("RELATA_MAILBOX_KEY", "")
+
 # The public site lives on the bare base domain; company N lives at <slug>.<BASE_DOMAIN>.
 BASE_DOMAIN = os.environ.get("BASE_DOMAIN", "localhost")
 PUBLIC_PORT = os.environ.get("PUBLIC_PORT", os.environ.get("PORT", "8000"))
@@ -92,6 +97,7 @@ TENANT_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "onboarding",
+    "communications",
     "telephony",
     "exchange1c",
 ]
@@ -242,6 +248,13 @@ CELERY_BEAT_SCHEDULE["resume-stalled-imports"] = {
     "task": "onboarding.tasks.resume_stalled_imports",
     "schedule": 120,
 }
+# E-mail (communications): connected mailboxes are polled for new mail.
+CELERY_BEAT_SCHEDULE["poll-mailboxes"] = {
+    "task": "communications.tasks.poll_mailboxes",
+    "schedule": env_int("MAIL_POLL_SECONDS", 60),
+}
+# The largest message the sync keeps whole (a bigger one is kept as its headers with a note).
+MAIL_MAX_MESSAGE_MB = env_int("MAIL_MAX_MESSAGE_MB", 50)
 MAX_IMPORT_MB = env_int("MAX_IMPORT_MB", 512)
 # The live exchange with 1C (exchange1c): the most bytes 1C may send per request (it cuts
 # bigger files into chunks), and how long an exchange session lives after 1C's last request.

@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("crm_core.urls")),
     path("", include("crm_core.documents.urls")),
     path("", include("onboarding.urls")),
+    path("", include("communications.urls")),
     path("", include("telephony.urls")),
     path("", include("exchange1c.urls")),
 ]

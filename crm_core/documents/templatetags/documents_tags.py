@@ -28,4 +28,5 @@ def deal_documents(context: Any, deal: Deal) -> dict[str, Any]:
         "missing_requisites": missing,
         "may_fill": membership is not None and is_admin(membership),
         "csrf_token": context.get("csrf_token"),
+        "may_send": membership is not None and membership.role != "read_only",
     }

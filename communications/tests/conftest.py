@@ -1,0 +1,64 @@
+"""Fixtures of the mail tests: a real dovecot and a real SMTP server, and mailboxes on them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from communications.tests.servers import Dovecot, SmtpServer, running_dovecot, running_smtp
+from tests.browser import chromium_page
+from tests.conftest import crm
+
+__all__ = ["chromium_page", "crm", "dovecot", "mailbox_on", "smtp_server"]
+
+SMTP_LOGIN = "relay-user"
+SMTP_PASSWORD = "mail-pass-1"
+
+
+@pytest.fixture(scope="session")
+def dovecot() -> Iterator[Dovecot]:
+    with running_dovecot() as server:
+        yield server
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    with running_smtp(SMTP_LOGIN, SMTP_PASSWORD) as server:
+        yield server
+
+
+@pytest.fixture
+def mailbox_on(dovecot: Dovecot, smtp_server: SmtpServer) -> Callable[..., Any]:
+    """Make a mailbox (saved through the service, so its connection is really checked) on a
+    fresh dovecot user, sending through the test's SMTP server."""
+
+    def make(membership: Any, *, address: str | None = None, **values: Any) -> Any:
+        from communications.models import Mailbox
+        from communications.services.mailboxes import save_mailbox
+
+        address = address or dovecot.add_user()
+        readers = values.pop("reader_ids", [])
+        fields = {
+            "name": values.pop("name", address),
+            "address": address,
+            "kind": values.pop("kind", Mailbox.Kind.PERSONAL),
+            "imap_host": dovecot.host,
+            "imap_port": dovecot.port,
+            "imap_security": Mailbox.Security.NONE,
+            "smtp_host": smtp_server.host,
+            "smtp_port": smtp_server.port,
+            "smtp_security": Mailbox.Security.NONE,
+            "login": address,
+            **values,
+        }
+        return save_mailbox(
+            membership=membership,
+            mailbox=Mailbox(),
+            secret="mail-pass-1",
+            reader_ids=readers,
+            **fields,
+        )
+
+    return make

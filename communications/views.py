@@ -1,0 +1,344 @@
+"""The mail pages: the person's inbox, a conversation with its reply form, writing a new
+message from a card, mailboxes and letter templates. Thin: reads through queries, writes
+through services; every object comes through a query that checks the member may see it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from communications import queries
+from communications.forms import ComposeForm, MailboxForm, MailTemplateForm
+from communications.models import Conversation, Mailbox, MailTemplate, Message, MessageAttachment
+from communications.sanitise import clean
+from communications.services import letters, mailboxes, sending
+from communications.services.connection import MailboxError
+from crm_core.access import is_admin, member_required, require_write
+from crm_core.models import Attachment, Client, Contact, Deal
+from crm_core.queries.clients import client_for, contact_for
+from crm_core.queries.deals import deal_for
+from crm_core.views import _errors_to_form, _membership
+from tenants.models import Company, Membership
+
+
+def _company(request: HttpRequest) -> Company:
+    return request.company  # type: ignore[attr-defined]
+
+
+@member_required
+@require_GET
+def inbox(request: HttpRequest) -> HttpResponse:
+    membership = _membership(request)
+    boxes = list(queries.readable_mailboxes(membership))
+    chosen = None
+    if request.GET.get("mailbox"):
+        chosen = queries.mailbox_for(membership, _int(request.GET["mailbox"]))
+    waiting = request.GET.get("all") != "1"
+    counts = queries.unread_counts(membership)
+    return render(
+        request,
+        "communications/inbox.html",
+        {
+            "mailboxes": [(box, counts.get(box.pk, 0)) for box in boxes],
+            "chosen": chosen,
+            "waiting": waiting,
+            "conversations": queries.inbox(membership, mailbox=chosen, waiting=waiting)[:200],
+            "unread_total": sum(counts.values()),
+        },
+    )
+
+
+def _int(value: str) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise Http404("not a number") from None
+
+
+def _files_of(deal: Deal | None) -> list[tuple[int, str]]:
+    if deal is None:
+        return []
+    return list(Attachment.objects.filter(deal=deal).values_list("pk", "name")[:100])
+
+
+def _template_text(
+    request: HttpRequest, membership: Membership, **records: Any
+) -> tuple[str, str] | None:
+    template_id = request.GET.get("template")
+    if not template_id:
+        return None
+    template = get_object_or_404(MailTemplate, pk=_int(template_id))
+    fill = {"company": _company(request), "manager": request.user, **records}
+    return letters.fill(template.subject, **fill), letters.fill(template.body, **fill)
+
+
+def _send(
+    request: HttpRequest,
+    form: ComposeForm,
+    deal: Deal | None,
+    conversation: Conversation | None,
+) -> Message | None:
+    membership = _membership(request)
+    data = form.cleaned_data
+    files = (
+        list(Attachment.objects.filter(deal=deal, pk__in=data.get("attach") or [])) if deal else []
+    )
+    outgoing = sending.Outgoing(
+        to=data["to"], cc=data["cc"], subject=data["subject"], text=data["text"], files=files
+    )
+    try:
+        require_write(membership)
+        return sending.send(
+            sender=request.user,  # type: ignore[arg-type]
+            mailbox=data["mailbox"],
+            outgoing=outgoing,
+            conversation=conversation,
+            deal=deal,
+        )
+    except ValidationError as exc:
+        _errors_to_form(form, exc)
+    except sending.SendError as exc:
+        form.add_error(None, _("Not sent: %(reason)s The message is kept.") % {"reason": exc})
+    return None
+
+
+@member_required
+@require_http_methods(["GET", "POST"])
+def conversation(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    membership = _membership(request)
+    found = queries.conversation_for(membership, conversation_id)
+    show_images = request.GET.get("images") == "1"
+    thread = list(found.messages.prefetch_related("attachments").order_by("sent_at", "id"))
+    last_in = next((m for m in reversed(thread) if m.direction == Message.Direction.IN), None)
+    subject = found.subject if found.subject.lower().startswith("re:") else f"Re: {found.subject}"
+    initial: dict[str, Any] = {
+        "to": (last_in.from_address if last_in else found.counterpart),
+        "subject": subject,
+        "mailbox": found.mailbox_id,
+    }
+    filled = _template_text(
+        request, membership, client=found.client, contact=found.contact, deal=found.deal
+    )
+    if filled:
+        initial["text"] = filled[1]
+    form = ComposeForm(
+        request.POST or None,
+        initial=initial,
+        mailboxes=queries.sendable_mailboxes(membership),
+        files=_files_of(found.deal),
+    )
+    if request.method == "POST" and form.is_valid():
+        sent = _send(request, form, found.deal, found)
+        if sent is not None:
+            messages.success(request, _("Sent."))
+            return redirect(reverse("mail_conversation", args=[found.pk]) + f"#message-{sent.pk}")
+    Message.objects.filter(
+        conversation=found, is_read=False, direction=Message.Direction.IN
+    ).update(is_read=True)
+    shown = []
+    blocked = 0
+    for item in thread:
+        safe = clean(item.html, show_images=show_images) if item.html else None
+        blocked += safe.blocked_images if safe else 0
+        shown.append((item, safe.html if safe else ""))
+    response = render(
+        request,
+        "communications/conversation.html",
+        {
+            "conversation": found,
+            "thread": shown,
+            "blocked_images": blocked,
+            "show_images": show_images,
+            "form": form,
+            "templates": MailTemplate.objects.all()[:50],
+        },
+    )
+    if show_images:
+        # The person asked to see this letter's pictures: remote images are allowed here only.
+        response.headers["Content-Security-Policy"] = settings.CONTENT_SECURITY_POLICY.replace(
+            "img-src 'self' data:", "img-src 'self' data: https: http:"
+        )
+    return response
+
+
+@member_required
+@require_http_methods(["GET", "POST"])
+def compose(request: HttpRequest) -> HttpResponse:
+    """A new message from a card: ?deal=, ?client= or ?contact= say whom it is about;
+    ?attach= ticks one of the deal's files (an invoice's PDF)."""
+    membership = _membership(request)
+    params = request.GET
+    deal = deal_for(membership, _int(params["deal"])) if params.get("deal") else None
+    client: Client | None = (
+        client_for(membership, _int(params["client"]))
+        if params.get("client")
+        else (deal.client if deal else None)
+    )
+    contact: Contact | None = (
+        contact_for(membership, _int(params["contact"])) if params.get("contact") else None
+    )
+    if contact is None and deal is not None:
+        contact = deal.contacts.exclude(emails=[]).first()
+    if contact is None and client is not None:
+        contact = client.contacts.exclude(emails=[]).first()
+    initial: dict[str, Any] = {"to": contact.emails[0] if contact and contact.emails else ""}
+    if params.get("attach"):
+        initial["attach"] = [params["attach"]]
+    filled = _template_text(request, membership, client=client, contact=contact, deal=deal)
+    if filled:
+        initial["subject"], initial["text"] = filled
+    boxes = queries.sendable_mailboxes(membership)
+    first = boxes.first()
+    if first is not None:
+        initial["mailbox"] = first.pk
+    form = ComposeForm(
+        request.POST or None, initial=initial, mailboxes=boxes, files=_files_of(deal)
+    )
+    if request.method == "POST" and form.is_valid():
+        sent = _send(request, form, deal, None)
+        if sent is not None:
+            messages.success(request, _("Sent."))
+            return redirect(reverse("mail_conversation", args=[sent.conversation_id]))
+    return render(
+        request,
+        "communications/compose.html",
+        {
+            "form": form,
+            "deal": deal,
+            "client": client,
+            "contact": contact,
+            "has_mailbox": first is not None,
+            "templates": MailTemplate.objects.all()[:50],
+        },
+    )
+
+
+@member_required
+@require_GET
+def attachment(request: HttpRequest, attachment_id: int) -> FileResponse:
+    """A received file, for whoever sees its conversation."""
+    found = get_object_or_404(MessageAttachment.objects.select_related("message"), pk=attachment_id)
+    queries.conversation_for(_membership(request), found.message.conversation_id)
+    return FileResponse(found.file.open("rb"), as_attachment=True, filename=found.name)
+
+
+# --- Mailboxes -------------------------------------------------------------------------------
+
+
+@member_required
+@require_GET
+def mailbox_list(request: HttpRequest) -> HttpResponse:
+    membership = _membership(request)
+    return render(
+        request,
+        "communications/mailboxes.html",
+        {
+            "mailboxes": [
+                (box, mailboxes.may_manage(membership, box))
+                for box in queries.readable_mailboxes(membership)
+            ]
+        },
+    )
+
+
+@member_required
+@require_http_methods(["GET", "POST"])
+def mailbox_edit(request: HttpRequest, mailbox_id: int | None = None) -> HttpResponse:
+    membership = _membership(request)
+    require_write(membership)
+    instance = queries.mailbox_for(membership, mailbox_id) if mailbox_id else Mailbox()
+    if instance.pk and not mailboxes.may_manage(membership, instance):
+        raise Http404("not yours to change")
+    admin = is_admin(membership)
+    form = MailboxForm(request.POST or None, instance=instance, membership=membership, admin=admin)
+    if request.method == "POST" and form.is_valid():
+        values = {k: v for k, v in form.cleaned_data.items() if k not in {"secret", "readers"}}
+        if values.get("kind") == Mailbox.Kind.SHARED and not admin:
+            raise Http404("shared mailboxes are set up by admins")
+        try:
+            saved = mailboxes.save_mailbox(
+                membership=membership,
+                mailbox=instance,
+                secret=form.cleaned_data["secret"],
+                reader_ids=form.cleaned_data["readers"],
+                **values,
+            )
+        except MailboxError as exc:
+            form.add_error(None, _("Could not connect: %(reason)s") % {"reason": exc})
+        else:
+            from communications.tasks import sync_mailbox
+
+            _start_sync(sync_mailbox, saved)
+            messages.success(request, _("Mailbox connected; its mail is being brought in."))
+            return redirect("mail_mailboxes")
+    return render(request, "communications/mailbox_edit.html", {"form": form, "instance": instance})
+
+
+def _start_sync(task: Any, mailbox: Mailbox) -> None:
+    try:
+        task.delay(mailbox.pk)
+    except Exception:
+        return
+
+
+@member_required
+@require_POST
+def mailbox_sync(request: HttpRequest, mailbox_id: int) -> HttpResponse:
+    from communications.tasks import sync_mailbox
+
+    box = queries.mailbox_for(_membership(request), mailbox_id)
+    _start_sync(sync_mailbox, box)
+    messages.success(request, _("Checking for new mail."))
+    return redirect("mail_mailboxes")
+
+
+@member_required
+@require_POST
+def mailbox_delete(request: HttpRequest, mailbox_id: int) -> HttpResponse:
+    membership = _membership(request)
+    box = queries.mailbox_for(membership, mailbox_id)
+    if not mailboxes.may_manage(membership, box):
+        raise Http404("not yours to remove")
+    if request.POST.get("confirm") != "on":
+        # Its conversations go with it: only when the person said so.
+        messages.error(request, _("Tick the box to remove the mailbox with its mail."))
+        return redirect("mail_mailboxes")
+    mailboxes.remove_mailbox(mailbox=box)
+    messages.success(request, _("Mailbox removed with its mail."))
+    return redirect("mail_mailboxes")
+
+
+# --- Letter templates ------------------------------------------------------------------------
+
+
+@member_required
+@require_GET
+def template_list(request: HttpRequest) -> HttpResponse:
+    return render(
+        request, "communications/templates.html", {"templates": MailTemplate.objects.all()}
+    )
+
+
+@member_required
+@require_http_methods(["GET", "POST"])
+def template_edit(request: HttpRequest, template_id: int | None = None) -> HttpResponse:
+    membership = _membership(request)
+    if not is_admin(membership):
+        raise Http404("owners and admins only")
+    instance = get_object_or_404(MailTemplate, pk=template_id) if template_id else MailTemplate()
+    form = MailTemplateForm(request.POST or None, instance=instance)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Template saved."))
+        return redirect("mail_templates")
+    return render(
+        request, "communications/template_edit.html", {"form": form, "instance": instance}
+    )
