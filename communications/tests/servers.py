@@ -60,7 +60,21 @@ class Dovecot:
         os.chown(home, self.uid, self.gid)
         with self.passwd.open("a") as handle:
             handle.write(f"{address}:{{PLAIN}}{password}:{self.uid}:{self.gid}::{home}::\n")
+        self._wait_for_login(address, password)
         return address
+
+    def _wait_for_login(self, address: str, password: str, seconds: float = 20.0) -> None:
+        """Until dovecot has read the new line (it notices the file's new modification time on
+        its next look-up; on a busy machine its auth process can answer "failed" meanwhile)."""
+        deadline = time.monotonic() + seconds
+        while True:
+            try:
+                with self.client(address, password):
+                    return
+            except imaplib.IMAP4.error:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
 
     @contextlib.contextmanager
     def client(self, address: str, password: str = "mail-pass-1") -> Iterator[imaplib.IMAP4]:
