@@ -92,6 +92,7 @@ TENANT_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "onboarding",
+    "telegram",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -471,3 +472,8 @@ SPECTACULAR_SETTINGS = {
         "TaskKindEnum": "crm_core.models.Task.Kind",
     },
 }
+
+# Telegram bots of the companies (telegram/): the Bot API's address (a local fake in tests) and
+# the Fernet key that encrypts bot tokens at rest (derived from SECRET_KEY when unset).
+TELEGRAM_API_BASE = os.environ.get("TELEGRAM_API_BASE", "https://api.telegram.org")
+TELEGRAM_ENCRYPTION_KEY = os.environ.get("TELEGRAM_ENCRYPTION_KEY", "")

@@ -11,4 +11,5 @@ urlpatterns = [
     path("", include("crm_core.urls")),
     path("", include("crm_core.documents.urls")),
     path("", include("onboarding.urls")),
+    path("", include("telegram.urls")),
 ]
