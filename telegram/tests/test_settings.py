@@ -6,12 +6,16 @@ import logging
 from typing import Any
 
 import pytest
+import sentry_sdk
 
 from telegram.models import Bot
 from telegram.tests.fake_bot_api import FakeBotApi
 from telegram.tests.helpers import connect_through_settings
 from tenants.models import Membership, User
 from tests.test_isolation import login_on_host
+from tests.test_observability import sentry_events
+
+__all__ = ["sentry_events"]
 
 
 def test_owner_connects_a_bot_token_is_encrypted_and_never_shown(
@@ -43,7 +47,7 @@ def test_a_wrong_token_gets_a_clear_error_and_nothing_is_kept(
     a, _b = two_companies
     browser = login_on_host(a.owner, a.company, a.host)
     for token, reason in (
-        ("not a token", "This is not a bot token"),
+        ("not a token", "Это не токен бота"),
         ("123456:AAHwrongwrongwrongwrongwrongwrong", "Unauthorized"),
     ):
         response = browser.post(
@@ -81,3 +85,15 @@ def test_managers_do_not_reach_the_bot_settings(two_companies: Any, bot_api: Fak
     )
     assert response.status_code == 404
     assert bot_api.calls == []
+
+
+def test_the_token_never_reaches_sentry(
+    two_companies: Any, bot_api: FakeBotApi, sentry_events: list[dict[str, Any]]
+) -> None:
+    a, _b = two_companies
+    token = connect_through_settings(a, bot_api, "okna_bot", 700001)
+    with a:
+        sentry_sdk.capture_message("after connecting the bot")
+    (event,) = sentry_events
+    assert "bot<token>" in str(event)  # the Bot API calls are there as breadcrumbs…
+    assert token.split(":")[1] not in str(event)  # …without the token
