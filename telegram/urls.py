@@ -5,5 +5,5 @@ from telegram import views
 urlpatterns = [
     path("settings/telegram/", views.bot_settings, name="telegram_settings"),
     path("me/telegram/", views.my_telegram, name="my_telegram"),
-    path("telegram/webhook/", views.webhook, name="telegram_webhook"),
+    path("public/telegram/webhook/", views.webhook, name="telegram_webhook"),
 ]

@@ -31,7 +31,7 @@ def post_update(host: str, update: Any, token: str | None) -> Any:
     headers = {"X-Telegram-Bot-Api-Secret-Token": token} if token is not None else {}
     body = update if isinstance(update, str | bytes) else json.dumps(update)
     return HttpClient().post(
-        "/telegram/webhook/",
+        "/public/telegram/webhook/",
         body,
         content_type="application/json",
         headers=headers,

@@ -27,7 +27,7 @@ def test_owner_connects_a_bot_token_is_encrypted_and_never_shown(
     assert b'id="nav-telegram"' in browser.get("/settings/", HTTP_HOST=a.host).content
     token = connect_through_settings(a, bot_api, "okna_bot", 700001)
     hook = bot_api.webhooks[token]
-    assert hook["url"] == f"http://{a.host}/telegram/webhook/"
+    assert hook["url"] == f"http://{a.host}/public/telegram/webhook/"
     assert len(hook["secret_token"]) >= 32
     with a:
         bot = Bot.objects.get()

@@ -7,6 +7,7 @@ from typing import Any
 from telegram.models import TelegramMessage, Update
 from telegram.tests.fake_bot_api import FakeBotApi
 from telegram.tests.helpers import connect_through_settings, message, post_update, secret
+from tenants.models import Company
 
 
 def test_a_message_is_stored_once_even_when_telegram_sends_it_again(
@@ -66,3 +67,15 @@ def test_a_company_without_a_bot_refuses_updates(two_companies: Any, bot_api: Fa
     assert post_update(a.host, message(1, 42, "hi"), "anything").status_code == 404
     with a:
         assert not Update.objects.exists()
+
+
+def test_an_office_network_allowlist_does_not_shut_telegram_out(
+    two_companies: Any, bot_api: FakeBotApi
+) -> None:
+    a, _b = two_companies
+    connect_through_settings(a, bot_api, "okna_bot", 700001)
+    Company.objects.filter(pk=a.company.pk).update(ip_allowlist="192.0.2.0/24")
+    assert post_update(a.host, message(9, 42, "hi"), secret(a)).status_code == 200
+    assert post_update(a.host, message(10, 42, "hi"), "forged").status_code == 403
+    with a:
+        assert TelegramMessage.objects.count() == 1
