@@ -16,6 +16,9 @@ class TelegramConfig(AppConfig):
         from crm_core.models import Notification
         from telegram import receivers
 
+        # Importing it registers the "telegram" request channel with the capture pipeline.
+        from telegram.services import inbound  # noqa: F401
+
         post_save.connect(
             receivers.forward_notification, sender=Notification, dispatch_uid="telegram.notice"
         )
