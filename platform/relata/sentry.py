@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from typing import Any
 
 import sentry_sdk
@@ -10,6 +11,18 @@ from sentry_sdk.integrations.celery import CeleryIntegration
 from sentry_sdk.integrations.django import DjangoIntegration
 
 from relata.logs import current_company, current_user_id
+
+# A Telegram bot's token is part of every Bot API URL (/bot<id>:<secret>/method).
+_BOT_TOKEN = re.compile(r"/bot[0-9]+:[A-Za-z0-9_-]+")
+
+
+def _redact_breadcrumb(crumb: Any, hint: dict[str, Any]) -> Any:
+    data = crumb.get("data") if isinstance(crumb, dict) else None
+    if isinstance(data, dict) and isinstance(data.get("url"), str):
+        data["url"] = _BOT_TOKEN.sub("/bot<token>", data["url"])
+    if isinstance(crumb, dict) and isinstance(crumb.get("message"), str):
+        crumb["message"] = _BOT_TOKEN.sub("/bot<token>", crumb["message"])
+    return crumb
 
 
 def _tag_event(event: Any, hint: dict[str, Any]) -> Any:
@@ -23,7 +36,12 @@ def _tag_event(event: Any, hint: dict[str, Any]) -> Any:
         request.pop("cookies", None)
         request.pop("data", None)
         headers = request.get("headers") or {}
-        for secret in ("Cookie", "Authorization", "X-Csrftoken"):
+        for secret in (
+            "Cookie",
+            "Authorization",
+            "X-Csrftoken",
+            "X-Telegram-Bot-Api-Secret-Token",
+        ):
             headers.pop(secret, None)
     return event
 
@@ -39,5 +57,6 @@ def init_sentry(dsn: str, *, environment: str, transport: Any = None) -> None:
         traces_sample_rate=float(os.environ.get("SENTRY_TRACES_SAMPLE_RATE", "0.05")),
         integrations=[DjangoIntegration(), CeleryIntegration()],
         before_send=_tag_event,
+        before_breadcrumb=_redact_breadcrumb,
         transport=transport,
     )

@@ -100,6 +100,7 @@ TENANT_APPS = [
     "communications",
     "telephony",
     "exchange1c",
+    "telegram",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -515,3 +516,7 @@ TELEPHONY_ZADARMA_API_BASE = os.environ.get("TELEPHONY_ZADARMA_API_BASE", "https
 TELEPHONY_API_TIMEOUT_SECONDS = env_int("TELEPHONY_API_TIMEOUT_SECONDS", 5)
 # A signed call event older (or newer) than this is refused as a replay.
 TELEPHONY_REPLAY_WINDOW_SECONDS = env_int("TELEPHONY_REPLAY_WINDOW_SECONDS", 300)
+# Telegram bots of the companies (telegram/): the Bot API's address (a local fake in tests) and
+# the Fernet key that encrypts bot tokens at rest (derived from SECRET_KEY when unset).
+TELEGRAM_API_BASE = os.environ.get("TELEGRAM_API_BASE", "https://api.telegram.org")
+TELEGRAM_ENCRYPTION_KEY = os.environ.get("TELEGRAM_ENCRYPTION_KEY", "")

@@ -14,4 +14,5 @@ urlpatterns = [
     path("", include("communications.urls")),
     path("", include("telephony.urls")),
     path("", include("exchange1c.urls")),
+    path("", include("telegram.urls")),
 ]
