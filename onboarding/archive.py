@@ -35,8 +35,8 @@ from onboarding.importing.errors import UnreadableFile
 from onboarding.importing.ziplimits import check_unpacked_size
 from onboarding.models import ImportTemplate
 from onboarding.xlsxcells import text_cell
-from telephony import models as telephony
 from telegram import models as telegram
+from telephony import models as telephony
 from tenants.models import Company, Membership
 
 FORMAT = "relata-export"
