@@ -4,7 +4,8 @@ through services; every object comes through a query that checks the member may 
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.contrib import messages
@@ -27,6 +28,8 @@ from crm_core.queries.clients import client_for, contact_for
 from crm_core.queries.deals import deal_for
 from crm_core.views import _errors_to_form, _membership
 from tenants.models import Company, Membership
+
+T = TypeVar("T")
 
 
 def _company(request: HttpRequest) -> Company:
@@ -61,6 +64,16 @@ def _int(value: str) -> int:
         return int(value)
     except (TypeError, ValueError):
         raise Http404("not a number") from None
+
+
+def _seen(read: Callable[[Membership, int], T], membership: Membership, pk: int | None) -> T | None:
+    """The record if this member may see it, else None (the crm_core reads answer 404)."""
+    if pk is None:
+        return None
+    try:
+        return read(membership, pk)
+    except Http404:
+        return None
 
 
 def _files_of(deal: Deal | None) -> list[tuple[int, str]]:
@@ -124,19 +137,23 @@ def conversation(request: HttpRequest, conversation_id: int) -> HttpResponse:
         "subject": subject,
         "mailbox": found.mailbox_id,
     }
-    filled = _template_text(
-        request, membership, client=found.client, contact=found.contact, deal=found.deal
-    )
+    # What the conversation was matched to, only as far as this person may see it: matching by
+    # address knows nothing of visibility, and a letter from a client's address must not show
+    # a manager the deal, its amount or its files when she cannot see them.
+    client = _seen(client_for, membership, found.client_id)
+    contact = _seen(contact_for, membership, found.contact_id)
+    deal = _seen(deal_for, membership, found.deal_id)
+    filled = _template_text(request, membership, client=client, contact=contact, deal=deal)
     if filled:
         initial["text"] = filled[1]
     form = ComposeForm(
         request.POST or None,
         initial=initial,
         mailboxes=queries.sendable_mailboxes(membership),
-        files=_files_of(found.deal),
+        files=_files_of(deal),
     )
     if request.method == "POST" and form.is_valid():
-        sent = _send(request, form, found.deal, found)
+        sent = _send(request, form, deal, found)
         if sent is not None:
             messages.success(request, _("Sent."))
             return redirect(reverse("mail_conversation", args=[found.pk]) + f"#message-{sent.pk}")
@@ -154,6 +171,9 @@ def conversation(request: HttpRequest, conversation_id: int) -> HttpResponse:
         "communications/conversation.html",
         {
             "conversation": found,
+            "about_client": client,
+            "about_contact": contact,
+            "about_deal": deal,
             "thread": shown,
             "blocked_images": blocked,
             "show_images": show_images,

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
+import uuid
 from datetime import datetime
 
 from django.core.files.base import ContentFile
@@ -120,7 +122,9 @@ def store(  # noqa: PLR0917  (the sync's one call per message)
         attachment = MessageAttachment(
             message=message, name=part.name, content_type=part.content_type, size=len(part.payload)
         )
-        attachment.file.save(part.name or "file", ContentFile(part.payload), save=False)
+        # Stored under a name of our own: the sender's ("..", "a/../b", 200 Cyrillic letters)
+        # would make the storage refuse the file and the message with it, on every poll.
+        attachment.file.save(_stored_name(part.name), ContentFile(part.payload), save=False)
         attachment.save()
     _update_conversation(conversation, message, when)
     if _becomes_request(mailbox, conversation, message, match):
@@ -189,3 +193,12 @@ def _make_request(
         conversation.deal = captured.deal
         conversation.client = conversation.client or captured.deal.client
     conversation.save(update_fields=["lead", "deal", "client"])
+
+
+_PLAIN_EXTENSION = re.compile(r"\.[A-Za-z0-9]{1,10}$")
+
+
+def _stored_name(name: str) -> str:
+    """A random file name keeping a plain extension (the person sees ``name``)."""
+    extension = _PLAIN_EXTENSION.search(name or "")
+    return uuid.uuid4().hex + (extension.group(0).lower() if extension else "")

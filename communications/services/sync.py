@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from django.db import connection
+from django.db import InterfaceError, OperationalError, connection
 from django.utils import timezone
 from imap_tools import AND, MailMessageFlags, U
 
@@ -118,9 +118,18 @@ def _sync_folder(
         fetched_all = box.fetch(uid_list=[str(u) for u in pending], mark_seen=False, bulk=BATCH)
         for fetched in fetched_all:
             seen = MailMessageFlags.SEEN in fetched.flags
-            stored = inbound.store(
-                company, mailbox, folder, int(fetched.uid), fetched.raw_bytes, seen
-            )
+            try:
+                stored = inbound.store(
+                    company, mailbox, folder, int(fetched.uid), fetched.raw_bytes, seen
+                )
+            except (OperationalError, InterfaceError):
+                raise  # the database is away: stop, the next poll resumes here
+            except Exception:
+                # One message we cannot store must not stop the mailbox for good (every poll
+                # would fetch it again and die on it): it is logged and the sync goes on.
+                log.exception("mail message could not be stored", extra={"uid": fetched.uid})
+                result.skipped += 1
+                continue
             if stored is None:
                 result.skipped += 1
             else:

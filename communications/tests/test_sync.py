@@ -192,6 +192,26 @@ def test_a_30_mb_attachment_is_stored_whole(
             assert handle.read() == payload
 
 
+@pytest.mark.parametrize("name", ["..", "a/../b.pdf", "()", "Договор " * 30 + ".pdf"])
+def test_a_hostile_attachment_name_neither_stops_the_mailbox_nor_is_used_as_a_path(
+    crm: Any, dovecot: Dovecot, mailbox_on: Any, media_root: Any, name: str
+) -> None:
+    with crm.a:
+        box = mailbox_on(crm.manager)
+        dovecot.deliver(
+            box.address, with_attachment("x@example.ru", box.address, "<evil@x>", name, b"data")
+        )
+        dovecot.deliver(box.address, plain("y@example.ru", box.address, "after", "x", "<ok@x>"))
+        result = sync_mailbox(crm.a.company, box)
+        assert result.error == ""
+        assert set(Message.objects.values_list("subject", flat=True)) >= {"after"}
+        stored = MessageAttachment.objects.get()
+        assert stored.name == name or stored.name  # shown as the sender named it (or cleaned)
+        assert ".." not in stored.file.name
+        assert "/" not in stored.file.name.rsplit("/", 1)[-1]
+        assert len(stored.file.name.rsplit("/", 1)[-1]) <= 50
+
+
 def test_malformed_mail_is_kept_with_its_source(
     crm: Any, dovecot: Dovecot, mailbox_on: Any, media_root: Any
 ) -> None:

@@ -255,6 +255,35 @@ def test_personal_mail_is_private_and_shared_mail_follows_the_clients_one_sees(
     assert owner.get(f"/mail/c/{by_subject['private']}/", HTTP_HOST=crm.a.host).status_code == 200
 
 
+def test_a_conversation_shows_only_the_deal_and_files_the_reader_may_see(
+    crm: Any, dovecot: Dovecot, mailbox_on: Any, media_root: Any
+) -> None:
+    """Matching by address knows nothing of visibility: the page must not show a manager the
+    colleague's deal (its title, its files to attach) that the letter was matched to."""
+    with crm.a:
+        mine = Client.objects.create(name="Клиент Маши", responsible_id=crm.manager.user_id)
+        Contact.objects.create(client=mine, first_name="A", emails=["a@mine.ru"])
+        secret_deal = create_deal(
+            membership=crm.colleague, title="Сделка коллеги", pipeline=crm.pipeline, client=mine
+        )
+        Attachment.objects.create(
+            deal=secret_deal, name="смета-коллеги.pdf", file=ContentFile(b"x", name="s.pdf")
+        )
+        sales = mailbox_on(crm.owner, kind=Mailbox.Kind.SHARED)
+        dovecot.deliver(sales.address, plain("a@mine.ru", sales.address, "вопрос", "x", "<q@m>"))
+        sync_mailbox(crm.a.company, sales)
+        found = Conversation.objects.get(subject="вопрос")
+        assert found.deal_id == secret_deal.pk  # matched: the page must still keep it back
+    manager = _browser(crm.manager, crm)
+    page = manager.get(f"/mail/c/{found.pk}/", HTTP_HOST=crm.a.host).content.decode()
+    assert "Клиент Маши" in page
+    assert "Сделка коллеги" not in page
+    assert "смета-коллеги.pdf" not in page
+    owner = _browser(crm.owner, crm)
+    page = owner.get(f"/mail/c/{found.pk}/", HTTP_HOST=crm.a.host).content.decode()
+    assert "Сделка коллеги" in page
+
+
 def test_company_b_never_sees_company_as_mail(
     crm: Any, dovecot: Dovecot, mailbox_on: Any, media_root: Any
 ) -> None:

@@ -77,7 +77,10 @@ def credentials_valid(*, company: Company, login: str, password: str) -> bool:
         # Hash anyway: a switched-off exchange answers as slowly as a wrong password.
         make_password(password)
         return False
-    login_matches = secrets.compare_digest(login.strip().lower(), current.login.lower())
+    # As bytes: compare_digest refuses str with non-ASCII letters (a 500 for "логин").
+    login_matches = secrets.compare_digest(
+        login.strip().lower().encode(), current.login.lower().encode()
+    )
     return check_password(password, current.password_hash) and login_matches
 
 

@@ -29,6 +29,16 @@ def test_a_wrong_password_is_refused_and_opens_nothing(exchange: Any) -> None:
         assert not ExchangeSession.objects.exists()
 
 
+def test_a_login_in_cyrillic_is_refused_not_a_server_error(exchange: Any) -> None:
+    credentials = base64.b64encode("обмен:пароль".encode()).decode()
+    answer = HttpClient().get(
+        f"{ENDPOINT}?type=catalog&mode=checkauth",
+        HTTP_HOST=exchange.host,
+        HTTP_AUTHORIZATION=f"Basic {credentials}",
+    )
+    assert answer.status_code == 401
+
+
 def test_a_person_login_is_not_the_exchange_login(exchange: Any) -> None:
     from conftest import PASSWORD
 

@@ -57,6 +57,12 @@ class RelataAdapter:
                 _("Sign the event: %(ts)s and %(sig)s headers are required.")
                 % {"ts": TIMESTAMP_HEADER, "sig": SIGNATURE_HEADER},
             )
+        if not credentials.webhook_secret:
+            # A secret that cannot be read (encrypted under another key: SECRET_KEY rotated, a
+            # restored company) must not turn into the empty key anyone can sign with.
+            raise RefusedEventError(
+                401, "signature", _("The secret is not set: make a new one in the settings.")
+            )
         if not same(signature(credentials.webhook_secret, stamp, request.body), given):
             raise RefusedEventError(401, "signature", _("The signature does not match."))
         try:

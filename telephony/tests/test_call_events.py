@@ -225,6 +225,19 @@ def test_company_a_secret_cannot_write_into_company_b(
         assert cache.get(popups.key(office.b.owner.pk)) is None
 
 
+def test_a_secret_that_cannot_be_read_is_not_an_empty_key(office: Office) -> None:
+    """A secret sealed under another key (SECRET_KEY rotated, a restored company) unseals to
+    nothing; an event signed with the empty key must not pass for signed."""
+    from telephony.models import PbxConnection
+
+    with office.a:
+        PbxConnection.objects.update(webhook_secret_encrypted="sealed-under-another-key")
+    answer = signed_post(office.a.host, "", event("started"))
+    assert (answer.status_code, answer.json()["error"]) == (401, "signature")
+    with office.a:
+        assert not Call.objects.exists()
+
+
 def test_a_switched_off_connection_takes_nothing(office: Office) -> None:
     from telephony.models import PbxConnection
 
