@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from communications import credentials
 from communications.models import Mailbox, MailboxReader
@@ -61,7 +62,22 @@ def save_mailbox(
     **values: Any,
 ) -> Mailbox:
     """Create or change a mailbox after its connection was checked. An empty ``secret`` on a
-    change keeps the stored one. Raises ``MailboxError`` (nothing saved) when the check fails."""
+    change keeps the stored one — unless the connection itself changes: the stored password is
+    never sent to a server the person has just typed (whoever edits a shared box could read it
+    there). Raises ``MailboxError`` (nothing saved) when the check fails."""
+    # Against the stored row: a ModelForm has already copied the typed values onto ``mailbox``.
+    stored = (
+        Mailbox.objects.filter(pk=mailbox.pk).values(*CONNECTION_FIELDS).first()
+        if mailbox.pk is not None
+        else None
+    )
+    moved = stored is not None and any(
+        name in values and values[name] != stored[name] for name in CONNECTION_FIELDS
+    )
+    if moved and not secret:
+        raise MailboxError(
+            _("The server or login changed: type the password (or app password) again.")
+        )
     for name, value in values.items():
         setattr(mailbox, name, value)
     if mailbox.pk is None and mailbox.kind == Mailbox.Kind.PERSONAL:

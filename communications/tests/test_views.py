@@ -74,6 +74,13 @@ def test_connecting_a_mailbox_checks_it_and_says_clearly_what_failed(
         assert address in page
         assert "mail-pass-1" not in page
         assert box.secret not in page
+    # The stored password never goes to a server typed in afterwards: a changed host asks for it.
+    moved = {**_form(dovecot, smtp_server, address, ""), "imap_host": "127.0.0.2"}
+    refused = browser.post(f"/mail/mailboxes/{box.pk}/", moved, HTTP_HOST=crm.a.host)
+    assert refused.status_code == 200
+    assert "введите пароль (или пароль приложения) ещё раз" in refused.content.decode()
+    with crm.a:
+        assert Mailbox.objects.get().imap_host == dovecot.host
 
 
 def test_reply_from_the_conversation_goes_with_the_thread_headers_and_a_sent_copy(
