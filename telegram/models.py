@@ -25,8 +25,14 @@ class Bot(models.Model):
     token_hint = models.CharField(max_length=8)
     bot_id = models.BigIntegerField()
     username = models.CharField(_("bot"), max_length=64)
+    # People live in the public schema: a reference, never a database constraint into it
+    # (as crm_core's; deleting a user must not look into every company's tables).
     connected_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        related_name="+",
     )
     connected_at = models.DateTimeField(default=timezone.now)
 
@@ -38,7 +44,7 @@ class StaffLink(models.Model):
     """A member's Telegram chat, where their notices go."""
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
     )
     chat_id = models.BigIntegerField()
     linked_at = models.DateTimeField(default=timezone.now)
@@ -50,7 +56,9 @@ class StaffLink(models.Model):
 class LinkCode(models.Model):
     """A one-time code in the deep link t.me/<bot>?start=<code>; valid for an hour."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
     code = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(default=timezone.now)
     used_at = models.DateTimeField(null=True, blank=True)

@@ -56,6 +56,10 @@ def test_company_tables_reference_only_their_own_schema() -> None:
                 continue
             if getattr(field, "db_constraint", True):
                 offenders.append(f"{model._meta.label}.{field.name} -> {target}")
+            # Deleting a user (public) must not make Django look for this company table from
+            # the public schema, where it does not exist (it did: telegram's links, CASCADE).
+            if field.remote_field.on_delete is not models.DO_NOTHING:  # type: ignore[union-attr]
+                offenders.append(f"{model._meta.label}.{field.name}: on_delete must be DO_NOTHING")
     assert offenders == []
 
 
