@@ -40,6 +40,17 @@ def receive(request: HttpRequest, provider: str, event: str = "") -> JsonRespons
     company = getattr(request, "company", None)
     if company is None:
         return _refused(RefusedEventError(404, "not_found", "Not a company's address."), provider)
+    if provider == Provider.RELATA and not (
+        request.headers.get(TIMESTAMP_HEADER, "").strip()
+        and request.headers.get(SIGNATURE_HEADER, "").strip()
+    ):
+        # Unsigned is refused as unsigned, whether or not a PBX is connected (the schema says so).
+        return _refused(
+            RefusedEventError(
+                401, "signature", f"Sign the event: {TIMESTAMP_HEADER} and {SIGNATURE_HEADER}."
+            ),
+            provider,
+        )
     connection = current()
     if (
         connection is None
