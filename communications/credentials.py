@@ -8,27 +8,18 @@ production refuses to start without one (settings).
 
 from __future__ import annotations
 
-import base64
-import hashlib
-
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.fernet import InvalidToken, MultiFernet
 from django.conf import settings
+
+from relata.sealed import keyring
 
 
 class SecretUnreadableError(Exception):
     """The stored secret was encrypted with a key this installation no longer has."""
 
 
-def _keys() -> list[bytes]:
-    configured = [k.strip() for k in settings.RELATA_MAILBOX_KEY.split(",") if k.strip()]
-    if configured:
-        return [k.encode() for k in configured]
-    digest = hashlib.sha256(f"relata-mailbox:{settings.SECRET_KEY}".encode()).digest()
-    return [base64.urlsafe_b64encode(digest)]
-
-
 def _fernet() -> MultiFernet:
-    return MultiFernet([Fernet(key) for key in _keys()])
+    return keyring(settings.RELATA_MAILBOX_KEY, f"relata-mailbox:{settings.SECRET_KEY}")
 
 
 def encrypt(secret: str) -> str:

@@ -6,19 +6,14 @@ SECRET_KEY so that a development set-up works, and rotating SECRET_KEY then mean
 
 from __future__ import annotations
 
-import base64
-import hashlib
-
-from cryptography.fernet import Fernet
+from cryptography.fernet import MultiFernet
 from django.conf import settings
 
+from relata.sealed import keyring
 
-def _fernet() -> Fernet:
-    key = settings.TELEGRAM_ENCRYPTION_KEY
-    if not key:
-        digest = hashlib.sha256(b"relata.telegram:" + settings.SECRET_KEY.encode()).digest()
-        key = base64.urlsafe_b64encode(digest).decode()
-    return Fernet(key)
+
+def _fernet() -> MultiFernet:
+    return keyring(settings.TELEGRAM_ENCRYPTION_KEY, f"relata.telegram:{settings.SECRET_KEY}")
 
 
 def seal(plain: str) -> str:

@@ -6,24 +6,14 @@ a fresh install works with nothing set. A database dump alone never reveals a pr
 
 from __future__ import annotations
 
-import base64
-import hashlib
-from functools import cache
-
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import InvalidToken, MultiFernet
 from django.conf import settings
 
-
-@cache
-def _fernet(configured: str, secret_key: str) -> Fernet:
-    if configured:
-        return Fernet(configured.encode())
-    digest = hashlib.sha256(f"relata-telephony:{secret_key}".encode()).digest()
-    return Fernet(base64.urlsafe_b64encode(digest))
+from relata.sealed import keyring
 
 
-def _box() -> Fernet:
-    return _fernet(settings.TELEPHONY_ENCRYPTION_KEY, settings.SECRET_KEY)
+def _box() -> MultiFernet:
+    return keyring(settings.TELEPHONY_ENCRYPTION_KEY, f"relata-telephony:{settings.SECRET_KEY}")
 
 
 def seal(value: str) -> str:
