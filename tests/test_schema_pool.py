@@ -98,3 +98,26 @@ def test_create_company_command_uses_the_same_path(monkeypatch: Any, capsys: Any
         Company.objects.get(slug="okna-two").memberships.get().user
         == company.memberships.get().user
     )
+
+
+def test_refill_keeps_its_lock_while_a_spare_is_migrated(
+    django_db_blocker: Any, monkeypatch: Any
+) -> None:
+    """Migrating a spare closes Django's connection; a second refill starting then must still
+    find the lock taken, or it would drop the half-built spare as an orphan."""
+    seen: list[bool] = []
+    build = schema_pool.create_spare
+
+    def build_then_try_a_second_refill() -> str:
+        name = build()
+        with schema_pool.refill_lock() as second_got_it:
+            seen.append(second_got_it)
+        return name
+
+    monkeypatch.setattr(schema_pool, "create_spare", build_then_try_a_second_refill)
+    with django_db_blocker.unblock():
+        connection.set_schema_to_public()
+        assert schema_pool.refill(schema_pool.ready_count() + 1) == 1
+    assert seen == [False]
+    with django_db_blocker.unblock(), schema_pool.refill_lock() as free_again:
+        assert free_again

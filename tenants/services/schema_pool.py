@@ -13,8 +13,11 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 
+import psycopg
 from django.conf import settings
 from django.core.management import call_command
 from django.db import transaction
@@ -160,26 +163,37 @@ def drop_stale() -> int:
     return dropped
 
 
+@contextmanager
+def refill_lock() -> Iterator[bool]:
+    """Hold the refill lock for the block; yields False when another refill holds it.
+
+    The advisory lock lives on a connection of its own: running a schema's migrations closes
+    Django's connection (django-tenants does so after every schema), which would release a lock
+    held there halfway through a refill, and a second refill would then drop the spare still
+    being built as an orphan.
+    """
+    params = connection.get_connection_params()
+    with psycopg.connect(**params, autocommit=True) as holder:
+        row = holder.execute("SELECT pg_try_advisory_lock(%s)", [_REFILL_LOCK_ID]).fetchone()
+        yield bool(row and row[0])
+    # Closing the holder's connection releases the lock, also when the block raised.
+
+
 def refill(target: int | None = None) -> int:
     """Top the pool up to ``target`` spares; returns how many were built.
 
-    Guarded by an advisory lock, so overlapping beat runs or workers never overbuild.
+    Guarded by an advisory lock, so overlapping beat runs or workers never overbuild and never
+    drop each other's half-built spares.
     """
     target = settings.SCHEMA_POOL_SIZE if target is None else target
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s)", [_REFILL_LOCK_ID])
-        (locked,) = cursor.fetchone()
-    if not locked:
-        return 0
     built = 0
-    try:
+    with refill_lock() as locked:
+        if not locked:
+            return 0
         drop_stale()
         while SpareSchema.objects.filter(fingerprint=current_fingerprint()).count() < target:
             create_spare()
             built += 1
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(%s)", [_REFILL_LOCK_ID])
     return built
 
 
