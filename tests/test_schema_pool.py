@@ -121,3 +121,101 @@ def test_refill_keeps_its_lock_while_a_spare_is_migrated(
     assert seen == [False]
     with django_db_blocker.unblock(), schema_pool.refill_lock() as free_again:
         assert free_again
+
+
+_CATALOGUE = {
+    "columns": """
+        SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
+               a.attidentity, replace(coalesce(pg_get_expr(d.adbin, d.adrelid), ''), %(s)s, 'S')
+        FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+        LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+        WHERE c.relnamespace = %(s)s::regnamespace AND a.attnum > 0 AND NOT a.attisdropped""",
+    "constraints": """
+        SELECT conrelid::regclass::text, conname, replace(pg_get_constraintdef(oid), %(s)s, 'S'),
+               condeferrable, condeferred
+        FROM pg_constraint WHERE connamespace = %(s)s::regnamespace""",
+    "indexes": """
+        SELECT tablename, indexname, replace(indexdef, %(s)s, 'S')
+        FROM pg_indexes WHERE schemaname = %(s)s""",
+    "triggers": """
+        SELECT c.relname, t.tgname, replace(pg_get_triggerdef(t.oid), %(s)s, 'S')
+        FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+        WHERE c.relnamespace = %(s)s::regnamespace AND NOT t.tgisinternal""",
+    "functions": """
+        SELECT proname, replace(prosrc, %(s)s, 'S'), prokind
+        FROM pg_proc WHERE pronamespace = %(s)s::regnamespace""",
+    "relations": """
+        SELECT relname, relkind, relpersistence FROM pg_class
+        WHERE relnamespace = %(s)s::regnamespace""",
+}
+
+
+def _catalogue(schema: str) -> dict[str, list[tuple[Any, ...]]]:
+    found: dict[str, list[tuple[Any, ...]]] = {}
+    with connection.cursor() as cursor:
+        for part, query in _CATALOGUE.items():
+            cursor.execute(query.replace("::text", ""), {"s": schema})
+            rows = [tuple(str(v).replace(schema, "S") for v in row) for row in cursor.fetchall()]
+            found[part] = sorted(rows)
+        for table, columns in (
+            ("django_migrations", "app, name"),
+            ("django_content_type", "id, app_label, model"),
+        ):
+            cursor.execute(f'SELECT {columns} FROM "{schema}".{table}')
+            found[table] = sorted(cursor.fetchall())
+    return found
+
+
+def test_a_copied_spare_is_the_migrated_schema_to_the_last_detail(
+    django_db_blocker: Any,
+) -> None:
+    """Spares after the first are copies of a migrated one (schema_copy): every table, column,
+    default, constraint, index, trigger, function and migration record must be the same."""
+    from tenants.services import schema_copy
+
+    with django_db_blocker.unblock():
+        connection.set_schema_to_public()
+        migrated = f"spare_migrated_{uuid_hex()}"
+        copied = f"spare_copied_{uuid_hex()}"
+        try:
+            schema_pool.create_schema(migrated)
+            call_command(
+                "migrate_schemas", schema_name=migrated, tenant=True, interactive=False, verbosity=0
+            )
+            connection.set_schema_to_public()
+            schema_pool.create_schema(copied)
+            schema_copy.forget_copies()
+            assert schema_copy.copy_into(copied, schema_pool.current_fingerprint())
+            expected, got = _catalogue(migrated), _catalogue(copied)
+            assert len(expected["relations"]) > 100
+            for part in expected:
+                assert got[part] == expected[part], part
+        finally:
+            schema_pool.drop_schema(migrated)
+            schema_pool.drop_schema(copied)
+
+
+def test_without_a_copy_a_schema_is_built_by_its_migrations(
+    django_db_blocker: Any, monkeypatch: Any
+) -> None:
+    from tenants.services import schema_copy
+
+    monkeypatch.setattr(schema_copy, "pg_dump_binary", lambda: None)
+    schema_copy.forget_copies()
+    with django_db_blocker.unblock():
+        connection.set_schema_to_public()
+        name = schema_pool.create_spare()
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(f'SELECT count(*) FROM "{name}".django_migrations')
+                assert cursor.fetchone()[0] > 50
+        finally:
+            schema_pool.drop_schema(name)
+            SpareSchema.objects.filter(name=name).delete()
+    schema_copy.forget_copies()
+
+
+def uuid_hex() -> str:
+    import uuid
+
+    return uuid.uuid4().hex[:8]

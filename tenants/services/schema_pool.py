@@ -26,6 +26,7 @@ from psycopg import sql
 
 from relata.db import connection
 from tenants.models import SpareSchema
+from tenants.services import schema_copy
 
 logger = logging.getLogger(__name__)
 
@@ -81,13 +82,12 @@ def distribute(name: str) -> None:
 
 
 def create_spare() -> str:
-    """Build one spare schema by running the tenant migrations in it, and register it."""
+    """Build one spare schema (a copy of a ready one, or by running the tenant migrations in
+    it) and register it."""
     name = f"{SPARE_PREFIX}{secrets.token_hex(8)}"
     create_schema(name)
     try:
-        call_command(
-            "migrate_schemas", schema_name=name, tenant=True, interactive=False, verbosity=0
-        )
+        fill_schema(name)
         distribute(name)
     except Exception:
         drop_schema(name)
@@ -134,12 +134,20 @@ def build_schema(target_schema: str) -> None:
     """Give ``target_schema`` the current tenant tables: from the pool, or by migrating."""
     if claim(target_schema):
         return
-    logger.warning("schema pool empty: building %s by running migrations", target_schema)
+    logger.warning("schema pool empty: building %s", target_schema)
     create_schema(target_schema)
-    call_command(
-        "migrate_schemas", schema_name=target_schema, tenant=True, interactive=False, verbosity=0
-    )
+    fill_schema(target_schema)
     distribute(target_schema)
+
+
+def fill_schema(name: str) -> None:
+    """Give the empty schema ``name`` this release's tables: a copy of a ready spare on one
+    server (tenants/services/schema_copy.py), else the tenant migrations."""
+    if not _on_citus():
+        connection.set_schema_to_public()
+        if schema_copy.copy_into(name, current_fingerprint()):
+            return
+    call_command("migrate_schemas", schema_name=name, tenant=True, interactive=False, verbosity=0)
 
 
 def drop_stale() -> int:
