@@ -90,7 +90,13 @@ def unread_counts(membership: Membership) -> dict[int, int]:
 
 
 def sendable_mailboxes(membership: Membership) -> QuerySet[Mailbox]:
-    return readable_mailboxes(membership).exclude(status=Mailbox.Status.PAUSED)
+    """Mailboxes the person may send from: their own, and the shared ones they read. Leave to
+    read a colleague's personal mailbox is not leave to write in the colleague's name."""
+    return (
+        readable_mailboxes(membership)
+        .exclude(status=Mailbox.Status.PAUSED)
+        .filter(Q(kind=Mailbox.Kind.SHARED) | Q(owner_id=membership.user_id))
+    )
 
 
 def feed_entries(kind: str, record: Any, membership: Membership) -> list[Entry]:

@@ -132,10 +132,13 @@ def conversation(request: HttpRequest, conversation_id: int) -> HttpResponse:
     thread = list(found.messages.prefetch_related("attachments").order_by("sent_at", "id"))
     last_in = next((m for m in reversed(thread) if m.direction == Message.Direction.IN), None)
     subject = found.subject if found.subject.lower().startswith("re:") else f"Re: {found.subject}"
+    boxes = queries.sendable_mailboxes(membership)
+    # A reader of a colleague's personal mailbox answers from a mailbox of their own.
+    own_box = found.mailbox_id if boxes.filter(pk=found.mailbox_id).exists() else None
     initial: dict[str, Any] = {
         "to": (last_in.from_address if last_in else found.counterpart),
         "subject": subject,
-        "mailbox": found.mailbox_id,
+        "mailbox": own_box or next(iter(boxes.values_list("pk", flat=True)[:1]), None),
     }
     # What the conversation was matched to, only as far as this person may see it: matching by
     # address knows nothing of visibility, and a letter from a client's address must not show
@@ -147,10 +150,7 @@ def conversation(request: HttpRequest, conversation_id: int) -> HttpResponse:
     if filled:
         initial["text"] = filled[1]
     form = ComposeForm(
-        request.POST or None,
-        initial=initial,
-        mailboxes=queries.sendable_mailboxes(membership),
-        files=_files_of(deal),
+        request.POST or None, initial=initial, mailboxes=boxes, files=_files_of(deal)
     )
     if request.method == "POST" and form.is_valid():
         sent = _send(request, form, deal, found)

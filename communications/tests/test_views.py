@@ -146,6 +146,31 @@ def test_reply_from_the_conversation_goes_with_the_thread_headers_and_a_sent_cop
         assert Message.objects.filter(direction="out").count() == 1
 
 
+def test_a_reader_of_a_colleagues_mailbox_cannot_send_in_the_colleagues_name(
+    crm: Any, dovecot: Dovecot, smtp_server: SmtpServer, mailbox_on: Any
+) -> None:
+    with crm.a:
+        personal = mailbox_on(crm.manager, reader_ids=[crm.colleague.user_id])
+        dovecot.deliver(
+            personal.address, plain("lena@romashka.ru", personal.address, "Окна", "?", "<r1@r>")
+        )
+        sync_mailbox(crm.a.company, personal)
+        conversation = Conversation.objects.get()
+    colleague = _browser(crm.colleague, crm)
+    page = colleague.get(f"/mail/c/{conversation.pk}/", HTTP_HOST=crm.a.host)
+    assert page.status_code == 200  # reading was shared...
+    assert f'value="{personal.pk}"' not in page.content.decode()  # ...writing was not
+    letter = {"mailbox": personal.pk, "to": "lena@romashka.ru", "subject": "Re", "text": "Нет"}
+    for path in (f"/mail/c/{conversation.pk}/", "/mail/write/"):
+        answer = colleague.post(path, letter, HTTP_HOST=crm.a.host)
+        assert answer.status_code == 200, path  # the form again, with the error
+    assert smtp_server.received == []
+    owner = _browser(crm.manager, crm)
+    answer = owner.post(f"/mail/c/{conversation.pk}/", letter, HTTP_HOST=crm.a.host)
+    assert answer.status_code == 302
+    assert len(smtp_server.received) == 1
+
+
 def test_a_refused_message_is_kept_as_not_sent_with_the_reason(
     crm: Any, smtp_server: SmtpServer, mailbox_on: Any
 ) -> None:
