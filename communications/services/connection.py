@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from typing import Any
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 from imap_tools import MailBox, MailBoxStartTls, MailBoxUnencrypted
 from imap_tools.errors import MailboxLoginError
@@ -22,6 +23,7 @@ from imap_tools.message import MailMessage
 from communications import credentials
 from communications.mail_auth import sign_in_for
 from communications.models import Mailbox
+from relata import outbound
 
 TIMEOUT = 30
 
@@ -67,11 +69,30 @@ def describe(exc: BaseException, server: str) -> str:  # noqa: PLR0911  (one ans
     return _("%(server)s: %(error)s") % {"server": server, "error": type(exc).__name__}
 
 
+def refuse_private_server(host: str, port: int) -> None:
+    """Relata connects to mail servers on the internet only: a name or address inside its own
+    network (loopback, private, link-local…) is refused before any connection, at every
+    connection (a name's addresses can change after the mailbox was saved). Development and
+    tests allow them (``MAIL_ALLOW_PRIVATE_SERVERS``) for their local servers."""
+    if settings.MAIL_ALLOW_PRIVATE_SERVERS:
+        return
+    refused = outbound.non_public_addresses(host, port)
+    if refused:
+        raise MailboxError(
+            _(
+                "%(server)s points to %(address)s, an address inside a private network that "
+                "Relata does not connect to. Use the mail server's public address."
+            )
+            % {"server": host, "address": refused[0]}
+        )
+
+
 @contextmanager
 def imap(mailbox: Mailbox, secret: str | None = None) -> Iterator[Any]:
     """A signed-in imap-tools mailbox. ``secret``: a password typed just now (the check
     before saving); otherwise the stored one is decrypted."""
     server = f"{mailbox.imap_host}:{mailbox.imap_port}"
+    refuse_private_server(mailbox.imap_host, mailbox.imap_port)
     try:
         password = secret if secret is not None else credentials.decrypt(mailbox.secret)
         box = _imap_class(mailbox)(mailbox.imap_host, mailbox.imap_port, timeout=TIMEOUT)
@@ -95,6 +116,7 @@ def imap(mailbox: Mailbox, secret: str | None = None) -> Iterator[Any]:
 @contextmanager
 def smtp(mailbox: Mailbox) -> Iterator[smtplib.SMTP]:
     server_name = f"{mailbox.smtp_host}:{mailbox.smtp_port}"
+    refuse_private_server(mailbox.smtp_host, mailbox.smtp_port)
     try:
         password = credentials.decrypt(mailbox.secret)
         server: smtplib.SMTP

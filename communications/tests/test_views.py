@@ -83,6 +83,31 @@ def test_connecting_a_mailbox_checks_it_and_says_clearly_what_failed(
         assert Mailbox.objects.get().imap_host == dovecot.host
 
 
+def test_a_mail_server_inside_a_private_network_is_refused_before_connecting(
+    crm: Any, dovecot: Dovecot, smtp_server: SmtpServer, settings: Any
+) -> None:
+    """What production does (MAIL_ALLOW_PRIVATE_SERVERS off): a mailbox must not make Relata
+    probe its own network — Redis on 127.0.0.1, the cloud's metadata service, 10.x."""
+    from communications.services.connection import MailboxError, imap
+
+    settings.MAIL_ALLOW_PRIVATE_SERVERS = False
+    address = dovecot.add_user()
+    browser = _browser(crm.manager, crm)
+    refused = browser.post(
+        "/mail/mailboxes/new/",
+        _form(dovecot, smtp_server, address, "mail-pass-1"),
+        HTTP_HOST=crm.a.host,
+    )
+    assert refused.status_code == 200
+    assert "внутри частной сети" in refused.content.decode()
+    with crm.a:
+        assert not Mailbox.objects.exists()
+    for host in ("169.254.169.254", "10.0.0.5", "localhost", "::1"):
+        box = Mailbox(imap_host=host, imap_port=993, imap_security=Mailbox.Security.SSL)
+        with pytest.raises(MailboxError, match=host), imap(box, "x"):
+            pass
+
+
 def test_reply_from_the_conversation_goes_with_the_thread_headers_and_a_sent_copy(
     crm: Any, dovecot: Dovecot, smtp_server: SmtpServer, mailbox_on: Any
 ) -> None:

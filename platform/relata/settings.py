@@ -256,6 +256,12 @@ CELERY_BEAT_SCHEDULE["poll-mailboxes"] = {
 }
 # The largest message the sync keeps whole (a bigger one is kept as its headers with a note).
 MAIL_MAX_MESSAGE_MB = env_int("MAIL_MAX_MESSAGE_MB", 50)
+# Mail servers inside a private network (127.0.0.1, 10.x, 169.254.x…) are refused in production
+# (a company could otherwise make Relata probe its own network); development and tests run
+# their mail servers on 127.0.0.1.
+MAIL_ALLOW_PRIVATE_SERVERS = env_bool("MAIL_ALLOW_PRIVATE_SERVERS", default=not PRODUCTION)
+if PRODUCTION and MAIL_ALLOW_PRIVATE_SERVERS:
+    raise RuntimeError("MAIL_ALLOW_PRIVATE_SERVERS is for development and tests only")
 MAX_IMPORT_MB = env_int("MAX_IMPORT_MB", 512)
 # The live exchange with 1C (exchange1c): the most bytes 1C may send per request (it cuts
 # bigger files into chunks), and how long an exchange session lives after 1C's last request.

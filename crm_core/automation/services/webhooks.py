@@ -37,6 +37,7 @@ from crm_core.automation.models import (
     WebhookSubscription,
 )
 from crm_core.models import Deal
+from relata import outbound
 from tenants.services import dispatch
 
 logger = logging.getLogger(__name__)
@@ -136,9 +137,7 @@ def resolve_host(host: str, port: int) -> list[str]:
 def _allowed(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     if address.is_loopback:
         return bool(settings.AUTOMATION_WEBHOOK_ALLOW_LOOPBACK)
-    # is_global is False for private, link-local, shared (CGNAT), reserved and documentation
-    # ranges; multicast is global in parts, so it is refused by name.
-    return address.is_global and not address.is_multicast
+    return outbound.is_public(str(address))
 
 
 def pin_address(host: str, port: int) -> str:
