@@ -134,7 +134,7 @@ def conversation(request: HttpRequest, conversation_id: int) -> HttpResponse:
     subject = found.subject if found.subject.lower().startswith("re:") else f"Re: {found.subject}"
     boxes = queries.sendable_mailboxes(membership)
     # A reader of a colleague's personal mailbox answers from a mailbox of their own.
-    own_box = found.mailbox_id if boxes.filter(pk=found.mailbox_id).exists() else None
+    own_box = boxes.filter(conversations=found).values_list("pk", flat=True).first()
     initial: dict[str, Any] = {
         "to": (last_in.from_address if last_in else found.counterpart),
         "subject": subject,
