@@ -22,8 +22,11 @@ from exchange1c.services.imports import FAILURE, import_file, sale_file_complete
 from tenants.models import Company
 from tenants.services.network import client_ip
 
-# OWASP ASVS: at most 100 failed logins an hour per account; the exchange login is one.
+# OWASP ASVS: at most 100 failed logins an hour per account; the exchange login is one. Counted
+# per address (a stranger's guesses must not lock the company's 1C out), and across addresses
+# with a higher bar for addresses 1C has never signed in from (guessing from many machines).
 FAILED_LOGINS_PER_HOUR = 100
+FAILED_LOGINS_PER_HOUR_ALL_ADDRESSES = 1000
 
 
 @csrf_exempt  # 1C has no CSRF token: it authenticates with the exchange login instead
@@ -85,22 +88,31 @@ def _end(_request: HttpRequest, _session: ExchangeSession) -> HttpResponse:
 
 
 def _checkauth(request: HttpRequest, company: Company, kind: str) -> HttpResponse:
-    failures_key = "exchange1c:failed-logins"  # the cache's key function adds the company
-    if (cache.get(failures_key) or 0) >= FAILED_LOGINS_PER_HOUR:
+    address = client_ip(request) or None
+    # Counted per address, so that someone guessing from elsewhere cannot lock the company's
+    # own 1C out; and per login as a whole, with a higher bar that an address 1C has already
+    # signed in from is spared (the cache's key function adds the company to both keys).
+    per_address = f"exchange1c:failed-logins:{address or '-'}"
+    per_login = "exchange1c:failed-logins"
+    if (cache.get(per_address) or 0) >= FAILED_LOGINS_PER_HOUR or (
+        (cache.get(per_login) or 0) >= FAILED_LOGINS_PER_HOUR_ALL_ADDRESSES
+        and not access.signed_in_before_from(address)
+    ):
         return protocol.unauthorised(_("Too many wrong passwords: try again in an hour."))
     given = protocol.basic_credentials(request)
     if given is None or not access.credentials_valid(
         company=company, login=given[0], password=given[1]
     ):
-        cache.add(failures_key, 0, timeout=3600)
-        try:
-            cache.incr(failures_key)
-        except ValueError:
-            cache.set(failures_key, 1, timeout=3600)
+        for key in (per_address, per_login):
+            cache.add(key, 0, timeout=3600)
+            try:
+                cache.incr(key)
+            except ValueError:
+                cache.set(key, 1, timeout=3600)
         return protocol.unauthorised(
             _("Wrong exchange login or password, or the exchange is switched off.")
         )
-    _session, token = access.open_session(kind=kind, address=client_ip(request) or None)
+    _session, token = access.open_session(kind=kind, address=address)
     return protocol.text(f"success\n{access.COOKIE_NAME}\n{token}")
 
 

@@ -103,6 +103,11 @@ def open_session(*, kind: str, address: str | None) -> tuple[ExchangeSession, st
     return session, token
 
 
+def signed_in_before_from(address: str | None) -> bool:
+    """Whether the company's 1C has opened an exchange session from this address before."""
+    return address is not None and ExchangeSession.objects.filter(address=address).exists()
+
+
 def session_of(token: str, *, kind: str) -> ExchangeSession | None:
     """The live session this cookie opened (of this exchange kind), kept alive by the call."""
     if not token:

@@ -92,17 +92,49 @@ def test_a_second_companys_login_is_refused_on_the_first_companys_host(
         assert ExchangeSession.objects.count() == 1
 
 
-def test_a_hundred_wrong_passwords_an_hour_lock_the_login(exchange: Any, make_company: Any) -> None:
+def test_wrong_passwords_lock_the_guessing_address_not_the_companys_1c(
+    exchange: Any, make_company: Any, monkeypatch: Any
+) -> None:
+    """100 an hour per address, 1,000 per login; lowered here (each guess costs a hash)."""
+    from exchange1c import views
+
+    assert (views.FAILED_LOGINS_PER_HOUR, views.FAILED_LOGINS_PER_HOUR_ALL_ADDRESSES) == (100, 1000)
+    monkeypatch.setattr(views, "FAILED_LOGINS_PER_HOUR", 10)
+    monkeypatch.setattr(views, "FAILED_LOGINS_PER_HOUR_ALL_ADDRESSES", 30)
+    # 1C has exchanged from the office before.
+    office = exchange.onec()
+    office.http = HttpClient(REMOTE_ADDR="198.51.100.7")
+    assert office.checkauth().word == "success"
     wrong = "Basic " + base64.b64encode(f"{exchange.login}:nope".encode()).decode()
-    client = HttpClient()
-    for _attempt in range(100):
-        client.get(
+    guesser = HttpClient(REMOTE_ADDR="203.0.113.66")
+    for _attempt in range(10):
+        guesser.get(
             f"{ENDPOINT}?type=sale&mode=checkauth",
             HTTP_HOST=exchange.host,
             HTTP_AUTHORIZATION=wrong,
         )
-    # Even the right password waits now.
-    assert exchange.onec().checkauth().status == 401
-    # Another company's exchange is not locked by it (the counter is per company).
+    # The guessing address waits now, even with the right password...
+    locked = exchange.onec()
+    locked.http = HttpClient(REMOTE_ADDR="203.0.113.66")
+    assert locked.checkauth().status == 401
+    # ...and the company's own 1C still exchanges from its address.
+    office.http = HttpClient(REMOTE_ADDR="198.51.100.7")
+    assert office.checkauth().word == "success"
+    # Guessing from many addresses: past the bar for the whole login, only addresses 1C has
+    # signed in from before get in.
+    for number in range(20):
+        HttpClient(REMOTE_ADDR=f"10.9.0.{number + 1}").get(
+            f"{ENDPOINT}?type=sale&mode=checkauth",
+            HTTP_HOST=exchange.host,
+            HTTP_AUTHORIZATION=wrong,
+        )
+    newcomer = exchange.onec()
+    newcomer.http = HttpClient(REMOTE_ADDR="192.0.2.200")
+    assert newcomer.checkauth().status == 401
+    office.http = HttpClient(REMOTE_ADDR="198.51.100.7")
+    assert office.checkauth().word == "success"
+    # Another company's exchange is not locked by it (the counters are per company).
     other = switched_on(make_company("Bystrye Dveri"))
-    assert other.onec().checkauth().word == "success"
+    other_onec = other.onec()
+    other_onec.http = HttpClient(REMOTE_ADDR="203.0.113.66")
+    assert other_onec.checkauth().word == "success"
