@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -30,7 +31,8 @@ def _page(request: HttpRequest, form: ClientForm, duplicates: object = None) -> 
         {
             "form": form,
             "duplicates": duplicates,
-            "home": home_for(membership, company),
+            # The person's day in their own zone (PersonTimeZoneMiddleware activated it).
+            "home": home_for(membership, company, timezone.get_current_timezone()),
             "clients": recent_clients(membership=membership, limit=5),
             "membership": membership,
             "currency": company.currency,

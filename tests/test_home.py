@@ -287,3 +287,34 @@ def test_a_manager_is_not_offered_the_admins_import(crm: Any) -> None:
     assert 'data-empty="clients"' in page
     assert 'href="/import/"' not in page
     assert '<a class="button" href="/" data-empty-action>' in page  # add a client
+
+
+def test_today_on_the_home_page_is_the_persons_day_in_their_own_zone(desk: Any) -> None:
+    """A manager in Vladivostok of a Moscow company: "due today" is her day, through the page
+    (her profile's zone, activated for her requests), not Moscow's."""
+    person, company = ZoneInfo("Asia/Vladivostok"), ZoneInfo("Europe/Moscow")
+    now = timezone.now()
+
+    def day(zone: ZoneInfo) -> tuple[datetime, datetime]:
+        start = datetime.combine(now.astimezone(zone).date(), time.min, zone)
+        return start, start + timedelta(days=1)
+
+    (_ps, person_end), (_cs, company_end) = day(person), day(company)
+    # A due time that is today for one zone and not the other (the days are 7 hours apart).
+    if person_end > company_end:
+        due, hers_today = max(company_end, now) + timedelta(minutes=30), True
+    else:
+        due, hers_today = max(person_end, now) + timedelta(minutes=30), False
+    with desk.a:
+        desk.a.company.time_zone = "Europe/Moscow"
+        desk.a.company.save(update_fields=["time_zone"])
+        Task.objects.create(title="Zone-edge call", assignee=desk.manager.user, deadline=due)
+    user = desk.manager.user
+    user.time_zone = "Asia/Vladivostok"
+    user.save(update_fields=["time_zone"])
+    manager = login_on_host(user, desk.a.company, desk.a.host)
+    page = _plain(manager.get("/", HTTP_HOST=desk.a.host, HTTP_ACCEPT_LANGUAGE="ru"))
+    assert ("Zone-edge call" in page) is hers_today
+    with desk.a:
+        in_company_day = {t.title for t in home_for(desk.manager, desk.a.company).today}
+    assert ("Zone-edge call" in in_company_day) is not hers_today

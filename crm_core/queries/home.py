@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -98,11 +98,15 @@ def _scope(membership: Membership) -> str:
     return "own"
 
 
-def home_for(membership: Membership, company: Company) -> Home:
+def home_for(membership: Membership, company: Company, person_zone: tzinfo | None = None) -> Home:
+    """``person_zone``: the zone the person reads their day in (their profile's, else the
+    company's): "today" for their tasks and requests. The month's figures are the company's
+    month, the same for everyone who sees them."""
     zone = ZoneInfo(company.time_zone)
     now = timezone.now()
     local_today = now.astimezone(zone).date()
-    start_of_today = datetime.combine(local_today, time.min, zone)
+    day_zone = person_zone or zone
+    start_of_today = datetime.combine(now.astimezone(day_zone).date(), time.min, day_zone)
     end_of_today = start_of_today + timedelta(days=1)
     month_start = local_today.replace(day=1)
     start_of_month = datetime.combine(month_start, time.min, zone)
