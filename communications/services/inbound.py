@@ -73,7 +73,13 @@ def store(  # noqa: PLR0917  (the sync's one call per message)
         MailFolder.objects.filter(pk=folder.pk, last_uid__lt=uid).update(last_uid=uid)
     if Message.objects.filter(mailbox=mailbox, message_id=message_id).exists():
         return None
-    outgoing = mail.from_address == mailbox.address.lower()
+    # What sits in the Sent folder was sent from this mailbox whatever its From says (an alias,
+    # another address of the same person); elsewhere, a letter from the mailbox's own address
+    # is a copy of one it sent (a BCC to oneself, a phone's copy).
+    in_sent = (
+        folder is not None and bool(mailbox.sent_folder) and folder.name == mailbox.sent_folder
+    )
+    outgoing = in_sent or mail.from_address == mailbox.address.lower()
     when = mail.date or timezone.now()
     conversation = _thread_of(mailbox, mail)
     counterparts = _counterparts(mailbox, mail, outgoing)

@@ -227,3 +227,34 @@ def test_malformed_mail_is_kept_with_its_source(
         assert message.problem.startswith("malformed")
         with message.raw.open("rb") as handle:
             assert handle.read().replace(b"\r\n", b"\n") == raw.replace(b"\r\n", b"\n")
+
+
+def test_what_sits_in_sent_is_ours_whatever_its_from_says(
+    crm: Any, dovecot: Dovecot, mailbox_on: Any
+) -> None:
+    """A letter sent from an alias (kirill@ while the mailbox is sales@) is found in Sent: it is
+    the company's answer, not a customer's letter waiting for one."""
+    with crm.a:
+        _client_with_contact("lena@romashka.ru")
+        box = mailbox_on(crm.manager)
+        dovecot.deliver(
+            box.address, plain("lena@romashka.ru", box.address, "Окна", "Сколько?", "<q@r>")
+        )
+        dovecot.deliver(
+            box.address,
+            plain(
+                "Кирилл <kirill@okna-alias.ru>",
+                "lena@romashka.ru",
+                "Re: Окна",
+                "Пятнадцать тысяч.",
+                "<a@okna>",
+                extra="In-Reply-To: <q@r>\r\nReferences: <q@r>\r\n",
+            ),
+            folder="Sent",
+        )
+        sync_mailbox(crm.a.company, box)
+        conversation = Conversation.objects.get()
+        directions = dict(conversation.messages.values_list("message_id", "direction"))
+        assert directions == {"<q@r>": "in", "<a@okna>": "out"}
+        assert not conversation.awaiting_reply
+        assert conversation.counterpart == "lena@romashka.ru"
