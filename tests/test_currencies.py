@@ -146,7 +146,7 @@ def test_a_rate_holds_two_weeks_and_the_newest_on_or_before_the_day_counts(crm: 
         assert stale.missing == ("EUR",)
 
 
-def test_home_page_and_reports_sum_in_the_base_currency(crm: Any) -> None:
+def test_home_page_and_reports_sum_in_the_base_currency(crm: Any, media_root: Any) -> None:
     with crm.a:
         open_stage = crm.pipeline.stages.filter(outcome="open").order_by("position").first()
         won = crm.pipeline.stages.get(outcome="won")
@@ -169,6 +169,28 @@ def test_home_page_and_reports_sum_in_the_base_currency(crm: Any) -> None:
     query = f"date_from={today.replace(day=1):%Y-%m-%d}&date_to={today:%Y-%m-%d}"
     report = browser.get(f"/reports/results/?{query}", HTTP_HOST=crm.a.host).content.decode()
     assert "2\xa0000\xa0₽" in report
+    # 1C reported the euro invoice paid: 15 € are 1,500 ₽ in the "paid by invoices" column.
+    with crm.a:
+        from django.core.files.base import ContentFile
+
+        from crm_core.documents.models import Document, Kind
+        from crm_core.models import Attachment
+
+        deal = Deal.objects.get(title="Eur won")
+        Document.objects.create(
+            kind=Kind.INVOICE,
+            year=today.year,
+            number=1,
+            deal=deal,
+            attachment=Attachment.objects.create(
+                deal=deal, name="invoice.pdf", file=ContentFile(b"%PDF", name="i.pdf")
+            ),
+            total=Decimal(20),
+            paid_at=timezone.now(),
+            paid_amount=Decimal(15),
+        )
+    page = browser.get(f"/reports/results/?{query}", HTTP_HOST=crm.a.host).content.decode()
+    assert "1\xa0500" in page
     ahead = today + timedelta(days=400)
     report = browser.get(
         f"/reports/forecast/?date_from={today:%Y-%m-%d}&date_to={ahead:%Y-%m-%d}",

@@ -302,13 +302,14 @@ def results(scope: Scope) -> Report:
 
 def _paid_by_invoices(won: QuerySet[Deal], scope: Scope) -> dict[tuple[int | None, date], Decimal]:
     """What the won deals' invoices brought in, as the company's accounting (1C) reported
-    their payment, per manager and month the deal was won."""
+    their payment, per manager and month the deal was won — in the base currency (an invoice
+    is in its deal's currency)."""
     rows = (
         Document.objects.filter(kind=Kind.INVOICE, paid_at__isnull=False, deal__in=won)
         .order_by()
         .annotate(month=TruncMonth("deal__closed_at", tzinfo=scope.zone))
         .values("deal__responsible_id", "month")
-        .annotate(total=Sum("paid_amount"))
+        .annotate(total=Sum(scope.rates.in_base("paid_amount", "deal__currency")))
     )
     return {
         (row["deal__responsible_id"], row["month"].date()): row["total"] or Decimal(0)
