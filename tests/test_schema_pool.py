@@ -33,7 +33,7 @@ def test_sign_up_claims_a_spare_by_renaming_it(make_company: Any) -> None:
 
 
 @pytest.mark.django_db
-def test_empty_pool_falls_back_to_running_migrations(make_company: Any) -> None:
+def test_empty_pool_falls_back_to_building_the_schema_itself(make_company: Any) -> None:
     SpareSchema.objects.all().delete()  # rolled back with the test
     made = make_company("No spare left")
     assert made.company.schema_name in _schemas("c_")
