@@ -1,6 +1,6 @@
 """The calendar and the task page in a real browser: a meeting on the week grid, a task made
 from a free hour of the calendar with a reminder, postponed and commented on its page, edited —
-at 1366×768 and 390×844, in Russian and English, with no CSP or script error and no serious
+the task list and the person's profile — at 1366×768 and 390×844, in Russian and English, with no CSP or script error and no serious
 accessibility problem; screenshots for a reviewer."""
 
 from __future__ import annotations
@@ -172,4 +172,15 @@ def test_calendar_and_task_page_at_both_sizes_in_both_languages(
             page.goto(f"{host}/tasks/")
             page.locator("#new-task summary").click()
             look(f"my-day-{where}")
+            # Every task as a list (saved views, filters, bulk actions), from "my day".
+            page.locator("#task-list-link").click()
+            page.wait_for_load_state()
+            assert "/tasks/list/" in page.url, where
+            assert page.locator("table.list-table", has_text="Отправить КП").is_visible(), where
+            look(f"list-{where}")
+            # The person's own profile (language, time zone) from the top bar.
+            page.locator("#nav-profile").click()
+            page.wait_for_load_state()
+            assert page.locator("#profile-form").is_visible(), where
+            look(f"profile-{where}")
     assert not problems, "\n".join(f"{where}: {found}" for where, found in problems.items())
