@@ -188,7 +188,9 @@ class MappingForm(forms.Form):
                     for field_name, headers in twice
                 ]
             )
-        if "name" not in values and not {"contact_name", "contact_last_name"} & set(values):
+        own_rows = {"task_text", "timeline_text", "deal_title"}  # tasks, history, deals
+        named = {"name", "contact_name", "contact_last_name", "contact_first_name"}
+        if not (named | own_rows) & set(values):
             raise forms.ValidationError(
                 _("Choose the column with the client's name (or the contact person's name).")
             )

@@ -216,7 +216,9 @@ def import_preview(request: HttpRequest, batch_id: int) -> HttpResponse:
                 {"batch": batch, "percent": 0, **_mapping_context(found, form)},
                 status=400,
             )
-        found.options = form.options()
+        # What the file was recognised as (a preset, its ids' prefix) and the stages and
+        # people already mapped stay; the page's own choices are replaced.
+        found.options = {**batch.options, **form.options()}
         imports.remap(
             batch,
             mapping=mapping,

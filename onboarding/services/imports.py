@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from crm_core.models import CustomField
 from crm_core.services.fields import add_field
 from onboarding.archive import read_manifest, restore
-from onboarding.importing import columns
+from onboarding.importing import columns, presets
 from onboarding.importing.engine import FLAGGED, OUTCOMES, Importer
 from onboarding.importing.errors import UnreadableFile
 from onboarding.importing.sandbox import bounded
@@ -139,6 +139,13 @@ def create_batch(
         date_order = template.date_order  # the order chosen for this export before
     found.options = dict(options or {})
     chosen = mapping if mapping is not None else found.mapping
+    preset = presets.recognise(found.headers) if found.headers else None
+    if preset is not None:
+        # Another CRM's export: its own mapping (a template that ships with Relata) unless a
+        # saved one is chosen, its rows' kind and the prefix of its ids.
+        if mapping is None:
+            chosen = preset.mapping(found.headers)
+        found.options = {**preset.options(), **found.options}
     batch = ImportBatch(
         total_rows=found.total_rows,
         file_name=file_name[:255],
@@ -240,7 +247,9 @@ def _run(
     try:
         if batch.file_format == "relata":
             return _restore(batch, company=company)
-        importer = Importer(batch, region=region_of(company), on_progress=on_progress)
+        importer = Importer(
+            batch, region=region_of(company), on_progress=on_progress, company=company
+        )
         with batch.file.open("rb") as stream:
             importer.run(read_rows(stream, inspection_of(batch)))
     except UnreadableFile as exc:
