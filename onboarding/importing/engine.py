@@ -867,6 +867,13 @@ class Importer:
         if not (key or emails or phones):
             return False  # only an unreadable e-mail: no blank contact person for it
         contact = target.persons.get(key)
+        if contact is None and key and " " in key:
+            # «Мария Иванова» in a deal's contact column is «Иванова Мария» of the contacts'
+            # export: the same words in another order are the same person of this client.
+            words = sorted(key.split())
+            contact = next(
+                (c for k, c in target.persons.items() if sorted(k.split()) == words), None
+            )
         if contact is None and not key:
             # A nameless person (only an e-mail): the client's existing nameless contact, or
             # any contact that already has one of these e-mails.
