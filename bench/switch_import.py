@@ -38,10 +38,19 @@ FIRST = ["Иван", "Пётр", "Анна", "Мария", "Сергей", "Ол
 LAST = ["Иванов", "Петров", "Сидоров", "Кузнецов", "Смирнов", "Попов", "Соколов", "Лебедев"]
 WORDS = ["Ромашка", "Вектор", "Стройснаб", "Техно", "Альфа", "Север", "Гранит", "Меридиан"]
 OWNERS = ["Анна Смирнова", "Борис Орлов", "vera@bench.example", "Григорий Уволенный", "Дина Новая"]
-MEMBERS = [("anna@bench.example", "Анна Смирнова"), ("boris@bench.example", "Борис Орлов"),
-           ("vera@bench.example", "Вера Котова")]
-STAGES = ["Первичный контакт", "Переговоры", "Принимают решение", "Согласование договора",
-          "Успешно реализовано", "Закрыто и не реализовано"]
+MEMBERS = [
+    ("anna@bench.example", "Анна Смирнова"),
+    ("boris@bench.example", "Борис Орлов"),
+    ("vera@bench.example", "Вера Котова"),
+]
+STAGES = [
+    "Первичный контакт",
+    "Переговоры",
+    "Принимают решение",
+    "Согласование договора",
+    "Успешно реализовано",
+    "Закрыто и не реализовано",
+]
 PIPELINES = ["Основная воронка", "Повторные продажи"]
 STEPS = ("contacts", "deals", "tasks")
 
@@ -56,9 +65,20 @@ def _csv(rows: Any) -> bytes:
 
 def contacts_file(count: int, companies: int) -> bytes:
     def rows() -> Any:
-        yield ["ID", "Имя", "Фамилия", "Компания контакта", "Ответственный", "Должность",
-               "Рабочий телефон", "Мобильный телефон", "Рабочий email", "Telegram",
-               "Дата создания", "Теги"]
+        yield [
+            "ID",
+            "Имя",
+            "Фамилия",
+            "Компания контакта",
+            "Ответственный",
+            "Должность",
+            "Рабочий телефон",
+            "Мобильный телефон",
+            "Рабочий email",
+            "Telegram",
+            "Дата создания",
+            "Теги",
+        ]
         for n in range(count):
             company = n % companies
             yield [
@@ -81,9 +101,20 @@ def contacts_file(count: int, companies: int) -> bytes:
 
 def deals_file(count: int, contacts: int, companies: int) -> bytes:
     def rows() -> Any:
-        yield ["ID", "Название сделки", "Бюджет", "Ответственный", "Дата создания",
-               "Этап сделки", "Воронка", "Основной контакт", "Компания", "Дата закрытия",
-               "Причина отказа", "Теги"]
+        yield [
+            "ID",
+            "Название сделки",
+            "Бюджет",
+            "Ответственный",
+            "Дата создания",
+            "Этап сделки",
+            "Воронка",
+            "Основной контакт",
+            "Компания",
+            "Дата закрытия",
+            "Причина отказа",
+            "Теги",
+        ]
         rng = random.Random(11)
         for n in range(count):
             person = rng.randrange(contacts)
@@ -110,8 +141,18 @@ def deals_file(count: int, contacts: int, companies: int) -> bytes:
 
 def tasks_file(count: int, deals: int, contacts: int) -> bytes:
     def rows() -> Any:
-        yield ["ID", "Дата создания", "Срок выполнения", "Ответственный", "Автор",
-               "Тип задачи", "Текст задачи", "Статус", "Сущность", "ID сущности"]
+        yield [
+            "ID",
+            "Дата создания",
+            "Срок выполнения",
+            "Ответственный",
+            "Автор",
+            "Тип задачи",
+            "Текст задачи",
+            "Статус",
+            "Сущность",
+            "ID сущности",
+        ]
         for n in range(count):
             on_deal = n % 5 != 0
             yield [
@@ -166,7 +207,9 @@ def bench_company() -> Any:
     if found is not None:
         return found
     return create_company(
-        name="Switch bench", slug=SLUG, owner_email="owner@bench.example",
+        name="Switch bench",
+        slug=SLUG,
+        owner_email="owner@bench.example",
         owner_password="bench-password-1",
     ).company
 
@@ -203,9 +246,17 @@ def child(step: str, path: str, user_id: int) -> None:
         elapsed = time.perf_counter() - started
         assert report.batch.status == "done", report.batch.error
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"seconds": elapsed, "peak_mib": peak, "counts": report.counts,
-                      "preset": report.batch.options.get("preset"),
-                      "unmatched": {k: len(v) for k, v in report.batch.unmatched.items()}}))
+    print(
+        json.dumps(
+            {
+                "seconds": elapsed,
+                "peak_mib": peak,
+                "counts": report.counts,
+                "preset": report.batch.options.get("preset"),
+                "unmatched": {k: len(v) for k, v in report.batch.unmatched.items()},
+            }
+        )
+    )
 
 
 def main() -> None:
@@ -238,9 +289,18 @@ def main() -> None:
             clear_crm()
         for step in STEPS:
             out = subprocess.run(
-                [sys.executable, __file__, "--child", step, str(folder / f"{step}.csv"),
-                 str(user_id)],
-                check=True, capture_output=True, text=True, cwd=common.ROOT,
+                [
+                    sys.executable,
+                    __file__,
+                    "--child",
+                    step,
+                    str(folder / f"{step}.csv"),
+                    str(user_id),
+                ],
+                check=True,
+                capture_output=True,
+                text=True,
+                cwd=common.ROOT,
             )
             figures = json.loads(out.stdout.strip().splitlines()[-1])
             results[step].append(figures)
@@ -288,9 +348,9 @@ peak RSS. Medians of {args.runs} run(s).
 {chr(10).join(table)}
 | all three | {sum(rows.values()):,} | {total:.1f} | {sum(rows.values()) / total:,.0f} | — | — |
 
-Made: {made['clients']:,} clients, {made['contacts']:,} contact persons, {made['deals']:,}
-deals ({made['won']:,} won) on {stages} stages with {owners} different responsible people,
-{made['tasks']:,} tasks.
+Made: {made["clients"]:,} clients, {made["contacts"]:,} contact persons, {made["deals"]:,}
+deals ({made["won"]:,} won) on {stages} stages with {owners} different responsible people,
+{made["tasks"]:,} tasks.
 """
     write_section("switch_import", body)
     print(body)

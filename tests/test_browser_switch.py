@@ -56,8 +56,19 @@ def test_switching_from_amocrm_through_the_wizard_to_the_board(
     env = child_env(MEDIA_ROOT=str(tmp_path / "media"))
     base = start_web(run_process, env, tmp_path / "web.log")
     run_process(
-        ["-m", "celery", "-A", "relata", "worker", "--pool", "solo", "-Q", "celery", "-l",
-         "warning"],
+        [
+            "-m",
+            "celery",
+            "-A",
+            "relata",
+            "worker",
+            "--pool",
+            "solo",
+            "-Q",
+            "celery",
+            "-l",
+            "warning",
+        ],
         env=env,
         log=tmp_path / f"worker-{uuid.uuid4().hex[:6]}.log",
     )
@@ -141,7 +152,8 @@ def test_switching_from_amocrm_through_the_wizard_to_the_board(
             for name, url in shots.items():
                 where = f"{name}-{viewport['width']}x{viewport['height']}-{language}"
                 response = page.goto(url)
-                assert response is not None and response.status == 200, where
+                assert response is not None, where
+                assert response.status == 200, where
                 page.wait_for_load_state("networkidle")
                 save_screenshot(page, where)
                 found = watch.take() + serious_accessibility_problems(page)

@@ -254,11 +254,23 @@ FIELDS: dict[str, tuple[object, tuple[str, ...]]] = {
     ),
     "company_ref": (
         _("Company's id in the other CRM (a link)"),
-        ("id компании", "ид компании", "company id", "associated company ids", "associated company id"),
+        (
+            "id компании",
+            "ид компании",
+            "company id",
+            "associated company ids",
+            "associated company id",
+        ),
     ),
     "contact_ref": (
         _("Contact's id in the other CRM (a link)"),
-        ("id контакта", "ид контакта", "contact id", "associated contact ids", "associated contact id"),
+        (
+            "id контакта",
+            "ид контакта",
+            "contact id",
+            "associated contact ids",
+            "associated contact id",
+        ),
     ),
     "deal_ref": (
         _("Deal's id in the other CRM (a link)"),
@@ -324,9 +336,19 @@ FIELDS: dict[str, tuple[object, tuple[str, ...]]] = {
     ),
     "timeline_date": (
         _("History: when"),
-        ("дата события", "дата примечания", "дата звонка", "activity date", "note date", "call date"),
+        (
+            "дата события",
+            "дата примечания",
+            "дата звонка",
+            "activity date",
+            "note date",
+            "call date",
+        ),
     ),
-    "author": (_("Author (a member)"), ("автор", "author", "created by", "кем создан", "кем создана", "кем создано", "создал")),
+    "author": (
+        _("Author (a member)"),
+        ("автор", "author", "created by", "кем создан", "кем создана", "кем создано", "создал"),
+    ),
     "link_type": (
         _("Linked record's type (deal, contact, company)"),
         ("тип сущности", "сущность", "тип объекта", "entity type", "object type", "entity"),

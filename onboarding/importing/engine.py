@@ -56,7 +56,7 @@ from onboarding.importing import linked, values
 from onboarding.importing.columns import BALANCE_KEY, CUSTOM_PREFIX
 from onboarding.importing.copying import copy_create, copy_rows, json_text
 from onboarding.importing.records import ClientIn, DealIn, LinksIn, PersonIn, ProductIn, SourceRow
-from onboarding.importing.switching import Directory
+from onboarding.importing.switching import Directory, Found
 from onboarding.models import ImportBatch, ImportedRecord, ImportRowNote
 from relata.db import connection
 from tenants.models import Company
@@ -578,7 +578,9 @@ class Importer:
 
     # ---------------------------------------------------------------- planning
 
-    def _plan_row(self, row: SourceRow, plan: Chunk) -> RowResult:
+    def _plan_other(self, row: SourceRow, plan: Chunk) -> RowResult | None:
+        """A row that is no client's: rejected by its reader, a product, a task, a history
+        entry, or a deal of a stage the person chose to skip; None for a client's row."""
         if row.rejected:
             return RowResult(row.number, REJECTED, _reader_reason(row.rejected), row.values)
         if row.product is not None:
@@ -591,6 +593,12 @@ class Importer:
             skipped = self.directory.skipped(row.deal.pipeline, row.deal.stage)
             if skipped:
                 return RowResult(row.number, REJECTED, skipped, row.values)
+        return None
+
+    def _plan_row(self, row: SourceRow, plan: Chunk) -> RowResult:
+        other = self._plan_other(row, plan)
+        if other is not None:
+            return other
         flags: list[str] = list(row.notes)  # what the reader could not use, said first
         target: Target | None = None
         outcome = UNCHANGED
@@ -611,20 +619,17 @@ class Importer:
             )
         if row.client is not None:
             client_in = row.client
-            by_id = self.by_external.get(client_in.external_id) if client_in.external_id else None
-            if not (client_in.name or client_in.full_name) and by_id is not None:
-                target = self._target(by_id)  # the deal's company, by its id in the source
-            elif not (client_in.name or client_in.full_name):
-                if client_in.external_id and row.deal is not None:
-                    flags.append(
-                        _("Company %(id)s is not in the CRM (import the companies first).")
-                        % {"id": linked.shown(client_in.external_id)}
-                    )
-                if row.deal is None:
+            if not (client_in.name or client_in.full_name):
+                # A nameless deal row: its company by its id in the source, else none.
+                target = self._company_by_id(client_in, row, flags)
+                if target is None and row.deal is None:
                     return RowResult(
                         row.number, REJECTED, _("The row has no client name."), row.values
                     )
-                flags.append(_("The counterparty has no name: the deal is imported without it."))
+                if target is None:
+                    flags.append(
+                        _("The counterparty has no name: the deal is imported without it.")
+                    )
             else:
                 target, outcome = self._plan_client(
                     client_in, plan, flags, row.number, quiet=row.deal is not None
@@ -642,6 +647,20 @@ class Importer:
         return RowResult(
             row.number, outcome, "; ".join(flags), row.values, flagged=bad_inn is not None
         )
+
+    def _company_by_id(self, client_in: ClientIn, row: SourceRow, flags: list[str]) -> Any:
+        """The company a nameless deal row names by its id in the source (HubSpot's
+        "Associated Company IDs"), or None (said in the row when the id is unknown)."""
+        if not client_in.external_id or row.deal is None:
+            return None
+        found = self.by_external.get(client_in.external_id)
+        if found is None:
+            flags.append(
+                _("Company %(id)s is not in the CRM (import the companies first).")
+                % {"id": linked.shown(client_in.external_id)}
+            )
+            return None
+        return self._target(found)
 
     def _plan_client(
         self,
@@ -866,14 +885,7 @@ class Importer:
         key = _person_key(person.last_name, person.first_name, person.middle_name)
         if not (key or emails or phones):
             return False  # only an unreadable e-mail: no blank contact person for it
-        contact = target.persons.get(key)
-        if contact is None and key and " " in key:
-            # «Мария Иванова» in a deal's contact column is «Иванова Мария» of the contacts'
-            # export: the same words in another order are the same person of this client.
-            words = sorted(key.split())
-            contact = next(
-                (c for k, c in target.persons.items() if sorted(k.split()) == words), None
-            )
+        contact = target.persons.get(key) or _same_person(target, key)
         if contact is None and not key:
             # A nameless person (only an e-mail): the client's existing nameless contact, or
             # any contact that already has one of these e-mails.
@@ -943,29 +955,14 @@ class Importer:
         flags: list[str],
     ) -> str:
         if deal_in.external_id and deal_in.external_id in self.deal_by_external:
-            first = self._rows_of.get(deal_in.external_id)
-            if first is not None and first != row.number:
-                flags.append(
-                    _("Deal %(id)s is in row %(row)s already: this row is left out.")
-                    % {"id": linked.shown(deal_in.external_id), "row": first}
-                )
-                return REJECTED
-            return UNCHANGED
+            return self._known_deal(deal_in.external_id, row, flags)
         # A deal that cannot be made is left out; the row's client still counts (a row of
         # only a deal is rejected).
         left_out = REJECTED if target is None else UNCHANGED
-        pipeline, said = self.directory.pipeline(deal_in.pipeline)
-        if said:
-            flags.append(said)
-        found = self.directory.stage(pipeline, deal_in.pipeline, deal_in.stage, deal_in.outcome)
-        if found.flag:
-            flags.append(found.flag)
-        planned = pipeline is None and self.dry_run and bool(deal_in.pipeline)
-        if (pipeline is None or found.stage is None) and not planned:
-            if self.pipeline is None or self.stage is None:
-                flags.append(_("The company has no pipeline to put deals in."))
-                return left_out
-            pipeline, found.stage = self.pipeline, self.stage
+        place = self._place(deal_in, flags)
+        if place is None:
+            return left_out
+        pipeline, found = place
         # The person's name declined ("Сделка с Георгием Орловым"), as for a web request.
         title = deal_in.title or (deal_title(target.client.name) if target else _("Imported deal"))
         amount = deal_in.amount
@@ -1002,12 +999,16 @@ class Importer:
         created = timezone.now()
         if deal_in.date:
             created = dt.datetime.fromisoformat(deal_in.date).replace(tzinfo=dt.UTC)
+        # (None only in a preview, for a pipeline it would create: never saved.)
+        place_ids: dict[str, Any] = {
+            "pipeline_id": pipeline.pk if pipeline is not None else None,
+            "stage_id": found.stage.pk if found.stage is not None else None,
+        }
         deal = Deal(
             title=title[:300],
             amount=amount,
             currency=deal_in.currency or self.currency,
-            pipeline_id=pipeline.pk if pipeline is not None else None,
-            stage_id=found.stage.pk if found.stage is not None else None,
+            **place_ids,
             source=self.source_label,
             responsible_id=self._member(deal_in.responsible, flags),
             created_by_id=self.batch.created_by_id,
@@ -1032,6 +1033,35 @@ class Importer:
             self._put(self.deal_by_external, deal_in.external_id, deal)
             self._rows_of[deal_in.external_id] = row.number
         return CREATED
+
+    def _place(self, deal_in: DealIn, flags: list[str]) -> tuple[Pipeline | None, Found] | None:
+        """The pipeline and stage the deal goes to (a pipeline a preview would create is
+        None), or None when the company has no pipeline at all."""
+        pipeline, said = self.directory.pipeline(deal_in.pipeline)
+        if said:
+            flags.append(said)
+        found = self.directory.stage(pipeline, deal_in.pipeline, deal_in.stage, deal_in.outcome)
+        if found.flag:
+            flags.append(found.flag)
+        planned = pipeline is None and self.dry_run and bool(deal_in.pipeline)
+        if (pipeline is None or found.stage is None) and not planned:
+            if self.pipeline is None or self.stage is None:
+                flags.append(_("The company has no pipeline to put deals in."))
+                return None
+            pipeline, found.stage = self.pipeline, self.stage
+        return pipeline, found
+
+    def _known_deal(self, external_id: str, row: SourceRow, flags: list[str]) -> str:
+        """A deal whose source id was imported before (unchanged), or is in an earlier row of
+        this file (the row is a duplicate: rejected, said so)."""
+        first = self._rows_of.get(external_id)
+        if first is not None and first != row.number:
+            flags.append(
+                _("Deal %(id)s is in row %(row)s already: this row is left out.")
+                % {"id": linked.shown(external_id), "row": first}
+            )
+            return REJECTED
+        return UNCHANGED
 
     def _switched(
         self, deal: Deal, deal_in: DealIn, stage: Stage | None, flags: list[str], plan: Chunk
@@ -1133,7 +1163,7 @@ class Importer:
             deadline = _chunk_now()
             if task.unread_due:
                 flags.append(
-                    _("%(value)s is not a date (%(format)s): the task is due the day of the import.")
+                    _("%(value)s is not a date (%(format)s): the task is due today.")
                     % {"value": task.unread_due, "format": self.date_format}
                 )
             else:
@@ -1144,7 +1174,12 @@ class Importer:
         plan.new_tasks.append(
             (
                 linked.new_task(
-                    task, found, assignee=assignee, author=author, deadline=deadline, done_at=done_at
+                    task,
+                    found,
+                    assignee=assignee,
+                    author=author,
+                    deadline=deadline,
+                    done_at=done_at,
                 ),
                 key,
             )
@@ -1556,6 +1591,15 @@ _PACED_THRESHOLD = 20_000
 _collector_lock = threading.Lock()
 _runs = 0
 _saved_threshold: tuple[int, int, int] | None = None
+
+
+def _same_person(target: Target, key: str) -> Contact | None:
+    """«Мария Иванова» in a deal's contact column is «Иванова Мария» of the contacts' export:
+    the same words in another order are the same person of this client."""
+    if " " not in key:
+        return None
+    words = sorted(key.split())
+    return next((c for k, c in target.persons.items() if sorted(k.split()) == words), None)
 
 
 def _note(batch: ImportBatch, result: RowResult) -> ImportRowNote:

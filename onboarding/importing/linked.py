@@ -73,7 +73,7 @@ def _links(row: SourceRow) -> LinksIn | None:
     return None
 
 
-def look_up(rows: list[SourceRow]) -> Refs:
+def look_up(rows: list[SourceRow]) -> Refs:  # noqa: PLR0912 - one pass over the chunk
     """Every source id and name the chunk's rows link to, looked up at once."""
     refs = Refs()
     ids: set[str] = set()
@@ -182,14 +182,31 @@ def shown(external_id: str) -> str:
 
 def task_key(task: TaskIn) -> str:
     links = task.links
-    return row_key("task", task.external_id, task.title, task.due, links.deal, links.contact,
-                   links.company, links.name)
+    return row_key(
+        "task",
+        task.external_id,
+        task.title,
+        task.due,
+        links.deal,
+        links.contact,
+        links.company,
+        links.name,
+    )
 
 
 def timeline_key(entry: TimelineIn) -> str:
     links = entry.links
-    return row_key("activity", entry.external_id, entry.kind, entry.text, entry.when,
-                   links.deal, links.contact, links.company, links.name)
+    return row_key(
+        "activity",
+        entry.external_id,
+        entry.kind,
+        entry.text,
+        entry.when,
+        links.deal,
+        links.contact,
+        links.company,
+        links.name,
+    )
 
 
 def when(iso: str, tz: Any) -> dt.datetime | None:
@@ -201,8 +218,15 @@ def when(iso: str, tz: Any) -> dt.datetime | None:
     return timezone.make_aware(value, tz) if timezone.is_naive(value) else value
 
 
-def new_task(task: TaskIn, linked: Linked, *, assignee: int | None, author: int | None,
-             deadline: dt.datetime, done_at: dt.datetime | None) -> Task:
+def new_task(
+    task: TaskIn,
+    linked: Linked,
+    *,
+    assignee: int | None,
+    author: int | None,
+    deadline: dt.datetime,
+    done_at: dt.datetime | None,
+) -> Task:
     return Task(
         title=(task.title or _("Task"))[:300],
         kind=task.kind or Task.Kind.CALL,
@@ -217,8 +241,9 @@ def new_task(task: TaskIn, linked: Linked, *, assignee: int | None, author: int 
     )
 
 
-def new_entry(entry: TimelineIn, linked: Linked, *, author: int | None,
-              happened_at: dt.datetime) -> Activity:
+def new_entry(
+    entry: TimelineIn, linked: Linked, *, author: int | None, happened_at: dt.datetime
+) -> Activity:
     kinds = {k.value for k in Activity.Kind}
     summary = entry.text.split("\n", 1)[0][:300] or str(Activity.Kind(entry.kind).label)
     return Activity(

@@ -186,7 +186,7 @@ class Directory:
         return self._new_pipeline(name)
 
     def _new_pipeline(self, name: str) -> tuple[Pipeline | None, str]:
-        made = _("Pipeline «%(name)s» is created for it.") % {"name": name}
+        made = _("A new pipeline «%(name)s» for it (none of that name).") % {"name": name}
         if self.dry_run:
             self.planned_pipelines.add(normal(name))
             return None, made  # planned: its deals are counted as they would be
@@ -226,7 +226,9 @@ class Directory:
         self.pipeline_by_name[normal(name)] = pipeline
         return pipeline, made
 
-    def stage(self, pipeline: Pipeline | None, pipeline_name: str, raw: str, outcome: str) -> Found:
+    def stage(  # noqa: PLR0911 - one return per way a stage is found
+        self, pipeline: Pipeline | None, pipeline_name: str, raw: str, outcome: str
+    ) -> Found:
         """The stage of `pipeline` a deal goes to (`outcome`: "won"/"lost" from the file)."""
         name = raw.strip()
         if pipeline is None:  # a pipeline a preview would create: its stages would be too
@@ -237,7 +239,11 @@ class Directory:
                 return Found(final)
         if not name:
             first = self.first_open.get(pipeline.pk)
-            return Found(first) if first is not None else self._new_stage(pipeline, _("New"))
+            return (
+                Found(first)
+                if first is not None
+                else self._new_stage(pipeline, _("No stage in the file"))
+            )
         found = self.stage_by_name.get((pipeline.pk, normal(name)))
         if found is not None:
             return Found(found)
@@ -277,7 +283,7 @@ class Directory:
         }
 
     def _new_stage(self, pipeline: Pipeline, name: str) -> Found:
-        made = _("Stage «%(stage)s» is created in «%(pipeline)s».") % {
+        made = _("A new stage «%(stage)s» in «%(pipeline)s» (none of that name).") % {
             "stage": name,
             "pipeline": pipeline.name,
         }

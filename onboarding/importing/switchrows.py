@@ -98,7 +98,9 @@ _CURRENCY_WORDS = (
     ("yuan", "CNY"),
 )
 _CURRENCY_CODE = re.compile(r"[A-Za-z]{3}")
-_QUANTITY = re.compile(r"^(.*?)\s*(?:[x×х*]\s*(\d+(?:[.,]\d+)?)|\((\d+(?:[.,]\d+)?)\s*\w*\.?\))\s*$")
+_QUANTITY = re.compile(
+    r"^(.*?)\s*(?:[x×х*]\s*(\d+(?:[.,]\d+)?)|\((\d+(?:[.,]\d+)?)\s*\w*\.?\))\s*$"
+)
 _TIMELINE_KINDS = {
     "call": "call",
     "звонок": "call",
@@ -147,7 +149,7 @@ def outcome_of(raw: str) -> str:
     return ""
 
 
-def moment(value: Any, order: str = values.DAY_FIRST) -> str:
+def moment(value: Any, order: str = values.DAY_FIRST) -> str:  # noqa: PLR0911 (one per form)
     """An ISO date-time ("2026-03-05T14:30:00") or date from a cell: "05.03.2026 14:30",
     "2026-03-05 14:30:00", an Excel date-time, a HubSpot epoch in milliseconds; "" when it is
     not one."""

@@ -410,21 +410,7 @@ def row_to_source(
     `person_emails`: whether the file has a column of the contact person's own e-mail;
     `kind`: what every row of the file is (`row_kind`); `prefix`: put before the source
     system's record ids ("amocrm:"), so that two systems' ids never meet."""
-    fields: dict[str, Any] = {}  # mapped field → the cell as read
-    said: dict[str, str] = {}  # mapped field → the cell's text
-    shown: dict[str, str] = {}
-    for header, cell, cell_text in zip(headers, row, texts, strict=False):
-        if cell_text:
-            shown[header] = cell_text
-            field_name = mapping.get(header)
-            if field_name:
-                if field_name in said:
-                    # Two columns of one field that holds several values (the mapping step
-                    # refuses two columns for any other field): both kept, a line apart.
-                    said[field_name] = fields[field_name] = f"{said[field_name]}\n{cell_text}"
-                else:
-                    fields[field_name] = cell
-                    said[field_name] = cell_text
+    fields, said, shown = _cells(headers, row, mapping, texts)
     source = SourceRow(number=number, values=shown)
     if kind == TASKS:
         source.task = switchrows.task_of(said, fields, date_order, prefix)
@@ -472,9 +458,7 @@ def row_to_source(
         client.kind = client_kind(
             name=client.name, full_name=client.full_name, inn=client.inn, default=client.kind
         )
-    person = _person(said, fields)
-    if person is not None and prefix and person.external_id:
-        person.external_id = prefix + person.external_id
+    person = _person(said, fields, prefix)
     if person is not None:
         client.persons.append(person)
         if client.emails and not person_emails and (person.last_name or person.first_name):
@@ -502,8 +486,6 @@ def row_to_source(
         )
         if kind == DEALS:
             switchrows.fill_deal(source.deal, said, fields, date_order, prefix)
-    if client.responsible and person is not None:
-        person.responsible = client.responsible
     return source
 
 
@@ -523,6 +505,28 @@ def row_kind(mapping: dict[str, str]) -> str:
     if chosen & (columns.SWITCH_DEAL_FIELDS | {"responsible", "company_ref", "contact_ref"}):
         return DEALS
     return ""
+
+
+def _cells(
+    headers: list[str], row: list[Any], mapping: dict[str, str], texts: list[str]
+) -> tuple[dict[str, Any], dict[str, str], dict[str, str]]:
+    """(mapped field → the cell as read, mapped field → its text, header → text shown)."""
+    fields: dict[str, Any] = {}
+    said: dict[str, str] = {}
+    shown: dict[str, str] = {}
+    for header, cell, cell_text in zip(headers, row, texts, strict=False):
+        if cell_text:
+            shown[header] = cell_text
+            field_name = mapping.get(header)
+            if field_name:
+                if field_name in said:
+                    # Two columns of one field that holds several values (the mapping step
+                    # refuses two columns for any other field): both kept, a line apart.
+                    said[field_name] = fields[field_name] = f"{said[field_name]}\n{cell_text}"
+                else:
+                    fields[field_name] = cell
+                    said[field_name] = cell_text
+    return fields, said, shown
 
 
 def _without_company(
@@ -602,7 +606,7 @@ def _add_extras(client: ClientIn, said: dict[str, str], extras: tuple[str, ...])
             client.postal_address = composed
 
 
-def _person(said: dict[str, str], fields: dict[str, Any]) -> PersonIn | None:
+def _person(said: dict[str, str], fields: dict[str, Any], prefix: str = "") -> PersonIn | None:
     """The row's contact person, from the mapped fields' texts (`fields`: the cells)."""
 
     def name(field_name: str) -> str:
@@ -622,8 +626,10 @@ def _person(said: dict[str, str], fields: dict[str, Any]) -> PersonIn | None:
     messengers = {
         key: said[f"contact_{key}"] for key in ("telegram", "whatsapp") if f"contact_{key}" in said
     }
+    own_id = said.get("contact_external_id", "")
     return PersonIn(
-        external_id=said.get("contact_external_id", ""),
+        external_id=f"{prefix}{own_id}" if own_id else "",
+        responsible=said.get("responsible", ""),
         last_name=last,
         first_name=first,
         middle_name=middle,

@@ -79,7 +79,8 @@ def test_companies_and_contacts_keep_each_ones_phones_emails_and_owner(make_comp
         )
         # A person with no company is a private client of their own, with their contacts.
         sokolova = Contact.objects.get(last_name="Соколова")
-        assert sokolova.client is not None and sokolova.client.kind == "person"
+        assert sokolova.client is not None
+        assert sokolova.client.kind == "person"
         assert sokolova.emails == ["sokolova@yandex.ru"]
         # «Иван Петров» is no member: listed, the records given to the person importing.
         assert contacts.batch.unmatched["owners"] == {}  # contacts name owners quietly?
@@ -113,22 +114,26 @@ def test_deals_go_to_their_stages_owners_and_outcomes(make_company: Any) -> None
         assert (windows.pipeline_id, windows.stage_id) == (sales.pk, first.pk if first else 0)
         assert windows.responsible_id == anna.pk
         assert windows.amount == Decimal("150000.00")
-        assert windows.client is not None and windows.client.name == "ООО Ромашка"
+        assert windows.client is not None
+        assert windows.client.name == "ООО Ромашка"
         assert windows.created_at.date() == dt.date(2025, 2, 1)
         doors = Deal.objects.get(title="Монтаж дверей")
-        assert doors.stage.name == "Переговоры" and doors.pipeline_id == sales.pk
+        assert doors.stage.name == "Переговоры"
+        assert doors.pipeline_id == sales.pk
         assert doors.responsible_id == made.owner.pk  # mapped to the owner on the preview
         assert doors.amount == Decimal("85500.50")
         won = Deal.objects.get(title="Остекление склада")
         assert won.stage.outcome == Stage.Outcome.WON
-        assert won.closed_at is not None and won.closed_at.date() == dt.date(2025, 2, 20)
+        assert won.closed_at is not None
+        assert won.closed_at.date() == dt.date(2025, 2, 20)
         lost = Deal.objects.get(title="Ремонт фасада")
         assert lost.stage.outcome == Stage.Outcome.LOST
         assert lost.lost_reason == "Дорого"
         service = Deal.objects.get(title="Сервисный договор")
         assert service.pipeline.name == "Сервис"
         assert service.stage.name == "Согласование договора"
-        assert service.client is not None and service.client.name == "АО Вектор"
+        assert service.client is not None
+        assert service.client.name == "АО Вектор"
         # Re-importing the same export changes nothing.
         again = run_import(
             made.company, made.owner, data, "deals.xlsx", options=_deal_choices(made)
@@ -164,23 +169,31 @@ def test_tasks_and_notes_link_to_the_records_by_their_amocrm_ids(make_company: A
         assert tasks.batch.options["preset"] == "amocrm_tasks"
         assert tasks.counts.get("created", 0) == 4, [n.reason for n in tasks.rows]
         call = Task.objects.get(title="Перезвонить по замеру")
-        assert call.deal is not None and call.deal.title == "Поставка окон"
-        assert call.client is not None and call.client.name == "ООО Ромашка"
-        assert call.assignee_id == anna.pk and call.done_at is None
+        assert call.deal is not None
+        assert call.deal.title == "Поставка окон"
+        assert call.client is not None
+        assert call.client.name == "ООО Ромашка"
+        assert call.assignee_id == anna.pk
+        assert call.done_at is None
         assert call.deadline.astimezone(dt.UTC).isoformat().startswith("2025-02-03T09:00")
         meeting = Task.objects.get(title="Встреча в офисе клиента")
-        assert meeting.kind == Task.Kind.MEETING and meeting.done_at is not None
+        assert meeting.kind == Task.Kind.MEETING
+        assert meeting.done_at is not None
         catalogue = Task.objects.get(title="Отправить каталог")
-        assert catalogue.contact is not None and catalogue.contact.last_name == "Иванова"
+        assert catalogue.contact is not None
+        assert catalogue.contact.last_name == "Иванова"
         details = Task.objects.get(title="Уточнить реквизиты")
-        assert details.client is not None and details.client.name == "АО Вектор"
+        assert details.client is not None
+        assert details.client.name == "АО Вектор"
 
         notes = run_import(made.company, made.owner, fixture("amocrm_notes_ru.csv"), "notes.csv")
         assert notes.batch.options["preset"] == "amocrm_notes"
         assert notes.counts.get("created", 0) == 3, [n.reason for n in notes.rows]
         note = Activity.objects.get(body="Клиент просит КП до пятницы")
-        assert note.kind == Activity.Kind.NOTE and note.author_id == anna.pk
-        assert note.deal is not None and note.deal.title == "Поставка окон"
+        assert note.kind == Activity.Kind.NOTE
+        assert note.author_id == anna.pk
+        assert note.deal is not None
+        assert note.deal.title == "Поставка окон"
         assert note.happened_at.astimezone(dt.UTC).isoformat().startswith("2025-02-01T07:30")
         call_log = Activity.objects.get(body__startswith="Обсудили сроки")
         assert call_log.kind == Activity.Kind.CALL
@@ -188,12 +201,18 @@ def test_tasks_and_notes_link_to_the_records_by_their_amocrm_ids(make_company: A
         assert "Иван Петров" in _notes(notes)[3].reason
 
         # The same files again: nothing new.
-        assert run_import(
-            made.company, made.owner, fixture("amocrm_tasks_ru.csv"), "tasks.csv"
-        ).counts.get("created", 0) == 0
-        assert run_import(
-            made.company, made.owner, fixture("amocrm_notes_ru.csv"), "notes.csv"
-        ).counts.get("created", 0) == 0
+        assert (
+            run_import(
+                made.company, made.owner, fixture("amocrm_tasks_ru.csv"), "tasks.csv"
+            ).counts.get("created", 0)
+            == 0
+        )
+        assert (
+            run_import(
+                made.company, made.owner, fixture("amocrm_notes_ru.csv"), "notes.csv"
+            ).counts.get("created", 0)
+            == 0
+        )
         # Undo removes the tasks and the notes the imports made.
         undo_batch(tasks.batch)
         undo_batch(notes.batch)

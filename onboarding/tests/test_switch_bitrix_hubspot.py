@@ -34,7 +34,11 @@ def test_bitrix24_companies_contacts_deals_and_leads(make_company: Any) -> None:
         lutik = Client.objects.get(name="ООО Лютик")
         assert Client.objects.filter(name="ООО Лютик").count() == 1
         olga = Contact.objects.get(last_name="Лебедева")
-        assert (olga.client_id, olga.middle_name, olga.position) == (lutik.pk, "Петровна", "Бухгалтер")
+        assert (olga.client_id, olga.middle_name, olga.position) == (
+            lutik.pk,
+            "Петровна",
+            "Бухгалтер",
+        )
         assert set(olga.phones.values_list("e164", flat=True)) == {"+74953004052", "+79265550011"}
         assert olga.emails == ["lebedeva@lutik.ru"]
         assert set(lutik.phones.values_list("e164", flat=True)) == {"+74953004050"}
@@ -48,8 +52,10 @@ def test_bitrix24_companies_contacts_deals_and_leads(make_company: Any) -> None:
         )
         assert deals.batch.options["preset"] == "bitrix24_deals"
         roof = Deal.objects.get(title="Кровля для Лютика")
-        assert roof.client_id == lutik.pk and roof.responsible_id == anna.pk
-        assert roof.currency == "RUB" and roof.amount == Decimal("250000.00")
+        assert roof.client_id == lutik.pk
+        assert roof.responsible_id == anna.pk
+        assert roof.currency == "RUB"
+        assert roof.amount == Decimal("250000.00")
         assert roof.expected_close == dt.date(2025, 2, 28)
         assert roof.stage.name == "Подготовка документов"
         assert [(i.name, i.quantity) for i in roof.items.order_by("id")] == [
@@ -57,7 +63,8 @@ def test_bitrix24_companies_contacts_deals_and_leads(make_company: Any) -> None:
             ("Монтаж", Decimal("1.000")),
         ]
         materials = Deal.objects.get(title="Материалы для Стройки")
-        assert materials.currency == "USD" and materials.stage.outcome == Stage.Outcome.WON
+        assert materials.currency == "USD"
+        assert materials.stage.outcome == Stage.Outcome.WON
         fence = Deal.objects.get(title="Ограждение")
         assert fence.stage.outcome == Stage.Outcome.LOST
         assert fence.responsible_id == made.owner.pk
@@ -66,9 +73,11 @@ def test_bitrix24_companies_contacts_deals_and_leads(make_company: Any) -> None:
         leads = run_import(made.company, made.owner, fixture("bitrix24_leads_ru.csv"), "l.csv")
         assert leads.batch.options["preset"] == "bitrix24_leads"
         lead = Deal.objects.get(title="Заявка с сайта")
-        assert lead.client is not None and lead.client.name == "ООО Заря"
+        assert lead.client is not None
+        assert lead.client.name == "ООО Заря"
         zaitsev = Contact.objects.get(last_name="Зайцев")
-        assert zaitsev.emails == ["zaitsev@zarya.ru"] and zaitsev.position == "Менеджер"
+        assert zaitsev.emails == ["zaitsev@zarya.ru"]
+        assert zaitsev.position == "Менеджер"
 
 
 def test_hubspot_records_and_their_associations(make_company: Any) -> None:
@@ -78,11 +87,13 @@ def test_hubspot_records_and_their_associations(make_company: Any) -> None:
         companies = run_import(made.company, made.owner, fixture("hubspot_companies.csv"), "c.csv")
         assert companies.batch.options["preset"] == "hubspot_companies"
         acme = Client.objects.get(name="Acme Corp")
-        assert acme.website == "https://acme.com" and acme.responsible_id == anna.pk
+        assert acme.website == "https://acme.com"
+        assert acme.responsible_id == anna.pk
         contacts = run_import(made.company, made.owner, fixture("hubspot_contacts.csv"), "p.csv")
         assert contacts.batch.options["preset"] == "hubspot_contacts"
         john = Contact.objects.get(last_name="Smith")
-        assert john.client_id == acme.pk and john.emails == ["john.smith@acme.com"]
+        assert john.client_id == acme.pk
+        assert john.emails == ["john.smith@acme.com"]
         assert john.position == "CTO"
         assert not acme.phones.filter(e164="+16175550111").exists()  # the person's, not Acme's
 
@@ -97,11 +108,14 @@ def test_hubspot_records_and_their_associations(make_company: Any) -> None:
         licences = Deal.objects.get(title="Acme licences")
         assert licences.client_id == acme.pk  # by the associated company's id
         assert list(licences.contacts.all()) == [john]
-        assert licences.currency == "USD" and licences.expected_close == dt.date(2025, 4, 30)
+        assert licences.currency == "USD"
+        assert licences.expected_close == dt.date(2025, 4, 30)
         assert licences.stage.name == "Appointment Scheduled"
         support = Deal.objects.get(title="Globex support")
-        assert support.currency == "GBP" and support.stage.outcome == Stage.Outcome.WON
-        assert support.closed_at is not None and support.closed_at.date() == dt.date(2025, 2, 20)
+        assert support.currency == "GBP"
+        assert support.stage.outcome == Stage.Outcome.WON
+        assert support.closed_at is not None
+        assert support.closed_at.date() == dt.date(2025, 2, 20)
         assert Deal.objects.get(title="Acme pilot").stage.outcome == Stage.Outcome.LOST
 
         tasks = run_import(made.company, made.owner, fixture("hubspot_tasks.csv"), "t.csv")
@@ -112,18 +126,22 @@ def test_hubspot_records_and_their_associations(make_company: Any) -> None:
             john.pk,
             acme.pk,
         )
-        assert proposal.kind == Task.Kind.EMAIL and proposal.done_at is None
+        assert proposal.kind == Task.Kind.EMAIL
+        assert proposal.done_at is None
         assert Task.objects.get(title="Call about renewal").done_at is not None
 
         notes = run_import(made.company, made.owner, fixture("hubspot_notes.csv"), "n.csv")
         assert notes.batch.options["preset"] == "hubspot_notes"
         discount = Activity.objects.get(body="Asked for a discount on 50 seats")
-        assert discount.deal_id == licences.pk and discount.author_id == anna.pk
+        assert discount.deal_id == licences.pk
+        assert discount.author_id == anna.pk
         onboarding = Activity.objects.get(body="Onboarding call went well")
-        assert onboarding.client is not None and onboarding.client.name == "Globex"
+        assert onboarding.client is not None
+        assert onboarding.client.name == "Globex"
 
         undo_batch(notes.batch)
         undo_batch(tasks.batch)
         undo_batch(deals.batch)
         assert not Activity.objects.filter(body__startswith="Asked").exists()
-        assert Task.objects.count() == 0 and Deal.objects.count() == 0
+        assert Task.objects.count() == 0
+        assert Deal.objects.count() == 0

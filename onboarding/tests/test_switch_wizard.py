@@ -45,7 +45,8 @@ def test_the_wizard_asks_for_stages_pipelines_and_people_then_imports(
     )
     assert response.status_code == 302
     page = browser.get(response["Location"], HTTP_HOST=a.host).content.decode()
-    assert 'id="recognised-preset"' in page and "amoCRM" in page
+    assert 'id="recognised-preset"' in page
+    assert "amoCRM" in page
     with a:
         preview = ImportBatch.objects.get()
         assert preview.mapping["этап сделки"] == "deal_stage"
@@ -54,7 +55,8 @@ def test_the_wizard_asks_for_stages_pipelines_and_people_then_imports(
     assert browser.post(f"/import/{preview.pk}/preview/", form, HTTP_HOST=a.host).status_code == 302
     page = browser.get(f"/import/{preview.pk}/", HTTP_HOST=a.host).content.decode()
     assert 'id="switch-choices"' in page
-    assert "Воронка" in page and "Иван Петров" in page
+    assert "Воронка" in page
+    assert "Иван Петров" in page
     with a:
         preview.refresh_from_db()
         assert preview.options["preset"] == "amocrm_deals"  # kept through the mapping step
@@ -82,7 +84,9 @@ def test_the_wizard_asks_for_stages_pipelines_and_people_then_imports(
         f"stage_{stages.index('воронка|первичный контакт')}": str(first.pk),
         f"stage_{stages.index('воронка|переговоры')}": "create",
     }
-    assert browser.post(f"/import/{preview.pk}/choices/", choices, HTTP_HOST=a.host).status_code == 302
+    assert (
+        browser.post(f"/import/{preview.pk}/choices/", choices, HTTP_HOST=a.host).status_code == 302
+    )
     assert browser.post(f"/import/{preview.pk}/start/", HTTP_HOST=a.host).status_code == 302
     with a:
         assert Deal.objects.count() == 5
@@ -111,7 +115,8 @@ def test_a_choice_of_another_companys_stage_or_member_is_refused(
         ).batch
         stages = sorted(preview.unmatched["stages"])
         owners = sorted(preview.unmatched["owners"])
-        assert stages and owners
+        assert stages
+        assert owners
     browser = login_on_host(a.owner, a.company, a.host)
     for bad in ({"stage_0": str(other_stage.pk)}, {"owner_0": str(b.owner.pk)}):
         browser.post(f"/import/{preview.pk}/choices/", bad, HTTP_HOST=a.host)
@@ -155,14 +160,25 @@ def test_another_companys_members_stages_and_records_are_never_matched(make_comp
         )
         # The contact and company ids 1001 and 3003 are B's only: not linked here.
         reasons = " ".join(n.reason for n in tasks.rows)
-        assert "contact 1001" in reasons and "company 3003" in reasons
+        assert "contact 1001" in reasons
+        assert "company 3003" in reasons
         assert ImportedRecord.objects.filter(external_id="amocrm:3001").count() == 0
 
 
 def test_bad_rows_are_said_row_by_row_and_nothing_is_lost(make_company: Any) -> None:
     made = make_company("Окна")
-    header = ["ID", "Название сделки", "Бюджет", "Ответственный", "Дата создания",
-              "Этап сделки", "Воронка", "Компания", "Дата закрытия", "Валюта"]
+    header = [
+        "ID",
+        "Название сделки",
+        "Бюджет",
+        "Ответственный",
+        "Дата создания",
+        "Этап сделки",
+        "Воронка",
+        "Компания",
+        "Дата закрытия",
+        "Валюта",
+    ]
     rows = [
         header,
         ["1", "Хорошая", "100", "", "01.02.2025", "Переговоры", "", "ООО А", "", "RUB"],
@@ -184,8 +200,10 @@ def test_bad_rows_are_said_row_by_row_and_nothing_is_lost(make_company: Any) -> 
         assert "32.13.2025 is not a date" in notes[4].reason
         assert "45.01.2025 is not a date" in notes[4].reason
         assert "Пётр Неизвестный is not a member" in notes[5].reason
-        assert notes[6].outcome == "rejected" and "Deal 1 is in row 2 already" in notes[6].reason
-        assert notes[7].outcome == "rejected" and "Архив" in notes[7].reason
+        assert notes[6].outcome == "rejected"
+        assert "Deal 1 is in row 2 already" in notes[6].reason
+        assert notes[7].outcome == "rejected"
+        assert "Архив" in notes[7].reason
         assert "пиастры is not a currency" in notes[8].reason
         # Every row is accounted for, the rejected ones with what they said (for the xlsx).
         assert report.counts["rows"] == 7
@@ -221,6 +239,7 @@ def test_exports_are_recognised_whatever_the_order_case_encoding_and_format(
     found = inspect(io.BytesIO(data), size=len(data), limit_mb=50, file_name="x")
     preset = recognise(found.headers)
     expected = name.rsplit("_", 1)[0] if name.endswith("_ru.csv") else name[:-4]
-    assert preset is not None and preset.key == expected
+    assert preset is not None
+    assert preset.key == expected
     mapping = preset.mapping(found.headers)
     assert "utm source" not in mapping  # an extra column is left out, and said so
