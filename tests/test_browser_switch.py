@@ -32,7 +32,7 @@ def _select_by_text(page: Any, selector: str, text: str) -> None:
 
 def _row_select(page: Any, table: str, name: str) -> str:
     """The select of the row of `table` naming `name`."""
-    row = page.locator(f"{table} tr", has_text=name).first
+    row = page.locator(f"{table} tr:has(select)", has_text=name).first
     return "#" + str(row.locator("select").get_attribute("id"))
 
 
@@ -139,6 +139,8 @@ def test_switching_from_amocrm_through_the_wizard_to_the_board(
     assert "Остекление склада" in won
     lost = page.locator('[data-outcome="lost"] [data-cards]').inner_text()
     assert "Ремонт фасада" in lost
+    names = page.locator("[data-stage-name]").evaluate_all("cs => cs.map(c => c.dataset.stageName)")
+    assert names.index("Переговоры") < names.index("Успешно")  # before won and lost
     shots["switch-board"] = page.url
     with made:
         service = Pipeline.objects.get(name="Сервис")

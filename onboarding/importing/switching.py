@@ -21,6 +21,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db.models import F
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
@@ -92,6 +93,7 @@ class Directory:
             if "|" in k
         }
         self.owner_choices = {normal(k): v for k, v in (options.get("owners") or {}).items()}
+        self._stage_shown: dict[str, str] = {}
         self._load_pipelines()
         self._load_members()
 
@@ -259,7 +261,9 @@ class Directory:
         if chosen.isdigit() and int(chosen) in self.stages:
             return Found(self.stages[int(chosen)])
         if not chosen:
-            self.unmatched.stages[key] += 1
+            # Listed as the file first spells it ("Воронка|Переговоры"); chosen by its key.
+            shown = self._stage_shown.setdefault(key, f"{pipeline_name or pipeline.name}|{name}")
+            self.unmatched.stages[shown] += 1
         if outcome:
             final = self.final.get((pipeline.pk, outcome))
             if final is not None:
@@ -296,11 +300,13 @@ class Directory:
             for s in self.stages.values()
             if s.pipeline_id == pipeline.pk and s.outcome == Stage.Outcome.OPEN
         ]
+        position = max(open_positions, default=-1) + 1
+        # Won and lost stay the last columns of the board: moved one place on.
+        Stage.objects.filter(pipeline=pipeline, position__gte=position).exclude(
+            outcome=Stage.Outcome.OPEN
+        ).update(position=F("position") + 1)
         stage = Stage.objects.create(
-            pipeline=pipeline,
-            name=name[:200],
-            position=max(open_positions, default=-1) + 1,
-            color=_NEW_STAGE_COLOUR,
+            pipeline=pipeline, name=name[:200], position=position, color=_NEW_STAGE_COLOUR
         )
         self._record("stage", stage.pk)
         self._know(stage)

@@ -83,6 +83,8 @@ class Report:
             "error": self.batch.error,
             "counts": {k: self.counts.get(k, 0) for k in ("rows", *OUTCOMES, FLAGGED)},
             "ignored_columns": self.batch.ignored_columns,
+            "preset": (self.batch.options or {}).get("preset", ""),
+            "unmatched": self.batch.unmatched,
         }
 
     def write_json(self, out: IO[str]) -> None:
@@ -145,7 +147,8 @@ def create_batch(
         # saved one is chosen, its rows' kind and the prefix of its ids.
         if mapping is None:
             chosen = preset.mapping(found.headers)
-        found.options = {**preset.options(), **found.options}
+        given = {k: v for k, v in found.options.items() if v is not None}
+        found.options = {**preset.options(), **given}
     batch = ImportBatch(
         total_rows=found.total_rows,
         file_name=file_name[:255],

@@ -126,6 +126,8 @@ def test_deals_go_to_their_stages_owners_and_outcomes(make_company: Any) -> None
         assert won.stage.outcome == Stage.Outcome.WON
         assert won.closed_at is not None
         assert won.closed_at.date() == dt.date(2025, 2, 20)
+        # A stage the import made goes after the open ones, before won and lost.
+        assert doors.stage.position < won.stage.position
         lost = Deal.objects.get(title="Ремонт фасада")
         assert lost.stage.outcome == Stage.Outcome.LOST
         assert lost.lost_reason == "Дорого"

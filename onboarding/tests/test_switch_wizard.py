@@ -77,12 +77,12 @@ def test_the_wizard_asks_for_stages_pipelines_and_people_then_imports(
         assert preview.options["pipelines"]["Воронка"] == str(sales.pk)
         # Now the stages of «Воронка» are the default pipeline's: two of them it has not.
         stages = sorted(preview.unmatched["stages"])
-        assert stages == ["воронка|первичный контакт", "воронка|переговоры"]
+        assert stages == ["Воронка|Первичный контакт", "Воронка|Переговоры"]
     page = browser.get(f"/import/{preview.pk}/", HTTP_HOST=a.host).content.decode()
     assert 'id="switch-stages"' in page
     choices = {
-        f"stage_{stages.index('воронка|первичный контакт')}": str(first.pk),
-        f"stage_{stages.index('воронка|переговоры')}": "create",
+        f"stage_{stages.index('Воронка|Первичный контакт')}": str(first.pk),
+        f"stage_{stages.index('Воронка|Переговоры')}": "create",
     }
     assert (
         browser.post(f"/import/{preview.pk}/choices/", choices, HTTP_HOST=a.host).status_code == 302
@@ -243,3 +243,36 @@ def test_exports_are_recognised_whatever_the_order_case_encoding_and_format(
     assert preset.key == expected
     mapping = preset.mapping(found.headers)
     assert "utm source" not in mapping  # an extra column is left out, and said so
+
+
+def test_the_command_lists_the_names_takes_choices_and_undoes(
+    make_company: Any, tmp_path: Any
+) -> None:
+    import json
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    a = make_company("Alpha")
+    export = tmp_path / "amocrm_deals.csv"
+    export.write_bytes(fixture("amocrm_deals_en.csv"))
+    out = StringIO()
+    call_command("import_data", a.company.slug, str(export), "--dry-run", stdout=out)
+    assert "recognised: amocrm_deals" in out.getvalue()
+    assert "not in the company, pipelines: Sales (3 rows)" in out.getvalue()
+    assert "not in the company, owners: Anna Smirnova (2 rows), anna@example.com (1 rows)" in (
+        out.getvalue()
+    )
+    choices = tmp_path / "choices.json"
+    choices.write_text(json.dumps({"pipelines": {"Sales": "default"}, "owners": {}}))
+    call_command("import_data", a.company.slug, str(export), "--choices", str(choices), stdout=out)
+    with a:
+        sales = Pipeline.objects.get(is_default=True)
+        assert set(Deal.objects.values_list("pipeline_id", flat=True)) == {sales.pk}
+        batch = ImportBatch.objects.get(dry_run=False)
+    call_command("import_data", a.company.slug, "--undo", str(batch.pk), stdout=out)
+    with a:
+        assert Deal.objects.count() == 0
+    choices.write_text("[1, 2]")
+    with pytest.raises(CommandError):
+        call_command("import_data", a.company.slug, str(export), "--choices", str(choices))
