@@ -13,7 +13,7 @@ from crm_core.models import Activity, Client, Contact, Deal, Pipeline, Stage, Ta
 from onboarding.models import ImportBatch
 from onboarding.services.imports import undo_batch
 from onboarding.tests.helpers import run_import
-from onboarding.tests.switch_exports import as_xlsx, fixture, rows_of
+from onboarding.tests.switch_exports import as_csv, as_xlsx, fixture, rows_of
 from tenants.models import Membership, User
 
 pytestmark = pytest.mark.usefixtures("media_root")
@@ -237,3 +237,83 @@ def test_the_english_export_in_csv_is_recognised_too(make_company: Any) -> None:
         # The unknown stage was created (no choice given), the preview listed it.
         assert Deal.objects.get(title="Windows for the office").stage.name == "Initial contact"
         assert ImportBatch.objects.get(pk=report.batch.pk).unmatched["stages"]
+
+
+def test_tasks_link_by_name_when_the_export_gives_no_ids(make_company: Any) -> None:
+
+    made = make_company("Окна")
+    with made:
+        add_member(made.company, "anna@example.com", "Анна Смирнова")
+        _bring_people(made)
+        run_import(
+            made.company,
+            made.owner,
+            as_xlsx(rows_of("amocrm_deals_ru.csv")),
+            "deals.xlsx",
+            options=_deal_choices(made),
+        )
+        tasks = [
+            ["Текст задачи", "Срок выполнения", "Ответственный", "Прикреплено к"],
+            ["Позвонить по окнам", "10.02.2025 11:00", "Анна Смирнова", "поставка  ОКОН"],
+            ["Сверить реквизиты", "11.02.2025", "Анна Смирнова", "АО Вектор"],
+            ["Без привязки", "31.02.2025", "Анна Смирнова", "Нет такой сделки"],
+        ]
+        report = run_import(made.company, made.owner, as_csv(tasks), "tasks.csv")
+        assert report.batch.options["preset"] == "amocrm_tasks"
+        windows = Task.objects.get(title="Позвонить по окнам")
+        assert windows.deal is not None and windows.deal.title == "Поставка окон"
+        details = Task.objects.get(title="Сверить реквизиты")
+        assert details.deal_id is None
+        assert details.client is not None and details.client.name == "АО Вектор"
+        # Nothing lost: the task of an unknown record and a broken date, kept and said so.
+        lonely = Task.objects.get(title="Без привязки")
+        assert lonely.is_personal
+        reason = _notes(report)[4].reason
+        assert "«Нет такой сделки»" in reason and "31.02.2025 is not a date" in reason
+        again = run_import(made.company, made.owner, as_csv(tasks), "tasks.csv")
+        assert again.counts.get("created", 0) == 0
+        assert Task.objects.count() == 3
+
+
+def test_an_interrupted_switch_resumes_without_duplicates(
+    make_company: Any, monkeypatch: Any
+) -> None:
+    from django.db import OperationalError
+
+    from onboarding.importing import engine
+    from onboarding.services.imports import create_batch, run_batch
+
+    made = make_company("Окна")
+    monkeypatch.setattr(engine, "CHUNK_ROWS", 2)
+    write = engine.Importer._write
+    calls = {"n": 0}
+
+    def failing(self: Any, plan: Any) -> None:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise OperationalError("the database went away")
+        write(self, plan)
+
+    monkeypatch.setattr(engine.Importer, "_write", failing)
+    with made:
+        import io
+
+        batch = create_batch(
+            user_id=made.owner.pk,
+            file=io.BytesIO(as_xlsx(rows_of("amocrm_deals_ru.csv"))),
+            file_name="deals.xlsx",
+        )
+        with pytest.raises(OperationalError):
+            run_batch(batch, company=made.company)
+        batch.refresh_from_db()
+        assert batch.status == "running" and batch.checkpoint == 3
+        assert Deal.objects.count() == 2
+        report = run_batch(batch, company=made.company)
+        assert report.batch.status == "done"
+        assert Deal.objects.count() == 5
+        assert Deal.objects.values("title").distinct().count() == 5
+        assert Stage.objects.filter(name="Переговоры").count() == 1
+        assert Pipeline.objects.filter(name="Воронка").count() == 1
+        undo_batch(report.batch)
+        assert Deal.objects.count() == 0
+        assert not Pipeline.objects.filter(name="Воронка").exists()
