@@ -261,15 +261,18 @@ def test_tasks_link_by_name_when_the_export_gives_no_ids(make_company: Any) -> N
         report = run_import(made.company, made.owner, as_csv(tasks), "tasks.csv")
         assert report.batch.options["preset"] == "amocrm_tasks"
         windows = Task.objects.get(title="Позвонить по окнам")
-        assert windows.deal is not None and windows.deal.title == "Поставка окон"
+        assert windows.deal is not None
+        assert windows.deal.title == "Поставка окон"
         details = Task.objects.get(title="Сверить реквизиты")
         assert details.deal_id is None
-        assert details.client is not None and details.client.name == "АО Вектор"
+        assert details.client is not None
+        assert details.client.name == "АО Вектор"
         # Nothing lost: the task of an unknown record and a broken date, kept and said so.
         lonely = Task.objects.get(title="Без привязки")
         assert lonely.is_personal
         reason = _notes(report)[4].reason
-        assert "«Нет такой сделки»" in reason and "31.02.2025 is not a date" in reason
+        assert "«Нет такой сделки»" in reason
+        assert "31.02.2025 is not a date" in reason
         again = run_import(made.company, made.owner, as_csv(tasks), "tasks.csv")
         assert again.counts.get("created", 0) == 0
         assert Task.objects.count() == 3
@@ -306,7 +309,8 @@ def test_an_interrupted_switch_resumes_without_duplicates(
         with pytest.raises(OperationalError):
             run_batch(batch, company=made.company)
         batch.refresh_from_db()
-        assert batch.status == "running" and batch.checkpoint == 3
+        assert batch.status == "running"
+        assert batch.checkpoint == 3
         assert Deal.objects.count() == 2
         report = run_batch(batch, company=made.company)
         assert report.batch.status == "done"
