@@ -1011,7 +1011,7 @@ class Importer:
             **place_ids,
             source=self.source_label,
             responsible_id=self._member(deal_in.responsible, flags),
-            created_by_id=self.batch.created_by_id,
+            created_by_id=self._member(deal_in.author, flags, quiet=True),
             created_at=created,
             stage_entered_at=created,
             custom={},

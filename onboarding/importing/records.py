@@ -88,6 +88,7 @@ class DealIn:
     outcome: str = ""  # "won", "lost", or "" (the stage tells)
     lost_reason: str = ""
     responsible: str = ""
+    author: str = ""  # who made the deal there («Кем создана»)
     closed: str = ""  # ISO date
     expected_close: str = ""  # ISO date
     company_ref: str = ""

@@ -225,6 +225,7 @@ def fill_deal(
     deal.outcome = outcome_of(said.get("deal_outcome", "")) or outcome_of(deal.stage)
     deal.lost_reason = said.get("deal_lost_reason", "")[:300]
     deal.responsible = said.get("responsible", "")
+    deal.author = said.get("author", "")
     deal.company_ref = first_id(said.get("company_ref", ""), prefix)
     deal.contact_ref = first_id(said.get("contact_ref", ""), prefix)
     if "deal_currency" in said:

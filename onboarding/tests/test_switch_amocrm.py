@@ -113,6 +113,7 @@ def test_deals_go_to_their_stages_owners_and_outcomes(make_company: Any) -> None
         windows = Deal.objects.get(title="Поставка окон")
         assert (windows.pipeline_id, windows.stage_id) == (sales.pk, first.pk if first else 0)
         assert windows.responsible_id == anna.pk
+        assert windows.created_by_id == anna.pk  # «Кем создана»
         assert windows.amount == Decimal("150000.00")
         assert windows.client is not None
         assert windows.client.name == "ООО Ромашка"
