@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from crm_core.models import CustomField
 from onboarding.importing import values
 from onboarding.importing.columns import CUSTOM_PREFIX, FIELDS, MULTI_VALUED, NEW_CUSTOM
+from onboarding.importing.presets import PRESETS
 from onboarding.models import ImportBatch, ImportTemplate
 from tenants.models import Membership
 
@@ -26,6 +27,16 @@ class UploadForm(forms.Form):
         required=False,
         label=_("Saved mapping"),
         empty_label=_("Suggest from the headers"),
+    )
+    # Another CRM's export: recognised from its headers, or named here when its headers were
+    # renamed (presets.py).
+    source = forms.ChoiceField(
+        label=_("Export of another CRM"),
+        required=False,
+        choices=[
+            ("", _("Recognise from the headers")),
+            *((preset.key, preset.label) for preset in PRESETS),
+        ],
     )
 
 

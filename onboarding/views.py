@@ -67,6 +67,7 @@ def import_list(request: HttpRequest) -> HttpResponse:
                 file_name=upload.name,
                 template=template,
                 dry_run=True,
+                preset=form.cleaned_data["source"],
             )
         except UnreadableFile as exc:
             form.add_error("file", exc.message)

@@ -114,8 +114,10 @@ def create_batch(
     date_order: str = "",
     template: ImportTemplate | None = None,
     options: dict[str, Any] | None = None,
+    preset: str = "",
 ) -> ImportBatch:
-    """Store the upload under the company's storage prefix and inspect it. Typed dates are
+    """Store the upload under the company's storage prefix and inspect it (`preset`: the
+    key of another CRM's export it is, when its headers do not tell). Typed dates are
     read in `date_order` (ImportBatch.DateOrder), else in the order the file's first rows show
     — or, when they leave it open, in the order saved with the `template` the file is mapped
     with (its mapping is used unless `mapping` is given).
@@ -141,14 +143,16 @@ def create_batch(
         date_order = template.date_order  # the order chosen for this export before
     found.options = dict(options or {})
     chosen = mapping if mapping is not None else found.mapping
-    preset = presets.recognise(found.headers) if found.headers else None
-    if preset is not None:
-        # Another CRM's export: its own mapping (a template that ships with Relata) unless a
-        # saved one is chosen, its rows' kind and the prefix of its ids.
+    # Another CRM's export (named by the person, else recognised from its headers): its own
+    # mapping (a template that ships with Relata) unless a saved one is chosen, its rows'
+    # kind and the prefix of its ids.
+    export = presets.BY_KEY.get(preset) if preset else None
+    export = export or (presets.recognise(found.headers) if found.headers else None)
+    if export is not None and found.headers:
         if mapping is None:
-            chosen = preset.mapping(found.headers)
+            chosen = export.mapping(found.headers)
         given = {k: v for k, v in found.options.items() if v is not None}
-        found.options = {**preset.options(), **given}
+        found.options = {**export.options(), **given}
     batch = ImportBatch(
         total_rows=found.total_rows,
         file_name=file_name[:255],

@@ -276,3 +276,27 @@ def test_the_command_lists_the_names_takes_choices_and_undoes(
     choices.write_text("[1, 2]")
     with pytest.raises(CommandError):
         call_command("import_data", a.company.slug, str(export), "--choices", str(choices))
+
+
+def test_an_export_with_renamed_headers_is_named_on_the_upload(
+    make_company: Any, eager: None
+) -> None:
+    a = make_company("Alpha")
+    # Headers renamed by hand: nothing tells it is amoCRM's, so the person says so.
+    rows = rows_of("amocrm_deals_ru.csv")
+    rows[0] = [h.replace("Этап сделки", "Этап").replace("Бюджет", "Сумма") for h in rows[0]]
+    rows[0] = [
+        h.replace("Название сделки", "Сделка").replace("Воронка", "Воронка продаж") for h in rows[0]
+    ]
+    browser = login_on_host(a.owner, a.company, a.host)
+    response = browser.post(
+        "/import/",
+        {"file": SimpleUploadedFile("deals.csv", as_csv(rows)), "source": "amocrm_deals"},
+        HTTP_HOST=a.host,
+    )
+    assert response.status_code == 302
+    with a:
+        batch = ImportBatch.objects.get()
+        assert batch.options["preset"] == "amocrm_deals"
+        assert batch.options["id_prefix"] == "amocrm:"
+        assert batch.mapping["этап"] == "deal_stage"
