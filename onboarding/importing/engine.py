@@ -57,6 +57,7 @@ from onboarding.importing.columns import BALANCE_KEY, CUSTOM_PREFIX
 from onboarding.importing.copying import copy_create, copy_rows, json_text
 from onboarding.importing.records import ClientIn, DealIn, LinksIn, PersonIn, ProductIn, SourceRow
 from onboarding.importing.switching import Directory, Found
+from onboarding.importing.tabular import without_company
 from onboarding.models import ImportBatch, ImportedRecord, ImportRowNote
 from relata.db import connection
 from tenants.models import Company
@@ -620,8 +621,7 @@ class Importer:
         if row.client is not None:
             client_in = row.client
             if not (client_in.name or client_in.full_name):
-                # A nameless deal row: its company by its id in the source, else none.
-                target = self._company_by_id(client_in, row, flags)
+                target, outcome = self._plan_nameless(client_in, row, plan, flags)
                 if target is None and row.deal is None:
                     return RowResult(
                         row.number, REJECTED, _("The row has no client name."), row.values
@@ -651,7 +651,7 @@ class Importer:
     def _company_by_id(self, client_in: ClientIn, row: SourceRow, flags: list[str]) -> Any:
         """The company a nameless deal row names by its id in the source (HubSpot's
         "Associated Company IDs"), or None (said in the row when the id is unknown)."""
-        if not client_in.external_id or row.deal is None:
+        if not client_in.external_id or not (row.deal is not None or client_in.by_ref):
             return None
         found = self.by_external.get(client_in.external_id)
         if found is None:
@@ -661,6 +661,33 @@ class Importer:
             )
             return None
         return self._target(found)
+
+    def _plan_nameless(
+        self, client_in: ClientIn, row: SourceRow, plan: Chunk, flags: list[str]
+    ) -> tuple[Target | None, str]:
+        """A row without a company name: its company by its id in the source (a deal's, a
+        person's), with the row's people added; a person of a company not in the CRM is a
+        private client; else no client (a deal without one, or a rejected row)."""
+        target = self._company_by_id(client_in, row, flags)
+        if target is not None and client_in.persons:
+            return target, self._add_people(target, client_in, plan, flags)
+        if target is None and client_in.persons:
+            without_company(client_in, client_in.persons[0], {}, None)
+            client_in.external_id = ""
+            return self._plan_client(client_in, plan, flags, row.number)
+        return target, UNCHANGED
+
+    def _add_people(
+        self, target: Target, client_in: ClientIn, plan: Chunk, flags: list[str]
+    ) -> str:
+        """A row's contact persons, added to the company it names by its source id."""
+        changed = False
+        for person in client_in.persons:
+            phones = self._phones(person.phones, flags)
+            changed |= self._plan_person(target, person, phones, plan, flags)
+        if changed and not target.pending and target.client.pk:
+            return UPDATED
+        return UNCHANGED
 
     def _plan_client(
         self,

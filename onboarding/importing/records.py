@@ -54,6 +54,9 @@ class ClientIn:
     # The company is known by its name alone, whatever phones and e-mails its people bring
     # (a vCard's ORG): the same name is the same client, in the file and in the CRM.
     known_by_name: bool = False
+    # The company named only by its id in the source (HubSpot's "Associated Company IDs"):
+    # `external_id` points at a company an earlier file brought, it is no name of its own.
+    by_ref: bool = False
     # The responsible person as the file names them (an e-mail or a full name): matched to
     # the company's members by the engine (switching.Directory).
     responsible: str = ""

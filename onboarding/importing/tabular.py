@@ -466,8 +466,11 @@ def row_to_source(
             # the person's, as the CRM's client form files an e-mail given with a name. (With
             # a column of the person's own, this one is the company's: see the engine.)
             person.emails, client.emails = client.emails, []
-    if not client.name and not client.full_name and person is not None:
-        _without_company(client, person, mapping, above)
+    if prefix and not (client.name or client.full_name or client.external_id):
+        company_ref = switchrows.first_id(said.get("company_ref", ""), prefix)
+        client.external_id, client.by_ref = company_ref, bool(company_ref)
+    if not client.name and not client.full_name and person is not None and not client.by_ref:
+        without_company(client, person, mapping, above)
     elif prefix and not (client.external_id or client.inn or client.phones or client.emails):
         # Another CRM's contact or deal names its company only («Компания контакта»): the
         # company of that name (brought by the companies' export), whatever the person's
@@ -529,7 +532,7 @@ def _cells(
     return fields, said, shown
 
 
-def _without_company(
+def without_company(
     client: ClientIn,
     person: PersonIn,
     mapping: dict[str, str],

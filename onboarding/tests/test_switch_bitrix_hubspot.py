@@ -12,7 +12,7 @@ import pytest
 from crm_core.models import Activity, Client, Contact, Deal, Stage, Task
 from onboarding.services.imports import undo_batch
 from onboarding.tests.helpers import run_import
-from onboarding.tests.switch_exports import as_xlsx, fixture, rows_of
+from onboarding.tests.switch_exports import as_csv, as_xlsx, fixture, rows_of
 from onboarding.tests.test_switch_amocrm import add_member
 
 pytestmark = pytest.mark.usefixtures("media_root")
@@ -80,6 +80,30 @@ def test_bitrix24_companies_contacts_deals_and_leads(make_company: Any) -> None:
         assert zaitsev.position == "Менеджер"
 
 
+def test_hubspot_contacts_find_their_company_by_its_id(make_company: Any) -> None:
+    made = make_company("Acme reseller")
+    rows = rows_of("hubspot_contacts.csv")
+    drop = rows[0].index("Company Name")
+    rows = [[cell for i, cell in enumerate(row) if i != drop] for row in rows]
+    rows.append(["9103", "Lone", "Wolf", "lone@wolf.example", "", "", "", "9999", "lead", ""])
+    with made:
+        run_import(made.company, made.owner, fixture("hubspot_companies.csv"), "c.csv")
+        report = run_import(made.company, made.owner, as_csv(rows, delimiter=","), "p.csv")
+        assert report.batch.options["preset"] == "hubspot_contacts"
+        john = Contact.objects.get(last_name="Smith")
+        assert john.client is not None
+        assert john.client.name == "Acme Corp"
+        jane = Contact.objects.get(last_name="Doe")
+        assert jane.client is not None
+        assert jane.client.name == "Globex"
+        # An unknown company id: the person is a private client, and the row says why.
+        wolf = Contact.objects.get(last_name="Wolf")
+        assert wolf.client is not None
+        assert wolf.client.kind == "person"
+        assert "Company 9999 is not in the CRM" in {n.row: n for n in report.rows}[4].reason
+        assert Client.objects.count() == 3
+
+
 def test_hubspot_records_and_their_associations(make_company: Any) -> None:
     made = make_company("Acme reseller")
     with made:
@@ -116,7 +140,9 @@ def test_hubspot_records_and_their_associations(make_company: Any) -> None:
         assert support.stage.outcome == Stage.Outcome.WON
         assert support.closed_at is not None
         assert support.closed_at.date() == dt.date(2025, 2, 20)
-        assert Deal.objects.get(title="Acme pilot").stage.outcome == Stage.Outcome.LOST
+        pilot = Deal.objects.get(title="Acme pilot")
+        assert pilot.stage.outcome == Stage.Outcome.LOST
+        assert pilot.client_id == acme.pk  # no contact: by the associated company's id
 
         tasks = run_import(made.company, made.owner, fixture("hubspot_tasks.csv"), "t.csv")
         assert tasks.batch.options["preset"] == "hubspot_tasks"
