@@ -103,6 +103,11 @@ def test_switching_from_amocrm_through_the_wizard_to_the_board(
     page.wait_for_selector("#switch-choices", timeout=60_000)
     shots["switch-choices"] = page.url
     save_screenshot(page, "switch-choices-first-1366x768-ru")
+    # The step on a phone too: its tables scroll sideways, nothing of it is out of reach.
+    page.set_viewport_size(SIZES["phone"])
+    save_screenshot(page, "switch-choices-first-390x844-ru")
+    assert not serious_accessibility_problems(page)
+    page.set_viewport_size(SIZES["laptop"])
     _select_by_text(page, _row_select(page, "#switch-pipelines", "Воронка"), "«Продажи»")
     page.select_option(_row_select(page, "#switch-pipelines", "Сервис"), value="create")
     _select_by_text(page, _row_select(page, "#switch-owners", "Иван Петров"), "Анна Смирнова")
