@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from crm_core.models import CustomField
 from onboarding.importing import values
 from onboarding.importing.columns import CUSTOM_PREFIX, FIELDS, MULTI_VALUED, NEW_CUSTOM
+from onboarding.importing.presets import PRESETS
 from onboarding.models import ImportBatch, ImportTemplate
 from tenants.models import Membership
 
@@ -26,6 +27,16 @@ class UploadForm(forms.Form):
         required=False,
         label=_("Saved mapping"),
         empty_label=_("Suggest from the headers"),
+    )
+    # Another CRM's export: recognised from its headers, or named here when its headers were
+    # renamed (presets.py).
+    source = forms.ChoiceField(
+        label=_("Export of another CRM"),
+        required=False,
+        choices=[
+            ("", _("Recognise from the headers")),
+            *((preset.key, preset.label) for preset in PRESETS),
+        ],
     )
 
 
@@ -188,7 +199,9 @@ class MappingForm(forms.Form):
                     for field_name, headers in twice
                 ]
             )
-        if "name" not in values and not {"contact_name", "contact_last_name"} & set(values):
+        own_rows = {"task_text", "timeline_text", "deal_title"}  # tasks, history, deals
+        named = {"name", "contact_name", "contact_last_name", "contact_first_name"}
+        if not (named | own_rows) & set(values):
             raise forms.ValidationError(
                 _("Choose the column with the client's name (or the contact person's name).")
             )

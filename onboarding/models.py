@@ -103,6 +103,10 @@ class ImportBatch(models.Model):
     # The file's columns the mapping leaves out, named on the preview, the report and the
     # command's output (an import never drops a column without saying so).
     ignored_columns = models.JSONField(default=list, blank=True)
+    # Another CRM's names the company has nothing for, with their rows' count (see
+    # importing/switching.py): {"pipelines": {name: n}, "stages": {"pipeline|stage": n},
+    # "owners": {name: n}}. The preview lists them for the person to map.
+    unmatched = models.JSONField(default=dict, blank=True)
 
     class Meta:
         verbose_name = _("import")

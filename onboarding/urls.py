@@ -7,6 +7,7 @@ urlpatterns = [
     path("import/<int:batch_id>/", views.import_batch, name="import_batch"),
     path("import/<int:batch_id>/preview/", views.import_preview, name="import_preview"),
     path("import/<int:batch_id>/start/", views.import_start, name="import_start"),
+    path("import/<int:batch_id>/choices/", views.import_choices, name="import_choices"),
     path("import/<int:batch_id>/progress/", views.import_progress, name="import_progress"),
     path("import/<int:batch_id>/report.xlsx", views.import_report, name="import_report"),
     path("import/<int:batch_id>/undo/", views.import_undo, name="import_undo"),

@@ -24,15 +24,17 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from crm_core.access import member_required
 from onboarding import queries
 from onboarding.forms import MappingForm, UploadForm
-from onboarding.importing import columns, tabular
+from onboarding.importing import columns, presets, tabular
 from onboarding.importing.engine import FLAGGED
 from onboarding.importing.errors import UnreadableFile
 from onboarding.importing.sandbox import bounded
 from onboarding.importing.sources import TABULAR, Inspection, inspect
 from onboarding.models import ImportBatch, ImportRowNote
-from onboarding.services import imports
+from onboarding.services import imports, switching
 from relata.inputs import whole_number
 from tenants.models import Membership
+from tenants.services.team import invitation_link_path
+from tenants.urlbuilding import public_url
 
 PREVIEW_ROWS_SHOWN = 500
 
@@ -65,6 +67,7 @@ def import_list(request: HttpRequest) -> HttpResponse:
                 file_name=upload.name,
                 template=template,
                 dry_run=True,
+                preset=form.cleaned_data["source"],
             )
         except UnreadableFile as exc:
             form.add_error("file", exc.message)
@@ -103,6 +106,7 @@ def import_batch(request: HttpRequest, batch_id: int) -> HttpResponse:
         "undo_days": imports.UNDO_DAYS,
         "outcome_counts": _outcome_counts(batch),
         "ignored": ", ".join(f"«{c}»" for c in batch.ignored_columns),
+        "preset": presets.BY_KEY.get(str((batch.options or {}).get("preset", ""))),
     }
     remap = batch.status == ImportBatch.Status.PENDING or "remap" in request.GET
     if batch.dry_run and remap and batch.status != ImportBatch.Status.RUNNING:
@@ -119,6 +123,7 @@ def import_batch(request: HttpRequest, batch_id: int) -> HttpResponse:
             context.update(_mapping_context(found, _mapping_form(batch, found)))
     elif batch.status == ImportBatch.Status.DONE and batch.dry_run:
         context["rows"] = queries.shown(batch, queries.notes(batch)[:PREVIEW_ROWS_SHOWN])
+        context["questions"] = switching.questions(batch, request.membership)  # type: ignore[attr-defined]
     elif batch.status in {ImportBatch.Status.DONE, ImportBatch.Status.UNDONE}:
         context["rows"] = queries.shown(
             batch, queries.notes(batch).exclude(outcome="unchanged", reason="")[:PREVIEW_ROWS_SHOWN]
@@ -216,7 +221,9 @@ def import_preview(request: HttpRequest, batch_id: int) -> HttpResponse:
                 {"batch": batch, "percent": 0, **_mapping_context(found, form)},
                 status=400,
             )
-        found.options = form.options()
+        # What the file was recognised as (a preset, its ids' prefix) and the stages and
+        # people already mapped stay; the page's own choices are replaced.
+        found.options = {**batch.options, **form.options()}
         imports.remap(
             batch,
             mapping=mapping,
@@ -238,6 +245,34 @@ def import_preview(request: HttpRequest, batch_id: int) -> HttpResponse:
                 date_order=batch.date_order if found.dates(mapping).typed else "",
             )
             messages.success(request, _("The mapping is saved as a template."))
+    imports.queue_batch(batch)
+    return redirect("import_batch", batch_id=batch.pk)
+
+
+@import_admin_required
+@require_POST
+def import_choices(request: HttpRequest, batch_id: int) -> HttpResponse:
+    """The stages, pipelines and people of another CRM mapped on the preview: kept, and the
+    preview run again with them."""
+    batch = queries.batch_for(batch_id)
+    if not batch.dry_run:
+        raise Http404("not a preview")
+    try:
+        batch, invited = switching.choose(
+            batch,
+            membership=request.membership,  # type: ignore[attr-defined]
+            posted=request.POST,
+            link=lambda token: public_url(request, invitation_link_path(token)),
+        )
+    except (ValidationError, imports.UndoRefused) as exc:
+        messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+        return redirect("import_batch", batch_id=batch.pk)
+    for email in invited:
+        messages.success(
+            request,
+            _("Invitation sent to %(email)s; their records are yours until you reassign them.")
+            % {"email": email},
+        )
     imports.queue_batch(batch)
     return redirect("import_batch", batch_id=batch.pk)
 

@@ -128,6 +128,10 @@ FIELDS: dict[str, tuple[object, tuple[str, ...]]] = {
             "contact name",
             "представитель",
             "contact person",
+            "основной контакт",
+            "полное имя контакта",
+            "полное имя",
+            "primary contact",
         ),
     ),
     "contact_last_name": (_("Last name"), ("фамилия", "last name", "surname")),
@@ -180,16 +184,205 @@ FIELDS: dict[str, tuple[object, tuple[str, ...]]] = {
             "outstanding",
         ),
     ),
-    "deal_title": (_("Deal"), ("сделка", "заказ", "deal", "opportunity", "order")),
+    "deal_title": (
+        _("Deal"),
+        (
+            "сделка",
+            "заказ",
+            "deal",
+            "opportunity",
+            "order",
+            "название сделки",
+            "deal name",
+            "название лида",
+            "lead title",
+            "lead name",
+        ),
+    ),
     "deal_amount": (
         _("Deal amount"),
-        ("сумма", "сумма сделки", "amount", "сумма заказа", "deal amount"),
+        ("сумма", "сумма сделки", "amount", "сумма заказа", "deal amount", "бюджет", "budget"),
     ),
-    "deal_date": (_("Deal date"), ("дата", "date", "дата сделки", "дата заказа")),
+    "deal_date": (
+        _("Deal date (created)"),
+        ("дата", "date", "дата сделки", "дата заказа", "дата создания", "create date", "created"),
+    ),
+    # What a pipeline kept in another CRM says of its deals (switching.py reads them).
+    "deal_external_id": (_("Deal: id in the other CRM"), ("id сделки", "deal id", "ид сделки")),
+    "deal_pipeline": (
+        _("Deal: pipeline"),
+        ("воронка", "воронка продаж", "направление", "направление сделки", "pipeline"),
+    ),
+    "deal_stage": (
+        _("Deal: stage"),
+        ("этап", "этап сделки", "стадия", "стадия сделки", "stage", "deal stage", "статус лида"),
+    ),
+    "deal_outcome": (
+        _("Deal: won / lost"),
+        ("результат", "результат сделки", "статус сделки", "deal status", "outcome", "won lost"),
+    ),
+    "deal_lost_reason": (
+        _("Deal: reason for losing"),
+        (
+            "причина отказа",
+            "причина проигрыша",
+            "причина закрытия",
+            "причина провала",
+            "loss reason",
+            "lost reason",
+            "closed lost reason",
+        ),
+    ),
+    "deal_closed": (
+        _("Deal: closed on"),
+        ("дата закрытия", "дата закрытия сделки", "closed", "close date", "closed at"),
+    ),
+    "deal_expected_close": (
+        _("Deal: expected close"),
+        (
+            "предполагаемая дата закрытия",
+            "ожидаемая дата закрытия",
+            "плановая дата закрытия",
+            "expected close",
+            "expected close date",
+        ),
+    ),
+    "deal_currency": (_("Deal: currency"), ("валюта", "currency", "deal currency")),
+    "deal_products": (
+        _("Deal: products"),
+        ("товары", "продукты", "товары сделки", "products", "line items"),
+    ),
+    "company_ref": (
+        _("Company's id in the other CRM (a link)"),
+        (
+            "id компании",
+            "ид компании",
+            "company id",
+            "associated company ids",
+            "associated company id",
+        ),
+    ),
+    "contact_ref": (
+        _("Contact's id in the other CRM (a link)"),
+        (
+            "id контакта",
+            "ид контакта",
+            "contact id",
+            "associated contact ids",
+            "associated contact id",
+        ),
+    ),
+    "deal_ref": (
+        _("Deal's id in the other CRM (a link)"),
+        ("associated deal ids", "associated deal id", "id связанной сделки"),
+    ),
+    "contact_external_id": (_("Contact person: id in the other CRM"), ("id контактного лица",)),
+    "contact_telegram": (_("Contact person: Telegram"), ("telegram", "телеграм", "телеграмм")),
+    "contact_whatsapp": (_("Contact person: WhatsApp"), ("whatsapp", "ватсап", "вотсап")),
+    "responsible": (
+        _("Responsible person (a member)"),
+        (
+            "ответственный",
+            "ответственный менеджер",
+            "ответственный сотрудник",
+            "responsible",
+            "responsible user",
+            "owner",
+            "deal owner",
+            "contact owner",
+            "company owner",
+            "assigned to",
+            "task owner",
+            "исполнитель",
+        ),
+    ),
+    # A tasks file: each row a task.
+    "task_text": (
+        _("Task: text"),
+        ("текст задачи", "название задачи", "тема задачи", "task title", "task subject"),
+    ),
+    "task_due": (
+        _("Task: due"),
+        (
+            "срок",
+            "срок выполнения",
+            "крайний срок",
+            "дата выполнения",
+            "дата исполнения",
+            "due date",
+            "deadline",
+        ),
+    ),
+    "task_done": (
+        _("Task: done"),
+        ("выполнена", "статус задачи", "task status", "completed"),
+    ),
+    "task_kind": (_("Task: type"), ("тип задачи", "task type")),
+    # A notes (history) file: each row an entry of a timeline.
+    "timeline_text": (
+        _("History: text of a note or a call"),
+        (
+            "текст примечания",
+            "текст заметки",
+            "текст события",
+            "текст звонка",
+            "note body",
+            "call notes",
+        ),
+    ),
+    "timeline_kind": (
+        _("History: type (note, call, e-mail, meeting)"),
+        ("тип примечания", "тип события", "activity type", "engagement type", "тип активности"),
+    ),
+    "timeline_date": (
+        _("History: when"),
+        (
+            "дата события",
+            "дата примечания",
+            "дата звонка",
+            "activity date",
+            "note date",
+            "call date",
+        ),
+    ),
+    "author": (
+        _("Author (a member)"),
+        ("автор", "author", "created by", "кем создан", "кем создана", "кем создано", "создал"),
+    ),
+    "link_type": (
+        _("Linked record's type (deal, contact, company)"),
+        ("тип сущности", "сущность", "тип объекта", "entity type", "object type", "entity"),
+    ),
+    "link_id": (
+        _("Linked record's id in the other CRM"),
+        ("id сущности", "ид сущности", "id объекта", "entity id", "object id", "element id"),
+    ),
+    "link_name": (
+        _("Linked deal, contact or company (by name)"),
+        ("прикреплено к", "связано с", "название сущности", "linked to", "related to"),
+    ),
 }
 
 # Fields a row may hold several of: two columns mapped to one of them keep both values.
 MULTI_VALUED = frozenset({"phone", "email", "contact_phone", "contact_email", "note"})
+# The fields that make each row of a file a task, or an entry of a timeline (a note, a call),
+# instead of a client (see tabular.row_kind).
+TASK_FIELDS = frozenset({"task_text", "task_due", "task_done", "task_kind"})
+TIMELINE_FIELDS = frozenset({"timeline_text", "timeline_kind", "timeline_date"})
+# A deal's own columns beyond its title, amount and date.
+SWITCH_DEAL_FIELDS = frozenset(
+    {
+        "deal_external_id",
+        "deal_pipeline",
+        "deal_stage",
+        "deal_outcome",
+        "deal_lost_reason",
+        "deal_closed",
+        "deal_expected_close",
+        "deal_currency",
+        "deal_products",
+    }
+)
 ADDRESS_PARTS = ("postal_code", "country", "region", "city", "street")  # in the written order
 # The choice that makes a new custom field of the client from a column, and the prefix of a
 # column mapped to one (custom:<key>).
@@ -235,6 +428,14 @@ _PERSON_FIELDS = {
     "contact_middle_name": "contact_middle_name",
 }
 
+# Headers whose words mislead the rules above: «Компания контакта» is the company's name (not
+# the contact person's), as amoCRM's contact export writes it.
+_EXACT = {
+    "компания контакта": "name",
+    "company of the contact": "name",
+    "contact company": "name",
+}
+
 _NOISE = re.compile(r"[^\w@ -]+")
 
 
@@ -277,6 +478,8 @@ def field_for(header: object) -> str:
     key = normalise_header(header)
     if not key:
         return ""
+    if key in _EXACT:
+        return _EXACT[key]
     if _is_balance(key):
         return "balance"
     return _person_field(key) or _by_words(key)

@@ -21,6 +21,7 @@ import gc
 import logging
 import re
 import threading
+import zoneinfo
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -47,15 +48,19 @@ from crm_core.models import (
     Pipeline,
     Product,
     Stage,
+    Task,
 )
 from crm_core.names import deal_title
 from crm_core.normalise import PhoneNumber, clean_inn, parse_phone
-from onboarding.importing import values
+from onboarding.importing import linked, values
 from onboarding.importing.columns import BALANCE_KEY, CUSTOM_PREFIX
 from onboarding.importing.copying import copy_create, copy_rows, json_text
-from onboarding.importing.records import ClientIn, DealIn, PersonIn, ProductIn, SourceRow
+from onboarding.importing.records import ClientIn, DealIn, LinksIn, PersonIn, ProductIn, SourceRow
+from onboarding.importing.switching import Directory, Found
+from onboarding.importing.tabular import without_company
 from onboarding.models import ImportBatch, ImportedRecord, ImportRowNote
 from relata.db import connection
+from tenants.models import Company
 
 logger = logging.getLogger(__name__)
 CHUNK_ROWS = 0  # 0: settings.IMPORT_CHUNK_ROWS; tests may set it
@@ -163,6 +168,9 @@ class Chunk:
     new_products: list[tuple[Product, str]] = field(default_factory=list)
     new_notes: list[tuple[Target, str]] = field(default_factory=list)
     updated_products: dict[int, tuple[Product, dict[str, Any]]] = field(default_factory=dict)
+    new_tasks: list[tuple[Task, str]] = field(default_factory=list)
+    new_entries: list[tuple[Activity, str]] = field(default_factory=list)
+    deal_contacts: list[tuple[Deal, int]] = field(default_factory=list)
     results: list[RowResult] = field(default_factory=list)
 
 
@@ -190,8 +198,10 @@ class Importer:
         *,
         region: str = "RU",
         on_progress: Callable[[int], None] | None = None,
+        company: Company | None = None,
     ) -> None:
         self.batch = batch
+        self.company = company
         self.region = region
         self.dry_run = batch.dry_run  # a preview: row notes only, nothing written
         self.on_progress = on_progress
@@ -217,6 +227,14 @@ class Importer:
         self.with_notes = "note" in fields
         self.custom_kinds = custom_kinds(fields, create=not self.dry_run)
         self._load_indexes()
+        # Another CRM's pipelines, stages and people, matched to this company's (switching.py).
+        self.directory = Directory(batch, company=company, options=options)
+        self.currency = company.currency if company is not None else "RUB"
+        self.time_zone = zoneinfo.ZoneInfo(company.time_zone) if company else dt.UTC
+        self._refs = linked.Refs()
+        # The source ids of deals, tasks and entries this run has planned, with their rows: a
+        # second row with one of them is a duplicate, said so.
+        self._rows_of: dict[str, int] = {}
 
     # ---------------------------------------------------------------- indexes
 
@@ -304,7 +322,11 @@ class Importer:
         keys = _Keys()
         for row in rows:
             client = row.client
-            if client is None or not (client.name or client.full_name):
+            if client is None:
+                continue
+            if not (client.name or client.full_name):
+                if client.external_id:  # a deal row naming its company by id only
+                    keys.externals.add(client.external_id)
                 continue
             inn = _inn_key(client.inn)
             numbers = [n for n in map(self._phone, _all_phones(client)) if n]
@@ -365,6 +387,7 @@ class Importer:
         self._check_inns(rows)
         self._load_keys(rows)
         self._load_existing(rows)
+        self._refs = linked.look_up(rows)
         for row in rows:
             plan.results.append(self._plan_row(row, plan))
         for result in plan.results:
@@ -428,7 +451,8 @@ class Importer:
         self.batch.checkpoint = row_number
         self.batch.counts = dict(self.counts)
         self.batch.heartbeat_at = timezone.now()
-        self.batch.save(update_fields=["checkpoint", "counts", "heartbeat_at"])
+        self.batch.unmatched = self.directory.unmatched.as_json()
+        self.batch.save(update_fields=["checkpoint", "counts", "heartbeat_at", "unmatched"])
 
     def _check_inns(self, rows: list[SourceRow]) -> None:
         """Rows whose 10- or 12-digit INN fails its checksum (a typo, a digit lost): the INN
@@ -555,11 +579,27 @@ class Importer:
 
     # ---------------------------------------------------------------- planning
 
-    def _plan_row(self, row: SourceRow, plan: Chunk) -> RowResult:
+    def _plan_other(self, row: SourceRow, plan: Chunk) -> RowResult | None:
+        """A row that is no client's: rejected by its reader, a product, a task, a history
+        entry, or a deal of a stage the person chose to skip; None for a client's row."""
         if row.rejected:
             return RowResult(row.number, REJECTED, _reader_reason(row.rejected), row.values)
         if row.product is not None:
             return self._plan_product(row, plan)
+        if row.task is not None:
+            return self._plan_task(row, plan)
+        if row.timeline is not None:
+            return self._plan_timeline(row, plan)
+        if row.deal is not None:
+            skipped = self.directory.skipped(row.deal.pipeline, row.deal.stage)
+            if skipped:
+                return RowResult(row.number, REJECTED, skipped, row.values)
+        return None
+
+    def _plan_row(self, row: SourceRow, plan: Chunk) -> RowResult:
+        other = self._plan_other(row, plan)
+        if other is not None:
+            return other
         flags: list[str] = list(row.notes)  # what the reader could not use, said first
         target: Target | None = None
         outcome = UNCHANGED
@@ -581,13 +621,19 @@ class Importer:
         if row.client is not None:
             client_in = row.client
             if not (client_in.name or client_in.full_name):
-                if row.deal is None:
+                target, outcome = self._plan_nameless(client_in, row, plan, flags)
+                if target is None and row.deal is None:
                     return RowResult(
                         row.number, REJECTED, _("The row has no client name."), row.values
                     )
-                flags.append(_("The counterparty has no name: the deal is imported without it."))
+                if target is None:
+                    flags.append(
+                        _("The counterparty has no name: the deal is imported without it.")
+                    )
             else:
-                target, outcome = self._plan_client(client_in, plan, flags, row.number)
+                target, outcome = self._plan_client(
+                    client_in, plan, flags, row.number, quiet=row.deal is not None
+                )
                 # Rows below with an empty name cell add contact persons to this client.
                 self._parent = self._parent if client_in.continues else (row.number, target)
         if row.deal is not None:
@@ -602,8 +648,55 @@ class Importer:
             row.number, outcome, "; ".join(flags), row.values, flagged=bad_inn is not None
         )
 
+    def _company_by_id(self, client_in: ClientIn, row: SourceRow, flags: list[str]) -> Any:
+        """The company a nameless deal row names by its id in the source (HubSpot's
+        "Associated Company IDs"), or None (said in the row when the id is unknown)."""
+        if not client_in.external_id or not (row.deal is not None or client_in.by_ref):
+            return None
+        found = self.by_external.get(client_in.external_id)
+        if found is None:
+            flags.append(
+                _("Company %(id)s is not in the CRM (import the companies first).")
+                % {"id": linked.shown(client_in.external_id)}
+            )
+            return None
+        return self._target(found)
+
+    def _plan_nameless(
+        self, client_in: ClientIn, row: SourceRow, plan: Chunk, flags: list[str]
+    ) -> tuple[Target | None, str]:
+        """A row without a company name: its company by its id in the source (a deal's, a
+        person's), with the row's people added; a person of a company not in the CRM is a
+        private client; else no client (a deal without one, or a rejected row)."""
+        target = self._company_by_id(client_in, row, flags)
+        if target is not None and client_in.persons:
+            return target, self._add_people(target, client_in, plan, flags)
+        if target is None and client_in.persons:
+            without_company(client_in, client_in.persons[0], {}, None)
+            client_in.external_id = ""
+            return self._plan_client(client_in, plan, flags, row.number)
+        return target, UNCHANGED
+
+    def _add_people(
+        self, target: Target, client_in: ClientIn, plan: Chunk, flags: list[str]
+    ) -> str:
+        """A row's contact persons, added to the company it names by its source id."""
+        changed = False
+        for person in client_in.persons:
+            phones = self._phones(person.phones, flags)
+            changed |= self._plan_person(target, person, phones, plan, flags)
+        if changed and not target.pending and target.client.pk:
+            return UPDATED
+        return UNCHANGED
+
     def _plan_client(
-        self, client_in: ClientIn, plan: Chunk, flags: list[str], row_number: int
+        self,
+        client_in: ClientIn,
+        plan: Chunk,
+        flags: list[str],
+        row_number: int,
+        *,
+        quiet: bool = False,
     ) -> tuple[Target, str]:
         values = self._normalised(client_in, flags)
         unrecognised: list[str] = []
@@ -615,7 +708,10 @@ class Importer:
             # Numbers phonenumbers cannot read stay with the client as typed, not lost.
             custom = {"unrecognised_phones": unrecognised} if unrecognised else {}
             custom.update(custom_values)
-            client = _new(Client, **values, custom=custom, responsible_id=user, created_by_id=user)
+            responsible = self._member(client_in.responsible, flags, quiet=quiet)
+            client = _new(
+                Client, **values, custom=custom, responsible_id=responsible, created_by_id=user
+            )
             target = Target(
                 client=client,
                 new=True,
@@ -816,7 +912,7 @@ class Importer:
         key = _person_key(person.last_name, person.first_name, person.middle_name)
         if not (key or emails or phones):
             return False  # only an unreadable e-mail: no blank contact person for it
-        contact = target.persons.get(key)
+        contact = target.persons.get(key) or _same_person(target, key)
         if contact is None and not key:
             # A nameless person (only an e-mail): the client's existing nameless contact, or
             # any contact that already has one of these e-mails.
@@ -833,8 +929,8 @@ class Importer:
                 position=person.position[:200],
                 emails=list(dict.fromkeys(e for e in emails if e not in target.emails)),
                 custom={},
-                messengers={},
-                responsible_id=self.batch.created_by_id,
+                messengers=dict(person.messengers),
+                responsible_id=self._member(person.responsible, flags, quiet=True),
             )
             target.persons[key] = contact
             target.emails.update(emails)
@@ -886,13 +982,14 @@ class Importer:
         flags: list[str],
     ) -> str:
         if deal_in.external_id and deal_in.external_id in self.deal_by_external:
-            return UNCHANGED
+            return self._known_deal(deal_in.external_id, row, flags)
         # A deal that cannot be made is left out; the row's client still counts (a row of
         # only a deal is rejected).
         left_out = REJECTED if target is None else UNCHANGED
-        if self.pipeline is None or self.stage is None:
-            flags.append(_("The company has no pipeline to put deals in."))
+        place = self._place(deal_in, flags)
+        if place is None:
             return left_out
+        pipeline, found = place
         # The person's name declined ("Сделка с Георгием Орловым"), as for a web request.
         title = deal_in.title or (deal_title(target.client.name) if target else _("Imported deal"))
         amount = deal_in.amount
@@ -929,19 +1026,24 @@ class Importer:
         created = timezone.now()
         if deal_in.date:
             created = dt.datetime.fromisoformat(deal_in.date).replace(tzinfo=dt.UTC)
+        # (None only in a preview, for a pipeline it would create: never saved.)
+        place_ids: dict[str, Any] = {
+            "pipeline_id": pipeline.pk if pipeline is not None else None,
+            "stage_id": found.stage.pk if found.stage is not None else None,
+        }
         deal = Deal(
             title=title[:300],
             amount=amount,
-            currency=deal_in.currency or "RUB",
-            pipeline=self.pipeline,
-            stage=self.stage,
+            currency=deal_in.currency or self.currency,
+            **place_ids,
             source=self.source_label,
-            responsible_id=self.batch.created_by_id,
-            created_by_id=self.batch.created_by_id,
+            responsible_id=self._member(deal_in.responsible, flags),
+            created_by_id=self._member(deal_in.author, flags, quiet=True),
             created_at=created,
             stage_entered_at=created,
             custom={},
         )
+        self._switched(deal, deal_in, found.stage, flags, plan)
         items = [
             DealItem(
                 product_id=self._product_for(item.external_id, item.sku),
@@ -956,7 +1058,199 @@ class Importer:
             target.deals.update(_deal_keys(title[:300], amount, deal_in.date))
         if deal_in.external_id:
             self._put(self.deal_by_external, deal_in.external_id, deal)
+            self._rows_of[deal_in.external_id] = row.number
         return CREATED
+
+    def _place(self, deal_in: DealIn, flags: list[str]) -> tuple[Pipeline | None, Found] | None:
+        """The pipeline and stage the deal goes to (a pipeline a preview would create is
+        None), or None when the company has no pipeline at all."""
+        pipeline, said = self.directory.pipeline(deal_in.pipeline)
+        if said:
+            flags.append(said)
+        found = self.directory.stage(pipeline, deal_in.pipeline, deal_in.stage, deal_in.outcome)
+        if found.flag:
+            flags.append(found.flag)
+        planned = pipeline is None and self.dry_run and bool(deal_in.pipeline)
+        if (pipeline is None or found.stage is None) and not planned:
+            if self.pipeline is None or self.stage is None:
+                flags.append(_("The company has no pipeline to put deals in."))
+                return None
+            pipeline, found.stage = self.pipeline, self.stage
+        return pipeline, found
+
+    def _known_deal(self, external_id: str, row: SourceRow, flags: list[str]) -> str:
+        """A deal whose source id was imported before (unchanged), or is in an earlier row of
+        this file (the row is a duplicate: rejected, said so)."""
+        first = self._rows_of.get(external_id)
+        if first is not None and first != row.number:
+            flags.append(
+                _("Deal %(id)s is in row %(row)s already: this row is left out.")
+                % {"id": linked.shown(external_id), "row": first}
+            )
+            return REJECTED
+        return UNCHANGED
+
+    def _switched(
+        self, deal: Deal, deal_in: DealIn, stage: Stage | None, flags: list[str], plan: Chunk
+    ) -> None:
+        """What another CRM's export says beyond the title and amount: won or lost (with the
+        reason and the day), the expected close, the currency, the linked contact person."""
+        outcome = stage.outcome if stage is not None else deal_in.outcome or Stage.Outcome.OPEN
+        closed = deal_in.closed
+        if outcome != Stage.Outcome.OPEN:
+            day = closed or deal_in.date
+            deal.closed_at = (
+                dt.datetime.fromisoformat(day).replace(tzinfo=dt.UTC) if day else deal.created_at
+            )
+            deal.stage_entered_at = deal.closed_at
+            if outcome == Stage.Outcome.LOST:
+                deal.lost_reason = deal_in.lost_reason
+        elif closed and not deal_in.expected_close:
+            # HubSpot's "Close Date" of an open deal is the day it is expected to close.
+            deal.expected_close = dt.date.fromisoformat(closed)
+        if deal_in.expected_close:
+            deal.expected_close = dt.date.fromisoformat(deal_in.expected_close)
+        if deal_in.lost_reason and outcome != Stage.Outcome.LOST:
+            flags.append(
+                _("The reason for losing «%(reason)s» is kept only on a lost deal: left out.")
+                % {"reason": deal_in.lost_reason}
+            )
+        for unread in deal_in.unread_dates:
+            flags.append(
+                _("%(value)s is not a date (%(format)s): left out.")
+                % {"value": unread, "format": self.date_format}
+            )
+        if deal_in.unread_currency:
+            flags.append(
+                _("%(value)s is not a currency: the deal is in %(currency)s.")
+                % {"value": deal_in.unread_currency, "currency": deal.currency}
+            )
+        if deal_in.contact_ref:
+            found, missing = linked.resolve(LinksIn(contact=deal_in.contact_ref), self._refs)
+            if found.contact:
+                plan.deal_contacts.append((deal, found.contact))
+                if deal.client_id is None and found.client:
+                    deal.client_id = found.client
+            else:
+                flags.append(
+                    _("Not in the CRM, so not linked: %(what)s.") % {"what": ", ".join(missing)}
+                )
+
+    def _member(self, name: str, flags: list[str], *, quiet: bool = False) -> int | None:
+        """The member a responsible person or an author named in the file is (by e-mail or
+        full name); an unknown one is said in the row, and the record is the importer's."""
+        if not name:
+            return self.batch.created_by_id
+        if quiet:
+            return self.directory.member(name, count=False)[0]
+        user_id, matched = self.directory.member(name)
+        if not matched:
+            flags.append(
+                _("%(name)s is not a member of the company: given to the person importing.")
+                % {"name": name}
+            )
+        return user_id
+
+    # ---------------------------------------------------------------- tasks and history
+
+    def _seen(self, key: str, row: SourceRow, known: bool) -> RowResult | None:
+        """A duplicate of an earlier row of this file (rejected, said so), or of an earlier
+        import (unchanged); None for a new one."""
+        first = self._rows_of.get(key)
+        if first is not None:
+            return RowResult(
+                row.number,
+                REJECTED,
+                _("Row %(row)s has the same id (%(id)s): this row is left out.")
+                % {"row": first, "id": linked.shown(key)},
+                row.values,
+            )
+        if known:
+            return RowResult(row.number, UNCHANGED, "", row.values)
+        self._rows_of[key] = row.number
+        return None
+
+    def _plan_task(self, row: SourceRow, plan: Chunk) -> RowResult:
+        task = row.task
+        assert task is not None
+        if not task.title:
+            return RowResult(row.number, REJECTED, _("The task has no text."), row.values)
+        key = linked.task_key(task)
+        repeated = self._seen(key, row, ("task", key) in self._refs.known_keys)
+        if repeated is not None:
+            return repeated
+        flags: list[str] = []
+        found, missing = linked.resolve(task.links, self._refs)
+        if missing:
+            flags.append(
+                _("Not in the CRM, so not linked: %(what)s.") % {"what": ", ".join(missing)}
+            )
+        deadline = linked.when(task.due, self.time_zone)
+        if deadline is None:
+            deadline = _chunk_now()
+            if task.unread_due:
+                flags.append(
+                    _("%(value)s is not a date (%(format)s): the task is due today.")
+                    % {"value": task.unread_due, "format": self.date_format}
+                )
+            else:
+                flags.append(_("The task has no due date: it is due the day of the import."))
+        assignee = self._member(task.responsible, flags)
+        author = self._member(task.author, flags, quiet=True) if task.author else assignee
+        done_at = deadline if task.done else None
+        plan.new_tasks.append(
+            (
+                linked.new_task(
+                    task,
+                    found,
+                    assignee=assignee,
+                    author=author,
+                    deadline=deadline,
+                    done_at=done_at,
+                ),
+                key,
+            )
+        )
+        return RowResult(row.number, CREATED, "; ".join(flags), row.values)
+
+    def _plan_timeline(self, row: SourceRow, plan: Chunk) -> RowResult:
+        entry = row.timeline
+        assert entry is not None
+        if not entry.text:
+            return RowResult(row.number, REJECTED, _("The entry has no text."), row.values)
+        key = linked.timeline_key(entry)
+        repeated = self._seen(key, row, ("activity", key) in self._refs.known_keys)
+        if repeated is not None:
+            return repeated
+        flags: list[str] = []
+        found, missing = linked.resolve(entry.links, self._refs)
+        if not found.anything:
+            # An entry on nothing would be on no timeline: kept in the report instead.
+            what = ", ".join(missing) or _("nothing: no deal, contact or company column")
+            return RowResult(
+                row.number,
+                REJECTED,
+                _("The entry belongs to %(what)s, which is not in the CRM: import that file first.")
+                % {"what": what},
+                row.values,
+            )
+        if missing:
+            flags.append(
+                _("Not in the CRM, so not linked: %(what)s.") % {"what": ", ".join(missing)}
+            )
+        happened = linked.when(entry.when, self.time_zone)
+        if happened is None:
+            happened = _chunk_now()
+            if entry.unread_when:
+                flags.append(
+                    _("%(value)s is not a date (%(format)s): dated the day of the import.")
+                    % {"value": entry.unread_when, "format": self.date_format}
+                )
+        author = self._member(entry.author, flags)
+        plan.new_entries.append(
+            (linked.new_entry(entry, found, author=author, happened_at=happened), key)
+        )
+        return RowResult(row.number, CREATED, "; ".join(flags), row.values)
 
     def _product_for(self, external_id: str, sku: str) -> int | None:
         for key in (external_id, external_id.partition("#")[0]):
@@ -1115,6 +1409,7 @@ class Importer:
             ]
         self._write_deals(plan, records)
         self._write_notes(plan, records)
+        self._write_history(plan, records)
         self._write_products(plan, records)
         self._external_ids(plan, records)
         copy_rows(
@@ -1172,6 +1467,28 @@ class Importer:
             )
             for _t, d, _i, ext in plan.new_deals
         ]
+
+    def _write_history(self, plan: Chunk, records: list[_Rec]) -> None:
+        """Tasks, timeline entries and deals' contact persons; each task and entry keeps its
+        id in the source system (or its key: see linked.row_key) for the next import."""
+        if plan.new_tasks:
+            Task.objects.bulk_create([t for t, _k in plan.new_tasks], batch_size=1000)
+            records += [
+                _Rec(entity="task", record_id=t.pk, action="created", external_id=key[:200])
+                for t, key in plan.new_tasks
+            ]
+        if plan.new_entries:
+            Activity.objects.bulk_create([a for a, _k in plan.new_entries], batch_size=1000)
+            records += [
+                _Rec(entity="activity", record_id=a.pk, action="created", external_id=key[:200])
+                for a, key in plan.new_entries
+            ]
+        if plan.deal_contacts:
+            through = Deal.contacts.through
+            through.objects.bulk_create(
+                [through(deal_id=d.pk, contact_id=c) for d, c in plan.deal_contacts],
+                ignore_conflicts=True,
+            )
 
     def _write_notes(self, plan: Chunk, records: list[_Rec]) -> None:
         """A notes column's texts, as notes on the clients' feeds (undone with the import)."""
@@ -1301,6 +1618,15 @@ _PACED_THRESHOLD = 20_000
 _collector_lock = threading.Lock()
 _runs = 0
 _saved_threshold: tuple[int, int, int] | None = None
+
+
+def _same_person(target: Target, key: str) -> Contact | None:
+    """«Мария Иванова» in a deal's contact column is «Иванова Мария» of the contacts' export:
+    the same words in another order are the same person of this client."""
+    if " " not in key:
+        return None
+    words = sorted(key.split())
+    return next((c for k, c in target.persons.items() if sorted(k.split()) == words), None)
 
 
 def _note(batch: ImportBatch, result: RowResult) -> ImportRowNote:

@@ -18,6 +18,9 @@ class PersonIn:
     position: str = ""
     phones: list[str] = field(default_factory=list)
     emails: list[str] = field(default_factory=list)
+    # {"telegram": "@handle", "whatsapp": "+7…"}: Contact.messengers
+    messengers: dict[str, str] = field(default_factory=dict)
+    responsible: str = ""
 
 
 @dataclass
@@ -51,6 +54,12 @@ class ClientIn:
     # The company is known by its name alone, whatever phones and e-mails its people bring
     # (a vCard's ORG): the same name is the same client, in the file and in the CRM.
     known_by_name: bool = False
+    # The company named only by its id in the source (HubSpot's "Associated Company IDs"):
+    # `external_id` points at a company an earlier file brought, it is no name of its own.
+    by_ref: bool = False
+    # The responsible person as the file names them (an e-mail or a full name): matched to
+    # the company's members by the engine (switching.Directory).
+    responsible: str = ""
 
 
 @dataclass
@@ -75,6 +84,57 @@ class DealIn:
     # engine says so in the row's reason instead of quietly using no amount or today.
     unread_amount: str = ""
     unread_date: str = ""
+    # What another CRM's export says of the deal (switching.py): where it stands, who has it,
+    # when it closed or should, and the records it is linked to by their ids there.
+    pipeline: str = ""
+    stage: str = ""
+    outcome: str = ""  # "won", "lost", or "" (the stage tells)
+    lost_reason: str = ""
+    responsible: str = ""
+    author: str = ""  # who made the deal there («Кем создана»)
+    closed: str = ""  # ISO date
+    expected_close: str = ""  # ISO date
+    company_ref: str = ""
+    contact_ref: str = ""
+    unread_dates: list[str] = field(default_factory=list)  # other date cells not read
+    unread_currency: str = ""
+
+
+@dataclass
+class LinksIn:
+    """What a task or a timeline entry is about: records by their ids in the source system,
+    or a name."""
+
+    deal: str = ""
+    contact: str = ""
+    company: str = ""
+    name: str = ""
+
+
+@dataclass
+class TaskIn:
+    external_id: str = ""
+    title: str = ""
+    due: str = ""  # ISO date or date-time
+    unread_due: str = ""
+    done: bool = False
+    kind: str = ""
+    responsible: str = ""
+    author: str = ""
+    links: LinksIn = field(default_factory=LinksIn)
+
+
+@dataclass
+class TimelineIn:
+    """A note, a call or another entry of a record's history, with its original date."""
+
+    external_id: str = ""
+    kind: str = "note"  # Activity.Kind
+    text: str = ""
+    when: str = ""  # ISO date or date-time
+    unread_when: str = ""
+    author: str = ""
+    links: LinksIn = field(default_factory=LinksIn)
 
 
 @dataclass
@@ -98,6 +158,8 @@ class SourceRow:
     client: ClientIn | None = None
     deal: DealIn | None = None
     product: ProductIn | None = None
+    task: TaskIn | None = None
+    timeline: TimelineIn | None = None
     rejected: str = ""  # a reader's reason to reject the row outright
     values: dict[str, str] = field(default_factory=dict)  # what the row said, for the report
     # What the reader could not use (a contact of a type the CRM has no place for, contact

@@ -173,7 +173,7 @@ def _shown(text: str) -> str:
 def ignored_columns(
     headers: list[str], mapping: dict[str, str], *, deals: bool, has_values: set[str]
 ) -> list[str]:
-    deal_fields = {"deal_title", "deal_amount", "deal_date"}
+    deal_fields = {"deal_title", "deal_amount", "deal_date"} | columns.SWITCH_DEAL_FIELDS
     return [
         header
         for header in headers
@@ -258,6 +258,8 @@ def read_rows(stream: IO[bytes], found: Inspection) -> Iterator[SourceRow]:
     deals = tabular.wants_deals(found.mapping, found.options)
     extras = tabular.extra_fields(found.mapping)
     person_emails = "contact_email" in found.mapping.values()
+    kind = tabular.row_kind(found.mapping)
+    prefix = str(found.options.get("id_prefix", ""))
     for number, row in enumerate(rows, start=1):
         if number < found.header_row:
             continue
@@ -279,8 +281,11 @@ def read_rows(stream: IO[bytes], found: Inspection) -> Iterator[SourceRow]:
             deals=deals,
             extras=extras,
             person_emails=person_emails,
+            kind=kind,
+            prefix=prefix,
         )
         client = source.client
         if client is not None and (client.name or client.full_name) and not client.continues:
-            above = (number, client)
+            # (Another CRM's export is one record per row: no row continues the one above.)
+            above = None if prefix else (number, client)
         yield source

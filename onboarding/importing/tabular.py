@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from itertools import islice
 from typing import IO, Any
 
-from onboarding.importing import bounds, columns, values
+from onboarding.importing import bounds, columns, switchrows, values
 from onboarding.importing.errors import UnreadableFile
 from onboarding.importing.kinds import client_kind
 from onboarding.importing.records import ClientIn, DealIn, PersonIn, SourceRow
@@ -396,6 +396,8 @@ def row_to_source(
     deals: bool = True,
     extras: tuple[str, ...] = (),
     person_emails: bool = False,
+    kind: str = "",
+    prefix: str = "",
 ) -> SourceRow:
     """One data row → the client (+ contact person, + deal) it describes. `above` is the
     nearest row above with a client name (and its number); `date_order` says how the file
@@ -405,23 +407,17 @@ def row_to_source(
     `deals`: whether the person asked for deals from this file; `extras`: the mapped fields
     beyond the client's own columns (notes, address parts, custom fields, a balance), found
     once per file by `extra_fields` so that a file without them costs nothing more per row;
-    `person_emails`: whether the file has a column of the contact person's own e-mail."""
-    fields: dict[str, Any] = {}  # mapped field → the cell as read
-    said: dict[str, str] = {}  # mapped field → the cell's text
-    shown: dict[str, str] = {}
-    for header, cell, cell_text in zip(headers, row, texts, strict=False):
-        if cell_text:
-            shown[header] = cell_text
-            field_name = mapping.get(header)
-            if field_name:
-                if field_name in said:
-                    # Two columns of one field that holds several values (the mapping step
-                    # refuses two columns for any other field): both kept, a line apart.
-                    said[field_name] = fields[field_name] = f"{said[field_name]}\n{cell_text}"
-                else:
-                    fields[field_name] = cell
-                    said[field_name] = cell_text
+    `person_emails`: whether the file has a column of the contact person's own e-mail;
+    `kind`: what every row of the file is (`row_kind`); `prefix`: put before the source
+    system's record ids ("amocrm:"), so that two systems' ids never meet."""
+    fields, said, shown = _cells(headers, row, mapping, texts)
     source = SourceRow(number=number, values=shown)
+    if kind == TASKS:
+        source.task = switchrows.task_of(said, fields, date_order, prefix)
+        return source
+    if kind == TIMELINE:
+        source.timeline = switchrows.timeline_of(said, fields, date_order, prefix)
+        return source
 
     def text(field_name: str) -> str:
         return said.get(field_name, "")
@@ -430,7 +426,8 @@ def row_to_source(
         return text(field_name).strip(" ;")
 
     client = ClientIn(
-        external_id=text("external_id"),
+        external_id=f"{prefix}{said['external_id']}" if "external_id" in said else "",
+        responsible=text("responsible"),
         name=name("name"),
         full_name=name("full_name"),
         kind=_kind(text("kind")),
@@ -461,7 +458,7 @@ def row_to_source(
         client.kind = client_kind(
             name=client.name, full_name=client.full_name, inn=client.inn, default=client.kind
         )
-    person = _person(said, fields)
+    person = _person(said, fields, prefix)
     if person is not None:
         client.persons.append(person)
         if client.emails and not person_emails and (person.last_name or person.first_name):
@@ -469,8 +466,16 @@ def row_to_source(
             # the person's, as the CRM's client form files an e-mail given with a name. (With
             # a column of the person's own, this one is the company's: see the engine.)
             person.emails, client.emails = client.emails, []
-    if not client.name and not client.full_name and person is not None:
-        _without_company(client, person, mapping, above)
+    if prefix and not (client.name or client.full_name or client.external_id):
+        company_ref = switchrows.first_id(said.get("company_ref", ""), prefix)
+        client.external_id, client.by_ref = company_ref, bool(company_ref)
+    if not client.name and not client.full_name and person is not None and not client.by_ref:
+        without_company(client, person, mapping, above)
+    elif prefix and not (client.external_id or client.inn or client.phones or client.emails):
+        # Another CRM's contact or deal names its company only («Компания контакта»): the
+        # company of that name (brought by the companies' export), whatever the person's
+        # own phones and e-mails.
+        client.known_by_name = True
     source.client = client
     if deals and ("deal_title" in fields or "deal_amount" in fields):
         amount = values.number(fields.get("deal_amount"))
@@ -482,10 +487,52 @@ def row_to_source(
             unread_amount="" if amount is not None else text("deal_amount"),
             unread_date="" if date else text("deal_date"),
         )
+        if kind == DEALS:
+            switchrows.fill_deal(source.deal, said, fields, date_order, prefix)
     return source
 
 
-def _without_company(
+DEALS, TASKS, TIMELINE = "deals", "tasks", "timeline"
+
+
+def row_kind(mapping: dict[str, str]) -> str:
+    """What every row of a file mapped so is: a task ("tasks": a task text column), an entry
+    of a timeline ("timeline": a note or call text column), a client whose deal says more
+    than its title and amount ("deals": a stage, a pipeline, an owner… column), or "" (a
+    client, with a deal when asked)."""
+    chosen = set(mapping.values())
+    if "task_text" in chosen:
+        return TASKS
+    if "timeline_text" in chosen:
+        return TIMELINE
+    if chosen & (columns.SWITCH_DEAL_FIELDS | {"responsible", "company_ref", "contact_ref"}):
+        return DEALS
+    return ""
+
+
+def _cells(
+    headers: list[str], row: list[Any], mapping: dict[str, str], texts: list[str]
+) -> tuple[dict[str, Any], dict[str, str], dict[str, str]]:
+    """(mapped field → the cell as read, mapped field → its text, header → text shown)."""
+    fields: dict[str, Any] = {}
+    said: dict[str, str] = {}
+    shown: dict[str, str] = {}
+    for header, cell, cell_text in zip(headers, row, texts, strict=False):
+        if cell_text:
+            shown[header] = cell_text
+            field_name = mapping.get(header)
+            if field_name:
+                if field_name in said:
+                    # Two columns of one field that holds several values (the mapping step
+                    # refuses two columns for any other field): both kept, a line apart.
+                    said[field_name] = fields[field_name] = f"{said[field_name]}\n{cell_text}"
+                else:
+                    fields[field_name] = cell
+                    said[field_name] = cell_text
+    return fields, said, shown
+
+
+def without_company(
     client: ClientIn,
     person: PersonIn,
     mapping: dict[str, str],
@@ -562,7 +609,7 @@ def _add_extras(client: ClientIn, said: dict[str, str], extras: tuple[str, ...])
             client.postal_address = composed
 
 
-def _person(said: dict[str, str], fields: dict[str, Any]) -> PersonIn | None:
+def _person(said: dict[str, str], fields: dict[str, Any], prefix: str = "") -> PersonIn | None:
     """The row's contact person, from the mapped fields' texts (`fields`: the cells)."""
 
     def name(field_name: str) -> str:
@@ -579,13 +626,20 @@ def _person(said: dict[str, str], fields: dict[str, Any]) -> PersonIn | None:
     emails = values.emails(said["contact_email"]) if "contact_email" in said else []
     if not (last or first or phones or emails):
         return None
+    messengers = {
+        key: said[f"contact_{key}"] for key in ("telegram", "whatsapp") if f"contact_{key}" in said
+    }
+    own_id = said.get("contact_external_id", "")
     return PersonIn(
+        external_id=f"{prefix}{own_id}" if own_id else "",
+        responsible=said.get("responsible", ""),
         last_name=last,
         first_name=first,
         middle_name=middle,
         position=name("contact_position"),
         phones=phones,
         emails=emails,
+        messengers=messengers,
     )
 
 

@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from crm_core.models import CustomField
 from crm_core.services.fields import add_field
 from onboarding.archive import read_manifest, restore
-from onboarding.importing import columns
+from onboarding.importing import columns, presets
 from onboarding.importing.engine import FLAGGED, OUTCOMES, Importer
 from onboarding.importing.errors import UnreadableFile
 from onboarding.importing.sandbox import bounded
@@ -83,6 +83,8 @@ class Report:
             "error": self.batch.error,
             "counts": {k: self.counts.get(k, 0) for k in ("rows", *OUTCOMES, FLAGGED)},
             "ignored_columns": self.batch.ignored_columns,
+            "preset": (self.batch.options or {}).get("preset", ""),
+            "unmatched": self.batch.unmatched,
         }
 
     def write_json(self, out: IO[str]) -> None:
@@ -112,8 +114,10 @@ def create_batch(
     date_order: str = "",
     template: ImportTemplate | None = None,
     options: dict[str, Any] | None = None,
+    preset: str = "",
 ) -> ImportBatch:
-    """Store the upload under the company's storage prefix and inspect it. Typed dates are
+    """Store the upload under the company's storage prefix and inspect it (`preset`: the
+    key of another CRM's export it is, when its headers do not tell). Typed dates are
     read in `date_order` (ImportBatch.DateOrder), else in the order the file's first rows show
     — or, when they leave it open, in the order saved with the `template` the file is mapped
     with (its mapping is used unless `mapping` is given).
@@ -139,6 +143,16 @@ def create_batch(
         date_order = template.date_order  # the order chosen for this export before
     found.options = dict(options or {})
     chosen = mapping if mapping is not None else found.mapping
+    # Another CRM's export (named by the person, else recognised from its headers): its own
+    # mapping (a template that ships with Relata) unless a saved one is chosen, its rows'
+    # kind and the prefix of its ids.
+    export = presets.BY_KEY.get(preset) if preset else None
+    export = export or (presets.recognise(found.headers) if found.headers else None)
+    if export is not None and found.headers:
+        if mapping is None:
+            chosen = export.mapping(found.headers)
+        given = {k: v for k, v in found.options.items() if v is not None}
+        found.options = {**export.options(), **given}
     batch = ImportBatch(
         total_rows=found.total_rows,
         file_name=file_name[:255],
@@ -240,7 +254,9 @@ def _run(
     try:
         if batch.file_format == "relata":
             return _restore(batch, company=company)
-        importer = Importer(batch, region=region_of(company), on_progress=on_progress)
+        importer = Importer(
+            batch, region=region_of(company), on_progress=on_progress, company=company
+        )
         with batch.file.open("rb") as stream:
             importer.run(read_rows(stream, inspection_of(batch)))
     except UnreadableFile as exc:

@@ -74,6 +74,13 @@ class Command(BaseCommand):
             help="A row whose 10- or 12-digit INN fails its checksum: imported without the INN"
             " and flagged (blank, the default), or skipped (skip); reported either way",
         )
+        parser.add_argument(
+            "--choices",
+            type=Path,
+            help='Another CRM\'s names mapped, a JSON file: {"pipelines": {name: pipeline id |'
+            ' "create" | "default"}, "stages": {"pipeline|stage": stage id | "create" |'
+            ' "skip"}, "owners": {name: user id | "me"}} (a dry run lists the names)',
+        )
         parser.add_argument("--dry-run", action="store_true", help="Report only; write nothing")
         parser.add_argument("--json", type=Path, help="Also write the report as JSON here")
 
@@ -114,7 +121,11 @@ class Command(BaseCommand):
                         header_row=options["header_row"],
                         dry_run=options["dry_run"],
                         date_order=options["date_order"],
-                        options={"deals": options["deals"], "bad_inn": options["bad_inn"]},
+                        options={
+                            "deals": options["deals"],
+                            "bad_inn": options["bad_inn"],
+                            **self._choices(options["choices"]),
+                        },
                     )
             except UnreadableFile as exc:
                 raise CommandError(exc.message) from exc
@@ -160,6 +171,18 @@ class Command(BaseCommand):
         self.stdout.write(f"Import #{batch.pk} ({batch.file_name}) is undone.")
         for entry in kept:
             self.stdout.write(f"kept: {entry['label']} — {'; '.join(entry['reasons'])}")
+
+    @staticmethod
+    def _choices(path: Path | None) -> dict[str, Any]:
+        if path is None:
+            return {}
+        try:
+            loaded = json.loads(path.read_text())
+        except (OSError, json.JSONDecodeError) as exc:
+            raise CommandError(f"{path} is not a JSON file: {exc}") from exc
+        if not isinstance(loaded, dict) or set(loaded) - {"pipelines", "stages", "owners"}:
+            raise CommandError(f"{path}: give pipelines, stages and owners only.")
+        return {k: {str(n): str(v) for n, v in dict(loaded[k]).items()} for k in loaded}
 
     def _mapping(self, value: str | None) -> dict[str, str] | None:
         if not value:
@@ -225,6 +248,13 @@ class Command(BaseCommand):
         if summary["ignored_columns"]:
             # A column the mapping leaves out is named, never dropped without a word.
             write(f"ignored columns: {', '.join(summary['ignored_columns'])}")
+        if summary.get("preset"):
+            write(f"recognised: {summary['preset']}")
+        for kind, names in (summary.get("unmatched") or {}).items():
+            if names:
+                # What the company has no pipeline, stage or member for (see --choices).
+                listed = ", ".join(f"{name} ({rows} rows)" for name, rows in names.items())
+                write(f"not in the company, {kind}: {listed}")
         for warning in summary["warnings"]:
             write(f"warning: {warning}")
         for note in notes:
