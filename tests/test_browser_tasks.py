@@ -1,7 +1,7 @@
 """The calendar and the task page in a real browser: a meeting on the week grid, a task made
-from a free hour of the calendar with a reminder, postponed and commented on its page, edited —
-the task list and the person's profile — at 1366×768 and 390×844, in Russian and English, with no CSP or script error and no serious
-accessibility problem; screenshots for a reviewer."""
+from a free hour of the calendar with a reminder, postponed and commented on its page, edited;
+the task list and the person's profile — at 1366×768 and 390×844, in Russian and English, with
+no CSP or script error and no serious accessibility problem; screenshots for a reviewer."""
 
 from __future__ import annotations
 
