@@ -3,8 +3,8 @@ company whose campaigns go out through a mailbox on them, with contact persons w
 
 from __future__ import annotations
 
-from collections.abc import Callable
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import pytest
