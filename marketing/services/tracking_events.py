@@ -29,8 +29,12 @@ def apply_anymail(event: Any) -> bool:
         recipient_id = int(str(named)) if named else None
     except (TypeError, ValueError):
         recipient_id = None
+    raw = event.esp_event if isinstance(event.esp_event, dict) else {}
+    # A soft bounce (a full mailbox) is worth another try next time: counted, not suppressed.
+    permanent = str(raw.get("Type", raw.get("event", ""))) not in {"SoftBounce", "soft_bounce"}
     return apply(
         Event(
+            permanent=permanent,
             kind=kind,
             message_id=str(event.message_id or "")[:300],
             recipient_id=recipient_id,

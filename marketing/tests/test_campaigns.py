@@ -41,10 +41,7 @@ def eager() -> Iterator[None]:
 
 
 def _letters(server: SmtpServer) -> list[email.message.EmailMessage]:
-    return [
-        email.message_from_bytes(r.data, policy=email.policy.default)  # type: ignore[misc]
-        for r in server.received
-    ]
+    return [email.message_from_bytes(r.data, policy=email.policy.default) for r in server.received]
 
 
 def _html(letter: email.message.EmailMessage) -> str:
