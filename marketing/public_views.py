@@ -6,7 +6,6 @@ or foreign token gets the same plain answer, telling nothing about whose it migh
 from __future__ import annotations
 
 import base64
-from contextlib import suppress
 from importlib import import_module
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -22,6 +21,8 @@ from marketing.services import tracking
 from marketing.services.channel import SIGNING_KEY_NAMES, TRACKING_VIEWS
 
 PIXEL = base64.b64decode("R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==")
+# A test letter's unsubscribe link: a page that says so (it names nobody).
+TEST_TOKEN = "test"
 UTM = {"utm_source": "email", "utm_medium": "email"}
 
 
@@ -40,6 +41,8 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     """GET shows a page with one button (a link scanner's GET unsubscribes nobody); POST —
     the button, or the mail program's one-click — unsubscribes."""
     _on_company_host(request)
+    if token == TEST_TOKEN:
+        return render(request, "marketing/public_unsubscribe.html", {"test": True})
     try:
         claim = tokens.read("unsubscribe", token)
     except tokens.BadTokenError:
@@ -65,12 +68,6 @@ def _masked(address: str) -> str:
     """The page shows whose subscription it is without spelling the address out."""
     local, _sep, domain = address.partition("@")
     return f"{local[:2]}***@{domain}"
-
-
-@require_GET
-def unsubscribe_test(request: HttpRequest) -> HttpResponse:
-    _on_company_host(request)
-    return render(request, "marketing/public_unsubscribe.html", {"test": True})
 
 
 def _with_utm(url: str, campaign: Campaign | None) -> str:
@@ -103,9 +100,12 @@ def click(request: HttpRequest, token: str) -> HttpResponse:
 @require_GET
 def opened(request: HttpRequest, token: str) -> HttpResponse:
     _on_company_host(request)
-    with suppress(tokens.BadTokenError):  # the picture is the same either way
+    status = 200
+    try:
         tracking.opened(token)
-    response = HttpResponse(PIXEL, content_type="image/gif")
+    except tokens.BadTokenError:
+        status = 404  # the same picture, so a letter never shows a broken image
+    response = HttpResponse(PIXEL, content_type="image/gif", status=status)
     response["Cache-Control"] = "no-store"
     return response
 

@@ -50,7 +50,6 @@ urlpatterns = [
         name="marketing_consent_withdraw",
     ),
     # Public, on the company host: what a recipient's letter links to.
-    path("public/m/u/test/", public_views.unsubscribe_test, name="marketing_unsubscribe_test"),
     path("public/m/u/<str:token>/", public_views.unsubscribe, name="marketing_unsubscribe"),
     path("public/m/c/<str:token>/", public_views.click, name="marketing_click"),
     path("public/m/o/<str:token>/", public_views.opened, name="marketing_open"),

@@ -87,7 +87,7 @@ def build(
         def link_for(url: str) -> str:
             return url
 
-        unsubscribe = campaign.base_url.rstrip("/") + reverse("marketing_unsubscribe_test")
+        unsubscribe = public_url(campaign, "marketing_unsubscribe", "test")
         pixel = ""
     language = company.language or "ru"
     letter = render(
