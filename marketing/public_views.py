@@ -22,7 +22,7 @@ from marketing.services.channel import SIGNING_KEY_NAMES, TRACKING_VIEWS
 
 PIXEL = base64.b64decode("R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==")
 # A test letter's unsubscribe link: a page that says so (it names nobody).
-TEST_TOKEN = "test"
+TEST_LETTER = "test"
 UTM = {"utm_source": "email", "utm_medium": "email"}
 
 
@@ -41,7 +41,7 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     """GET shows a page with one button (a link scanner's GET unsubscribes nobody); POST —
     the button, or the mail program's one-click — unsubscribes."""
     _on_company_host(request)
-    if token == TEST_TOKEN:
+    if token == TEST_LETTER:
         return render(request, "marketing/public_unsubscribe.html", {"test": True})
     try:
         claim = tokens.read("unsubscribe", token)
