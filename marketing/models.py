@@ -18,6 +18,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from crm_core.models import Contact, SavedView, _user
 
@@ -183,7 +184,7 @@ class Campaign(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
         SCHEDULED = "scheduled", _("Scheduled")
-        SENDING = "sending", _("Sending")
+        SENDING = "sending", pgettext_lazy("campaign", "Sending")
         SENT = "sent", _("Sent")
         CANCELLED = "cancelled", _("Cancelled")
 

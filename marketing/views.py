@@ -26,8 +26,8 @@ from marketing.models import Campaign, Segment
 from marketing.services import campaigns, consent, delivery, segments, sending_setup
 from marketing.services.audience import audience
 from marketing.services.channel import ChannelError
+from marketing.services.letters import fill, values_for
 from marketing.services.letters import render as render_letter
-from marketing.services.letters import values_for
 from tenants.models import Company
 
 
@@ -148,8 +148,16 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
             "deals": queries.campaign_deals(membership, campaign),
             "recipients": queries.recipients_of(campaign)[:50],
             "now": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+            "preview_subject": _preview_subject(membership, campaign, _company(request)),
         },
     )
+
+
+def _preview_subject(membership: Any, campaign: Campaign, company: Company) -> str:
+    first = None
+    if campaign.segment is not None:
+        first = audience(membership, campaign.segment).select_related("client").first()
+    return fill(campaign.subject, values_for(first, company.language or "ru"))
 
 
 @member_required

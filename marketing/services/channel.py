@@ -9,6 +9,7 @@ import smtplib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from email.utils import parseaddr
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -95,10 +96,15 @@ class Outbox:
 
     def send(self, message: EmailMultiAlternatives) -> str:
         if self.server is not None:
-            mime = message.message()
+            # The envelope takes bare addresses; the headers (a Cyrillic sender's name) are
+            # encoded by Django's MIME message.
+            envelope_from = parseaddr(message.from_email)[1]
             try:
-                self.server.send_message(
-                    mime, from_addr=message.from_email, to_addrs=message.recipients()
+                mime: Any = (
+                    message.message()
+                )  # Django's SafeMIME takes linesep, as its backend does
+                self.server.sendmail(
+                    envelope_from, message.recipients(), mime.as_bytes(linesep="\r\n")
                 )
             except smtplib.SMTPRecipientsRefused as exc:
                 raise ValidationError(_("The server refused the address.")) from exc

@@ -408,7 +408,7 @@ def test_requests_by_campaign_report_counts_the_campaigns_requests_and_won_reven
     recipient, _link = _letter(crm.a)
     with crm.a:
         Campaign.objects.filter(pk=recipient.campaign_id).update(cost=Decimal(1000))
-        won = Stage.objects.filter(pipeline=crm.pipeline, outcome="won").first()
+        won = Stage.objects.get(pipeline=crm.pipeline, outcome="won")
         deal = Deal.objects.create(
             title="Окна", amount=Decimal(5000), pipeline=crm.pipeline, stage=won
         )
