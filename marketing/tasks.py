@@ -4,12 +4,16 @@ the previous one began), in the schema of the company that sent it."""
 
 from __future__ import annotations
 
+import logging
 import time
 
 from relata.celery import app
 from relata.db import connection
 from tenants.models import Company
 from tenants.queries.memberships import ACTIVE_COMPANY_STATUSES
+
+log = logging.getLogger(__name__)
+MAX_FAILURES = 20
 
 
 def _company() -> Company:
@@ -45,14 +49,25 @@ def start_campaign(campaign_id: int) -> int:
 
 
 @app.task(name="marketing.tasks.send_campaign", ignore_result=True, acks_late=True)
-def send_campaign(campaign_id: int) -> int:
-    """One batch; the next is sent as a new task ``TICK_SECONDS`` after this one began, so
-    the rate holds however long a batch takes and no worker sleeps holding a slot."""
+def send_campaign(campaign_id: int, failures: int = 0) -> int:
+    """One batch; the next is sent as a new task ``tick_seconds()`` after this one began, so
+    the rate holds however long a batch takes and no worker sleeps holding a slot. When the
+    server cannot be reached the letters stay queued and the task tries again later, waiting
+    longer each time (up to ten minutes), and gives up after ``MAX_FAILURES`` tries in a row
+    (the campaign stays "sending" with its queue, to be cancelled or sent on)."""
     from marketing.services.delivery import send_batch, tick_seconds
 
     began = time.monotonic()
     result = send_batch(_company(), campaign_id)
-    if result.left:
-        wait = max(0.0, tick_seconds() - (time.monotonic() - began))
-        send_campaign.apply_async(args=[campaign_id], countdown=wait)
+    if not result.left:
+        return result.sent
+    if result.error and not result.sent:
+        if failures + 1 >= MAX_FAILURES:
+            log.error("campaign %s: sending given up after %s failures", campaign_id, failures + 1)
+            return 0
+        wait = min(600.0, 30.0 * 2**failures)
+        send_campaign.apply_async(args=[campaign_id, failures + 1], countdown=wait)
+        return 0
+    wait = max(0.0, tick_seconds() - (time.monotonic() - began))
+    send_campaign.apply_async(args=[campaign_id], countdown=wait)
     return result.sent
