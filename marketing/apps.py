@@ -20,3 +20,7 @@ class MarketingConfig(AppConfig):
         from marketing.reports import requests_by_campaign
 
         REPORTS["campaigns"] = (gettext_lazy("Requests by campaign"), requests_by_campaign)
+        # The clients and contact persons lists' bulk actions: "Add to a new mailing list".
+        from marketing.bulk_actions import register
+
+        register()
