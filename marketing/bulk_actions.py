@@ -21,7 +21,8 @@ def _list_of(job: BulkJob) -> Segment:
     """The job's own list, made by its first chunk and found again by the next ones (and by a
     resumed job): its name carries the job's number."""
     when = formats.date_format(timezone.localtime(job.created_at), "SHORT_DATETIME_FORMAT")
-    name = _("From the list, %(when)s (#%(job)s)") % {"when": when, "job": job.pk}
+    # The job's number is kept outside the translation: the next chunk finds the list by it.
+    name = _("From the list, %(when)s") % {"when": when} + f" (#{job.pk})"
     segment = Segment.objects.filter(name__endswith=f"(#{job.pk})", kind="static").first()
     return segment or Segment.objects.create(
         name=name[:200], kind=Segment.Kind.STATIC, owner_id=job.created_by_id
