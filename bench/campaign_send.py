@@ -144,14 +144,17 @@ def _run(
         )
         queue_seconds = time.perf_counter() - started
     before = sink.count
-    out = subprocess.run(
+    done = subprocess.run(
         [sys.executable, __file__, "--child", company.schema_name, str(campaign.pk), str(seconds)],
-        check=True,
+        check=False,
         capture_output=True,
         text=True,
         cwd=ROOT,
         env=os.environ.copy(),
-    ).stdout.split()
+    )
+    if done.returncode:
+        raise SystemExit(f"the sending process failed:\n{done.stderr[-3000:]}")
+    out = done.stdout.split()
     sent, elapsed, peak = int(out[-3]), float(out[-2]), float(out[-1])
     arrived = sink.count - before
     with company:

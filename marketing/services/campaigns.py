@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from crm_core.access import require_write
 from marketing.models import Campaign, Recipient, Segment
 from marketing.services.audience import audience
-from marketing.services.letters import clean_blocks
+from marketing.services.letters import clean_blocks, unknown_placeholders
 from relata.db import connection
 from tenants.models import Membership
 
@@ -58,6 +58,10 @@ def save_campaign(
         errors["name"] = _("Give the campaign a name.")
     if not subject.strip():
         errors["subject"] = _("Write the subject.")
+    elif unknown := unknown_placeholders(subject):
+        errors["subject"] = _("Unknown placeholder %(names)s.") % {
+            "names": ", ".join("{" + name + "}" for name in unknown)
+        }
     if errors:
         raise ValidationError(errors)
     cleaned = clean_blocks(blocks)

@@ -72,6 +72,12 @@ def _placeholders(text: str, number: int) -> str:
     return text
 
 
+def unknown_placeholders(text: str) -> list[str]:
+    return sorted(
+        {name for name in LOOKS_LIKE_PLACEHOLDER.findall(text) if name not in PLACEHOLDERS}
+    )
+
+
 def clean_blocks(raw: Any) -> list[dict[str, str]]:
     """The blocks as they are kept, or a ValidationError naming the block at fault."""
     if not isinstance(raw, list) or len(raw) > MAX_BLOCKS:

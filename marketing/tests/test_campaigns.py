@@ -268,6 +268,12 @@ def test_bad_blocks_and_placeholders_get_a_clear_error_and_nothing_is_saved(crm:
         assert response.status_code == 200
         assert 'class="errorlist' in response.content.decode()
         assert message in response.content.decode()
+    bad_subject = browser.post(
+        "/marketing/new/",
+        {"name": "N", "subject": "{name}, привет", **_blocks_post(BLOCKS)},
+        HTTP_HOST=crm.a.host,
+    )
+    assert "{name}" in bad_subject.content.decode()
     with crm.a:
         assert not Campaign.objects.exists()
 
