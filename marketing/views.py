@@ -351,12 +351,14 @@ def segment_detail(request: HttpRequest, segment_id: int) -> HttpResponse:
             visible_contacts(membership).filter(last_name__istartswith=q)[:20]
             or visible_contacts(membership).filter(emails__icontains=q)[:20]
         )
+    shown = list(people.order_by("last_name", "first_name", "id")[:100])
+    ok = set(reachable.filter(pk__in=[c.pk for c in shown]).values_list("pk", flat=True))
     return render(
         request,
         "marketing/segment.html",
         {
             "segment": segment,
-            "people": people.order_by("last_name", "first_name", "id")[:100],
+            "people": [(c, c.pk in ok) for c in shown],
             "total": people.count(),
             "reachable": reachable.count(),
             "found": found,
