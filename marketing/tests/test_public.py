@@ -423,3 +423,78 @@ def test_requests_by_campaign_report_counts_the_campaigns_requests_and_won_reven
     assert "400 %" in page  # (5000 - 1000) / 1000
     listing = browser.get("/marketing/", HTTP_HOST=crm.a.host).content.decode()
     assert 'data-figure="requests">2<' in listing
+
+
+def test_the_admin_sets_a_provider_whose_key_is_sealed_and_never_shown(crm: Any) -> None:
+    browser = login_on_host(crm.owner.user, crm.a.company, crm.a.host)
+    missing = browser.post(
+        "/marketing/sending/",
+        {"channel": "provider", "provider": "postmark", "rate_per_minute": "120"},
+        HTTP_HOST=crm.a.host,
+    )
+    assert "errorlist" in missing.content.decode()
+    saved = browser.post(
+        "/marketing/sending/",
+        {
+            "channel": "provider",
+            "provider": "postmark",
+            "key": "pm-server-token-1",
+            "from_email": "news@okna.test",
+            "from_name": "Окна Кирилла",
+            "rate_per_minute": "120",
+        },
+        HTTP_HOST=crm.a.host,
+    )
+    assert saved.status_code == 302
+    with crm.a:
+        row = SendingSettings.objects.get()
+        assert row.provider_key.startswith("gAAAA")
+        assert credentials.unseal(row.provider_key) == "pm-server-token-1"
+    page = browser.get("/marketing/sending/", HTTP_HOST=crm.a.host).content.decode()
+    assert "pm-server-token-1" not in page
+    assert f"relata:{row.webhook_secret}@{crm.a.host}/public/marketing/hooks/postmark/" in page
+    too_fast = browser.post(
+        "/marketing/sending/",
+        {
+            "channel": "provider",
+            "provider": "postmark",
+            "from_email": "n@o.test",
+            "rate_per_minute": "999999",
+        },
+        HTTP_HOST=crm.a.host,
+    )
+    assert "10" in too_fast.content.decode()
+    with crm.a:
+        assert SendingSettings.objects.get().rate_per_minute == 120
+
+
+def test_a_provider_letter_names_its_recipient_and_keeps_the_one_click_headers(crm: Any) -> None:
+    from marketing.services.delivery import build
+
+    recipient, link = _letter(crm.a)
+    with crm.a:
+        row = SendingSettings.objects.create(
+            channel="provider", provider="postmark", from_email="news@okna.test", from_name="Окна"
+        )
+        campaign = recipient.campaign
+        campaign.blocks = [
+            {"kind": "text", "text": "Привет, {first_name}"},
+            {"kind": "button", "text": "Смотреть", "url": link.url},
+        ]
+        campaign.base_url = f"http://{crm.a.host}"
+        built = build(
+            company=crm.a.company,
+            campaign=campaign,
+            s=row,
+            recipient=recipient,
+            contact=recipient.contact,
+            to=recipient.email,
+            links={link.url: link.pk},
+        )
+    message: Any = built.message
+    assert message.metadata == {"recipient": str(recipient.pk), "campaign": str(campaign.pk)}
+    assert message.track_clicks is False
+    assert message.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert message.extra_headers["List-Unsubscribe"].startswith(f"<http://{crm.a.host}/public/m/u/")
+    assert "Привет, Анна" in built.letter.text
+    assert f"http://{crm.a.host}/public/m/c/" in built.letter.html
