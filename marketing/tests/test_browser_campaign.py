@@ -22,6 +22,7 @@ from tests.browser import (
     SIZES,
     ConsoleWatch,
     save_screenshot,
+    screenshots_dir,
     serious_accessibility_problems,
     start_web,
 )
@@ -147,6 +148,9 @@ def test_segment_test_send_send_unsubscribe_and_the_next_campaign_skips_him(
     check("campaign-1366x768-ru")
     preview = page.frame_locator("iframe.letter-preview")
     assert "Уважаемая Анна Петровна!" in preview.locator("h1").inner_text()
+    frame = page.locator("iframe.letter-preview")
+    frame.scroll_into_view_if_needed()
+    frame.screenshot(path=str(screenshots_dir() / "campaign-preview-letter.png"))
 
     # The test letter, to the marketer herself.
     page.fill("#test-to", "kirill@okna.test")
