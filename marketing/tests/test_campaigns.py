@@ -312,3 +312,46 @@ def test_a_dynamic_segment_sees_what_the_member_sees(crm: Any, people: Any) -> N
                 membership=crm.manager, segment=None, name="S2", kind="dynamic", view_id=other.pk
             )
         assert Contact.objects.count() == 2
+
+
+def test_a_bounce_report_in_the_sending_mailbox_suppresses_the_address(
+    crm: Any, smtp_server: SmtpServer, sending_through: Any, people: Any, dovecot: Any
+) -> None:
+    from communications.services.sync import sync_mailbox
+
+    with crm.a:
+        settings_row = sending_through(crm.owner)
+        (anna,) = people(crm.manager, NAMES[:1])
+        segment = Segment.objects.create(name="Все", kind="static")
+        from marketing.services.segments import add_members
+
+        add_members(membership=crm.manager, segment=segment, contact_ids=[anna.pk])
+        campaign = campaigns.save_campaign(
+            membership=crm.manager,
+            campaign=None,
+            name="X",
+            subject="Y",
+            blocks=BLOCKS,
+            segment=segment,
+        )
+        campaigns.start(membership=crm.manager, campaign=campaign, base_url="http://x")
+        delivery.send_batch(crm.a.company, campaign.pk)
+        sent = Recipient.objects.get()
+    box = settings_row.mailbox.address
+    report = (
+        f"From: Mail Delivery System <MAILER-DAEMON@mx.romashka.test>\r\nTo: {box}\r\n"
+        "Subject: Undelivered Mail Returned to Sender\r\nMessage-ID: <dsn-1@mx.romashka.test>\r\n"
+        "MIME-Version: 1.0\r\n"
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="B"\r\n\r\n'
+        "--B\r\nContent-Type: text/plain\r\n\r\nYour message could not be delivered.\r\n"
+        "--B\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.romashka.test\r\n\r\n"
+        f"Final-Recipient: rfc822; {sent.email}\r\nAction: failed\r\nStatus: 5.1.1\r\n"
+        "Diagnostic-Code: smtp; 550 5.1.1 User unknown\r\n\r\n"
+        f"--B\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: {sent.message_id}\r\n"
+        f"To: {sent.email}\r\n\r\n--B--\r\n"
+    ).encode()
+    dovecot.deliver(box, report)
+    with crm.a:
+        sync_mailbox(crm.a.company, settings_row.mailbox)
+        assert Recipient.objects.get().bounced_at is not None
+        assert Suppression.objects.get().reason == "bounced"

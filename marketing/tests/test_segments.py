@@ -78,3 +78,38 @@ def test_the_client_list_bulk_action_lists_the_clients_contact_persons(crm: Any)
         assert set(SegmentMember.objects.values_list("contact_id", flat=True)) == {
             p.pk for p in people
         }
+
+
+def test_scheduling_refuses_the_past_and_a_cancelled_campaign_sends_nothing(crm: Any) -> None:
+    from marketing import credentials
+    from marketing.models import Campaign, SendingSettings
+
+    with crm.a:
+        SendingSettings.objects.create(
+            channel="provider",
+            provider="postmark",
+            provider_key=credentials.seal("t"),
+            from_email="news@okna.test",
+        )
+        segment = Segment.objects.create(name="S", kind="static")
+        campaign = Campaign.objects.create(
+            name="C", subject="S", blocks=[{"kind": "text", "text": "x"}], segment=segment
+        )
+    browser = login_on_host(crm.manager.user, crm.a.company, crm.a.host)
+    url = f"/marketing/{campaign.pk}/schedule/"
+    for bad in ("2001-01-01T10:00", "завтра", "", "2030-13-45T99:99"):
+        page = browser.post(url, {"when": bad}, HTTP_HOST=crm.a.host, follow=True)
+        assert page.status_code == 200
+        assert 'class="error' in page.content.decode() or "messages" in page.content.decode()
+        with crm.a:
+            assert Campaign.objects.get(pk=campaign.pk).status == "draft"
+    browser.post(url, {"when": "2099-01-01T10:00"}, HTTP_HOST=crm.a.host)
+    with crm.a:
+        assert Campaign.objects.get(pk=campaign.pk).status == "scheduled"
+    browser.post(f"/marketing/{campaign.pk}/cancel/", HTTP_HOST=crm.a.host)
+    with crm.a:
+        assert Campaign.objects.get(pk=campaign.pk).status == "cancelled"
+    # A cancelled campaign is not sent, whatever is posted.
+    browser.post(f"/marketing/{campaign.pk}/send/", {"confirm": "on"}, HTTP_HOST=crm.a.host)
+    with crm.a:
+        assert Campaign.objects.get(pk=campaign.pk).status == "cancelled"
