@@ -13,6 +13,9 @@ from django.dispatch import receiver
 
 from communications.services.inbound import mail_stored
 from crm_core.automation.models import CapturedRequest
+from crm_core.models import Contact
+from crm_core.signals import contacts_merging
+from marketing.models import SegmentMember
 from marketing.services import forms_consent, tracking_events
 
 log = logging.getLogger(__name__)
@@ -22,6 +25,15 @@ log = logging.getLogger(__name__)
 def consent_from_form(sender: Any, instance: CapturedRequest, created: bool, **kwargs: Any) -> None:
     if created and instance.status == CapturedRequest.Status.CREATED:
         forms_consent.record_from_request(instance)
+
+
+@receiver(contacts_merging, dispatch_uid="marketing_contacts_merging")
+def lists_before_merge(sender: Any, keep: Contact, other: Contact, **kwargs: Any) -> None:
+    """A static list holds a person once: other's place on a list keep is already on goes."""
+    SegmentMember.objects.filter(
+        contact=other,
+        segment_id__in=SegmentMember.objects.filter(contact=keep).values("segment_id"),
+    ).delete()
 
 
 @receiver(tracking, dispatch_uid="marketing_provider_event")

@@ -113,3 +113,19 @@ def test_scheduling_refuses_the_past_and_a_cancelled_campaign_sends_nothing(crm:
     browser.post(f"/marketing/{campaign.pk}/send/", {"confirm": "on"}, HTTP_HOST=crm.a.host)
     with crm.a:
         assert Campaign.objects.get(pk=campaign.pk).status == "cancelled"
+
+
+def test_merging_two_people_on_one_list_keeps_one_place_and_both_consents(crm: Any) -> None:
+    from crm_core.services.merge import merge_contacts
+    from marketing.models import Consent
+
+    with crm.a:
+        keep = Contact.objects.create(first_name="Анна", emails=["a@r.test"])
+        other = Contact.objects.create(first_name="Анна", emails=["anna@r.test"])
+        segment = Segment.objects.create(name="S", kind="static")
+        SegmentMember.objects.create(segment=segment, contact=keep)
+        SegmentMember.objects.create(segment=segment, contact=other)
+        Consent.objects.create(contact=other, email="anna@r.test", source="manual", text="Да")
+        merge_contacts(membership=crm.owner, keep=keep, other=other)
+        assert list(SegmentMember.objects.values_list("contact_id", flat=True)) == [keep.pk]
+        assert Consent.objects.get().contact_id == keep.pk
