@@ -39,3 +39,6 @@ tasks_created = Signal()
 deals_changed = Signal()
 # Arguments: contacts, membership.
 contacts_changed = Signal()
+# Two contact persons are about to be merged (keep, other): sent before other's rows move to
+# keep, so an app whose rows may be once per contact person drops other's doubles first.
+contacts_merging = Signal()

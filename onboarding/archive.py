@@ -31,6 +31,7 @@ from crm_core import models as crm
 from crm_core.automation import models as automation
 from crm_core.documents import models as documents
 from crm_core.documents.services import numbering
+from marketing import models as marketing
 from onboarding.importing.errors import UnreadableFile
 from onboarding.importing.ziplimits import check_unpacked_size
 from onboarding.models import ImportTemplate
@@ -98,6 +99,15 @@ ENTITIES: list[tuple[str, type[models.Model]]] = [
     ("phone_extensions", telephony.Extension),
     ("calls", telephony.Call),
     ("telegram_messages", telegram.TelegramMessage),
+    # Marketing: segments and static lists, consents (the evidence 152-ФЗ asks to keep),
+    # campaigns with their letters' fates, and the addresses never to write to again.
+    ("segments", marketing.Segment),
+    ("segment_members", marketing.SegmentMember),
+    ("consents", marketing.Consent),
+    ("campaigns", marketing.Campaign),
+    ("suppressions", marketing.Suppression),
+    ("campaign_links", marketing.CampaignLink),
+    ("campaign_recipients", marketing.Recipient),
     # Last: the history points at every record above (restored as history, see AUDIT).
     ("audit_log", crm.AuditEntry),
 ]
@@ -127,6 +137,8 @@ EXCLUDED: dict[str, str] = {
     "onboarding.CompanyDetails": "typed in the wizard; the documents' requisites are archived",
     "crm_core.CalendarFeed": "a person's live secret calendar address: each makes a new one",
     "crm_core.BulkJob": "a running bulk action's progress and temporary file",
+    "marketing.SendingSettings": "secrets: the provider's keys and webhook password; the "
+    "sending channel is set up anew",
     "telephony.PbxConnection": "secrets: the PBX provider's keys are entered anew",
     "telephony.CallEvent": "the PBX's raw webhooks, kept a month against retries: a log, not data",
     "exchange1c.ExchangeSettings": "the 1C exchange's login and password hash: set up anew",
@@ -173,6 +185,8 @@ KEEP_EXISTING: dict[type[models.Model], str | tuple[str, ...] | None] = {
     documents.DocumentTemplate: ("kind", "name", "body"),
     documents.Document: ("kind", "year", "number"),
     crm.PricingSettings: None,
+    # An address already suppressed in the new company stays as it is.
+    marketing.Suppression: "email",
     crm.ExchangeRate: ("base", "currency", "day"),
     crm.Employee: "user",
     # Same name here: the company's own list (or template) is used, the archive's prices join it.

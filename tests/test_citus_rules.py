@@ -21,6 +21,7 @@ OUR_APPS = {
     "exchange1c",
     "communications",
     "telegram",
+    "marketing",
 }
 TENANT_ONLY = {label.rsplit(".", 1)[-1] for label in settings.TENANT_APPS} - {
     label.rsplit(".", 1)[-1] for label in settings.SHARED_APPS
@@ -76,7 +77,13 @@ def test_nothing_in_public_references_a_company_schema() -> None:
 
 def test_the_rules_see_the_apps_they_guard() -> None:
     # If the app lists were misread, the tests above would pass vacuously.
-    assert {"crm_core", "onboarding", "telephony", "exchange1c", "communications", "telegram"} <= (
-        TENANT_ONLY
-    )
+    assert {
+        "crm_core",
+        "onboarding",
+        "telephony",
+        "exchange1c",
+        "communications",
+        "telegram",
+        "marketing",
+    } <= (TENANT_ONLY)
     assert {"tenants", "billing"} <= SHARED_ONLY

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from django.core.files.base import ContentFile
 from django.db import connection, transaction
+from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
@@ -21,6 +22,8 @@ from crm_core.automation.services import capture
 from tenants.models import Company
 
 log = logging.getLogger(__name__)
+# Sent after a fetched message is kept, inside its transaction: (message, raw bytes).
+mail_stored = Signal()
 EMAIL = capture.register_channel("email", gettext_lazy("E-mail"))
 
 
@@ -133,6 +136,8 @@ def store(  # noqa: PLR0917  (the sync's one call per message)
         attachment.file.save(_stored_name(part.name), ContentFile(part.payload), save=False)
         attachment.save()
     _update_conversation(conversation, message, when)
+    # Other apps read what came in without this one knowing them (marketing: bounce reports).
+    mail_stored.send(sender=Message, message=message, raw=raw)
     if _becomes_request(mailbox, conversation, message, match):
         _make_request(company, mailbox, conversation, mail)
     return message

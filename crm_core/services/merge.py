@@ -9,6 +9,7 @@ from django.db import models, transaction
 from django.db.models import Count, Min
 from django.utils.translation import gettext as _
 
+from crm_core import signals
 from crm_core.access import may_change, require_write, visible_user_ids
 from crm_core.models import Activity, Client, Contact, Deal, Phone
 from crm_core.services.audit import record
@@ -226,6 +227,7 @@ def merge_contacts(
             person.client.responsible_id if person.client else None,
         ):
             raise PermissionDenied("both contact persons must be the member's to change")
+    signals.contacts_merging.send(Contact, keep=keep, other=other)
     moved = _move_related(Contact, keep, other)
     _drop_repeated_contact_phones(keep)
     changes = _choose(keep, other, CONTACT_FIELDS, take_other)

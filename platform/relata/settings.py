@@ -49,6 +49,8 @@ else:
 # credentials.py; several comma-separated keys rotate: the first encrypts). Unset, a key is
 # derived from SECRET_KEY (so `dev.py start` works); the deploy check notes that.
 RELATA_MAILBOX_KEY = os.environ.get("RELATA_MAILBOX_KEY", "")
+# The campaign providers' API keys (marketing/credentials.py), sealed the same way.
+RELATA_MARKETING_KEY = os.environ.get("RELATA_MARKETING_KEY", "")
 
 # The public site lives on the bare base domain; company N lives at <slug>.<BASE_DOMAIN>.
 BASE_DOMAIN = os.environ.get("BASE_DOMAIN", "localhost")
@@ -101,6 +103,7 @@ TENANT_APPS = [
     "telephony",
     "exchange1c",
     "telegram",
+    "marketing",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -254,6 +257,13 @@ CELERY_BEAT_SCHEDULE["poll-mailboxes"] = {
     "task": "communications.tasks.poll_mailboxes",
     "schedule": env_int("MAIL_POLL_SECONDS", 60),
 }
+# Campaigns (marketing): scheduled ones start within a minute of their moment; a sending one
+# sends a batch every MARKETING_TICK_SECONDS (the company's letters-per-minute spread over them).
+CELERY_BEAT_SCHEDULE["start-due-campaigns"] = {
+    "task": "marketing.tasks.start_due_campaigns",
+    "schedule": 60,
+}
+MARKETING_TICK_SECONDS = env_int("MARKETING_TICK_SECONDS", 10)
 # The largest message the sync keeps whole (a bigger one is kept as its headers with a note).
 MAIL_MAX_MESSAGE_MB = env_int("MAIL_MAX_MESSAGE_MB", 50)
 # Mail servers inside a private network (127.0.0.1, 10.x, 169.254.x…) are refused in production
