@@ -15,4 +15,5 @@ urlpatterns = [
     path("", include("telephony.urls")),
     path("", include("exchange1c.urls")),
     path("", include("telegram.urls")),
+    path("", include("knowledge.urls")),
 ]
