@@ -32,7 +32,9 @@ def edition() -> str:
 
 
 def forget_pages() -> None:
-    """After the change is committed: before, a reader could cache the old page anew."""
+    """At once, and again after the change is committed: between the two a reader could
+    have kept the old page under the new edition."""
+    cache.set(_EDITION_KEY, uuid.uuid4().hex, None)
     transaction.on_commit(lambda: cache.set(_EDITION_KEY, uuid.uuid4().hex, None))
 
 

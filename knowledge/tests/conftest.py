@@ -6,10 +6,11 @@ from typing import Any
 
 import pytest
 
+from communications.tests.conftest import dovecot, mailbox_on, smtp_server
 from tests.browser import chromium_page
 from tests.conftest import crm
 
-__all__ = ["chromium_page", "crm", "write"]
+__all__ = ["chromium_page", "crm", "dovecot", "mailbox_on", "smtp_server", "write"]
 
 
 @pytest.fixture
