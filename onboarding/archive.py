@@ -31,6 +31,7 @@ from crm_core import models as crm
 from crm_core.automation import models as automation
 from crm_core.documents import models as documents
 from crm_core.documents.services import numbering
+from knowledge import models as knowledge
 from onboarding.importing.errors import UnreadableFile
 from onboarding.importing.ziplimits import check_unpacked_size
 from onboarding.models import ImportTemplate
@@ -98,6 +99,12 @@ ENTITIES: list[tuple[str, type[models.Model]]] = [
     ("phone_extensions", telephony.Extension),
     ("calls", telephony.Call),
     ("telegram_messages", telegram.TelegramMessage),
+    # The knowledge base: categories, articles (draft and published text) and their history;
+    # the help centre's settings (its logo is uploaded again).
+    ("knowledge_categories", knowledge.Category),
+    ("knowledge_articles", knowledge.Article),
+    ("knowledge_article_versions", knowledge.ArticleVersion),
+    ("help_centre", knowledge.HelpCentre),
     # Last: the history points at every record above (restored as history, see AUDIT).
     ("audit_log", crm.AuditEntry),
 ]
@@ -132,6 +139,8 @@ EXCLUDED: dict[str, str] = {
     "exchange1c.ExchangeSettings": "the 1C exchange's login and password hash: set up anew",
     "exchange1c.ExchangeSession": "a log of 1C's exchange runs with the old company",
     "exchange1c.ReceivedFile": "files 1C uploaded, kept only until imported",
+    "knowledge.SearchWord": "the words of the published articles, for typo correction: "
+    "derived, remembered again as articles are published",
     "exchange1c.OutboundOrder": "which orders the old company's 1C confirmed; the new "
     "company's exchange sends its own from the day it is switched on",
 }
