@@ -23,8 +23,10 @@ class ArticleForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["category"].queryset = Category.objects.all()
-        self.fields["category"].required = False
+        category = self.fields["category"]
+        assert isinstance(category, forms.ModelChoiceField)
+        category.queryset = Category.objects.all()
+        category.required = False
 
 
 class CategoryForm(forms.ModelForm):

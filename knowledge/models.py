@@ -89,7 +89,7 @@ class Article(models.Model):
     is_published = models.BooleanField(_("published"), default=False)
     published_at = models.DateTimeField(null=True, blank=True)
     search_vector = models.GeneratedField(
-        expression=RawSQL(VECTOR_SQL, []),
+        expression=RawSQL(VECTOR_SQL, []),  # noqa: S611  (a constant, no parameters)
         output_field=SearchVectorField(),
         db_persist=True,
     )

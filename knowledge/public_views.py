@@ -34,7 +34,9 @@ def _centre(request: HttpRequest) -> tuple[Company, HelpCentre]:
     return company, centre
 
 
-def _page(request: HttpRequest, key_parts: tuple[object, ...], make: Callable[[], HttpResponse]) -> HttpResponse:
+def _page(
+    request: HttpRequest, key_parts: tuple[object, ...], make: Callable[[], HttpResponse]
+) -> HttpResponse:
     """The page from the cache, or made and kept; either way cacheable for a minute."""
     from django.core.cache import cache
 

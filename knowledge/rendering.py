@@ -21,9 +21,9 @@ TAGS = {
 ATTRIBUTES = {"a": {"href", "title"}}
 _BLANKS = re.compile(r"\s+")
 
-_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable(
-    ["table", "strikethrough"]
-)
+_markdown = MarkdownIt(
+    "commonmark", {"html": False, "linkify": False, "typographer": False}
+).enable(["table", "strikethrough"])
 
 
 def to_html(source: str) -> str:

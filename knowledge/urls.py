@@ -8,9 +8,7 @@ urlpatterns = [
     path("knowledge/preview/", views.article_preview, name="knowledge_preview"),
     path("knowledge/picker/", picker_views.picker, name="knowledge_picker"),
     path("knowledge/<int:article_id>/", views.article_edit, name="knowledge_article"),
-    path(
-        "knowledge/<int:article_id>/publish/", views.article_publish, name="knowledge_publish"
-    ),
+    path("knowledge/<int:article_id>/publish/", views.article_publish, name="knowledge_publish"),
     path(
         "knowledge/<int:article_id>/unpublish/",
         views.article_unpublish,
@@ -24,9 +22,7 @@ urlpatterns = [
         name="knowledge_restore",
     ),
     path("knowledge/categories/", views.category_list, name="knowledge_categories"),
-    path(
-        "knowledge/categories/<int:category_id>/", views.category_list, name="knowledge_category"
-    ),
+    path("knowledge/categories/<int:category_id>/", views.category_list, name="knowledge_category"),
     path(
         "knowledge/categories/<int:category_id>/delete/",
         views.category_delete,

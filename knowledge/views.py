@@ -82,7 +82,8 @@ def article_edit(request: HttpRequest, article_id: int | None = None) -> HttpRes
                 messages.success(request, _("Published: readers see this text now."))
             elif saved.is_published:
                 messages.success(
-                    request, _("Draft saved. Readers still see the published text until you publish.")
+                    request,
+                    _("Draft saved. Readers still see the published text until you publish."),
                 )
             else:
                 messages.success(request, _("Draft saved."))

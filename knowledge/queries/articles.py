@@ -19,7 +19,9 @@ def public_categories() -> list[Category]:
     """Categories with at least one article a visitor may read, with how many."""
     return list(
         Category.objects.annotate(
-            shown=Count("articles", filter=Q(articles__is_published=True, articles__visibility="public"))
+            shown=Count(
+                "articles", filter=Q(articles__is_published=True, articles__visibility="public")
+            )
         ).filter(shown__gt=0)
     )
 

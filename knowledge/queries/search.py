@@ -81,7 +81,7 @@ def search(query: str, *, public: bool, page: int = 1) -> SearchResults:
     used = results.corrected or text
     snippets = _snippets(ids, used)
     articles = Article.objects.in_bulk(ids)
-    results.results = [Found(articles[pk], snippets.get(pk, mark_safe(""))) for pk in ids]  # noqa: S308
+    results.results = [Found(articles[pk], snippets.get(pk, mark_safe(""))) for pk in ids]
     results.has_more = more
     return results
 
@@ -90,7 +90,7 @@ def _matching(text: str, *, public: bool, page: int) -> tuple[list[int], bool]:
     shown = "is_published" + (" AND visibility = 'public'" if public else "")
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT id FROM knowledge_article, {_TSQUERY} "  # noqa: S608  (constants only)
+            f"SELECT id FROM knowledge_article, {_TSQUERY} "
             f"WHERE {shown} AND search_vector @@ q "
             "ORDER BY ts_rank_cd(search_vector, q) DESC, published_at DESC, id DESC "
             "LIMIT %(limit)s OFFSET %(offset)s",
@@ -103,14 +103,14 @@ def _matching(text: str, *, public: bool, page: int) -> tuple[list[int], bool]:
 def _snippets(ids: list[int], text: str) -> dict[int, SafeString]:
     options = (
         f"StartSel={_START}, StopSel={_STOP}, MaxWords=30, MinWords=12, ShortWord=2, "
-        "MaxFragments=2, FragmentDelimiter=\" … \""
+        'MaxFragments=2, FragmentDelimiter=" … "'
     )
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT id, CASE WHEN language = 'en' "
             "THEN ts_headline('english', text, q, %(options)s) "
             "ELSE ts_headline('russian', text, q, %(options)s) END "
-            f"FROM knowledge_article, {_TSQUERY} WHERE id = ANY(%(ids)s)",  # noqa: S608
+            f"FROM knowledge_article, {_TSQUERY} WHERE id = ANY(%(ids)s)",
             {"q": text, "ids": ids, "options": options},
         )
         return {pk: _marked(snippet or "") for pk, snippet in cursor.fetchall()}
@@ -128,9 +128,7 @@ def _corrected(text: str) -> str:
     words = text.split()
     with transaction.atomic(), connection.cursor() as cursor:
         set_local("pg_trgm.similarity_threshold", str(WORD_SIMILARITY))
-        cursor.execute(
-            "SELECT word FROM knowledge_searchword WHERE word = ANY(%s)", [words]
-        )
+        cursor.execute("SELECT word FROM knowledge_searchword WHERE word = ANY(%s)", [words])
         known = {row[0] for row in cursor.fetchall()}
         fixed = []
         for word in words:

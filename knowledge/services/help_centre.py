@@ -50,7 +50,7 @@ def save_settings(
     centre.updated_at = timezone.now()
     if remove_logo and centre.logo:
         centre.logo.delete(save=False)
-        centre.logo = ""  # type: ignore[assignment]
+        centre.logo = ""
     if logo is not None:
         content, extension = _checked_logo(logo)
         if centre.logo:
@@ -72,10 +72,11 @@ def _checked_logo(upload: UploadedFile) -> tuple[bytes, str]:
             width, height = picture.size
             picture.verify()
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        raise ValidationError({"logo": _("The logo must be a PNG, JPEG, WebP or GIF picture.")}) from None
+        raise ValidationError(
+            {"logo": _("The logo must be a PNG, JPEG, WebP or GIF picture.")}
+        ) from None
     if kind not in LOGO_FORMATS:
         raise ValidationError({"logo": _("The logo must be a PNG, JPEG, WebP or GIF picture.")})
     if max(width, height) > LOGO_MAX_SIDE:
         raise ValidationError({"logo": _("The logo may be at most 4000 pixels on a side.")})
     return content, LOGO_FORMATS[kind]
-

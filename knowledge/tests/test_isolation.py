@@ -17,16 +17,16 @@ from onboarding.tests.helpers import run_import
 from tests.test_isolation import login_on_host
 
 
-
 @pytest.mark.django_db
 def test_b_never_shows_or_finds_a_s_articles(crm: Any, write: Any) -> None:
     with crm.a:
         section = Category.objects.create(name="Окна А")
         mine = write(crm.manager, "Секрет компании А", "уникальноеслово", category=section)
     visitor = HttpClient()
-    assert "Секрет компании" not in visitor.get(
-        "/help/search/?q=уникальноеслово", HTTP_HOST=crm.b.host
-    ).content.decode()
+    assert (
+        "Секрет компании"
+        not in visitor.get("/help/search/?q=уникальноеслово", HTTP_HOST=crm.b.host).content.decode()
+    )
     assert visitor.get(f"/help/a/{mine.pk}/", HTTP_HOST=crm.b.host).status_code == 404
     assert visitor.get(f"/help/c/{section.pk}/", HTTP_HOST=crm.b.host).status_code == 404
     assert "Окна А" not in visitor.get("/help/", HTTP_HOST=crm.b.host).content.decode()

@@ -43,7 +43,6 @@ def test_a_manager_writes_publishes_and_edits_without_readers_seeing_the_draft(c
     with crm.a:
         article = Article.objects.get()
     assert not article.is_published
-    public = login_on_host  # noqa: F841  (anonymous below)
     from django.test import Client as HttpClient
 
     visitor = HttpClient()
@@ -59,16 +58,16 @@ def test_a_manager_writes_publishes_and_edits_without_readers_seeing_the_draft(c
         _form(draft_body="Только наличными."),
         HTTP_HOST=crm.a.host,
     )
-    page = visitor.get(f"/help/a/{article.pk}/", HTTP_HOST=crm.a.host).content.decode()
-    assert "картой" in page
-    assert "наличными" not in page
+    text = visitor.get(f"/help/a/{article.pk}/", HTTP_HOST=crm.a.host).content.decode()
+    assert "картой" in text
+    assert "наличными" not in text
     browser.post(
         f"/knowledge/{article.pk}/",
         _form(draft_body="Только наличными.", action="publish"),
         HTTP_HOST=crm.a.host,
     )
-    page = visitor.get(f"/help/a/{article.pk}/", HTTP_HOST=crm.a.host).content.decode()
-    assert "наличными" in page
+    text = visitor.get(f"/help/a/{article.pk}/", HTTP_HOST=crm.a.host).content.decode()
+    assert "наличными" in text
     history = browser.get(f"/knowledge/{article.pk}/history/", HTTP_HOST=crm.a.host)
     assert history.content.decode().count("<li>") >= 2
     with crm.a:
@@ -115,7 +114,9 @@ def test_the_help_centre_shows_only_published_public_articles(crm: Any, write: A
     with crm.a:
         section = Category.objects.create(name="Оплата")
         shown = write(crm.manager, "Открытая статья", "для всех", category=section)
-        secret = write(crm.manager, "Секретная статья", "для своих", visibility="internal", category=section)
+        secret = write(
+            crm.manager, "Секретная статья", "для своих", visibility="internal", category=section
+        )
         draft = write(crm.manager, "Черновая статья", "не готово", publish=False, category=section)
     visitor = HttpClient()
     pages = [
@@ -145,7 +146,13 @@ def test_branding_logo_and_colour(crm: Any, media_root: Any) -> None:
     picture.name = "logo.png"
     saved = browser.post(
         "/knowledge/help-centre/",
-        {"is_enabled": "on", "title": "Помощь Окон", "intro": "Мы рядом", "accent_colour": "#aa3300", "logo": picture},
+        {
+            "is_enabled": "on",
+            "title": "Помощь Окон",
+            "intro": "Мы рядом",
+            "accent_colour": "#aa3300",
+            "logo": picture,
+        },
         HTTP_HOST=crm.a.host,
     )
     assert saved.status_code == 302, saved.context["form"].errors
@@ -155,7 +162,7 @@ def test_branding_logo_and_colour(crm: Any, media_root: Any) -> None:
     assert 'src="/help/logo/"' in home
     assert "#aa3300" in visitor.get("/help/theme.css", HTTP_HOST=crm.a.host).content.decode()
     logo = visitor.get("/help/logo/", HTTP_HOST=crm.a.host)
-    assert b"".join(logo.streaming_content).startswith(b"\x89PNG")
+    assert b"".join(logo.streaming_content).startswith(b"\x89PNG")  # type: ignore[attr-defined]
     # Not a picture, or not a colour: a clear error, nothing saved.
     fake = io.BytesIO(b"<svg onload=alert(1)></svg>")
     fake.name = "logo.svg"
@@ -171,7 +178,9 @@ def test_branding_logo_and_colour(crm: Any, media_root: Any) -> None:
     manager = login_on_host(crm.manager.user, crm.a.company, crm.a.host)
     assert manager.get("/knowledge/help-centre/", HTTP_HOST=crm.a.host).status_code == 404
     # Closed: the public pages are gone.
-    browser.post("/knowledge/help-centre/", {"title": "X", "accent_colour": "#000000"}, HTTP_HOST=crm.a.host)
+    browser.post(
+        "/knowledge/help-centre/", {"title": "X", "accent_colour": "#000000"}, HTTP_HOST=crm.a.host
+    )
     assert visitor.get("/help/", HTTP_HOST=crm.a.host).status_code == 404
 
 
