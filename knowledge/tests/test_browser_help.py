@@ -1,0 +1,83 @@
+"""The knowledge base in a real browser: a manager writes an article from the menu, previews
+it, publishes it; a visitor of the help centre finds it by another Russian word form and with
+a typo, and reads it — at both screen sizes, in Russian and English, with no
+Content-Security-Policy violation or script error."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import child_env
+from tenants.services import handoff
+from tests.browser import ConsoleWatch, save_screenshot, start_web
+
+pytestmark = pytest.mark.browser
+SIZES = {"laptop": (1366, 768), "phone": (390, 844)}
+
+
+def test_write_publish_and_find_by_word_form_and_typo(
+    committed_companies: Any, run_process: Any, chromium_page: Any, tmp_path: Path
+) -> None:
+    made = committed_companies("Окна Кирилла")
+    base = start_web(run_process, child_env(), tmp_path / "web.log")
+    port = base.rsplit(":", 1)[1]
+    site = f"http://{made.host}:{port}"
+    page = chromium_page
+    watch = ConsoleWatch(page)
+    page.goto(f"{site}/handoff/{handoff.issue(user=made.owner, company=made.company)}/")
+    page.wait_for_selector("#workspace-title")
+
+    page.click("#nav-knowledge")
+    page.wait_for_selector("#kb-list")
+    page.click("#kb-categories")
+    page.fill("#id_name", "Оплата и возврат")
+    page.click("#kb-category-save")
+    page.wait_for_selector("#kb-category-list")
+    page.click("#kb-new")
+    page.fill("#id_draft_title", "Как вернуть деньги за заказ")
+    page.fill(
+        "#id_draft_body",
+        "## Возврат\n\nДеньги за **возвращённый** заказ приходят на карту за пять дней.\n\n"
+        "- Напишите нам\n- Приложите чек",
+    )
+    page.wait_for_selector("#kb-preview strong")  # the htmx preview
+    page.select_option("#id_category", label="Оплата и возврат")
+    page.select_option("#id_visibility", "public")
+    for name, (width, height) in SIZES.items():
+        page.set_viewport_size({"width": width, "height": height})
+        save_screenshot(page, f"knowledge-editor-ru-{name}")
+    page.click("#kb-save-publish")
+    page.wait_for_selector("#kb-public-link")
+    watch.assert_clean("the knowledge base")
+
+    visitor = page.context.browser.new_context()
+    reader = visitor.new_page()
+    reader_watch = ConsoleWatch(reader)
+    for language in ("ru", "en"):
+        visitor.add_cookies([{"name": "django_language", "value": language, "url": site}])
+        for name, (width, height) in SIZES.items():
+            reader.set_viewport_size({"width": width, "height": height})
+            reader.goto(f"{site}/help/")
+            reader.wait_for_selector("#help-sections")
+            assert reader.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+            save_screenshot(reader, f"help-home-{language}-{name}")
+            # Another word form ("деньгами", "возврата") than the article's.
+            reader.fill("#help-q", "возврата деньгами")
+            reader.click("#help-search-go")
+            reader.wait_for_selector("#help-results")
+            assert "Как вернуть деньги за заказ" in reader.inner_text("#help-results")
+            assert reader.locator("#help-results mark").count() >= 1
+            save_screenshot(reader, f"help-search-{language}-{name}")
+            # A typo.
+            reader.goto(f"{site}/help/search/?q=вазврат")
+            reader.wait_for_selector("#help-corrected")
+            reader.click("#help-results a")
+            reader.wait_for_selector("#help-article")
+            assert "пять дней" in reader.inner_text("#help-article")
+            assert reader.get_attribute("#help-request", "href") == "/help/request/"
+            save_screenshot(reader, f"help-article-{language}-{name}")
+    reader_watch.assert_clean("the help centre")
+    visitor.close()
