@@ -118,7 +118,7 @@ def _text(rng: random.Random) -> str:
 def build(articles: int) -> object:
     from django.core.management import call_command
 
-    call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
+    call_command("migrate_schemas", interactive=False, verbosity=0)
     from knowledge.models import Article, Category
     from knowledge.services import articles as writing
     from tenants.models import Company, Membership

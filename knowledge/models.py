@@ -105,6 +105,14 @@ class Article(models.Model):
         indexes = [
             GinIndex(fields=["search_vector"], name="article_search"),
             models.Index(fields=["is_published", "visibility", "category"], name="article_shown"),
+            # A general query's candidates are the most recent matches (queries/search.py):
+            # walked along this index, the search stops after them instead of testing every
+            # article's vector.
+            models.Index(
+                fields=["-published_at", "-id"],
+                condition=models.Q(is_published=True),
+                name="article_recent",
+            ),
         ]
 
     def __str__(self) -> str:

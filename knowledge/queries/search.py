@@ -28,7 +28,9 @@ from relata.db import set_local
 
 MAX_QUERY = 200
 MAX_WORDS = 8
-PAGE = 20
+PAGE = 10
+CANDIDATES = 500
+SHOWN_FIELDS = ("id", "title", "visibility", "language", "category_id", "published_at")
 # A one-letter slip in a six-letter word ("оплта" for "оплата") is about 0.4 apart.
 WORD_SIMILARITY = 0.3
 _WORD = re.compile(r"[^\W_]+")
@@ -68,7 +70,7 @@ def search(query: str, *, public: bool, page: int = 1) -> SearchResults:
     results = SearchResults(query=text)
     if not text:
         return results
-    page = max(1, min(page, 50))
+    page = max(1, min(page, CANDIDATES // PAGE))
     ids, more = _matching(text, public=public, page=page)
     if not ids and page == 1 and trigrams_available():
         corrected = _corrected(text)
@@ -80,21 +82,33 @@ def search(query: str, *, public: bool, page: int = 1) -> SearchResults:
         return results
     used = results.corrected or text
     snippets = _snippets(ids, used)
-    articles = Article.objects.in_bulk(ids)
+    # What a result shows; the texts and the vector stay in the database.
+    articles = Article.objects.only(*SHOWN_FIELDS).in_bulk(ids)
     results.results = [Found(articles[pk], snippets.get(pk, mark_safe(""))) for pk in ids]
     results.has_more = more
     return results
 
 
 def _matching(text: str, *, public: bool, page: int) -> tuple[list[int], bool]:
+    """The page's article ids, best first. Ranking reads each candidate's whole vector, so at
+    most CANDIDATES matches are ranked — the most recently published, when a query is so
+    general that more articles match (a word in every other article says little anyway)."""
     shown = "is_published" + (" AND visibility = 'public'" if public else "")
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT id FROM knowledge_article, {_TSQUERY} "
+            f"WITH hits AS MATERIALIZED (SELECT id FROM knowledge_article, {_TSQUERY} "
             f"WHERE {shown} AND search_vector @@ q "
+            "ORDER BY published_at DESC LIMIT %(candidates)s) "
+            f"SELECT id FROM knowledge_article, {_TSQUERY} "
+            "WHERE id IN (SELECT id FROM hits) "
             "ORDER BY ts_rank_cd(search_vector, q) DESC, published_at DESC, id DESC "
             "LIMIT %(limit)s OFFSET %(offset)s",
-            {"q": text, "limit": PAGE + 1, "offset": (page - 1) * PAGE},
+            {
+                "q": text,
+                "candidates": CANDIDATES,
+                "limit": PAGE + 1,
+                "offset": (page - 1) * PAGE,
+            },
         )
         ids = [row[0] for row in cursor.fetchall()]
     return ids[:PAGE], len(ids) > PAGE
