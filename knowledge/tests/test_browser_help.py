@@ -81,3 +81,53 @@ def test_write_publish_and_find_by_word_form_and_typo(
             save_screenshot(reader, f"help-article-{language}-{name}")
     reader_watch.assert_clean("the help centre")
     visitor.close()
+
+
+def test_a_manager_inserts_an_article_and_a_saved_answer_into_a_letter(  # noqa: PLR0917  (pytest passes fixtures by name)
+    committed_companies: Any,
+    run_process: Any,
+    chromium_page: Any,
+    tmp_path: Path,
+    mailbox_on: Any,
+    write: Any,
+) -> None:
+    from communications.models import MailTemplate
+    from tenants.models import Membership, User
+
+    made = committed_companies("Окна Кирилла")
+    user = User.objects.create_user(email="anna@example.com", password="Member-Pass-991")
+    manager = Membership.objects.create(user=user, company=made.company, role="manager")
+    with made:
+        mailbox_on(manager)
+        MailTemplate.objects.create(
+            name="Спасибо за обращение", body="Спасибо! С уважением, {company}"
+        )
+        article = write(manager, "Как вернуть деньги", "Деньги приходят за пять дней.")
+        write(manager, "Скидки сотрудникам", "Внутренняя скидка 10%", visibility="internal")
+    base = start_web(run_process, child_env(), tmp_path / "web.log")
+    port = base.rsplit(":", 1)[1]
+    page = chromium_page
+    watch = ConsoleWatch(page)
+    page.goto(
+        f"http://{made.host}:{port}/handoff/{handoff.issue(user=user, company=made.company)}/"
+    )
+    page.wait_for_selector("#workspace-title")
+    page.click("#nav-mail")
+    page.click("#mail-write")
+    page.fill("#id_text", "Здравствуйте!")
+    page.click(".reply-picker summary")
+    page.fill(".reply-picker-q", "возврата")
+    page.locator(".reply-picker-choice", has_text="Как вернуть деньги").click()
+    typed = page.input_value("#id_text")
+    assert typed.startswith("Здравствуйте!\nКак вернуть деньги\n")
+    assert f"/help/a/{article.pk}/" in typed
+    page.fill(".reply-picker-q", "спасибо")
+    page.locator(".reply-picker-choice", has_text="Спасибо за обращение").click()
+    assert "С уважением, Окна Кирилла" in page.input_value("#id_text")
+    page.fill(".reply-picker-q", "скидки")
+    page.locator(".reply-picker-choice", has_text="Скидки сотрудникам").click()
+    assert "Внутренняя скидка 10%" in page.input_value("#id_text")
+    for name, (width, height) in SIZES.items():
+        page.set_viewport_size({"width": width, "height": height})
+        save_screenshot(page, f"knowledge-picker-ru-{name}")
+    watch.assert_clean("the reply picker")
