@@ -12,7 +12,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.translation import get_language
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from knowledge import pages_cache
 from knowledge.models import HelpCentre
@@ -55,11 +55,18 @@ def _page(
 
 
 def _context(request: HttpRequest, centre: HelpCentre, **extra: object) -> dict[str, object]:
-    company = request.company  # type: ignore[attr-defined]
-    return {"centre": centre, "centre_name": centre.title or company.name, **extra}
+    return {**branding(request.company, centre), **extra}  # type: ignore[attr-defined]
 
 
-@require_GET
+def branding(company: Company, centre: HelpCentre | None = None) -> dict[str, object]:
+    """What knowledge/public/base.html needs: the help centre's settings and the name it
+    shows. Other public pages under /help/ (requests, one's own tickets) extend that template
+    and put this in their context."""
+    centre = centre or settings_of_company()
+    return {"centre": centre, "centre_name": centre.title or company.name}
+
+
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
     _company, centre = _centre(request)
     return _page(
@@ -83,7 +90,7 @@ def _page_number(request: HttpRequest) -> int:
     return int(value) if value.isascii() and value.isdigit() and len(value) < 4 else 1
 
 
-@require_GET
+@require_safe
 def search_page(request: HttpRequest) -> HttpResponse:
     _company, centre = _centre(request)
     text = normalise(request.GET.get("q", ""))
@@ -105,7 +112,7 @@ def search_page(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_GET
+@require_safe
 def category(request: HttpRequest, category_id: int) -> HttpResponse:
     _company, centre = _centre(request)
 
@@ -125,7 +132,7 @@ def category(request: HttpRequest, category_id: int) -> HttpResponse:
     return _page(request, ("category", category_id), make)
 
 
-@require_GET
+@require_safe
 def article(request: HttpRequest, article_id: int) -> HttpResponse:
     _company, centre = _centre(request)
 
@@ -140,7 +147,7 @@ def article(request: HttpRequest, article_id: int) -> HttpResponse:
     return _page(request, ("article", article_id), make)
 
 
-@require_GET
+@require_safe
 def theme(request: HttpRequest) -> HttpResponse:
     """The company's colour, as a style sheet (the pages' CSP allows no inline style)."""
     _company, centre = _centre(request)
@@ -151,7 +158,7 @@ def theme(request: HttpRequest) -> HttpResponse:
     return response
 
 
-@require_GET
+@require_safe
 def logo(request: HttpRequest) -> FileResponse:
     _company, centre = _centre(request)
     if not centre.logo:
