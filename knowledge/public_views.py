@@ -14,7 +14,7 @@ from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.translation import get_language
 from django.views.decorators.http import require_safe
 
-from knowledge import pages_cache
+from knowledge import colours, pages_cache
 from knowledge.models import HelpCentre
 from knowledge.queries import articles as shown
 from knowledge.queries.search import normalise, search
@@ -151,8 +151,11 @@ def article(request: HttpRequest, article_id: int) -> HttpResponse:
 def theme(request: HttpRequest) -> HttpResponse:
     """The company's colour, as a style sheet (the pages' CSP allows no inline style)."""
     _company, centre = _centre(request)
+    accent = centre.accent_colour
     response = HttpResponse(
-        f":root {{ --help-accent: {centre.accent_colour}; }}\n", content_type="text/css"
+        f":root {{ --help-accent: {accent}; --help-on-accent: {colours.text_on(accent)}; "
+        f"--help-link: {colours.link_on_page(accent)}; }}\n",
+        content_type="text/css",
     )
     patch_cache_control(response, public=True, max_age=BROWSER_SECONDS)
     return response

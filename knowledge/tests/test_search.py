@@ -73,3 +73,15 @@ def test_any_query_is_answered(crm: Any, write: Any, typed: str) -> None:
         write(crm.manager, "Оплата", "Оплата картой")
         search(typed, public=True)
         assert len(normalise(typed)) <= 200
+
+
+@pytest.mark.parametrize(
+    "accent", ["#2f6fde", "#ffff00", "#ffffff", "#000000", "#7fdbff", "#808080"]
+)
+def test_any_accent_colour_gives_readable_text_and_links(accent: str) -> None:
+    from knowledge import colours
+
+    rgb = colours._rgb(accent)
+    # The header's words are large and bold: WCAG asks 3:1 of large text, 4.5:1 of links.
+    assert colours.contrast(rgb, colours._rgb(colours.text_on(accent))) >= 3
+    assert colours.contrast(colours._rgb(colours.link_on_page(accent)), colours.PAGE) >= 4.5
