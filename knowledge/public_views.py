@@ -104,7 +104,8 @@ def search_page(request: HttpRequest) -> HttpResponse:
             _context(
                 request,
                 centre,
-                typed=request.GET.get("q", "")[:200],
+                # The words searched for, not the raw text: the page is cached per those words.
+                typed=text,
                 found=search(text, public=True, page=page),
                 page=page,
             ),
