@@ -32,6 +32,7 @@ from crm_core.automation import models as automation
 from crm_core.documents import models as documents
 from crm_core.documents.services import numbering
 from knowledge import models as knowledge
+from knowledge.services.articles import remember_published_words
 from onboarding.importing.errors import UnreadableFile
 from onboarding.importing.ziplimits import check_unpacked_size
 from onboarding.models import ImportTemplate
@@ -140,7 +141,7 @@ EXCLUDED: dict[str, str] = {
     "exchange1c.ExchangeSession": "a log of 1C's exchange runs with the old company",
     "exchange1c.ReceivedFile": "files 1C uploaded, kept only until imported",
     "knowledge.SearchWord": "the words of the published articles, for typo correction: "
-    "derived, remembered again as articles are published",
+    "derived, remembered again from the restored articles",
     "exchange1c.OutboundOrder": "which orders the old company's 1C confirmed; the new "
     "company's exchange sends its own from the day it is switched on",
 }
@@ -405,6 +406,8 @@ def restore(stream: IO[bytes], *, company: Company) -> Restored:
                     if a in mine and b in other
                 )
     _continue_numbering()
+    # Typo correction knows the restored articles' words (the vocabulary is not archived).
+    remember_published_words()
     return result
 
 

@@ -116,6 +116,12 @@ def delete_article(membership: Membership, article: Article) -> None:
     pages_cache.forget_pages()
 
 
+def remember_published_words() -> None:
+    """Every published article's words (after a restore from an archive)."""
+    for title, text in Article.objects.filter(is_published=True).values_list("title", "text"):
+        remember_words(f"{title} {text}")
+
+
 def remember_words(text: str) -> None:
     """The words of a published text join the vocabulary typos are corrected against."""
     words = {w.lower() for w in _WORDS.findall(text)}

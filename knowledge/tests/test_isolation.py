@@ -82,6 +82,8 @@ def test_the_archive_carries_the_knowledge_base(make_company: Any, write: Any) -
         assert Article.objects.filter(draft_title="Черновик", is_published=False).exists()
         # The database indexes the restored text anew: another word form finds it.
         assert [f.article.pk for f in search("доставку", public=True).results] == [restored.pk]
+        # …and a typo is still corrected to the restored article's words.
+        assert [f.article.pk for f in search("срокы", public=True).results] == [restored.pk]
     assert article.pk  # A's own article stays A's
 
 
