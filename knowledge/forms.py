@@ -36,9 +36,19 @@ class CategoryForm(forms.ModelForm):
 
 
 class HelpCentreForm(forms.ModelForm):
-    remove_logo = forms.BooleanField(label=_("remove the logo"), required=False)
+    remove_logo = forms.BooleanField(label=_("Remove the logo"), required=False)
 
     class Meta:
         model = HelpCentre
         fields = ["is_enabled", "title", "intro", "accent_colour", "logo"]
-        widgets = {"accent_colour": forms.TextInput(attrs={"type": "color"})}
+        widgets = {
+            "accent_colour": forms.TextInput(attrs={"type": "color"}),
+            # Not the default widget: it links the stored file, which is served at /help/logo/.
+            "logo": forms.FileInput(attrs={"accept": "image/png,image/jpeg,image/webp,image/gif"}),
+        }
+        help_texts = {"accent_colour": ""}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.instance.logo:
+            del self.fields["remove_logo"]

@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -218,11 +219,19 @@ def help_settings(request: HttpRequest) -> HttpResponse:
                 intro=data["intro"],
                 accent_colour=data["accent_colour"],
                 logo=upload,
-                remove_logo=data["remove_logo"],
+                remove_logo=data.get("remove_logo", False),
             )
         except ValidationError as exc:
             _errors_to_form(form, exc)
         else:
             messages.success(request, _("Help centre saved."))
             return redirect("knowledge_help_settings")
-    return render(request, "knowledge/help_settings.html", {"form": form, "centre": centre})
+    return render(
+        request,
+        "knowledge/help_settings.html",
+        {
+            "form": form,
+            "centre": centre,
+            "help_address": request.build_absolute_uri(reverse("help_home")),
+        },
+    )
