@@ -32,6 +32,8 @@ from crm_core.automation import models as automation
 from crm_core.documents import models as documents
 from crm_core.documents.services import numbering
 from marketing import models as marketing
+from knowledge import models as knowledge
+from knowledge.services.articles import remember_published_words
 from onboarding.importing.errors import UnreadableFile
 from onboarding.importing.ziplimits import check_unpacked_size
 from onboarding.models import ImportTemplate
@@ -108,6 +110,12 @@ ENTITIES: list[tuple[str, type[models.Model]]] = [
     ("suppressions", marketing.Suppression),
     ("campaign_links", marketing.CampaignLink),
     ("campaign_recipients", marketing.Recipient),
+    # The knowledge base: categories, articles (draft and published text) and their history;
+    # the help centre's settings (its logo is uploaded again).
+    ("knowledge_categories", knowledge.Category),
+    ("knowledge_articles", knowledge.Article),
+    ("knowledge_article_versions", knowledge.ArticleVersion),
+    ("help_centre", knowledge.HelpCentre),
     # Last: the history points at every record above (restored as history, see AUDIT).
     ("audit_log", crm.AuditEntry),
 ]
@@ -144,6 +152,8 @@ EXCLUDED: dict[str, str] = {
     "exchange1c.ExchangeSettings": "the 1C exchange's login and password hash: set up anew",
     "exchange1c.ExchangeSession": "a log of 1C's exchange runs with the old company",
     "exchange1c.ReceivedFile": "files 1C uploaded, kept only until imported",
+    "knowledge.SearchWord": "the words of the published articles, for typo correction: "
+    "derived, remembered again from the restored articles",
     "exchange1c.OutboundOrder": "which orders the old company's 1C confirmed; the new "
     "company's exchange sends its own from the day it is switched on",
 }
@@ -410,6 +420,8 @@ def restore(stream: IO[bytes], *, company: Company) -> Restored:
                     if a in mine and b in other
                 )
     _continue_numbering()
+    # Typo correction knows the restored articles' words (the vocabulary is not archived).
+    remember_published_words()
     return result
 
 

@@ -22,6 +22,7 @@ OUR_APPS = {
     "communications",
     "telegram",
     "marketing",
+    "knowledge",
 }
 TENANT_ONLY = {label.rsplit(".", 1)[-1] for label in settings.TENANT_APPS} - {
     label.rsplit(".", 1)[-1] for label in settings.SHARED_APPS

@@ -42,6 +42,7 @@ COMPANY_APPS = (
     "communications",
     "telegram",
     "marketing",
+    "knowledge",
 )
 
 

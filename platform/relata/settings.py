@@ -104,6 +104,7 @@ TENANT_APPS = [
     "exchange1c",
     "telegram",
     "marketing",
+    "knowledge",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -480,7 +481,8 @@ if SENTRY_DSN:
 
 # --- Automation (crm_core.automation) ---------------------------------------------------------
 # Paths on a company host open to anyone, even under "office only" (the request form and API).
-PUBLIC_COMPANY_PATHS = ("/public/",)
+# The help centre (/help/: articles, requests, one's own tickets) is the customers' too.
+PUBLIC_COMPANY_PATHS = ("/public/", "/help/")
 # Outgoing webhooks never reach private, loopback, link-local, multicast or reserved addresses
 # (SSRF). The one switch: loopback, for the test suite's receivers on 127.0.0.1 — never in
 # production.

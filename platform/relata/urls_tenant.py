@@ -16,4 +16,5 @@ urlpatterns = [
     path("", include("exchange1c.urls")),
     path("", include("telegram.urls")),
     path("", include("marketing.urls")),
+    path("", include("knowledge.urls")),
 ]
