@@ -31,9 +31,9 @@ from crm_core import models as crm
 from crm_core.automation import models as automation
 from crm_core.documents import models as documents
 from crm_core.documents.services import numbering
-from marketing import models as marketing
 from knowledge import models as knowledge
 from knowledge.services.articles import remember_published_words
+from marketing import models as marketing
 from onboarding.importing.errors import UnreadableFile
 from onboarding.importing.ziplimits import check_unpacked_size
 from onboarding.models import ImportTemplate
