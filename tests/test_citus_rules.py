@@ -21,6 +21,7 @@ OUR_APPS = {
     "exchange1c",
     "communications",
     "telegram",
+    "service",
 }
 TENANT_ONLY = {label.rsplit(".", 1)[-1] for label in settings.TENANT_APPS} - {
     label.rsplit(".", 1)[-1] for label in settings.SHARED_APPS

@@ -34,7 +34,15 @@ from onboarding.tests.helpers import run_import
 pytestmark = pytest.mark.usefixtures("media_root")
 
 # The apps whose tables live in a company's schema (settings.TENANT_APPS' own code).
-COMPANY_APPS = ("crm_core", "onboarding", "telephony", "exchange1c", "communications", "telegram")
+COMPANY_APPS = (
+    "crm_core",
+    "onboarding",
+    "telephony",
+    "exchange1c",
+    "communications",
+    "telegram",
+    "service",
+)
 
 
 def test_every_model_with_company_data_is_archived_or_excluded_with_a_reason() -> None:
