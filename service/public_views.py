@@ -56,7 +56,7 @@ def _render(
 def help_request(request: HttpRequest) -> HttpResponse:
     company = _company(request)
     _open_centre(request)
-    form = HelpRequestForm(request.POST or None)
+    form = HelpRequestForm(request.POST if request.method == "POST" else None)
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -122,7 +122,7 @@ def help_my_ticket(request: HttpRequest, token: str, ticket_id: int) -> HttpResp
     ).first()
     if ticket is None:
         raise Http404("no such ticket")
-    form = CustomerReplyForm(request.POST or None)
+    form = CustomerReplyForm(request.POST if request.method == "POST" else None)
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -160,7 +160,7 @@ def help_survey(request: HttpRequest, token: str) -> HttpResponse:
     if ticket is None:
         raise Http404("no such survey")
     initial = {"rating": request.GET.get("rating")} if request.GET.get("rating") else None
-    form = SurveyForm(request.POST or None, initial=initial)
+    form = SurveyForm(request.POST if request.method == "POST" else None, initial=initial)
     status = 200
     if request.method == "POST":
         if form.is_valid():

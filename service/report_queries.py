@@ -88,7 +88,7 @@ def by_person(scope: Scope) -> Report:
     bars = [Bar(str(r[0]), float(r[1]), str(r[1])) for r in rows]
     return Report(
         "tickets_people",
-        str(_("Tickets by person: response, resolution, SLA, satisfaction")),
+        str(_("Tickets by person")),
         _headers(_("Assignee")),
         rows,
         bars,
@@ -103,7 +103,7 @@ def by_queue(scope: Scope) -> Report:
     bars = [Bar(str(r[0]), float(r[1]), str(r[1])) for r in rows]
     return Report(
         "tickets_queues",
-        str(_("Tickets by queue: response, resolution, SLA, satisfaction")),
+        str(_("Tickets by queue")),
         _headers(_("Queue")),
         rows,
         bars,

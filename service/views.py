@@ -99,7 +99,9 @@ def ticket_new(request: HttpRequest) -> HttpResponseBase:
     client_id = whole_number(request.GET.get("client"))
     if client_id:
         initial["client"] = client_for(membership, client_id).pk
-    form = NewTicketForm(request.POST or None, members=members, initial=initial)
+    form = NewTicketForm(
+        request.POST if request.method == "POST" else None, members=members, initial=initial
+    )
     client = None
     if client_id or request.POST.get("client"):
         wanted = whole_number(request.POST.get("client") or request.GET.get("client"))
