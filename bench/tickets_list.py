@@ -93,24 +93,24 @@ def _fill(company: Any, members: list[Any], total: int) -> int:
                 SELECT
                     g,
                     (ARRAY['Не пришла доставка', 'Вопрос по счёту', 'Сломалась ручка',
-                           'Возврат товара', 'Не работает сайт'])[1 + g % 5] || ' ' || g,
-                    'client' || (g % 50000) || '@example.com',
-                    'Клиент ' || (g % 50000), '',
-                    CASE WHEN g % 5 = 0 THEN (ARRAY['new', 'open', 'waiting'])[1 + g % 3]
-                         ELSE (ARRAY['solved', 'closed'])[1 + g % 2] END,
-                    (ARRAY['low', 'normal', 'normal', 'high', 'urgent'])[1 + g % 5],
-                    (%(queues)s::bigint[])[1 + g % 3],
-                    CASE WHEN g % 7 = 0 THEN NULL
-                         ELSE (%(users)s::bigint[])[1 + g % 20] END,
-                    (ARRAY['email', 'help_centre', 'telegram', 'call', 'api', 'manual'])[1 + g % 6],
+                           'Возврат товара', 'Не работает сайт'])[1 + g %% 5] || ' ' || g,
+                    'client' || (g %% 50000) || '@example.com',
+                    'Клиент ' || (g %% 50000), '',
+                    CASE WHEN g %% 5 = 0 THEN (ARRAY['new', 'open', 'waiting'])[1 + g %% 3]
+                         ELSE (ARRAY['solved', 'closed'])[1 + g %% 2] END,
+                    (ARRAY['low', 'normal', 'normal', 'high', 'urgent'])[1 + g %% 5],
+                    (%(queues)s::bigint[])[1 + g %% 3],
+                    CASE WHEN g %% 7 = 0 THEN NULL
+                         ELSE (%(users)s::bigint[])[1 + g %% 20] END,
+                    (ARRAY['email', 'help_centre', 'telegram', 'call', 'api', 'manual'])[1 + g %% 6],
                     now() - (g || ' minutes')::interval,
                     now() - ((g / 2) || ' minutes')::interval,
-                    g % 11 = 0, g % 13 = 0, false, false, NULL,
+                    g %% 11 = 0, g %% 13 = 0, false, false, NULL,
                     now() - (g || ' minutes')::interval + interval '1 hour',
                     now() - (g || ' minutes')::interval + interval '8 hours',
-                    CASE WHEN g % 5 = 0 THEN now() - (g || ' minutes')::interval
+                    CASE WHEN g %% 5 = 0 THEN now() - (g || ' minutes')::interval
                          + interval '1 hour' END,
-                    CASE WHEN g % 5 <> 0 THEN now() - (g || ' minutes')::interval
+                    CASE WHEN g %% 5 <> 0 THEN now() - (g || ' minutes')::interval
                          + interval '20 minutes' END,
                     now() - (g || ' minutes')::interval
                 FROM generate_series(1, %(total)s) AS g

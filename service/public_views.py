@@ -47,7 +47,9 @@ def _render(
     context = {"brand": ServiceSettings.current(), "company": _company(request), **context}
     response = render(request, template, context, status=status)
     # Links with tokens in their path: never sent on to another site, never cached by proxies.
-    response["Referrer-Policy"] = "no-referrer"
+    # ("no-referrer" would also make the browser send "Origin: null" with the page's own forms,
+    # which Django's CSRF check rightly refuses.)
+    response["Referrer-Policy"] = "same-origin"
     response["Cache-Control"] = "private, no-store"
     return response
 
@@ -191,9 +193,24 @@ def help_brand_css(request: HttpRequest) -> HttpResponse:
         and all(c in "0123456789abcdefABCDEF" for c in colour[1:])
     ):
         colour = "#1f6feb"
-    response = HttpResponse(f":root{{--brand:{colour};}}\n", content_type="text/css; charset=utf-8")
+    text = "#111111" if _luminance(colour) > 0.18 else "#ffffff"
+    response = HttpResponse(
+        f":root{{--brand:{colour};--brand-text:{text};}}\n", content_type="text/css; charset=utf-8"
+    )
     response["Cache-Control"] = "public, max-age=300"
     return response
+
+
+def _luminance(colour: str) -> float:
+    """WCAG relative luminance of #rrggbb: light brand colours get dark text, dark ones white
+    (so a company's pale colour never leaves the header unreadable)."""
+
+    def channel(hex_pair: str) -> float:
+        value = int(hex_pair, 16) / 255
+        return value / 12.92 if value <= 0.03928 else ((value + 0.055) / 1.055) ** 2.4
+
+    red, green, blue = (channel(colour[i : i + 2]) for i in (1, 3, 5))
+    return 0.2126 * red + 0.7152 * green + 0.0722 * blue
 
 
 @require_GET

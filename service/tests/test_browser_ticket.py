@@ -171,4 +171,5 @@ def test_a_ticket_from_letter_to_rating(  # noqa: PLR0917  (pytest passes fixtur
     assert "5" in page.inner_text("#ticket-rating")
     page.goto(f"{site}/reports/tickets_people/")
     assert "5,00" in page.inner_text("table.report")
+    (tmp_path.parent / "service-problems.txt").write_text(repr(problems))
     assert not problems, problems
