@@ -52,7 +52,7 @@ class TicketOut(serializers.ModelSerializer[Ticket]):
 class TicketIn(serializers.Serializer[Any]):
     subject = s.Text(max_length=500)
     text = s.Text(max_length=100_000)
-    requester_email = serializers.EmailField(required=False, allow_blank=True, default="")
+    requester_email = serializers.EmailField(required=False, allow_blank=True)
     requester_name = s.Text(max_length=300, required=False, allow_blank=True, default="")
     requester_phone = s.Text(max_length=64, required=False, allow_blank=True, default="")
     priority = serializers.ChoiceField(choices=Priority.choices, default=Priority.NORMAL)
@@ -111,7 +111,7 @@ class TicketViewSet(MemberScopedViewSet):
                 source=Ticket.Source.API,
                 actor=self.membership,
                 requester=service.Requester(
-                    data["requester_email"], data["requester_name"], data["requester_phone"]
+                    data.get("requester_email", ""), data["requester_name"], data["requester_phone"]
                 ),
                 client=client,
                 priority=data["priority"],
