@@ -177,3 +177,7 @@ class SurveyForm(forms.Form):
     comment = forms.CharField(
         label=_("Anything to add?"), widget=forms.Textarea, max_length=5000, required=False
     )
+
+
+class LinkForm(forms.Form):
+    email = forms.CharField(label=_("E-mail"), max_length=320)

@@ -17,7 +17,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from service.forms import CustomerReplyForm, HelpRequestForm, SurveyForm
+from service.forms import CustomerReplyForm, HelpRequestForm, LinkForm, SurveyForm
 from service.models import ServiceSettings, Ticket, TicketMessage
 from service.services import customers, links
 from tenants.models import Company
@@ -93,6 +93,40 @@ def help_request(request: HttpRequest) -> HttpResponse:
             status = 400
     return _render(
         request, "service/public/request.html", {"form": form, "honeypot": HONEYPOT}, status
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def help_my_link(request: HttpRequest) -> HttpResponse:
+    """A new magic link by e-mail, for someone who lost the letter."""
+    company = _company(request)
+    _open_centre(request)
+    form = LinkForm(request.POST if request.method == "POST" else None)
+    status, sent = 200, False
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                customers.resend_link(
+                    company=company,
+                    email=form.cleaned_data["email"],
+                    ip=client_ip(request),
+                    honeypot=request.POST.get(HONEYPOT, ""),
+                )
+            except ValidationError as exc:
+                status = 400
+                form.add_error("email", exc.messages)
+            except customers.RefusedError as exc:
+                status = 429
+                form.add_error(None, str(exc))
+            else:
+                sent = True
+        else:
+            status = 400
+    return _render(
+        request,
+        "service/public/my_link.html",
+        {"form": form, "sent": sent, "honeypot": HONEYPOT},
+        status,
     )
 
 

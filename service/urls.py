@@ -19,6 +19,7 @@ urlpatterns = [
     path("settings/service/", views.service_settings, name="service_settings"),
     # The company's customers, no account (public_views says what each checks).
     path("help/request/", public_views.help_request, name="help_request"),
+    path("help/my/", public_views.help_my_link, name="help_my_link"),
     path("help/my/<str:token>/", public_views.help_my, name="help_my"),
     path(
         "help/my/<str:token>/<int:ticket_id>/", public_views.help_my_ticket, name="help_my_ticket"

@@ -127,6 +127,24 @@ def send_magic_link(company: Company, ticket: Ticket) -> bool:
         return _send(company, ticket, mail_subject(ticket), text)
 
 
+def resend_link(*, company: Company, email: str, ip: str, honeypot: str) -> None:
+    """ "Send me my link": a letter with the magic link to the address, when it has tickets
+    here. The page answers the same either way (nobody learns whose address is known); the
+    web forms' hourly limits keep it from being a way to flood someone's mailbox."""
+    if honeypot:
+        return
+    address = _email(email)
+    if not address:
+        raise ValidationError({"email": [_("Leave your e-mail so that we can answer.")]})
+    if not _within(f"help:link:{ip}", PER_ADDRESS_PER_HOUR) or not _within(
+        f"help:link:{address}", 3
+    ):
+        raise RefusedError(_("Too many requests from here. Please try again in an hour."))
+    latest = tickets_of(address)[:1]
+    if latest:
+        send_magic_link(company, latest[0])
+
+
 def tickets_of(email: str) -> list[Ticket]:
     return list(
         Ticket.objects.filter(requester_email=email.lower(), merged_into__isnull=True).order_by(

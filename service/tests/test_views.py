@@ -404,3 +404,36 @@ def test_reports_show_times_breaches_backlog_and_satisfaction(crm: Any) -> None:
     assert "<td>1</td>" in backlog
     excel = owner.get("/reports/tickets_queues/export/", HTTP_HOST=crm.a.host)
     assert excel.status_code == 200
+
+
+def test_a_lost_magic_link_is_sent_again_without_telling_whose_address_is_known(
+    crm: Any, mailbox_on: Any, smtp_server: Any
+) -> None:
+    _centre(crm)
+    with crm.a:
+        box = mailbox_on(crm.owner)
+        row = ServiceSettings.current()
+        row.reply_mailbox = box
+        row.save()
+    _open(crm, email="lena@romashka.ru")
+    anonymous = HttpClient()
+    page = anonymous.get("/help/request/", HTTP_HOST=crm.a.host)
+    assert b'id="help-my-link"' in page.content
+    known = anonymous.post("/help/my/", {"email": "lena@romashka.ru"}, HTTP_HOST=crm.a.host)
+    unknown = anonymous.post("/help/my/", {"email": "nobody@example.com"}, HTTP_HOST=crm.a.host)
+    assert known.status_code == unknown.status_code == 200
+    assert b'id="help-link-sent"' in known.content
+    assert b'id="help-link-sent"' in unknown.content
+    assert [r.recipients for r in smtp_server.received] == [["lena@romashka.ru"]]
+    import email as email_lib
+
+    letter = email_lib.message_from_bytes(smtp_server.received[0].data)
+    assert "/help/my/" in letter.get_payload(decode=True).decode()  # type: ignore[union-attr]
+    bad = anonymous.post("/help/my/", {"email": "not an address"}, HTTP_HOST=crm.a.host)
+    assert bad.status_code == 400
+    # Three letters an hour to one address at most.
+    for _i in range(3):
+        anonymous.post("/help/my/", {"email": "lena@romashka.ru"}, HTTP_HOST=crm.a.host)
+    assert len(smtp_server.received) == 3
+    # Closed on a company whose help centre is closed.
+    assert anonymous.get("/help/my/", HTTP_HOST=crm.b.host).status_code == 404
