@@ -114,3 +114,27 @@ def test_the_archive_carries_the_desk_into_another_company(crm: Any, media_root:
             company=crm.b.company, subject="Третье", text="c", source="manual"
         )
         assert third.number == 3
+
+
+def test_a_reply_to_a_telegram_ticket_goes_back_to_the_chat(
+    crm: Any, django_capture_on_commit_callbacks: Any, monkeypatch: Any
+) -> None:
+    from telegram import tasks as telegram_tasks
+
+    sent: list[tuple[int, str]] = []
+    # The Bot API call itself is telegram's (tested there); here: which chat and what text.
+    monkeypatch.setattr(
+        telegram_tasks.reply, "delay", lambda chat_id, text: sent.append((chat_id, text))
+    )
+    with crm.a:
+        row = ServiceSettings.current()
+        row.telegram_tickets = True
+        row.save()
+        handle(crm.a.company, _update(10, 777, "Где заказ?"))
+        ticket = Ticket.objects.get()
+        with django_capture_on_commit_callbacks(execute=True):
+            service.reply(company=crm.a.company, actor=crm.manager, ticket=ticket, text="Едет")
+        assert sent == [(777, "Едет")]
+        ticket.refresh_from_db()
+        assert ticket.status == "waiting"
+        assert ticket.first_responded_at is not None
