@@ -950,6 +950,7 @@ class SavedView(models.Model):
         CONTACTS = "contacts", _("Contact persons")
         DEALS = "deals", _("Deals")
         TASKS = "tasks", _("Tasks")
+        TICKETS = "tickets", _("Tickets")
 
     entity = models.CharField(_("list"), max_length=10, choices=Entity.choices)
     name = models.CharField(_("name"), max_length=100)

@@ -38,6 +38,7 @@ from onboarding.importing.errors import UnreadableFile
 from onboarding.importing.ziplimits import check_unpacked_size
 from onboarding.models import ImportTemplate
 from onboarding.xlsxcells import text_cell
+from service import models as service
 from telegram import models as telegram
 from telephony import models as telephony
 from tenants.models import Company, Membership
@@ -116,6 +117,16 @@ ENTITIES: list[tuple[str, type[models.Model]]] = [
     ("knowledge_articles", knowledge.Article),
     ("knowledge_article_versions", knowledge.ArticleVersion),
     ("help_centre", knowledge.HelpCentre),
+    # Customer service: queues (teams), channels, SLA policies, tickets with their conversation
+    # and ratings. A merged ticket points at a later one: tickets restore in id order, so the
+    # archive keeps the pointer as data (restored generically after every row is in).
+    ("service_queues", service.Queue),
+    ("service_settings", service.ServiceSettings),
+    ("support_mailboxes", service.SupportMailbox),
+    ("sla_policies", service.SlaPolicy),
+    ("tickets", service.Ticket),
+    ("ticket_messages", service.TicketMessage),
+    ("ticket_surveys", service.Survey),
     # Last: the history points at every record above (restored as history, see AUDIT).
     ("audit_log", crm.AuditEntry),
 ]
@@ -183,6 +194,8 @@ FRESH_ON_RESTORE: dict[type[models.Model], set[str]] = {
     automation.RequestForm: {"public_id", "turn"},
     # Whose start page a view is holds user ids of the source company; each person picks again.
     crm.SavedView: {"default_for"},
+    # The logo file lives in the old company's storage; it is uploaded again.
+    service.ServiceSettings: {"logo"},
 }
 # Records the target company may already have (one per weekday, per day, per company; a
 # template it was given at sign-up; a document number it has issued itself): the company's own
@@ -191,6 +204,7 @@ KEEP_EXISTING: dict[type[models.Model], str | tuple[str, ...] | None] = {
     automation.WorkingHours: "weekday",
     automation.Holiday: "day",
     automation.AutomationSettings: None,
+    service.ServiceSettings: None,
     documents.Requisites: None,
     documents.DocumentTemplate: ("kind", "name", "body"),
     documents.Document: ("kind", "year", "number"),

@@ -23,6 +23,7 @@ OUR_APPS = {
     "telegram",
     "marketing",
     "knowledge",
+    "service",
 }
 TENANT_ONLY = {label.rsplit(".", 1)[-1] for label in settings.TENANT_APPS} - {
     label.rsplit(".", 1)[-1] for label in settings.SHARED_APPS

@@ -15,6 +15,7 @@ from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
+from communications import signals
 from communications.mime import ParsedMail, parse
 from communications.models import Conversation, Mailbox, MailFolder, Message, MessageAttachment
 from communications.services.matching import Match, match_addresses
@@ -140,6 +141,7 @@ def store(  # noqa: PLR0917  (the sync's one call per message)
     mail_stored.send(sender=Message, message=message, raw=raw)
     if _becomes_request(mailbox, conversation, message, match):
         _make_request(company, mailbox, conversation, mail)
+    signals.message_stored.send(Mailbox, company=company, mailbox=mailbox, message=message)
     return message
 
 

@@ -43,6 +43,7 @@ COMPANY_APPS = (
     "telegram",
     "marketing",
     "knowledge",
+    "service",
 )
 
 

@@ -105,6 +105,7 @@ TENANT_APPS = [
     "telegram",
     "marketing",
     "knowledge",
+    "service",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 

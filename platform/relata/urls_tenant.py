@@ -8,6 +8,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("tenants.urls_tenant")),
     path("", include("billing.urls_tenant")),
+    # Before crm_core: its API answers any unknown /api/v1/ path with 404.
+    path("", include("service.urls")),
     path("", include("crm_core.urls")),
     path("", include("crm_core.documents.urls")),
     path("", include("onboarding.urls")),

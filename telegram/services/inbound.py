@@ -30,6 +30,7 @@ from crm_core.models import Contact
 from crm_core.normalise import parse_phone
 from telegram.models import TelegramMessage, Update
 from telegram.services import staff
+from telegram.signals import client_message
 from tenants.models import Company
 
 log = logging.getLogger(__name__)
@@ -140,6 +141,12 @@ def _client_message(  # noqa: PLR0917  (one private step of handle)
     )
     if contact is not None or client is not None:
         earlier.filter(contact=None, client=None).update(contact=contact, client=client)
+    # Customer service may take the message over as a ticket (the company's choice).
+    if any(
+        taken for _r, taken in client_message.send(TelegramMessage, company=company, message=stored)
+    ):
+        return "message"
+    if contact is not None or client is not None:
         return "message"
     if phone is not None and known is None:
         _request(company, stored, name, phone.e164)

@@ -44,6 +44,7 @@ from telephony.providers.base import (
     CallUpdate,
 )
 from telephony.services import popups
+from telephony.signals import call_logged
 from tenants.models import Company, Membership
 
 log = logging.getLogger("telephony.events")
@@ -203,6 +204,7 @@ def _log_on_card(company: Company, connection: PbxConnection, call: Call) -> Non
             call.callback_task = _callback_task(company, connection, call)
         call.logged_at = timezone.now()
         call.save(update_fields=["activity", "callback_task", "lead", "client", "logged_at"])
+        call_logged.send(Call, company=company, call=call)
     prune_events()
 
 

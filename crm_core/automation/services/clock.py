@@ -51,3 +51,32 @@ def add_working_minutes(company: Company, start: datetime, minutes: int) -> date
                 remaining -= available
         local = datetime.combine(day + timedelta(days=1), time(0), zone)
     return start + timedelta(minutes=minutes)
+
+
+def working_minutes_between(company: Company, start: datetime, end: datetime) -> int:
+    """How many minutes of the company's working time lie between ``start`` and ``end`` (0
+    when ``end`` is not after ``start``): what an SLA clock paused while waiting for the
+    customer must give back. Round the clock when no working hours are set."""
+    if end <= start:
+        return 0
+    hours = {w.weekday: (w.opens, w.closes) for w in WorkingHours.objects.all()}
+    if not hours:
+        return int((end - start).total_seconds() // 60)
+    zone = company_zone(company)
+    local, until = start.astimezone(zone), end.astimezone(zone)
+    holidays = set(
+        Holiday.objects.filter(day__gte=local.date(), day__lte=until.date()).values_list(
+            "day", flat=True
+        )
+    )
+    total = timedelta()
+    day = local.date()
+    while day <= until.date():
+        if day not in holidays and day.weekday() in hours:
+            opens, closes = hours[day.weekday()]
+            begin = max(local, datetime.combine(day, opens, zone))
+            finish = min(until, datetime.combine(day, closes, zone))
+            if finish > begin:
+                total += finish - begin
+        day += timedelta(days=1)
+    return int(total.total_seconds() // 60)

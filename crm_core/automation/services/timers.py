@@ -13,6 +13,8 @@ transaction as its action, so two workers or a restarted beat never act twice on
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -63,6 +65,25 @@ def note_due(due_at: datetime) -> None:
     transaction.on_commit(lambda: _note(schema, due_at))
 
 
+@dataclass(frozen=True)
+class DueSource:
+    """Deadlines another part of the product keeps in its own rows (customer service's SLA
+    on tickets): the engine asks ``next_due`` when it indexes a company and calls ``fire``
+    (company, now) -> how many were acted on, with the company's language set, when the
+    company is due. ``fire`` must claim its rows itself (SKIP LOCKED) and be safe to repeat."""
+
+    name: str
+    next_due: Callable[[], datetime | None]
+    fire: Callable[[Company, datetime], int]
+
+
+_SOURCES: dict[str, DueSource] = {}
+
+
+def register_due_source(source: DueSource) -> None:
+    _SOURCES[source.name] = source
+
+
 def schedule(**fields: Any) -> Timer:
     timer = Timer.objects.create(**fields)
     note_due(timer.due_at)
@@ -82,7 +103,9 @@ def due_schemas(now: datetime | None = None, limit: int = 5000) -> list[str]:
 
 
 def next_due() -> datetime | None:
-    return Timer.objects.filter(fired_at__isnull=True).aggregate(m=Min("due_at"))["m"]
+    own = Timer.objects.filter(fired_at__isnull=True).aggregate(m=Min("due_at"))["m"]
+    others = [source.next_due() for source in _SOURCES.values()]
+    return min((d for d in [own, *others] if d is not None), default=None)
 
 
 def reindex_current() -> None:
@@ -120,6 +143,12 @@ def fire_due(company: Company, *, batch: int = 200) -> int:
                 fired += len(timers)
             if len(timers) < batch:
                 break  # a short batch was the last one: no need to ask again
+        for source in _SOURCES.values():
+            try:
+                fired += source.fire(company, timezone.now())
+            except Exception:
+                # One source's failure must not hold back the others or the index.
+                logger.exception("due source %s failed", source.name)
     reindex_current()
     return fired
 

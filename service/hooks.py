@@ -1,0 +1,28 @@
+"""Where customer service joins the rest of the product, which does not import it: the card
+feeds, the reports, the saved views of the lists, automation's timer engine, and the signals
+of mail, Telegram and telephony."""
+
+from __future__ import annotations
+
+
+def connect() -> None:
+    from communications.signals import message_stored
+    from crm_core import list_views
+    from crm_core.automation.services import timers
+    from crm_core.queries import cards
+    from crm_core.reports import queries as reports
+    from service import queries, report_queries
+    from service.services import channels, sla
+    from telegram.signals import client_message
+    from telephony.signals import call_logged
+
+    cards.register_feed_source(queries.feed_entries)
+    timers.register_due_source(
+        timers.DueSource(name="service.sla", next_due=sla.next_due, fire=sla.fire_due)
+    )
+    # A saved view of the tickets list opens the tickets list.
+    list_views.LIST_URLS["tickets"] = "tickets"
+    reports.REPORTS.update(report_queries.REPORTS)
+    message_stored.connect(channels.mail_stored, dispatch_uid="service.mail_stored")
+    client_message.connect(channels.telegram_message, dispatch_uid="service.telegram")
+    call_logged.connect(channels.call_logged, dispatch_uid="service.calls")
