@@ -63,7 +63,21 @@ def branding(company: Company, centre: HelpCentre | None = None) -> dict[str, ob
     shows. Other public pages under /help/ (requests, one's own tickets) extend that template
     and put this in their context."""
     centre = centre or settings_of_company()
-    return {"centre": centre, "centre_name": centre.title or company.name}
+    return {
+        "centre": centre,
+        "centre_name": centre.title or company.name,
+        "request_url": request_page_url(),
+    }
+
+
+# Where the help centre's "Submit a request" goes: customer service (a layer above) registers
+# a function answering the page's address while it takes requests, or None; the knowledge base
+# knows nothing of tickets.
+REQUEST_PAGES: list[Callable[[], str | None]] = []
+
+
+def request_page_url() -> str | None:
+    return next((url for url in (page() for page in REQUEST_PAGES) if url), None)
 
 
 @require_safe

@@ -194,8 +194,6 @@ FRESH_ON_RESTORE: dict[type[models.Model], set[str]] = {
     automation.RequestForm: {"public_id", "turn"},
     # Whose start page a view is holds user ids of the source company; each person picks again.
     crm.SavedView: {"default_for"},
-    # The logo file lives in the old company's storage; it is uploaded again.
-    service.ServiceSettings: {"logo"},
 }
 # Records the target company may already have (one per weekday, per day, per company; a
 # template it was given at sign-up; a document number it has issued itself): the company's own

@@ -39,7 +39,11 @@ class NewTicketForm(forms.Form):
 
 class ReplyForm(forms.Form):
     text = forms.CharField(
-        label=_("Reply to the customer"), widget=forms.Textarea, max_length=100_000
+        label=_("Reply to the customer"),
+        # Its own id: the note form beside it has a "text" too, and the article and saved-answer
+        # picker inserts into this one.
+        widget=forms.Textarea(attrs={"id": "reply-text"}),
+        max_length=100_000,
     )
     then = forms.ChoiceField(
         label=_("Then"),
@@ -86,15 +90,12 @@ class SettingsForm(forms.ModelForm):
         model = ServiceSettings
         fields = [
             "help_requests",
-            "brand_colour",
-            "logo",
             "reply_mailbox",
             "default_queue",
             "surveys",
             "telegram_tickets",
             "call_tickets",
         ]
-        widgets = {"brand_colour": forms.TextInput(attrs={"type": "color"})}
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)

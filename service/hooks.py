@@ -11,12 +11,14 @@ def connect() -> None:
     from crm_core.automation.services import timers
     from crm_core.queries import cards
     from crm_core.reports import queries as reports
+    from knowledge import public_views as help_centre
     from service import queries, report_queries
     from service.services import channels, sla
     from telegram.signals import client_message
     from telephony.signals import call_logged
 
     cards.register_feed_source(queries.feed_entries)
+    help_centre.REQUEST_PAGES.append(request_page_url)
     timers.register_due_source(
         timers.DueSource(name="service.sla", next_due=sla.next_due, fire=sla.fire_due)
     )
@@ -26,3 +28,12 @@ def connect() -> None:
     message_stored.connect(channels.mail_stored, dispatch_uid="service.mail_stored")
     client_message.connect(channels.telegram_message, dispatch_uid="service.telegram")
     call_logged.connect(channels.call_logged, dispatch_uid="service.calls")
+
+
+def request_page_url() -> str | None:
+    """The help centre's "Submit a request" page, while the company takes requests there."""
+    from django.urls import reverse
+
+    from service.models import ServiceSettings
+
+    return reverse("help_request") if ServiceSettings.current().help_requests else None

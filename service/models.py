@@ -13,10 +13,8 @@ Users are global (public schema): a row naming a user keeps only the id, as in c
 from __future__ import annotations
 
 from django.core.validators import (
-    FileExtensionValidator,
     MaxValueValidator,
     MinValueValidator,
-    RegexValidator,
 )
 from django.db import models
 from django.utils import timezone
@@ -59,10 +57,6 @@ class Queue(models.Model):
         return self.team.name
 
 
-def _logo_path(instance: ServiceSettings, filename: str) -> str:
-    return f"service/logo/{timezone.now():%Y%m%d%H%M%S}-{filename}"
-
-
 class ServiceSettings(models.Model):
     """One row per company: the help centre's look and which channels make tickets."""
 
@@ -75,20 +69,6 @@ class ServiceSettings(models.Model):
         _("the help centre takes requests"),
         default=False,
         help_text=_("Open the public page where customers submit requests and follow them."),
-    )
-    brand_colour = models.CharField(
-        _("brand colour"),
-        max_length=7,
-        default="#1f6feb",
-        validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$", _("A colour like #1f6feb."))],
-    )
-    # PNG, JPEG or WebP only: an SVG can carry script, and the logo is served on a public page.
-    logo = models.FileField(
-        _("logo"),
-        upload_to=_logo_path,
-        max_length=500,
-        blank=True,
-        validators=[FileExtensionValidator(["png", "jpg", "jpeg", "webp"])],
     )
     reply_mailbox = models.ForeignKey(
         Mailbox,

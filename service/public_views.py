@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from knowledge.public_views import branding
 from service.forms import CustomerReplyForm, HelpRequestForm, LinkForm, SurveyForm
 from service.models import ServiceSettings, Ticket, TicketMessage
 from service.services import customers, links
@@ -44,7 +45,9 @@ def _open_centre(request: HttpRequest) -> ServiceSettings:
 def _render(
     request: HttpRequest, template: str, context: dict[str, object], status: int = 200
 ) -> HttpResponse:
-    context = {"brand": ServiceSettings.current(), "company": _company(request), **context}
+    company = _company(request)
+    # One help centre: its name, colour and logo are the knowledge base's help-centre settings.
+    context = {"company": company, **branding(company), **context}
     response = render(request, template, context, status=status)
     # Links with tokens in their path: never sent on to another site, never cached by proxies.
     # ("no-referrer" would also make the browser send "Origin: null" with the page's own forms,
@@ -214,53 +217,3 @@ def help_survey(request: HttpRequest, token: str) -> HttpResponse:
         else:
             status = 400
     return _render(request, "service/public/survey.html", {"ticket": ticket, "form": form}, status)
-
-
-@require_GET
-def help_brand_css(request: HttpRequest) -> HttpResponse:
-    """The company's colour as a stylesheet custom property (the pages' CSP allows no inline
-    style). The colour is checked on save (#rrggbb) and again here."""
-    colour = _open_centre(request).brand_colour
-    if not (
-        len(colour) == 7
-        and colour[0] == "#"
-        and all(c in "0123456789abcdefABCDEF" for c in colour[1:])
-    ):
-        colour = "#1f6feb"
-    text = "#111111" if _luminance(colour) > 0.18 else "#ffffff"
-    response = HttpResponse(
-        f":root{{--brand:{colour};--brand-text:{text};}}\n", content_type="text/css; charset=utf-8"
-    )
-    response["Cache-Control"] = "public, max-age=300"
-    return response
-
-
-def _luminance(colour: str) -> float:
-    """WCAG relative luminance of #rrggbb: light brand colours get dark text, dark ones white
-    (so a company's pale colour never leaves the header unreadable)."""
-
-    def channel(hex_pair: str) -> float:
-        value = int(hex_pair, 16) / 255
-        return value / 12.92 if value <= 0.03928 else ((value + 0.055) / 1.055) ** 2.4
-
-    red, green, blue = (channel(colour[i : i + 2]) for i in (1, 3, 5))
-    return 0.2126 * red + 0.7152 * green + 0.0722 * blue
-
-
-@require_GET
-def help_logo(request: HttpRequest) -> FileResponse:
-    logo = _open_centre(request).logo
-    if not logo:
-        raise Http404("no logo")
-    name = (logo.name or "").lower()
-    kind = (
-        "image/png"
-        if name.endswith(".png")
-        else "image/webp"
-        if name.endswith(".webp")
-        else "image/jpeg"
-    )
-    response = FileResponse(logo.open("rb"), content_type=kind)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "public, max-age=300"
-    return response

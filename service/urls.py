@@ -25,8 +25,6 @@ urlpatterns = [
         "help/my/<str:token>/<int:ticket_id>/", public_views.help_my_ticket, name="help_my_ticket"
     ),
     path("help/survey/<str:token>/", public_views.help_survey, name="help_survey"),
-    path("help/brand.css", public_views.help_brand_css, name="help_brand_css"),
-    path("help/logo/", public_views.help_logo, name="help_logo"),
     # The REST API, beside crm_core's resources.
     path("api/v1/", include(router.urls)),
 ]

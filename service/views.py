@@ -21,6 +21,7 @@ from crm_core.list_views import view_url
 from crm_core.queries.clients import client_for
 from crm_core.queries.lists import default_view, filters_only, saved_views
 from crm_core.queries.members import assignable_members
+from knowledge.pages_cache import forget_pages
 from relata.inputs import whole_number
 from service import queries
 from service.forms import (
@@ -309,6 +310,8 @@ def service_settings(request: HttpRequest) -> HttpResponseBase:
             form = SettingsForm(request.POST, request.FILES, instance=row)
             if form.is_valid():
                 form.save()
+                # The help centre's pages show "Submit a request" only while requests are taken.
+                forget_pages()
                 messages.success(request, _("Saved."))
                 return redirect("service_settings")
         elif action == "queue":

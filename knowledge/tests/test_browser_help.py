@@ -26,7 +26,14 @@ SIZES = {"laptop": (1366, 768), "phone": (390, 844)}
 def test_write_publish_and_find_by_word_form_and_typo(
     committed_companies: Any, run_process: Any, chromium_page: Any, tmp_path: Path
 ) -> None:
+    from service.models import ServiceSettings
+
     made = committed_companies("Окна Кирилла")
+    with made:
+        # Customer service takes requests: the help centre links its request page.
+        taking = ServiceSettings.current()
+        taking.help_requests = True
+        taking.save()
     base = start_web(run_process, child_env(), tmp_path / "web.log")
     port = base.rsplit(":", 1)[1]
     site = f"http://{made.host}:{port}"

@@ -38,8 +38,6 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('help_requests', models.BooleanField(default=False, help_text='Open the public page where customers submit requests and follow them.', verbose_name='the help centre takes requests')),
-                ('brand_colour', models.CharField(default='#1f6feb', max_length=7, validators=[django.core.validators.RegexValidator('^#[0-9a-fA-F]{6}$', 'A colour like #1f6feb.')], verbose_name='brand colour')),
-                ('logo', models.FileField(blank=True, max_length=500, upload_to=service.models._logo_path, validators=[django.core.validators.FileExtensionValidator(['png', 'jpg', 'jpeg', 'webp'])], verbose_name='logo')),
                 ('telegram_tickets', models.BooleanField(default=False, verbose_name='Telegram messages from clients become tickets (instead of requests)')),
                 ('call_tickets', models.CharField(choices=[('off', 'No'), ('missed', 'Missed calls'), ('all', 'Every incoming call')], default='off', max_length=8, verbose_name='calls become tickets')),
                 ('surveys', models.BooleanField(default=True, verbose_name='ask for a rating when a ticket is solved')),

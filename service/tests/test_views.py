@@ -69,6 +69,9 @@ def test_the_menu_leads_to_the_tickets_and_a_ticket_opens_from_the_client_card(c
         assert ticket.source == "manual"
     page = browser.get(made["Location"], HTTP_HOST=crm.a.host)
     assert "Окно не закрывается" in page.content.decode()
+    # An article or a saved answer goes into the reply in one step (knowledge's picker).
+    assert 'id="reply-picker-reply-text"' in page.content.decode()
+    assert 'id="reply-text"' in page.content.decode()
     listed = browser.get("/tickets/", HTTP_HOST=crm.a.host)
     assert "Сломалась ручка" in listed.content.decode()
     feed = browser.get(
@@ -357,17 +360,38 @@ def test_honeypot_and_hourly_limit_like_the_web_forms(crm: Any) -> None:
     django_mail.outbox.clear()
 
 
-def test_brand_colour_and_logo_of_the_company(crm: Any) -> None:
-    _centre(crm)
+def test_the_request_pages_wear_the_help_centres_look_and_its_link_follows_the_switch(
+    crm: Any,
+) -> None:
+    """One help centre: the knowledge base's name, colour and logo on the request pages too,
+    and its "Submit a request" shown only while requests are taken (switched in the settings)."""
+    from knowledge.models import HelpCentre
+
     with crm.a:
-        row = ServiceSettings.current()
-        row.brand_colour = "#aa3300"
-        row.save()
-    css = HttpClient().get("/help/brand.css", HTTP_HOST=crm.a.host)
-    assert css.status_code == 200
-    assert b"--brand:#aa3300" in css.content
-    assert HttpClient().get("/help/logo/", HTTP_HOST=crm.a.host).status_code == 404
-    assert HttpClient().get("/help/brand.css", HTTP_HOST=crm.b.host).status_code == 404
+        HelpCentre.objects.create(title="Поддержка Окон Кирилла", accent_colour="#aa3300")
+    owner = login_on_host(crm.a.owner, crm.a.company, crm.a.host)
+    visitor = HttpClient()
+    home = visitor.get("/help/", HTTP_HOST=crm.a.host).content.decode()
+    assert "Поддержка Окон Кирилла" in home
+    assert 'id="help-request"' not in home  # no requests taken yet
+    assert visitor.get("/help/request/", HTTP_HOST=crm.a.host).status_code == 404
+    switched = owner.post(
+        "/settings/service/",
+        {"do": "settings", "help_requests": "on", "call_tickets": "off"},
+        HTTP_HOST=crm.a.host,
+    )
+    assert switched.status_code == 302
+    home = visitor.get("/help/", HTTP_HOST=crm.a.host).content.decode()
+    assert 'href="/help/request/" id="help-request"' in home  # the cached page was forgotten
+    page = visitor.get("/help/request/", HTTP_HOST=crm.a.host).content.decode()
+    assert "Поддержка Окон Кирилла" in page
+    assert "/help/theme.css" in page
+    theme = visitor.get("/help/theme.css", HTTP_HOST=crm.a.host).content.decode()
+    assert "#aa3300" in theme
+    # Company B's help centre takes no requests and wears its own name.
+    other = visitor.get("/help/", HTTP_HOST=crm.b.host).content.decode()
+    assert "Поддержка Окон Кирилла" not in other
+    assert 'id="help-request"' not in other
 
 
 def test_settings_are_for_admins_and_reached_from_the_settings_page(crm: Any) -> None:
@@ -376,15 +400,16 @@ def test_settings_are_for_admins_and_reached_from_the_settings_page(crm: Any) ->
     assert b'id="nav-service"' in settings_page.content
     page = owner.get("/settings/service/", HTTP_HOST=crm.a.host)
     assert page.status_code == 200
+    assert b'id="help-look-link"' in page.content  # the look is the help centre's
     bad = owner.post(
         "/settings/service/",
-        {"do": "settings", "brand_colour": "red;}body{x", "call_tickets": "off"},
+        {"do": "settings", "call_tickets": "every call, please"},
         HTTP_HOST=crm.a.host,
     )
     assert bad.status_code == 200
-    assert "id_brand_colour_error" in bad.content.decode()
+    assert "id_call_tickets_error" in bad.content.decode()
     with crm.a:
-        assert ServiceSettings.current().brand_colour == "#1f6feb"
+        assert ServiceSettings.current().call_tickets == "off"
     manager = login_on_host(crm.manager.user, crm.a.company, crm.a.host)
     assert manager.get("/settings/service/", HTTP_HOST=crm.a.host).status_code == 404
 
