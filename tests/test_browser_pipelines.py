@@ -96,6 +96,9 @@ def test_pipeline_editor_and_targets_grid_in_a_browser(
     # A mouse drag: the third stage by its handle, above the first.
     grip = page.locator(f'[data-stage-id="{stages[2]}"] [data-grip]')
     first = page.locator(f'[data-stage-id="{stages[0]}"]')
+    # Both on screen, as a person would have them before dragging (the menu above may wrap).
+    grip.scroll_into_view_if_needed()
+    first.scroll_into_view_if_needed()
     box, goal = grip.bounding_box(), first.bounding_box()
     with page.expect_response(re.compile(r"/order/$")) as saved:
         page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)

@@ -84,5 +84,7 @@ def test_name_and_title_indexes_keep_long_trigram_signatures(crm: Any) -> None:
             "AND indexdef LIKE '%%gist_trgm_ops%%'"
         )
         definitions = dict(cursor.fetchall())
-    assert set(definitions) == {"client_name_gist", "deal_title_gist", "contactname_name_gist"}
-    assert all("siglen='128'" in d for d in definitions.values()), definitions
+    names = {"client_name_gist", "deal_title_gist", "contactname_name_gist"}
+    # (The knowledge base's index of single words keeps the default: words do not look alike.)
+    assert names <= set(definitions)
+    assert all("siglen='128'" in definitions[name] for name in names), definitions

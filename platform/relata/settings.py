@@ -520,6 +520,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ClientKindEnum": "crm_core.models.Client.Kind",
         "TaskKindEnum": "crm_core.models.Task.Kind",
+        "TicketStatusEnum": "service.models.Ticket.Status",
     },
 }
 

@@ -69,8 +69,11 @@ def _tables(schema: str) -> list[str]:
 def _columns(schema: str, table: str) -> list[str]:
     with connection.cursor() as cursor:
         cursor.execute(
+            # Generated columns (a stored search vector) are computed again on restore, and
+            # COPY refuses them anyway.
             "SELECT column_name FROM information_schema.columns "
-            "WHERE table_schema = %s AND table_name = %s ORDER BY ordinal_position",
+            "WHERE table_schema = %s AND table_name = %s AND is_generated = 'NEVER' "
+            "ORDER BY ordinal_position",
             [schema, table],
         )
         return [row[0] for row in cursor.fetchall()]
