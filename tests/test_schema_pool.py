@@ -217,7 +217,9 @@ def test_a_copied_spare_is_the_migrated_schema_to_the_last_detail(
             )
             schema_copy.forget_copies()
             assert schema_copy.copy_into(copied, schema_pool.current_fingerprint())
-            assert schema_copy.copy_source(schema_pool.current_fingerprint())[0] == migrated
+            source = schema_copy.copy_source(schema_pool.current_fingerprint())
+            assert source is not None
+            assert source[0] == migrated
             expected, got = _catalogue(migrated), _catalogue(copied)
             assert len(expected["relations"]) > 100
             for part in expected:
