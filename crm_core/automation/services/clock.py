@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from crm_core.automation.models import Holiday, WorkingHours
@@ -19,6 +20,36 @@ def company_zone(company: Company) -> ZoneInfo:
         return ZoneInfo("Europe/Moscow")
 
 
+def _working_spans(
+    company: Company, start: datetime, last_day: date
+) -> Iterator[tuple[datetime, datetime]]:
+    """The company's open hours from ``start`` to the end of ``last_day``, day by day, as
+    (from, to) in its zone, holidays and closed days left out. Empty without working hours."""
+    hours = {w.weekday: (w.opens, w.closes) for w in WorkingHours.objects.all()}
+    if not hours:
+        return
+    zone = company_zone(company)
+    local = start.astimezone(zone)
+    holidays = set(
+        Holiday.objects.filter(day__gte=local.date(), day__lte=last_day).values_list(
+            "day", flat=True
+        )
+    )
+    day = local.date()
+    while day <= last_day:
+        if day not in holidays and day.weekday() in hours:
+            opens, closes = hours[day.weekday()]
+            begin = max(local, datetime.combine(day, opens, zone))
+            closing = datetime.combine(day, closes, zone)
+            if begin < closing:
+                yield begin, closing
+        day += timedelta(days=1)
+
+
+def _round_the_clock() -> bool:
+    return not WorkingHours.objects.exists()
+
+
 def add_working_minutes(company: Company, start: datetime, minutes: int) -> datetime:
     """``start`` plus ``minutes`` of the company's working time.
 
@@ -26,30 +57,12 @@ def add_working_minutes(company: Company, start: datetime, minutes: int) -> date
     arrives at 19:55 on a Friday with "15 minutes" for a company open 9–20 on weekdays is due
     at 9:10 on Monday (or the first working day after a holiday).
     """
-    hours = {w.weekday: (w.opens, w.closes) for w in WorkingHours.objects.all()}
-    if not hours:
-        return start + timedelta(minutes=minutes)
-    zone = company_zone(company)
-    local = start.astimezone(zone)
-    holidays = set(
-        Holiday.objects.filter(
-            day__gte=local.date(), day__lte=local.date() + timedelta(days=_HORIZON_DAYS)
-        ).values_list("day", flat=True)
-    )
     remaining = timedelta(minutes=minutes)
-    for _ in range(_HORIZON_DAYS):
-        day = local.date()
-        if day not in holidays and day.weekday() in hours:
-            opens, closes = hours[day.weekday()]
-            opening = datetime.combine(day, opens, zone)
-            closing = datetime.combine(day, closes, zone)
-            begin = max(local, opening)
-            if begin < closing:
-                available = closing - begin
-                if remaining <= available:
-                    return (begin + remaining).astimezone(UTC)
-                remaining -= available
-        local = datetime.combine(day + timedelta(days=1), time(0), zone)
+    horizon = start.astimezone(company_zone(company)).date() + timedelta(days=_HORIZON_DAYS)
+    for begin, closing in _working_spans(company, start, horizon):
+        if remaining <= closing - begin:
+            return (begin + remaining).astimezone(UTC)
+        remaining -= closing - begin
     return start + timedelta(minutes=minutes)
 
 
@@ -59,24 +72,15 @@ def working_minutes_between(company: Company, start: datetime, end: datetime) ->
     customer must give back. Round the clock when no working hours are set."""
     if end <= start:
         return 0
-    hours = {w.weekday: (w.opens, w.closes) for w in WorkingHours.objects.all()}
-    if not hours:
+    if _round_the_clock():
         return int((end - start).total_seconds() // 60)
-    zone = company_zone(company)
-    local, until = start.astimezone(zone), end.astimezone(zone)
-    holidays = set(
-        Holiday.objects.filter(day__gte=local.date(), day__lte=until.date()).values_list(
-            "day", flat=True
-        )
+    last_day = end.astimezone(company_zone(company)).date()
+    total = sum(
+        (
+            min(closing, end) - begin
+            for begin, closing in _working_spans(company, start, last_day)
+            if min(closing, end) > begin
+        ),
+        timedelta(),
     )
-    total = timedelta()
-    day = local.date()
-    while day <= until.date():
-        if day not in holidays and day.weekday() in hours:
-            opens, closes = hours[day.weekday()]
-            begin = max(local, datetime.combine(day, opens, zone))
-            finish = min(until, datetime.combine(day, closes, zone))
-            if finish > begin:
-                total += finish - begin
-        day += timedelta(days=1)
     return int(total.total_seconds() // 60)
