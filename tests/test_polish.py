@@ -67,3 +67,24 @@ def test_rule_texts_write_the_amount_as_pages_do(crm: Any) -> None:
             membership=crm.owner, title="Окна", pipeline=crm.pipeline, amount=Decimal(74400)
         )
         assert fill("Сумма: {amount}", deal, crm.a.company) == "Сумма: 74\xa0400\xa0₽"
+
+
+def test_the_main_menu_marks_the_section_the_page_is_in(crm: Any) -> None:
+    """One entry is current: a deal's card is under "Deals", the calendar is not "My day"."""
+    import re
+
+    admin = login_on_host(crm.owner.user, crm.a.company, crm.a.host)
+    expected = {
+        "/": "/",
+        "/deals/": "/deals/",
+        "/clients/": "/clients/",
+        "/tasks/": "/tasks/",
+        "/tasks/calendar/": "/tasks/calendar/",
+        "/reports/": "/reports/",
+        "/settings/": "/settings/",
+    }
+    for path, entry in expected.items():
+        html = admin.get(path, HTTP_HOST=crm.a.host).content.decode()
+        menu = html[html.index('class="crm-nav"') : html.index("</nav>", html.index('class="crm-nav"'))]
+        current = re.findall(r'<a href="([^"]+)"[^>]*aria-current="page"', menu)
+        assert current == [entry], (path, current)
