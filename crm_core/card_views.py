@@ -110,6 +110,7 @@ def _deal_context(request: HttpRequest, deal: Deal) -> dict[str, Any]:
         "lost_stages": [s for s in stages if s.outcome == Stage.Outcome.LOST],
         "passed_stage_ids": {s.pk for s in open_stages[: current_index or 0]},
         "closed": deal.stage.outcome != Stage.Outcome.OPEN,
+        "may_edit_deal": membership.role != Membership.Role.READ_ONLY,
         "open_task_count": len(feed.pinned),
         "age": now - deal.created_at,
         "in_stage": now - deal.stage_entered_at,

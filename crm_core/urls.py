@@ -7,6 +7,7 @@ from crm_core import (
     catalogue_views,
     client_views,
     currency_views,
+    deal_client_views,
     home_views,
     list_views,
     merge_views,
@@ -38,6 +39,12 @@ urlpatterns = [
     path("deals/<int:deal_id>/card/task/", card_views.deal_task_quick, name="deal_card_task"),
     path("deals/<int:deal_id>/card/file/", card_views.deal_file, name="deal_card_file"),
     path("deals/<int:deal_id>/card/field/<str:name>/", card_views.deal_field, name="deal_field"),
+    path("deals/<int:deal_id>/card/client/", deal_client_views.deal_client, name="deal_client"),
+    path(
+        "deals/<int:deal_id>/card/client/options/",
+        deal_client_views.deal_client_options,
+        name="deal_client_options",
+    ),
     path("deals/<int:deal_id>/move/", views.deal_move, name="deal_move"),
     path("deals/<int:deal_id>/quick/", board_views.board_quick, name="board_quick"),
     path(

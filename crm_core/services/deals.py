@@ -24,6 +24,7 @@ from crm_core.models import (
     StageChange,
     Task,
 )
+from crm_core.queries.clients import visible_clients
 from crm_core.queries.rates import base_currency
 from crm_core.services.audit import record
 from crm_core.services.tasks import complete_task
@@ -173,6 +174,7 @@ EDITABLE = (
     "tags",
     "custom",
     "responsible_id",
+    "client_id",
 )
 
 
@@ -196,8 +198,21 @@ def update_deal(*, membership: Membership, deal: Deal, version: int, **fields: o
         for name, value in fields.items()
         if name in EDITABLE and getattr(current, name) != value
     }
+    new_client = changes.get("client_id", (None, None))[1]
+    # A deal's client is one the person sees: no attaching a deal to a stranger's client.
+    seen = visible_clients(membership)
+    if isinstance(new_client, int) and not seen.filter(pk=new_client).exists():
+        raise ValidationError(_("Choose a client from the list."), code="client")
     for name, (_old, new) in changes.items():
         setattr(current, name, new)
+    if "client_id" in changes:
+        # The deal's contact persons are its client's: those of the former client leave it.
+        own = current.contacts.filter(client__isnull=False, client=current.client_id)
+        kept = set(own.values_list("pk", flat=True))
+        before = set(current.contacts.values_list("pk", flat=True))
+        if kept != before:
+            current.contacts.set(kept)
+            changes["contacts"] = (sorted(before), sorted(kept))
     people = fields.get("contact_ids")
     if isinstance(people, list):
         before = set(current.contacts.values_list("pk", flat=True))
