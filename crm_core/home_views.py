@@ -3,6 +3,8 @@ way to add a client. Thin: figures come from crm_core.queries.home."""
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -17,6 +19,7 @@ from crm_core.once_views import acts_once
 from crm_core.queries.clients import recent_clients
 from crm_core.queries.duplicates import find_duplicates
 from crm_core.queries.home import home_for
+from crm_core.queries.home_chart import month_chart
 from crm_core.services.clients import ClientInput, create_client
 from crm_core.views import _errors_to_form
 from tenants.models import Membership
@@ -25,14 +28,25 @@ from tenants.models import Membership
 def _page(request: HttpRequest, form: ClientForm, duplicates: object = None) -> HttpResponse:
     membership: Membership = request.membership  # type: ignore[attr-defined]
     company = request.company  # type: ignore[attr-defined]
+    # The person's day in their own zone (PersonTimeZoneMiddleware activated it).
+    home = home_for(membership, company, timezone.get_current_timezone())
+    zone = ZoneInfo(company.time_zone)
+    chart = month_chart(
+        company_id=company.pk,
+        ids=home.user_ids,
+        zone=zone,
+        today=home.today_local or timezone.now().astimezone(zone).date(),
+        rates=home.rates,
+        target=next((t.target for t in home.targets if t.kind == "amount"), None),
+    )
     return render(
         request,
         "crm_core/workspace.html",
         {
             "form": form,
             "duplicates": duplicates,
-            # The person's day in their own zone (PersonTimeZoneMiddleware activated it).
-            "home": home_for(membership, company, timezone.get_current_timezone()),
+            "home": home,
+            "chart": chart,
             "clients": recent_clients(membership=membership, limit=5),
             "membership": membership,
             "currency": company.currency,

@@ -84,6 +84,9 @@ class Home:
     rates: Rates  # the sums are in its base currency, at its day's rates
     people: list[PersonFigure] = field(default_factory=list)
     targets: list[Progress] = field(default_factory=list)
+    # Whose records the figures count (None: everyone's), for the page's other panels.
+    user_ids: set[int] | None = None
+    today_local: date | None = None  # the company's day the month's figures are of
 
     @property
     def several_pipelines(self) -> bool:
@@ -202,6 +205,8 @@ def home_for(membership: Membership, company: Company, person_zone: tzinfo | Non
         rates=rates,
         people=_people(people, ids, now) if scope != "own" else [],
         targets=progress_for(membership, company, local_today, rates),
+        user_ids=ids,
+        today_local=local_today,
     )
 
 
