@@ -3,6 +3,7 @@ two ways on the reports and the price list."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -71,8 +72,6 @@ def test_rule_texts_write_the_amount_as_pages_do(crm: Any) -> None:
 
 def test_the_main_menu_marks_the_section_the_page_is_in(crm: Any) -> None:
     """One entry is current: a deal's card is under "Deals", the calendar is not "My day"."""
-    import re
-
     admin = login_on_host(crm.owner.user, crm.a.company, crm.a.host)
     expected = {
         "/": "/",
@@ -85,6 +84,7 @@ def test_the_main_menu_marks_the_section_the_page_is_in(crm: Any) -> None:
     }
     for path, entry in expected.items():
         html = admin.get(path, HTTP_HOST=crm.a.host).content.decode()
-        menu = html[html.index('class="crm-nav"') : html.index("</nav>", html.index('class="crm-nav"'))]
+        start = html.index('class="crm-nav"')
+        menu = html[start : html.index("</nav>", start)]
         current = re.findall(r'<a href="([^"]+)"[^>]*aria-current="page"', menu)
         assert current == [entry], (path, current)
