@@ -116,6 +116,7 @@ ENTITIES: list[tuple[str, type[models.Model]]] = [
     ("knowledge_categories", knowledge.Category),
     ("knowledge_articles", knowledge.Article),
     ("knowledge_article_versions", knowledge.ArticleVersion),
+    ("knowledge_article_images", knowledge.ArticleImage),
     ("help_centre", knowledge.HelpCentre),
     # Customer service: queues (teams), channels, SLA policies, tickets with their conversation
     # and ratings. A merged ticket points at a later one: tickets restore in id order, so the
