@@ -2,14 +2,23 @@
 // the text (and the preview follows); "Insert" puts an earlier one there again.
 (function () {
   "use strict";
+  // Where the writer last put the cursor; a picture uploaded before that goes at the end.
+  var placed = false;
+  document.addEventListener("focusin", function (event) {
+    if (event.target && event.target.id === "id_draft_body") { placed = true; }
+  });
   function insert(markdown) {
     var text = document.getElementById("id_draft_body");
     if (!text || !markdown) { return; }
-    var start = text.selectionStart || 0;
-    var end = text.selectionEnd || start;
+    var start = placed ? text.selectionStart || 0 : text.value.length;
+    var end = placed ? text.selectionEnd || start : start;
     var before = text.value.slice(0, start);
-    var piece = (before && !before.endsWith("\n") ? "\n\n" : "") + markdown + "\n";
-    text.value = before + piece + text.value.slice(end);
+    var after = text.value.slice(end);
+    // A paragraph of its own: a blank line before and after.
+    var lead = before === "" || before.endsWith("\n\n") ? "" : before.endsWith("\n") ? "\n" : "\n\n";
+    var tail = after === "" ? "\n" : after.startsWith("\n\n") ? "" : after.startsWith("\n") ? "\n" : "\n\n";
+    var piece = lead + markdown + tail;
+    text.value = before + piece + after;
     text.selectionStart = text.selectionEnd = start + piece.length;
     text.dispatchEvent(new Event("input", { bubbles: true }));
     text.focus();
