@@ -98,8 +98,19 @@ def upload_image(
 
 
 def forget_files(image: ArticleImage) -> None:
-    """The stored file goes once the picture's row is gone for good (after the commit)."""
-    name = image.file.name
-    if name:
-        storage = image.file.storage
-        transaction.on_commit(lambda: storage.delete(name))
+    """The stored file goes once the picture's row is gone for good (after the commit), from
+    the company's own files (the storage's place is the schema's, so it is named now)."""
+    from django_tenants.utils import schema_context
+
+    from relata.db import connection
+
+    name, schema = image.file.name, connection.schema_name
+    if not name:
+        return
+    storage = image.file.storage
+
+    def delete() -> None:
+        with schema_context(schema):
+            storage.delete(name)
+
+    transaction.on_commit(delete)

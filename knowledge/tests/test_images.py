@@ -126,7 +126,7 @@ def test_only_the_companys_own_pictures_stay_in_the_text() -> None:
 
 @pytest.mark.django_db
 def test_an_internal_articles_picture_is_for_members_only(
-    crm: Any, media_root: Any, write: Any
+    crm: Any, media_root: Any, write: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
     with crm.a:
         article = write(crm.owner, "Внутренний регламент", "", visibility="internal")
@@ -152,6 +152,15 @@ def test_an_internal_articles_picture_is_for_members_only(
         ).status_code
         == 404
     )
+    # Deleting the article takes its pictures' files too.
+    with crm.a:
+        stored = Path(picture.file.path)
+    assert stored.exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        member.post(f"/knowledge/{article.pk}/delete/", {"confirm": "on"}, HTTP_HOST=crm.a.host)
+    with crm.a:
+        assert not ArticleImage.objects.exists()
+    assert not stored.exists()
 
 
 def _upload_file() -> Any:
