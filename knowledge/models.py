@@ -12,6 +12,9 @@ Users are global (public schema): a row naming a user keeps only the id, as in c
 
 from __future__ import annotations
 
+import uuid
+from pathlib import PurePosixPath
+
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
@@ -154,6 +157,38 @@ class SearchWord(models.Model):
 
     def __str__(self) -> str:
         return self.word
+
+
+def _image_path(instance: ArticleImage, filename: str) -> str:
+    # A random name: the stored path says nothing of the article or the uploader's file name.
+    return f"knowledge/images/{uuid.uuid4().hex}{PurePosixPath(filename).suffix.lower()}"
+
+
+class ArticleImage(models.Model):
+    """A picture uploaded into an article (Pillow-checked PNG, JPEG, GIF or WebP), stored in the
+    company's own files and shown at ``/help/images/<key>/``: to anyone when the published
+    public article shows it, otherwise only to the company's members. The address names a
+    random key, not the row's id: it cannot be guessed, and it stays the same when the
+    company's archive is restored elsewhere (the articles' text keeps pointing at it)."""
+
+    key = models.UUIDField(default=uuid.uuid4, db_index=True, editable=False)
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="images")
+    file = models.FileField(upload_to=_image_path, max_length=500)
+    name = models.CharField(max_length=200, blank=True)
+    content_type = models.CharField(max_length=20)
+    size = models.PositiveIntegerField(default=0)
+    width = models.PositiveIntegerField(default=0)
+    height = models.PositiveIntegerField(default=0)
+    uploaded_by = _user()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("article picture")
+        verbose_name_plural = _("article pictures")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.name or f"picture {self.pk}"
 
 
 def _logo_path(instance: HelpCentre, filename: str) -> str:

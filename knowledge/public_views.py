@@ -6,6 +6,7 @@ articles only. Every page is kept in the cache per company and per edition of it
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -173,6 +174,38 @@ def theme(request: HttpRequest) -> HttpResponse:
         content_type="text/css",
     )
     patch_cache_control(response, public=True, max_age=BROWSER_SECONDS)
+    return response
+
+
+def _member_here(request: HttpRequest) -> bool:
+    """A member of this company, on one of its office networks if it keeps to them (the
+    help centre's paths skip that check for customers; members' pictures must not)."""
+    from tenants.services.network import allowed, client_ip
+
+    company = getattr(request, "company", None)
+    if company is None or getattr(request, "membership", None) is None:
+        return False
+    return not company.ip_allowlist or allowed(company.ip_allowlist, client_ip(request))
+
+
+@require_safe
+def image(request: HttpRequest, key: uuid.UUID) -> FileResponse:
+    """An article's picture: to anyone when a published public article shows it, otherwise
+    only to the company's members (from its office networks, when it keeps to them)."""
+    from knowledge.queries.images import image_to_show
+
+    picture, public = image_to_show(key, member=_member_here(request))
+    try:
+        stored = picture.file.open("rb")
+    except FileNotFoundError:
+        raise Http404("the picture's file is gone") from None
+    response = FileResponse(stored, content_type=picture.content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    if public:
+        patch_cache_control(response, public=True, max_age=BROWSER_SECONDS)
+    else:
+        patch_cache_control(response, private=True, max_age=BROWSER_SECONDS)
     return response
 
 

@@ -15,15 +15,25 @@ TAGS = {
     "a", "blockquote", "br", "code", "del", "em", "h1", "h2", "h3", "h4", "h5", "h6", "hr",
     "li", "ol", "p", "pre", "s", "strong", "table", "tbody", "td", "th", "thead", "tr",
     "ul",
+    "img",
 }  # fmt: skip
-# No pictures yet: the pages' Content-Security-Policy allows images from the company host only,
-# and articles have no uploads of their own (a picture's Markdown stays as its alt text).
-ATTRIBUTES = {"a": {"href", "title"}}
+# Pictures only from the company's own article pictures (a path on the host the page is on,
+# so company A's article can never show a picture of B's, or track its readers elsewhere).
+ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title"}}
+OWN_PICTURE = re.compile(
+    r"/help/images/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/"
+)
 _BLANKS = re.compile(r"\s+")
 
 _markdown = MarkdownIt(
     "commonmark", {"html": False, "linkify": False, "typographer": False}
 ).enable(["table", "strikethrough"])
+
+
+def _only_own_pictures(tag: str, attribute: str, value: str) -> str | None:
+    if tag == "img" and attribute == "src":
+        return value if OWN_PICTURE.fullmatch(value) else None
+    return value
 
 
 def to_html(source: str) -> str:
@@ -32,6 +42,7 @@ def to_html(source: str) -> str:
         _markdown.render(source),
         tags=TAGS,
         attributes=ATTRIBUTES,
+        attribute_filter=_only_own_pictures,
         url_schemes={"http", "https", "mailto", "tel"},
         link_rel="noopener noreferrer nofollow",
         strip_comments=True,

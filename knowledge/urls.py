@@ -14,6 +14,7 @@ urlpatterns = [
         views.article_unpublish,
         name="knowledge_unpublish",
     ),
+    path("knowledge/<int:article_id>/images/", views.article_image, name="knowledge_image"),
     path("knowledge/<int:article_id>/delete/", views.article_delete, name="knowledge_delete"),
     path("knowledge/<int:article_id>/history/", views.article_history, name="knowledge_history"),
     path(
@@ -36,4 +37,6 @@ urlpatterns = [
     path("help/a/<int:article_id>/", public_views.article, name="help_article"),
     path("help/theme.css", public_views.theme, name="help_theme"),
     path("help/logo/", public_views.logo, name="help_logo"),
+    # An article's picture: public or members only, decided per picture (queries.images).
+    path("help/images/<uuid:key>/", public_views.image, name="help_image"),
 ]

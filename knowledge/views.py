@@ -18,8 +18,9 @@ from knowledge import rendering
 from knowledge.forms import ArticleForm, CategoryForm, HelpCentreForm
 from knowledge.models import Article, ArticleVersion, Category
 from knowledge.queries.articles import article_for_colleagues, articles_for_colleagues
+from knowledge.queries.images import article_images
 from knowledge.queries.search import search
-from knowledge.services import articles, categories, help_centre
+from knowledge.services import articles, categories, help_centre, images
 
 
 def _int(value: str | None) -> int | None:
@@ -92,7 +93,50 @@ def article_edit(request: HttpRequest, article_id: int | None = None) -> HttpRes
     return render(
         request,
         "knowledge/edit.html",
-        {"form": form, "article": article, "preview": rendering.to_html(article.draft_body)},
+        {
+            "form": form,
+            "article": article,
+            "preview": rendering.to_html(article.draft_body),
+            "images": _pictures(article) if article.pk else [],
+        },
+    )
+
+
+def _pictures(article: Article) -> list[tuple[object, str]]:
+    return [(image, images.markdown_of(image)) for image in article_images(article)]
+
+
+@member_required
+@require_POST
+def article_image(request: HttpRequest, article_id: int) -> HttpResponse:
+    """Upload a picture into the article: with htmx the list of its pictures comes back and
+    the editor inserts the new one's Markdown where the cursor is; without, the page again."""
+    membership = _membership(request)
+    article = article_for_colleagues(article_id)
+    error, uploaded = "", None
+    try:
+        uploaded = images.upload_image(membership, article, request.FILES.get("image"))
+    except ValidationError as exc:
+        error = " ".join(exc.messages)
+    if not request.headers.get("HX-Request"):
+        if error:
+            messages.error(request, error)
+        else:
+            messages.success(
+                request,
+                _("Picture uploaded: put %(code)s where it goes in the text.")
+                % {"code": images.markdown_of(uploaded)},  # type: ignore[arg-type]
+            )
+        return redirect("knowledge_article", article.pk)
+    return render(
+        request,
+        "knowledge/_images.html",
+        {
+            "article": article,
+            "images": _pictures(article),
+            "image_error": error,
+            "inserted": images.markdown_of(uploaded) if uploaded else "",
+        },
     )
 
 

@@ -112,6 +112,8 @@ class Suppression(models.Model):
     class Reason(models.TextChoices):
         UNSUBSCRIBED = "unsubscribed", _("Unsubscribed")
         BOUNCED = "bounced", _("Bounced")
+        # Several letters in a row came back "try later" (a full mailbox, a server down).
+        SOFT_BOUNCED = "soft_bounced", _("Bounced temporarily again and again")
         COMPLAINED = "complained", _("Marked as spam")
 
     email = models.EmailField(unique=True)
@@ -187,6 +189,9 @@ class Campaign(models.Model):
         SENDING = "sending", pgettext_lazy("campaign", "Sending")
         SENT = "sent", _("Sent")
         CANCELLED = "cancelled", _("Cancelled")
+        # The worker gave up after its retries (the server kept refusing): the queue is kept,
+        # and "resume" goes on from the first letter not yet sent.
+        STOPPED = "stopped", _("Stopped: sending failed")
 
     name = models.CharField(_("name"), max_length=200)
     subject = models.CharField(_("subject"), max_length=300)
@@ -205,6 +210,8 @@ class Campaign(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     cost = models.DecimalField(_("cost"), max_digits=14, decimal_places=2, default=Decimal(0))
+    # Why sending stopped (the last error of the channel), shown on the campaign page.
+    stopped_reason = models.CharField(max_length=500, blank=True, default="")
     # What the links' utm_campaign says; requests that carry it are this campaign's.
     utm_campaign = models.CharField(_("UTM campaign"), max_length=100, blank=True)
     # The company host as the sender saw it ("https://acme.relata.ru"): the letters' tracked
@@ -247,6 +254,11 @@ class Recipient(models.Model):
     clicked_at = models.DateTimeField(null=True, blank=True)
     unsubscribed_at = models.DateTimeField(null=True, blank=True)
     bounced_at = models.DateTimeField(null=True, blank=True)
+    # The letter came back "try later" (a full mailbox); soft bounces of several letters in a
+    # row suppress the address (marketing.services.tracking).
+    soft_bounced_at = models.DateTimeField(null=True, blank=True)
+    # What the receiving server said when the letter bounced, hard or soft.
+    bounce_detail = models.CharField(max_length=500, blank=True, default="")
     complained_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -44,6 +44,7 @@ class Figures:
     clicked: int = 0
     unsubscribed: int = 0
     bounced: int = 0
+    soft_bounced: int = 0
     complained: int = 0
     skipped: int = 0
     failed: int = 0
@@ -61,6 +62,7 @@ FIGURES = {
     "clicked": Count("id", filter=Q(clicked_at__isnull=False)),
     "unsubscribed": Count("id", filter=Q(unsubscribed_at__isnull=False)),
     "bounced": Count("id", filter=Q(bounced_at__isnull=False)),
+    "soft_bounced": Count("id", filter=Q(soft_bounced_at__isnull=False, bounced_at__isnull=True)),
     "complained": Count("id", filter=Q(complained_at__isnull=False)),
     "skipped": Count("id", filter=Q(status=R.SKIPPED)),
     "failed": Count("id", filter=Q(status=R.FAILED)),
@@ -160,3 +162,16 @@ def sending_settings_row() -> SendingSettings:
 
 def recipients_of(campaign: Campaign) -> QuerySet[Recipient]:
     return Recipient.objects.filter(campaign=campaign).order_by("-id")
+
+
+def recipients_shown(campaign: Campaign, limit: int = 50) -> list[Recipient]:
+    """The campaign's latest letters, each with ``suppressed_as``: why the address is no
+    longer written to (unsubscribed, bounced, soft bounces in a row…), or ""."""
+    shown = list(recipients_of(campaign)[:limit])
+    reasons = {
+        row.email: row.get_reason_display()
+        for row in Suppression.objects.filter(email__in=[r.email.lower() for r in shown])
+    }
+    for recipient in shown:
+        recipient.suppressed_as = reasons.get(recipient.email.lower(), "")  # type: ignore[attr-defined]
+    return shown

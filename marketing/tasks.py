@@ -13,7 +13,14 @@ from tenants.models import Company
 from tenants.queries.memberships import ACTIVE_COMPANY_STATUSES
 
 log = logging.getLogger(__name__)
-MAX_FAILURES = 20
+
+
+def max_failures() -> int:
+    """How many failed tries in a row stop a campaign (settings.MARKETING_SEND_TRIES): about
+    an hour and a half of waiting with the default 20 (30 s doubling up to ten minutes)."""
+    from django.conf import settings
+
+    return max(1, int(getattr(settings, "MARKETING_SEND_TRIES", 20)))
 
 
 def _company() -> Company:
@@ -53,8 +60,10 @@ def send_campaign(campaign_id: int, failures: int = 0) -> int:
     """One batch; the next is sent as a new task ``tick_seconds()`` after this one began, so
     the rate holds however long a batch takes and no worker sleeps holding a slot. When the
     server cannot be reached the letters stay queued and the task tries again later, waiting
-    longer each time (up to ten minutes), and gives up after ``MAX_FAILURES`` tries in a row
-    (the campaign stays "sending" with its queue, to be cancelled or sent on)."""
+    longer each time (up to ten minutes), and gives up after ``max_failures()`` tries in a
+    row: the campaign is then "stopped" with the reason, its queue kept, to be resumed or
+    cancelled on its page."""
+    from marketing.services.campaigns import give_up
     from marketing.services.delivery import send_batch, tick_seconds
 
     began = time.monotonic()
@@ -62,8 +71,9 @@ def send_campaign(campaign_id: int, failures: int = 0) -> int:
     if not result.left:
         return result.sent
     if result.error and not result.sent:
-        if failures + 1 >= MAX_FAILURES:
+        if failures + 1 >= max_failures():
             log.error("campaign %s: sending given up after %s failures", campaign_id, failures + 1)
+            give_up(campaign_id, result.error)
             return 0
         wait = min(600.0, 30.0 * 2**failures)
         send_campaign.apply_async(args=[campaign_id, failures + 1], countdown=wait)

@@ -24,6 +24,11 @@ urlpatterns = [
         views.campaign_cancel,
         name="marketing_campaign_cancel",
     ),
+    path(
+        "marketing/<int:campaign_id>/resume/",
+        views.campaign_resume,
+        name="marketing_campaign_resume",
+    ),
     path("marketing/<int:campaign_id>/cost/", views.campaign_cost, name="marketing_campaign_cost"),
     path("marketing/segments/", views.segment_list, name="marketing_segments"),
     path("marketing/segments/new/", views.segment_edit, name="marketing_segment_new"),

@@ -146,7 +146,7 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
             "editable": campaign.status in campaigns.EDITABLE,
             "requests": queries.campaign_requests(membership, campaign),
             "deals": queries.campaign_deals(membership, campaign),
-            "recipients": queries.recipients_of(campaign)[:50],
+            "recipients": queries.recipients_shown(campaign),
             "now": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
             "preview_subject": _preview_subject(membership, campaign, _company(request)),
         },
@@ -264,6 +264,23 @@ def campaign_cancel(request: HttpRequest, campaign_id: int) -> HttpResponse:
         messages.error(request, _texts(exc))
     else:
         messages.success(request, _("The campaign is cancelled."))
+    return _back(campaign)
+
+
+@member_required
+@require_POST
+def campaign_resume(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    from marketing.tasks import send_campaign
+
+    membership = _membership(request)
+    campaign = queries.campaign_for(membership, campaign_id)
+    try:
+        left = campaigns.resume(membership=membership, campaign=campaign)
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(request, _texts(exc))
+        return _back(campaign)
+    send_campaign.delay(campaign.pk)
+    messages.success(request, _("Sending goes on: %(n)s letters are left.") % {"n": left})
     return _back(campaign)
 
 

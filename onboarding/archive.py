@@ -112,10 +112,11 @@ ENTITIES: list[tuple[str, type[models.Model]]] = [
     ("campaign_links", marketing.CampaignLink),
     ("campaign_recipients", marketing.Recipient),
     # The knowledge base: categories, articles (draft and published text) and their history;
-    # the help centre's settings (its logo is uploaded again).
+    # pictures uploaded into articles, and the help centre's settings with its logo.
     ("knowledge_categories", knowledge.Category),
     ("knowledge_articles", knowledge.Article),
     ("knowledge_article_versions", knowledge.ArticleVersion),
+    ("knowledge_article_images", knowledge.ArticleImage),
     ("help_centre", knowledge.HelpCentre),
     # Customer service: queues (teams), channels, SLA policies, tickets with their conversation
     # and ratings. A merged ticket points at a later one: tickets restore in id order, so the
@@ -187,7 +188,11 @@ SET_ON_RESTORE: dict[type[models.Model], dict[str, Any]] = {
 FILES: dict[type[models.Model], str] = {
     crm.Attachment: "files",
     mail.MessageAttachment: "mail_files",
+    knowledge.ArticleImage: "article_images",
+    knowledge.HelpCentre: "help_logo",
 }
+# The file field of each model in FILES, where it is not called "file".
+FILE_FIELDS: dict[type[models.Model], str] = {knowledge.HelpCentre: "logo"}
 # Exported, but made anew on restore: a form's public address must not collide with the
 # company the archive came from (both may be live), and its round-robin turn starts over.
 FRESH_ON_RESTORE: dict[type[models.Model], set[str]] = {
@@ -279,8 +284,8 @@ def write_archive(target: IO[bytes], *, company_name: str) -> dict[str, int]:
                     for f in model._meta.concrete_fields
                     if f.is_relation and f.related_model is get_user_model() and row[f.attname]
                 )
-                if model in FILES and row["file"]:
-                    _add_file(archive, row, FILES[model])
+                if model in FILES and row[FILE_FIELDS.get(model, "file")]:
+                    _add_file(archive, row, FILES[model], FILE_FIELDS.get(model, "file"))
             data["entities"][name] = rows
             counts[name] = len(rows)
             buffer = io.BytesIO()
@@ -298,12 +303,12 @@ def write_archive(target: IO[bytes], *, company_name: str) -> dict[str, int]:
     return counts
 
 
-def _add_file(archive: zipfile.ZipFile, row: dict[str, Any], folder: str) -> None:
+def _add_file(archive: zipfile.ZipFile, row: dict[str, Any], folder: str, field: str) -> None:
     from django.core.files.storage import default_storage
 
     try:
-        with default_storage.open(row["file"], "rb") as stored:
-            name = PurePosixPath(row["file"]).name
+        with default_storage.open(row[field], "rb") as stored:
+            name = PurePosixPath(row[field]).name
             archive.writestr(f"{folder}/{row['id']}/{name}", stored.read())
     except FileNotFoundError:
         pass  # the record is exported; its missing file cannot be
@@ -411,7 +416,7 @@ def restore(stream: IO[bytes], *, company: Company) -> Restored:
                 obj = model(**kwargs)
                 if model in FILES and (FILES[model], str(row["id"])) in files:
                     member = files[FILES[model], str(row["id"])]
-                    obj.file.save(  # type: ignore[attr-defined]
+                    getattr(obj, FILE_FIELDS.get(model, "file")).save(
                         PurePosixPath(member).name, ContentFile(archive.read(member)), save=False
                     )
                 made.append((row, obj))

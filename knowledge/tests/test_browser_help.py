@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PIL import Image
 
 from conftest import child_env
 from tenants.services import handoff
@@ -34,7 +35,9 @@ def test_write_publish_and_find_by_word_form_and_typo(
         taking = ServiceSettings.current()
         taking.help_requests = True
         taking.save()
-    base = start_web(run_process, child_env(), tmp_path / "web.log")
+    base = start_web(
+        run_process, child_env(MEDIA_ROOT=str(tmp_path / "media")), tmp_path / "web.log"
+    )
     port = base.rsplit(":", 1)[1]
     site = f"http://{made.host}:{port}"
     page = chromium_page
@@ -64,6 +67,18 @@ def test_write_publish_and_find_by_word_form_and_typo(
     page.click("#kb-save-publish")
     page.wait_for_selector("#kb-public-link")
     article_path = page.url.removeprefix(site)
+    # A picture: uploaded on the editor page, its Markdown put into the text, shown in the
+    # preview and, once published, in the help centre.
+    picture = tmp_path / "схема.png"
+    Image.new("RGB", (240, 120), "navy").save(picture, "PNG")
+    page.set_input_files("#kb-image", str(picture))
+    page.click("#kb-image-upload")
+    page.wait_for_selector("#kb-preview img")  # the Markdown went in, the preview followed
+    assert "](/help/images/" in page.input_value("#id_draft_body")
+    page.wait_for_selector(".kb-image-list img")
+    save_screenshot(page, "knowledge-editor-picture")
+    page.click("#kb-save-publish")
+    page.wait_for_selector("#kb-public-link")
     watch.assert_clean("the knowledge base")
 
     # Every screen of the knowledge base, at both sizes, in both languages: screenshots for a
@@ -121,6 +136,9 @@ def test_write_publish_and_find_by_word_form_and_typo(
             reader.click("#help-results a")
             reader.wait_for_selector("#help-article")
             assert "пять дней" in reader.inner_text("#help-article")
+            assert (
+                reader.evaluate("document.querySelector('#help-article img').naturalWidth") == 240
+            )
             assert reader.get_attribute("#help-request", "href") == "/help/request/"
             save_screenshot(reader, f"help-article-{language}-{name}")
             found = reader_watch.take() + serious_accessibility_problems(reader)

@@ -112,11 +112,15 @@ def schedule(
     )
 
 
+CANCELLABLE = {Campaign.Status.SCHEDULED, Campaign.Status.SENDING, Campaign.Status.STOPPED}
+
+
 @transaction.atomic
 def cancel(*, membership: Membership, campaign: Campaign) -> None:
-    """Stop a scheduled or sending campaign; letters gone stay gone, the rest are not sent."""
+    """Stop a scheduled, sending or stopped campaign; letters gone stay gone, the rest are
+    not sent."""
     require_write(membership)
-    if campaign.status not in {Campaign.Status.SCHEDULED, Campaign.Status.SENDING}:
+    if campaign.status not in CANCELLABLE:
         raise ValidationError(_("Only a scheduled or sending campaign is cancelled."))
     Campaign.objects.filter(pk=campaign.pk).update(
         status=Campaign.Status.CANCELLED, finished_at=timezone.now()
@@ -124,6 +128,36 @@ def cancel(*, membership: Membership, campaign: Campaign) -> None:
     Recipient.objects.filter(campaign=campaign, status=Recipient.Status.QUEUED).update(
         status=Recipient.Status.SKIPPED, error=_("The campaign was cancelled.")
     )
+
+
+def give_up(campaign_id: int, reason: str) -> bool:
+    """The worker could not hand the letters over after all its tries: the campaign stops
+    with the reason, its queue kept as it is (``resume`` goes on from there). False when it
+    was no longer sending (cancelled meanwhile)."""
+    return bool(
+        Campaign.objects.filter(pk=campaign_id, status=Campaign.Status.SENDING).update(
+            status=Campaign.Status.STOPPED, stopped_reason=reason[:500]
+        )
+    )
+
+
+@transaction.atomic
+def resume(*, membership: Membership, campaign: Campaign) -> int:
+    """Send a stopped campaign on: only its letters still queued go, each once (a letter is
+    marked sent as it goes, and batches lock theirs with SKIP LOCKED), so nobody gets it
+    twice. Returns how many are still to go; the caller hands it to the worker."""
+    require_write(membership)
+    if campaign.status != Campaign.Status.STOPPED:
+        raise ValidationError(_("Only a stopped campaign is resumed."))
+    from marketing.services.channel import sending_settings
+
+    sending_settings().check_ready()
+    changed = Campaign.objects.filter(pk=campaign.pk, status=Campaign.Status.STOPPED).update(
+        status=Campaign.Status.SENDING, stopped_reason=""
+    )
+    if not changed:  # a second click a moment later: the first one resumed it
+        raise ValidationError(_("Only a stopped campaign is resumed."))
+    return Recipient.objects.filter(campaign=campaign, status=Recipient.Status.QUEUED).count()
 
 
 def start(*, membership: Membership, campaign: Campaign, base_url: str) -> int:
@@ -152,8 +186,9 @@ def queue(membership: Membership, campaign: Campaign) -> int:
     table = Recipient._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (campaign_id, contact_id, email, status, message_id, error) "
-            f"SELECT %s, people.id, lower(people.email), %s, '', '' "
+            f"INSERT INTO {table} "
+            "(campaign_id, contact_id, email, status, message_id, error, bounce_detail) "
+            f"SELECT %s, people.id, lower(people.email), %s, '', '', '' "
             f"FROM ({sql}) AS people(id, email) "
             "ON CONFLICT (campaign_id, email) DO NOTHING",
             [campaign.pk, Recipient.Status.QUEUED, *params],

@@ -7,18 +7,32 @@ or unsubscribed is suppressed for every later campaign, and its consent ends."""
 
 from __future__ import annotations
 
+import datetime as dt
 import email
 import email.policy
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Max
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from marketing import tokens
 from marketing.models import CampaignLink, Recipient, Suppression
 from marketing.services.consent import withdraw_all
+
+
+def soft_bounce_limit() -> int:
+    """How many letters in a row may come back "try later" before the address is suppressed
+    (settings.MARKETING_SOFT_BOUNCE_LIMIT)."""
+    return max(1, int(getattr(settings, "MARKETING_SOFT_BOUNCE_LIMIT", 3)))
+
+
+def soft_bounce_window() -> dt.timedelta:
+    """Soft bounces older than this are forgotten (settings.MARKETING_SOFT_BOUNCE_DAYS)."""
+    return dt.timedelta(days=int(getattr(settings, "MARKETING_SOFT_BOUNCE_DAYS", 90)))
 
 
 def recipient_of(purpose: str, token: str) -> tokens.Claim:
@@ -119,8 +133,15 @@ def apply(event: Event) -> bool:
     elif event.kind == "clicked":
         mine.filter(clicked_at__isnull=True).update(clicked_at=now, opened_at=now)
     elif event.kind == "bounced" and event.permanent:
-        mine.filter(bounced_at__isnull=True).update(bounced_at=now)
+        mine.filter(bounced_at__isnull=True).update(
+            bounced_at=now, bounce_detail=event.detail[:500]
+        )
         _suppress(recipient, Suppression.Reason.BOUNCED, event.detail)
+    elif event.kind == "bounced":
+        mine.filter(soft_bounced_at__isnull=True).update(
+            soft_bounced_at=now, bounce_detail=event.detail[:500]
+        )
+        _count_soft_bounces(recipient, event.detail)
     elif event.kind == "complained":
         mine.filter(complained_at__isnull=True).update(complained_at=now)
         _suppress(recipient, Suppression.Reason.COMPLAINED, event.detail)
@@ -132,22 +153,80 @@ def apply(event: Event) -> bool:
     return True
 
 
+def _count_soft_bounces(recipient: Recipient, detail: str) -> None:
+    """Suppress the address once ``soft_bounce_limit()`` letters to it came back "try later"
+    within ``soft_bounce_window()`` with no sign of a letter getting through since the first
+    of them (delivered, opened or clicked: a letter that arrived resets the count)."""
+    address = recipient.email.lower()
+    letters = Recipient.objects.filter(email=address)
+    arrived = letters.aggregate(last=Max(Greatest("delivered_at", "opened_at", "clicked_at")))[
+        "last"
+    ]
+    since = timezone.now() - soft_bounce_window()
+    if arrived is not None and arrived > since:
+        since = arrived
+    bounced = letters.filter(soft_bounced_at__gt=since).count()
+    if bounced >= soft_bounce_limit():
+        _suppress(recipient, Suppression.Reason.SOFT_BOUNCED, detail)
+
+
+def _bounce_codes(message: email.message.Message) -> dict[str, tuple[str, str]]:
+    """address → (status, diagnostic) of each recipient block of the report's
+    message/delivery-status parts (RFC 3464)."""
+    found: dict[str, tuple[str, str]] = {}
+    for part in message.walk():
+        if part.get_content_type() != "message/delivery-status":
+            continue
+        blocks: Any = part.get_payload()
+        if isinstance(blocks, str):
+            blocks = [email.message_from_string(b) for b in blocks.split("\n\n")]
+        for block in blocks if isinstance(blocks, list) else []:
+            named = str(block.get("Final-Recipient") or block.get("Original-Recipient") or "")
+            address = named.split(";", 1)[-1].strip().strip("<>").lower()
+            if address:
+                status = str(block.get("Status", "")).strip()
+                found[address] = (status, str(block.get("Diagnostic-Code", "")).strip())
+    return found
+
+
+def _is_soft(status: str) -> bool:
+    """A temporary failure (4.x.x) or a full mailbox (x.2.2, which servers report both ways
+    and providers count as soft): worth another letter next time."""
+    return status.startswith("4.") or status.endswith(".2.2")
+
+
 def bounces_in(raw: bytes) -> list[Event]:
     """A delivery status notification (RFC 3464, or one of the shapes mail servers use
-    instead) that came back to the sending mailbox: the addresses that failed for good, as
-    flufl.bounce (GNU Mailman's detectors) reads them, tied to our letter by the
-    original's Message-ID when the report quotes it."""
-    from flufl.bounce import scan_message
+    instead) that came back to the sending mailbox: the addresses that failed, as
+    flufl.bounce (GNU Mailman's detectors) reads them, hard or soft (a delayed delivery, a
+    4.x.x status, a full mailbox), tied to our letter by the original's Message-ID when the
+    report quotes it."""
+    from flufl.bounce import all_failures
 
     message = email.message_from_bytes(raw, policy=email.policy.compat32)
-    permanent = {a.decode() if isinstance(a, bytes) else str(a) for a in scan_message(message)}
-    if not permanent:
+    temporary, permanent = (
+        {a.decode() if isinstance(a, bytes) else str(a) for a in found}
+        for found in all_failures(message)
+    )
+    if not temporary and not permanent:
         return []
     quoted = _original_message_id(message)
-    return [
-        Event(kind="bounced", message_id=quoted, recipient_id=None, email=a.lower(), detail="DSN")
-        for a in permanent
-    ]
+    codes = _bounce_codes(message)
+    events = []
+    for address in sorted(temporary | permanent):
+        status, diagnostic = codes.get(address.lower(), ("", ""))
+        soft = address in temporary or _is_soft(status)
+        events.append(
+            Event(
+                kind="bounced",
+                message_id=quoted,
+                recipient_id=None,
+                email=address.lower(),
+                detail=" ".join(("DSN", status, diagnostic)).strip()[:500],
+                permanent=not soft,
+            )
+        )
+    return events
 
 
 def _original_message_id(message: email.message.Message) -> str:

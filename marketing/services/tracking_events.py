@@ -12,6 +12,9 @@ ANYMAIL_KINDS = {
     "delivered": "delivered",
     "bounced": "bounced",
     "rejected": "bounced",
+    # A letter the receiving server refused "for now" (Mailgun's temporary failure,
+    # Unisender Go's soft bounce, SendGrid's deferral): a soft bounce.
+    "deferred": "bounced",
     "complained": "complained",
     "opened": "opened",
     "clicked": "clicked",
@@ -30,8 +33,11 @@ def apply_anymail(event: Any) -> bool:
     except (TypeError, ValueError):
         recipient_id = None
     raw = event.esp_event if isinstance(event.esp_event, dict) else {}
-    # A soft bounce (a full mailbox) is worth another try next time: counted, not suppressed.
-    permanent = str(raw.get("Type", raw.get("event", ""))) not in {"SoftBounce", "soft_bounce"}
+    # A soft bounce (a full mailbox) is worth another try next time: counted, and only
+    # several in a row suppress the address (tracking.apply).
+    permanent = str(event.event_type) != "deferred" and str(
+        raw.get("Type", raw.get("event", ""))
+    ) not in {"SoftBounce", "soft_bounce"}
     return apply(
         Event(
             permanent=permanent,

@@ -218,10 +218,27 @@ def test_segment_test_send_send_unsubscribe_and_the_next_campaign_skips_him(
         draft = Campaign.objects.create(
             name="Черновик", subject="Тема", segment=segment, blocks=first.blocks
         )
+        # A campaign the worker gave up on, with its reason and the resume button; and Пётр's
+        # address suppressed after soft bounces, on his card's consent panel.
+        stopped = Campaign.objects.create(
+            name="Остановленная",
+            subject="Тема",
+            segment=segment,
+            blocks=first.blocks,
+            status="stopped",
+            stopped_reason="Почтовый сервер не принял письмо.",
+        )
+        Suppression.objects.create(
+            email=people["petr"].emails[0],
+            reason="soft_bounced",
+            detail="DSN 4.2.2 smtp; 452 4.2.2 Mailbox full",
+        )
     screens = {
         "list": "/marketing/",
         "campaign": f"/marketing/{first.pk}/",
         "draft": f"/marketing/{draft.pk}/",
+        "stopped": f"/marketing/{stopped.pk}/",
+        "soft-bounced-card": f"/contacts/{people['petr'].pk}/card/",
         "edit": f"/marketing/{draft.pk}/edit/",
         "segments": "/marketing/segments/",
         "segment": f"/marketing/segments/{segment.pk}/",

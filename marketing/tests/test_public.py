@@ -387,6 +387,7 @@ def test_every_marketing_page_of_a_is_404_to_company_b(crm: Any) -> None:
         f"/marketing/{campaign.pk}/send/",
         f"/marketing/{campaign.pk}/test/",
         f"/marketing/{campaign.pk}/cancel/",
+        f"/marketing/{campaign.pk}/resume/",
         f"/marketing/{campaign.pk}/cost/",
         f"/marketing/segments/{segment.pk}/members/",
     ):

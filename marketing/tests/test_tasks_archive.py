@@ -83,13 +83,14 @@ def test_beat_queues_each_companys_due_campaign_in_its_own_schema(crm: Any) -> N
     app.conf.task_always_eager = True
     try:
         # The mail server cannot be reached: the task tries again, waiting longer each time,
-        # then gives up; the letters stay queued, nothing is lost.
+        # then gives up: the campaign stops with the reason, the letters stay queued.
         start_due_campaigns()
     finally:
         app.conf.task_always_eager = False
     with crm.a:
         campaign = Campaign.objects.get(pk=a_campaign.pk)
-        assert campaign.status == Campaign.Status.SENDING
+        assert campaign.status == Campaign.Status.STOPPED
+        assert campaign.stopped_reason
         assert list(Recipient.objects.values_list("email", "status")) == [("anna@a.test", "queued")]
     with crm.b:
         assert Campaign.objects.get(pk=b_campaign.pk).status == Campaign.Status.SCHEDULED

@@ -138,6 +138,22 @@ FIELDS: dict[str, tuple[object, tuple[str, ...]]] = {
     "contact_first_name": (_("First name"), ("имя", "first name")),
     "contact_middle_name": (_("Middle name"), ("отчество", "middle name")),
     "contact_position": (_("Position"), ("должность", "position", "title", "job title")),
+    # Yes/no: the contact person agreed to mailings (recorded as a consent from the import).
+    "marketing_consent": (
+        _("Marketing consent (yes/no)"),
+        (
+            "согласие на рассылку",
+            "согласие на рассылки",
+            "согласие на рассылку новостей",
+            "согласие на получение рассылки",
+            "подписка на рассылку",
+            "marketing consent",
+            "email consent",
+            "e-mail consent",
+            "opt in",
+            "opt-in",
+        ),
+    ),
     # The contact person's own phone and e-mail; «Телефон»/«Email» alone are the company's.
     "contact_phone": (
         _("Contact person's phone"),

@@ -171,6 +171,8 @@ class Chunk:
     new_tasks: list[tuple[Task, str]] = field(default_factory=list)
     new_entries: list[tuple[Activity, str]] = field(default_factory=list)
     deal_contacts: list[tuple[Deal, int]] = field(default_factory=list)
+    # Contact persons whose row said they agreed to mailings, with the address agreed.
+    consents: list[tuple[Contact, str]] = field(default_factory=list)
     results: list[RowResult] = field(default_factory=list)
 
 
@@ -949,6 +951,7 @@ class Importer:
                 target.phones.add(_key_of(number))
                 plan.new_phones.append((target, contact, _phone_row(number, Phone.Kind.MOBILE)))
                 changed = True
+        _note_consent(plan, person, contact, emails)
         return changed
 
     def _index(self, target: Target, client_in: ClientIn) -> None:
@@ -1407,6 +1410,7 @@ class Importer:
                 for (target, owner, p) in plan.new_phones
                 if not target.new and (owner is None or id(owner) not in fresh_contacts)
             ]
+        self._write_consents(plan, records)
         self._write_deals(plan, records)
         self._write_notes(plan, records)
         self._write_history(plan, records)
@@ -1437,6 +1441,41 @@ class Importer:
                 if r.outcome != CREATED or r.reason
             ],
         )
+
+    def _write_consents(self, plan: Chunk, records: list[_Rec]) -> None:
+        """The consents the file's yes/no column gave (source "import", naming the batch);
+        a person with a consent in force already gets no second one. Undoing the batch
+        removes them with its other records."""
+        if not plan.consents:
+            return
+        from marketing.models import Consent
+
+        mine = {c.pk: address for c, address in plan.consents if c.pk}
+        agreed = set(
+            Consent.objects.filter(contact_id__in=mine, withdrawn_at__isnull=True).values_list(
+                "contact_id", flat=True
+            )
+        )
+        batch = self.batch
+        made = Consent.objects.bulk_create(
+            Consent(
+                contact_id=pk,
+                email=address.lower(),
+                source=Consent.Source.IMPORT,
+                details=(
+                    _("Import of %(file)s (no. %(batch)s)")
+                    % {"file": batch.file_name, "batch": batch.pk}
+                )[:300],
+                text=_("Agreed to mailings: the consent column of the imported file said yes."),
+                recorded_by_id=batch.created_by_id,
+            )
+            for pk, address in mine.items()
+            if pk not in agreed
+        )
+        records += [
+            _Rec(entity="consent", record_id=c.pk, action=ImportedRecord.Action.CREATED)
+            for c in made
+        ]
 
     def _external_ids(self, plan: Chunk, records: list[_Rec]) -> None:
         """The 1C ids of new clients (and of clients an id was first seen for)."""
@@ -1627,6 +1666,12 @@ def _same_person(target: Target, key: str) -> Contact | None:
         return None
     words = sorted(key.split())
     return next((c for k, c in target.persons.items() if sorted(k.split()) == words), None)
+
+
+def _note_consent(plan: Chunk, person: PersonIn, contact: Contact, emails: list[str]) -> None:
+    """The person's row said yes to mailings: a consent for the address it gave."""
+    if person.consent and (emails or contact.emails):
+        plan.consents.append((contact, (emails or contact.emails)[0]))
 
 
 def _note(batch: ImportBatch, result: RowResult) -> ImportRowNote:

@@ -21,6 +21,8 @@ class PersonIn:
     # {"telegram": "@handle", "whatsapp": "+7…"}: Contact.messengers
     messengers: dict[str, str] = field(default_factory=dict)
     responsible: str = ""
+    # The file's "consent to mailings" cell said yes: a consent is recorded (source "import").
+    consent: bool = False
 
 
 @dataclass

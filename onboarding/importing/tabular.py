@@ -17,6 +17,8 @@ from collections.abc import Iterator
 from itertools import islice
 from typing import IO, Any
 
+from django.utils.translation import gettext
+
 from onboarding.importing import bounds, columns, switchrows, values
 from onboarding.importing.errors import UnreadableFile
 from onboarding.importing.kinds import client_kind
@@ -459,6 +461,7 @@ def row_to_source(
             name=client.name, full_name=client.full_name, inn=client.inn, default=client.kind
         )
     person = _person(said, fields, prefix)
+    person = _with_consent(said, client, person, source)
     if person is not None:
         client.persons.append(person)
         if client.emails and not person_emails and (person.last_name or person.first_name):
@@ -641,6 +644,40 @@ def _person(said: dict[str, str], fields: dict[str, Any], prefix: str = "") -> P
         emails=emails,
         messengers=messengers,
     )
+
+
+CONSENT_YES = frozenset({"да", "yes", "true", "1", "+", "y", "д"})
+CONSENT_NO = frozenset({"нет", "no", "false", "0", "-", "n", "н", ""})
+
+
+def _with_consent(
+    said: dict[str, str], client: ClientIn, person: PersonIn | None, source: SourceRow
+) -> PersonIn | None:
+    """The row's person, marked as agreeing when a consent column says yes."""
+    if "marketing_consent" not in said:
+        return person
+    agreed = _consent(said["marketing_consent"], source)
+    if person is None and agreed and client.emails and (client.name or client.full_name):
+        # No contact person on the row: the company's e-mail agreed; it goes to the
+        # company's nameless contact person, as the engine files such an e-mail anyway.
+        person, client.emails = PersonIn(emails=client.emails), []
+    if person is not None:
+        person.consent = agreed
+    return person
+
+
+def _consent(raw: str, source: SourceRow) -> bool:
+    """Whether the row's consent cell says yes; a cell that is neither yes nor no is said in
+    the row's report (the row is still imported, with no consent recorded)."""
+    word = raw.strip().lower().replace("ё", "е").rstrip(".")
+    if word in CONSENT_YES:
+        return True
+    if word not in CONSENT_NO:
+        source.notes.append(
+            gettext("«%(value)s» is not a yes or a no: no consent to mailings recorded.")
+            % {"value": raw.strip()[:50]}
+        )
+    return False
 
 
 def _relationship(raw: str) -> str:
