@@ -370,6 +370,9 @@ def test_closing_a_deal_on_the_board_offers_and_closes_its_open_tasks(crm: Any) 
             membership=crm.manager, title="Забрать оплату", deadline=now + timedelta(days=1),
             deal=kept,
         )  # fmt: skip
+        Timer.objects.create(
+            kind=Timer.Kind.SLA_OVERDUE, due_at=now + timedelta(hours=2), deal=kept, task=stays
+        )
         bare = create_deal(membership=crm.manager, title="Без задач", pipeline=crm.pipeline)
     browser = login_on_host(crm.manager.user, crm.a.company, crm.a.host)
     page = browser.get("/deals/", HTTP_HOST=crm.a.host, HTTP_ACCEPT_LANGUAGE="ru").content.decode()
@@ -404,6 +407,7 @@ def test_closing_a_deal_on_the_board_offers_and_closes_its_open_tasks(crm: Any) 
     assert answer.status_code == 200
     with crm.a:
         assert Task.objects.get(pk=stays.pk).done_at is None
+        assert not Timer.objects.filter(deal=kept, fired_at__isnull=True).exists()
     # Company B cannot close A's deal or its tasks, whatever it posts.
     with crm.a:
         back = crm.pipeline.stages.filter(outcome="open").order_by("position").first()
