@@ -20,8 +20,8 @@ from crm_core.board_views import colours_version
 from crm_core.models import Deal, Pipeline, Stage
 from crm_core.pipeline_forms import DeleteStageForm, PipelineNameForm, StageForm
 from crm_core.services import pipelines as service
-from crm_core.services.once import FIELD, AlreadySubmittedError, acting_once
 from crm_core.services.limits import PlanLimitReachedError
+from crm_core.services.once import FIELD, AlreadySubmittedError, acting_once
 from crm_core.views import _errors_to_form, _fail, _membership
 
 
