@@ -352,7 +352,9 @@ def test_the_board_on_a_phone_scrolls_and_a_finger_drags_a_card(
         page.evaluate("document.querySelector('[data-board]').scrollLeft = 0")
         school = page.locator(f"#deal-card-{ids['Окна в школу №5']}")
         school.locator(".card-menu").scroll_into_view_if_needed()
-        school.locator(".card-menu").tap()
+        # (The dialog's content comes from the server: a loaded machine may take a while.)
+        with page.expect_response(re.compile(r"/deals/\d+/quick/"), timeout=60_000):
+            school.locator(".card-menu").tap()
         page.wait_for_selector("#board-dialog[open] [data-move-select]")
         page.select_option("#board-dialog [data-move-select]", label="Успешно")
         page.tap("#quick-move")
@@ -370,7 +372,9 @@ def test_the_board_on_a_phone_scrolls_and_a_finger_drags_a_card(
         # Lost, with the box unticked: the deal is lost, its task stays open.
         flat = page.locator(f"#deal-card-{ids['Окна в квартиру на Ленина']}")
         flat.locator(".card-menu").scroll_into_view_if_needed()
-        flat.locator(".card-menu").tap()
+        # (The dialog's content comes from the server: a loaded machine may take a while.)
+        with page.expect_response(re.compile(r"/deals/\d+/quick/"), timeout=60_000):
+            flat.locator(".card-menu").tap()
         page.wait_for_selector("#board-dialog[open] [data-move-select]")
         page.select_option("#board-dialog [data-move-select]", label="Проиграна")
         page.tap("#quick-move")
