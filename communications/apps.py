@@ -15,4 +15,8 @@ class CommunicationsConfig(AppConfig):
         from crm_core.queries import cards
 
         cards.register_feed_source(queries.feed_entries)
+        # Mail's stored files count against the plan's storage (crm_core's limits).
+        from crm_core.services import limits
+
+        limits.register_storage_counter(queries.stored_bytes)
         from communications import checks  # noqa: F401  (registers the deploy check)

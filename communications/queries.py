@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from communications.models import Conversation, Mailbox, Message
+from communications.models import Conversation, Mailbox, Message, MessageAttachment
 from crm_core.access import is_admin
 from crm_core.models import Client, Contact, Deal
 from crm_core.queries.cards import Entry
@@ -97,6 +97,15 @@ def sendable_mailboxes(membership: Membership) -> QuerySet[Mailbox]:
         .exclude(status=Mailbox.Status.PAUSED)
         .filter(Q(kind=Mailbox.Kind.SHARED) | Q(owner_id=membership.user_id))
     )
+
+
+def stored_bytes() -> int:
+    """Bytes of mail kept as files in the current company's schema: the letters' attachments
+    and the raw sources kept of messages that could not be read cleanly (``Message.size`` is
+    the source's length; only those with a stored ``raw`` file take room)."""
+    attached = MessageAttachment.objects.aggregate(total=Sum("size"))["total"] or 0
+    kept = Message.objects.exclude(raw="").aggregate(total=Sum("size"))["total"] or 0
+    return int(attached) + int(kept)
 
 
 def feed_entries(kind: str, record: Any, membership: Membership) -> list[Entry]:

@@ -89,11 +89,16 @@ def card_html(card: Card, no_task: str, *, oob: bool = False) -> SafeString:
     """One board card's markup; ``no_task`` is "No task" in the page's language."""
     key, title = escape(card.key), escape(card.title)
     swap = ' hx-swap-oob="outerHTML"' if oob else ""
+    # What closing the deal on the board offers ("Also close 2 open tasks"), in the page's
+    # language: board.js shows it in the won confirmation and the lost dialog.
+    close_tasks = (
+        f' data-close-tasks="{escape(card.close_tasks_label)}"' if card.close_tasks_label else ""
+    )
     parts = [
         f'<li class="deal-card" id="deal-card-{key}" data-deal="{key}"'
         f' data-version="{escape(card.version)}" data-amount="{escape(card.amount)}"'
-        f' data-move-url="{escape(card.move_url)}"'
-        f"{swap}>\n"
+        f' data-move-url="{escape(card.move_url)}" data-open-tasks="{card.open_tasks:d}"'
+        f"{close_tasks}{swap}>\n"
         f'  <div class="card-top"><a class="card-title" href="{escape(card.url)}">{title}</a>'
         f'<button type="button" class="card-menu" hx-get="{escape(card.quick_url)}"'
         f' hx-target="#board-dialog-body" aria-label="{escape(card.menu_label)}">⋯</button>'

@@ -61,6 +61,7 @@ from crm_core.services.deals import (
 )
 from crm_core.services.files import attach_file
 from crm_core.services.items import calculation
+from crm_core.services.limits import PlanLimitReachedError
 from crm_core.services.products import pricing_settings
 from crm_core.services.tasks import QUICK_DUE, create_task, quick_deadline
 from crm_core.views import _deal_edit_form, _members, _membership
@@ -164,12 +165,23 @@ def deal_feed_fragment(request: HttpRequest, deal_id: int) -> HttpResponse:
 
 
 def _feed_response(
-    request: HttpRequest, deal: Deal, error: str = "", status: int = 200
+    request: HttpRequest,
+    deal: Deal,
+    error: str = "",
+    status: int = 200,
+    *,
+    plan_limit: bool = False,
 ) -> HttpResponse:
     response = render(
         request,
         "crm_core/components/deal_feed_fragment.html",
-        {"deal": deal, "feed": deal_feed(deal, _membership(request)), "feed_error": error},
+        {
+            "deal": deal,
+            "feed": deal_feed(deal, _membership(request)),
+            "feed_error": error,
+            # Refused by the plan (storage full): the error links to the billing page.
+            "plan_limit": plan_limit,
+        },
         status=status,
     )
     response["X-Record-Version"] = str(
@@ -182,12 +194,14 @@ def _composer_answer(
     request: HttpRequest, deal: Deal, exc: Exception | None = None, ok: str = ""
 ) -> HttpResponse:
     """After a composer post: the feed fragment for htmx, otherwise back to the card."""
+    limit = isinstance(exc, PlanLimitReachedError)
     if _htmx(request):
         if exc is not None:
-            return _feed_response(request, deal, _error_text(exc), 400)
+            return _feed_response(request, deal, _error_text(exc), 400, plan_limit=limit)
         return _feed_response(request, deal)
     if exc is not None:
-        messages.error(request, _error_text(exc))
+        # Tagged so the page adds "Choose a plan" (relata/base.html), as every limit does.
+        messages.error(request, _error_text(exc), extra_tags="plan-limit" if limit else "")
     elif ok:
         messages.success(request, ok)
     return redirect("deal_detail", deal_id=deal.pk)

@@ -81,6 +81,12 @@ class BulkForm(forms.Form):
     lost_reason = forms.CharField(
         label=gettext_lazy("Reason for losing"), max_length=300, required=False
     )
+    # Won or lost: close the deals' open tasks too, as the deal card and the board offer.
+    close_tasks = forms.BooleanField(
+        label=gettext_lazy("Also close their open tasks (won or lost stage)"),
+        required=False,
+        initial=True,
+    )
     tag = forms.CharField(label=gettext_lazy("Tag"), max_length=50, required=False)
     title = forms.CharField(label=gettext_lazy("Task"), max_length=300, required=False)
     deadline = forms.DateTimeField(
@@ -117,7 +123,7 @@ class BulkForm(forms.Form):
         if entity == "deals":
             self.fields["stage"].queryset = Stage.objects.select_related("pipeline")  # type: ignore[attr-defined]
         else:
-            for name in ("stage", "lost_reason"):
+            for name in ("stage", "lost_reason", "close_tasks"):
                 del self.fields[name]
         if entity in {"contacts", "tasks"}:
             for name in ("tag", "title", "deadline"):

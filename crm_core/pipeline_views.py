@@ -20,6 +20,7 @@ from crm_core.board_views import colours_version
 from crm_core.models import Deal, Pipeline, Stage
 from crm_core.pipeline_forms import DeleteStageForm, PipelineNameForm, StageForm
 from crm_core.services import pipelines as service
+from crm_core.services.limits import PlanLimitReachedError
 from crm_core.services.once import FIELD, AlreadySubmittedError, acting_once
 from crm_core.views import _errors_to_form, _fail, _membership
 
@@ -43,6 +44,11 @@ def pipeline_list(request: HttpRequest) -> HttpResponse:
                     name=form.cleaned_data["name"],
                 )
         except AlreadySubmittedError:
+            return redirect("pipelines")
+        except PlanLimitReachedError as exc:
+            # Nothing to correct in the form: the plan is full. Say so with the way to a
+            # larger plan (the page's messages add "Choose a plan" for this tag).
+            _fail(request, exc)
             return redirect("pipelines")
         except ValidationError as exc:
             _errors_to_form(form, exc)

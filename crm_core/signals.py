@@ -37,6 +37,8 @@ deals_moved = Signal()
 tasks_created = Signal()
 # Arguments: deals, changes ({deal id: {field: (old, new)}}), membership.
 deals_changed = Signal()
+# Arguments: tasks (just done, with done_at set), membership — the open tasks of closed deals.
+tasks_completed = Signal()
 # Arguments: contacts, membership.
 contacts_changed = Signal()
 # Two contact persons are about to be merged (keep, other): sent before other's rows move to

@@ -69,7 +69,6 @@ urlpatterns = [
         views.deal_item_remove,
         name="deal_item_remove",
     ),
-    path("deals/<int:deal_id>/files/", views.deal_attach, name="deal_attach"),
     path("files/<int:attachment_id>/", views.attachment_download, name="attachment_download"),
     path("notifications/", views.notifications, name="notifications"),
     path("search/", views.search_page, name="search"),

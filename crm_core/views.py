@@ -26,7 +26,6 @@ from crm_core.customfields import (
 )
 from crm_core.exports import xlsx_response
 from crm_core.forms import (
-    AttachmentForm,
     DealEditForm,
     DealFilterForm,
     DealForm,
@@ -61,7 +60,6 @@ from crm_core.queries.sheets import deal_sheet
 from crm_core.queries.tasks import my_day, task_for
 from crm_core.services.clients import ClientInput, create_client
 from crm_core.services.deals import create_deal, log_call, move_deal, update_deal
-from crm_core.services.files import attach_file
 from crm_core.services.items import add_item, remove_item
 from crm_core.services.leads import convert_lead, reject_lead
 from crm_core.services.limits import PlanLimitReachedError
@@ -304,22 +302,6 @@ def deal_item_remove(request: HttpRequest, deal_id: int, item_id: int) -> HttpRe
         remove_item(membership=membership, item=item)
     except PermissionDenied as exc:
         _fail(request, exc)
-    return redirect("deal_detail", deal_id=deal.pk)
-
-
-@member_required
-@require_POST
-def deal_attach(request: HttpRequest, deal_id: int) -> HttpResponse:
-    membership = _membership(request)
-    deal = deal_for(membership, deal_id)
-    form = AttachmentForm(request.POST, request.FILES)
-    if form.is_valid():
-        try:
-            attach_file(membership=membership, deal=deal, upload=form.cleaned_data["file"])
-        except (ValidationError, PermissionDenied) as exc:
-            _fail(request, exc)
-    else:
-        messages.error(request, _("Choose a file to attach."))
     return redirect("deal_detail", deal_id=deal.pk)
 
 

@@ -315,3 +315,30 @@ def test_the_subscriptions_page_is_for_admins_and_shows_only_this_company(crm: A
     manager = login_on_host(crm.manager.user, crm.a.company, crm.a.host)
     assert manager.get("/automation/subscriptions/", HTTP_HOST=crm.a.host).status_code == 404
     assert HttpClient().get("/automation/subscriptions/", HTTP_HOST=crm.a.host).status_code == 302
+
+
+def test_tasks_closed_with_their_deal_are_announced_like_a_tasks_own_done(crm: Any) -> None:
+    """Closing a won deal's open tasks (card, board or bulk: one set-based service) queues a
+    ``task.completed`` per task for the subscribers, as a task's own "Done" does."""
+    with crm.a:
+        hook = save_subscription(
+            membership=crm.owner, url="https://hooks.example/tasks", events=["task.completed"]
+        )
+        pipeline = Pipeline.objects.get(is_default=True)
+        deal = create_deal(membership=crm.manager, title="Окна", pipeline=pipeline)
+        tasks = [
+            create_task(
+                membership=crm.manager,
+                title=title,
+                deadline=timezone.now() + timedelta(hours=1),
+                deal=deal,
+            )
+            for title in ("Позвонить", "Отправить договор")
+        ]
+        won = Stage.objects.get(pipeline=pipeline, outcome=Stage.Outcome.WON)
+        move_deal(membership=crm.manager, deal=deal, stage=won, close_tasks=True)
+        sent = WebhookDelivery.objects.filter(subscription=hook, event="task.completed")
+        assert sorted(d.payload["task"]["id"] for d in sent) == sorted(t.pk for t in tasks)
+        assert all(d.payload["task"]["done_at"] for d in sent)
+    with crm.b:
+        assert not WebhookDelivery.objects.exists()

@@ -341,3 +341,85 @@ def test_a_move_to_lost_from_the_board_needs_a_reason(crm: Any) -> None:
     assert moved.status_code == 200
     with crm.a:
         assert Deal.objects.get(pk=deal.pk).lost_reason == "Дорого"
+
+
+def test_closing_a_deal_on_the_board_offers_and_closes_its_open_tasks(crm: Any) -> None:
+    """Dropped on a won (or lost) stage, a card with open tasks offers "Also close N open
+    tasks" (the card carries N and the text); ``close_tasks=1`` closes them through the same
+    service as the deal card — a repeating one ends with the deal — and the timers stop."""
+    from crm_core.automation.models import Timer
+
+    now = timezone.now()
+    with crm.a:
+        won = crm.pipeline.stages.get(outcome=Stage.Outcome.WON)
+        lost = crm.pipeline.stages.get(outcome=Stage.Outcome.LOST)
+        deal = create_deal(membership=crm.manager, title="Закроем", pipeline=crm.pipeline)
+        calls = [
+            create_task(
+                membership=crm.manager, title=t, deadline=now + timedelta(days=d), deal=deal
+            )
+            for t, d in (("Позвонить", 1), ("Отправить КП", 2))
+        ]
+        Task.objects.filter(pk=calls[1].pk).update(recurrence="FREQ=WEEKLY;BYDAY=MO")
+        Task.objects.create(title="Уже сделано", deal=deal, deadline=now, done_at=now)
+        Timer.objects.create(
+            kind=Timer.Kind.SLA_OVERDUE, due_at=now + timedelta(hours=2), deal=deal, task=calls[0]
+        )
+        kept = create_deal(membership=crm.manager, title="Задачи останутся", pipeline=crm.pipeline)
+        stays = create_task(
+            membership=crm.manager, title="Забрать оплату", deadline=now + timedelta(days=1),
+            deal=kept,
+        )  # fmt: skip
+        Timer.objects.create(
+            kind=Timer.Kind.SLA_OVERDUE, due_at=now + timedelta(hours=2), deal=kept, task=stays
+        )
+        bare = create_deal(membership=crm.manager, title="Без задач", pipeline=crm.pipeline)
+    browser = login_on_host(crm.manager.user, crm.a.company, crm.a.host)
+    page = browser.get("/deals/", HTTP_HOST=crm.a.host, HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    card = _card_html(page, deal.pk)
+    assert 'data-open-tasks="2"' in card
+    assert 'data-close-tasks="Закрыть и 2 открытые задачи"' in card
+    assert 'data-open-tasks="0"' in _card_html(page, bare.pk)
+    assert "data-close-tasks" not in _card_html(page, bare.pk)  # nothing to offer
+    assert 'id="won-dialog"' in page
+    assert 'id="lost-close-tasks"' in page
+
+    moved = browser.post(
+        f"/deals/{deal.pk}/move/",
+        {"stage": won.pk, "version": deal.version, "close_tasks": "1"},
+        HTTP_HOST=crm.a.host,
+        HTTP_ACCEPT="application/json",
+    )
+    assert moved.status_code == 200
+    with crm.a:
+        assert not Task.objects.filter(deal=deal, done_at__isnull=True).exists()
+        assert Task.objects.filter(deal=deal).count() == 3  # the weekly one made no next one
+        assert Activity.objects.filter(deal=deal, kind=Activity.Kind.TASK_DONE).count() == 2
+        assert not Timer.objects.filter(deal=deal, fired_at__isnull=True).exists()
+        assert Timer.objects.get(task=calls[0]).outcome in {"task done", "deal closed"}
+    # Not asked: a lost deal's tasks stay open (its timers stop all the same).
+    answer = browser.post(
+        f"/deals/{kept.pk}/move/",
+        {"stage": lost.pk, "version": kept.version, "lost_reason": "Дорого"},
+        HTTP_HOST=crm.a.host,
+        HTTP_ACCEPT="application/json",
+    )
+    assert answer.status_code == 200
+    with crm.a:
+        assert Task.objects.get(pk=stays.pk).done_at is None
+        assert not Timer.objects.filter(deal=kept, fired_at__isnull=True).exists()
+    # Company B cannot close A's deal or its tasks, whatever it posts.
+    with crm.a:
+        back = crm.pipeline.stages.filter(outcome="open").order_by("position").first()
+        Deal.objects.filter(pk=kept.pk).update(stage=back, lost_reason="")
+    other = login_on_host(crm.b.owner, crm.b.company, crm.b.host)
+    refused = other.post(
+        f"/deals/{kept.pk}/move/",
+        {"stage": won.pk, "close_tasks": "1"},
+        HTTP_HOST=crm.b.host,
+        HTTP_ACCEPT="application/json",
+    )
+    assert refused.status_code in (400, 404)
+    with crm.a:
+        assert Task.objects.get(pk=stays.pk).done_at is None
+        assert Deal.objects.get(pk=kept.pk).stage_id == back.pk

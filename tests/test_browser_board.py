@@ -191,15 +191,24 @@ def test_the_board_on_a_laptop_a_big_screen_and_a_phone(
     page.select_option("#board-dialog [data-move-select]", label="Проиграна")
     page.click("#quick-move")
     page.wait_for_selector("#lost-dialog[open]")
+    # The deal has an open task: the dialog offers to close it too, ticked.
+    offer = page.locator("#lost-dialog [data-close-tasks-row]")
+    assert offer.is_visible()
+    assert offer.inner_text().strip() == "Закрыть и 1 открытую задачу"
+    assert page.locator("#lost-close-tasks").is_checked()
     page.fill("#lost-reason", "Выбрали подешевле")
+    page.screenshot(path=str(SCREENSHOTS / "board-lost-dialog-1366x768.png"))
     with page.expect_response(re.compile(r"/deals/\d+/move/")) as moved:
         page.click("#lost-confirm")
     assert moved.value.status == 200
+    assert "close_tasks=1" in (moved.value.request.post_data or "")
     assert _figures(page, "Проиграна")[0] == "1"
     assert _figures(page, "Оплата")[0] == "0"
     with made:
         lost = Deal.objects.get(pk=ids["Лоджия"])
         assert (lost.stage.name, lost.lost_reason) == ("Проиграна", "Выбрали подешевле")
+        assert not Task.objects.filter(deal=lost, done_at__isnull=True).exists()
+    assert lost_card.locator("[data-next-task]").count() == 0
 
     # A task from the card's menu, without leaving the board: the card's next task shows it.
     quiet = page.locator(f"#deal-card-{ids['Остекление дачи']}")
@@ -221,6 +230,52 @@ def test_the_board_on_a_laptop_a_big_screen_and_a_phone(
     with made:
         assert Task.objects.filter(title="Привезти образцы").exists()
 
+    # Dragged to «Успешно», a deal with an open task asks first: also close it? Cancelled, the
+    # card stays; confirmed, the deal is won and its task closed (the card shows none).
+    school = page.locator(f"#deal-card-{ids['Окна в школу №5']}")
+
+    def drag_to_won() -> None:
+        box = school.bounding_box()
+        goal = page.locator('[data-stage-name="Успешно"] [data-cards]').bounding_box()
+        page.mouse.move(box["x"] + 40, box["y"] + 10)
+        page.mouse.down()
+        page.mouse.move(goal["x"] + 60, goal["y"] + 30, steps=8)
+        page.mouse.up()
+        page.wait_for_selector("#won-dialog[open]")
+
+    page.evaluate("document.querySelector('[data-board]').scrollLeft = 0")
+    drag_to_won()
+    page.get_by_role("button", name="Отмена").click()
+    page.wait_for_selector("#won-dialog:not([open])", state="attached")
+    assert school.locator("xpath=ancestor::section").get_attribute("data-stage-name") != "Успешно"
+    drag_to_won()
+    assert page.locator("#won-dialog [data-won-deal]").inner_text() == "Окна в школу №5"
+    assert page.locator("#won-dialog label.close-tasks").inner_text().strip() == (
+        "Закрыть и 1 открытую задачу"
+    )
+    page.screenshot(path=str(SCREENSHOTS / "board-won-dialog-1366x768.png"))
+    with page.expect_response(re.compile(r"/deals/\d+/move/")) as moved:
+        page.click("#won-confirm")
+    assert moved.value.status == 200
+    assert school.locator("xpath=ancestor::section").get_attribute("data-stage-name") == "Успешно"
+    assert school.locator("[data-next-task]").count() == 0
+    with made:
+        won = Deal.objects.get(pk=ids["Окна в школу №5"])
+        assert won.stage.name == "Успешно"
+        assert not Task.objects.filter(deal=won, done_at__isnull=True).exists()
+    # A deal without open tasks is won at once: nothing to ask.
+    bare = page.locator(f"#deal-card-{ids['Коттедж: 14 окон']}")
+    assert bare.get_attribute("data-close-tasks") is None
+    box = bare.bounding_box()
+    goal = page.locator('[data-stage-name="Успешно"] [data-cards]').bounding_box()
+    with page.expect_response(re.compile(r"/deals/\d+/move/")) as moved:
+        page.mouse.move(box["x"] + 40, box["y"] + 10)
+        page.mouse.down()
+        page.mouse.move(goal["x"] + 60, goal["y"] + 30, steps=8)
+        page.mouse.up()
+    assert moved.value.status == 200
+    assert not page.locator("#won-dialog").evaluate("d => d.open")
+
     # A big screen: all seven stages.
     page.set_viewport_size({"width": 1920, "height": 1080})
     assert _fully_visible_columns(page) == 7
@@ -233,7 +288,7 @@ def test_the_board_on_a_laptop_a_big_screen_and_a_phone(
 def test_the_board_on_a_phone_scrolls_and_a_finger_drags_a_card(
     committed_companies: Any, run_process: Any, chromium_page: Any, tmp_path: Path
 ) -> None:
-    from crm_core.models import Deal
+    from crm_core.models import Deal, Task
 
     made = committed_companies("Окна Кирилла")
     ids = _seed(made)
@@ -292,6 +347,49 @@ def test_the_board_on_a_phone_scrolls_and_a_finger_drags_a_card(
         assert page.locator('[data-stage-name="Первый звонок"] [data-count]').inner_text() == "1"
         with made:
             assert Deal.objects.get(pk=ids["Балкон под ключ"]).stage.name == "Замер"
+
+        # Won from the card's menu: the open task is offered for closing, ticked, and closed.
+        page.evaluate("document.querySelector('[data-board]').scrollLeft = 0")
+        school = page.locator(f"#deal-card-{ids['Окна в школу №5']}")
+        school.locator(".card-menu").scroll_into_view_if_needed()
+        # (The dialog's content comes from the server: a loaded machine may take a while.)
+        with page.expect_response(re.compile(r"/deals/\d+/quick/"), timeout=60_000):
+            school.locator(".card-menu").tap()
+        page.wait_for_selector("#board-dialog[open] [data-move-select]")
+        page.select_option("#board-dialog [data-move-select]", label="Успешно")
+        page.tap("#quick-move")
+        page.wait_for_selector("#won-dialog[open]")
+        assert page.locator("#won-close-tasks").is_checked()
+        page.screenshot(path=str(SCREENSHOTS / "board-won-dialog-390x844.png"))
+        with page.expect_response(re.compile(r"/deals/\d+/move/")) as moved:
+            page.tap("#won-confirm")
+        assert moved.value.status == 200
+        with made:
+            assert not Task.objects.filter(
+                deal_id=ids["Окна в школу №5"], done_at__isnull=True
+            ).exists()
+
+        # Lost, with the box unticked: the deal is lost, its task stays open.
+        flat = page.locator(f"#deal-card-{ids['Окна в квартиру на Ленина']}")
+        flat.locator(".card-menu").scroll_into_view_if_needed()
+        # (The dialog's content comes from the server: a loaded machine may take a while.)
+        with page.expect_response(re.compile(r"/deals/\d+/quick/"), timeout=60_000):
+            flat.locator(".card-menu").tap()
+        page.wait_for_selector("#board-dialog[open] [data-move-select]")
+        page.select_option("#board-dialog [data-move-select]", label="Проиграна")
+        page.tap("#quick-move")
+        page.wait_for_selector("#lost-dialog[open]")
+        page.fill("#lost-reason", "Передумали")
+        page.tap("#lost-close-tasks")
+        assert not page.locator("#lost-close-tasks").is_checked()
+        page.screenshot(path=str(SCREENSHOTS / "board-lost-dialog-390x844.png"))
+        with page.expect_response(re.compile(r"/deals/\d+/move/")) as moved:
+            page.tap("#lost-confirm")
+        assert moved.value.status == 200
+        with made:
+            flat_deal = Deal.objects.get(pk=ids["Окна в квартиру на Ленина"])
+            assert flat_deal.stage.name == "Проиграна"
+            assert Task.objects.filter(deal=flat_deal, done_at__isnull=True).count() == 1
         assert page.evaluate("window.__csp") == []
     finally:
         context.close()

@@ -30,7 +30,7 @@ def test_measurer_attaches_sizes_and_only_those_who_see_the_deal_can_download(
         deal = create_deal(membership=crm.manager, title="Окна", pipeline=crm.pipeline)
     browser = login_on_host(crm.manager.user, crm.a.company, crm.a.host)
     upload = SimpleUploadedFile("../../etc/замеры.txt", "окно 1200×1400".encode(), "text/plain")
-    response = browser.post(f"/deals/{deal.pk}/files/", {"file": upload}, HTTP_HOST=crm.a.host)
+    response = browser.post(f"/deals/{deal.pk}/card/file/", {"file": upload}, HTTP_HOST=crm.a.host)
     assert response.status_code == 302
     with crm.a:
         attachment = Attachment.objects.get()
@@ -59,7 +59,7 @@ def test_empty_and_oversized_files_are_refused(crm: Any, media_root: Path, setti
     browser = login_on_host(crm.manager.user, crm.a.company, crm.a.host)
     big = SimpleUploadedFile("big.pdf", b"x" * (1024 * 1024 + 1))
     page = browser.post(
-        f"/deals/{deal.pk}/files/",
+        f"/deals/{deal.pk}/card/file/",
         {"file": big},
         HTTP_HOST=crm.a.host,
         follow=True,
@@ -67,7 +67,7 @@ def test_empty_and_oversized_files_are_refused(crm: Any, media_root: Path, setti
     )
     assert "larger than 1 MB" in page.content.decode()
     empty = SimpleUploadedFile("empty.pdf", b"")
-    browser.post(f"/deals/{deal.pk}/files/", {"file": empty}, HTTP_HOST=crm.a.host)
+    browser.post(f"/deals/{deal.pk}/card/file/", {"file": empty}, HTTP_HOST=crm.a.host)
     with crm.a:
         assert not Attachment.objects.exists()
 

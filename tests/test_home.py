@@ -318,3 +318,36 @@ def test_today_on_the_home_page_is_the_persons_day_in_their_own_zone(desk: Any) 
     with desk.a:
         in_company_day = {t.title for t in home_for(desk.manager, desk.a.company).today}
     assert ("Zone-edge call" in in_company_day) is not hers_today
+
+
+def test_an_empty_section_of_my_day_says_what_would_be_there_and_how_to_fill_it(
+    crm: Any,
+) -> None:
+    """My day with only a task for next week: «Просроченные» and «Сегодня» are empty, each
+    with a line of what would be there and the one action that fills it — no bare «Здесь
+    пусто.». Another company's overdue task never shows (nor fills a section)."""
+    from crm_core.services.tasks import create_task
+
+    with crm.a:
+        create_task(
+            membership=crm.manager,
+            title="Замер у Орловых",
+            deadline=timezone.now() + timedelta(days=7),
+        )
+    with crm.b:
+        Task.objects.create(title="Чужая просрочка", deadline=timezone.now() - timedelta(days=1))
+    browser = login_on_host(crm.manager.user, crm.a.company, crm.a.host)
+    page = browser.get("/tasks/", HTTP_HOST=crm.a.host, HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    assert "Замер у Орловых" in page
+    assert "Чужая просрочка" not in page
+    assert "Здесь пусто." not in page
+    assert 'data-empty="overdue"' in page
+    assert "Просроченных нет" in page
+    assert 'href="/tasks/calendar/"' in page
+    assert 'data-empty="today"' in page
+    assert "На сегодня ничего" in page
+    assert 'href="#id_title">Поставить задачу на сегодня</a>' in page
+    assert 'id="id_title"' in page  # the link leads to the new task's title
+    assert 'data-empty="upcoming"' not in page  # next week's task is there
+    english = browser.get("/tasks/", HTTP_HOST=crm.a.host, HTTP_ACCEPT_LANGUAGE="en")
+    assert "Nothing due today" in english.content.decode()

@@ -526,3 +526,64 @@ def test_saved_views_go_into_the_archive_and_back(make_company: Any) -> None:
         )
         assert restored.owner_id == b.owner.pk or restored.owner_id is None
         assert restored.default_for == []
+
+
+def test_bulk_move_to_won_closes_the_open_tasks_when_asked_within_visibility(crm: Any) -> None:
+    """The lists' "Move to a stage" offers to close the deals' open tasks, as the card and the
+    board do: set-based, only for the deals the person may change, timers stopped."""
+    from crm_core.automation.models import Timer
+    from crm_core.services.tasks import create_task
+
+    now = timezone.now()
+    with crm.a:
+        won = crm.pipeline.stages.get(outcome=Stage.Outcome.WON)
+        mine = [
+            create_deal(membership=crm.manager, title=f"Окна {i}", pipeline=crm.pipeline)
+            for i in range(3)
+        ]
+        theirs = create_deal(membership=crm.colleague, title="Чужая", pipeline=crm.pipeline)
+        tasks = [
+            create_task(
+                membership=crm.owner,
+                title="Перезвонить",
+                deadline=now + dt.timedelta(days=1),
+                deal=deal,
+                assignee=deal.responsible,
+            )
+            for deal in [*mine, theirs]
+        ]
+        Timer.objects.create(
+            kind=Timer.Kind.SLA_OVERDUE, due_at=now + dt.timedelta(hours=1), task=tasks[0]
+        )
+    browser = login_on_host(crm.manager.user, crm.a.company, crm.a.host)
+    page = browser.get("/deals/list/", HTTP_HOST=crm.a.host).content.decode()
+    assert 'name="bulk-close_tasks"' in page
+    form = {
+        "bulk-action": "stage",
+        "bulk-stage": won.pk,
+        "bulk-close_tasks": "on",
+        "bulk-query": "",
+        "ids": [mine[0].pk, mine[1].pk, theirs.pk],
+    }
+    assert browser.post("/lists/deals/bulk/", form, HTTP_HOST=crm.a.host).status_code == 302
+    with crm.a:
+        job = BulkJob.objects.get()
+        assert job.params["close_tasks"] is True
+        bulk.run_bulk_job(job.pk, company=crm.a.company)
+        assert set(Deal.objects.filter(stage=won).values_list("pk", flat=True)) == {
+            mine[0].pk,
+            mine[1].pk,
+        }
+        done = set(Task.objects.filter(done_at__isnull=False).values_list("pk", flat=True))
+        assert done == {tasks[0].pk, tasks[1].pk}  # not the colleague's deal's, nor the third
+        assert AuditEntry.objects.filter(object_type="task", action="done").count() == 2
+        assert not Timer.objects.filter(task=tasks[0], fired_at__isnull=True).exists()
+    # Not ticked: the deals are won, their tasks stay open.
+    form = {**form, "ids": [mine[2].pk]}
+    del form["bulk-close_tasks"]
+    browser.post("/lists/deals/bulk/", form, HTTP_HOST=crm.a.host)
+    with crm.a:
+        job = BulkJob.objects.latest("pk")
+        bulk.run_bulk_job(job.pk, company=crm.a.company)
+        assert Deal.objects.get(pk=mine[2].pk).stage_id == won.pk
+        assert Task.objects.get(pk=tasks[2].pk).done_at is None

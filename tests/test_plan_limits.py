@@ -108,17 +108,64 @@ def test_files_over_the_storage_limit_are_refused(crm: Any, media_root: Any) -> 
             )
         assert refused.value.key == "storage_mb"
         assert Attachment.objects.count() == 1
+    # The card's composer is where files are uploaded: the refusal links to the billing page,
+    # in place (htmx) and after the redirect of a browser without JavaScript.
     manager = login_on_host(crm.manager.user, crm.a.company, crm.a.host)
+    card = manager.get(f"/deals/{deal.pk}/", HTTP_HOST=crm.a.host).content.decode()
+    assert f'action="/deals/{deal.pk}/card/file/"' in card
     answer = manager.post(
-        f"/deals/{deal.pk}/files/",
+        f"/deals/{deal.pk}/card/file/",
         {"file": SimpleUploadedFile("c.txt", b"z" * 600)},
+        HTTP_HOST=crm.a.host,
+        HTTP_HX_REQUEST="true",
+    )
+    assert answer.status_code == 400
+    fragment = answer.content.decode()
+    assert 'id="composer-error"' in fragment
+    assert "Малый" in fragment
+    assert 'class="plan-limit-link"' in fragment
+    assert 'href="/settings/billing/"' in fragment
+    answer = manager.post(
+        f"/deals/{deal.pk}/card/file/",
+        {"file": SimpleUploadedFile("d.txt", b"z" * 600)},
         follow=True,
         HTTP_HOST=crm.a.host,
     )
-    assert 'class="plan-limit-link"' in answer.content.decode()
+    page = answer.content.decode()
+    assert 'class="plan-limit-link"' in page
+    assert 'href="/settings/billing/"' in page
     with crm.a:
         assert Attachment.objects.count() == 1
+    # The old upload address, which no page links to, is gone.
+    gone = manager.post(
+        f"/deals/{deal.pk}/files/",
+        {"file": SimpleUploadedFile("e.txt", b"z" * 10)},
+        HTTP_HOST=crm.a.host,
+    )
+    assert gone.status_code == 404
     # B's storage is its own: A's files do not count there.
     with crm.b:
         assert storage_used() == 0
         assert not Deal.objects.filter(title="С файлами").exists()
+
+
+def test_the_pipelines_page_says_the_plan_is_full_and_links_to_a_larger_one(crm: Any) -> None:
+    _plan(crm.a.company, pipelines=1)
+    owner = login_on_host(crm.a.owner, crm.a.company, crm.a.host)
+    host = {"HTTP_HOST": crm.a.host, "HTTP_ACCEPT_LANGUAGE": "ru"}
+    page = owner.get("/settings/pipelines/", **host).content.decode()
+    assert 'name="name"' in page
+    answer = owner.post("/settings/pipelines/", {"name": "Сервис"}, follow=True, **host)
+    assert answer.redirect_chain[-1][0] == "/settings/pipelines/"
+    text = answer.content.decode()
+    assert "Малый" in text  # names the plan
+    assert "Воронки" in text or "воронк" in text  # and what is full
+    assert 'class="plan-limit-link"' in text
+    assert 'href="/settings/billing/"' in text
+    with crm.a:
+        assert Pipeline.objects.count() == 1
+    # Company B, on its own plan, adds one from the same page.
+    other = login_on_host(crm.b.owner, crm.b.company, crm.b.host)
+    other.post("/settings/pipelines/", {"name": "Сервис"}, HTTP_HOST=crm.b.host)
+    with crm.b:
+        assert Pipeline.objects.filter(name="Сервис").exists()

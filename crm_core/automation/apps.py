@@ -19,6 +19,9 @@ class AutomationConfig(AppConfig):
         signals.task_completed.connect(
             receivers.on_task_completed, dispatch_uid="automation.task_done"
         )
+        signals.tasks_completed.connect(
+            receivers.on_tasks_completed, dispatch_uid="automation.tasks_done"
+        )
         # Outgoing webhooks for integrations (subscriptions).
         for signal, receiver in (
             (signals.deal_created, receivers.publish_deal_created),
@@ -28,6 +31,7 @@ class AutomationConfig(AppConfig):
             (signals.task_created, receivers.publish_task_created),
             (signals.tasks_created, receivers.publish_tasks_created),
             (signals.task_completed, receivers.publish_task_completed),
+            (signals.tasks_completed, receivers.publish_tasks_completed),
             (signals.deals_moved, receivers.publish_deals_moved),
             (signals.deals_changed, receivers.publish_deals_changed),
             (signals.contacts_changed, receivers.publish_contacts_changed),

@@ -46,6 +46,10 @@ def on_task_completed(sender: Any, task: Task, **kwargs: Any) -> None:
     timers.cancel_for_task(task)
 
 
+def on_tasks_completed(sender: Any, tasks: list[Task], **kwargs: Any) -> None:
+    timers.cancel_for_tasks([task.pk for task in tasks])
+
+
 # Outgoing webhooks for integrations: each CRM event is queued for its subscribers, inside the
 # event's transaction (a rolled-back change sends nothing).
 
@@ -83,6 +87,12 @@ def publish_tasks_created(sender: Any, tasks: list[Task], **kwargs: Any) -> None
 
 def publish_task_completed(sender: Any, task: Task, **kwargs: Any) -> None:
     subscriptions.task_completed(task)
+
+
+def publish_tasks_completed(sender: Any, tasks: list[Task], **kwargs: Any) -> None:
+    if subscriptions.has_subscribers(subscriptions.Event.TASK_COMPLETED):
+        for task in tasks:
+            subscriptions.task_completed(task)
 
 
 def publish_deals_moved(

@@ -8,7 +8,7 @@ from datetime import date, tzinfo
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, F, QuerySet, Sum, Window
 from django.db.models.expressions import RawSQL
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -68,6 +68,9 @@ class Card:
     task_title: str = ""
     task_when: str = ""  # the deadline as people read it ("12 дек" or, today, "15:00")
     closed: bool = False  # in a won or lost stage: no next task is expected
+    # How many open tasks the deal has: closing it (won or lost) on the board offers to close
+    # them too, as the deal card does.
+    open_tasks: int = 0
     # Texts in the person's language, made once per page in Python (``describe``): translation
     # tags in the card's template, 9 per card, were most of the board's rendering time.
     key: str = ""
@@ -75,6 +78,7 @@ class Card:
     menu_label: str = ""
     avatar_label: str = ""
     due_label: str = ""
+    close_tasks_label: str = ""  # "Also close 2 open tasks", when there are any
     html: str = ""  # the card's markup, made by the view (crm_core.board_views.card_html)
 
 
@@ -286,23 +290,25 @@ def _newest_cards(
 
 
 def _add_next_tasks(cards: list[Card]) -> None:
-    """Each card's next open task (the earliest deadline) and how due it is, in one query for
-    all the cards (``DISTINCT ON`` the deal)."""
+    """Each card's next open task (the earliest deadline), how due it is and how many open
+    tasks the deal has, in one query for all the cards (``DISTINCT ON`` the deal; the count
+    is a window over the deal's open tasks, computed before the distinct keeps one row)."""
     if not cards:
         return
     tasks = (
         Task.objects.filter(deal_id__in=[card.pk for card in cards], done_at__isnull=True)
+        .annotate(open_tasks=Window(Count("id"), partition_by=[F("deal_id")]))
         .order_by("deal_id", "deadline", "id")
         .distinct("deal_id")
-        .values_list("deal_id", "title", "deadline")
+        .values_list("deal_id", "title", "deadline", "open_tasks")
     )
-    nearest = {deal_id: (title, deadline) for deal_id, title, deadline in tasks}
+    nearest = {deal_id: (title, deadline, n) for deal_id, title, deadline, n in tasks}
     now = timezone.now()
     today = timezone.localdate()
     for card in cards:
         if card.pk not in nearest:
             continue
-        title, deadline = nearest[card.pk]
+        title, deadline, card.open_tasks = nearest[card.pk]
         local = timezone.localtime(deadline)
         card.task_title = title
         if deadline < now:
@@ -320,7 +326,13 @@ def describe(cards: Iterable[Card]) -> None:
     """The cards' texts in the active language (see ``Card``)."""
     ages: dict[int, str] = {}
     due = {"overdue": _("Overdue") + " · ", "today": _("Today") + " "}
+    closing: dict[int, str] = {}
     for card in cards:
+        if card.open_tasks and card.open_tasks not in closing:
+            closing[card.open_tasks] = ngettext(
+                "Also close %(tasks)s open task", "Also close %(tasks)s open tasks", card.open_tasks
+            ) % {"tasks": card.open_tasks}
+        card.close_tasks_label = closing.get(card.open_tasks, "")
         if card.days_in_stage not in ages:
             ages[card.days_in_stage] = ngettext(
                 "%(days)s d in stage", "%(days)s d in stage", card.days_in_stage

@@ -8,7 +8,8 @@ re-reads the selection through the person's visibility as it is then (``queries.
 records they lost since, or never could change, are not touched, whatever ids the job holds.
 
 Stage changes go through ``move_deal`` for every deal (stage history, the timeline, the audit
-entry, stage rules, SLA timers and webhooks — the same effects as a move on the board);
+entry, stage rules, SLA timers and webhooks — the same effects as a move on the board — and,
+when asked, the open tasks of the deals won or lost closed);
 reassigning and tags are set-based updates with one audit entry per record.
 """
 
@@ -102,7 +103,9 @@ def _clean_params(
         reason = str(params.get("lost_reason") or "").strip()
         if stage.outcome == Stage.Outcome.LOST and not reason:
             raise ValidationError({"lost_reason": _("Say why the deals were lost.")})
-        return {"stage": stage.pk, "lost_reason": reason[:300]}
+        # Closing the deals may close their open tasks too (as on the card and the board).
+        closing = stage.outcome != Stage.Outcome.OPEN and bool(params.get("close_tasks"))
+        return {"stage": stage.pk, "lost_reason": reason[:300], "close_tasks": closing}
     if action in {"tag_add", "tag_remove"}:
         tag = str(params.get("tag") or "").strip()[:50]
         if not tag:
@@ -423,6 +426,7 @@ def _stage(membership: Membership, job: BulkJob, ids: list[int]) -> int:
         deal_ids=ids,
         stage=stage,
         lost_reason=job.params.get("lost_reason", ""),
+        close_tasks=bool(job.params.get("close_tasks")),
     )
     return moved + already
 

@@ -22,12 +22,11 @@ from crm_core.models import (
     Pipeline,
     Stage,
     StageChange,
-    Task,
 )
 from crm_core.queries.clients import visible_clients
 from crm_core.queries.rates import base_currency
 from crm_core.services.audit import record
-from crm_core.services.tasks import complete_task
+from crm_core.services.tasks import close_deals_tasks
 from tenants.models import Membership
 
 
@@ -135,8 +134,7 @@ def move_deal(
     )
     current.refresh_from_db()
     if close_tasks and stage.outcome != Stage.Outcome.OPEN:
-        for task in Task.objects.filter(deal=current, done_at__isnull=True).order_by("pk"):
-            complete_task(membership=membership, task=task)
+        close_deals_tasks(membership=membership, deal_ids=[current.pk])
     changes = {"stage": (previous.name, stage.name)}
     if current.lost_reason:
         changes["lost_reason"] = ("", current.lost_reason)
@@ -270,15 +268,21 @@ def log_call_result(
 
 
 def move_deals(
-    *, membership: Membership, deal_ids: list[int], stage: Stage, lost_reason: str = ""
+    *,
+    membership: Membership,
+    deal_ids: list[int],
+    stage: Stage,
+    lost_reason: str = "",
+    close_tasks: bool = False,
 ) -> int:
     """``move_deal`` for many deals at once, with the same effects written set-based: a stage
     history row, a timeline entry and an audit entry per deal, one UPDATE for the deals, and
     one ``deals_moved`` announcement for the rules, timers and webhooks (whose receivers do
     per deal what ``deal_moved``'s do). Deals of another pipeline, or already at ``stage``,
-    are left alone. Runs in the caller's transaction (a bulk job's chunk); returns how many
-    moved. Per-deal ``move_deal`` calls cost ~60 ms each here — 100,000 deals would take
-    hours (docs/decisions.md)."""
+    are left alone. With ``close_tasks`` (a won or lost stage) the moved deals' open tasks
+    are completed too, set-based. Runs in the caller's transaction (a bulk job's chunk);
+    returns how many moved. Per-deal ``move_deal`` calls cost ~60 ms each here — 100,000
+    deals would take hours (docs/decisions.md)."""
     require_write(membership)
     reason = lost_reason.strip()
     if stage.outcome == Stage.Outcome.LOST and not reason:
@@ -347,4 +351,6 @@ def move_deals(
         to_stage=stage,
         membership=membership,
     )
+    if close_tasks and stage.outcome != Stage.Outcome.OPEN:
+        close_deals_tasks(membership=membership, deal_ids=ids)
     return len(rows)

@@ -7,6 +7,7 @@ which the pages show with a link to the billing page (the way to a larger plan).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -62,9 +63,26 @@ def check_automation_rule(company: Company) -> None:
     _check_count(company, limits.AUTOMATION_RULES, StageRule.objects.count())
 
 
-def storage_used() -> int:
-    """Bytes of every file in the company's CRM (attachments and issued documents)."""
+# Other apps keep files of the company too (e-mail attachments, kept raw messages): each
+# registers a counter of its bytes in the current schema (from its AppConfig.ready), so the
+# storage limit counts them without crm_core importing the apps above it.
+StorageCounter = Callable[[], int]
+_STORAGE_COUNTERS: list[StorageCounter] = []
+
+
+def register_storage_counter(counter: StorageCounter) -> None:
+    if counter not in _STORAGE_COUNTERS:
+        _STORAGE_COUNTERS.append(counter)
+
+
+def _crm_files() -> int:
+    """The deals' files (attachments and issued documents)."""
     return int(Attachment.objects.aggregate(total=Sum("size"))["total"] or 0)
+
+
+def storage_used() -> int:
+    """Bytes of every stored file of the company: the CRM's own and the registered apps'."""
+    return _crm_files() + sum(counter() for counter in _STORAGE_COUNTERS)
 
 
 def check_storage(company: Company, adding: int) -> None:

@@ -397,6 +397,52 @@ def complete_task(*, membership: Membership, task: Task) -> Task:
     return task
 
 
+def close_deals_tasks(*, membership: Membership, deal_ids: Sequence[int]) -> list[Task]:
+    """Complete every open task of deals that were just won or lost, set-based: one UPDATE,
+    a timeline entry and an audit entry per task, one ``tasks_completed`` announcement (SLA
+    timers cancelled, webhooks). Unlike a task's own "Done", a repeating task makes no next
+    occurrence: the deal is over, so its series ends with it (otherwise "close 3 open tasks"
+    would leave 3 open tasks). Runs in the caller's transaction; returns the tasks closed."""
+    require_write(membership)
+    if not deal_ids:
+        return []
+    tasks = list(
+        Task.objects.select_for_update()
+        .filter(deal_id__in=list(deal_ids), done_at__isnull=True)
+        .order_by("pk")
+    )
+    if not tasks:
+        return []
+    now = timezone.now()
+    Task.objects.filter(pk__in=[task.pk for task in tasks]).update(done_at=now)
+    for task in tasks:
+        task.done_at = now
+    Activity.objects.bulk_create(
+        Activity(
+            kind=Activity.Kind.TASK_DONE,
+            deal_id=task.deal_id,
+            client_id=task.client_id,
+            author=membership.user,
+            summary=task.title[:300],
+            happened_at=now,
+        )
+        for task in tasks
+    )
+    AuditEntry.objects.bulk_create(
+        AuditEntry(
+            object_type="task",
+            object_id=task.pk,
+            action="done",
+            changes={"done_at": [None, str(now)]},
+            actor=membership.user,
+            at=now,
+        )
+        for task in tasks
+    )
+    signals.tasks_completed.send(Task, tasks=tasks, membership=membership)
+    return tasks
+
+
 def _repeat(membership: Membership, task: Task) -> Task:
     # "Every Monday at 10:00" is the assignee's Monday and 10:00.
     zone = zone_of(task.assignee or membership.user, membership.company)

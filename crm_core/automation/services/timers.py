@@ -229,6 +229,13 @@ def cancel_for_task(task: Task) -> int:
     )
 
 
+def cancel_for_tasks(task_ids: list[int]) -> int:
+    """``cancel_for_task`` for many tasks in one statement (the tasks of closed deals)."""
+    return Timer.objects.filter(task_id__in=task_ids, fired_at__isnull=True).update(
+        fired_at=timezone.now(), outcome="task done"
+    )
+
+
 DEAL_CLOSED = "deal closed"
 
 

@@ -3,7 +3,8 @@
 //
 // A move POSTs to the card's move URL with the deal's version; the server refuses a move that
 // would overwrite someone else's change (409), and the card goes back where it was. A move to a
-// "lost" stage first asks why (the server refuses a lost deal without a reason).
+// "lost" stage first asks why (the server refuses a lost deal without a reason); a move to a
+// won or lost stage of a deal with open tasks offers to close them too (close_tasks=1).
 (function () {
   "use strict";
   const board = document.querySelector("[data-board]");
@@ -13,6 +14,7 @@
   const dialog = document.getElementById("board-dialog");
   const dialogBody = document.getElementById("board-dialog-body");
   const lostDialog = document.getElementById("lost-dialog");
+  const wonDialog = document.getElementById("won-dialog");
 
   function money(value) {
     const whole = Math.round(value * 100) % 100 === 0;
@@ -83,32 +85,77 @@
     }
   }
 
-  function askLostReason() {
+  // "Also close 2 open tasks" (the card carries the text in the page's language), ticked;
+  // hidden when the deal has no open task. Returns the checkbox.
+  function offerClosingTasks(dialogEl, card) {
+    const box = dialogEl.querySelector("[name=close_tasks]");
+    const row = box.closest("label");
+    const text = card.dataset.closeTasks || "";
+    row.querySelector("[data-close-tasks-text]").textContent = text;
+    row.hidden = !text;
+    box.checked = Boolean(text);
+    return box;
+  }
+
+  // Resolves with { reason, closeTasks } or null when the person cancels.
+  function askLostReason(card) {
     return new Promise(function (resolve) {
       if (!lostDialog) return resolve(null);
       const reason = lostDialog.querySelector("textarea");
+      const closeBox = offerClosingTasks(lostDialog, card);
       reason.value = "";
       lostDialog.returnValue = "";
       lostDialog.addEventListener("close", function onClose() {
         lostDialog.removeEventListener("close", onClose);
-        resolve(lostDialog.returnValue === "ok" && reason.value.trim() ? reason.value.trim() : null);
+        const ok = lostDialog.returnValue === "ok" && reason.value.trim();
+        resolve(ok ? { reason: reason.value.trim(), closeTasks: closeBox.checked } : null);
       });
       lostDialog.showModal();
       reason.focus();
     });
   }
 
-  // Move a card to a column: asks for the reason first when the stage is "lost"; shows the move
-  // at once and takes it back if the server refuses it.
+  // A won stage asks only when the deal has open tasks: close them too?
+  function askWon(card) {
+    return new Promise(function (resolve) {
+      if (!wonDialog || !card.dataset.closeTasks) return resolve({ reason: "", closeTasks: false });
+      const closeBox = offerClosingTasks(wonDialog, card);
+      const title = card.querySelector(".card-title");
+      wonDialog.querySelector("[data-won-deal]").textContent = title ? title.textContent : "";
+      wonDialog.returnValue = "";
+      wonDialog.addEventListener("close", function onClose() {
+        wonDialog.removeEventListener("close", onClose);
+        resolve(wonDialog.returnValue === "ok" ? { reason: "", closeTasks: closeBox.checked } : null);
+      });
+      wonDialog.showModal();
+      wonDialog.querySelector("#won-confirm").focus();
+    });
+  }
+
+  // The deal's tasks were closed with it: the card shows no next task any more.
+  function tasksClosed(card) {
+    card.dataset.openTasks = "0";
+    delete card.dataset.closeTasks;
+    const task = card.querySelector("[data-next-task]");
+    if (task) task.remove();
+  }
+
+  // Move a card to a column: asks for the reason first when the stage is "lost" (and, for won
+  // or lost, whether to close the deal's open tasks); shows the move at once and takes it back
+  // if the server refuses it.
   function moveTo(card, toColumn) {
     const fromColumn = card.closest("[data-stage]");
     if (!fromColumn || fromColumn === toColumn) return Promise.resolve(false);
-    const reasonFirst = toColumn.dataset.outcome === "lost" ? askLostReason() : Promise.resolve("");
-    return reasonFirst.then(function (reason) {
-      if (reason === null) return false;
+    const outcome = toColumn.dataset.outcome;
+    const asked = outcome === "lost" ? askLostReason(card)
+      : outcome === "won" ? askWon(card) : Promise.resolve({ reason: "", closeTasks: false });
+    return asked.then(function (answer) {
+      if (answer === null) return false;
+      const reason = answer.reason;
       place(card, fromColumn, toColumn);
       const body = new URLSearchParams({ stage: toColumn.dataset.stage, version: card.dataset.version });
       if (reason) body.set("lost_reason", reason);
+      if (answer.closeTasks) body.set("close_tasks", "1");
       return fetch(card.dataset.moveUrl, {
         method: "POST",
         headers: { "X-CSRFToken": csrf, "Accept": "application/json" },
@@ -121,6 +168,7 @@
           card.dataset.version = String(result.data.version);
           const age = card.querySelector(".card-age");
           if (age && board.dataset.ageZero) age.textContent = board.dataset.ageZero;
+          if (answer.closeTasks) tasksClosed(card);
           return true;
         }
         place(card, toColumn, fromColumn);

@@ -4,7 +4,7 @@
   // Which inputs each bulk action needs (the rest are hidden while it is chosen).
   var NEEDS = {
     reassign: ["responsible"],
-    stage: ["stage", "lost_reason"],
+    stage: ["stage", "lost_reason", "close_tasks"],
     tag_add: ["tag"],
     tag_remove: ["tag"],
     task: ["title", "deadline"],
