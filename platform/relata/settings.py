@@ -169,6 +169,8 @@ TEMPLATES = [
         },
     }
 ]
+# Django's, with the stock input, select and textarea widgets drawn in Python (the same markup).
+FORM_RENDERER = "relata.form_renderer.Renderer"
 WSGI_APPLICATION = "relata.wsgi.application"
 ASGI_APPLICATION = "relata.asgi.application"
 
