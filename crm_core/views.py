@@ -235,13 +235,18 @@ def _answer(
 
 
 def _deal_edit_form(
-    deal: Deal, fields: list[CustomField], membership: Membership, data: Any = None
+    deal: Deal,
+    fields: list[CustomField],
+    membership: Membership,
+    data: Any = None,
+    members: list[tuple[int, str]] | None = None,
 ) -> DealEditForm:
+    """``members``: the assignable members when the caller has them already (the card)."""
     people = Contact.objects.filter(client_id=deal.client_id) if deal.client_id else []
     form = DealEditForm(
         data,
         prefix="edit",
-        members=_members(membership),
+        members=_members(membership) if members is None else members,
         contacts=[(c.pk, str(c)) for c in people],
         initial={
             "title": deal.title,

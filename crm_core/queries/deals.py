@@ -36,7 +36,8 @@ def visible_deals(membership: Membership) -> QuerySet[Deal]:
 def deal_for(membership: Membership, deal_id: int) -> Deal:
     """A deal the member may see, or 404 — never another person's deal by guessing its id."""
     return get_object_or_404(
-        visible_deals(membership).select_related("client", "stage", "pipeline"), pk=deal_id
+        visible_deals(membership).select_related("client", "stage", "pipeline", "responsible"),
+        pk=deal_id,
     )
 
 
