@@ -137,6 +137,14 @@ class ResilientRedisCache(RedisCache):
             lambda: True,
         )
 
+    def has_key(self, key: Any, version: int | None = None) -> bool:
+        # The sessions (cached_db) ask whether a new session key is taken.
+        return self._either(
+            "has_key",
+            lambda: super(ResilientRedisCache, self).has_key(key, version),
+            lambda: self._local.has_key(key, version),
+        )
+
     def delete_many(self, keys: Any, version: int | None = None) -> None:
         keys = list(keys)
         self._local.delete_many(keys, version)

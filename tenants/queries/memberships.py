@@ -30,7 +30,7 @@ def request_membership(*, user: User, company: Company) -> Membership | None:
     company is the request's own."""
     from tenants.services import request_cache
 
-    if not user.is_authenticated:
+    if not user.is_authenticated:  # (also unwraps request.user's lazy object)
         return None
     key = request_cache.member_key(company.pk, user.pk)
     found = request_cache.look_up(key)
@@ -40,6 +40,11 @@ def request_membership(*, user: User, company: Company) -> Membership | None:
             return None  # not kept: whoever adds the membership need not know about this
         request_cache.keep(key, found)
     found.company = company
+    # The request's own user (unwrapped from its lazy object): membership.user is read on many
+    # pages, and would otherwise be one more query each time.
+    person = getattr(user, "_wrapped", user)
+    if isinstance(person, User):
+        found.user = person
     return found  # type: ignore[no-any-return]
 
 
