@@ -5,7 +5,7 @@ Everything here lives in the public schema. A company's own CRM data lives in it
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
@@ -79,7 +79,10 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.full_name.split(" ")[0] if self.full_name else self.email
 
 
-class ForgetOnUpdate(models.QuerySet):  # type: ignore[type-arg]
+_M = TypeVar("_M", bound=models.Model)
+
+
+class ForgetOnUpdate(models.QuerySet[_M]):
     """``update()`` sends no signal: it tells ``updated`` which rows it changed, so what the
     request cache keeps of them (tenants.services.request_cache) is forgotten too."""
 
@@ -97,6 +100,11 @@ class ForgetOnUpdate(models.QuerySet):  # type: ignore[type-arg]
         for row in changed:
             updated(row)
         return count
+
+
+class ForgetOnUpdateManager(models.Manager[_M]):
+    def get_queryset(self) -> ForgetOnUpdate[_M]:
+        return ForgetOnUpdate(self.model, using=self._db)
 
 
 class Company(TenantMixin):
@@ -138,7 +146,7 @@ class Company(TenantMixin):
     # (tenants.services.activity), so the console never reads every company's schema.
     last_activity_at = models.DateTimeField(_("last activity"), null=True, blank=True)
 
-    objects = ForgetOnUpdate.as_manager()
+    objects: ClassVar[ForgetOnUpdateManager[Company]] = ForgetOnUpdateManager()
 
     # Schemas come from the pre-migrated pool (tenants.services.schema_pool), never from
     # running migrations on save, and are dropped only by the deletion service.
@@ -175,7 +183,7 @@ class Membership(models.Model):
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 
-    objects = ForgetOnUpdate.as_manager()
+    objects: ClassVar[ForgetOnUpdateManager[Membership]] = ForgetOnUpdateManager()  # type: ignore[assignment]  # (the stubs type it as Self)
 
     class Meta:
         verbose_name = _("membership")

@@ -53,7 +53,7 @@ class CompanyRoutingMiddleware(TenantMainMiddleware):
         key = request_cache.host_key(hostname)
         found = request_cache.look_up(key)
         if found is not request_cache.MISSING:
-            return found  # type: ignore[no-any-return]
+            return found
         company: Company = super().get_tenant(domain_model, hostname)
         request_cache.keep(key, company)
         return company

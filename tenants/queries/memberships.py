@@ -45,7 +45,7 @@ def request_membership(*, user: User, company: Company) -> Membership | None:
     person = getattr(user, "_wrapped", user)
     if isinstance(person, User):
         found.user = person
-    return found  # type: ignore[no-any-return]
+    return found
 
 
 def companies_for(*, user: User) -> QuerySet[Membership]:

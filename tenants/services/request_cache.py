@@ -57,7 +57,7 @@ def remembered(key: str, load: Callable[[], T], *, keep_none: bool = True) -> T:
         return load()
     found = cache.get(key, _MISSING)
     if found is not _MISSING:
-        return found  # type: ignore[no-any-return]
+        return found
     value = load()
     if value is not None or keep_none:
         cache.set(key, value, KEEP_SECONDS)
