@@ -13,6 +13,22 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
 from tenants.models import Company
+from tenants.services import request_cache
+
+
+def trial_ends_at(company: Company) -> Any:
+    """When the company's trial ends, for the banner on every page: kept in the request cache,
+    forgotten when the subscription changes (billing.apps)."""
+    from billing.models import Subscription
+
+    return request_cache.remembered(
+        request_cache.company_key(company.pk, "trial_ends_at"),
+        lambda: (
+            Subscription.objects.filter(company=company)
+            .values_list("trial_ends_at", flat=True)
+            .first()
+        ),
+    )
 
 
 def billing_notice(request: HttpRequest) -> dict[str, Any]:
@@ -55,13 +71,7 @@ def _billing_notice(request: HttpRequest) -> dict[str, Any]:
             )
         }
     if company.status == Company.Status.TRIALING:
-        from billing.models import Subscription
-
-        ends = (
-            Subscription.objects.filter(company=company)
-            .values_list("trial_ends_at", flat=True)
-            .first()
-        )
+        ends = trial_ends_at(company)
         if ends and ends - timezone.now() < timedelta(days=3):
             return {
                 "billing_notice": _("The trial ends on %(date)s.")

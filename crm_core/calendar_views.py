@@ -4,16 +4,19 @@ person's iCalendar feed that Google, Outlook and Apple calendars subscribe to.""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from urllib.parse import quote
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from crm_core.access import member_required
 from crm_core.queries.calendar_feed import feed_owner, ical
-from crm_core.queries.calendar_grid import SLOTS, grid, hours
+from crm_core.queries.calendar_grid import SLOTS, GridDay, grid, hours
 from crm_core.queries.tasks import month_of_tasks
 from crm_core.services.calendar_feed import feed_of, renew_feed, revoke_feed
 from crm_core.views import _membership
@@ -83,6 +86,7 @@ def task_calendar(request: HttpRequest) -> HttpResponse:
     else:
         start = day - timedelta(days=day.weekday()) if view == "week" else day
         days = grid(membership, zone, start, 7 if view == "week" else 1, everyone=everyone)
+        _slot_links(days, request.get_full_path())
         context.update(
             days=days,
             hours=hours(),
@@ -92,6 +96,24 @@ def task_calendar(request: HttpRequest) -> HttpResponse:
             nothing=all(d.empty for d in days),
         )
     return render(request, "crm_core/calendar.html", context)
+
+
+def _slot_links(days: list[GridDay], back: str) -> None:
+    """Each day's "new task at this hour" links, written here once per slot rather than by the
+    template (a week is 105 of them: a translation, two dates and a URL each)."""
+    new_task = reverse("task_new")
+    back = quote(back, safe="/")
+    for d in days:
+        iso, label_day = d.day.isoformat(), date_format(d.day, "j E")
+        d.slots = [
+            (
+                hour,
+                row,
+                f"{new_task}?date={iso}&hour={hour}&next={back}",
+                _("New task on %(day)s at %(hour)s:00") % {"day": label_day, "hour": hour},
+            )
+            for hour, row in hours()
+        ]
 
 
 @member_required

@@ -13,6 +13,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import prefetch_related_objects
 from django.forms import BoundField
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -97,7 +98,11 @@ def _error_text(exc: Exception) -> str:
 def _deal_context(request: HttpRequest, deal: Deal) -> dict[str, Any]:
     membership = _membership(request)
     fields = definitions(CustomField.Entity.DEAL)
-    edit_form = _deal_edit_form(deal, fields, membership)
+    # One read each of what several parts of the card show: the deal's contact persons with
+    # their phones (the fields panel and the edit form), the members (the edit and task forms).
+    prefetch_related_objects([deal], "contacts__phones", "client__phones")
+    members = _members(membership)
+    edit_form = _deal_edit_form(deal, fields, membership, members=members)
     stages = list(deal.pipeline.stages.filter(is_archived=False).order_by("position", "id"))
     open_stages = [s for s in stages if s.outcome == Stage.Outcome.OPEN]
     current_index = next((i for i, s in enumerate(open_stages) if s.pk == deal.stage_id), None)
@@ -118,7 +123,7 @@ def _deal_context(request: HttpRequest, deal: Deal) -> dict[str, Any]:
         "feed": feed,
         "call_results": list(CALL_RESULTS.items()),
         "quick_due": _quick_due_choices(),
-        "task_form": with_members(TaskForm(prefix="task"), _members(membership)),
+        "task_form": with_members(TaskForm(prefix="task"), members),
         "remind_choices": REMIND_LABELS,
         **_calculation(deal),
         "attachments": deal.attachments.all(),
@@ -130,7 +135,7 @@ def _deal_context(request: HttpRequest, deal: Deal) -> dict[str, Any]:
             if name != "title" and name in edit_form.fields
         ],
         "custom_fields": [_deal_card_field(deal, edit_form, PREFIX + f.key) for f in fields],
-        "deal_contacts": deal.contacts.prefetch_related("phones"),
+        "deal_contacts": deal.contacts.all(),
         "custom_values": shown(fields, deal.custom),
     }
 
@@ -413,7 +418,8 @@ CONTACT_FIELDS = (
 
 def _calculation(deal: Deal) -> dict[str, Any]:
     """The calculation panel: lines with their figures, the totals, the forms that change them."""
-    lines, totals = calculation(deal)
+    include_vat = pricing_settings().prices_include_vat
+    lines, totals = calculation(deal, include_vat)
     price_lists = list(PriceList.objects.all())
     return {
         "lines": [
@@ -429,7 +435,7 @@ def _calculation(deal: Deal) -> dict[str, Any]:
         ],
         "totals": totals,
         "vat_rows": [(rate, vat) for rate, vat in totals.vat_by_rate.items() if rate != "none"],
-        "prices_include_vat": pricing_settings().prices_include_vat,
+        "prices_include_vat": include_vat,
         "item_form": ItemForm(prefix="item"),
         "ask_amount": bool(deal.amount) and deal.amount != totals.total,
         "price_lists": price_lists,
@@ -502,11 +508,14 @@ def _contact_form(contact: Contact, data: Any = None) -> ContactForm:
     return form
 
 
-def _composer_context(membership: Any, with_task: bool) -> dict[str, Any]:
+def _composer_context(
+    membership: Any, with_task: bool, members: list[tuple[int, str]] | None = None
+) -> dict[str, Any]:
     context: dict[str, Any] = {"call_results": list(CALL_RESULTS.items())}
     if with_task:
         context["quick_due"] = _quick_due_choices()
-        context["task_form"] = with_members(TaskForm(prefix="task"), _members(membership))
+        people = _members(membership) if members is None else members
+        context["task_form"] = with_members(TaskForm(prefix="task"), people)
         context["remind_choices"] = REMIND_LABELS
     return context
 
@@ -523,7 +532,8 @@ def client_card(request: HttpRequest, client_id: int) -> HttpResponse:
     # False when the member sees this client only through one of their deals: the card then
     # shows its fields as text and no edit, merge or add-contact buttons.
     can_change = may_change(membership, client.responsible_id)
-    form = _client_form(client, membership, fields, prefix="edit")
+    members = _members(membership)  # the edit form and the composer's task form
+    form = _client_form(client, membership, fields, prefix="edit", members=members)
     names = [n for n in CLIENT_FIELDS if n not in ("name", *CLIENT_BANK_FIELDS)]
     names += [PREFIX + f.key for f in fields]
     return render(
@@ -544,7 +554,7 @@ def client_card(request: HttpRequest, client_id: int) -> HttpResponse:
             "bank_fields": (
                 _client_card_fields(client, form, list(CLIENT_BANK_FIELDS)) if can_change else []
             ),
-            **_composer_context(membership, with_task=True),
+            **_composer_context(membership, with_task=True, members=members),
         },
     )
 

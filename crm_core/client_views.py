@@ -102,11 +102,14 @@ def _client_form(
     fields: list[CustomField],
     data: Any = None,
     prefix: str | None = None,
+    *,
+    members: list[tuple[int, str]] | None = None,
 ) -> ClientEditForm:
+    """``members``: the assignable members when the caller has them already (the card)."""
     form = ClientEditForm(
         data,
         prefix=prefix,
-        members=_members(membership),
+        members=_members(membership) if members is None else members,
         initial={
             **{
                 name: getattr(client, name)

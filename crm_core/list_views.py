@@ -19,6 +19,9 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import localize
+from django.utils.html import conditional_escape
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
@@ -157,6 +160,7 @@ def render_list(
     page = page_of(records, request.GET.get("page"))
     chosen = chosen_columns(entity, request.GET.getlist("col"), listing.fields)
     header, cells = table(entity, page.items, chosen, listing.fields)
+    rows = list(zip(page.items, cells, strict=True))
     active = whole_number(request.GET.get("view"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -185,7 +189,8 @@ def render_list(
             "columns": column_choices(entity, listing.fields, chosen),
             "chosen": chosen,
             "header": header,
-            "rows": list(zip(page.items, cells, strict=True)),
+            "rows": rows,
+            "rows_html": rows_html(entity, rows),
             # Prefixed: the filter form on the same page has a "responsible" of its own.
             "bulk_form": BulkForm(
                 entity=entity,
@@ -197,6 +202,48 @@ def render_list(
             **(extra or {}),
         },
     )
+
+
+ROW_LINKS = {"clients": "client_detail", "contacts": "contact_edit", "tasks": "task_detail"}
+
+
+# A list page shows 50 rows of up to ten cells. Through the template (a URL reversed, a
+# translation and ~15 variable look-ups per row) they were a third of the page's CPU; written
+# here they cost a few calls per cell. The escaping and number localisation are the
+# template's own (conditional_escape, localize), so the markup reads the same.
+def rows_html(entity: str, rows: list[tuple[Any, list[tuple[Any, str]]]]) -> list[SafeString]:
+    """Each row of a list's table, as markup."""
+    pattern = reverse(ROW_LINKS.get(entity, "deal_detail"), args=[0]).replace("/0/", "/{}/", 1)
+    tick = conditional_escape(_("Tick"))
+    out = []
+    for record, cells in rows:
+        if entity == "clients":
+            name = record.name
+        elif entity == "contacts":
+            name = str(record)
+        else:
+            name = record.title
+        tds = "".join(
+            f'<td><a href="{conditional_escape(link)}">{_cell(text)}</a></td>'
+            if link
+            else f"<td>{_cell(text)}</td>"
+            for text, link in cells
+        )
+        out.append(
+            SafeString(
+                '<tr><td class="pick"><input type="checkbox" name="ids" '
+                f'value="{conditional_escape(record.pk)}" form="bulk-form" class="bulk-row" '
+                f'aria-label="{tick} {conditional_escape(str(record))}"></td>\n'
+                f'    <td><a href="{conditional_escape(pattern.format(record.pk))}">'
+                f"{conditional_escape(name)}</a></td>\n    {tds}</tr>"
+            )
+        )
+    return out
+
+
+def _cell(text: Any) -> str:
+    # `{{ text }}`: numbers and dates localised, then escaped unless already safe.
+    return str(conditional_escape(text if isinstance(text, str) else localize(text)))
 
 
 def _filtering(request: HttpRequest) -> bool:

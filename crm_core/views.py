@@ -93,7 +93,13 @@ def _board_pipeline(pipeline_id: int | None) -> Pipeline | None:
 @member_required
 @require_GET
 def deal_board(request: HttpRequest, pipeline_id: int | None = None) -> HttpResponse:
-    pipeline = _board_pipeline(pipeline_id)
+    # Archived pipelines leave the switcher; their boards stay reachable by address.
+    pipelines = list(Pipeline.objects.filter(is_archived=False))
+    if pipeline_id:
+        pipeline = next((p for p in pipelines if p.pk == pipeline_id), None)
+        pipeline = pipeline or _board_pipeline(pipeline_id)
+    else:  # the default one (one read for the switcher and the board)
+        pipeline = min(pipelines, key=lambda p: (not p.is_default, p.position), default=None)
     if pipeline is None:
         return redirect("workspace")
     membership = _membership(request)
@@ -121,8 +127,7 @@ def deal_board(request: HttpRequest, pipeline_id: int | None = None) -> HttpResp
         "crm_core/board.html",
         {
             "pipeline": pipeline,
-            # Archived pipelines leave the switcher; their boards stay reachable by address.
-            "pipelines": Pipeline.objects.filter(is_archived=False),
+            "pipelines": pipelines,
             "is_admin": is_admin(membership),
             "columns": columns,
             "total": board_total(columns),
@@ -233,13 +238,18 @@ def _answer(
 
 
 def _deal_edit_form(
-    deal: Deal, fields: list[CustomField], membership: Membership, data: Any = None
+    deal: Deal,
+    fields: list[CustomField],
+    membership: Membership,
+    data: Any = None,
+    members: list[tuple[int, str]] | None = None,
 ) -> DealEditForm:
+    """``members``: the assignable members when the caller has them already (the card)."""
     people = Contact.objects.filter(client_id=deal.client_id) if deal.client_id else []
     form = DealEditForm(
         data,
         prefix="edit",
-        members=_members(membership),
+        members=_members(membership) if members is None else members,
         contacts=[(c.pk, str(c)) for c in people],
         initial={
             "title": deal.title,

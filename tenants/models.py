@@ -5,7 +5,7 @@ Everything here lives in the public schema. A company's own CRM data lives in it
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
@@ -79,6 +79,34 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.full_name.split(" ")[0] if self.full_name else self.email
 
 
+_M = TypeVar("_M", bound=models.Model)
+
+
+class ForgetOnUpdate(models.QuerySet[_M]):
+    """``update()`` sends no signal: it tells ``updated`` which rows it changed, so what the
+    request cache keeps of them (tenants.services.request_cache) is forgotten too."""
+
+    # Written on a member's request every few minutes (tenants.services.activity) and read only
+    # by the operators' console, from the database: not a reason to forget the company.
+    NOT_KEPT = frozenset({"last_activity_at"})
+
+    def update(self, **kwargs: Any) -> int:
+        if set(kwargs) <= self.NOT_KEPT:
+            return super().update(**kwargs)
+        changed = list(self.all())
+        count = super().update(**kwargs)
+        from tenants.cache_signals import updated
+
+        for row in changed:
+            updated(row)
+        return count
+
+
+class ForgetOnUpdateManager(models.Manager[_M]):
+    def get_queryset(self) -> ForgetOnUpdate[_M]:
+        return ForgetOnUpdate(self.model, using=self._db)
+
+
 class Company(TenantMixin):
     """A customer company: the tenant. Its CRM lives in the PostgreSQL schema ``schema_name``."""
 
@@ -118,6 +146,8 @@ class Company(TenantMixin):
     # (tenants.services.activity), so the console never reads every company's schema.
     last_activity_at = models.DateTimeField(_("last activity"), null=True, blank=True)
 
+    objects: ClassVar[ForgetOnUpdateManager[Company]] = ForgetOnUpdateManager()
+
     # Schemas come from the pre-migrated pool (tenants.services.schema_pool), never from
     # running migrations on save, and are dropped only by the deletion service.
     auto_create_schema = False
@@ -152,6 +182,8 @@ class Membership(models.Model):
     role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.MANAGER)
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    objects: ClassVar[ForgetOnUpdateManager[Membership]] = ForgetOnUpdateManager()  # type: ignore[assignment]  # (the stubs type it as Self)
 
     class Meta:
         verbose_name = _("membership")

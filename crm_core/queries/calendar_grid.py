@@ -35,6 +35,8 @@ class GridDay:
     items: list[GridItem] = field(default_factory=list)
     outside: list[Task] = field(default_factory=list)
     lanes: int = 1
+    # The empty half-hour slots' "new task here" links: (hour, row, address, label).
+    slots: list[tuple[int, int, str, str]] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:

@@ -39,9 +39,14 @@ def figures_of(item: DealItem, *, prices_include_vat: bool) -> pricing.LineFigur
     )
 
 
-def calculation(deal: Deal) -> tuple[list[tuple[DealItem, pricing.LineFigures]], pricing.Totals]:
-    """The deal's lines with their figures, and the totals (one query for the lines)."""
-    include = pricing_settings().prices_include_vat
+def calculation(
+    deal: Deal, prices_include_vat: bool | None = None
+) -> tuple[list[tuple[DealItem, pricing.LineFigures]], pricing.Totals]:
+    """The deal's lines with their figures, and the totals (one query for the lines).
+    ``prices_include_vat``: the company's setting, when the caller has read it already."""
+    include = (
+        pricing_settings().prices_include_vat if prices_include_vat is None else prices_include_vat
+    )
     lines = [
         (item, figures_of(item, prices_include_vat=include))
         for item in DealItem.objects.filter(deal=deal).order_by("pk")

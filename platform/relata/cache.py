@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.cache.backends.redis import RedisCache
+from django_tenants.cache import make_key as tenant_make_key
 from prometheus_client import Counter
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -41,6 +42,20 @@ FALLBACKS = Counter(
 )
 
 
+# A key that starts with this is the same whichever company's schema is current: what the
+# request needs before (or apart from) its company — the host's company, a member's role, a
+# user — is named after that company or user explicitly and forgotten from any schema.
+GLOBAL_KEY = "@"
+
+
+def make_key(key: str, key_prefix: str, version: int | str) -> str:
+    """django-tenants' key function (the current schema first, so two companies caching "x"
+    never meet), except for keys that carry their company in their name (``GLOBAL_KEY``)."""
+    if key.startswith(GLOBAL_KEY):
+        return f"{GLOBAL_KEY}:{key_prefix}:{version}:{key}"
+    return tenant_make_key(key, key_prefix, version)
+
+
 class ResilientRedisCache(RedisCache):
     def __init__(self, server: str, params: dict[str, Any]) -> None:
         super().__init__(server, params)
@@ -57,6 +72,10 @@ class ResilientRedisCache(RedisCache):
         if timeout is DEFAULT_TIMEOUT or not isinstance(timeout, int | float):
             return LOCAL_MAX_TIMEOUT
         return min(timeout, LOCAL_MAX_TIMEOUT)
+
+    def available(self) -> bool:
+        """False while Redis was found down: what is kept meanwhile stays in this process."""
+        return time.monotonic() >= self._down_until
 
     def _either(self, what: str, remote: Callable[[], T], local: Callable[[], T]) -> T:
         if time.monotonic() < self._down_until:
@@ -116,6 +135,23 @@ class ResilientRedisCache(RedisCache):
             "delete",
             lambda: super(ResilientRedisCache, self).delete(key, version),
             lambda: True,
+        )
+
+    def has_key(self, key: Any, version: int | None = None) -> bool:
+        # The sessions (cached_db) ask whether a new session key is taken.
+        return self._either(
+            "has_key",
+            lambda: super(ResilientRedisCache, self).has_key(key, version),
+            lambda: self._local.has_key(key, version),
+        )
+
+    def delete_many(self, keys: Any, version: int | None = None) -> None:
+        keys = list(keys)
+        self._local.delete_many(keys, version)
+        self._either(
+            "delete_many",
+            lambda: super(ResilientRedisCache, self).delete_many(keys, version),
+            lambda: None,
         )
 
     def incr(self, key: Any, delta: int = 1, version: int | None = None) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import cache
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
@@ -23,7 +24,8 @@ from django_tenants.middleware.main import TenantMainMiddleware
 from relata.db import connection
 from relata.logs import current_user_id
 from tenants.models import Company
-from tenants.queries.memberships import ACTIVE_COMPANY_STATUSES, active_membership
+from tenants.queries.memberships import ACTIVE_COMPANY_STATUSES, request_membership
+from tenants.services import request_cache
 from tenants.services.network import allowed, client_ip
 
 
@@ -44,6 +46,17 @@ class CompanyRoutingMiddleware(TenantMainMiddleware):
                 raise Http404("company not available")
             request.company = tenant  # type: ignore[attr-defined]
         return response
+
+    def get_tenant(self, domain_model: Any, hostname: str) -> Company:
+        """The host's company, kept in the cache (forgotten when the company or its domain
+        changes: tenants.signals_cache); an unknown host is asked of the database each time."""
+        key = request_cache.host_key(hostname)
+        found = request_cache.look_up(key)
+        if found is not request_cache.MISSING:
+            return found
+        company: Company = super().get_tenant(domain_model, hostname)
+        request_cache.keep(key, company)
+        return company
 
     def no_tenant_found(self, request: HttpRequest, hostname: str) -> None:
         if hostname in settings.PUBLIC_HOSTS:
@@ -140,7 +153,7 @@ class MembershipMiddleware:
             current_user_id.set(user.pk)
         company = getattr(request, "company", None)
         if company is not None and user.is_authenticated:
-            membership = active_membership(user=user, company=company)
+            membership = request_membership(user=user, company=company)
             if membership is None:
                 raise Http404("not a member of this company")
             request.membership = membership  # type: ignore[attr-defined]

@@ -24,6 +24,30 @@ def active_membership(*, user: User, company: Company) -> Membership | None:
     )
 
 
+def request_membership(*, user: User, company: Company) -> Membership | None:
+    """``active_membership`` for every request on the company's host, kept in the cache (see
+    tenants.services.request_cache; forgotten whenever the membership changes). The member's
+    company is the request's own."""
+    from tenants.services import request_cache
+
+    if not user.is_authenticated:  # (also unwraps request.user's lazy object)
+        return None
+    key = request_cache.member_key(company.pk, user.pk)
+    found = request_cache.look_up(key)
+    if found is request_cache.MISSING:
+        found = Membership.objects.filter(user=user, company=company, is_active=True).first()
+        if found is None:
+            return None  # not kept: whoever adds the membership need not know about this
+        request_cache.keep(key, found)
+    found.company = company
+    # The request's own user (unwrapped from its lazy object): membership.user is read on many
+    # pages, and would otherwise be one more query each time.
+    person = getattr(user, "_wrapped", user)
+    if isinstance(person, User):
+        found.user = person
+    return found
+
+
 def companies_for(*, user: User) -> QuerySet[Membership]:
     """The user's active memberships in companies that still exist, for the company chooser."""
     return (
