@@ -67,7 +67,8 @@ def ticket_list(request: HttpRequest) -> HttpResponseBase:
     form = queries.TicketFilterForm(data or None, members=members)
     filters = form.cleaned_data if form.is_valid() else {}
     page = whole_number(request.GET.get("page")) or 1
-    rows, more = queries.page_of(queries.ticket_list(membership, filters), page)
+    listing = queries.ticket_list(membership, filters)
+    rows, more = queries.page_of(listing.tickets, page)
     query = request.GET.copy()
     query.pop("page", None)
     active = whole_number(request.GET.get("view"))
@@ -77,6 +78,9 @@ def ticket_list(request: HttpRequest) -> HttpResponseBase:
         {
             "form": form,
             "rows": [(t, *queries.due_text(t)) for t in rows],
+            "found": listing.found,
+            "found_many": listing.many,
+            "probe": queries.SEARCH_PROBE,
             "page": page,
             "more": more,
             "query": query.urlencode(),
