@@ -1,11 +1,12 @@
 """Where customer service joins the rest of the product, which does not import it: the card
-feeds, the reports, the saved views of the lists, automation's timer engine, and the signals
-of mail, Telegram and telephony."""
+feeds, the reports, the saved views of the lists and their bulk actions, automation's timer
+engine, who reads a ticket's letters, and the signals of mail, Telegram and telephony."""
 
 from __future__ import annotations
 
 
 def connect() -> None:
+    from communications import queries as mail_queries
     from communications.signals import message_stored
     from crm_core import list_views
     from crm_core.automation.services import timers
@@ -18,6 +19,8 @@ def connect() -> None:
     from telephony.signals import call_logged
 
     cards.register_feed_source(queries.feed_entries)
+    # A ticket's letters and their files open for whoever sees the ticket.
+    mail_queries.register_message_access(queries.may_read_letter)
     help_centre.REQUEST_PAGES.append(request_page_url)
     timers.register_due_source(
         timers.DueSource(name="service.sla", next_due=sla.next_due, fire=sla.fire_due)

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from communications.models import Message as MailMessage
 from crm_core.access import visible_user_ids
 from crm_core.models import Client, Contact
 from crm_core.queries.cards import Entry
@@ -53,6 +54,12 @@ def ticket_for(membership: Membership, ticket_id: int) -> Ticket:
     if ticket is None:
         raise Http404("no such ticket")
     return ticket
+
+
+def may_read_letter(membership: Membership, message: MailMessage) -> bool:
+    """A letter on a ticket (the customer's, or a reply as sent) and its files are for whoever
+    sees the ticket, whether or not they read the support mailbox (communications asks)."""
+    return visible_tickets(membership).filter(messages__mail_id=message.pk).exists()
 
 
 def conversation(ticket: Ticket) -> list[TicketMessage]:

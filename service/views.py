@@ -141,7 +141,16 @@ def ticket_new(request: HttpRequest) -> HttpResponseBase:
 @require_GET
 def ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
     membership = _membership(request)
-    ticket = queries.ticket_for(membership, ticket_id)
+    return _ticket_page(request, membership, queries.ticket_for(membership, ticket_id))
+
+
+def _ticket_page(
+    request: HttpRequest,
+    membership: Membership,
+    ticket: Ticket,
+    reply_form: ReplyForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
     members = assignable_members(membership)
     due, due_state = queries.due_text(ticket)
     return render(
@@ -150,7 +159,7 @@ def ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
         {
             "ticket": ticket,
             "thread": queries.conversation(ticket),
-            "reply_form": ReplyForm(),
+            "reply_form": reply_form or ReplyForm(),
             "note_form": NoteForm(),
             "fields_form": TicketFieldsForm(
                 members=members,
@@ -168,20 +177,21 @@ def ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
             "reply_to": ticket.requester_email
             or (_("Telegram") if ticket.telegram_chat_id else ""),
         },
+        status=status,
     )
 
 
 @member_required
 @require_POST
 def ticket_reply(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    """Send the reply; bad input (an empty text, files over the limit) shows the page again
+    with the error beside the field and the typed text kept (files are chosen again: no
+    browser keeps them)."""
     membership = _membership(request)
     ticket = queries.ticket_for(membership, ticket_id)
-    form = ReplyForm(request.POST)
+    form = ReplyForm(request.POST, request.FILES)
     if not form.is_valid():
-        for errors in form.errors.values():
-            for text in errors:
-                messages.error(request, str(text))
-        return redirect("ticket", ticket.pk)
+        return _ticket_page(request, membership, ticket, form, status=400)
     try:
         service.reply(
             company=_company(request),
@@ -189,15 +199,24 @@ def ticket_reply(request: HttpRequest, ticket_id: int) -> HttpResponse:
             ticket=ticket,
             text=form.cleaned_data["text"],
             then=form.cleaned_data["then"],
+            files=form.cleaned_data["files"],
         )
     except ValidationError as exc:
-        for text in _errors(exc):
-            messages.error(request, text)
+        _form_errors(form, exc)
+        return _ticket_page(request, membership, ticket, form, status=400)
     except service.ReplyError as exc:
         messages.error(request, _("The reply is kept but was not sent: %(why)s") % {"why": exc})
     else:
         messages.success(request, _("Sent."))
     return redirect("ticket", ticket.pk)
+
+
+def _form_errors(form: ReplyForm, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
 
 
 @member_required
