@@ -74,7 +74,8 @@ def test_a_reply_goes_as_text_and_html_with_its_files_and_they_show_on_the_ticke
     assert kinds == ["text/plain", "text/html"]
     plain_part = letter.get_body(preferencelist=("plain",))
     html_part = letter.get_body(preferencelist=("html",))
-    assert plain_part is not None and html_part is not None
+    assert plain_part is not None
+    assert html_part is not None
     assert "<script>alert(1)</script>" in plain_part.get_content()
     html = html_part.get_content()
     assert '<a href="https://shop.example/orders"' in html
