@@ -73,13 +73,13 @@ class ReplyForm(forms.Form):
         ],
         initial=Ticket.Status.WAITING,
     )
-    files = FilesField(label=_("Files"))
+    attachments = FilesField(label=_("Files"))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["files"].help_text = _("Sent with the letter; together at most %(mb)s MB.") % {
-            "mb": settings.MAX_ATTACHMENT_MB
-        }
+        self.fields["attachments"].help_text = _(
+            "Sent with the letter; together at most %(mb)s MB."
+        ) % {"mb": settings.MAX_ATTACHMENT_MB}
 
 
 class NoteForm(forms.Form):

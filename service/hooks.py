@@ -12,8 +12,10 @@ def connect() -> None:
     from crm_core.automation.services import timers
     from crm_core.queries import cards
     from crm_core.reports import queries as reports
+    from crm_core.services import bulk
     from knowledge import public_views as help_centre
     from service import queries, report_queries
+    from service.services import bulk as ticket_bulk
     from service.services import channels, sla
     from telegram.signals import client_message
     from telephony.signals import call_logged
@@ -27,6 +29,8 @@ def connect() -> None:
     )
     # A saved view of the tickets list opens the tickets list.
     list_views.LIST_URLS["tickets"] = "tickets"
+    # Its bulk actions (assign, queue, status, priority) run on the lists' bulk machinery.
+    bulk.register_list("tickets", ticket_bulk.LIST)
     reports.REPORTS.update(report_queries.REPORTS)
     message_stored.connect(channels.mail_stored, dispatch_uid="service.mail_stored")
     client_message.connect(channels.telegram_message, dispatch_uid="service.telegram")

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from crm_core.access import is_admin, member_required, require_admin, require_write
-from crm_core.list_views import view_url
+from crm_core.list_views import BulkForm, view_url
 from crm_core.queries.clients import client_for
 from crm_core.queries.lists import default_view, filters_only, saved_views
 from crm_core.queries.members import assignable_members
@@ -72,6 +72,7 @@ def ticket_list(request: HttpRequest) -> HttpResponseBase:
     query = request.GET.copy()
     query.pop("page", None)
     active = whole_number(request.GET.get("view"))
+    may_write = membership.role != Membership.Role.READ_ONLY
     return render(
         request,
         "service/tickets.html",
@@ -90,6 +91,16 @@ def ticket_list(request: HttpRequest) -> HttpResponseBase:
             "views": [(v, view_url(v), v.pk == active) for v in views],
             "active_view": next((v for v in views if v.pk == active), None),
             "may_share": is_admin(membership),
+            "may_write": may_write,
+            # crm_core's bulk bar and machinery (service registers the tickets' actions).
+            "bulk_form": BulkForm(
+                entity="tickets",
+                membership=membership,
+                initial={"query": data.urlencode()},
+                prefix="bulk",
+            )
+            if may_write
+            else None,
         },
     )
 
@@ -199,7 +210,7 @@ def ticket_reply(request: HttpRequest, ticket_id: int) -> HttpResponse:
             ticket=ticket,
             text=form.cleaned_data["text"],
             then=form.cleaned_data["then"],
-            files=form.cleaned_data["files"],
+            files=form.cleaned_data["attachments"],
         )
     except ValidationError as exc:
         _form_errors(form, exc)

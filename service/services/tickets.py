@@ -308,7 +308,7 @@ def _uploads(company: Company, files: Sequence[UploadedFile]) -> list[sending.Up
     if total > limit_mb * 1024 * 1024:
         raise ValidationError(
             {
-                "files": [
+                "attachments": [
                     _("The files come to %(got)s MB; a reply takes at most %(mb)s MB.")
                     % {"got": f"{total / 1024 / 1024:.1f}", "mb": limit_mb}
                 ]
@@ -319,7 +319,9 @@ def _uploads(company: Company, files: Sequence[UploadedFile]) -> list[sending.Up
         # Only the base name: a path in the name must never reach the letter or the storage.
         name = PurePath(file.name or "file").name[:200] or "file"
         if not file.size:
-            raise ValidationError({"files": [_("The file %(name)s is empty.") % {"name": name}]})
+            raise ValidationError(
+                {"attachments": [_("The file %(name)s is empty.") % {"name": name}]}
+            )
         kind = file.content_type or mimetypes.guess_type(name)[0] or "application/octet-stream"
         if "/" not in kind:
             kind = "application/octet-stream"
@@ -351,7 +353,7 @@ def reply(
             _("The customer has no e-mail address, or the company has no mailbox to reply from.")
         )
     if files and ticket.telegram_chat_id is not None:
-        raise ValidationError({"files": [_("Files go to the customer by e-mail only.")]})
+        raise ValidationError({"attachments": [_("Files go to the customer by e-mail only.")]})
     uploads = _uploads(company, files)
     with transaction.atomic():
         locked = Ticket.objects.select_for_update().get(pk=ticket.pk)

@@ -58,7 +58,7 @@ def test_a_reply_goes_as_text_and_html_with_its_files_and_they_show_on_the_ticke
         {
             "text": text,
             "then": "waiting",
-            "files": [
+            "attachments": [
                 SimpleUploadedFile("акт сверки.pdf", PDF, content_type="application/pdf"),
                 SimpleUploadedFile("../../etc/notes.txt", b"plain notes", content_type=""),
             ],
@@ -70,7 +70,7 @@ def test_a_reply_goes_as_text_and_html_with_its_files_and_they_show_on_the_ticke
     assert isinstance(letter, EmailMessage)
     assert letter.get_content_type() == "multipart/mixed"
     alternative = next(p for p in letter.walk() if p.get_content_type() == "multipart/alternative")
-    kinds = [p.get_content_type() for p in alternative.iter_parts()]  # type: ignore[attr-defined]
+    kinds = [p.get_content_type() for p in alternative.iter_parts()]
     assert kinds == ["text/plain", "text/html"]
     plain_part = letter.get_body(preferencelist=("plain",))
     html_part = letter.get_body(preferencelist=("html",))
@@ -91,7 +91,7 @@ def test_a_reply_goes_as_text_and_html_with_its_files_and_they_show_on_the_ticke
         kept = {a.name: a for a in MessageAttachment.objects.filter(message=reply.mail)}
         assert set(kept) == {"акт сверки.pdf", "notes.txt"}
         # Kept under the company's own folder, never under the name the browser gave.
-        assert ".." not in kept["notes.txt"].file.name
+        assert ".." not in str(kept["notes.txt"].file.name)
         with kept["акт сверки.pdf"].file.open("rb") as handle:
             assert handle.read() == PDF
     shown = browser.get(f"/tickets/{ticket.pk}/", HTTP_HOST=desk.a.host).content.decode()
@@ -115,7 +115,7 @@ def test_files_over_the_limit_are_refused_and_the_text_is_kept(
         {
             "text": "Ответ, который нельзя потерять",
             "then": "waiting",
-            "files": [SimpleUploadedFile("big.bin", b"x" * (1024 * 1024 + 10))],
+            "attachments": [SimpleUploadedFile("big.bin", b"x" * (1024 * 1024 + 10))],
         },
         HTTP_HOST=desk.a.host,
     )
@@ -125,7 +125,7 @@ def test_files_over_the_limit_are_refused_and_the_text_is_kept(
     assert "Ответ, который нельзя потерять" in page
     empty = browser.post(
         f"/tickets/{ticket.pk}/reply/",
-        {"text": "Ещё", "then": "waiting", "files": [SimpleUploadedFile("zero.txt", b"")]},
+        {"text": "Ещё", "then": "waiting", "attachments": [SimpleUploadedFile("zero.txt", b"")]},
         HTTP_HOST=desk.a.host,
     )
     assert empty.status_code == 400
