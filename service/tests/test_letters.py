@@ -121,7 +121,9 @@ def test_files_over_the_limit_are_refused_and_the_text_is_kept(
     )
     assert refused.status_code == 400
     page = refused.content.decode()
-    assert "at most 1 MB" in page
+    errors = refused.context["reply_form"].errors["attachments"]
+    assert any("1 " in str(e) for e in errors), errors
+    assert str(errors[0]) in page
     assert "Ответ, который нельзя потерять" in page
     empty = browser.post(
         f"/tickets/{ticket.pk}/reply/",
