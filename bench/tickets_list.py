@@ -198,9 +198,10 @@ def main() -> None:
             "Over the target: " + (", ".join(over) if over else "none") + ". "
             "Pages take the page's ids from the ticket table alone along a partial index "
             "(open / live tickets, a queue's, a person's, the SLA order) and stop after a "
-            "page; a search finds subjects through a trigram index, so a word that one "
-            "ticket in five contains (40,000 rows re-checked and sorted) is the slow case, "
-            "a specific phrase is not.",
+            "page. A search first counts up to 1,001 matches along the subject's trigram "
+            "index; a word with more matches (one ticket in five holds it) is then walked "
+            "along the recency index (strpos, which no index serves) and stops after a "
+            "page, a specific phrase is read through the trigram index.",
             "",
             "Command: `DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres "
             "REDIS_URL=redis://127.0.0.1:6379/12 .venv/bin/python bench/tickets_list.py`",

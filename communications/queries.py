@@ -10,6 +10,7 @@ Who reads what:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet, Sum
@@ -47,6 +48,26 @@ def visible_conversations(membership: Membership) -> QuerySet[Conversation]:
     return Conversation.objects.filter(
         Q(mailbox__in=readable_mailboxes(membership).values("pk")) | shared
     )
+
+
+# Other parts of the product that show letters give their readers sight of them: customer
+# service shows a ticket's letters (and their files) to whoever sees the ticket, mailbox reader
+# or not. Each is asked "may this member read this message?"; communications imports none.
+MessageAccess = Callable[[Membership, Message], bool]
+MESSAGE_ACCESS: list[MessageAccess] = []
+
+
+def register_message_access(check: MessageAccess) -> None:
+    if check not in MESSAGE_ACCESS:
+        MESSAGE_ACCESS.append(check)
+
+
+def may_read_message(membership: Membership, message: Message) -> bool:
+    """Whether the member reads the message: through its conversation (mailbox readers, the
+    card's shared letters) or through a registered part of the product."""
+    if visible_conversations(membership).filter(pk=message.conversation_id).exists():
+        return True
+    return any(check(membership, message) for check in MESSAGE_ACCESS)
 
 
 def conversation_for(membership: Membership, conversation_id: int) -> Conversation:

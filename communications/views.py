@@ -244,9 +244,10 @@ def compose(request: HttpRequest) -> HttpResponse:
 @member_required
 @require_GET
 def attachment(request: HttpRequest, attachment_id: int) -> FileResponse:
-    """A received file, for whoever sees its conversation."""
+    """A letter's file, for whoever reads the letter (its conversation, or a ticket it is on)."""
     found = get_object_or_404(MessageAttachment.objects.select_related("message"), pk=attachment_id)
-    queries.conversation_for(_membership(request), found.message.conversation_id)
+    if not queries.may_read_message(_membership(request), found.message):
+        raise Http404("no such file")
     return FileResponse(found.file.open("rb"), as_attachment=True, filename=found.name)
 
 

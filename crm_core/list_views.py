@@ -116,6 +116,9 @@ class BulkForm(forms.Form):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        if entity in bulk.OTHER_LISTS:
+            self._other(bulk.OTHER_LISTS[entity], membership)
+            return
         if members is None:
             members = assignable_members(membership)
         actions = [(a, bulk.ACTIONS[a]) for a in bulk.BY_ENTITY[entity]]
@@ -135,6 +138,17 @@ class BulkForm(forms.Form):
             self.fields["responsible"].label = gettext_lazy("Assignee")
         else:
             del self.fields["shift_days"]
+
+    def _other(self, other: bulk.OtherList, membership: Membership) -> None:
+        """Another part's list: its actions, and its inputs in place of these (each tells
+        the bulk bar which actions show it)."""
+        self.fields["action"].choices = [("", "—"), *other.actions.items()]  # type: ignore[attr-defined]
+        for name in ("responsible", "stage", "lost_reason", "tag", "title", "deadline"):
+            del self.fields[name]
+        del self.fields["shift_days"]
+        for name, (field, actions) in other.fields(membership).items():
+            field.bulk_actions = " ".join(actions)
+            self.fields[name] = field
 
 
 def render_list(
@@ -353,7 +367,11 @@ def view_change(request: HttpRequest, view_id: int) -> HttpResponse:
 def bulk_count(request: HttpRequest, entity: str) -> HttpResponse:
     """How many records match the list's filters (asked for only when the person selects them
     all: the pages themselves never count a list of a million)."""
-    listing = matching(_membership(request), _entity(entity), request.GET)
+    membership, entity = _membership(request), _entity(entity)
+    if entity in bulk.OTHER_LISTS:
+        found = bulk.OTHER_LISTS[entity].select(membership, request.GET.urlencode(), [], True)
+        return render(request, "crm_core/_bulk_count.html", {"count": found.count()})
+    listing = matching(membership, entity, request.GET)
     return render(
         request,
         "crm_core/_bulk_count.html",

@@ -1,8 +1,8 @@
 """Tickets in the REST API (/api/v1/tickets/): the same token authentication, scopes, paging,
 idempotency, error shape and OpenAPI description as crm_core's resources, since the viewset
 derives from crm_core's ``MemberScopedViewSet`` (scoping to what the token's member sees cannot
-be bypassed). A token limited to a list of resources reaches tickets only when it lists none
-(every resource): crm_core's token scopes do not know this resource yet."""
+be bypassed). A token limited to a list of resources reaches tickets when "tickets" is one of
+them (or when it lists none: every resource)."""
 
 from __future__ import annotations
 

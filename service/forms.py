@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from communications.models import Mailbox
@@ -37,6 +38,24 @@ class NewTicketForm(forms.Form):
         self.fields["assignee"].choices = [("", _("By the queue's rule")), *members]  # type: ignore[attr-defined]
 
 
+class _Files(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class FilesField(forms.FileField):
+    """Several files from one input (Django's documented recipe); an empty list when none."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", _Files(attrs={"id": "reply-files"}))
+        kwargs.setdefault("required", False)
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> Any:
+        one = super().clean
+        found = data if isinstance(data, list | tuple) else [data]
+        return [f for f in (one(d, initial) for d in found if d) if f]
+
+
 class ReplyForm(forms.Form):
     text = forms.CharField(
         label=_("Reply to the customer"),
@@ -54,6 +73,13 @@ class ReplyForm(forms.Form):
         ],
         initial=Ticket.Status.WAITING,
     )
+    attachments = FilesField(label=_("Files"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["attachments"].help_text = _(
+            "Sent with the letter; together at most %(mb)s MB."
+        ) % {"mb": settings.MAX_ATTACHMENT_MB}
 
 
 class NoteForm(forms.Form):

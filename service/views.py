@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from crm_core.access import is_admin, member_required, require_admin, require_write
-from crm_core.list_views import view_url
+from crm_core.list_views import BulkForm, view_url
 from crm_core.queries.clients import client_for
 from crm_core.queries.lists import default_view, filters_only, saved_views
 from crm_core.queries.members import assignable_members
@@ -67,16 +67,21 @@ def ticket_list(request: HttpRequest) -> HttpResponseBase:
     form = queries.TicketFilterForm(data or None, members=members)
     filters = form.cleaned_data if form.is_valid() else {}
     page = whole_number(request.GET.get("page")) or 1
-    rows, more = queries.page_of(queries.ticket_list(membership, filters), page)
+    listing = queries.ticket_list(membership, filters)
+    rows, more = queries.page_of(listing.tickets, page)
     query = request.GET.copy()
     query.pop("page", None)
     active = whole_number(request.GET.get("view"))
+    may_write = membership.role != Membership.Role.READ_ONLY
     return render(
         request,
         "service/tickets.html",
         {
             "form": form,
             "rows": [(t, *queries.due_text(t)) for t in rows],
+            "found": listing.found,
+            "found_many": listing.many,
+            "probe": queries.SEARCH_PROBE,
             "page": page,
             "more": more,
             "query": query.urlencode(),
@@ -86,6 +91,16 @@ def ticket_list(request: HttpRequest) -> HttpResponseBase:
             "views": [(v, view_url(v), v.pk == active) for v in views],
             "active_view": next((v for v in views if v.pk == active), None),
             "may_share": is_admin(membership),
+            "may_write": may_write,
+            # crm_core's bulk bar and machinery (service registers the tickets' actions).
+            "bulk_form": BulkForm(
+                entity="tickets",
+                membership=membership,
+                initial={"query": data.urlencode()},
+                prefix="bulk",
+            )
+            if may_write
+            else None,
         },
     )
 
@@ -137,7 +152,16 @@ def ticket_new(request: HttpRequest) -> HttpResponseBase:
 @require_GET
 def ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
     membership = _membership(request)
-    ticket = queries.ticket_for(membership, ticket_id)
+    return _ticket_page(request, membership, queries.ticket_for(membership, ticket_id))
+
+
+def _ticket_page(
+    request: HttpRequest,
+    membership: Membership,
+    ticket: Ticket,
+    reply_form: ReplyForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
     members = assignable_members(membership)
     due, due_state = queries.due_text(ticket)
     return render(
@@ -146,7 +170,7 @@ def ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
         {
             "ticket": ticket,
             "thread": queries.conversation(ticket),
-            "reply_form": ReplyForm(),
+            "reply_form": reply_form or ReplyForm(),
             "note_form": NoteForm(),
             "fields_form": TicketFieldsForm(
                 members=members,
@@ -164,20 +188,21 @@ def ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
             "reply_to": ticket.requester_email
             or (_("Telegram") if ticket.telegram_chat_id else ""),
         },
+        status=status,
     )
 
 
 @member_required
 @require_POST
 def ticket_reply(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    """Send the reply; bad input (an empty text, files over the limit) shows the page again
+    with the error beside the field and the typed text kept (files are chosen again: no
+    browser keeps them)."""
     membership = _membership(request)
     ticket = queries.ticket_for(membership, ticket_id)
-    form = ReplyForm(request.POST)
+    form = ReplyForm(request.POST, request.FILES)
     if not form.is_valid():
-        for errors in form.errors.values():
-            for text in errors:
-                messages.error(request, str(text))
-        return redirect("ticket", ticket.pk)
+        return _ticket_page(request, membership, ticket, form, status=400)
     try:
         service.reply(
             company=_company(request),
@@ -185,15 +210,24 @@ def ticket_reply(request: HttpRequest, ticket_id: int) -> HttpResponse:
             ticket=ticket,
             text=form.cleaned_data["text"],
             then=form.cleaned_data["then"],
+            files=form.cleaned_data["attachments"],
         )
     except ValidationError as exc:
-        for text in _errors(exc):
-            messages.error(request, text)
+        _form_errors(form, exc)
+        return _ticket_page(request, membership, ticket, form, status=400)
     except service.ReplyError as exc:
         messages.error(request, _("The reply is kept but was not sent: %(why)s") % {"why": exc})
     else:
         messages.success(request, _("Sent."))
     return redirect("ticket", ticket.pk)
+
+
+def _form_errors(form: ReplyForm, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
 
 
 @member_required

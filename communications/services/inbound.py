@@ -134,7 +134,7 @@ def store(  # noqa: PLR0917  (the sync's one call per message)
         )
         # Stored under a name of our own: the sender's ("..", "a/../b", 200 Cyrillic letters)
         # would make the storage refuse the file and the message with it, on every poll.
-        attachment.file.save(_stored_name(part.name), ContentFile(part.payload), save=False)
+        attachment.file.save(stored_name(part.name), ContentFile(part.payload), save=False)
         attachment.save()
     _update_conversation(conversation, message, when)
     # Other apps read what came in without this one knowing them (marketing: bounce reports).
@@ -211,7 +211,7 @@ def _make_request(
 _PLAIN_EXTENSION = re.compile(r"\.[A-Za-z0-9]{1,10}$")
 
 
-def _stored_name(name: str) -> str:
+def stored_name(name: str) -> str:
     """A random file name keeping a plain extension (the person sees ``name``)."""
     extension = _PLAIN_EXTENSION.search(name or "")
     return uuid.uuid4().hex + (extension.group(0).lower() if extension else "")

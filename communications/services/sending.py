@@ -15,19 +15,31 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from imap_tools import MailMessageFlags
 
-from communications.models import Conversation, Mailbox, Message
+from communications.models import Conversation, Mailbox, Message, MessageAttachment
 from communications.services.connection import MailboxError, imap, smtp
+from communications.services.inbound import stored_name
 from communications.services.matching import match_addresses
 from crm_core.models import Attachment, Deal
 from tenants.models import User
 
 log = logging.getLogger(__name__)
 MAX_ATTACHMENTS_MB = 25  # what most mail servers accept in one message
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file sent with the letter that is no deal's file (a ticket reply's): it is kept with
+    the sent letter (``MessageAttachment``, under the company's folder) as received files are."""
+
+    name: str
+    content_type: str
+    data: bytes
 
 
 @dataclass
@@ -37,6 +49,9 @@ class Outgoing:
     text: str
     cc: list[str] = field(default_factory=list)
     files: list[Attachment] = field(default_factory=list)
+    uploads: list[Upload] = field(default_factory=list)
+    # The HTML part (multipart/alternative beside the text); empty: a plain-text letter.
+    html: str = ""
 
 
 class SendError(Exception):
@@ -69,6 +84,16 @@ def build(
         message["In-Reply-To"] = in_reply_to
         message["References"] = references
     message.set_content(outgoing.text)
+    if outgoing.html:
+        message.add_alternative(outgoing.html, subtype="html")
+    for upload in outgoing.uploads:
+        maintype, _sep, subtype = upload.content_type.partition("/")
+        message.add_attachment(
+            upload.data,
+            maintype=maintype or "application",
+            subtype=subtype or "octet-stream",
+            filename=upload.name,
+        )
     for file in outgoing.files:
         kind = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
         maintype, subtype = kind.split("/", 1)
@@ -82,9 +107,9 @@ def build(
 def _check(outgoing: Outgoing) -> None:
     if not outgoing.to:
         raise ValidationError(_("Say whom to send it to."))
-    if not outgoing.text.strip() and not outgoing.files:
+    if not outgoing.text.strip() and not outgoing.files and not outgoing.uploads:
         raise ValidationError(_("The message is empty."))
-    total = sum(f.size for f in outgoing.files)
+    total = sum(f.size for f in outgoing.files) + sum(len(u.data) for u in outgoing.uploads)
     if total > MAX_ATTACHMENTS_MB * 1024 * 1024:
         raise ValidationError(
             _("The files come to more than %(mb)s MB; mail servers refuse that.")
@@ -135,6 +160,15 @@ def send(
             problem=_("Sending…"),
             size=len(email.as_bytes()),
         )
+        for upload in outgoing.uploads:
+            kept = MessageAttachment(
+                message=message,
+                name=upload.name[:255],
+                content_type=upload.content_type[:200],
+                size=len(upload.data),
+            )
+            kept.file.save(stored_name(upload.name), ContentFile(upload.data), save=False)
+            kept.save()
     try:
         with smtp(mailbox) as server:
             server.send_message(email)

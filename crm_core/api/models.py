@@ -23,6 +23,8 @@ class ApiToken(models.Model):
         PRODUCTS = "products", _("Products")
         REQUESTS = "requests", _("Requests")
         WEBHOOKS = "webhooks", _("Webhook subscriptions")
+        # Customer service's resource (service/api.py); only its name is known here.
+        TICKETS = "tickets", _("Tickets")
 
     name = models.CharField(_("name"), max_length=100)
     # The first characters of the token, to tell tokens apart in the list (not a secret).

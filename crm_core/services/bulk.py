@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -75,6 +76,36 @@ MODELS: dict[str, Any] = {
     "deals": Deal,
     "tasks": Task,
 }
+
+Handler = Callable[[Membership, BulkJob, list[int]], int]
+
+
+@dataclass(frozen=True)
+class OtherList:
+    """A list of another part of the product that takes bulk actions through this machinery
+    (customer service's tickets), registered by that part: crm_core imports none of it.
+
+    ``actions``: action name → label; ``fields``: the inputs of the bulk bar (form fields, with
+    the actions each serves), made for the acting member; ``clean``: an action's inputs checked
+    and reduced to JSON (raises ValidationError); ``select``: what the member may change of the
+    ticked ids or of all matching the list's query; ``handlers``: action → the work on a chunk
+    of ids (returns how many were done)."""
+
+    actions: dict[str, Any]
+    fields: Callable[[Membership], dict[str, tuple[Any, tuple[str, ...]]]]
+    clean: Callable[[Membership, str, dict[str, Any]], dict[str, Any]]
+    select: Callable[[Membership, str, list[int], bool], Any]
+    handlers: dict[str, Handler]
+
+
+OTHER_LISTS: dict[str, OtherList] = {}
+
+
+def register_list(entity: str, other: OtherList) -> None:
+    OTHER_LISTS[entity] = other
+    BY_ENTITY[entity] = tuple(other.actions)
+    ACTIONS.update(other.actions)
+    HANDLERS.update(other.handlers)
 
 
 def _member(company_id: int, user_id: int | None) -> Membership | None:
@@ -147,7 +178,10 @@ def start_bulk_job(
     chosen = list(ids)[:5000]
     if not all_matching and not chosen:
         raise ValidationError(_("Tick at least one row."), code="empty")
-    cleaned = _clean_params(membership, entity, action, params or {})
+    if entity in OTHER_LISTS:
+        cleaned = OTHER_LISTS[entity].clean(membership, action, params or {})
+    else:
+        cleaned = _clean_params(membership, entity, action, params or {})
     found = _selected(membership, entity, action, query, chosen, all_matching)
     total = found.count()
     if total == 0:
@@ -172,6 +206,8 @@ def _selected(  # noqa: PLR0917  (the job's own fields, read back)
     ids: list[int],
     all_matching: bool,
 ) -> Any:
+    if entity in OTHER_LISTS:
+        return OTHER_LISTS[entity].select(membership, query, ids, all_matching)
     if action == "export":
         # Exporting needs only sight of the records, as the list's own export.
         listed = matching(membership, entity, query).records.order_by()
@@ -514,7 +550,7 @@ def _export(job: BulkJob, membership: Membership) -> None:
     BulkJob.objects.filter(pk=job.pk).update(file=job.file.name, done=job.total)
 
 
-HANDLERS: dict[str, Callable[[Membership, BulkJob, list[int]], int]] = {
+HANDLERS: dict[str, Handler] = {
     "reassign": _reassign,
     "stage": _stage,
     "tag_add": _tags(adding=True),

@@ -10,15 +10,21 @@ lost.
 from __future__ import annotations
 
 import logging
+import mimetypes
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import PurePath
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import validate_email
 from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from communications.html_letter import text_to_html
 from communications.models import Conversation, Mailbox
 from communications.models import Message as MailMessage
 from communications.services import sending
@@ -26,6 +32,7 @@ from communications.services.matching import match_addresses
 from crm_core.access import require_write
 from crm_core.automation.services.notify import is_active_member, notify
 from crm_core.models import Client, Contact, Employee
+from crm_core.services import limits
 from crm_core.services.audit import record
 from service.models import Priority, Queue, ServiceSettings, SupportMailbox, Ticket, TicketMessage
 from service.services import sla
@@ -291,6 +298,38 @@ class ReplyError(Exception):
     """The reply is kept on the ticket but did not reach the customer; ``str()`` says why."""
 
 
+def _uploads(company: Company, files: Sequence[UploadedFile]) -> list[sending.Upload]:
+    """The reply's files, checked before anything is written: none empty, together within the
+    company's limit per letter (settings.MAX_ATTACHMENT_MB) and its storage plan."""
+    if not files:
+        return []
+    limit_mb = settings.MAX_ATTACHMENT_MB
+    total = sum(f.size or 0 for f in files)
+    if total > limit_mb * 1024 * 1024:
+        raise ValidationError(
+            {
+                "attachments": [
+                    _("The files come to %(got)s MB; a reply takes at most %(mb)s MB.")
+                    % {"got": f"{total / 1024 / 1024:.1f}", "mb": limit_mb}
+                ]
+            }
+        )
+    uploads = []
+    for file in files:
+        # Only the base name: a path in the name must never reach the letter or the storage.
+        name = PurePath(file.name or "file").name[:200] or "file"
+        if not file.size:
+            raise ValidationError(
+                {"attachments": [_("The file %(name)s is empty.") % {"name": name}]}
+            )
+        kind = file.content_type or mimetypes.guess_type(name)[0] or "application/octet-stream"
+        if "/" not in kind:
+            kind = "application/octet-stream"
+        uploads.append(sending.Upload(name=name, content_type=kind, data=file.read()))
+    limits.check_storage(company, total)
+    return uploads
+
+
 def reply(
     *,
     company: Company,
@@ -298,10 +337,12 @@ def reply(
     ticket: Ticket,
     text: str,
     then: str = Ticket.Status.WAITING,
+    files: Sequence[UploadedFile] = (),
 ) -> TicketMessage:
-    """A public reply to the customer, by e-mail (through the ticket's mailbox, in its thread)
-    or in Telegram, then the status the manager chose. Raises ValidationError for bad input
-    (nothing written) and ReplyError when the channel refused it (the reply is kept)."""
+    """A public reply to the customer, by e-mail (through the ticket's mailbox, in its thread,
+    its text and an HTML version, with the files) or in Telegram, then the status the manager
+    chose. Raises ValidationError for bad input (nothing written) and ReplyError when the
+    channel refused it (the reply is kept)."""
     require_write(actor)
     body = _text(text)
     if then not in (Ticket.Status.OPEN, Ticket.Status.WAITING, Ticket.Status.SOLVED):
@@ -311,6 +352,9 @@ def reply(
         raise ValidationError(
             _("The customer has no e-mail address, or the company has no mailbox to reply from.")
         )
+    if files and ticket.telegram_chat_id is not None:
+        raise ValidationError({"attachments": [_("Files go to the customer by e-mail only.")]})
+    uploads = _uploads(company, files)
     with transaction.atomic():
         locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
         message = TicketMessage.objects.create(
@@ -339,7 +383,11 @@ def reply(
                 sender=actor.user,
                 mailbox=mailbox,
                 outgoing=sending.Outgoing(
-                    to=[locked.requester_email], subject=mail_subject(locked), text=body
+                    to=[locked.requester_email],
+                    subject=mail_subject(locked),
+                    text=body,
+                    html=text_to_html(body),
+                    uploads=uploads,
                 ),
                 conversation=locked.conversation,
             )

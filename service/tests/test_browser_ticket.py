@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import email
 import re
+from email.message import EmailMessage
+from email.policy import default
 from pathlib import Path
 from typing import Any, cast
 
@@ -128,11 +130,15 @@ def test_a_ticket_from_letter_to_rating(  # noqa: PLR0917  (pytest passes fixtur
     page.click("#reply-send")
     page.wait_for_selector(".ticket-reply")
     wait_for(lambda: bool(smtp_server.received), timeout=10, what="the reply at the SMTP server")
-    letter = email.message_from_bytes(smtp_server.received[0].data)
+    letter = email.message_from_bytes(smtp_server.received[0].data, policy=default)
     assert smtp_server.received[0].recipients == ["lena@romashka.ru"]
     assert letter["In-Reply-To"] == "<help-1@romashka.ru>"
-    assert "мастер приедет" in cast(bytes, letter.get_payload(decode=True)).decode()
-    assert "Мастер свободен" not in cast(bytes, letter.get_payload(decode=True)).decode()
+    # Text and HTML (multipart/alternative); the internal note in neither.
+    for kind in ("plain", "html"):
+        part = cast(EmailMessage, letter).get_body(preferencelist=(kind,))
+        assert part is not None, kind
+        assert "мастер приедет" in part.get_content()
+        assert "Мастер свободен" not in part.get_content()
     with made:
         ticket.refresh_from_db()
         assert ticket.status == Ticket.Status.SOLVED

@@ -25,7 +25,12 @@
     function showFields() {
       var wanted = NEEDS[action.value] || [];
       form.querySelectorAll(".bulk-field[data-for]").forEach(function (field) {
-        field.classList.toggle("shown", wanted.indexOf(field.getAttribute("data-for")) >= 0);
+        // Another part's list says on the field which of its actions need it.
+        var serves = (field.getAttribute("data-actions") || "").split(" ");
+        field.classList.toggle(
+          "shown",
+          wanted.indexOf(field.getAttribute("data-for")) >= 0 || serves.indexOf(action.value) >= 0
+        );
       });
     }
     function count() {
