@@ -427,11 +427,20 @@ def remap(
     return batch
 
 
+# ImportBatch.options' key for the client fields the mapping step made from the file's columns:
+# the batch's undo removes them again while nothing else holds a value in them.
+CREATED_FIELDS = "created_fields"
+
+
 @transaction.atomic
-def make_client_fields(mapping: dict[str, str], *, membership: Membership) -> dict[str, str]:
+def make_client_fields(
+    mapping: dict[str, str], *, membership: Membership, created: list[str] | None = None
+) -> dict[str, str]:
     """The columns mapped to "create a client field from this column", mapped to a new text
     field of the client named after the column (made as the settings page makes one: the
-    plan's limit, the change log); a field of that name already there is used instead.
+    plan's limit, the change log); a field of that name already there is used instead. The
+    keys of the fields made here are added to `created` (kept in the batch's options under
+    CREATED_FIELDS, for its undo).
 
     Raises ValidationError (nothing made after it) when the plan allows no more fields."""
     result = dict(mapping)
@@ -450,6 +459,8 @@ def make_client_fields(mapping: dict[str, str], *, membership: Membership) -> di
                 kind=CustomField.Kind.TEXT,
                 choices=[],
             )
+            if created is not None:
+                created.append(existing.key)
         result[header] = columns.CUSTOM_PREFIX + existing.key
     return result
 

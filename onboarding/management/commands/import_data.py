@@ -18,6 +18,7 @@ from onboarding.importing.engine import OUTCOMES
 from onboarding.importing.errors import UnreadableFile
 from onboarding.models import ImportBatch, ImportRowNote, ImportTemplate
 from onboarding.services.imports import (
+    CREATED_FIELDS,
     UndoRefused,
     create_batch,
     make_client_fields,
@@ -107,8 +108,9 @@ class Command(BaseCommand):
             template = ImportTemplate.objects.filter(name=named).first() if named else None
             # A saved template brings its date order too (create_batch); a JSON file maps only.
             mapping = None if template is not None else self._mapping(options["mapping"])
+            created: list[str] = []  # the client fields made here: this import's undo removes them
             if mapping and columns.NEW_CUSTOM in mapping.values():
-                mapping = self._new_fields(company, mapping)
+                mapping = self._new_fields(company, mapping, created)
             try:
                 with path.open("rb") as stream:
                     batch = create_batch(
@@ -125,6 +127,7 @@ class Command(BaseCommand):
                             "deals": options["deals"],
                             "bad_inn": options["bad_inn"],
                             **self._choices(options["choices"]),
+                            CREATED_FIELDS: created,
                         },
                     )
             except UnreadableFile as exc:
@@ -226,14 +229,16 @@ class Command(BaseCommand):
                 )
 
     @staticmethod
-    def _new_fields(company: Company, mapping: dict[str, str]) -> dict[str, str]:
+    def _new_fields(
+        company: Company, mapping: dict[str, str], created: list[str]
+    ) -> dict[str, str]:
         """Columns mapped to "new_custom" become client fields, made as the company's owner
         would make them on the settings page (the plan's limit, the change log)."""
         owner = Membership.objects.filter(company=company, role=Membership.Role.OWNER).first()
         if owner is None:
             raise CommandError("The company has no owner to make its new client fields.")
         try:
-            return make_client_fields(mapping, membership=owner)
+            return make_client_fields(mapping, membership=owner, created=created)
         except ValidationError as exc:
             raise CommandError("; ".join(exc.messages)) from exc
 
