@@ -249,6 +249,7 @@ def import_preview(request: HttpRequest, batch_id: int) -> HttpResponse:
                 # The order this export's typed deal dates were read in (shown by the file or
                 # answered on this page); none when the mapped deal-date column has none.
                 date_order=batch.date_order if found.dates(mapping).typed else "",
+                options=found.options,
             )
             messages.success(request, _("The mapping is saved as a template."))
     imports.queue_batch(batch)

@@ -23,6 +23,7 @@ from onboarding.services.imports import (
     create_batch,
     make_client_fields,
     run_batch,
+    template_mapping,
     undo_batch,
 )
 from tenants.models import Company, Membership
@@ -71,9 +72,10 @@ class Command(BaseCommand):
         parser.add_argument(
             "--bad-inn",
             choices=["blank", "skip"],
-            default="blank",
+            default=None,
             help="A row whose 10- or 12-digit INN fails its checksum: imported without the INN"
-            " and flagged (blank, the default), or skipped (skip); reported either way",
+            " and flagged (blank, the default unless the --mapping template says otherwise), or"
+            " skipped (skip); reported either way",
         )
         parser.add_argument(
             "--choices",
@@ -106,8 +108,13 @@ class Command(BaseCommand):
         with company:
             named = options["mapping"]
             template = ImportTemplate.objects.filter(name=named).first() if named else None
-            # A saved template brings its date order too (create_batch); a JSON file maps only.
-            mapping = None if template is not None else self._mapping(options["mapping"])
+            # A saved template brings its date order and the choices saved with it too
+            # (create_batch; --deals and --bad-inn given here win); a JSON file maps only.
+            mapping = (
+                template_mapping(template)
+                if template is not None
+                else self._mapping(options["mapping"])
+            )
             created: list[str] = []  # the client fields made here: this import's undo removes them
             if mapping and columns.NEW_CUSTOM in mapping.values():
                 mapping = self._new_fields(company, mapping, created)
