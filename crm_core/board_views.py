@@ -116,6 +116,8 @@ def card_html(card: Card, no_task: str, *, oob: bool = False) -> SafeString:
             f' aria-label="{escape(card.avatar_label)}">{escape(card.initials)}</span>'
         )
     parts.append("</div>\n  ")
+    for code, text in card.marks:
+        parts.append(f'<span class="card-mark mark-{escape(code)}">{escape(text)}</span>\n  ')
     if card.task_title:
         due = escape(card.task_due)
         parts.append(

@@ -30,6 +30,10 @@ class ImportTemplate(models.Model):
     date_order = models.CharField(
         _("date format"), max_length=3, choices=DateOrder.choices, blank=True, default=""
     )
+    # The person's other choices on the mapping page, restored with the mapping: {"deals":
+    # true/false/null, "bad_inn": "skip" | "blank", "new_fields": [headers whose client field
+    # was made from the column]} (ImportBatch.options' keys).
+    options = models.JSONField(_("choices"), default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

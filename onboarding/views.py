@@ -211,8 +211,14 @@ def import_preview(request: HttpRequest, batch_id: int) -> HttpResponse:
                 {"batch": batch, "percent": 0, **_mapping_context(found, form)},
                 status=400,
             )
+        # The fields an earlier mapping of this preview made stay its own (for the undo).
+        created = list(batch.options.get(imports.CREATED_FIELDS) or [])
         try:
-            mapping = imports.make_client_fields(form.mapping(), membership=request.membership)  # type: ignore[attr-defined]
+            mapping = imports.make_client_fields(
+                form.mapping(),
+                membership=request.membership,  # type: ignore[attr-defined]
+                created=created,
+            )
         except ValidationError as exc:
             form.add_error(None, exc)
             return render(
@@ -223,7 +229,7 @@ def import_preview(request: HttpRequest, batch_id: int) -> HttpResponse:
             )
         # What the file was recognised as (a preset, its ids' prefix) and the stages and
         # people already mapped stay; the page's own choices are replaced.
-        found.options = {**batch.options, **form.options()}
+        found.options = {**batch.options, **form.options(), imports.CREATED_FIELDS: created}
         imports.remap(
             batch,
             mapping=mapping,
@@ -243,6 +249,7 @@ def import_preview(request: HttpRequest, batch_id: int) -> HttpResponse:
                 # The order this export's typed deal dates were read in (shown by the file or
                 # answered on this page); none when the mapped deal-date column has none.
                 date_order=batch.date_order if found.dates(mapping).typed else "",
+                options=found.options,
             )
             messages.success(request, _("The mapping is saved as a template."))
     imports.queue_batch(batch)

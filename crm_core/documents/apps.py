@@ -16,3 +16,8 @@ class DocumentsConfig(AppConfig):
         company_provisioned.connect(
             on_company_provisioned, dispatch_uid="documents.default_templates"
         )
+        # The board's cards and the deals list show each deal's payment by its invoices.
+        from crm_core.documents.queries import payment_marks
+        from crm_core.queries.deals import register_deal_mark
+
+        register_deal_mark(payment_marks)

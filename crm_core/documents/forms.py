@@ -49,3 +49,11 @@ class RequisitesForm(forms.ModelForm):
 
 class GenerateForm(forms.Form):
     template = forms.IntegerField()
+
+
+class PaidForm(forms.Form):
+    """An invoice marked paid on the deal's card: the sum paid (blank: its whole total)."""
+
+    amount = forms.DecimalField(
+        label=_("Sum paid"), required=False, max_digits=16, decimal_places=2, localize=True
+    )

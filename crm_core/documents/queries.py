@@ -1,13 +1,22 @@
-"""What members see of documents: only those of deals they may see."""
+"""What members see of documents: only those of deals they may see; and what a deal's issued
+invoices say of its payment."""
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Count, DecimalField, F, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
+from django.utils.translation import pgettext
 
 from crm_core.access import visible
-from crm_core.documents.models import Document, DocumentTemplate
+from crm_core.documents.models import Document, DocumentTemplate, Kind
 from crm_core.models import Deal
 from tenants.models import Membership
+
+UNPAID, PARTLY, PAID = "unpaid", "partly", "paid"
 
 
 def visible_documents(membership: Membership) -> QuerySet[Document]:
@@ -21,3 +30,70 @@ def documents_of(deal: Deal) -> QuerySet[Document]:
 
 def usable_templates() -> QuerySet[DocumentTemplate]:
     return DocumentTemplate.objects.filter(is_active=True).order_by("kind", "name")
+
+
+def paid_sum() -> Coalesce:
+    """An invoice's payment as a sum (paid without a sum reported: its total); what the deal's
+    payment state and the reports' "paid by invoices" both count."""
+    return Coalesce(F("paid_amount"), F("total"), output_field=DecimalField())
+
+
+@dataclass(frozen=True)
+class Payment:
+    """A deal's payment by its issued invoices: what was paid against what is due (the deal's
+    amount, or its invoices' total when the deal has no amount)."""
+
+    state: str  # UNPAID, PARTLY or PAID
+    paid: Decimal
+    due: Decimal
+    invoices: int
+
+    @property
+    def label(self) -> str:
+        return {
+            UNPAID: pgettext("a deal's payment", "not paid"),
+            PARTLY: pgettext("a deal's payment", "partly paid"),
+            PAID: pgettext("a deal's payment", "paid"),
+        }[self.state]
+
+
+def payment_states(deal_ids: Iterable[int]) -> dict[int, Payment]:
+    """The payment of each of these deals that has an issued invoice (one query)."""
+    ids = list(deal_ids)
+    if not ids:
+        return {}
+    rows = (
+        Document.objects.filter(kind=Kind.INVOICE, deal_id__in=ids)
+        .order_by()
+        .values("deal_id", "deal__amount")
+        .annotate(
+            issued=Sum("total"),
+            paid=Sum(paid_sum(), filter=Q(paid_at__isnull=False)),
+            n=Count("id"),
+        )
+    )
+    found = {}
+    for row in rows:
+        paid = row["paid"] or Decimal(0)
+        amount = row["deal__amount"] or Decimal(0)
+        due = amount if amount > 0 else (row["issued"] or Decimal(0))
+        if paid > 0 and paid >= due:
+            state = PAID
+        elif paid > 0:
+            state = PARTLY
+        else:
+            state = UNPAID
+        found[row["deal_id"]] = Payment(state, paid, due, row["n"])
+    return found
+
+
+def payment_of(deal: Deal) -> Payment | None:
+    return payment_states([deal.pk]).get(deal.pk)
+
+
+def payment_marks(deal_ids: list[int]) -> dict[int, tuple[str, str]]:
+    """The deals' payment state as the board's cards and the deals list show it."""
+    return {
+        deal_id: (f"payment-{payment.state}", payment.label)
+        for deal_id, payment in payment_states(deal_ids).items()
+    }

@@ -13,4 +13,5 @@ urlpatterns = [
     path("settings/documents/requisites/", views.requisites_edit, name="document_requisites"),
     path("deals/<int:deal_id>/documents/", views.deal_document, name="deal_document"),
     path("documents/<int:document_id>/", views.document_download, name="document_download"),
+    path("documents/<int:document_id>/paid/", views.invoice_paid, name="invoice_paid"),
 ]

@@ -11,12 +11,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from crm_core.access import is_admin, member_required
-from crm_core.documents.forms import GenerateForm, RequisitesForm, TemplateForm
+from crm_core.documents.forms import GenerateForm, PaidForm, RequisitesForm, TemplateForm
 from crm_core.documents.models import DocumentTemplate
 from crm_core.documents.queries import usable_templates, visible_documents
 from crm_core.documents.services import values
 from crm_core.documents.services.bank import missing_requisites
 from crm_core.documents.services.documents import generate
+from crm_core.documents.services.payments import mark_paid_by_hand
 from crm_core.documents.services.setup import save_requisites, save_template
 from crm_core.queries.deals import deal_for
 from crm_core.services import once
@@ -130,6 +131,29 @@ def deal_document(request: HttpRequest, deal_id: int) -> HttpResponse:
     else:
         messages.success(request, _("%(document)s is ready.") % {"document": document})
     return redirect("deal_detail", deal_id=deal.pk)
+
+
+@member_required
+@require_POST
+def invoice_paid(request: HttpRequest, document_id: int) -> HttpResponse:
+    """An invoice marked paid by hand on its deal's card (a payment 1C does not report)."""
+    membership = _membership(request)
+    invoice = get_object_or_404(
+        visible_documents(membership).select_related("deal"), pk=document_id
+    )
+    form = PaidForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Give the sum paid as a number, or leave it blank."))
+        return redirect("deal_detail", deal_id=invoice.deal_id)
+    try:
+        mark_paid_by_hand(
+            membership=membership, invoice=invoice, amount=form.cleaned_data["amount"]
+        )
+    except (ValidationError, PermissionDenied) as exc:
+        _fail(request, exc)
+    else:
+        messages.success(request, _("%(document)s is marked paid.") % {"document": invoice})
+    return redirect("deal_detail", deal_id=invoice.deal_id)
 
 
 @member_required

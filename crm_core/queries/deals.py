@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import date, tzinfo
 from decimal import Decimal
 from typing import Any
@@ -23,6 +23,28 @@ from crm_core.models import CustomField, Deal, DealTotal, Pipeline, Stage, Task
 from crm_core.queries.rates import Rates, rates_today
 from relata.db import connection
 from tenants.models import Membership
+
+# Other parts of the CRM put a word on a deal's board card and its list row (documents: its
+# payment by the invoices issued) without crm_core importing them: each source gets the deals'
+# ids and returns {deal id: (code, text in the active language)}, in one query for them all.
+DealMark = Callable[[list[int]], dict[int, tuple[str, str]]]
+_MARK_SOURCES: list[DealMark] = []
+
+
+def register_deal_mark(source: DealMark) -> None:
+    if source not in _MARK_SOURCES:
+        _MARK_SOURCES.append(source)
+
+
+def deal_marks(deal_ids: Iterable[int]) -> dict[int, list[tuple[str, str]]]:
+    """Every source's marks of these deals (one query per source, not per deal)."""
+    ids = list(deal_ids)
+    found: dict[int, list[tuple[str, str]]] = {}
+    for source in _MARK_SOURCES if ids else []:
+        for deal_id, mark in source(ids).items():
+            found.setdefault(deal_id, []).append(mark)
+    return found
+
 
 # Cards shown per column; the column links to the list for the rest (a column of 30,000 cards
 # helps nobody and costs the page).
@@ -81,6 +103,7 @@ class Card:
     due_label: str = ""
     close_tasks_label: str = ""  # "Also close 2 open tasks", when there are any
     html: str = ""  # the card's markup, made by the view (crm_core.board_views.card_html)
+    marks: list[tuple[str, str]] = field(default_factory=list)  # (code, text): deal_marks
 
 
 @dataclass
@@ -184,6 +207,7 @@ def board(
             for card in by_stage[stage.pk]:
                 card.closed = True
     _add_next_tasks([card for cards in by_stage.values() for card in cards])
+    _add_marks([card for cards in by_stage.values() for card in cards])
     describe(card for cards in by_stage.values() for card in cards)
     return [
         Column(
@@ -331,6 +355,12 @@ def _add_next_tasks(cards: list[Card]) -> None:
         )
 
 
+def _add_marks(cards: list[Card]) -> None:
+    marks = deal_marks(card.pk for card in cards)
+    for card in cards:
+        card.marks = marks.get(card.pk, [])
+
+
 def describe(cards: Iterable[Card]) -> None:
     """The cards' texts in the active language (see ``Card``)."""
     ages: dict[int, str] = {}
@@ -368,6 +398,7 @@ def card_for(membership: Membership, deal_id: int) -> tuple[Card, int]:
     )
     card.closed = row[1] != Stage.Outcome.OPEN
     _add_next_tasks([card])
+    _add_marks([card])
     describe([card])
     return card, row[0]
 

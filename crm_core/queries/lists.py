@@ -31,7 +31,7 @@ from crm_core.queries.clients import (
     editable_clients,
     editable_contacts,
 )
-from crm_core.queries.deals import deal_list, money_text, visible_deals
+from crm_core.queries.deals import deal_list, deal_marks, money_text, visible_deals
 from crm_core.queries.members import assignable_members
 from crm_core.queries.tasks import task_list, visible_tasks
 from tenants.models import Membership
@@ -198,6 +198,8 @@ COLUMNS: dict[str, list[tuple[str, Any, Callable[[Any], Cell]]]] = {
         ("source", _("Source"), lambda d: (d.source, "")),
         ("tags", _("Tags"), lambda d: (", ".join(d.tags), "")),
         ("created", _("Created"), lambda d: _when(d.created_at)),
+        # Filled for the page's deals at once by `table` (deal_marks: the invoices' payment).
+        ("payment", _("Payment"), lambda d: (", ".join(getattr(d, "mark_texts", [])) or "—", "")),
     ],
 }
 COLUMNS[Entity.TASKS] = [
@@ -211,7 +213,7 @@ COLUMNS[Entity.TASKS] = [
 DEFAULT_COLUMNS: dict[str, list[str]] = {
     Entity.CLIENTS: ["relationship", "inn", "tags", "source"],
     Entity.CONTACTS: ["position", "client", "email"],
-    Entity.DEALS: ["client", "stage", "amount", "expected_close"],
+    Entity.DEALS: ["client", "stage", "amount", "expected_close", "payment"],
     Entity.TASKS: ["deadline", "assignee", "about", "status"],
 }
 
@@ -247,6 +249,10 @@ def table(
     """The header and the cells of the chosen columns for one page of records."""
     readers = {key: (str(label), read) for key, label, read in COLUMNS[entity]}
     by_key = {CUSTOM + f.key: f for f in fields}
+    if entity == Entity.DEALS and "payment" in chosen:
+        marks = deal_marks(record.pk for record in records)
+        for record in records:
+            record.mark_texts = [text for _code, text in marks.get(record.pk, [])]
     header = [readers[k][0] if k in readers else by_key[k].label for k in chosen]
     rows = []
     for record in records:

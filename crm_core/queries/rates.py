@@ -52,14 +52,17 @@ class Rates:
             return Decimal(0)
         return (amount * rate).quantize(CENT)
 
-    def in_base(self, amount: str = "amount", currency: str = "currency") -> Combinable:
-        """A database expression for the amount in the base currency (0 without a rate), to
-        sum in SQL: ``Sum(rates.in_base())`` or ``Sum(rates.in_base("deal__amount",
-        "deal__currency"))``."""
+    def in_base(
+        self, amount: str | Combinable = "amount", currency: str = "currency"
+    ) -> Combinable:
+        """A database expression for the amount (a field's name, or an expression) in the base
+        currency (0 without a rate), to sum in SQL: ``Sum(rates.in_base())`` or
+        ``Sum(rates.in_base("deal__amount", "deal__currency"))``."""
         money = DecimalField(max_digits=30, decimal_places=8)
-        whens = [When(Q(**{currency: self.base}), then=F(amount))]
+        value = F(amount) if isinstance(amount, str) else amount
+        whens = [When(Q(**{currency: self.base}), then=value)]
         whens += [
-            When(Q(**{currency: code}), then=F(amount) * Value(rate, output_field=money))
+            When(Q(**{currency: code}), then=value * Value(rate, output_field=money))
             for code, rate in sorted(self.rates.items())
             if code != self.base
         ]

@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from crm_core.access import visible, visible_user_ids
 from crm_core.currencies import sign as currency_sign
 from crm_core.documents.models import Document, Kind
+from crm_core.documents.queries import paid_sum
 from crm_core.models import (
     Activity,
     Client,
@@ -309,7 +310,8 @@ def _paid_by_invoices(won: QuerySet[Deal], scope: Scope) -> dict[tuple[int | Non
         .order_by()
         .annotate(month=TruncMonth("deal__closed_at", tzinfo=scope.zone))
         .values("deal__responsible_id", "month")
-        .annotate(total=Sum(scope.rates.in_base("paid_amount", "deal__currency")))
+        # Paid without a sum reported counts as the invoice's total, as on the deal's card.
+        .annotate(total=Sum(scope.rates.in_base(paid_sum(), "deal__currency")))
     )
     return {
         (row["deal__responsible_id"], row["month"].date()): row["total"] or Decimal(0)

@@ -2,7 +2,10 @@
 
 A `Message` with a `msg:Header` (`msg:Format` names the version) and a `Body` of objects:
 `Справочник.Контрагенты` become clients with their contact information (an XML document
-embedded as escaped text in `ЗначенияПолей`); invoices, orders and sales become deals.
+embedded as escaped text in `ЗначенияПолей`); a counterparty's contact persons
+(`Справочник.КонтактныеЛица`, named `…КонтактныеЛицаКонтрагентов` / `…КонтактныеЛицаПартнеров` by
+some configurations' rules) become its contact persons, each with their own contact information;
+invoices, orders and sales become deals.
 Local names only: the namespace carries the version (1.0 … 1.22).
 """
 
@@ -15,7 +18,7 @@ from typing import IO, Any
 from django.utils.translation import gettext as _
 
 from onboarding.importing import contactinfo, kinds, values
-from onboarding.importing.records import ClientIn, DealIn, ItemIn, SourceRow
+from onboarding.importing.records import ClientIn, DealIn, ItemIn, PersonIn, SourceRow
 from onboarding.importing.xmltree import children, ends, kid, kids, local, release, text_of
 
 DEAL_DOCUMENTS = {
@@ -23,6 +26,14 @@ DEAL_DOCUMENTS = {
     "Документ.ЗаказКлиента": "Заказ",
     "Документ.РеализацияТоваровУслуг": "Реализация",
 }
+CONTACT_PERSONS = {
+    "Справочник.КонтактныеЛица",
+    "Справочник.КонтактныеЛицаКонтрагентов",
+    "Справочник.КонтактныеЛицаПартнеров",
+}
+# Where a contact person names the counterparty it belongs to: «ОбъектВладелец» in the
+# standard's schemas, «Владелец» / «Контрагент» / «Партнер» in some configurations' rules.
+_OWNER = ("ОбъектВладелец", "Владелец", "Контрагент", "Партнер")
 
 
 def read(stream: IO[bytes], encoding: str) -> Iterator[SourceRow]:
@@ -37,6 +48,18 @@ def read(stream: IO[bytes], encoding: str) -> Iterator[SourceRow]:
             row = SourceRow(number=number)
             client = row.client = counterparty(element, row.notes)
             row.values = {"Ссылка": client.external_id, "Наименование": client.name}
+        elif name in CONTACT_PERSONS:
+            number += 1
+            row = SourceRow(number=number)
+            row.client = contact_person(element, row.notes)
+            person = row.client.persons[0]
+            row.values = {
+                "Ссылка": person.external_id,
+                "Контактное лицо": " ".join(
+                    p for p in (person.last_name, person.first_name, person.middle_name) if p
+                ),
+                "Контрагент": row.client.name or row.client.external_id,
+            }
         elif name in DEAL_DOCUMENTS:
             number += 1
             row = document(number, element, DEAL_DOCUMENTS[name])
@@ -58,7 +81,60 @@ def counterparty(element: Any, notes: list[str] | None = None) -> ClientIn:
     return client
 
 
-def _contact_line(line: Any, client: ClientIn, notes: list[str]) -> None:
+def contact_person(element: Any, notes: list[str] | None = None) -> ClientIn:
+    """A counterparty's contact person: the counterparty as the person names it (its key
+    properties; only its 1C id when that is all the file gives), with the person and their own
+    phones and e-mails. The counterparty's own contacts come with the counterparty."""
+    notes = [] if notes is None else notes
+    keys = kid(element, "КлючевыеСвойства")
+    keys = element if keys is None else keys
+    fields = children(keys)
+    for name, child in children(element).items():
+        fields.setdefault(name, child)
+
+    def said(*names: str) -> str:
+        return next(
+            (t for n in names if (c := fields.get(n)) is not None and (t := text_of(c))), ""
+        )
+
+    full_name = fields.get("ФИО")
+    if full_name is not None and kid(full_name, "Фамилия") is not None:
+        last, first, middle = (text_of(full_name, part) for part in ("Фамилия", "Имя", "Отчество"))
+    elif said("Фамилия", "Имя"):
+        last, first, middle = said("Фамилия"), said("Имя"), said("Отчество")
+    else:
+        last, first, middle = values.person_name(said("ФИО", "Наименование"))
+    person = PersonIn(
+        external_id=said("Ссылка"),
+        last_name=last,
+        first_name=first,
+        middle_name=middle,
+        position=said("Должность", "ДолжностьПоВизитке"),
+    )
+    info = fields.get("КонтактнаяИнформация")
+    for line in kids(info, "Строка") if info is not None else []:
+        _contact_line(line, person, notes)
+    owner = _owner(fields)
+    client = _reference(owner) if owner is not None else ClientIn()
+    # Named only by its 1C id: the counterparty of this file (or of an earlier one) with it.
+    client.by_ref = bool(client.external_id) and not (client.name or client.full_name)
+    client.persons.append(person)
+    return client
+
+
+def _owner(fields: dict[str, Any]) -> Any:
+    """The counterparty a contact person belongs to: the reference itself, or the one typed
+    element inside it («ОбъектВладелец» holding a «КонтрагентСсылка»)."""
+    node = next((fields[n] for n in _OWNER if n in fields), None)
+    if node is None:
+        return None
+    inner = list(children(node).values())
+    if kid(node, "Ссылка") is None and len(inner) == 1 and children(inner[0]):
+        return inner[0]
+    return node
+
+
+def _contact_line(line: Any, client: ClientIn | PersonIn, notes: list[str]) -> None:
     fields = children(line)
 
     def said(name: str) -> str:

@@ -125,7 +125,7 @@ def create_batch(
     Raises UnreadableFile (nothing is stored) when the file cannot be imported.
     """
     if template is not None:
-        mapping = dict(template.mapping) if mapping is None else mapping
+        mapping = template_mapping(template) if mapping is None else mapping
     file.seek(0, 2)
     size = file.tell()
     file.seek(0)
@@ -141,7 +141,9 @@ def create_batch(
     )
     if not date_order and found.date_order_open and template is not None:
         date_order = template.date_order  # the order chosen for this export before
-    found.options = dict(options or {})
+    # The choices saved with the template, unless the caller makes its own.
+    given_options = {k: v for k, v in (options or {}).items() if v is not None}
+    found.options = {**template_choices(template), **given_options}
     chosen = mapping if mapping is not None else found.mapping
     # Another CRM's export (named by the person, else recognised from its headers): its own
     # mapping (a template that ships with Relata) unless a saved one is chosen, its rows'
@@ -427,11 +429,20 @@ def remap(
     return batch
 
 
+# ImportBatch.options' key for the client fields the mapping step made from the file's columns:
+# the batch's undo removes them again while nothing else holds a value in them.
+CREATED_FIELDS = "created_fields"
+
+
 @transaction.atomic
-def make_client_fields(mapping: dict[str, str], *, membership: Membership) -> dict[str, str]:
+def make_client_fields(
+    mapping: dict[str, str], *, membership: Membership, created: list[str] | None = None
+) -> dict[str, str]:
     """The columns mapped to "create a client field from this column", mapped to a new text
     field of the client named after the column (made as the settings page makes one: the
-    plan's limit, the change log); a field of that name already there is used instead.
+    plan's limit, the change log); a field of that name already there is used instead. The
+    keys of the fields made here are added to `created` (kept in the batch's options under
+    CREATED_FIELDS, for its undo).
 
     Raises ValidationError (nothing made after it) when the plan allows no more fields."""
     result = dict(mapping)
@@ -450,6 +461,8 @@ def make_client_fields(mapping: dict[str, str], *, membership: Membership) -> di
                 kind=CustomField.Kind.TEXT,
                 choices=[],
             )
+            if created is not None:
+                created.append(existing.key)
         result[header] = columns.CUSTOM_PREFIX + existing.key
     return result
 
@@ -489,11 +502,55 @@ def start_from_preview(preview: ImportBatch, *, user_id: int | None) -> ImportBa
     )
 
 
-def save_template(*, name: str, mapping: dict[str, str], date_order: str = "") -> ImportTemplate:
-    """Save (or replace) a named mapping; `date_order` is the order the typed dates of the
-    file it was made from were read in (see create_batch). Saved again from a file without
-    typed dates, a template keeps the order it had."""
-    defaults: dict[str, Any] = {"mapping": mapping}
+# The choices of the mapping page a template keeps beside its mapping (ImportBatch.options).
+TEMPLATE_CHOICES = ("deals", "bad_inn")
+
+
+def template_choices(template: ImportTemplate | None) -> dict[str, Any]:
+    """The mapping page's choices saved with `template` ({} without one)."""
+    saved = (template.options or {}) if template is not None else {}
+    return {k: saved[k] for k in TEMPLATE_CHOICES if saved.get(k) is not None}
+
+
+def template_mapping(template: ImportTemplate) -> dict[str, str]:
+    """The template's mapping for a new file: a column whose client field was made from it
+    maps to that field while the field is there, else (the field removed since, with the
+    import that made it undone) to "create a client field from this column" again."""
+    mapping = dict(template.mapping)
+    made = set((template.options or {}).get("new_fields") or [])
+    there = set(
+        CustomField.objects.filter(entity=CustomField.Entity.CLIENT, is_active=True).values_list(
+            "key", flat=True
+        )
+    )
+    for header, field_name in mapping.items():
+        if not columns.is_custom(field_name):
+            continue
+        if field_name.removeprefix(columns.CUSTOM_PREFIX) not in there and header in made:
+            mapping[header] = columns.NEW_CUSTOM
+    return mapping
+
+
+def save_template(
+    *,
+    name: str,
+    mapping: dict[str, str],
+    date_order: str = "",
+    options: dict[str, Any] | None = None,
+) -> ImportTemplate:
+    """Save (or replace) a named mapping with the page's other choices (`options`, an
+    ImportBatch's: deals, invalid INNs, the client fields made from columns); `date_order` is
+    the order the typed dates of the file it was made from were read in (see create_batch).
+    Saved again from a file without typed dates, a template keeps the order it had."""
+    options = options or {}
+    made = set(options.get(CREATED_FIELDS) or [])
+    kept: dict[str, Any] = {k: options[k] for k in TEMPLATE_CHOICES if k in options}
+    kept["new_fields"] = [
+        header
+        for header, field_name in mapping.items()
+        if columns.is_custom(field_name) and field_name.removeprefix(columns.CUSTOM_PREFIX) in made
+    ]
+    defaults: dict[str, Any] = {"mapping": mapping, "options": kept}
     if date_order:
         defaults["date_order"] = date_order
     template, _created = ImportTemplate.objects.update_or_create(

@@ -16,6 +16,7 @@ from typing import Any
 from django.db import models
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from crm_core import models as crm
 from onboarding.archive import ENTITIES
@@ -203,5 +204,43 @@ def discard(batch: ImportBatch, *, honest: bool) -> list[dict[str, Any]]:
         model._default_manager.filter(pk__in=ids).exclude(pk__in=list(kept[model])).delete()
         objects = model._default_manager.in_bulk(list(kept[model]))
         report += [_entry(model, objects[pk], kept[model][pk]) for pk in objects]
+    if honest:
+        report += _drop_created_fields(batch)
     batch.checkpoint = 0
+    return report
+
+
+def _drop_created_fields(batch: ImportBatch) -> list[dict[str, Any]]:
+    """The client fields the batch's mapping step made from its columns go with it, unless
+    a client still holds a value in one (a client the undo kept, another import's, or typed
+    by hand): then the field stays, and the report says why."""
+    report = []
+    keys = (batch.options or {}).get("created_fields") or []
+    fields = crm.CustomField.objects.filter(entity=crm.CustomField.Entity.CLIENT, key__in=keys)
+    for field in fields:
+        held = sum(
+            1
+            for value in crm.Client.objects.filter(custom__has_key=field.key).values_list(
+                f"custom__{field.key}", flat=True
+            )
+            if value not in (None, "", [])
+        )
+        if not held:
+            field.delete()
+            continue
+        report.append(
+            {
+                "entity": "customfield",
+                "record_id": field.pk,
+                "label": _("Client field «%(label)s»") % {"label": field.label},
+                "reasons": [
+                    ngettext(
+                        "made by this import; %(count)s client holds a value in it",
+                        "made by this import; %(count)s clients hold values in it",
+                        held,
+                    )
+                    % {"count": held}
+                ],
+            }
+        )
     return report

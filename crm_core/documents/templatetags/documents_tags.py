@@ -4,9 +4,9 @@ from typing import Any
 
 from django import template
 
-from crm_core.access import is_admin
+from crm_core.access import is_admin, may_change
 from crm_core.documents.models import Kind
-from crm_core.documents.queries import documents_of, usable_templates
+from crm_core.documents.queries import documents_of, payment_of, usable_templates
 from crm_core.documents.services import values
 from crm_core.documents.services.bank import missing_requisites
 from crm_core.models import Deal
@@ -29,4 +29,6 @@ def deal_documents(context: Any, deal: Deal) -> dict[str, Any]:
         "may_fill": membership is not None and is_admin(membership),
         "csrf_token": context.get("csrf_token"),
         "may_send": membership is not None and membership.role != "read_only",
+        "payment": payment_of(deal),
+        "may_mark_paid": membership is not None and may_change(membership, deal.responsible_id),
     }

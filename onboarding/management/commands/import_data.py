@@ -18,10 +18,12 @@ from onboarding.importing.engine import OUTCOMES
 from onboarding.importing.errors import UnreadableFile
 from onboarding.models import ImportBatch, ImportRowNote, ImportTemplate
 from onboarding.services.imports import (
+    CREATED_FIELDS,
     UndoRefused,
     create_batch,
     make_client_fields,
     run_batch,
+    template_mapping,
     undo_batch,
 )
 from tenants.models import Company, Membership
@@ -70,9 +72,10 @@ class Command(BaseCommand):
         parser.add_argument(
             "--bad-inn",
             choices=["blank", "skip"],
-            default="blank",
+            default=None,
             help="A row whose 10- or 12-digit INN fails its checksum: imported without the INN"
-            " and flagged (blank, the default), or skipped (skip); reported either way",
+            " and flagged (blank, the default unless the --mapping template says otherwise), or"
+            " skipped (skip); reported either way",
         )
         parser.add_argument(
             "--choices",
@@ -105,10 +108,16 @@ class Command(BaseCommand):
         with company:
             named = options["mapping"]
             template = ImportTemplate.objects.filter(name=named).first() if named else None
-            # A saved template brings its date order too (create_batch); a JSON file maps only.
-            mapping = None if template is not None else self._mapping(options["mapping"])
+            # A saved template brings its date order and the choices saved with it too
+            # (create_batch; --deals and --bad-inn given here win); a JSON file maps only.
+            mapping = (
+                template_mapping(template)
+                if template is not None
+                else self._mapping(options["mapping"])
+            )
+            created: list[str] = []  # the client fields made here: this import's undo removes them
             if mapping and columns.NEW_CUSTOM in mapping.values():
-                mapping = self._new_fields(company, mapping)
+                mapping = self._new_fields(company, mapping, created)
             try:
                 with path.open("rb") as stream:
                     batch = create_batch(
@@ -125,6 +134,7 @@ class Command(BaseCommand):
                             "deals": options["deals"],
                             "bad_inn": options["bad_inn"],
                             **self._choices(options["choices"]),
+                            CREATED_FIELDS: created,
                         },
                     )
             except UnreadableFile as exc:
@@ -226,14 +236,16 @@ class Command(BaseCommand):
                 )
 
     @staticmethod
-    def _new_fields(company: Company, mapping: dict[str, str]) -> dict[str, str]:
+    def _new_fields(
+        company: Company, mapping: dict[str, str], created: list[str]
+    ) -> dict[str, str]:
         """Columns mapped to "new_custom" become client fields, made as the company's owner
         would make them on the settings page (the plan's limit, the change log)."""
         owner = Membership.objects.filter(company=company, role=Membership.Role.OWNER).first()
         if owner is None:
             raise CommandError("The company has no owner to make its new client fields.")
         try:
-            return make_client_fields(mapping, membership=owner)
+            return make_client_fields(mapping, membership=owner, created=created)
         except ValidationError as exc:
             raise CommandError("; ".join(exc.messages)) from exc
 
