@@ -7,3 +7,10 @@ class OnboardingConfig(AppConfig):
 
     name = "onboarding"
     verbose_name = _("Onboarding")
+
+    def ready(self) -> None:
+        from onboarding.services.owners import on_member_joined
+        from tenants.signals import member_joined
+
+        # An invited person receives the imported records kept for them (services/owners.py).
+        member_joined.connect(on_member_joined, dispatch_uid="onboarding-hand-over-records")

@@ -58,7 +58,7 @@ from onboarding.importing.copying import copy_create, copy_rows, json_text
 from onboarding.importing.records import ClientIn, DealIn, LinksIn, PersonIn, ProductIn, SourceRow
 from onboarding.importing.switching import Directory, Found
 from onboarding.importing.tabular import without_company
-from onboarding.models import ImportBatch, ImportedRecord, ImportRowNote
+from onboarding.models import AwaitingOwner, ImportBatch, ImportedRecord, ImportRowNote
 from relata.db import connection
 from tenants.models import Company
 
@@ -171,6 +171,10 @@ class Chunk:
     new_tasks: list[tuple[Task, str]] = field(default_factory=list)
     new_entries: list[tuple[Activity, str]] = field(default_factory=list)
     deal_contacts: list[tuple[Deal, int]] = field(default_factory=list)
+    # A deal's contact person found by name: one this chunk makes has its id only once written.
+    deal_persons: list[tuple[Deal, Contact]] = field(default_factory=list)
+    # (entity, record, e-mail): records the importer holds until an invited person joins.
+    awaiting: list[tuple[str, Any, str]] = field(default_factory=list)
     results: list[RowResult] = field(default_factory=list)
 
 
@@ -712,6 +716,7 @@ class Importer:
             client = _new(
                 Client, **values, custom=custom, responsible_id=responsible, created_by_id=user
             )
+            self._await("client", client, client_in.responsible, plan)
             target = Target(
                 client=client,
                 new=True,
@@ -932,6 +937,7 @@ class Importer:
                 messengers=dict(person.messengers),
                 responsible_id=self._member(person.responsible, flags, quiet=True),
             )
+            self._await("contact", contact, person.responsible, plan)
             target.persons[key] = contact
             target.emails.update(emails)
             plan.new_contacts.append((target, contact, person.external_id))
@@ -1043,6 +1049,7 @@ class Importer:
             stage_entered_at=created,
             custom={},
         )
+        self._await("deal", deal, deal_in.responsible, plan)
         self._switched(deal, deal_in, found.stage, flags, plan)
         items = [
             DealItem(
@@ -1151,6 +1158,15 @@ class Importer:
             )
         return user_id
 
+    def _await(self, entity: str, record: Any, name: str, plan: Chunk) -> None:
+        """Remember a record given to the importer for a person invited on the preview: it
+        becomes theirs when they join (onboarding/services/owners.py)."""
+        if not (name and self.directory.awaiting):
+            return
+        email = self.directory.awaits(name)
+        if email:
+            plan.awaiting.append((entity, record, email))
+
     # ---------------------------------------------------------------- tasks and history
 
     def _seen(self, key: str, row: SourceRow, known: bool) -> RowResult | None:
@@ -1198,19 +1214,11 @@ class Importer:
         assignee = self._member(task.responsible, flags)
         author = self._member(task.author, flags, quiet=True) if task.author else assignee
         done_at = deadline if task.done else None
-        plan.new_tasks.append(
-            (
-                linked.new_task(
-                    task,
-                    found,
-                    assignee=assignee,
-                    author=author,
-                    deadline=deadline,
-                    done_at=done_at,
-                ),
-                key,
-            )
+        made = linked.new_task(
+            task, found, assignee=assignee, author=author, deadline=deadline, done_at=done_at
         )
+        self._await("task", made, task.responsible, plan)
+        plan.new_tasks.append((made, key))
         return RowResult(row.number, CREATED, "; ".join(flags), row.values)
 
     def _plan_timeline(self, row: SourceRow, plan: Chunk) -> RowResult:
@@ -1412,6 +1420,12 @@ class Importer:
         self._write_history(plan, records)
         self._write_products(plan, records)
         self._external_ids(plan, records)
+        if plan.awaiting:
+            copy_rows(
+                AwaitingOwner,
+                ["batch_id", "entity", "record_id", "email"],
+                [(batch.pk, entity, record.pk, email) for entity, record, email in plan.awaiting],
+            )
         copy_rows(
             ImportedRecord,
             ["batch_id", "entity", "record_id", "action", "external_id", "previous", "written"],

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from crm_core import models as crm
 from onboarding.archive import ENTITIES
-from onboarding.models import ImportBatch, ImportedRecord
+from onboarding.models import AwaitingOwner, ImportBatch, ImportedRecord
 
 MODELS: dict[str, type[models.Model]] = {m._meta.model_name or "": m for _n, m in ENTITIES}
 # A tabular import creates the phones of its new contact persons and the lines of its new deals
@@ -203,5 +203,8 @@ def discard(batch: ImportBatch, *, honest: bool) -> list[dict[str, Any]]:
         model._default_manager.filter(pk__in=ids).exclude(pk__in=list(kept[model])).delete()
         objects = model._default_manager.in_bulk(list(kept[model]))
         report += [_entry(model, objects[pk], kept[model][pk]) for pk in objects]
+    # An undone import's records wait for nobody: the invited person, joining later, gets
+    # none of what it made (the kept ones stay with whom they are).
+    AwaitingOwner.objects.filter(batch=batch).delete()
     batch.checkpoint = 0
     return report
