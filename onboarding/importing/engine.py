@@ -33,6 +33,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import DatabaseError, models, transaction
 from django.db.models.base import ModelState
+from django.db.models.functions import Lower, Replace
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
@@ -65,6 +66,7 @@ from tenants.models import Company
 logger = logging.getLogger(__name__)
 CHUNK_ROWS = 0  # 0: settings.IMPORT_CHUNK_ROWS; tests may set it
 _MISSING = object()
+_SEVERAL = object()  # a name several contact persons have
 # ASCII digits only: a fullwidth "９" is a digit to \d but not to E.164 (phonenumbers maps it).
 _PLAIN_PHONE = re.compile(r"\s*(?:\+7|8|7)?[\s(]*9[0-9\s()-]+", re.ASCII)
 _NON_DIGITS = re.compile(r"\D+")
@@ -239,6 +241,11 @@ class Importer:
         # The source ids of deals, tasks and entries this run has planned, with their rows: a
         # second row with one of them is a duplicate, said so.
         self._rows_of: dict[str, int] = {}
+        # The contact person the row being planned names for its deal (see _plan_one), and
+        # whether the row said why its deal has no client.
+        self._row_contact: Any = None
+        self._row_said = False
+        self._names_seen: dict[str, list[tuple[int, int | None]]] = {}
 
     # ---------------------------------------------------------------- indexes
 
@@ -482,8 +489,11 @@ class Importer:
             for candidate in self._candidates(client):
                 if isinstance(candidate, int) and candidate not in self.targets:
                     wanted.add(candidate)
-        if not wanted:
-            return
+        if wanted:
+            self._load_targets(wanted)
+
+    def _load_targets(self, wanted: set[int]) -> None:
+        """These existing clients, with what a row may add to them (see _load_existing)."""
         created_here = set(
             ImportedRecord.objects.filter(
                 batch=self.batch,
@@ -605,6 +615,7 @@ class Importer:
         if other is not None:
             return other
         flags: list[str] = list(row.notes)  # what the reader could not use, said first
+        self._row_contact, self._row_said = None, False
         target: Target | None = None
         outcome = UNCHANGED
         bad_inn = self._bad_inns.get(row.number)
@@ -630,7 +641,7 @@ class Importer:
                     return RowResult(
                         row.number, REJECTED, _("The row has no client name."), row.values
                     )
-                if target is None:
+                if target is None and not self._row_said:
                     flags.append(
                         _("The counterparty has no name: the deal is imported without it.")
                     )
@@ -675,6 +686,21 @@ class Importer:
         target = self._company_by_id(client_in, row, flags)
         if target is not None and client_in.persons:
             return target, self._add_people(target, client_in, plan, flags)
+        person = client_in.persons[0] if client_in.persons else None
+        if target is None and person is not None and person.of_deal and not client_in.by_ref:
+            key = _person_key(person.last_name, person.first_name, person.middle_name)
+            elsewhere = self._named_elsewhere(key, flags)
+            if elsewhere is _SEVERAL:
+                return None, UNCHANGED
+            if elsewhere is not None and elsewhere[1] is None:
+                self._row_contact, self._row_said = elsewhere, True  # a person of no client
+                return None, UNCHANGED
+            if elsewhere is not None:
+                # The deal is the client's of the person the row names (no new private client).
+                if elsewhere[1] not in self.targets:
+                    self._load_targets({elsewhere[1]})
+                target = self._target(elsewhere[1])
+                return target, self._add_people(target, client_in, plan, flags)
         if target is None and client_in.persons:
             without_company(client_in, client_in.persons[0], {}, None)
             client_in.external_id = ""
@@ -687,11 +713,69 @@ class Importer:
         """A row's contact persons, added to the company it names by its source id."""
         changed = False
         for person in client_in.persons:
-            phones = self._phones(person.phones, flags)
-            changed |= self._plan_person(target, person, phones, plan, flags)
+            changed |= self._plan_one(target, person, plan, flags)
         if changed and not target.pending and target.client.pk:
             return UPDATED
         return UNCHANGED
+
+    def _plan_one(self, target: Target, person: PersonIn, plan: Chunk, flags: list[str]) -> bool:
+        """One contact person of a row's client; a deal row's person is also its deal's."""
+        phones = self._phones(person.phones, flags)
+        if not person.of_deal:
+            return self._plan_person(target, person, phones, plan, flags)[0]
+        key = _person_key(person.last_name, person.first_name, person.middle_name)
+        mine = target.persons.get(key) or _on_client(target, key)
+        if mine is _SEVERAL:
+            self._say_several(key, flags)
+            return False
+        if mine is None and not (person.phones or person.emails):
+            # Not the client's: the one person of that name in the CRM (said when there are
+            # several: nothing guessed); else the client's new contact person, as any row's.
+            elsewhere = self._named_elsewhere(key, flags)
+            if elsewhere is not None:
+                self._row_contact = elsewhere
+                return False
+        changed, contact = self._plan_person(target, person, phones, plan, flags, known=mine)
+        self._row_contact = contact
+        return changed
+
+    def _named_elsewhere(self, key: str, flags: list[str]) -> Any:
+        """A deal's contact person by name among the company's contacts: (contact id, client
+        id) when one alone has it, _SEVERAL (said in the row: nothing guessed) when more do,
+        None when nobody does."""
+        words = sorted(key.split())
+        if not words:
+            return None
+        if key not in self._names_seen:
+            lowered = [
+                Replace(Lower(name), models.Value("ё"), models.Value("е"))
+                for name in ("last_name", "first_name")
+            ]
+            found = (
+                Contact.objects.annotate(last=lowered[0], first=lowered[1])
+                .filter(models.Q(last__in=words) | models.Q(first__in=words))
+                .values_list("id", "client_id", "last_name", "first_name", "middle_name")
+            )
+            self._names_seen[key] = [
+                (pk, client_id)
+                for pk, client_id, last, first, middle in found
+                if _named(words, _person_key(last, first, middle))
+            ]
+        same = self._names_seen[key]
+        if len(same) > 1:
+            self._say_several(key, flags)
+            return _SEVERAL
+        return same[0] if same else None
+
+    def _say_several(self, key: str, flags: list[str]) -> None:
+        flags.append(
+            _(
+                "Several contact persons are named «%(name)s»: the deal is linked to none of "
+                "them (link the right one on the deal)."
+            )
+            % {"name": key.title()}
+        )
+        self._row_said = True
 
     def _plan_client(
         self,
@@ -747,8 +831,7 @@ class Importer:
         if client_in.emails:
             persons.insert(0, PersonIn(emails=client_in.emails))
         for person in persons:
-            person_phones = self._phones(person.phones, flags)
-            changed |= self._plan_person(target, person, person_phones, plan, flags)
+            changed |= self._plan_one(target, person, plan, flags)
         # The company's phones stay on the company.
         for number in phones:
             if _key_of(number) not in target.phones:
@@ -901,7 +984,9 @@ class Importer:
         phones: list[PhoneNumber],
         plan: Chunk,
         flags: list[str],
-    ) -> bool:
+        *,
+        known: Contact | None = None,
+    ) -> tuple[bool, Contact | None]:
         emails = []
         for email in person.emails:
             if _is_email(email):
@@ -916,8 +1001,8 @@ class Importer:
                 flags.append(_("%(email)s is not an e-mail address: left out.") % {"email": email})
         key = _person_key(person.last_name, person.first_name, person.middle_name)
         if not (key or emails or phones):
-            return False  # only an unreadable e-mail: no blank contact person for it
-        contact = target.persons.get(key) or _same_person(target, key)
+            return False, None  # only an unreadable e-mail: no blank contact person for it
+        contact = known or target.persons.get(key) or _same_person(target, key)
         if contact is None and not key:
             # A nameless person (only an e-mail): the client's existing nameless contact, or
             # any contact that already has one of these e-mails.
@@ -955,7 +1040,7 @@ class Importer:
                 target.phones.add(_key_of(number))
                 plan.new_phones.append((target, contact, _phone_row(number, Phone.Kind.MOBILE)))
                 changed = True
-        return changed
+        return changed, contact
 
     def _index(self, target: Target, client_in: ClientIn) -> None:
         """Later rows (of this file) find this client by any of its keys."""
@@ -1132,16 +1217,27 @@ class Importer:
                 _("%(value)s is not a currency: the deal is in %(currency)s.")
                 % {"value": deal_in.unread_currency, "currency": deal.currency}
             )
+        self._link_contact(deal, deal_in, flags, plan)
+
+    def _link_contact(self, deal: Deal, deal_in: DealIn, flags: list[str], plan: Chunk) -> None:
+        """The deal's contact person: by the source's id, else the one the row names."""
         if deal_in.contact_ref:
             found, missing = linked.resolve(LinksIn(contact=deal_in.contact_ref), self._refs)
             if found.contact:
                 plan.deal_contacts.append((deal, found.contact))
                 if deal.client_id is None and found.client:
                     deal.client_id = found.client
-            else:
-                flags.append(
-                    _("Not in the CRM, so not linked: %(what)s.") % {"what": ", ".join(missing)}
-                )
+                return
+            flags.append(
+                _("Not in the CRM, so not linked: %(what)s.") % {"what": ", ".join(missing)}
+            )
+        named = self._row_contact
+        if isinstance(named, Contact):  # the client's (one this chunk makes has no id yet)
+            plan.deal_persons.append((deal, named))
+        elif isinstance(named, tuple):  # the one person of that name, of another client
+            plan.deal_contacts.append((deal, named[0]))
+            if deal.client_id is None and named[1] is not None:
+                deal.client_id = named[1]
 
     def _member(self, name: str, flags: list[str], *, quiet: bool = False) -> int | None:
         """The member a responsible person or an author named in the file is (by e-mail or
@@ -1497,11 +1593,12 @@ class Importer:
                 _Rec(entity="activity", record_id=a.pk, action="created", external_id=key[:200])
                 for a, key in plan.new_entries
             ]
-        if plan.deal_contacts:
+        if plan.deal_contacts or plan.deal_persons:
             through = Deal.contacts.through
+            pairs = [(d.pk, c) for d, c in plan.deal_contacts]
+            pairs += [(d.pk, c.pk) for d, c in plan.deal_persons]
             through.objects.bulk_create(
-                [through(deal_id=d.pk, contact_id=c) for d, c in plan.deal_contacts],
-                ignore_conflicts=True,
+                [through(deal_id=d, contact_id=c) for d, c in pairs], ignore_conflicts=True
             )
 
     def _write_notes(self, plan: Chunk, records: list[_Rec]) -> None:
@@ -1641,6 +1738,27 @@ def _same_person(target: Target, key: str) -> Contact | None:
         return None
     words = sorted(key.split())
     return next((c for k, c in target.persons.items() if sorted(k.split()) == words), None)
+
+
+def _named(words: list[str], key: str) -> bool:
+    """A deal's contact named so («Ольга Лебедева», in any order) is this person («Лебедева
+    Ольга Петровна»): the same words, or all of two or more of them."""
+    theirs = key.split()
+    if sorted(theirs) == words:
+        return True
+    return len(words) >= 2 and set(words) <= set(theirs)
+
+
+def _on_client(target: Target, key: str) -> Any:
+    """The client's contact person a deal row names (see _named): the contact, _SEVERAL, or
+    None."""
+    words = sorted(key.split())
+    if not words:
+        return None
+    found = [c for k, c in target.persons.items() if _named(words, k)]
+    if len(found) > 1:
+        return _SEVERAL
+    return found[0] if found else None
 
 
 def _note(batch: ImportBatch, result: RowResult) -> ImportRowNote:

@@ -469,6 +469,13 @@ PRESETS: tuple[Preset, ...] = (
                 "ID связанных контактов",
             ),
             "name": ("Associated Company", "Company name", "Связанная компания"),
+            "contact_name": (
+                "Associated Contact",
+                "Associated Contacts",
+                "Contact name",
+                "Связанный контакт",
+                "Связанные контакты",
+            ),
             "deal_lost_reason": ("Closed Lost Reason", "Причина проигрыша"),
             "note": ("Deal Description", "Description", "Описание сделки"),
         },

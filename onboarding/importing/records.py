@@ -21,6 +21,9 @@ class PersonIn:
     # {"telegram": "@handle", "whatsapp": "+7…"}: Contact.messengers
     messengers: dict[str, str] = field(default_factory=dict)
     responsible: str = ""
+    # The person a deal row names as its contact («Основной контакт», «Контакт»): linked to
+    # the deal, found on its client first, then alone of that name in the CRM (engine).
+    of_deal: bool = False
 
 
 @dataclass

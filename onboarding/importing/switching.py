@@ -152,7 +152,9 @@ class Directory:
 
     # ---------------------------------------------------------------- members
 
-    def member(self, raw: str, *, count: bool = True) -> tuple[int | None, bool]:
+    def member(  # noqa: PLR0911 - one return per way a person is found
+        self, raw: str, *, count: bool = True
+    ) -> tuple[int | None, bool]:
         """(user id, matched) for a responsible person or an author named in the file: a
         member by e-mail or full name, the person's choice for an unknown name, else the one
         who runs the import (matched False: counted, and said in the row)."""

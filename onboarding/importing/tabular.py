@@ -460,6 +460,8 @@ def row_to_source(
         )
     person = _person(said, fields, prefix)
     if person is not None:
+        named = bool(person.last_name or person.first_name)
+        person.of_deal = kind == DEALS and bool(prefix) and named
         client.persons.append(person)
         if client.emails and not person_emails and (person.last_name or person.first_name):
             # One e-mail column beside a named contact person, and none of the person's own:
@@ -469,7 +471,13 @@ def row_to_source(
     if prefix and not (client.name or client.full_name or client.external_id):
         company_ref = switchrows.first_id(said.get("company_ref", ""), prefix)
         client.external_id, client.by_ref = company_ref, bool(company_ref)
-    if not client.name and not client.full_name and person is not None and not client.by_ref:
+    if (
+        not client.name
+        and not client.full_name
+        and person is not None
+        and not client.by_ref
+        and not person.of_deal  # found by name in the CRM first (the engine's _plan_nameless)
+    ):
         without_company(client, person, mapping, above)
     elif prefix and not (client.external_id or client.inn or client.phones or client.emails):
         # Another CRM's contact or deal names its company only («Компания контакта»): the
@@ -493,6 +501,7 @@ def row_to_source(
 
 
 DEALS, TASKS, TIMELINE = "deals", "tasks", "timeline"
+_TRAILING_NOTE = re.compile(r"\s*\([^()]*\)\s*$")
 
 
 def row_kind(mapping: dict[str, str]) -> str:
@@ -621,7 +630,11 @@ def _person(said: dict[str, str], fields: dict[str, Any], prefix: str = "") -> P
         name("contact_middle_name"),
     )
     if not (last or first) and fields.get("contact_name"):
-        last, first, middle = values.person_name(said["contact_name"])
+        named = said["contact_name"]
+        if prefix:
+            # HubSpot's "Associated Contact": "John Smith (john@acme.com); Jane Doe (…)".
+            named = _TRAILING_NOTE.sub("", named.split(";", 1)[0])
+        last, first, middle = values.person_name(named)
     phones = values.phones(fields["contact_phone"]) if "contact_phone" in fields else []
     emails = values.emails(said["contact_email"]) if "contact_email" in said else []
     if not (last or first or phones or emails):

@@ -46,10 +46,10 @@ def hand_over(company: Company, user: User) -> int:
         by_batch: dict[tuple[int, int | None], dict[str, list[int]]] = defaultdict(
             lambda: defaultdict(list)
         )
-        for batch_id, importer, entity, record_id in awaiting.values_list(
+        for batch_id, by_whom, entity, record_id in awaiting.values_list(
             "batch_id", "batch__created_by_id", "entity", "record_id"
         ):
-            by_batch[(batch_id, importer)][entity].append(record_id)
+            by_batch[(batch_id, by_whom)][entity].append(record_id)
         moved = 0
         entries = []
         for (_batch_id, importer), entities in by_batch.items():
@@ -86,4 +86,6 @@ def hand_over(company: Company, user: User) -> int:
 
 
 def _email_of(user_id: int | None) -> str:
+    if user_id is None:
+        return ""
     return User.objects.filter(pk=user_id).values_list("email", flat=True).first() or ""

@@ -39,7 +39,7 @@ def eager() -> Iterator[None]:
 def _last_link(to: str) -> str:
     sent = [m for m in mail.outbox if to in m.to]
     assert sent, [m.to for m in mail.outbox]
-    match = LINK.search(sent[-1].body)
+    match = LINK.search(str(sent[-1].body))
     assert match, sent[-1].body
     return match.group(1)
 
@@ -91,7 +91,8 @@ def _answers(sales: Pipeline, first: Stage) -> Any:
         for index, key in enumerate(sorted(unmatched.get("stages", {}))):
             if f"s:{key}" not in asked:
                 asked.add(f"s:{key}")
-                choices[f"stage_{index}"] = str(first.pk) if key.startswith("Воронка|") else "create"
+                known = key.startswith("Воронка|")
+                choices[f"stage_{index}"] = str(first.pk) if known else "create"
         for index, name in enumerate(sorted(unmatched.get("owners", {}))):
             if f"o:{name}" not in asked:
                 asked.add(f"o:{name}")
@@ -141,7 +142,7 @@ def test_the_invited_person_receives_deals_and_tasks_when_they_join(
         awaited = set(AwaitingOwner.objects.values_list("entity", "record_id", "email"))
         assert ("deal", doors.pk, IVAN) in awaited
         assert ("task", meeting.pk, IVAN) in awaited
-        assert {b for b in AwaitingOwner.objects.values_list("batch_id", flat=True)} == {
+        assert set(AwaitingOwner.objects.values_list("batch_id", flat=True)) == {
             deals_id,
             tasks_id,
         }
@@ -198,7 +199,7 @@ def _imported_with_invite(made: Any, capture: Any) -> ImportBatch:
             },
         )
         assert AwaitingOwner.objects.filter(entity="deal").count() == 1
-        return report.batch  # type: ignore[no-any-return]
+        return report.batch
 
 
 def test_a_record_reassigned_meanwhile_is_left_alone(
