@@ -67,6 +67,8 @@ logger = logging.getLogger(__name__)
 CHUNK_ROWS = 0  # 0: settings.IMPORT_CHUNK_ROWS; tests may set it
 _MISSING = object()
 _SEVERAL = object()  # a name several contact persons have
+# What an associations export's link made is recorded as (undo removes it: services/undo.py).
+DEAL_CONTACT = "deal_contacts"
 # ASCII digits only: a fullwidth "９" is a digit to \d but not to E.164 (phonenumbers maps it).
 _PLAIN_PHONE = re.compile(r"\s*(?:\+7|8|7)?[\s(]*9[0-9\s()-]+", re.ASCII)
 _NON_DIGITS = re.compile(r"\D+")
@@ -177,6 +179,11 @@ class Chunk:
     deal_persons: list[tuple[Deal, Contact]] = field(default_factory=list)
     # (entity, record, e-mail): records the importer holds until an invited person joins.
     awaiting: list[tuple[str, Any, str]] = field(default_factory=list)
+    # An associations export's links: (deal id, contact id) pairs, and the clients it gives to
+    # deals and contact persons that had none ({id: client id}).
+    new_pairs: list[tuple[int, int]] = field(default_factory=list)
+    deal_clients: dict[int, int] = field(default_factory=dict)
+    contact_clients: dict[int, int] = field(default_factory=dict)
     results: list[RowResult] = field(default_factory=list)
 
 
@@ -399,6 +406,8 @@ class Importer:
         self._load_keys(rows)
         self._load_existing(rows)
         self._refs = linked.look_up(rows)
+        if any(row.association is not None for row in rows):
+            self._load_pairs()
         for row in rows:
             plan.results.append(self._plan_row(row, plan))
         for result in plan.results:
@@ -593,7 +602,9 @@ class Importer:
 
     # ---------------------------------------------------------------- planning
 
-    def _plan_other(self, row: SourceRow, plan: Chunk) -> RowResult | None:
+    def _plan_other(  # noqa: PLR0911 - one return per kind of row
+        self, row: SourceRow, plan: Chunk
+    ) -> RowResult | None:
         """A row that is no client's: rejected by its reader, a product, a task, a history
         entry, or a deal of a stage the person chose to skip; None for a client's row."""
         if row.rejected:
@@ -604,6 +615,8 @@ class Importer:
             return self._plan_task(row, plan)
         if row.timeline is not None:
             return self._plan_timeline(row, plan)
+        if row.association is not None:
+            return self._plan_association(row, plan)
         if row.deal is not None:
             skipped = self.directory.skipped(row.deal.pipeline, row.deal.stage)
             if skipped:
@@ -1356,6 +1369,61 @@ class Importer:
         )
         return RowResult(row.number, CREATED, "; ".join(flags), row.values)
 
+    def _load_pairs(self) -> None:
+        """The deals' contact persons already linked (a link is never made twice)."""
+        deals = {pk for (entity, _i), pk in self._refs.by_id.items() if entity == "deal"}
+        through = Deal.contacts.through
+        self._pairs = set(
+            through.objects.filter(deal_id__in=deals).values_list("deal_id", "contact_id")
+        )
+
+    def _plan_association(self, row: SourceRow, plan: Chunk) -> RowResult:
+        """A row of an associations export: the deal's contact person, the deal's company, the
+        contact person's company — records imported before, found by their source ids; an id
+        not in the CRM is said in the row, and nothing of it is linked."""
+        said = row.association
+        assert said is not None
+        links = said.links
+        named = [(e, i) for e, i in (("deal", links.deal), ("contact", links.contact)) if i]
+        named += [("client", links.company)] if links.company else []
+        if len(named) < 2:
+            return RowResult(
+                row.number, REJECTED, _("The row names fewer than two records."), row.values
+            )
+        found = {entity: self._refs.by_id.get((entity, i)) for entity, i in named}
+        missing = [
+            _what(entity) % {"id": linked.shown(i)} for entity, i in named if found[entity] is None
+        ]
+        if missing:
+            return RowResult(
+                row.number,
+                REJECTED,
+                _("Not in the CRM, so not linked: %(what)s.") % {"what": ", ".join(missing)},
+                row.values,
+            )
+        deal, contact, company = found.get("deal"), found.get("contact"), found.get("client")
+        flags: list[str] = []
+        made = False
+        if deal and contact and (deal, contact) not in self._pairs:
+            self._pairs.add((deal, contact))
+            plan.new_pairs.append((deal, contact))
+            made = True
+        if deal and company:
+            now = self._refs.deal_parties.get(deal, (None,))[0]
+            if _gives(now, company, flags, _("The deal is with another company already")):
+                self._refs.deal_parties[deal] = (company,)
+                plan.deal_clients[deal] = company
+                made = True
+        if contact and company:
+            now = self._refs.contact_client.get(contact)
+            said_other = _("The contact person is of another company already")
+            if _gives(now, company, flags, said_other):
+                self._refs.contact_client[contact] = company
+                plan.contact_clients[contact] = company
+                made = True
+        outcome = CREATED if made else UNCHANGED
+        return RowResult(row.number, outcome, "; ".join(flags), row.values)
+
     def _product_for(self, external_id: str, sku: str) -> int | None:
         for key in (external_id, external_id.partition("#")[0]):
             found = self.product_by_external.get(key) if key else None
@@ -1593,6 +1661,7 @@ class Importer:
                 _Rec(entity="activity", record_id=a.pk, action="created", external_id=key[:200])
                 for a, key in plan.new_entries
             ]
+        self._write_links(plan, records)
         if plan.deal_contacts or plan.deal_persons:
             through = Deal.contacts.through
             pairs = [(d.pk, c) for d, c in plan.deal_contacts]
@@ -1600,6 +1669,30 @@ class Importer:
             through.objects.bulk_create(
                 [through(deal_id=d, contact_id=c) for d, c in pairs], ignore_conflicts=True
             )
+
+    def _write_links(self, plan: Chunk, records: list[_Rec]) -> None:
+        """An associations export's links (each one undone with the import)."""
+        if plan.new_pairs:
+            through = Deal.contacts.through
+            made = through.objects.bulk_create(
+                [through(deal_id=d, contact_id=c) for d, c in plan.new_pairs], batch_size=1000
+            )
+            records += [_Rec(entity=DEAL_CONTACT, record_id=m.pk, action="created") for m in made]
+        for entity, model, given in (
+            ("deal", Deal, plan.deal_clients),
+            ("contact", Contact, plan.contact_clients),
+        ):
+            for pk, company in given.items():
+                model.objects.filter(pk=pk, client_id__isnull=True).update(client_id=company)
+                records.append(
+                    _Rec(
+                        entity=entity,
+                        record_id=pk,
+                        action=ImportedRecord.Action.UPDATED,
+                        previous={"client_id": None},
+                        written={"client_id": company},
+                    )
+                )
 
     def _write_notes(self, plan: Chunk, records: list[_Rec]) -> None:
         """A notes column's texts, as notes on the clients' feeds (undone with the import)."""
@@ -2086,6 +2179,25 @@ def _phone_row(number: PhoneNumber, kind: str) -> Phone:
     return _new(
         Phone, e164=number.e164, extension=number.extension[:10], raw=number.raw[:100], kind=kind
     )
+
+
+def _gives(now: int | None, company: int, flags: list[str], other: str) -> bool:
+    """Whether a link gives a deal or a contact person its company: only one without any (one
+    with another keeps it, said in the row: Relata keeps one company per record)."""
+    if now is None:
+        return True
+    if now != company:
+        flags.append(_("%(what)s: left as it is.") % {"what": other})
+    return False
+
+
+def _what(entity: str) -> str:
+    """How a row names a record of the source by its id (as linked.resolve says it)."""
+    if entity == "deal":
+        return _("deal %(id)s")
+    if entity == "contact":
+        return _("contact %(id)s")
+    return _("company %(id)s")
 
 
 def _reader_reason(code: str) -> str:

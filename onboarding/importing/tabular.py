@@ -412,12 +412,10 @@ def row_to_source(
     system's record ids ("amocrm:"), so that two systems' ids never meet."""
     fields, said, shown = _cells(headers, row, mapping, texts)
     source = SourceRow(number=number, values=shown)
-    if kind == TASKS:
-        source.task = switchrows.task_of(said, fields, date_order, prefix)
-        return source
-    if kind == TIMELINE:
-        source.timeline = switchrows.timeline_of(said, fields, date_order, prefix)
-        return source
+    if kind in {TASKS, TIMELINE, ASSOCIATIONS}:
+        return _not_a_client(
+            source, kind, said=said, fields=fields, date_order=date_order, prefix=prefix
+        )
 
     def text(field_name: str) -> str:
         return said.get(field_name, "")
@@ -500,7 +498,12 @@ def row_to_source(
     return source
 
 
-DEALS, TASKS, TIMELINE = "deals", "tasks", "timeline"
+DEALS, TASKS, TIMELINE, ASSOCIATIONS = "deals", "tasks", "timeline", "associations"
+_REFS = frozenset({"deal_ref", "contact_ref", "company_ref"})
+# Fields of a record of its own: a file with one of them is not only links between records.
+_OWN_RECORD = frozenset(
+    {"name", "full_name", "deal_title", "deal_amount", "contact_name", "contact_last_name"}
+)
 _TRAILING_NOTE = re.compile(r"\s*\([^()]*\)\s*$")
 
 
@@ -508,12 +511,15 @@ def row_kind(mapping: dict[str, str]) -> str:
     """What every row of a file mapped so is: a task ("tasks": a task text column), an entry
     of a timeline ("timeline": a note or call text column), a client whose deal says more
     than its title and amount ("deals": a stage, a pipeline, an owner… column), or "" (a
-    client, with a deal when asked)."""
+    client, with a deal when asked), or links between records imported before
+    ("associations": two or more record id columns and nothing else of a record)."""
     chosen = set(mapping.values())
     if "task_text" in chosen:
         return TASKS
     if "timeline_text" in chosen:
         return TIMELINE
+    if len(chosen & _REFS) >= 2 and not chosen & _OWN_RECORD:
+        return ASSOCIATIONS
     if chosen & (columns.SWITCH_DEAL_FIELDS | {"responsible", "company_ref", "contact_ref"}):
         return DEALS
     return ""
@@ -566,6 +572,25 @@ def without_company(
     person.phones = client.phones + person.phones
     person.emails = client.emails + person.emails
     client.phones, client.emails = [], []
+
+
+def _not_a_client(
+    source: SourceRow,
+    kind: str,
+    *,
+    said: dict[str, str],
+    fields: dict[str, Any],
+    date_order: str,
+    prefix: str,
+) -> SourceRow:
+    """A row of a tasks, notes or associations export (see row_kind)."""
+    if kind == TASKS:
+        source.task = switchrows.task_of(said, fields, date_order, prefix)
+    elif kind == TIMELINE:
+        source.timeline = switchrows.timeline_of(said, fields, date_order, prefix)
+    else:
+        source.association = switchrows.association_of(said, prefix)
+    return source
 
 
 def extra_fields(mapping: dict[str, str]) -> tuple[str, ...]:

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from crm_core import models as crm
 from onboarding.archive import ENTITIES
+from onboarding.importing.engine import DEAL_CONTACT
 from onboarding.models import AwaitingOwner, ImportBatch, ImportedRecord
 
 MODELS: dict[str, type[models.Model]] = {m._meta.model_name or "": m for _n, m in ENTITIES}
@@ -203,6 +204,9 @@ def discard(batch: ImportBatch, *, honest: bool) -> list[dict[str, Any]]:
         model._default_manager.filter(pk__in=ids).exclude(pk__in=list(kept[model])).delete()
         objects = model._default_manager.in_bulk(list(kept[model]))
         report += [_entry(model, objects[pk], kept[model][pk]) for pk in objects]
+    # The links an associations export made between records (deals' contact persons).
+    links = ImportedRecord.objects.filter(batch=batch, entity=DEAL_CONTACT).values("record_id")
+    crm.Deal.contacts.through.objects.filter(pk__in=links).delete()
     # An undone import's records wait for nobody: the invited person, joining later, gets
     # none of what it made (the kept ones stay with whom they are).
     AwaitingOwner.objects.filter(batch=batch).delete()
