@@ -253,6 +253,7 @@ class Importer:
         self._row_contact: Any = None
         self._row_said = False
         self._names_seen: dict[str, list[tuple[int, int | None]]] = {}
+        self._chunk_names: set[str] = set()  # the names deal rows of the chunk give
 
     # ---------------------------------------------------------------- indexes
 
@@ -406,6 +407,15 @@ class Importer:
         self._load_keys(rows)
         self._load_existing(rows)
         self._refs = linked.look_up(rows)
+        # What earlier chunks made is in the database now: names are looked up again.
+        self._names_seen.clear()
+        self._chunk_names = {
+            _person_key(p.last_name, p.first_name, p.middle_name)
+            for row in rows
+            if row.deal is not None and row.client is not None
+            for p in row.client.persons
+            if p.of_deal
+        }
         if any(row.association is not None for row in rows):
             self._load_pairs()
         for row in rows:
@@ -760,25 +770,36 @@ class Importer:
         if not words:
             return None
         if key not in self._names_seen:
-            lowered = [
-                Replace(Lower(name), models.Value("ё"), models.Value("е"))
-                for name in ("last_name", "first_name")
-            ]
-            found = (
-                Contact.objects.annotate(last=lowered[0], first=lowered[1])
-                .filter(models.Q(last__in=words) | models.Q(first__in=words))
-                .values_list("id", "client_id", "last_name", "first_name", "middle_name")
-            )
-            self._names_seen[key] = [
-                (pk, client_id)
-                for pk, client_id, last, first, middle in found
-                if _named(words, _person_key(last, first, middle))
-            ]
+            # The first name of this chunk not on its client: the chunk's others are looked up
+            # with it, in one query (a deals file imported before its contacts would
+            # otherwise ask once a row).
+            self._look_up_names({key} | (self._chunk_names - set(self._names_seen)))
         same = self._names_seen[key]
         if len(same) > 1:
             self._say_several(key, flags)
             return _SEVERAL
         return same[0] if same else None
+
+    def _look_up_names(self, keys: set[str]) -> None:
+        """The company's contact persons named by `keys` (see _named): a surname among a
+        name's words, or a first name alone for a person without one."""
+        words = {word for key in keys for word in key.split()}
+        lowered = [
+            Replace(Lower(name), models.Value("ё"), models.Value("е"))
+            for name in ("last_name", "first_name")
+        ]
+        found = list(
+            Contact.objects.annotate(last=lowered[0], first=lowered[1])
+            .filter(models.Q(last__in=words) | models.Q(last_name="", first__in=words))
+            .values_list("id", "client_id", "last_name", "first_name", "middle_name")
+        )
+        for key in keys:
+            mine = sorted(key.split())
+            self._names_seen[key] = [
+                (pk, client_id)
+                for pk, client_id, last, first, middle in found
+                if _named(mine, _person_key(last, first, middle))
+            ]
 
     def _say_several(self, key: str, flags: list[str]) -> None:
         flags.append(
