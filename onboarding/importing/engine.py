@@ -727,7 +727,7 @@ class Importer:
         if target is None and client_in.persons:
             without_company(client_in, client_in.persons[0], {}, None)
             client_in.external_id = ""
-            return self._plan_client(client_in, plan, flags, row.number)
+            return self._plan_client(client_in, plan, flags, row.number, quiet=row.deal is not None)
         return target, UNCHANGED
 
     def _add_people(
