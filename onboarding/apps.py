@@ -14,6 +14,11 @@ class OnboardingConfig(AppConfig):
         from django.db.models.signals import post_delete, post_save
 
         from onboarding.models import SetupProgress
+        from onboarding.services.owners import on_member_joined
+        from tenants.signals import member_joined
+
+        # An invited person receives the imported records kept for them (services/owners.py).
+        member_joined.connect(on_member_joined, dispatch_uid="onboarding-hand-over-records")
 
         post_save.connect(_forget_entry, sender=SetupProgress, dispatch_uid="setup-entry-save")
         post_delete.connect(_forget_entry, sender=SetupProgress, dispatch_uid="setup-entry-del")

@@ -152,6 +152,9 @@ EXCLUDED: dict[str, str] = {
     "onboarding.ImportBatch": "the import jobs themselves: the records they made are archived",
     "onboarding.ImportedRecord": "which import made which record: undo is the old company's",
     "onboarding.ImportRowNote": "an import's row-by-row report",
+    "onboarding.AwaitingOwner": (
+        "an import's records waiting for an invited person to join the old company"
+    ),
     "onboarding.ExportJob": "the export jobs (this archive is one)",
     "onboarding.SetupProgress": "the sign-up wizard's progress in the old company",
     "onboarding.CompanyDetails": "typed in the wizard; the documents' requisites are archived",

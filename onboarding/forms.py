@@ -201,7 +201,9 @@ class MappingForm(forms.Form):
             )
         own_rows = {"task_text", "timeline_text", "deal_title"}  # tasks, history, deals
         named = {"name", "contact_name", "contact_last_name", "contact_first_name"}
-        if not (named | own_rows) & set(values):
+        # An associations export links records by their ids only (two sides, tabular.row_kind).
+        links = {"deal_ref", "contact_ref", "company_ref"} & set(values)
+        if not (named | own_rows) & set(values) and len(links) < 2:
             raise forms.ValidationError(
                 _("Choose the column with the client's name (or the contact person's name).")
             )

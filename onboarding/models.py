@@ -149,6 +149,24 @@ class ImportedRecord(models.Model):
         return f"{self.entity} {self.record_id} ({self.action})"
 
 
+class AwaitingOwner(models.Model):
+    """A record an import gave to the person importing only until someone invited in the
+    preview joins: the owner question of another CRM's export answered "invite by e-mail".
+    When that person accepts the invitation the record becomes theirs (unless somebody gave
+    it to someone else meanwhile), and the row is forgotten (onboarding/services/owners.py)."""
+
+    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="awaiting")
+    entity = models.CharField(max_length=20)  # as ImportedRecord.entity: deal, client, …
+    record_id = models.BigIntegerField()
+    email = models.CharField(max_length=254)  # lower-cased, as the invitation keeps it
+
+    class Meta:
+        indexes = [models.Index(fields=["email"], name="awaiting_owner_email_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.entity} {self.record_id} → {self.email}"
+
+
 class ImportRowNote(models.Model):
     """What happened to one row of the file, when it is worth telling: rejected, merged,
     updated, or kept with a flag (a foreign tax id, an unreadable phone)."""

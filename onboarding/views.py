@@ -277,7 +277,10 @@ def import_choices(request: HttpRequest, batch_id: int) -> HttpResponse:
     for email in invited:
         messages.success(
             request,
-            _("Invitation sent to %(email)s; their records are yours until you reassign them.")
+            _(
+                "Invitation sent to %(email)s; their records are yours until they accept it, "
+                "then theirs."
+            )
             % {"email": email},
         )
     imports.queue_batch(batch)

@@ -292,6 +292,10 @@ FIELDS: dict[str, tuple[object, tuple[str, ...]]] = {
         _("Deal's id in the other CRM (a link)"),
         ("associated deal ids", "associated deal id", "id связанной сделки"),
     ),
+    "association_label": (
+        _("Association's label in the other CRM"),
+        ("association label", "association labels", "association type", "метка связи"),
+    ),
     "contact_external_id": (_("Contact person: id in the other CRM"), ("id контактного лица",)),
     "contact_telegram": (_("Contact person: Telegram"), ("telegram", "телеграм", "телеграмм")),
     "contact_whatsapp": (_("Contact person: WhatsApp"), ("whatsapp", "ватсап", "вотсап")),

@@ -33,6 +33,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import DatabaseError, models, transaction
 from django.db.models.base import ModelState
+from django.db.models.functions import Lower, Replace
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
@@ -58,13 +59,16 @@ from onboarding.importing.copying import copy_create, copy_rows, json_text
 from onboarding.importing.records import ClientIn, DealIn, LinksIn, PersonIn, ProductIn, SourceRow
 from onboarding.importing.switching import Directory, Found
 from onboarding.importing.tabular import without_company
-from onboarding.models import ImportBatch, ImportedRecord, ImportRowNote
+from onboarding.models import AwaitingOwner, ImportBatch, ImportedRecord, ImportRowNote
 from relata.db import connection
 from tenants.models import Company
 
 logger = logging.getLogger(__name__)
 CHUNK_ROWS = 0  # 0: settings.IMPORT_CHUNK_ROWS; tests may set it
 _MISSING = object()
+_SEVERAL = object()  # a name several contact persons have
+# What an associations export's link made is recorded as (undo removes it: services/undo.py).
+DEAL_CONTACT = "deal_contacts"
 # ASCII digits only: a fullwidth "９" is a digit to \d but not to E.164 (phonenumbers maps it).
 _PLAIN_PHONE = re.compile(r"\s*(?:\+7|8|7)?[\s(]*9[0-9\s()-]+", re.ASCII)
 _NON_DIGITS = re.compile(r"\D+")
@@ -173,6 +177,15 @@ class Chunk:
     deal_contacts: list[tuple[Deal, int]] = field(default_factory=list)
     # Contact persons whose row said they agreed to mailings, with the address agreed.
     consents: list[tuple[Contact, str]] = field(default_factory=list)
+    # A deal's contact person found by name: one this chunk makes has its id only once written.
+    deal_persons: list[tuple[Deal, Contact]] = field(default_factory=list)
+    # (entity, record, e-mail): records the importer holds until an invited person joins.
+    awaiting: list[tuple[str, Any, str]] = field(default_factory=list)
+    # An associations export's links: (deal id, contact id) pairs, and the clients it gives to
+    # deals and contact persons that had none ({id: client id}).
+    new_pairs: list[tuple[int, int]] = field(default_factory=list)
+    deal_clients: dict[int, int] = field(default_factory=dict)
+    contact_clients: dict[int, int] = field(default_factory=dict)
     results: list[RowResult] = field(default_factory=list)
 
 
@@ -237,6 +250,12 @@ class Importer:
         # The source ids of deals, tasks and entries this run has planned, with their rows: a
         # second row with one of them is a duplicate, said so.
         self._rows_of: dict[str, int] = {}
+        # The contact person the row being planned names for its deal (see _plan_one), and
+        # whether the row said why its deal has no client.
+        self._row_contact: Any = None
+        self._row_said = False
+        self._names_seen: dict[str, list[tuple[int, int | None]]] = {}
+        self._chunk_names: set[str] = set()  # the names deal rows of the chunk give
 
     # ---------------------------------------------------------------- indexes
 
@@ -390,6 +409,17 @@ class Importer:
         self._load_keys(rows)
         self._load_existing(rows)
         self._refs = linked.look_up(rows)
+        # What earlier chunks made is in the database now: names are looked up again.
+        self._names_seen.clear()
+        self._chunk_names = {
+            _person_key(p.last_name, p.first_name, p.middle_name)
+            for row in rows
+            if row.deal is not None and row.client is not None
+            for p in row.client.persons
+            if p.of_deal
+        }
+        if any(row.association is not None for row in rows):
+            self._load_pairs()
         for row in rows:
             plan.results.append(self._plan_row(row, plan))
         for result in plan.results:
@@ -480,8 +510,11 @@ class Importer:
             for candidate in self._candidates(client):
                 if isinstance(candidate, int) and candidate not in self.targets:
                     wanted.add(candidate)
-        if not wanted:
-            return
+        if wanted:
+            self._load_targets(wanted)
+
+    def _load_targets(self, wanted: set[int]) -> None:
+        """These existing clients, with what a row may add to them (see _load_existing)."""
         created_here = set(
             ImportedRecord.objects.filter(
                 batch=self.batch,
@@ -581,7 +614,9 @@ class Importer:
 
     # ---------------------------------------------------------------- planning
 
-    def _plan_other(self, row: SourceRow, plan: Chunk) -> RowResult | None:
+    def _plan_other(  # noqa: PLR0911 - one return per kind of row
+        self, row: SourceRow, plan: Chunk
+    ) -> RowResult | None:
         """A row that is no client's: rejected by its reader, a product, a task, a history
         entry, or a deal of a stage the person chose to skip; None for a client's row."""
         if row.rejected:
@@ -592,6 +627,8 @@ class Importer:
             return self._plan_task(row, plan)
         if row.timeline is not None:
             return self._plan_timeline(row, plan)
+        if row.association is not None:
+            return self._plan_association(row, plan)
         if row.deal is not None:
             skipped = self.directory.skipped(row.deal.pipeline, row.deal.stage)
             if skipped:
@@ -603,6 +640,7 @@ class Importer:
         if other is not None:
             return other
         flags: list[str] = list(row.notes)  # what the reader could not use, said first
+        self._row_contact, self._row_said = None, False
         target: Target | None = None
         outcome = UNCHANGED
         bad_inn = self._bad_inns.get(row.number)
@@ -628,7 +666,7 @@ class Importer:
                     return RowResult(
                         row.number, REJECTED, _("The row has no client name."), row.values
                     )
-                if target is None:
+                if target is None and not self._row_said:
                     flags.append(
                         _("The counterparty has no name: the deal is imported without it.")
                     )
@@ -673,10 +711,25 @@ class Importer:
         target = self._company_by_id(client_in, row, flags)
         if target is not None and client_in.persons:
             return target, self._add_people(target, client_in, plan, flags)
+        person = client_in.persons[0] if client_in.persons else None
+        if target is None and person is not None and person.of_deal and not client_in.by_ref:
+            key = _person_key(person.last_name, person.first_name, person.middle_name)
+            elsewhere = self._named_elsewhere(key, flags)
+            if elsewhere is _SEVERAL:
+                return None, UNCHANGED
+            if elsewhere is not None and elsewhere[1] is None:
+                self._row_contact, self._row_said = elsewhere, True  # a person of no client
+                return None, UNCHANGED
+            if elsewhere is not None:
+                # The deal is the client's of the person the row names (no new private client).
+                if elsewhere[1] not in self.targets:
+                    self._load_targets({elsewhere[1]})
+                target = self._target(elsewhere[1])
+                return target, self._add_people(target, client_in, plan, flags)
         if target is None and client_in.persons:
             without_company(client_in, client_in.persons[0], {}, None)
             client_in.external_id = ""
-            return self._plan_client(client_in, plan, flags, row.number)
+            return self._plan_client(client_in, plan, flags, row.number, quiet=row.deal is not None)
         return target, UNCHANGED
 
     def _add_people(
@@ -685,11 +738,80 @@ class Importer:
         """A row's contact persons, added to the company it names by its source id."""
         changed = False
         for person in client_in.persons:
-            phones = self._phones(person.phones, flags)
-            changed |= self._plan_person(target, person, phones, plan, flags)
+            changed |= self._plan_one(target, person, plan, flags)
         if changed and not target.pending and target.client.pk:
             return UPDATED
         return UNCHANGED
+
+    def _plan_one(self, target: Target, person: PersonIn, plan: Chunk, flags: list[str]) -> bool:
+        """One contact person of a row's client; a deal row's person is also its deal's."""
+        phones = self._phones(person.phones, flags)
+        if not person.of_deal:
+            return self._plan_person(target, person, phones, plan, flags)[0]
+        key = _person_key(person.last_name, person.first_name, person.middle_name)
+        mine = target.persons.get(key) or _on_client(target, key)
+        if mine is _SEVERAL:
+            self._say_several(key, flags)
+            return False
+        if mine is None and not (person.phones or person.emails):
+            # Not the client's: the one person of that name in the CRM (said when there are
+            # several: nothing guessed); else the client's new contact person, as any row's.
+            elsewhere = self._named_elsewhere(key, flags)
+            if elsewhere is not None:
+                self._row_contact = elsewhere
+                return False
+        changed, contact = self._plan_person(target, person, phones, plan, flags, known=mine)
+        self._row_contact = contact
+        return changed
+
+    def _named_elsewhere(self, key: str, flags: list[str]) -> Any:
+        """A deal's contact person by name among the company's contacts: (contact id, client
+        id) when one alone has it, _SEVERAL (said in the row: nothing guessed) when more do,
+        None when nobody does."""
+        words = sorted(key.split())
+        if not words:
+            return None
+        if key not in self._names_seen:
+            # The first name of this chunk not on its client: the chunk's others are looked up
+            # with it, in one query (a deals file imported before its contacts would
+            # otherwise ask once a row).
+            self._look_up_names({key} | (self._chunk_names - set(self._names_seen)))
+        same = self._names_seen[key]
+        if len(same) > 1:
+            self._say_several(key, flags)
+            return _SEVERAL
+        return same[0] if same else None
+
+    def _look_up_names(self, keys: set[str]) -> None:
+        """The company's contact persons named by `keys` (see _named): a surname among a
+        name's words, or a first name alone for a person without one."""
+        words = {word for key in keys for word in key.split()}
+        lowered = [
+            Replace(Lower(name), models.Value("ё"), models.Value("е"))
+            for name in ("last_name", "first_name")
+        ]
+        found = list(
+            Contact.objects.annotate(last=lowered[0], first=lowered[1])
+            .filter(models.Q(last__in=words) | models.Q(last_name="", first__in=words))
+            .values_list("id", "client_id", "last_name", "first_name", "middle_name")
+        )
+        for key in keys:
+            mine = sorted(key.split())
+            self._names_seen[key] = [
+                (pk, client_id)
+                for pk, client_id, last, first, middle in found
+                if _named(mine, _person_key(last, first, middle))
+            ]
+
+    def _say_several(self, key: str, flags: list[str]) -> None:
+        flags.append(
+            _(
+                "Several contact persons are named «%(name)s»: the deal is linked to none of "
+                "them (link the right one on the deal)."
+            )
+            % {"name": key.title()}
+        )
+        self._row_said = True
 
     def _plan_client(
         self,
@@ -714,6 +836,7 @@ class Importer:
             client = _new(
                 Client, **values, custom=custom, responsible_id=responsible, created_by_id=user
             )
+            self._await("client", client, client_in.responsible, plan)
             target = Target(
                 client=client,
                 new=True,
@@ -744,8 +867,7 @@ class Importer:
         if client_in.emails:
             persons.insert(0, PersonIn(emails=client_in.emails))
         for person in persons:
-            person_phones = self._phones(person.phones, flags)
-            changed |= self._plan_person(target, person, person_phones, plan, flags)
+            changed |= self._plan_one(target, person, plan, flags)
         # The company's phones stay on the company.
         for number in phones:
             if _key_of(number) not in target.phones:
@@ -898,7 +1020,9 @@ class Importer:
         phones: list[PhoneNumber],
         plan: Chunk,
         flags: list[str],
-    ) -> bool:
+        *,
+        known: Contact | None = None,
+    ) -> tuple[bool, Contact | None]:
         emails = []
         for email in person.emails:
             if _is_email(email):
@@ -913,8 +1037,8 @@ class Importer:
                 flags.append(_("%(email)s is not an e-mail address: left out.") % {"email": email})
         key = _person_key(person.last_name, person.first_name, person.middle_name)
         if not (key or emails or phones):
-            return False  # only an unreadable e-mail: no blank contact person for it
-        contact = target.persons.get(key) or _same_person(target, key)
+            return False, None  # only an unreadable e-mail: no blank contact person for it
+        contact = known or target.persons.get(key) or _same_person(target, key)
         if contact is None and not key:
             # A nameless person (only an e-mail): the client's existing nameless contact, or
             # any contact that already has one of these e-mails.
@@ -934,6 +1058,7 @@ class Importer:
                 messengers=dict(person.messengers),
                 responsible_id=self._member(person.responsible, flags, quiet=True),
             )
+            self._await("contact", contact, person.responsible, plan)
             target.persons[key] = contact
             target.emails.update(emails)
             plan.new_contacts.append((target, contact, person.external_id))
@@ -952,7 +1077,7 @@ class Importer:
                 plan.new_phones.append((target, contact, _phone_row(number, Phone.Kind.MOBILE)))
                 changed = True
         _note_consent(plan, person, contact, emails)
-        return changed
+        return changed, contact
 
     def _index(self, target: Target, client_in: ClientIn) -> None:
         """Later rows (of this file) find this client by any of its keys."""
@@ -1046,6 +1171,7 @@ class Importer:
             stage_entered_at=created,
             custom={},
         )
+        self._await("deal", deal, deal_in.responsible, plan)
         self._switched(deal, deal_in, found.stage, flags, plan)
         items = [
             DealItem(
@@ -1128,16 +1254,27 @@ class Importer:
                 _("%(value)s is not a currency: the deal is in %(currency)s.")
                 % {"value": deal_in.unread_currency, "currency": deal.currency}
             )
+        self._link_contact(deal, deal_in, flags, plan)
+
+    def _link_contact(self, deal: Deal, deal_in: DealIn, flags: list[str], plan: Chunk) -> None:
+        """The deal's contact person: by the source's id, else the one the row names."""
         if deal_in.contact_ref:
             found, missing = linked.resolve(LinksIn(contact=deal_in.contact_ref), self._refs)
             if found.contact:
                 plan.deal_contacts.append((deal, found.contact))
                 if deal.client_id is None and found.client:
                     deal.client_id = found.client
-            else:
-                flags.append(
-                    _("Not in the CRM, so not linked: %(what)s.") % {"what": ", ".join(missing)}
-                )
+                return
+            flags.append(
+                _("Not in the CRM, so not linked: %(what)s.") % {"what": ", ".join(missing)}
+            )
+        named = self._row_contact
+        if isinstance(named, Contact):  # the client's (one this chunk makes has no id yet)
+            plan.deal_persons.append((deal, named))
+        elif isinstance(named, tuple):  # the one person of that name, of another client
+            plan.deal_contacts.append((deal, named[0]))
+            if deal.client_id is None and named[1] is not None:
+                deal.client_id = named[1]
 
     def _member(self, name: str, flags: list[str], *, quiet: bool = False) -> int | None:
         """The member a responsible person or an author named in the file is (by e-mail or
@@ -1153,6 +1290,15 @@ class Importer:
                 % {"name": name}
             )
         return user_id
+
+    def _await(self, entity: str, record: Any, name: str, plan: Chunk) -> None:
+        """Remember a record given to the importer for a person invited on the preview: it
+        becomes theirs when they join (onboarding/services/owners.py)."""
+        if not (name and self.directory.awaiting):
+            return
+        email = self.directory.awaits(name)
+        if email:
+            plan.awaiting.append((entity, record, email))
 
     # ---------------------------------------------------------------- tasks and history
 
@@ -1201,19 +1347,11 @@ class Importer:
         assignee = self._member(task.responsible, flags)
         author = self._member(task.author, flags, quiet=True) if task.author else assignee
         done_at = deadline if task.done else None
-        plan.new_tasks.append(
-            (
-                linked.new_task(
-                    task,
-                    found,
-                    assignee=assignee,
-                    author=author,
-                    deadline=deadline,
-                    done_at=done_at,
-                ),
-                key,
-            )
+        made = linked.new_task(
+            task, found, assignee=assignee, author=author, deadline=deadline, done_at=done_at
         )
+        self._await("task", made, task.responsible, plan)
+        plan.new_tasks.append((made, key))
         return RowResult(row.number, CREATED, "; ".join(flags), row.values)
 
     def _plan_timeline(self, row: SourceRow, plan: Chunk) -> RowResult:
@@ -1254,6 +1392,61 @@ class Importer:
             (linked.new_entry(entry, found, author=author, happened_at=happened), key)
         )
         return RowResult(row.number, CREATED, "; ".join(flags), row.values)
+
+    def _load_pairs(self) -> None:
+        """The deals' contact persons already linked (a link is never made twice)."""
+        deals = {pk for (entity, _i), pk in self._refs.by_id.items() if entity == "deal"}
+        through = Deal.contacts.through
+        self._pairs = set(
+            through.objects.filter(deal_id__in=deals).values_list("deal_id", "contact_id")
+        )
+
+    def _plan_association(self, row: SourceRow, plan: Chunk) -> RowResult:
+        """A row of an associations export: the deal's contact person, the deal's company, the
+        contact person's company — records imported before, found by their source ids; an id
+        not in the CRM is said in the row, and nothing of it is linked."""
+        said = row.association
+        assert said is not None
+        links = said.links
+        named = [(e, i) for e, i in (("deal", links.deal), ("contact", links.contact)) if i]
+        named += [("client", links.company)] if links.company else []
+        if len(named) < 2:
+            return RowResult(
+                row.number, REJECTED, _("The row names fewer than two records."), row.values
+            )
+        found = {entity: self._refs.by_id.get((entity, i)) for entity, i in named}
+        missing = [
+            _what(entity) % {"id": linked.shown(i)} for entity, i in named if found[entity] is None
+        ]
+        if missing:
+            return RowResult(
+                row.number,
+                REJECTED,
+                _("Not in the CRM, so not linked: %(what)s.") % {"what": ", ".join(missing)},
+                row.values,
+            )
+        deal, contact, company = found.get("deal"), found.get("contact"), found.get("client")
+        flags: list[str] = []
+        made = False
+        if deal and contact and (deal, contact) not in self._pairs:
+            self._pairs.add((deal, contact))
+            plan.new_pairs.append((deal, contact))
+            made = True
+        if deal and company:
+            now = self._refs.deal_parties.get(deal, (None,))[0]
+            if _gives(now, company, flags, _("The deal is with another company already")):
+                self._refs.deal_parties[deal] = (company,)
+                plan.deal_clients[deal] = company
+                made = True
+        if contact and company:
+            now = self._refs.contact_client.get(contact)
+            said_other = _("The contact person is of another company already")
+            if _gives(now, company, flags, said_other):
+                self._refs.contact_client[contact] = company
+                plan.contact_clients[contact] = company
+                made = True
+        outcome = CREATED if made else UNCHANGED
+        return RowResult(row.number, outcome, "; ".join(flags), row.values)
 
     def _product_for(self, external_id: str, sku: str) -> int | None:
         for key in (external_id, external_id.partition("#")[0]):
@@ -1416,6 +1609,12 @@ class Importer:
         self._write_history(plan, records)
         self._write_products(plan, records)
         self._external_ids(plan, records)
+        if plan.awaiting:
+            copy_rows(
+                AwaitingOwner,
+                ["batch_id", "entity", "record_id", "email"],
+                [(batch.pk, entity, record.pk, email) for entity, record, email in plan.awaiting],
+            )
         copy_rows(
             ImportedRecord,
             ["batch_id", "entity", "record_id", "action", "external_id", "previous", "written"],
@@ -1522,12 +1721,38 @@ class Importer:
                 _Rec(entity="activity", record_id=a.pk, action="created", external_id=key[:200])
                 for a, key in plan.new_entries
             ]
-        if plan.deal_contacts:
+        self._write_links(plan, records)
+        if plan.deal_contacts or plan.deal_persons:
             through = Deal.contacts.through
+            pairs = [(d.pk, c) for d, c in plan.deal_contacts]
+            pairs += [(d.pk, c.pk) for d, c in plan.deal_persons]
             through.objects.bulk_create(
-                [through(deal_id=d.pk, contact_id=c) for d, c in plan.deal_contacts],
-                ignore_conflicts=True,
+                [through(deal_id=d, contact_id=c) for d, c in pairs], ignore_conflicts=True
             )
+
+    def _write_links(self, plan: Chunk, records: list[_Rec]) -> None:
+        """An associations export's links (each one undone with the import)."""
+        if plan.new_pairs:
+            through = Deal.contacts.through
+            made = through.objects.bulk_create(
+                [through(deal_id=d, contact_id=c) for d, c in plan.new_pairs], batch_size=1000
+            )
+            records += [_Rec(entity=DEAL_CONTACT, record_id=m.pk, action="created") for m in made]
+        for entity, model, given in (
+            ("deal", Deal, plan.deal_clients),
+            ("contact", Contact, plan.contact_clients),
+        ):
+            for pk, company in given.items():
+                model.objects.filter(pk=pk, client_id__isnull=True).update(client_id=company)
+                records.append(
+                    _Rec(
+                        entity=entity,
+                        record_id=pk,
+                        action=ImportedRecord.Action.UPDATED,
+                        previous={"client_id": None},
+                        written={"client_id": company},
+                    )
+                )
 
     def _write_notes(self, plan: Chunk, records: list[_Rec]) -> None:
         """A notes column's texts, as notes on the clients' feeds (undone with the import)."""
@@ -1672,6 +1897,27 @@ def _note_consent(plan: Chunk, person: PersonIn, contact: Contact, emails: list[
     """The person's row said yes to mailings: a consent for the address it gave."""
     if person.consent and (emails or contact.emails):
         plan.consents.append((contact, (emails or contact.emails)[0]))
+
+
+def _named(words: list[str], key: str) -> bool:
+    """A deal's contact named so («Ольга Лебедева», in any order) is this person («Лебедева
+    Ольга Петровна»): the same words, or all of two or more of them."""
+    theirs = key.split()
+    if sorted(theirs) == words:
+        return True
+    return len(words) >= 2 and set(words) <= set(theirs)
+
+
+def _on_client(target: Target, key: str) -> Any:
+    """The client's contact person a deal row names (see _named): the contact, _SEVERAL, or
+    None."""
+    words = sorted(key.split())
+    if not words:
+        return None
+    found = [c for k, c in target.persons.items() if _named(words, k)]
+    if len(found) > 1:
+        return _SEVERAL
+    return found[0] if found else None
 
 
 def _note(batch: ImportBatch, result: RowResult) -> ImportRowNote:
@@ -1999,6 +2245,25 @@ def _phone_row(number: PhoneNumber, kind: str) -> Phone:
     return _new(
         Phone, e164=number.e164, extension=number.extension[:10], raw=number.raw[:100], kind=kind
     )
+
+
+def _gives(now: int | None, company: int, flags: list[str], other: str) -> bool:
+    """Whether a link gives a deal or a contact person its company: only one without any (one
+    with another keeps it, said in the row: Relata keeps one company per record)."""
+    if now is None:
+        return True
+    if now != company:
+        flags.append(_("%(what)s: left as it is.") % {"what": other})
+    return False
+
+
+def _what(entity: str) -> str:
+    """How a row names a record of the source by its id (as linked.resolve says it)."""
+    if entity == "deal":
+        return _("deal %(id)s")
+    if entity == "contact":
+        return _("contact %(id)s")
+    return _("company %(id)s")
 
 
 def _reader_reason(code: str) -> str:

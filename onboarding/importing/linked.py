@@ -70,6 +70,8 @@ def _links(row: SourceRow) -> LinksIn | None:
         return row.timeline.links
     if row.deal is not None:
         return LinksIn(company=row.deal.company_ref, contact=row.deal.contact_ref)
+    if row.association is not None:
+        return row.association.links
     return None
 
 

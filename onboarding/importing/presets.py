@@ -15,6 +15,7 @@ associations); the files written from them for the tests are in tests/fixtures/s
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,7 +28,47 @@ from onboarding.importing.columns import normalise_header
 
 AMOCRM, BITRIX24, HUBSPOT = "amocrm", "bitrix24", "hubspot"
 SYSTEMS = {AMOCRM: "amoCRM", BITRIX24: "Bitrix24", HUBSPOT: "HubSpot"}
-MIN_HITS = 3  # a file must have this many of a preset's own headers to be taken for it
+
+# Headers as people and other versions of the same export spell them: the words (after
+# columns.normalise_header: lower case, ё as е, no punctuation or brackets) that mean the same.
+_SAME_WORDS = (
+    (re.compile(r"\b(?:e-mail|e mail|емейл|емэйл|имейл|эл почта|электронная почта)\b"), "email"),
+    (re.compile(r"\bтел\b"), "телефон"),
+    (re.compile(r"\bмоб\b"), "мобильный"),
+    (re.compile(r"\b(?:ид|идентификатор|№)\b"), "id"),
+    (
+        re.compile(r"\bответственн(?:ый|ое) (?:менеджер|сотрудник|пользователь|лицо)\b"),
+        "ответственный",
+    ),
+    (re.compile(r"\bresponsible (?:user|person|manager)\b"), "responsible"),
+    (
+        re.compile(r"\b(?:date created|creation date|created date|created at|created on)\b"),
+        "created",
+    ),
+    (re.compile(r"\b(?:date closed|closing date|closed date|closed at|closed on)\b"), "closed"),
+)
+# A unit or a note at a header's end («Бюджет (руб.)», "Amount (USD)", «Дата создания (МСК)»):
+# the header without it is the one known. Never a word that says whose the column is.
+_TRAILING = re.compile(r"^(.+?) (?:руб|рублей|рубли|р|rub|rur|usd|eur|kzt|byn|uah|шт|мск|msk|utc)$")
+
+
+def canonical(header: str) -> str:
+    """A (normalised) header with the same words spelled one way."""
+    key = header.split(" #", 1)[0]
+    for pattern, word in _SAME_WORDS:
+        key = pattern.sub(word, key)
+    return " ".join(key.split())
+
+
+def _variants(header: str) -> tuple[str, ...]:
+    """The spellings a file's header is looked up by: as given, without a trailing unit, and
+    its words in any order («Email рабочий» is «Рабочий email»)."""
+    key = canonical(header)
+    found = [key]
+    if match := _TRAILING.match(key):
+        found.append(match[1])
+    found += [" ".join(sorted(k.split())) for k in list(found)]
+    return tuple(found)
 
 
 @dataclass(frozen=True)
@@ -40,14 +81,38 @@ class Preset:
     # Headers only this export has: at least one of them must be there.
     marks: tuple[str, ...]
     deals: bool = False
-    # Headers of which one must be there too: every export of the system has one.
+    # Headers of which one is usually there too (every export of the system has one): a
+    # file with one is more likely this export.
     also: tuple[str, ...] = ()
+    # The fields that make a file this kind of export: `need` of them must be found (a
+    # held-out export may rename or leave out the others).
+    core: tuple[str, ...] = ()
+    need: int = 2
     by_header: dict[str, str] = field(default_factory=dict, compare=False)
+    mark_keys: set[str] = field(default_factory=set, compare=False)
+    also_keys: set[str] = field(default_factory=set, compare=False)
 
     def __post_init__(self) -> None:
         for field_name, headers in self.fields.items():
             for header in headers:
-                self.by_header.setdefault(normalise_header(header), field_name)
+                key = canonical(normalise_header(header))
+                self.by_header.setdefault(key, field_name)
+                self.by_header.setdefault(" ".join(sorted(key.split())), field_name)
+        for keys, headers in ((self.mark_keys, self.marks), (self.also_keys, self.also)):
+            for header in headers:
+                key = canonical(normalise_header(header))
+                keys.update((key, " ".join(sorted(key.split()))))
+
+    def known(self, header: str) -> str:
+        """The spelling of a file's (normalised) header this export knows, or ""."""
+        return next((k for k in _variants(header) if k in self.by_header), "")
+
+    def field_of(self, header: str) -> str:
+        known = self.known(header)
+        return self.by_header[known] if known else ""
+
+    def _marked(self, header: str, keys: set[str]) -> bool:
+        return any(k in keys for k in _variants(header))
 
     @property
     def system_name(self) -> str:
@@ -59,8 +124,8 @@ class Preset:
         chosen: dict[str, str] = {}
         used: set[str] = set()
         for header in headers:
-            key = header.split(" #", 1)[0]  # a repeated header keeps its column's number
-            field_name = self.by_header.get(key)
+            # (A repeated header keeps its column's number: "email #2".)
+            field_name = self.field_of(header)
             if field_name and (field_name in columns.MULTI_VALUED or field_name not in used):
                 chosen[header] = field_name
                 used.add(field_name)
@@ -77,11 +142,18 @@ class Preset:
         return {"preset": self.key, "id_prefix": f"{self.system}:", "deals": self.deals}
 
     def score(self, headers: set[str]) -> int:
-        if not any(normalise_header(mark) in headers for mark in self.marks):
+        """How surely a file of these headers is this export (0: it is not): one of its own
+        headers (a mark) and `need` of its core fields must be there; then the more of its
+        core, marks and other columns, the surer."""
+        marks = sum(1 for header in headers if self._marked(header, self.mark_keys))
+        if not marks:
             return 0
-        if self.also and not any(normalise_header(mark) in headers for mark in self.also):
+        fields = {self.field_of(header) for header in headers} - {""}
+        core = len(fields & set(self.core))
+        if core < self.need:
             return 0
-        return sum(1 for header in headers if header in self.by_header)
+        also = any(self._marked(header, self.also_keys) for header in headers)
+        return core * 10 + marks * 3 + len(fields) + (5 if also else 0)
 
 
 # Fields the header rules would guess in an export that means something else by them (a
@@ -161,11 +233,37 @@ _DEAL = {
         "Lead name",
         "Lead title",
         "Deal title",
+        "Title",
+        "Deal",
+        "Sale",
+        "Название",
     ),
-    "deal_amount": ("Бюджет", "Сумма", "Budget", "Amount", "Income", "Opportunity"),
+    "deal_amount": (
+        "Бюджет",
+        "Сумма",
+        "Сумма сделки",
+        "Бюджет сделки",
+        "Budget",
+        "Amount",
+        "Income",
+        "Opportunity",
+        "Sum",
+        "Total",
+        "Deal amount",
+    ),
     "deal_currency": ("Валюта", "Currency"),
-    "responsible": ("Ответственный", "Responsible", "Responsible user", "Responsible person"),
+    "responsible": (
+        "Ответственный",
+        "Ответственный за сделку",
+        "Менеджер",
+        "Responsible",
+        "Responsible user",
+        "Responsible person",
+        "Owner",
+        "Deal owner",
+    ),
     "deal_date": (
+        "Дата создания сделки",
         "Дата создания",
         "Создана",
         "Date created",
@@ -173,7 +271,15 @@ _DEAL = {
         "Created",
         "Created on",
     ),
-    "deal_closed": ("Дата закрытия", "Закрыта", "Date closed", "Closed at", "Closed on"),
+    "deal_closed": (
+        "Дата закрытия",
+        "Дата закрытия сделки",
+        "Закрыта",
+        "Date closed",
+        "Closed at",
+        "Closed on",
+        "Close date",
+    ),
     "deal_lost_reason": ("Причина отказа", "Loss reason", "Lost reason", "Причина провала"),
     "deal_products": ("Товары", "Products"),
     "source": ("Источник", "Source"),
@@ -241,6 +347,7 @@ PRESETS: tuple[Preset, ...] = (
     # ------------------------------------------------------------------ amoCRM
     Preset(
         key="amocrm_deals",
+        core=("deal_title", "deal_stage", "deal_amount", "deal_pipeline", "responsible"),
         also=_RESPONSIBLE,
         system=AMOCRM,
         label=_("amoCRM: deals"),
@@ -251,18 +358,23 @@ PRESETS: tuple[Preset, ...] = (
                 "Этап сделки",
                 "Этап",
                 "Статус сделки",
+                "Статус",
                 "Stage",
                 "Lead status",
+                "Deal stage",
                 "Status",
             ),
-            "deal_pipeline": ("Воронка", "Pipeline"),
+            "deal_pipeline": ("Воронка", "Воронка продаж", "Pipeline", "Sales pipeline"),
             "contact_name": (
                 "Основной контакт",
                 "Полное имя контакта",
                 "Контакт",
+                "Имя контакта",
                 "Main contact",
                 "Contact",
                 "Contact full name",
+                "Full name of contact",
+                "Contact name",
             ),
             "name": ("Компания", "Компания контакта", "Company", "Contact company"),
             "contact_phone": (
@@ -285,14 +397,25 @@ PRESETS: tuple[Preset, ...] = (
             "Этап сделки",
             "Бюджет",
             "Название сделки",
+            "Основной контакт",
             "Lead name",
+            "Lead title",
             "Budget",
             "Lead status",
+            "Main contact",
             "Воронка",
         ),
     ),
     Preset(
         key="amocrm_contacts",
+        core=(
+            "contact_first_name",
+            "contact_last_name",
+            "contact_name",
+            "contact_email",
+            "contact_phone",
+            "name",
+        ),
         also=_RESPONSIBLE,
         system=AMOCRM,
         label=_("amoCRM: contacts"),
@@ -315,6 +438,7 @@ PRESETS: tuple[Preset, ...] = (
     ),
     Preset(
         key="amocrm_companies",
+        core=("name", "phone", "email", "website", "responsible", "legal_address"),
         also=_RESPONSIBLE,
         system=AMOCRM,
         label=_("amoCRM: companies"),
@@ -329,6 +453,7 @@ PRESETS: tuple[Preset, ...] = (
     ),
     Preset(
         key="amocrm_tasks",
+        core=("task_text", "task_due", "task_done", "task_kind", "responsible"),
         also=_RESPONSIBLE,
         system=AMOCRM,
         label=_("amoCRM: tasks"),
@@ -345,6 +470,7 @@ PRESETS: tuple[Preset, ...] = (
     ),
     Preset(
         key="amocrm_notes",
+        core=("timeline_text", "timeline_kind", "timeline_date", "author"),
         also=_AUTHORED,
         system=AMOCRM,
         label=_("amoCRM: notes and calls"),
@@ -354,18 +480,20 @@ PRESETS: tuple[Preset, ...] = (
     # ------------------------------------------------------------------ Bitrix24
     Preset(
         key="bitrix24_deals",
+        core=("deal_title", "deal_stage", "deal_amount", "deal_pipeline", "responsible"),
         also=_RESPONSIBLE,
         system=BITRIX24,
         label=_("Bitrix24: deals"),
         deals=True,
         fields={
             **_DEAL,
-            "deal_stage": ("Стадия сделки", "Стадия", "Deal stage", "Stage"),
-            "deal_pipeline": ("Направление", "Воронка", "Pipeline", "Direction"),
+            "deal_stage": ("Стадия сделки", "Стадия", "Этап", "Deal stage", "Stage"),
+            "deal_pipeline": ("Направление", "Воронка", "Pipeline", "Direction", "Funnel"),
             "deal_expected_close": (
                 "Предполагаемая дата закрытия",
                 "Дата завершения",
                 "Expected close date",
+                "Estimated close date",
                 "End date",
             ),
             "deal_closed": ("Дата закрытия", "Closed on"),
@@ -374,10 +502,18 @@ PRESETS: tuple[Preset, ...] = (
             "deal_outcome": ("Группа стадий", "Stage group"),
             "deal_lost_reason": ("Причина провала", "Причина отказа", "Loss reason"),
         },
-        marks=("Стадия сделки", "Направление", "Deal stage", "Предполагаемая дата закрытия"),
+        marks=(
+            "Стадия сделки",
+            "Стадия",
+            "Направление",
+            "Предполагаемая дата закрытия",
+            "Estimated close date",
+            "Expected close date",
+        ),
     ),
     Preset(
         key="bitrix24_leads",
+        core=("deal_title", "deal_stage", "deal_amount", "responsible", "contact_first_name"),
         also=_RESPONSIBLE,
         system=BITRIX24,
         label=_("Bitrix24: leads"),
@@ -399,6 +535,14 @@ PRESETS: tuple[Preset, ...] = (
     ),
     Preset(
         key="bitrix24_contacts",
+        core=(
+            "contact_first_name",
+            "contact_last_name",
+            "contact_name",
+            "contact_email",
+            "contact_phone",
+            "name",
+        ),
         also=_RESPONSIBLE,
         system=BITRIX24,
         label=_("Bitrix24: contacts"),
@@ -421,6 +565,7 @@ PRESETS: tuple[Preset, ...] = (
     ),
     Preset(
         key="bitrix24_companies",
+        core=("name", "phone", "email", "website", "responsible", "relationship", "industry"),
         also=_RESPONSIBLE,
         system=BITRIX24,
         label=_("Bitrix24: companies"),
@@ -443,20 +588,21 @@ PRESETS: tuple[Preset, ...] = (
     # ------------------------------------------------------------------ HubSpot
     Preset(
         key="hubspot_deals",
+        core=("deal_title", "deal_stage", "deal_amount", "deal_pipeline", "responsible"),
         also=_RECORD_ID,
         system=HUBSPOT,
         label=_("HubSpot: deals"),
         deals=True,
         fields={
             "deal_external_id": ("Record ID", "ID записи", "Deal ID"),
-            "deal_title": ("Deal Name", "Название сделки"),
-            "deal_stage": ("Deal Stage", "Этап сделки"),
-            "deal_pipeline": ("Pipeline", "Воронка"),
-            "deal_amount": ("Amount", "Сумма"),
+            "deal_title": ("Deal Name", "Название сделки", "Deal"),
+            "deal_stage": ("Deal Stage", "Этап сделки", "Stage"),
+            "deal_pipeline": ("Pipeline", "Воронка", "Deal pipeline"),
+            "deal_amount": ("Amount", "Сумма", "Deal amount", "Amount in company currency"),
             "deal_currency": ("Currency", "Deal Currency Code", "Валюта"),
             "deal_closed": ("Close Date", "Дата закрытия"),
             "deal_date": ("Create Date", "Дата создания"),
-            "responsible": ("Deal owner", "Владелец сделки", "Owner"),
+            "responsible": ("Deal owner", "Владелец сделки", "Owner", "HubSpot owner"),
             "company_ref": (
                 "Associated Company IDs",
                 "Associated Company ID",
@@ -469,13 +615,29 @@ PRESETS: tuple[Preset, ...] = (
                 "ID связанных контактов",
             ),
             "name": ("Associated Company", "Company name", "Связанная компания"),
+            "contact_name": (
+                "Associated Contact",
+                "Associated Contacts",
+                "Contact name",
+                "Связанный контакт",
+                "Связанные контакты",
+            ),
             "deal_lost_reason": ("Closed Lost Reason", "Причина проигрыша"),
             "note": ("Deal Description", "Description", "Описание сделки"),
         },
-        marks=("Record ID", "ID записи", "Deal Stage", "Associated Company IDs"),
+        marks=(
+            "Record ID",
+            "ID записи",
+            "Deal Stage",
+            "Deal owner",
+            "Владелец сделки",
+            "Associated Company IDs",
+            "Associated Company IDs (Primary)",
+        ),
     ),
     Preset(
         key="hubspot_contacts",
+        core=("contact_first_name", "contact_last_name", "contact_email", "contact_phone", "name"),
         also=_RECORD_ID,
         system=HUBSPOT,
         label=_("HubSpot: contacts"),
@@ -499,6 +661,7 @@ PRESETS: tuple[Preset, ...] = (
     ),
     Preset(
         key="hubspot_companies",
+        core=("name", "website", "phone", "responsible", "industry", "city"),
         also=_RECORD_ID,
         system=HUBSPOT,
         label=_("HubSpot: companies"),
@@ -518,6 +681,7 @@ PRESETS: tuple[Preset, ...] = (
     ),
     Preset(
         key="hubspot_tasks",
+        core=("task_text", "task_due", "task_done", "task_kind", "responsible"),
         also=_RECORD_ID,
         system=HUBSPOT,
         label=_("HubSpot: tasks"),
@@ -537,6 +701,7 @@ PRESETS: tuple[Preset, ...] = (
     ),
     Preset(
         key="hubspot_notes",
+        core=("timeline_text", "timeline_kind", "timeline_date", "author"),
         also=_RECORD_ID,
         system=HUBSPOT,
         label=_("HubSpot: notes and calls"),
@@ -553,13 +718,83 @@ PRESETS: tuple[Preset, ...] = (
         marks=("Record ID", "ID записи", "Note body", "Call notes", "Activity date"),
     ),
 )
+# HubSpot's associations export: one row per link between two records exported before (a deal
+# and its contact, a deal and its company, a contact and its company), by their record ids,
+# with the association's label ("Primary", "Decision maker") or type. Its spellings: the
+# export's "<Object> ID" columns, the "Record ID - <Object>" of the newer exports, the
+# snake_case of the data syncs (deal_id, contact_id, company_id, association_label).
+PRESETS += (
+    Preset(
+        key="hubspot_associations",
+        core=("deal_ref", "contact_ref", "company_ref"),
+        system=HUBSPOT,
+        label=_("HubSpot: associations"),
+        fields={
+            "deal_ref": (
+                "Deal ID",
+                "Deal Record ID",
+                "Record ID - Deal",
+                "Deal ID (Record ID)",
+                "dealId",
+                "ID сделки",
+                "ID записи сделки",
+            ),
+            "contact_ref": (
+                "Contact ID",
+                "Contact Record ID",
+                "Record ID - Contact",
+                "Contact ID (Record ID)",
+                "contactId",
+                "ID контакта",
+                "ID записи контакта",
+            ),
+            "company_ref": (
+                "Company ID",
+                "Company Record ID",
+                "Record ID - Company",
+                "Company ID (Record ID)",
+                "companyId",
+                "ID компании",
+                "ID записи компании",
+            ),
+            "association_label": (
+                "Association label",
+                "Association labels",
+                "Association type",
+                "Association type ID",
+                "associationTypeId",
+                "Label",
+                "Метка связи",
+                "Тип связи",
+            ),
+        },
+        marks=(
+            "Association label",
+            "Association labels",
+            "Association type",
+            "Association type ID",
+            "associationTypeId",
+            "Метка связи",
+            "Тип связи",
+            "Deal Record ID",
+            "Contact Record ID",
+            "Company Record ID",
+            "Record ID - Deal",
+            "Record ID - Contact",
+            "Record ID - Company",
+            "Deal ID",
+            "Contact ID",
+            "Company ID",
+        ),
+    ),
+)
 BY_KEY = {preset.key: preset for preset in PRESETS}
 
 
 def recognise(headers: Sequence[str]) -> Preset | None:
     """The export a file's headers (normalised, as sources gives them) are, or None."""
     present = {header.split(" #", 1)[0] for header in headers}
-    best, best_score = None, MIN_HITS - 1
+    best, best_score = None, 0
     for preset in PRESETS:
         found = preset.score(present)
         if found > best_score:

@@ -23,6 +23,9 @@ class PersonIn:
     responsible: str = ""
     # The file's "consent to mailings" cell said yes: a consent is recorded (source "import").
     consent: bool = False
+    # The person a deal row names as its contact («Основной контакт», «Контакт»): linked to
+    # the deal, found on its client first, then alone of that name in the CRM (engine).
+    of_deal: bool = False
 
 
 @dataclass
@@ -153,6 +156,15 @@ class ProductIn:
 
 
 @dataclass
+class AssociationIn:
+    """A row of another CRM's associations export (HubSpot's): two or three records, by their
+    ids there, that belong together, and the association's label there."""
+
+    links: LinksIn
+    label: str = ""
+
+
+@dataclass
 class SourceRow:
     """One row of a sheet, or one element of an XML file (counterparty, document, product)."""
 
@@ -162,6 +174,7 @@ class SourceRow:
     product: ProductIn | None = None
     task: TaskIn | None = None
     timeline: TimelineIn | None = None
+    association: AssociationIn | None = None
     rejected: str = ""  # a reader's reason to reject the row outright
     values: dict[str, str] = field(default_factory=dict)  # what the row said, for the report
     # What the reader could not use (a contact of a type the CRM has no place for, contact

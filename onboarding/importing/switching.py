@@ -8,9 +8,12 @@ handled as the person chose in the batch's options:
     options["pipelines"][name] = "<pipeline id>" | "create" | "default"
     options["stages"]["<pipeline name>|<stage name>"] = "<stage id>" | "create" | "skip"
     options["owners"][name] = "<user id>" | "me"
+    options["owner_invites"][name] = "<e-mail>"  (with "me": invited on the preview)
 
 Without a choice an unknown pipeline or stage is created (nothing from the file is lost, and
-the preview said so) and an unknown person's records go to whoever runs the import.
+the preview said so) and an unknown person's records go to whoever runs the import — until
+the person invited for that name joins (the import remembers which records await whom:
+onboarding/services/owners.py hands them over).
 Everything here is the current company's: its schema's pipelines and stages, and members of
 the company it is given — never another company's.
 """
@@ -93,6 +96,9 @@ class Directory:
             if "|" in k
         }
         self.owner_choices = {normal(k): v for k, v in (options.get("owners") or {}).items()}
+        self.awaiting = {
+            normal(k): str(v).lower() for k, v in (options.get("owner_invites") or {}).items()
+        }
         self._stage_shown: dict[str, str] = {}
         self._load_pipelines()
         self._load_members()
@@ -146,7 +152,9 @@ class Directory:
 
     # ---------------------------------------------------------------- members
 
-    def member(self, raw: str, *, count: bool = True) -> tuple[int | None, bool]:
+    def member(  # noqa: PLR0911 - one return per way a person is found
+        self, raw: str, *, count: bool = True
+    ) -> tuple[int | None, bool]:
         """(user id, matched) for a responsible person or an author named in the file: a
         member by e-mail or full name, the person's choice for an unknown name, else the one
         who runs the import (matched False: counted, and said in the row)."""
@@ -163,10 +171,26 @@ class Directory:
         if chosen and chosen != ME and str(chosen).isdigit() and int(chosen) in self.members:
             return int(chosen), True
         if chosen == ME:
+            invited = self.awaiting.get(normal(name))
+            if invited and invited in self.member_by_key:  # joined since the preview
+                return self.member_by_key[invited], True
             return self.batch.created_by_id, True
         if count:
             self.unmatched.owners[name] += 1
         return self.batch.created_by_id, False
+
+    def awaits(self, raw: str) -> str:
+        """The e-mail of the person invited for a name the file gives (the records are the
+        importer's until they join), or "" when the name is nobody's invitation or a member's."""
+        if not self.awaiting:
+            return ""
+        name = raw.strip()
+        invited = self.awaiting.get(normal(name), "")
+        if not invited or invited in self.member_by_key or name.lower() in self.member_by_key:
+            return ""
+        if any(key in self.member_by_key for key in person_keys(name)):
+            return ""
+        return invited
 
     # ---------------------------------------------------------------- pipelines and stages
 

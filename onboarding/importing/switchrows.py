@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from onboarding.importing import values
-from onboarding.importing.records import DealIn, ItemIn, LinksIn, TaskIn, TimelineIn
+from onboarding.importing.records import AssociationIn, DealIn, ItemIn, LinksIn, TaskIn, TimelineIn
 
 _TIME = re.compile(r"(?:^|[\sT])(\d{1,2}):(\d{2})(?::(\d{2}))?")
 _ID_SPLIT = re.compile(r"[;,\s]+")
@@ -276,6 +276,18 @@ def links_of(said: dict[str, str], prefix: str) -> LinksIn:
             or said.get("contact_name")
             or ""
         ).strip(),
+    )
+
+
+def association_of(said: dict[str, str], prefix: str) -> AssociationIn:
+    """A row of an associations export: the records it links, by their ids in the source."""
+    return AssociationIn(
+        links=LinksIn(
+            deal=first_id(said.get("deal_ref", ""), prefix),
+            contact=first_id(said.get("contact_ref", ""), prefix),
+            company=first_id(said.get("company_ref", ""), prefix),
+        ),
+        label=said.get("association_label", "").strip(),
     )
 
 

@@ -414,12 +414,10 @@ def row_to_source(
     system's record ids ("amocrm:"), so that two systems' ids never meet."""
     fields, said, shown = _cells(headers, row, mapping, texts)
     source = SourceRow(number=number, values=shown)
-    if kind == TASKS:
-        source.task = switchrows.task_of(said, fields, date_order, prefix)
-        return source
-    if kind == TIMELINE:
-        source.timeline = switchrows.timeline_of(said, fields, date_order, prefix)
-        return source
+    if kind in {TASKS, TIMELINE, ASSOCIATIONS}:
+        return _not_a_client(
+            source, kind, said=said, fields=fields, date_order=date_order, prefix=prefix
+        )
 
     def text(field_name: str) -> str:
         return said.get(field_name, "")
@@ -463,6 +461,8 @@ def row_to_source(
     person = _person(said, fields, prefix)
     person = _with_consent(said, client, person, source)
     if person is not None:
+        named = bool(person.last_name or person.first_name)
+        person.of_deal = kind == DEALS and bool(prefix) and named
         client.persons.append(person)
         if client.emails and not person_emails and (person.last_name or person.first_name):
             # One e-mail column beside a named contact person, and none of the person's own:
@@ -472,7 +472,13 @@ def row_to_source(
     if prefix and not (client.name or client.full_name or client.external_id):
         company_ref = switchrows.first_id(said.get("company_ref", ""), prefix)
         client.external_id, client.by_ref = company_ref, bool(company_ref)
-    if not client.name and not client.full_name and person is not None and not client.by_ref:
+    if (
+        not client.name
+        and not client.full_name
+        and person is not None
+        and not client.by_ref
+        and not person.of_deal  # found by name in the CRM first (the engine's _plan_nameless)
+    ):
         without_company(client, person, mapping, above)
     elif prefix and not (client.external_id or client.inn or client.phones or client.emails):
         # Another CRM's contact or deal names its company only («Компания контакта»): the
@@ -495,19 +501,28 @@ def row_to_source(
     return source
 
 
-DEALS, TASKS, TIMELINE = "deals", "tasks", "timeline"
+DEALS, TASKS, TIMELINE, ASSOCIATIONS = "deals", "tasks", "timeline", "associations"
+_REFS = frozenset({"deal_ref", "contact_ref", "company_ref"})
+# Fields of a record of its own: a file with one of them is not only links between records.
+_OWN_RECORD = frozenset(
+    {"name", "full_name", "deal_title", "deal_amount", "contact_name", "contact_last_name"}
+)
+_TRAILING_NOTE = re.compile(r"\s*\([^()]*\)\s*$")
 
 
 def row_kind(mapping: dict[str, str]) -> str:
     """What every row of a file mapped so is: a task ("tasks": a task text column), an entry
     of a timeline ("timeline": a note or call text column), a client whose deal says more
     than its title and amount ("deals": a stage, a pipeline, an owner… column), or "" (a
-    client, with a deal when asked)."""
+    client, with a deal when asked), or links between records imported before
+    ("associations": two or more record id columns and nothing else of a record)."""
     chosen = set(mapping.values())
     if "task_text" in chosen:
         return TASKS
     if "timeline_text" in chosen:
         return TIMELINE
+    if len(chosen & _REFS) >= 2 and not chosen & _OWN_RECORD:
+        return ASSOCIATIONS
     if chosen & (columns.SWITCH_DEAL_FIELDS | {"responsible", "company_ref", "contact_ref"}):
         return DEALS
     return ""
@@ -560,6 +575,25 @@ def without_company(
     person.phones = client.phones + person.phones
     person.emails = client.emails + person.emails
     client.phones, client.emails = [], []
+
+
+def _not_a_client(
+    source: SourceRow,
+    kind: str,
+    *,
+    said: dict[str, str],
+    fields: dict[str, Any],
+    date_order: str,
+    prefix: str,
+) -> SourceRow:
+    """A row of a tasks, notes or associations export (see row_kind)."""
+    if kind == TASKS:
+        source.task = switchrows.task_of(said, fields, date_order, prefix)
+    elif kind == TIMELINE:
+        source.timeline = switchrows.timeline_of(said, fields, date_order, prefix)
+    else:
+        source.association = switchrows.association_of(said, prefix)
+    return source
 
 
 def extra_fields(mapping: dict[str, str]) -> tuple[str, ...]:
@@ -624,7 +658,11 @@ def _person(said: dict[str, str], fields: dict[str, Any], prefix: str = "") -> P
         name("contact_middle_name"),
     )
     if not (last or first) and fields.get("contact_name"):
-        last, first, middle = values.person_name(said["contact_name"])
+        named = said["contact_name"]
+        if prefix:
+            # HubSpot's "Associated Contact": "John Smith (john@acme.com); Jane Doe (…)".
+            named = _TRAILING_NOTE.sub("", named.split(";", 1)[0])
+        last, first, middle = values.person_name(named)
     phones = values.phones(fields["contact_phone"]) if "contact_phone" in fields else []
     emails = values.emails(said["contact_email"]) if "contact_email" in said else []
     if not (last or first or phones or emails):

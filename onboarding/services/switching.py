@@ -96,6 +96,8 @@ def choose(
     pipelines = dict(options.get("pipelines") or {})
     stages = dict(options.get("stages") or {})
     owners = dict(options.get("owners") or {})
+    # name → the e-mail invited for it: the records wait for that person (see owners.py).
+    awaiting = dict(options.get("owner_invites") or {})
     invited: list[str] = []
     for question in asked.pipelines:
         value = _valid(posted.get(f"pipeline_{question.index}", CREATE), question)
@@ -107,16 +109,20 @@ def choose(
     for question in asked.owners:
         value = _valid(posted.get(f"owner_{question.index}", ME), question)
         email = (posted.get(f"invite_{question.index}") or "").strip()
+        awaiting.pop(question.name, None)
         if email and value == ME:
-            invites.append(email)
+            invites.append((question.name, email))
         owners[question.name] = value
-    for email in invites:
+    for name, email in invites:
         try:
-            setup.invite(membership, email=email, role=Membership.Role.MANAGER, link=link)
+            invitation = setup.invite(
+                membership, email=email, role=Membership.Role.MANAGER, link=link
+            )
         except team.TeamError as exc:
             raise ValidationError(exc.messages) from exc
-        invited.append(email)
-    options.update(pipelines=pipelines, stages=stages, owners=owners)
+        invited.append(invitation.email)
+        awaiting[name] = invitation.email
+    options.update(pipelines=pipelines, stages=stages, owners=owners, owner_invites=awaiting)
     batch = imports.remap(
         batch,
         mapping=batch.mapping,

@@ -20,7 +20,8 @@ from django.utils.translation import ngettext
 
 from crm_core import models as crm
 from onboarding.archive import ENTITIES
-from onboarding.models import ImportBatch, ImportedRecord
+from onboarding.importing.engine import DEAL_CONTACT
+from onboarding.models import AwaitingOwner, ImportBatch, ImportedRecord
 
 MODELS: dict[str, type[models.Model]] = {m._meta.model_name or "": m for _n, m in ENTITIES}
 # A tabular import creates the phones of its new contact persons and the lines of its new deals
@@ -206,6 +207,12 @@ def discard(batch: ImportBatch, *, honest: bool) -> list[dict[str, Any]]:
         report += [_entry(model, objects[pk], kept[model][pk]) for pk in objects]
     if honest:
         report += _drop_created_fields(batch)
+    # The links an associations export made between records (deals' contact persons).
+    links = ImportedRecord.objects.filter(batch=batch, entity=DEAL_CONTACT).values("record_id")
+    crm.Deal.contacts.through.objects.filter(pk__in=links).delete()
+    # An undone import's records wait for nobody: the invited person, joining later, gets
+    # none of what it made (the kept ones stay with whom they are).
+    AwaitingOwner.objects.filter(batch=batch).delete()
     batch.checkpoint = 0
     return report
 

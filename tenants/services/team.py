@@ -25,6 +25,7 @@ from django_tenants.utils import tenant_context
 from billing.services import seats
 from tenants.models import Company, Invitation, Membership, User
 from tenants.queries.team import can_manage_team, token_digest
+from tenants.signals import member_joined
 
 Role = Membership.Role
 INVITATION_TTL = timedelta(days=7)
@@ -207,6 +208,7 @@ def accept(*, token: str, user: User) -> Membership:
         membership.save()
         if _is_paid(membership.role):
             seats.record_change(company, reason=f"invitation accepted by {user.email}")
+        member_joined.send(sender=Membership, company=company, user=user, membership=membership)
     return membership
 
 
