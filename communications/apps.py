@@ -15,4 +15,10 @@ class CommunicationsConfig(AppConfig):
         from crm_core.queries import cards
 
         cards.register_feed_source(queries.feed_entries)
+        from django.utils.translation import gettext_lazy
+
+        from communications.reports import first_reply
+        from crm_core.reports.queries import register_report
+
+        register_report("first_reply", gettext_lazy("First reply to customers"), first_reply)
         from communications import checks  # noqa: F401  (registers the deploy check)

@@ -164,6 +164,7 @@ TEMPLATES = [
                 "relata.context_processors.relata",
                 "billing.context_processors.billing_notice",
                 "telephony.context_processors.telephony",
+                "communications.context_processors.inbox_badge",
             ],
         },
     }
