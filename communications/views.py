@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from communications import queries
+from communications.context_processors import forget_badge
 from communications.forms import ComposeForm, MailboxForm, MailTemplateForm
 from communications.inbox import conversation_url, inbox_sources
 from communications.models import (
@@ -50,6 +51,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     """Everything the person has to answer, oldest first (``?source=`` one channel or source,
     ``?mailbox=`` one mailbox), or every conversation, newest first (``?all=1``)."""
     membership = _membership(request)
+    forget_badge(membership.user_id)  # the menu on this page counts afresh
     boxes = list(queries.readable_mailboxes(membership))
     chosen = None
     if request.GET.get("mailbox"):
