@@ -70,6 +70,11 @@ class Mailbox(models.Model):
     )
     # A Fernet token of the password or OAuth2 access token; never shown, logged or exported.
     secret = models.TextField(blank=True)
+    # OAuth2 (``communications.oauth``): whose sign-in it is (yandex, mailru, google), the
+    # sealed refresh token and when the access token in ``secret`` runs out.
+    oauth_provider = models.CharField(max_length=20, blank=True, default="")
+    refresh_secret = models.TextField(blank=True, default="")
+    token_expires_at = models.DateTimeField(null=True, blank=True)
     sent_folder = models.CharField(_("Sent folder"), max_length=200, default="Sent")
     initial_days = models.PositiveIntegerField(_("import the last N days"), default=30)
     # Unknown senders become requests only where the company says so (e.g. sales@ alone).

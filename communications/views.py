@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from communications import queries
+from communications import oauth, queries
 from communications.context_processors import forget_badge
 from communications.forms import ComposeForm, MailboxForm, MailTemplateForm
 from communications.inbox import conversation_url, inbox_sources
@@ -343,7 +343,16 @@ def mailbox_edit(request: HttpRequest, mailbox_id: int | None = None) -> HttpRes
             _start_sync(sync_mailbox, saved)
             messages.success(request, _("Mailbox connected; its mail is being brought in."))
             return redirect("mail_mailboxes")
-    return render(request, "communications/mailbox_edit.html", {"form": form, "instance": instance})
+    return render(
+        request,
+        "communications/mailbox_edit.html",
+        {
+            "form": form,
+            "instance": instance,
+            "oauth_providers": [] if instance.pk else oauth.available(),
+            "may_share": admin,
+        },
+    )
 
 
 def _start_sync(task: Any, mailbox: Mailbox) -> None:

@@ -135,6 +135,8 @@ def _apply(company: Company, provider: str, update: CallUpdate) -> Call:
         call.duration_seconds = max(call.duration_seconds, update.duration)
     if update.recording_ref:
         call.recording_ref = update.recording_ref[:1000]
+    if update.end_reason:
+        call.end_reason = update.end_reason[:16]
     _move_status(call, update)
     call.save()
     return call
