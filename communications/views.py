@@ -62,7 +62,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
         raise Http404("no such inbox")
     waiting = request.GET.get("all") != "1"
     counts = queries.unread_counts(membership)
-    tabs = []
+    tabs: list[tuple[str, str, int]] = []
     if queries.has_bot_chats(membership):
         tabs.append(
             (Channel.TELEGRAM, _("Telegram"), queries.waiting_count(membership, Channel.TELEGRAM))

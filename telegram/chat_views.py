@@ -44,7 +44,7 @@ class ReplyForm(forms.Form):
     def clean(self) -> dict[str, object]:
         data = super().clean() or {}
         try:
-            chats.clean_reply(str(data.get("text") or ""), data.get("file"))  # type: ignore[arg-type]
+            chats.clean_reply(str(data.get("text") or ""), data.get("file"))
         except ValidationError as exc:
             raise forms.ValidationError(exc.messages) from None
         return data

@@ -248,7 +248,7 @@ def recording(request: HttpRequest, call_id: int) -> HttpResponse:
 def calls_page(request: HttpRequest) -> HttpResponse:
     membership = _membership(request)
     calls = page_of(queries.visible_calls(membership), request.GET.get("page"))
-    for call in calls:
+    for call in calls.items:
         # How it ended, in words where the provider's code is known (Mango's result codes).
         call.end_text = (  # type: ignore[attr-defined]
             end_reason_text(call.end_reason) if call.provider == Provider.MANGO else call.end_reason

@@ -108,6 +108,7 @@ def test_a_mailbox_connected_by_oauth2_syncs_and_sends_and_renews_its_token(
         renewed = credentials.decrypt(box.secret)
         assert renewed != first_access
         assert yandex.valid(renewed) == address
+        assert box.token_expires_at is not None
         assert box.token_expires_at > timezone.now() + timedelta(minutes=30)
         assert box.messages.filter(subject="Hi").exists()
         sent = send(

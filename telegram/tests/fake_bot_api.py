@@ -123,7 +123,9 @@ def _multipart(content_type: str, raw: bytes) -> dict[str, Any] | None:
         field_name = part.get_param("name", header="content-disposition")
         if not isinstance(field_name, str):
             continue
-        payload = part.get_payload(decode=True) or b""
+        payload = part.get_payload(decode=True)
+        if not isinstance(payload, bytes):
+            payload = b""
         filename = part.get_filename()
         if filename is not None:
             params[field_name] = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from typing import Any
 
 from django.utils import timezone
 
@@ -85,7 +86,7 @@ def test_a_done_call_back_task_also_answers_it(office: Office) -> None:
     )
 
 
-def logged_in_owner_b(office: Office) -> object:
+def logged_in_owner_b(office: Office) -> Any:
     from tests.test_isolation import login_on_host
 
     return login_on_host(office.b.owner, office.b.company, office.b.host)
