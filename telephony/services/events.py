@@ -90,7 +90,9 @@ def _take_one(
         except IntegrityError:
             log.info("telephony: %s event %s taken before", provider, update.event_key[:80])
             return DUPLICATE
-        if update.kind == IGNORED:
+        # A leg's end says nothing of the call's state, but how it ended (Mango's
+        # disconnect_reason) is still noted.
+        if update.kind == IGNORED and not update.end_reason:
             return NOTHING
         call = _apply(company, provider, update)
         event.call = call
