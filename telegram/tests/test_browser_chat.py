@@ -13,7 +13,15 @@ from conftest import child_env, wait_for
 from telegram.tests.fake_bot_api import FakeBotApi, serve
 from telegram.tests.helpers import message, post_update
 from tenants.services import handoff
-from tests.browser import ConsoleWatch, save_screenshot, serious_accessibility_problems, start_web
+from tests.browser import (
+    ConsoleWatch,
+    chromium_page,
+    save_screenshot,
+    serious_accessibility_problems,
+    start_web,
+)
+
+__all__ = ["chromium_page"]
 
 pytestmark = pytest.mark.browser
 
