@@ -2,8 +2,10 @@
 
 A ``Conversation`` is one thread with one person (a client's contact person, or a stranger who
 wrote in) on one channel; its ``Message`` rows are what was said, in and out. E-mail is the
-first channel: a ``Mailbox`` (IMAP + SMTP) brings messages in and sends replies. Telegram and
-calls join later as further channels of the same conversation and inbox.
+first channel: a ``Mailbox`` (IMAP + SMTP) brings messages in and sends replies. Telegram (the
+company's bot, ``telegram/``) writes its chats here as conversations of its own channel, so the
+inbox, the card's feed and the first-reply report read one table; other sources of things to
+answer (missed calls) join the inbox through ``communications.inbox``'s registry.
 
 Users are global (public schema): a row naming a user keeps only the id, as in crm_core.
 """
@@ -20,6 +22,7 @@ from crm_core.models import Client, Contact, Deal, Lead, _user
 
 class Channel(models.TextChoices):
     EMAIL = "email", _("E-mail")
+    TELEGRAM = "telegram", _("Telegram")
 
 
 class Mailbox(models.Model):
@@ -67,6 +70,11 @@ class Mailbox(models.Model):
     )
     # A Fernet token of the password or OAuth2 access token; never shown, logged or exported.
     secret = models.TextField(blank=True)
+    # OAuth2 (``communications.oauth``): whose sign-in it is (yandex, mailru, google), the
+    # sealed refresh token and when the access token in ``secret`` runs out.
+    oauth_provider = models.CharField(max_length=20, blank=True, default="")
+    refresh_secret = models.TextField(blank=True, default="")
+    token_expires_at = models.DateTimeField(null=True, blank=True)
     sent_folder = models.CharField(_("Sent folder"), max_length=200, default="Sent")
     initial_days = models.PositiveIntegerField(_("import the last N days"), default=30)
     # Unknown senders become requests only where the company says so (e.g. sales@ alone).
@@ -138,6 +146,8 @@ class Conversation(models.Model):
     )
     subject = models.CharField(_("subject"), max_length=500, blank=True)
     counterpart = models.CharField(_("with"), max_length=320, blank=True)
+    # The channel's own id of the conversation where it has one: a Telegram chat's id.
+    external_id = models.CharField(max_length=64, blank=True, default="")
     client = models.ForeignKey(
         Client, on_delete=models.SET_NULL, null=True, blank=True, related_name="conversations"
     )
@@ -166,6 +176,10 @@ class Conversation(models.Model):
             models.Index(fields=["client", "-last_message_at"], name="conv_client"),
             models.Index(fields=["contact", "-last_message_at"], name="conv_contact"),
             models.Index(fields=["deal", "-last_message_at"], name="conv_deal"),
+            models.Index(fields=["channel", "external_id"], name="conv_external"),
+            models.Index(
+                fields=["channel", "awaiting_reply", "waiting_since"], name="conv_waiting"
+            ),
         ]
 
     def __str__(self) -> str:

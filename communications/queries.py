@@ -5,7 +5,9 @@ Who reads what:
   even an admin (a person's mail is private unless shared);
 - a shared mailbox (sales@): its readers, and the company's owners and admins;
 - on a client's, contact person's or deal's card: the conversations of the mailboxes one
-  reads, and those of shared mailboxes about a client or deal the member sees.
+  reads, and those of shared mailboxes about a client or deal the member sees;
+- a Telegram chat with the company's bot (one bot per company, like a shared mailbox): the
+  owners and admins, and whoever sees its client, contact person, deal or request.
 """
 
 from __future__ import annotations
@@ -15,15 +17,16 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
-from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from communications.models import Conversation, Mailbox, Message, MessageAttachment
+from communications.inbox import InboxItem, conversation_url, inbox_sources
+from communications.models import Channel, Conversation, Mailbox, Message, MessageAttachment
 from crm_core.access import is_admin
 from crm_core.models import Client, Contact, Deal
 from crm_core.queries.cards import Entry
-from crm_core.queries.clients import visible_clients
+from crm_core.queries.clients import visible_clients, visible_contacts
 from crm_core.queries.deals import visible_deals
+from crm_core.queries.leads import visible_leads
 from tenants.models import Membership
 
 
@@ -40,13 +43,26 @@ def mailbox_for(membership: Membership, mailbox_id: int) -> Mailbox:
     return get_object_or_404(readable_mailboxes(membership), pk=mailbox_id)
 
 
+def _bot_chats(membership: Membership) -> Q:
+    """The Telegram chats a member sees: all for admins, else those about what they see."""
+    telegram = Q(channel=Channel.TELEGRAM)
+    if is_admin(membership):
+        return telegram
+    return telegram & (
+        Q(client__in=visible_clients(membership).values("pk"))
+        | Q(contact__in=visible_contacts(membership).values("pk"))
+        | Q(deal__in=visible_deals(membership).values("pk"))
+        | Q(lead__in=visible_leads(membership).values("pk"))
+    )
+
+
 def visible_conversations(membership: Membership) -> QuerySet[Conversation]:
     shared = Q(mailbox__kind=Mailbox.Kind.SHARED) & (
         Q(client__in=visible_clients(membership).values("pk"))
         | Q(deal__in=visible_deals(membership).values("pk"))
     )
     return Conversation.objects.filter(
-        Q(mailbox__in=readable_mailboxes(membership).values("pk")) | shared
+        Q(mailbox__in=readable_mailboxes(membership).values("pk")) | shared | _bot_chats(membership)
     )
 
 
@@ -70,6 +86,12 @@ def may_read_message(membership: Membership, message: Message) -> bool:
     return any(check(membership, message) for check in MESSAGE_ACCESS)
 
 
+def _inbox_scope(membership: Membership) -> Q:
+    """What a person's inbox holds: the mailboxes they read and the bot's chats they see (a
+    shared mailbox they do not read stays out of it, though its letters show on the cards)."""
+    return Q(mailbox__in=readable_mailboxes(membership).values("pk")) | _bot_chats(membership)
+
+
 def conversation_for(membership: Membership, conversation_id: int) -> Conversation:
     return get_object_or_404(
         visible_conversations(membership).select_related("mailbox", "client", "contact", "deal"),
@@ -78,13 +100,19 @@ def conversation_for(membership: Membership, conversation_id: int) -> Conversati
 
 
 def inbox(
-    membership: Membership, *, mailbox: Mailbox | None = None, waiting: bool = True
+    membership: Membership,
+    *,
+    mailbox: Mailbox | None = None,
+    channel: str = "",
+    waiting: bool = True,
 ) -> QuerySet[Conversation]:
-    """The person's inbox: conversations of the mailboxes they read; ``waiting``: only those
-    whose last word was the customer's, the oldest unanswered first."""
-    found = Conversation.objects.filter(mailbox__in=readable_mailboxes(membership).values("pk"))
+    """The person's inbox: conversations of the mailboxes they read and the bot's chats they
+    see; ``waiting``: only those whose last word was the customer's, the oldest first."""
+    found = Conversation.objects.filter(_inbox_scope(membership))
     if mailbox is not None:
         found = found.filter(mailbox=mailbox)
+    if channel:
+        found = found.filter(channel=channel)
     found = found.select_related("mailbox", "client", "contact", "deal").annotate(
         unread=Count(
             "messages",
@@ -108,6 +136,59 @@ def unread_counts(membership: Membership) -> dict[int, int]:
         .annotate(n=Count("id"))
     )
     return {row["mailbox_id"]: row["n"] for row in rows}
+
+
+def waiting_count(membership: Membership, channel: str = "") -> int:
+    """Conversations waiting for this person's answer (the menu's and the tabs' badges)."""
+    found = Conversation.objects.filter(_inbox_scope(membership), awaiting_reply=True)
+    if channel:
+        found = found.filter(channel=channel)
+    return found.count()
+
+
+def has_bot_chats(membership: Membership) -> bool:
+    return Conversation.objects.filter(_bot_chats(membership)).exists()
+
+
+def waiting_items(membership: Membership, *, source: str = "", limit: int = 200) -> list[InboxItem]:
+    """Everything waiting for an answer, oldest first: the waiting conversations (of one
+    channel when ``source`` names it) and the registered sources' items (missed calls)."""
+    items: list[InboxItem] = []
+    sources = inbox_sources()
+    if source in {"", Channel.EMAIL, Channel.TELEGRAM}:
+        found = inbox(membership, channel=source)[:limit]
+        items += [
+            InboxItem(
+                waiting_since=c.waiting_since or c.last_message_at,
+                channel=c.channel,
+                channel_label=str(c.get_channel_display()),
+                who=str(c.contact) if c.contact else c.counterpart,
+                summary=c.subject or str(_("(no subject)")),
+                url=conversation_url(c),
+                unread=c.unread,  # type: ignore[attr-defined]
+                client=c.client,
+                deal=c.deal,
+            )
+            for c in found
+        ]
+        if source:
+            sources = []
+    else:
+        sources = [s for s in sources if s.key == source]
+    for registered in sources:
+        items += registered.waiting(membership, limit=limit)
+    items.sort(key=lambda item: item.waiting_since)
+    return items[:limit]
+
+
+def badge(membership: Membership) -> int:
+    """The menu's number: unread letters and everything else waiting for this person."""
+    unread_mail = sum(unread_counts(membership).values())
+    return (
+        unread_mail
+        + waiting_count(membership, Channel.TELEGRAM)
+        + sum(s.count(membership) for s in inbox_sources())
+    )
 
 
 def sendable_mailboxes(membership: Membership) -> QuerySet[Mailbox]:
@@ -148,18 +229,27 @@ def feed_entries(kind: str, record: Any, membership: Membership) -> list[Entry]:
     return [
         Entry(
             when=m.sent_at,
-            kind="email",
-            label=str(
-                _("E-mail received") if m.direction == Message.Direction.IN else _("E-mail sent")
-            ),
-            summary=m.subject or str(_("(no subject)")),
+            kind=m.channel,
+            label=_label(m),
+            summary=(m.subject or str(_("(no subject)")))
+            if m.channel == Channel.EMAIL
+            else _snippet(m.text, 120),
             author=m.from_name or m.from_address,
             deal=None,
-            body=_snippet(m.text),
-            url=reverse("mail_conversation", args=[m.conversation_id]) + f"#message-{m.pk}",
+            body=_snippet(m.text) if m.channel == Channel.EMAIL else "",
+            url=conversation_url(m.conversation) + f"#message-{m.pk}",
         )
         for m in messages
     ]
+
+
+def _label(message: Message) -> str:
+    incoming = message.direction == Message.Direction.IN
+    if message.channel == Channel.TELEGRAM:
+        if message.delivery == Message.Delivery.FAILED:
+            return str(_("Telegram message not sent"))
+        return str(_("Telegram message received") if incoming else _("Telegram message sent"))
+    return str(_("E-mail received") if incoming else _("E-mail sent"))
 
 
 def _snippet(text: str, length: int = 300) -> str:

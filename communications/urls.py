@@ -1,6 +1,6 @@
 from django.urls import path
 
-from communications import views
+from communications import oauth_views, views
 
 urlpatterns = [
     path("mail/", views.inbox, name="mail_inbox"),
@@ -10,6 +10,8 @@ urlpatterns = [
     path("mail/mailboxes/", views.mailbox_list, name="mail_mailboxes"),
     path("mail/mailboxes/new/", views.mailbox_edit, name="mail_mailbox_new"),
     path("mail/mailboxes/<int:mailbox_id>/", views.mailbox_edit, name="mail_mailbox"),
+    path("mail/mailboxes/oauth/finish/", oauth_views.finish, name="mail_oauth_finish"),
+    path("mail/mailboxes/oauth/<slug:provider_key>/", oauth_views.start, name="mail_oauth_start"),
     path("mail/mailboxes/<int:mailbox_id>/sync/", views.mailbox_sync, name="mail_mailbox_sync"),
     path(
         "mail/mailboxes/<int:mailbox_id>/delete/", views.mailbox_delete, name="mail_mailbox_delete"

@@ -16,9 +16,18 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from communications import queries
+from communications import oauth, queries
+from communications.context_processors import forget_badge
 from communications.forms import ComposeForm, MailboxForm, MailTemplateForm
-from communications.models import Conversation, Mailbox, MailTemplate, Message, MessageAttachment
+from communications.inbox import conversation_url, inbox_sources
+from communications.models import (
+    Channel,
+    Conversation,
+    Mailbox,
+    MailTemplate,
+    Message,
+    MessageAttachment,
+)
 from communications.sanitise import clean
 from communications.services import letters, mailboxes, sending
 from communications.services.connection import MailboxError
@@ -39,21 +48,53 @@ def _company(request: HttpRequest) -> Company:
 @member_required
 @require_GET
 def inbox(request: HttpRequest) -> HttpResponse:
+    """Everything the person has to answer, oldest first (``?source=`` one channel or source,
+    ``?mailbox=`` one mailbox), or every conversation, newest first (``?all=1``)."""
     membership = _membership(request)
+    forget_badge(membership.user_id)  # the menu on this page counts afresh
     boxes = list(queries.readable_mailboxes(membership))
     chosen = None
     if request.GET.get("mailbox"):
         chosen = queries.mailbox_for(membership, _int(request.GET["mailbox"]))
+    source = request.GET.get("source", "")
+    registered = {s.key: s for s in inbox_sources()}
+    if source not in {"", Channel.EMAIL, Channel.TELEGRAM, *registered}:
+        raise Http404("no such inbox")
     waiting = request.GET.get("all") != "1"
     counts = queries.unread_counts(membership)
+    tabs: list[tuple[str, str, int]] = []
+    if queries.has_bot_chats(membership):
+        tabs.append(
+            (Channel.TELEGRAM, _("Telegram"), queries.waiting_count(membership, Channel.TELEGRAM))
+        )
+    tabs += [(key, s.label(), s.count(membership)) for key, s in registered.items()]
+    items = None
+    conversations = None
+    if waiting and chosen is None:
+        items = queries.waiting_items(membership, source=source)
+    elif source in registered:
+        raise Http404("only what waits is listed for this source")
+    else:
+        conversations = [
+            (c, conversation_url(c))
+            for c in queries.inbox(
+                membership,
+                mailbox=chosen,
+                channel=source if source in Channel.values else "",
+                waiting=waiting,
+            )[:200]
+        ]
     return render(
         request,
         "communications/inbox.html",
         {
             "mailboxes": [(box, counts.get(box.pk, 0)) for box in boxes],
+            "tabs": tabs,
             "chosen": chosen,
+            "source": source,
             "waiting": waiting,
-            "conversations": queries.inbox(membership, mailbox=chosen, waiting=waiting)[:200],
+            "items": items,
+            "conversations": conversations,
             "unread_total": sum(counts.values()),
         },
     )
@@ -128,6 +169,9 @@ def _send(
 def conversation(request: HttpRequest, conversation_id: int) -> HttpResponse:
     membership = _membership(request)
     found = queries.conversation_for(membership, conversation_id)
+    if found.channel != Channel.EMAIL:
+        # A Telegram chat opens on its own app's page, with the bot's reply form.
+        return redirect(conversation_url(found))
     show_images = request.GET.get("images") == "1"
     thread = list(found.messages.prefetch_related("attachments").order_by("sent_at", "id"))
     last_in = next((m for m in reversed(thread) if m.direction == Message.Direction.IN), None)
@@ -300,7 +344,16 @@ def mailbox_edit(request: HttpRequest, mailbox_id: int | None = None) -> HttpRes
             _start_sync(sync_mailbox, saved)
             messages.success(request, _("Mailbox connected; its mail is being brought in."))
             return redirect("mail_mailboxes")
-    return render(request, "communications/mailbox_edit.html", {"form": form, "instance": instance})
+    return render(
+        request,
+        "communications/mailbox_edit.html",
+        {
+            "form": form,
+            "instance": instance,
+            "oauth_providers": [] if instance.pk else oauth.available(),
+            "may_share": admin,
+        },
+    )
 
 
 def _start_sync(task: Any, mailbox: Mailbox) -> None:

@@ -178,7 +178,7 @@ SECRET_FIELDS: dict[type[models.Model], set[str]] = {
     automation.RequestForm: {"api_key_hash"},
     automation.WebhookSubscription: {"secret"},
     # Mailbox passwords and OAuth2 tokens (encrypted, but with this installation's key).
-    mail.Mailbox: {"secret"},
+    mail.Mailbox: {"secret", "refresh_secret"},
 }
 # Values set on restore whatever the archive says: an integration's subscription gets a new
 # signing secret, so it comes back switched off until an admin gives the receiver the new one.

@@ -14,6 +14,10 @@ import requests
 from django.conf import settings
 
 TIMEOUT = 10
+UPLOAD_TIMEOUT = 60
+# Telegram takes files up to 50 MB through sendDocument; we keep well under it.
+MAX_UPLOAD = 20 * 1024 * 1024
+CAPTION_LENGTH = 1024
 TOKEN_IN_URL = re.compile(r"/bot[0-9]+:[A-Za-z0-9_-]+")
 
 
@@ -41,10 +45,14 @@ class BotApiError(Exception):
         self.description = description
 
 
-def call(token: str, method: str, **params: Any) -> Any:
+def call(token: str, method: str, *, files: dict[str, Any] | None = None, **params: Any) -> Any:
+    """One method; with ``files`` the parameters go as multipart/form-data (an upload)."""
     url = f"{settings.TELEGRAM_API_BASE.rstrip('/')}/bot{token}/{method}"
     try:
-        response = requests.post(url, json=params, timeout=TIMEOUT)
+        if files:
+            response = requests.post(url, data=params, files=files, timeout=UPLOAD_TIMEOUT)
+        else:
+            response = requests.post(url, json=params, timeout=TIMEOUT)
         body = response.json()
     except (requests.RequestException, ValueError):
         # The exception text includes the URL, hence the token: it is not passed on.
@@ -81,8 +89,23 @@ def delete_webhook(token: str) -> None:
 
 def send_message(
     token: str, chat_id: int, text: str, reply_markup: dict[str, Any] | None = None
-) -> None:
+) -> Any:
     params: dict[str, Any] = {"chat_id": chat_id, "text": text[:4096]}
     if reply_markup is not None:
         params["reply_markup"] = reply_markup
-    call(token, "sendMessage", **params)
+    return call(token, "sendMessage", **params)
+
+
+def send_document(
+    token: str, chat_id: int, *, name: str, content: bytes, content_type: str, caption: str = ""
+) -> Any:
+    """A file sent as a document (any type, shown with its name), with an optional caption."""
+    params: dict[str, Any] = {"chat_id": chat_id}
+    if caption:
+        params["caption"] = caption[:CAPTION_LENGTH]
+    return call(
+        token,
+        "sendDocument",
+        files={"document": (name, content, content_type or "application/octet-stream")},
+        **params,
+    )

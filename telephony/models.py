@@ -134,6 +134,9 @@ class Call(models.Model):
     # A provider's link (Relata's format) or recording id (Mango, Zadarma); played through
     # telephony's own address, which checks who asks.
     recording_ref = models.CharField(max_length=1000, blank=True)
+    # How the call ended, in the provider's code (Mango's disconnect_reason: 1110 the caller
+    # hung up…); the calls page reads it through the provider's adapter.
+    end_reason = models.CharField(_("how it ended"), max_length=16, blank=True)
     # What the call left behind: set once, when it first ends (so a retried "ended" adds nothing).
     activity = models.OneToOneField(
         Activity, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

@@ -7,6 +7,13 @@ from telephony import views, webhooks
 urlpatterns = [
     # What the PBX posts to (no login: signed by the company's keys).
     path("public/telephony/events/", webhooks.CallEventsView.as_view(), name="telephony_events"),
+    # Mango posts a stored recording to <address>/events/record/added.
+    path(
+        "public/telephony/mango/events/record/added",
+        webhooks.mango_event,
+        {"event": "record_added"},
+        name="telephony_mango_record_added",
+    ),
     path(
         "public/telephony/mango/events/<slug:event>",
         webhooks.mango_event,

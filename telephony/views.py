@@ -21,6 +21,7 @@ from telephony.forms import ConnectionForm, ExtensionForm, NewCallerForm
 from telephony.models import Call, Extension, Provider
 from telephony.providers import adapter_for
 from telephony.providers.base import DialError
+from telephony.providers.mango import end_reason_text
 from telephony.services import connection as setup
 from telephony.services import dialling, popups
 from tenants.models import Membership, User
@@ -247,4 +248,9 @@ def recording(request: HttpRequest, call_id: int) -> HttpResponse:
 def calls_page(request: HttpRequest) -> HttpResponse:
     membership = _membership(request)
     calls = page_of(queries.visible_calls(membership), request.GET.get("page"))
+    for call in calls.items:
+        # How it ended, in words where the provider's code is known (Mango's result codes).
+        call.end_text = (  # type: ignore[attr-defined]
+            end_reason_text(call.end_reason) if call.provider == Provider.MANGO else call.end_reason
+        )
     return render(request, "telephony/calls.html", {"calls": calls})

@@ -87,6 +87,13 @@ def refuse_private_server(host: str, port: int) -> None:
         )
 
 
+def stored_secret(mailbox: Mailbox) -> str:
+    """The stored password, or the OAuth2 access token — renewed first when it runs out."""
+    from communications.services.oauth import access_token
+
+    return access_token(mailbox)
+
+
 @contextmanager
 def imap(mailbox: Mailbox, secret: str | None = None) -> Iterator[Any]:
     """A signed-in imap-tools mailbox. ``secret``: a password typed just now (the check
@@ -94,7 +101,7 @@ def imap(mailbox: Mailbox, secret: str | None = None) -> Iterator[Any]:
     server = f"{mailbox.imap_host}:{mailbox.imap_port}"
     refuse_private_server(mailbox.imap_host, mailbox.imap_port)
     try:
-        password = secret if secret is not None else credentials.decrypt(mailbox.secret)
+        password = secret if secret is not None else stored_secret(mailbox)
         box = _imap_class(mailbox)(mailbox.imap_host, mailbox.imap_port, timeout=TIMEOUT)
         box.email_message_class = RawMailMessage
         sign_in_for(mailbox.auth_method, mailbox.login, password).imap(box)
@@ -118,7 +125,7 @@ def smtp(mailbox: Mailbox) -> Iterator[smtplib.SMTP]:
     server_name = f"{mailbox.smtp_host}:{mailbox.smtp_port}"
     refuse_private_server(mailbox.smtp_host, mailbox.smtp_port)
     try:
-        password = credentials.decrypt(mailbox.secret)
+        password = stored_secret(mailbox)
         server: smtplib.SMTP
         if mailbox.smtp_security == Mailbox.Security.SSL:
             server = smtplib.SMTP_SSL(

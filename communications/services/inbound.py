@@ -7,7 +7,6 @@ import hashlib
 import logging
 import re
 import uuid
-from datetime import datetime
 
 from django.core.files.base import ContentFile
 from django.db import connection, transaction
@@ -18,6 +17,7 @@ from django.utils.translation import gettext_lazy
 from communications import signals
 from communications.mime import ParsedMail, parse
 from communications.models import Conversation, Mailbox, MailFolder, Message, MessageAttachment
+from communications.services.conversations import note_message
 from communications.services.matching import Match, match_addresses
 from crm_core.automation.services import capture
 from tenants.models import Company
@@ -136,31 +136,13 @@ def store(  # noqa: PLR0917  (the sync's one call per message)
         # would make the storage refuse the file and the message with it, on every poll.
         attachment.file.save(stored_name(part.name), ContentFile(part.payload), save=False)
         attachment.save()
-    _update_conversation(conversation, message, when)
+    note_message(conversation, message, when)
     # Other apps read what came in without this one knowing them (marketing: bounce reports).
     mail_stored.send(sender=Message, message=message, raw=raw)
     if _becomes_request(mailbox, conversation, message, match):
         _make_request(company, mailbox, conversation, mail)
     signals.message_stored.send(Mailbox, company=company, mailbox=mailbox, message=message)
     return message
-
-
-def _update_conversation(conversation: Conversation, message: Message, when: datetime) -> None:
-    if when >= conversation.last_message_at:
-        conversation.last_message_at = when
-        if message.direction == Message.Direction.IN:
-            # An auto-reply ("I am on holiday") is not something to answer.
-            if not message.is_automatic and not conversation.awaiting_reply:
-                conversation.awaiting_reply = True
-                conversation.waiting_since = when
-        else:
-            conversation.awaiting_reply = False
-            conversation.waiting_since = None
-    if message.direction == Message.Direction.IN and conversation.first_inbound_at is None:
-        conversation.first_inbound_at = when
-    if message.direction == Message.Direction.OUT and conversation.first_inbound_at is not None:
-        conversation.first_reply_at = conversation.first_reply_at or when
-    conversation.save()
 
 
 def _becomes_request(

@@ -23,6 +23,7 @@ from imap_tools import MailMessageFlags
 
 from communications.models import Conversation, Mailbox, Message, MessageAttachment
 from communications.services.connection import MailboxError, imap, smtp
+from communications.services.conversations import note_answer
 from communications.services.inbound import stored_name
 from communications.services.matching import match_addresses
 from crm_core.models import Attachment, Deal
@@ -179,13 +180,7 @@ def send(
         raise SendError(reason) from None
     problem = _save_copy(mailbox, email)
     Message.objects.filter(pk=message.pk).update(delivery=Message.Delivery.SENT, problem=problem)
-    now = timezone.now()
-    Conversation.objects.filter(pk=conversation.pk).update(
-        awaiting_reply=False, waiting_since=None, last_message_at=now
-    )
-    Conversation.objects.filter(
-        pk=conversation.pk, first_inbound_at__isnull=False, first_reply_at__isnull=True
-    ).update(first_reply_at=now)
+    note_answer(conversation)
     message.refresh_from_db()
     return message
 

@@ -7,19 +7,27 @@ from typing import Any
 
 import pytest
 
+from communications.tests.fake_oauth import FakeOAuth, running_oauth
 from communications.tests.servers import Dovecot, SmtpServer, running_dovecot, running_smtp
 from tests.browser import chromium_page
 from tests.conftest import crm
 
-__all__ = ["chromium_page", "crm", "dovecot", "mailbox_on", "smtp_server"]
+__all__ = ["chromium_page", "crm", "dovecot", "mailbox_on", "oauth_provider", "smtp_server"]
 
 SMTP_LOGIN = "relay-user"
 SMTP_PASSWORD = "mail-pass-1"
 
 
 @pytest.fixture(scope="session")
-def dovecot() -> Iterator[Dovecot]:
-    with running_dovecot() as server:
+def oauth_provider() -> Iterator[FakeOAuth]:
+    """The fake OAuth2 provider; dovecot checks XOAUTH2 bearer tokens against it."""
+    with running_oauth() as fake:
+        yield fake
+
+
+@pytest.fixture(scope="session")
+def dovecot(oauth_provider: FakeOAuth) -> Iterator[Dovecot]:
+    with running_dovecot(oauth_provider.base_url + "/introspect") as server:
         yield server
 
 

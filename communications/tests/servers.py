@@ -15,7 +15,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -120,7 +120,7 @@ instance_name = relata-test-{port}
 log_path = {root}/dovecot.log
 ssl = no
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = plain login xoauth2
 first_valid_uid = {uid}
 first_valid_gid = {gid}
 default_internal_user = {internal}
@@ -129,7 +129,14 @@ default_login_user = {login}
 mail_location = maildir:~/Maildir
 passdb {{
   driver = passwd-file
+  mechanisms = plain login
   args = scheme=PLAIN username_format=%u {root}/passwd
+}}
+# XOAUTH2: the bearer token is checked by introspection at the tests' fake OAuth provider.
+passdb {{
+  driver = oauth2
+  mechanisms = xoauth2
+  args = {root}/oauth2.conf.ext
 }}
 userdb {{
   driver = passwd-file
@@ -158,6 +165,14 @@ namespace inbox {{
 """
 
 
+OAUTH2 = """introspection_mode = post
+introspection_url = {url}
+username_attribute = username
+active_attribute = active
+active_value = true
+"""
+
+
 def _accounts() -> tuple[str, str, str, int, int]:
     """(internal user, its group, login user, mail uid, mail gid). As root, dovecot's own
     unprivileged users from the Debian package; as anyone else, that person for everything."""
@@ -169,7 +184,7 @@ def _accounts() -> tuple[str, str, str, int, int]:
 
 
 @contextlib.contextmanager
-def running_dovecot() -> Iterator[Dovecot]:
+def running_dovecot(introspection_url: str = "http://127.0.0.1:9/introspect") -> Iterator[Dovecot]:
     binary = dovecot_binary()
     if binary is None:
         if os.environ.get("RELATA_REQUIRE_IMAP") == "1":
@@ -190,6 +205,7 @@ def running_dovecot() -> Iterator[Dovecot]:
     passwd.write_text("")
     passwd.chmod(0o644)
     port = free_port()
+    (root / "oauth2.conf.ext").write_text(OAUTH2.format(url=introspection_url))
     config = root / "dovecot.conf"
     config.write_text(
         CONFIG.format(
@@ -241,6 +257,8 @@ class SmtpServer:
     refuse: bool = False
     # The bearer token the server takes for AUTH XOAUTH2 (as Gmail's and Outlook's do).
     oauth_token: str = "oauth-token-1"
+    # Or a check of the token (the fake OAuth provider's), when set.
+    oauth_check: Callable[[str, str], bool] | None = None
 
 
 @contextlib.contextmanager
@@ -258,7 +276,11 @@ def running_smtp(login: str, password: str) -> Iterator[SmtpServer]:
             if len(args) < 2:
                 return AuthResult(success=False, handled=False)
             user, _sep, rest = base64.b64decode(args[-1]).decode().partition("\x01auth=Bearer ")
-            ok = user.startswith("user=") and rest == f"{server.oauth_token}\x01\x01"
+            token = rest.removesuffix("\x01\x01")
+            if server.oauth_check is not None:
+                ok = user.startswith("user=") and server.oauth_check(user[5:], token)
+            else:
+                ok = user.startswith("user=") and rest == f"{server.oauth_token}\x01\x01"
             return AuthResult(success=ok, handled=False, auth_data=user[5:])
 
         async def handle_DATA(self, smtp: Any, session: Any, envelope: Any) -> str:  # noqa: N802

@@ -738,5 +738,13 @@ REPORTS: dict[str, tuple[Any, Callable[[Scope], Report]]] = {
     "clients": (gettext_lazy("Clients, partners and suppliers"), client_base),
     "forecast": (gettext_lazy("Sales forecast"), forecast),
 }
+
+
+def register_report(key: str, title: Any, build: Callable[[Scope], Report]) -> None:
+    """A report of another part of the product (communications' first reply), listed with
+    these without crm_core importing it."""
+    REPORTS[key] = (title, build)
+
+
 # Reports about what is still to come: their default period starts this month.
 LOOKING_AHEAD = frozenset({"forecast"})

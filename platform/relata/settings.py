@@ -165,6 +165,7 @@ TEMPLATES = [
                 "relata.context_processors.relata",
                 "billing.context_processors.billing_notice",
                 "telephony.context_processors.telephony",
+                "communications.context_processors.inbox_badge",
             ],
         },
     }
@@ -542,6 +543,9 @@ TELEPHONY_ZADARMA_API_BASE = os.environ.get("TELEPHONY_ZADARMA_API_BASE", "https
 TELEPHONY_API_TIMEOUT_SECONDS = env_int("TELEPHONY_API_TIMEOUT_SECONDS", 5)
 # A signed call event older (or newer) than this is refused as a replay.
 TELEPHONY_REPLAY_WINDOW_SECONDS = env_int("TELEPHONY_REPLAY_WINDOW_SECONDS", 300)
+# Zadarma signs the call's start time: a notification about a moment older (or further ahead)
+# than this is refused as a replay (its retries come within minutes).
+TELEPHONY_ZADARMA_MAX_AGE_MINUTES = env_int("TELEPHONY_ZADARMA_MAX_AGE_MINUTES", 30)
 # Telegram bots of the companies (telegram/): the Bot API's address (a local fake in tests) and
 # the Fernet key that encrypts bot tokens at rest (derived from SECRET_KEY when unset).
 TELEGRAM_API_BASE = os.environ.get("TELEGRAM_API_BASE", "https://api.telegram.org")

@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from communications import oauth_views
 from relata import views
 from relata.metrics import metrics_view
 
@@ -21,6 +22,9 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("ops/admin/", admin.site.urls),
     path("ops/", include("billing.urls_ops")),
+    # Mail providers return here after an OAuth2 sign-in (one registered address for all
+    # companies); the view sends the browser back to the company host.
+    path("mail/oauth/callback/", oauth_views.callback, name="mail_oauth_callback"),
     path("", include("tenants.urls")),
     path("", include("billing.urls")),
 ]

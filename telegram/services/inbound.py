@@ -29,7 +29,7 @@ from crm_core.automation.services.capture import (
 from crm_core.models import Contact
 from crm_core.normalise import parse_phone
 from telegram.models import TelegramMessage, Update
-from telegram.services import staff
+from telegram.services import chats, staff
 from telegram.signals import client_message
 from tenants.models import Company
 
@@ -141,11 +141,13 @@ def _client_message(  # noqa: PLR0917  (one private step of handle)
     )
     if contact is not None or client is not None:
         earlier.filter(contact=None, client=None).update(contact=contact, client=client)
-    # Customer service may take the message over as a ticket (the company's choice).
+    # Customer service may take the message over as a ticket (the company's choice); the
+    # ticket is then where it is answered, not the inbox.
     if any(
         taken for _r, taken in client_message.send(TelegramMessage, company=company, message=stored)
     ):
         return "message"
+    chats.record_incoming(stored)
     if contact is not None or client is not None:
         return "message"
     if phone is not None and known is None:
@@ -183,3 +185,4 @@ def _request(company: Company, stored: TelegramMessage, name: str, e164: str) ->
         return
     client = captured.deal.client if captured.deal is not None else None
     TelegramMessage.objects.filter(from_id=stored.from_id).update(lead=captured.lead, client=client)
+    chats.match_chat(stored.chat_id)

@@ -8,6 +8,8 @@ import json
 import re
 import threading
 from dataclasses import dataclass, field
+from email import policy
+from email.parser import BytesParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -81,6 +83,60 @@ class FakeBotApi:
         message = {"message_id": len(self.sent), "date": 0, "chat": {"id": chat_id}, "text": text}
         return 200, {"ok": True, "result": message}
 
+    def _sendDocument(self, token: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:  # noqa: N802
+        """Multipart only (an upload): chat_id arrives as a string, the document as a file."""
+        document = params.get("document")
+        chat = str(params.get("chat_id") or "")
+        if not chat.lstrip("-").isdigit() or not isinstance(document, dict):
+            return 400, {
+                "ok": False,
+                "error_code": 400,
+                "description": "Bad Request: there is no document in the request",
+            }
+        if int(chat) in self.blocked:
+            return 403, {
+                "ok": False,
+                "error_code": 403,
+                "description": "Forbidden: bot was blocked by the user",
+            }
+        self.sent.append({"token": token, **params, "chat_id": int(chat)})
+        message = {
+            "message_id": len(self.sent),
+            "date": 0,
+            "chat": {"id": int(chat)},
+            "document": {"file_name": document["name"], "file_size": len(document["content"])},
+            "caption": params.get("caption", ""),
+        }
+        return 200, {"ok": True, "result": message}
+
+
+def _multipart(content_type: str, raw: bytes) -> dict[str, Any] | None:
+    """A multipart/form-data body as Telegram reads it: fields as strings, a file part as
+    {"name", "content", "content_type"}."""
+    parsed = BytesParser(policy=policy.HTTP).parsebytes(
+        f"Content-Type: {content_type}\r\n\r\n".encode() + raw
+    )
+    if not parsed.is_multipart():
+        return None
+    params: dict[str, Any] = {}
+    for part in parsed.iter_parts():
+        field_name = part.get_param("name", header="content-disposition")
+        if not isinstance(field_name, str):
+            continue
+        payload = part.get_payload(decode=True)
+        if not isinstance(payload, bytes):
+            payload = b""
+        filename = part.get_filename()
+        if filename is not None:
+            params[field_name] = {
+                "name": filename,
+                "content": payload,
+                "content_type": part.get_content_type(),
+            }
+        else:
+            params[field_name] = payload.decode()
+    return params
+
 
 def serve(api: FakeBotApi) -> tuple[ThreadingHTTPServer, threading.Thread]:
     class Handler(BaseHTTPRequestHandler):
@@ -88,10 +144,15 @@ def serve(api: FakeBotApi) -> tuple[ThreadingHTTPServer, threading.Thread]:
             match = re.match(r"^/bot([^/]+)/(\w+)$", self.path)
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length) if length else b"{}"
-            try:
-                params = json.loads(raw or b"{}")
-            except ValueError:
-                params = None
+            kind = self.headers.get("Content-Type", "")
+            params: dict[str, Any] | None
+            if kind.startswith("multipart/form-data"):
+                params = _multipart(kind, raw)
+            else:
+                try:
+                    params = json.loads(raw or b"{}")
+                except ValueError:
+                    params = None
             if match is None or not isinstance(params, dict):
                 status, body = 400, {"ok": False, "error_code": 400, "description": "Bad Request"}
             else:

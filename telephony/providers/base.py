@@ -45,6 +45,8 @@ class CallUpdate:
     at: datetime | None = None
     duration: int | None = None
     recording_ref: str = ""
+    # The provider's code of how the call ended (Mango's disconnect_reason), kept as sent.
+    end_reason: str = ""
 
 
 class RefusedEventError(Exception):

@@ -19,6 +19,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from telephony.models import Provider
 from telephony.providers.api_calls import call_api
@@ -38,7 +39,14 @@ from telephony.providers.base import (
     same,
 )
 
-EVENTS = ("call", "summary", "recording")
+EVENTS = ("call", "summary", "recording", "record_added")
+# disconnect_reason: how Mango says a call ended (its table of result codes); the rest are
+# shown as their code.
+END_REASONS = {
+    "1100": gettext_lazy("ended normally"),
+    "1110": gettext_lazy("the caller hung up"),
+    "1111": gettext_lazy("the called side hung up"),
+}
 # A provider retries for hours at most; anything older is a replay (the keys also dedupe).
 REPLAY_WINDOW_SECONDS = 24 * 3600
 SUCCESS = 1000
@@ -96,7 +104,12 @@ class MangoAdapter:
         entry = str(data.get("entry_id") or "")
         if not entry:
             raise RefusedEventError(400, "malformed", _("entry_id is missing."))
-        reader = {"call": _call, "summary": _summary, "recording": _recording}[event]
+        reader = {
+            "call": _call,
+            "summary": _summary,
+            "recording": _recording,
+            "record_added": _record_added,
+        }[event]
         return [reader(entry, data)], data
 
     def dial(self, credentials: Credentials, *, extension: str, number: str) -> None:
@@ -163,7 +176,20 @@ def _call(entry: str, data: dict[str, Any]) -> CallUpdate:
         line_number=target.get("line_number", ""),
         extension=target.get("extension", "") if incoming else source.get("extension", ""),
         at=_when(data.get("timestamp")),
+        end_reason=_end_reason(data) if state == "Disconnected" else "",
     )
+
+
+def _end_reason(data: dict[str, Any]) -> str:
+    code = str(data.get("disconnect_reason") or "")
+    return code if code.isdigit() and code != "0" else ""
+
+
+def end_reason_text(code: str) -> str:
+    if not code:
+        return ""
+    known = END_REASONS.get(code)
+    return str(known) if known else _("code %(code)s") % {"code": code}
 
 
 def _summary(entry: str, data: dict[str, Any]) -> CallUpdate:
@@ -187,6 +213,20 @@ def _summary(entry: str, data: dict[str, Any]) -> CallUpdate:
         extension=target.get("extension", "") if incoming else source.get("extension", ""),
         at=_when(data.get("create_time")),
         duration=max(duration, 0),
+        end_reason=_end_reason(data),
+    )
+
+
+def _record_added(entry: str, data: dict[str, Any]) -> CallUpdate:
+    """events/record/added: a recording is stored and can be played (sent instead of, or as
+    well as, events/recording's "Completed", by the cabinet's setting): one key per recording,
+    so either arriving first links it and the other changes nothing."""
+    recording = str(data.get("recording_id", ""))
+    return CallUpdate(
+        external_id=entry,
+        kind=RECORDING if recording else IGNORED,
+        event_key=f"recording:{recording}:Completed",
+        recording_ref=recording,
     )
 
 

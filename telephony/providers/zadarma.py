@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -62,12 +62,40 @@ def api_signature(secret: str, method_path: str, params: dict[str, str]) -> str:
 
 
 def _when(value: str) -> datetime | None:
-    # "2024-05-14 10:21:05" in the PBX's time zone, which a company sets to its own.
+    # "2024-05-14 10:21:05" in the PBX's time zone, which a company sets to its own (the
+    # webhook's request runs in the company's time zone).
     try:
         naive = datetime.strptime(value, "%Y-%m-%d %H:%M:%S")
     except ValueError:
         return None
     return timezone.make_aware(naive, timezone.get_current_timezone())
+
+
+def _check_age(name: str, data: dict[str, str]) -> None:
+    """A signed event is taken only near the moment it tells of: the call's start (plus its
+    talk time for an end). Its signature covers ``call_start``, so a replayed notification
+    cannot be freshened; one replayed inside the window is caught by its stored key (call id +
+    event). NOTIFY_RECORD carries no time (a recording can be ready much later): its key alone
+    guards it. A stamp far in the future means the PBX's time zone is not the company's, which
+    the refusal's reason says."""
+    if name == "NOTIFY_RECORD":
+        return
+    begun = _when(data.get("call_start", ""))
+    if begun is None:
+        raise RefusedEventError(400, "malformed", _("call_start is missing or unreadable."))
+    moment = begun + timedelta(seconds=_seconds(data.get("duration", "")))
+    window = timedelta(minutes=settings.TELEPHONY_ZADARMA_MAX_AGE_MINUTES)
+    now = timezone.now()
+    if moment < now - window:
+        raise RefusedEventError(
+            401, "stale", _("The event is older than %(n)s minutes.") % {"n": window.seconds // 60}
+        )
+    if moment > now + window:
+        raise RefusedEventError(
+            401,
+            "stale",
+            _("The event's time is ahead of ours: set the PBX's time zone to the company's."),
+        )
 
 
 class ZadarmaAdapter:
@@ -91,6 +119,7 @@ class ZadarmaAdapter:
         call_id = data.get("pbx_call_id", "")
         if not call_id:
             raise RefusedEventError(400, "malformed", _("pbx_call_id is missing."))
+        _check_age(name, data)
         return [_update(name, call_id, data)], data
 
     def dial(self, credentials: Credentials, *, extension: str, number: str) -> None:

@@ -90,7 +90,9 @@ def _take_one(
         except IntegrityError:
             log.info("telephony: %s event %s taken before", provider, update.event_key[:80])
             return DUPLICATE
-        if update.kind == IGNORED:
+        # A leg's end says nothing of the call's state, but how it ended (Mango's
+        # disconnect_reason) is still noted.
+        if update.kind == IGNORED and not update.end_reason:
             return NOTHING
         call = _apply(company, provider, update)
         event.call = call
@@ -135,6 +137,8 @@ def _apply(company: Company, provider: str, update: CallUpdate) -> Call:
         call.duration_seconds = max(call.duration_seconds, update.duration)
     if update.recording_ref:
         call.recording_ref = update.recording_ref[:1000]
+    if update.end_reason:
+        call.end_reason = update.end_reason[:16]
     _move_status(call, update)
     call.save()
     return call

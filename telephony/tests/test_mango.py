@@ -186,3 +186,40 @@ def test_click_to_call_through_mango(mango: Office, settings: Any) -> None:
         refused = manager.post("/calls/dial/", {"number": "+79161234567"}, HTTP_HOST=mango.a.host)
         assert refused.status_code == 502
         assert "4001" in refused.content.decode()
+
+
+def test_mango_secondary_fields_reach_the_call_log(mango: Office) -> None:
+    """The leg's Disconnected state carries disconnect_reason, the summary the line number, and
+    a recording can arrive as events/record/added instead of events/recording."""
+    host = mango.a.host
+    assert mango_post(host, "call", ringing()).json() == {"status": "taken"}
+    disconnected = {**ringing(2, "Disconnected"), "disconnect_reason": 1111}
+    assert mango_post(host, "call", disconnected).json() == {"status": "taken"}
+    with mango.a:
+        assert Call.objects.get().end_reason == "1111"
+    assert mango_post(host, "summary", summary(answered=True)).json() == {"status": "taken"}
+    added = {
+        "entry_id": ENTRY,
+        "product_id": 400000000,
+        "recording_id": "MToxMDA0NTk3Mjo4NjU2OTk3NzY6MQ==",
+        "timestamp": int(time.time()),
+    }
+    assert mango_post(host, "record/added", added).json() == {"status": "taken"}
+    # The same recording announced again (or by events/recording) changes nothing.
+    again = {
+        "recording_id": added["recording_id"],
+        "recording_state": "Completed",
+        "entry_id": ENTRY,
+        "timestamp": int(time.time()),
+    }
+    assert mango_post(host, "recording", again).json() == {"status": "duplicate"}
+    with mango.a:
+        call = Call.objects.get()
+        # The summary's own disconnect_reason (1110: the caller hung up) is the final word.
+        assert (call.end_reason, call.line_number) == ("1110", "74951112233")
+        assert call.recording_ref == added["recording_id"]
+        activity = Activity.objects.get(kind=Activity.Kind.CALL)
+        assert activity.recording_url == f"/calls/{call.pk}/recording/"
+    page = logged_in(mango.manager, mango.a).get("/calls/", HTTP_HOST=host).content.decode()
+    assert "the caller hung up" in page or "звонивший положил трубку" in page
+    assert "+7 495 111-22-33" in page or "74951112233" in page

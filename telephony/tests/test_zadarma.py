@@ -4,7 +4,9 @@ against a local fake."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.test import Client as HttpClient
@@ -28,8 +30,11 @@ def notify(host: str, fields: dict[str, str], secret: str = SECRET) -> Any:
     )
 
 
-def started() -> str:
-    return timezone.localtime().strftime("%Y-%m-%d %H:%M:%S")
+def started(minutes_ago: int = 0, zone: str = "Europe/Moscow") -> str:
+    """A call_start as Zadarma writes it: the PBX's local time, which the company sets to its
+    own time zone (the test companies are in Moscow)."""
+    moment = timezone.now() - timedelta(minutes=minutes_ago)
+    return timezone.localtime(moment, ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M:%S")
 
 
 @pytest.fixture
@@ -180,3 +185,35 @@ def test_click_to_call_through_zadarma(zadarma: Office, settings: Any) -> None:
     settings.TELEPHONY_ZADARMA_API_BASE = "http://127.0.0.1:9"
     down = manager.post("/calls/dial/", {"number": "+79161234567"}, HTTP_HOST=zadarma.a.host)
     assert down.status_code == 502
+
+
+def test_an_old_or_replayed_zadarma_notification_is_refused(zadarma: Office) -> None:
+    """Its signature covers call_start, so an old notification cannot be freshened: older than
+    the window it is stale; inside it, the stored key (call id + event) makes it a duplicate."""
+    fields = {
+        "event": "NOTIFY_START",
+        "pbx_call_id": "in_old",
+        "caller_id": "79161234567",
+        "called_did": "74951112233",
+    }
+    stale = notify(zadarma.a.host, {**fields, "call_start": started(minutes_ago=45)})
+    assert (stale.status_code, stale.json()["error"]) == (401, "stale")
+    # A PBX set to another time zone (UTC while the company is in Moscow) is told so.
+    ahead = notify(zadarma.a.host, {**fields, "call_start": started(minutes_ago=-180)})
+    assert (ahead.status_code, ahead.json()["error"]) == (401, "stale")
+    fresh = {**fields, "call_start": started(minutes_ago=5)}
+    assert notify(zadarma.a.host, fresh).json() == {"status": "taken"}
+    assert notify(zadarma.a.host, fresh).json() == {"status": "duplicate"}
+    # A long call's end is measured from the start plus its talk time: taken.
+    long_end = {
+        **fields,
+        "event": "NOTIFY_END",
+        "call_start": started(minutes_ago=70),
+        "duration": str(65 * 60),
+        "disposition": "answered",
+        "internal": "101",
+    }
+    assert notify(zadarma.a.host, long_end).json() == {"status": "taken"}
+    with zadarma.a:
+        assert CallEvent.objects.count() == 2
+        assert Call.objects.get(external_id="in_old").status == "ended"
