@@ -19,16 +19,20 @@ SMTP_PASSWORD = "mail-pass-1"
 
 
 @pytest.fixture(scope="session")
-def oauth_provider() -> Iterator[FakeOAuth]:
-    """The fake OAuth2 provider; dovecot checks XOAUTH2 bearer tokens against it."""
-    with running_oauth() as fake:
-        yield fake
+def dovecot() -> Iterator[Dovecot]:
+    """A real dovecot. It checks XOAUTH2 bearer tokens at the tests' fake OAuth2 provider, which
+    starts with it: other apps' tests borrow this fixture alone (service, marketing, knowledge
+    import it), so it may not need a second fixture they would also have to import."""
+    with running_oauth() as fake, running_dovecot(fake.base_url + "/introspect") as server:
+        server.oauth = fake
+        yield server
 
 
 @pytest.fixture(scope="session")
-def dovecot(oauth_provider: FakeOAuth) -> Iterator[Dovecot]:
-    with running_dovecot(oauth_provider.base_url + "/introspect") as server:
-        yield server
+def oauth_provider(dovecot: Dovecot) -> FakeOAuth:
+    """The fake OAuth2 provider dovecot checks tokens against."""
+    assert isinstance(dovecot.oauth, FakeOAuth)
+    return dovecot.oauth
 
 
 @pytest.fixture

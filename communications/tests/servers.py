@@ -47,6 +47,8 @@ class Dovecot:
 
     host: str = "127.0.0.1"
     changed_at: float = 0.0
+    # The fake OAuth2 provider its XOAUTH2 logins are checked against (conftest sets it).
+    oauth: Any = None
 
     def add_user(self, name: str | None = None, password: str = "mail-pass-1") -> str:
         # dovecot re-reads the passwd-file when its modification second changes.
