@@ -19,15 +19,16 @@ from tests.test_isolation import login_on_host
 # (The search looks people up once per distinct name nearest the text, at most ten: the
 # records here share one name, as a page of real results mostly does.)
 PAGES = {
-    "/deals/": 8,  # SET, pipelines, fields, rates, stages, heads, cards, next tasks
-    "/deals/list/": 6,
+    # SET, pipelines, fields, rates, stages, heads, cards, next tasks, the payment marks
+    "/deals/": 9,
+    "/deals/list/": 7,  # … with the payment marks of the page's deals (one grouped query)
     "/clients/": 5,
     "/contacts/": 5,
     "/search/?q=Иванов": 8,
     "/": 13,
     "/tasks/calendar/": 3,
 }
-DEAL_CARD = 21
+DEAL_CARD = 22  # with the deal's payment by its invoices
 CLIENT_CARD = 19
 
 
