@@ -1,19 +1,28 @@
 """What grows with the number of companies: measured at 1,000 / 2,000 / 5,000 schemas.
 
     .venv/bin/python bench/scale.py [--steps 1000,2000,5000] [--samples 15]
+        [--label citus] [--reuse] [--populate-only]
 
 For each size: sign-up to usable workspace (pool path), release migration with nothing pending
-and with one no-op migration, server time of a company's workspace page, and the memory one
-PostgreSQL connection holds after it has touched every company (the catalog cache grows per
-schema, which is why connection lifetimes are capped).
+and with one no-op migration, server time of a company's workspace page (home) and of its deal
+board, and the memory one PostgreSQL connection holds after it has touched every company (the
+catalog cache grows per schema, which is why connection lifetimes are capped).
+
+DATABASE_URL may name a Citus coordinator (docs/scale.md): the companies are then distributed
+schemas spread over its workers. ``--label`` keeps each server's figures in a section of their
+own in docs/benchmarks.md; ``--reuse`` keeps the companies an earlier (``--populate-only``) run
+built, since building a distributed schema takes seconds.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
+import sys
 import time
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 from common import configure, machine, percentile, populate, write_section
@@ -25,9 +34,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--steps", default="1000,2000,5000")
     parser.add_argument("--samples", type=int, default=15)
+    parser.add_argument("--label", default="")
+    parser.add_argument("--reuse", action="store_true")
+    parser.add_argument("--populate-only", action="store_true")
+    parser.add_argument("--until", help="stop building companies at this UTC time (HH:MM)")
     args = parser.parse_args()
     steps = [int(s) for s in args.steps.split(",")]
-    configure(fresh=True)
+    configure(fresh=not args.reuse)
 
     import psycopg
     from django.conf import settings
@@ -42,8 +55,16 @@ def main() -> None:
 
     setup_test_environment()
     rows: list[dict[str, Any]] = []
+    until = None
+    if args.until:
+        now = datetime.now(UTC)
+        hour, minute = (int(part) for part in args.until.split(":"))
+        until = now.replace(hour=hour, minute=minute, second=0).timestamp()
     for size in steps:
-        populate(size)
+        populate(size, until)
+        if args.populate_only:
+            continue
+        load = os.getloadavg()
         schema_pool.refill(args.samples + 3)
 
         signups = []
@@ -81,7 +102,7 @@ def main() -> None:
                     ).format(sql.Identifier(schema))
                 )
 
-        pages = []
+        pages, boards = [], []
         companies = list(
             Company.objects.filter(slug__startswith="bench-").order_by("?")[: args.samples]
         )
@@ -94,6 +115,9 @@ def main() -> None:
             started = time.perf_counter()
             assert browser.get("/", HTTP_HOST=host).status_code == 200
             pages.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            assert browser.get("/deals/", HTTP_HOST=host).status_code == 200
+            boards.append(time.perf_counter() - started)
 
         schemas = [c for c in company_schemas() if c.startswith("c_")]
         with psycopg.connect(_dsn(), autocommit=True) as conn:
@@ -114,6 +138,8 @@ def main() -> None:
                 "nothing": nothing,
                 "noop": (noop, report.replayed),
                 "page": (statistics.median(pages), percentile(pages, 95)),
+                "board": (statistics.median(boards), percentile(boards, 95)),
+                "load": load,
                 "memory": (before, after, (after - before) / len(schemas)),
             }
         )
@@ -123,21 +149,26 @@ def main() -> None:
         f"| {r['size']} | {r['signup'][0] * 1000:.0f} / {r['signup'][1] * 1000:.0f} ms "
         f"| {r['nothing']:.2f} s | {r['noop'][0]:.2f} s | "
         f"{r['page'][0] * 1000:.1f} / {r['page'][1] * 1000:.1f} ms | "
-        f"{r['memory'][1] / 2**20:.0f} MB ({r['memory'][2] / 1024:.0f} KB per schema) |"
+        f"{r['board'][0] * 1000:.1f} / {r['board'][1] * 1000:.1f} ms | "
+        f"{r['memory'][1] / 2**20:.0f} MB ({r['memory'][2] / 1024:.0f} KB per schema) | "
+        f"{' / '.join(f'{v:.2f}' for v in r['load'])} |"
         for r in rows
     )
+    if not rows:
+        return
+    server = "a Citus coordinator" if getattr(connection, "is_citus", False) else "PostgreSQL"
     body = f"""
-## What grows with the number of companies
+## What grows with the number of companies{f" ({args.label})" if args.label else ""}
 
-Command: `.venv/bin/python bench/scale.py --steps {args.steps} --samples {args.samples}`
+Command: `.venv/bin/python bench/scale.py {" ".join(sys.argv[1:])}` on {server}.
 Machine: {machine()}.
 
-| company schemas | sign-up to workspace (median / p95) | release, nothing pending | release, one no-op migration | workspace page server time (median / p95) | one connection after touching every company (3 tables each) |
-|---|---|---|---|---|---|
+| company schemas | sign-up to workspace (median / p95) | release, nothing pending | release, one no-op migration | workspace page server time (median / p95) | deal board server time (median / p95) | one connection after touching every company (3 tables each) | load average (1/5/15 min) at the start |
+|---|---|---|---|---|---|---|---|
 {table}
 """
     print(body)
-    write_section("scale", body)
+    write_section(f"scale-{args.label}" if args.label else "scale", body)
 
 
 if __name__ == "__main__":
