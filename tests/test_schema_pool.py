@@ -256,9 +256,10 @@ def _assert_distributed_alike(migrated: str, copied: str) -> None:
             )
             tables = cursor.fetchone()[0]
             cursor.execute(
-                "SELECT count(*), count(DISTINCT colocation_id), count(DISTINCT nodeport) "
-                "FROM citus_shards WHERE table_name::text LIKE %s",
-                [schema.replace("_", r"\_") + ".%"],
+                "SELECT count(*), count(DISTINCT s.colocation_id), count(DISTINCT s.nodeport) "
+                "FROM citus_shards s JOIN pg_class c ON c.oid = s.table_name "
+                "WHERE c.relnamespace = %s::regnamespace",
+                [schema],
             )
             assert cursor.fetchone() == (tables, 1, 1), schema
 
