@@ -171,6 +171,11 @@ def main() -> None:
             }
         )
         print(rows[-1], flush=True)
+        _report(rows, args)  # after every size: a run stopped later keeps what it measured
+
+
+def _report(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
+    from django.db import connection
 
     table = "\n".join(
         f"| {r['size']} | {r['spare']:.1f} s | {r['signup'][0] * 1000:.0f} / {r['signup'][1] * 1000:.0f} ms "
@@ -181,8 +186,6 @@ def main() -> None:
         f"{r['catalogue']} | {' / '.join(f'{v:.2f}' for v in r['load'])} |"
         for r in rows
     )
-    if not rows:
-        return
     server = "a Citus coordinator" if getattr(connection, "is_citus", False) else "PostgreSQL"
     body = f"""
 ## What grows with the number of companies{f" ({args.label})" if args.label else ""}

@@ -173,7 +173,6 @@ def test_a_company_on_a_stopped_worker_is_told_to_try_again_while_others_keep_wo
             "signup_key": str(uuid.uuid4()),
         },
     )
-    print("SIGNUP", signup.status_code, flush=True)
     from tenants.models import Company
 
     assert signup.status_code == 503
