@@ -221,3 +221,16 @@ def wait_for(predicate: Callable[[], bool], timeout: float = 30, what: str = "co
             return
         time.sleep(0.1)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.fixture
+def citus_cluster(django_db_setup: None, django_db_blocker: Any) -> None:
+    """For tests of a Citus cluster's own behaviour (a worker down): they run only when the
+    test database is on a coordinator (the Citus job of .ci/run), and are skipped on plain
+    PostgreSQL — unless RELATA_REQUIRE_CITUS=1, which makes the skip a failure."""
+    with django_db_blocker.unblock():
+        on_citus = bool(getattr(connection, "is_citus", False))
+    if not on_citus:
+        if os.environ.get("RELATA_REQUIRE_CITUS") == "1":
+            pytest.fail("RELATA_REQUIRE_CITUS=1 but the test database is not on a Citus cluster")
+        pytest.skip("needs a Citus cluster (tests/citus_subset.txt, docs/scale.md)")

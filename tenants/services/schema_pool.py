@@ -141,12 +141,16 @@ def build_schema(target_schema: str) -> None:
 
 
 def fill_schema(name: str) -> None:
-    """Give the empty schema ``name`` this release's tables: a copy of a ready spare on one
-    server (tenants/services/schema_copy.py), else the tenant migrations."""
-    if not _on_citus():
-        connection.set_schema_to_public()
-        if schema_copy.copy_into(name, current_fingerprint()):
-            return
+    """Give the empty schema ``name`` this release's tables: a copy of a ready spare
+    (tenants/services/schema_copy.py), else the tenant migrations.
+
+    On a Citus cluster ``name`` is still a plain coordinator schema here (``create_schema``), so
+    the copy replays as on one server and ``distribute`` then moves it to a worker, as it does a
+    migrated one (docs/decisions.md: a replay straight into a distributed schema is slower).
+    """
+    connection.set_schema_to_public()
+    if schema_copy.copy_into(name, current_fingerprint()):
+        return
     call_command("migrate_schemas", schema_name=name, tenant=True, interactive=False, verbosity=0)
 
 

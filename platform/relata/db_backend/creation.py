@@ -20,7 +20,7 @@ _STOP_TEMPLATE_DAEMON = (
 )
 
 
-def _cluster_nodes(cursor: Any) -> list[tuple[str, int, int]] | None:
+def cluster_nodes(cursor: Any) -> list[tuple[str, int, int]] | None:
     """(host, port, group) of the active primaries, or None when this server is not Citus."""
     cursor.execute("SELECT 1 FROM pg_extension WHERE extname = 'citus'")
     if cursor.fetchone() is None:
@@ -32,9 +32,21 @@ def _cluster_nodes(cursor: Any) -> list[tuple[str, int, int]] | None:
     return [(str(host), int(port), int(group)) for host, port, group in cursor.fetchall()]
 
 
+def join_cluster(params: dict[str, Any], nodes: list[tuple[str, int, int]]) -> None:
+    """Register the cluster's ``nodes`` in the new database ``params`` names (once)."""
+    with psycopg.connect(**params, autocommit=True) as conn:
+        if conn.execute("SELECT count(*) FROM pg_dist_node").fetchone() != (0,):
+            return  # a kept database joined on an earlier run
+        for host, port, group in nodes:
+            if group == 0:
+                conn.execute("SELECT citus_set_coordinator_host(%s, %s)", [host, port])
+            else:
+                conn.execute("SELECT citus_add_node(%s, %s)", [host, port])
+
+
 class DatabaseCreation(creation.DatabaseCreation):
     def _execute_create_test_db(self, cursor: Any, parameters: Any, keepdb: bool = False) -> None:
-        self._citus_nodes = _cluster_nodes(cursor)
+        self._citus_nodes = cluster_nodes(cursor)
         if self._citus_nodes is not None:
             cursor.execute("SET citus.enable_create_database_propagation = on")
             # Citus runs a maintenance daemon in every database with the extension, template1
@@ -58,26 +70,21 @@ class DatabaseCreation(creation.DatabaseCreation):
 
     def _join_cluster(self, name: str, nodes: list[tuple[str, int, int]]) -> None:
         settings = self.connection.settings_dict
-        with psycopg.connect(
-            host=settings["HOST"] or None,
-            port=settings["PORT"] or None,
-            user=settings["USER"] or None,
-            password=settings["PASSWORD"] or None,
-            dbname=name,
-            autocommit=True,
-        ) as conn:
-            if conn.execute("SELECT count(*) FROM pg_dist_node").fetchone() != (0,):
-                return  # a kept test database joined on an earlier run
-            for host, port, group in nodes:
-                if group == 0:
-                    conn.execute("SELECT citus_set_coordinator_host(%s, %s)", [host, port])
-                else:
-                    conn.execute("SELECT citus_add_node(%s, %s)", [host, port])
+        join_cluster(
+            {
+                "host": settings["HOST"] or None,
+                "port": settings["PORT"] or None,
+                "user": settings["USER"] or None,
+                "password": settings["PASSWORD"] or None,
+                "dbname": name,
+            },
+            nodes,
+        )
 
     def _destroy_test_db(self, test_database_name: str, verbosity: int) -> None:
         with self._nodb_cursor() as cursor:  # type: ignore[attr-defined]
             name = self._quote_name(test_database_name)  # type: ignore[attr-defined]
-            if _cluster_nodes(cursor) is None:
+            if cluster_nodes(cursor) is None:
                 cursor.execute(f"DROP DATABASE {name}")
                 return
             # Citus' maintenance daemon stays connected to every database with the extension,
