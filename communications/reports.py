@@ -7,11 +7,13 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from django.db.models import Aggregate, Avg, Count, DurationField, F, Q
+from django.db.models import Aggregate, Avg, Count, DurationField, F, OuterRef, Q, Subquery
 from django.utils.translation import gettext as _
 
 from communications.models import Channel
 from communications.queries import visible_conversations
+from crm_core.automation.models import Timer
+from crm_core.queries.tasks import tasks_to_count
 from crm_core.reports.queries import Bar, Report, Scope
 
 
@@ -68,10 +70,15 @@ def first_reply(scope: Scope) -> Report:
                 _span(row["median"]),
                 _span(row["average"]),
                 row["waiting"],
+                "—",  # a conversation has no deadline of its own; the requests' row has
             ]
         )
         minutes = row["median"].total_seconds() / 60 if row["median"] else 0.0
         bars.append(Bar(label, minutes, _span(row["median"])))
+    requests = _requests_sla(scope)
+    if requests is not None:
+        rows.append(requests[0])
+        bars.append(requests[1])
     return Report(
         "first_reply",
         str(_("First reply to customers")),
@@ -82,8 +89,49 @@ def first_reply(scope: Scope) -> Report:
             _("Median first reply"),
             _("Average first reply"),
             _("Still waiting"),
+            _("Within the request SLA"),
         ],
         rows,
         bars,
         str(_("Median first reply")),
     )
+
+
+def _requests_sla(scope: Scope) -> tuple[list[Any], Bar] | None:
+    """The web-form requests of the period side by side with the conversations: their call-back
+    tasks (the ones an SLA timer watches), how soon they were done, how many within the SLA's
+    deadline. None when no request with an SLA came in the period."""
+    watched = Timer.objects.filter(kind=Timer.Kind.SLA_OVERDUE, task__isnull=False).values(
+        "task_id"
+    )
+    tasks = tasks_to_count(scope.membership).filter(
+        pk__in=watched, created_at__gte=scope.start, created_at__lt=scope.end
+    )
+    # The SLA's own deadline, as the timer was set — a task postponed later does not move it.
+    due = Timer.objects.filter(task=OuterRef("pk"), kind=Timer.Kind.SLA_OVERDUE).order_by("due_at")
+    tasks = tasks.annotate(sla_due=Subquery(due.values("due_at")[:1]))
+    done = Q(done_at__isnull=False)
+    delay = F("done_at") - F("created_at")
+    row = tasks.order_by().aggregate(
+        total=Count("id"),
+        answered=Count("id", filter=done),
+        median=Median(delay, filter=done),
+        average=Avg(delay, filter=done, output_field=DurationField()),
+        waiting=Count("id", filter=Q(done_at__isnull=True)),
+        in_time=Count("id", filter=done & Q(done_at__lte=F("sla_due"))),
+    )
+    if not row["total"]:
+        return None
+    label = str(_("Requests: call back"))
+    within = f"{round(100 * row['in_time'] / row['total'])} %"
+    cells = [
+        label,
+        row["total"],
+        row["answered"],
+        _span(row["median"]),
+        _span(row["average"]),
+        row["waiting"],
+        within,
+    ]
+    minutes = row["median"].total_seconds() / 60 if row["median"] else 0.0
+    return cells, Bar(label, minutes, _span(row["median"]))
