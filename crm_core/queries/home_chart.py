@@ -19,12 +19,9 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from crm_core.models import Deal, Stage
+from crm_core.queries.home import _VERSION_KEY, FIGURES_SECONDS
 from crm_core.queries.rates import Rates
 from crm_core.queries.targets import next_month
-
-# Kept as long as the home page's figures, and forgotten with them (forget_home_figures).
-CHART_SECONDS = 60
-VERSION_KEY = "home-figures-version"
 
 
 @dataclass
@@ -113,7 +110,8 @@ def _won_per_day(
     end: date,
     rates: Rates,
 ) -> dict[date, Decimal]:
-    version = cache.get(VERSION_KEY) or "0"
+    # Kept as long as the home page's figures, and forgotten with them (forget_home_figures).
+    version = cache.get(_VERSION_KEY) or "0"
     scope = "all" if ids is None else ",".join(str(i) for i in sorted(ids))
     key = (
         "home-chart:"
@@ -139,5 +137,5 @@ def _won_per_day(
         .order_by()
     )
     per_day = {row["day"]: row["total"] or Decimal(0) for row in rows}
-    cache.set(key, per_day, CHART_SECONDS)
+    cache.set(key, per_day, FIGURES_SECONDS)
     return per_day
