@@ -258,7 +258,10 @@ def test_quick_actions_log_a_call_and_add_a_task_from_the_board(crm: Any) -> Non
     with crm.a:
         assert Activity.objects.filter(deal=deal, kind="call", summary="Перезвонит в пятницу")
 
-    deadline = (timezone.localtime() + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+    # Tomorrow on the company's clock (the form's time is the company's; at 22:00 UTC Moscow is
+    # already on tomorrow, and UTC's tomorrow would be Moscow's "today").
+    zone = ZoneInfo(crm.a.company.time_zone)
+    deadline = (timezone.localtime(timezone=zone) + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
     added = browser.post(
         url,
         {

@@ -25,6 +25,7 @@ from crm_core.services.deals import create_deal, move_deal
 from crm_core.services.rates import set_rate, store_loaded
 from relata.celery import app
 from tests import rate_double
+from tests.clock import company_today
 from tests.test_isolation import login_on_host
 
 CBR_XML = """<?xml version="1.0" encoding="windows-1251"?>
@@ -165,7 +166,7 @@ def test_home_page_and_reports_sum_in_the_base_currency(crm: Any, media_root: An
     assert "2\xa0000\xa0₽" in home  # in progress: 1000 ₽ + 10 € × 100
     assert re.search(r'id="month-revenue">2\xa0000\xa0₽<', home)  # won: 20 € × 100
 
-    today = timezone.localdate()
+    today = company_today(crm.a.company)
     query = f"date_from={today.replace(day=1):%Y-%m-%d}&date_to={today:%Y-%m-%d}"
     report = browser.get(f"/reports/results/?{query}", HTTP_HOST=crm.a.host).content.decode()
     assert "2\xa0000\xa0₽" in report

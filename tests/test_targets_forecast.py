@@ -19,6 +19,7 @@ from crm_core.reports.queries import forecast, results, scope_for
 from crm_core.services.deals import create_deal, move_deal
 from crm_core.services.targets import TargetCell, save_targets
 from tenants.models import Membership
+from tests.clock import company_today
 from tests.test_isolation import login_on_host
 
 
@@ -26,12 +27,12 @@ def _stage(crm: Any, outcome: str = "open", index: int = 0) -> Stage:
     return list(crm.pipeline.stages.filter(outcome=outcome).order_by("position"))[index]
 
 
-def _month() -> date:
-    return timezone.localdate().replace(day=1)
+def _month(crm: Any) -> date:
+    return company_today(crm.a.company).replace(day=1)
 
 
 def test_only_admins_set_targets_and_bad_cells_save_nothing(crm: Any) -> None:
-    month = _month()
+    month = _month(crm)
     members = {crm.manager.user_id, crm.colleague.user_id}
     with crm.a:
         for member in (crm.manager, crm.head, crm.viewer):
@@ -91,7 +92,7 @@ def test_only_admins_set_targets_and_bad_cells_save_nothing(crm: Any) -> None:
 
 
 def test_progress_on_home_for_manager_head_and_admin(crm: Any) -> None:
-    month = _month()
+    month = _month(crm)
     with crm.a:
         team = Team.objects.get()
         save_targets(
@@ -119,7 +120,7 @@ def test_progress_on_home_for_manager_head_and_admin(crm: Any) -> None:
             membership=crm.colleague, title="B", pipeline=crm.pipeline, amount=Decimal(1500)
         )
         move_deal(membership=crm.colleague, deal=other, stage=won)
-        today = timezone.localdate()
+        today = company_today(crm.a.company)
         mine = {p.kind: p for p in progress_for(crm.manager, crm.a.company, today)}
         assert (mine["amount"].percent, mine["amount"].scope) == (50, "own")
         assert mine["won_deals"].percent == 25
@@ -190,7 +191,7 @@ def test_board_heads_weigh_won_at_100_and_lost_at_0(crm: Any) -> None:
 
 
 def test_forecast_by_month_manager_and_team_with_totals(crm: Any) -> None:
-    today = timezone.localdate()
+    today = company_today(crm.a.company)
     next_month = (today.replace(day=1) + timedelta(days=32)).replace(day=1)
     with crm.a:
         first, measurement = _stage(crm, index=0), _stage(crm, index=1)  # 10 %, 30 %
@@ -273,7 +274,7 @@ def test_forecast_by_month_manager_and_team_with_totals(crm: Any) -> None:
 
 
 def test_managers_report_shows_target_against_actual(crm: Any) -> None:
-    month = _month()
+    month = _month(crm)
     with crm.a:
         save_targets(
             membership=crm.owner,
@@ -288,7 +289,9 @@ def test_managers_report_shows_target_against_actual(crm: Any) -> None:
             membership=crm.manager, title="A", pipeline=crm.pipeline, amount=Decimal(500)
         )
         move_deal(membership=crm.manager, deal=deal, stage=_stage(crm, "won"))
-        scope = scope_for(crm.owner, crm.a.company, date_from=month, date_to=timezone.localdate())
+        scope = scope_for(
+            crm.owner, crm.a.company, date_from=month, date_to=company_today(crm.a.company)
+        )
         with translation.override("en"):
             report = results(scope)
         assert report.headers[-2:] == ["Target", "Target done"]
@@ -310,7 +313,7 @@ def test_targets_travel_in_the_company_archive(make_company: Any, media_root: An
     from onboarding.tests.helpers import run_import
 
     a = make_company("Alpha")
-    month = _month()
+    month = company_today(a.company).replace(day=1)
     with a:
         owner = Membership.objects.get(company=a.company, user=a.owner)
         team = Team.objects.create(name="Опт")

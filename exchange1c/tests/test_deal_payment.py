@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.utils import timezone, translation
 
@@ -36,7 +37,8 @@ def _shown(browser: Any, host: str, deal_id: int) -> tuple[str, str, str]:
 
 def _paid_by_invoices(exchange: Any) -> list[Decimal]:
     owner = Membership.objects.get(company=exchange.company, user=exchange.owner)
-    today = timezone.localdate()
+    # The report's period is the company's month: at 21:00 UTC Moscow is already on tomorrow.
+    today = timezone.localdate(timezone=ZoneInfo(exchange.company.time_zone))
     scope = scope_for(owner, exchange.company, date_from=today.replace(day=1), date_to=today)
     with translation.override("en"):
         won = results(scope)

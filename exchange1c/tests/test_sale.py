@@ -129,7 +129,7 @@ def test_a_full_sale_exchange(exchange: Any, eager: None) -> None:
         assert Deal.objects.count() == 2  # our own order did not come back as a new deal
         # The report of won deals shows the money the invoices brought in.
         owner = Membership.objects.get(company=exchange.company, user=exchange.owner)
-        today = timezone.localdate()
+        today = timezone.localdate(timezone=zone)  # the company's month, not UTC's
         scope = scope_for(owner, exchange.company, date_from=today.replace(day=1), date_to=today)
         with translation.override("en"):
             won = results(scope)
