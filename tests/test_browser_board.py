@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from conftest import child_env
 from tenants.services import handoff
@@ -31,8 +32,42 @@ document.addEventListener("securitypolicyviolation", function (e) {
 });
 """
 
+# Resolves once neither the board nor the page has scrolled for ten frames: a finger's drag leaves
+# the browser's fling running, and a tap during a fling only stops it (no click), as on a phone.
+STILL = """() => new Promise((done) => {
+  const board = document.querySelector('[data-board]');
+  let last = '', same = 0;
+  (function frame() {
+    const now = board.scrollLeft + ':' + window.scrollY;
+    same = now === last ? same + 1 : 0;
+    last = now;
+    if (same >= 10) done(true); else requestAnimationFrame(frame);
+  })();
+})"""
 # The stage a dragged card would drop into now.
 OVER = "(() => { const c = document.querySelector('.drop-here'); return c?.dataset.stageName; })()"
+
+
+def _tap_until(page: Any, target: Any, url: re.Pattern[str]) -> None:
+    """Tap until the tap's request goes out, then wait for its answer.
+
+    Chromium drops now and then the first tap that follows a touch drag sent through the
+    DevTools protocol (seen about one run in two on a loaded machine): no click event follows
+    its touchend. A person taps again; so does the test, at most
+    three times, and the answer itself may take long on a loaded machine.
+    """
+    for attempt in range(3):
+        try:
+            with page.expect_request(url, timeout=5_000) as sent:
+                target.tap()
+        except PlaywrightTimeoutError:
+            if attempt == 2:
+                raise
+            continue
+        response = sent.value.response()
+        assert response is not None
+        assert response.status == 200
+        return
 
 
 def _figures(page: Any, stage: str) -> tuple[str, str, str]:
@@ -352,9 +387,8 @@ def test_the_board_on_a_phone_scrolls_and_a_finger_drags_a_card(
         page.evaluate("document.querySelector('[data-board]').scrollLeft = 0")
         school = page.locator(f"#deal-card-{ids['Окна в школу №5']}")
         school.locator(".card-menu").scroll_into_view_if_needed()
-        # (The dialog's content comes from the server: a loaded machine may take a while.)
-        with page.expect_response(re.compile(r"/deals/\d+/quick/"), timeout=60_000):
-            school.locator(".card-menu").tap()
+        page.evaluate(STILL)
+        _tap_until(page, school.locator(".card-menu"), re.compile(r"/deals/\d+/quick/"))
         page.wait_for_selector("#board-dialog[open] [data-move-select]")
         page.select_option("#board-dialog [data-move-select]", label="Успешно")
         page.tap("#quick-move")

@@ -36,9 +36,13 @@ def test_sign_up_in_chromium_and_land_in_the_workspace(
 
     page.fill("#id_slug", slug)
     page.fill("#id_password", "Correct-Horse-42")
-    page.click("#signup-submit")
+    # This submit makes the company: without a spare schema ready (the suite's own companies
+    # use them up) its schema is built then, which on a loaded CI machine has taken over 20 s.
+    page.click("#signup-submit", timeout=120_000)
     # A new company starts in the guided setup; its steps can be left for later.
-    page.wait_for_url(re.compile(rf"^http://{slug}\.localhost:\d+/setup/details/$"))
+    page.wait_for_url(
+        re.compile(rf"^http://{slug}\.localhost:\d+/setup/details/$"), timeout=120_000
+    )
     assert page.inner_text("h1") == "Настройка CRM"
     page.goto(re.sub(r"/setup/details/$", "/", page.url))
     assert page.inner_text("#workspace-title") == "Окна Кирилла"

@@ -124,6 +124,7 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
+@pytest.mark.once
 def test_dev_start_runs_everything_on_embedded_servers_and_keeps_data(tmp_path: Path) -> None:
     """README's first command, on a data dir of its own: start, make a company, stop, start."""
     port = free_port()
@@ -142,16 +143,24 @@ def test_dev_start_runs_everything_on_embedded_servers_and_keeps_data(tmp_path: 
                 stderr=subprocess.STDOUT,
             )
             try:
-                wait_for(
-                    lambda: _get(f"http://127.0.0.1:{port}/healthz") == 200,
-                    timeout=180,
-                    what=f"dev.py start (log: {log})",
-                )
-                wait_for(
-                    lambda: " ready." in log.read_text() and "beat: Starting" in log.read_text(),
-                    timeout=60,
-                    what=f"worker and beat (log: {log})",
-                )
+                # Minutes on a loaded CI machine (both test runs side by side): say what the
+                # start printed, the log goes with the test's temporary directory.
+                try:
+                    wait_for(
+                        lambda: _get(f"http://127.0.0.1:{port}/healthz") == 200,
+                        timeout=300,
+                        what="dev.py start",
+                    )
+                    wait_for(
+                        lambda: (
+                            " ready." in log.read_text() and "beat: Starting" in log.read_text()
+                        ),
+                        timeout=90,
+                        what="worker and beat",
+                    )
+                except AssertionError as error:
+                    tail = log.read_text()[-3000:]
+                    raise AssertionError(f"{error}; the log's end:\n{tail}") from error
                 assert _get(f"http://127.0.0.1:{port}/", host="localhost") == 200
                 during()
             finally:
