@@ -28,6 +28,35 @@ SPARES_FOR_TESTS = 6
 PASSWORD = "Correct-Horse-42"  # noqa: S105  (test accounts only)
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """RELATA_SHARD="k/n" keeps every n-th test marked `browser` or `once`, from the k-th.
+
+    CI runs the suite twice side by side, on the embedded servers and on the machine's. What
+    differs between the two is the database and Redis the tests use; the browser tests drive
+    the same product whichever PostgreSQL serves it, and the `once` tests start servers of
+    their own, yet they are half of a run's time on a 2-core machine. CI gives each run half
+    of them ("1/2", "2/2"): each of those runs once, every other test twice
+    (docs/decisions.md). Unset, as in README's command, every test runs.
+    """
+    shard = os.environ.get("RELATA_SHARD", "")
+    if not shard:
+        return
+    try:
+        index, count = (int(part) for part in shard.split("/"))
+    except ValueError as error:
+        raise pytest.UsageError(f"RELATA_SHARD={shard!r}: expected k/n") from error
+    if not 1 <= index <= count:
+        raise pytest.UsageError(f"RELATA_SHARD={shard!r}: k must be within 1..n")
+    shared = sorted(
+        (i for i in items if i.get_closest_marker("browser") or i.get_closest_marker("once")),
+        key=lambda i: i.nodeid,
+    )
+    left_out = {item.nodeid for number, item in enumerate(shared) if number % count != index - 1}
+    if left_out:
+        config.hook.pytest_deselected(items=[i for i in items if i.nodeid in left_out])
+        items[:] = [item for item in items if item.nodeid not in left_out]
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     # Stop the embedded servers this run used (the test data dir is apart from `dev.py start`).
     from relata import embedded
