@@ -34,24 +34,27 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     CI runs the suite twice side by side, on the embedded servers and on the machine's. What
     differs between the two is the database and Redis the tests use; the browser tests drive
     the same product whichever PostgreSQL serves it, and the `once` tests start servers of
-    their own, yet they are half of a run's time on a 2-core machine. CI gives each run half
-    of them ("1/2", "2/2"): each of those runs once, every other test twice
-    (docs/decisions.md). Unset, as in README's command, every test runs.
+    their own or hold the running server to its API contract (minutes each), yet together they
+    are half of a run's time on a 2-core machine. CI gives each run half of them ("1/2",
+    "2/2"): each of those runs once, every other test twice (docs/decisions.md). Unset, as in
+    README's command, every test runs.
     """
+    from tests import sharding
+
     shard = os.environ.get("RELATA_SHARD", "")
     if not shard:
         return
     try:
-        index, count = (int(part) for part in shard.split("/"))
+        index, count = sharding.parse(shard)
     except ValueError as error:
-        raise pytest.UsageError(f"RELATA_SHARD={shard!r}: expected k/n") from error
-    if not 1 <= index <= count:
-        raise pytest.UsageError(f"RELATA_SHARD={shard!r}: k must be within 1..n")
-    shared = sorted(
-        (i for i in items if i.get_closest_marker("browser") or i.get_closest_marker("once")),
-        key=lambda i: i.nodeid,
-    )
-    left_out = {item.nodeid for number, item in enumerate(shared) if number % count != index - 1}
+        raise pytest.UsageError(str(error)) from error
+    browser = [i.nodeid for i in items if i.get_closest_marker("browser")]
+    once = [
+        i.nodeid
+        for i in items
+        if i.get_closest_marker("once") and not i.get_closest_marker("browser")
+    ]
+    left_out = sharding.left_out([browser, once], index, count)
     if left_out:
         config.hook.pytest_deselected(items=[i for i in items if i.nodeid in left_out])
         items[:] = [item for item in items if item.nodeid not in left_out]

@@ -18,6 +18,7 @@ from conftest import child_env
 from tests.browser import start_web
 
 
+@pytest.mark.once  # ~3 min, and the API's contract is the same whichever PostgreSQL serves it
 @pytest.mark.skipif(
     shutil.which("schemathesis") is None
     and not Path(sys.executable).with_name("schemathesis").exists(),
