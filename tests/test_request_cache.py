@@ -90,9 +90,9 @@ def test_the_company_name_and_status_show_on_the_next_request(crm: Any) -> None:
     company = Company.objects.get(pk=crm.a.company.pk)
     company.name = "Окна Севера"
     company.save()
-    assert "Relata · Окна Севера" in _home(browser, crm.a.host)
+    assert "Relata · </span>Окна Севера" in _home(browser, crm.a.host)
     Company.objects.filter(pk=company.pk).update(name="Окна Юга")
-    assert "Relata · Окна Юга" in _home(browser, crm.a.host)
+    assert "Relata · </span>Окна Юга" in _home(browser, crm.a.host)
     Company.objects.filter(pk=company.pk).update(status=Company.Status.CANCELED)
     assert browser.get("/", HTTP_HOST=crm.a.host).status_code == 404
 
@@ -123,14 +123,14 @@ def test_nothing_kept_for_company_a_serves_company_b(crm: Any) -> None:
     a_owner = login_on_host(a.owner, a.company, a.host)
     b_owner = login_on_host(b.owner, b.company, b.host)
     Company.objects.filter(pk=b.company.pk).update(name="Компания Б")
-    assert f"Relata · {a.company.name}" in _home(a_owner, a.host)
+    assert f"Relata · </span>{a.company.name}" in _home(a_owner, a.host)
     # B's host is B's, with B's set-up entry and B's owner, whatever A's pages kept.
     with b.company:
         from onboarding.models import SetupProgress
 
         SetupProgress.objects.create(pk=1, dismissed_at=timezone.now())
     page = _home(b_owner, b.host)
-    assert "Relata · Компания Б" in page
+    assert "Relata · </span>Компания Б" in page
     assert 'id="setup-entry"' not in page
     assert 'id="setup-entry"' in _home(a_owner, a.host)
     # A's session cookie and A's kept membership open nothing on B's host.
