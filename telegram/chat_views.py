@@ -10,7 +10,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import Case, Q, QuerySet, Value, When
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -24,6 +24,7 @@ from communications.models import Channel, Conversation, Message
 from communications.queries import conversation_for, visible_conversations
 from crm_core.access import member_required
 from crm_core.queries.clients import client_for, contact_for
+from crm_core.queries.deals import deal_for
 from crm_core.views import _membership
 from telegram.services import chats
 from telegram.services.connection import current_bot
@@ -103,21 +104,34 @@ def chat(request: HttpRequest, conversation_id: int) -> HttpResponse:
 @member_required
 @require_GET
 def card_chat(request: HttpRequest) -> HttpResponse:
-    """The card's Telegram panel (loaded by htmx): the latest chat about the client or contact
-    person with its last messages and a reply box; nothing when there is no chat."""
+    """The card's Telegram panel (loaded by htmx): the latest chat about the client, contact
+    person or deal with its last messages and a reply box; nothing when there is no chat."""
     membership = _membership(request)
     chats_seen = visible_conversations(membership).filter(channel=Channel.TELEGRAM)
+    latest_first: tuple[str, ...] = ("-last_message_at", "-id")
     if request.GET.get("contact"):
         contact = contact_for(membership, _int(request.GET["contact"]))
         chats_seen = chats_seen.filter(contact=contact)
         back = reverse("contact_card", args=[contact.pk])
+    elif request.GET.get("deal"):
+        # The deal's own chat, or else the latest with its client or one of its contact people:
+        # a deal's conversation usually began before the deal did.
+        deal = deal_for(membership, _int(request.GET["deal"]))
+        about = Q(deal=deal) | Q(contact__in=deal.contacts.values("pk"))
+        if deal.client_id:
+            about |= Q(client_id=deal.client_id)
+        chats_seen = chats_seen.filter(about).annotate(
+            own=Case(When(deal=deal, then=Value(0)), default=Value(1))
+        )
+        back = reverse("deal_detail", args=[deal.pk])
+        latest_first = ("own", *latest_first)
     elif request.GET.get("client"):
         client = client_for(membership, _int(request.GET["client"]))
         chats_seen = chats_seen.filter(client=client)
         back = reverse("client_detail", args=[client.pk])
     else:
         raise Http404("whose card?")
-    found = chats_seen.order_by("-last_message_at", "-id").first()
+    found = chats_seen.order_by(*latest_first).first()
     if found is None:
         return HttpResponse("")
     latest = list(found.messages.prefetch_related("attachments").order_by("-sent_at", "-id"))

@@ -182,3 +182,44 @@ def test_the_inbox_lists_the_waiting_chat_oldest_first_and_the_answer_takes_it_o
     assert 'id="inbox-badge"' not in after
     report = manager.get("/reports/first_reply/", HTTP_HOST=crm.a.host).content.decode()
     assert "Telegram" in report
+
+
+def test_the_deal_card_shows_its_clients_chat_and_replies_from_it(
+    crm: Any, bot_api: FakeBotApi
+) -> None:
+    from crm_core.models import Pipeline
+    from crm_core.services.deals import create_deal
+
+    token = connect_through_settings(crm.a, bot_api, "okna_bot", 700001)
+    client, _person = _known_client(crm, crm.manager)
+    _shares_phone(crm, 1)
+    _client_writes(crm, 2, "А балкон тоже делаете?")
+    with crm.a:
+        pipeline = Pipeline.objects.get(is_default=True)
+        deal = create_deal(membership=crm.manager, title="Балкон", pipeline=pipeline, client=client)
+        other = create_deal(membership=crm.manager, title="Без клиента", pipeline=pipeline)
+        chat = Conversation.objects.get(channel="telegram")
+
+    manager = login_on_host(crm.manager.user, crm.a.company, crm.a.host)
+    card = manager.get(f"/deals/{deal.pk}/", HTTP_HOST=crm.a.host).content.decode()
+    assert f"/telegram/card/?deal={deal.pk}" in card
+    panel = manager.get(f"/telegram/card/?deal={deal.pk}", HTTP_HOST=crm.a.host).content.decode()
+    assert "А балкон тоже делаете?" in panel
+    assert f'value="/deals/{deal.pk}/"' in panel  # the reply comes back to the deal
+    # A deal with no chat about it: no panel at all.
+    assert manager.get(f"/telegram/card/?deal={other.pk}", HTTP_HOST=crm.a.host).content == b""
+
+    answer = manager.post(
+        f"/telegram/c/{chat.pk}/",
+        {"tg-text": "Делаем, замер бесплатно", "tg-next": f"/deals/{deal.pk}/"},
+        HTTP_HOST=crm.a.host,
+    )
+    assert answer["Location"].startswith(f"/deals/{deal.pk}/#message-")
+    assert [s for s in bot_api.sent if s["token"] == token][-1]["text"] == "Делаем, замер бесплатно"
+
+    # Who cannot see the deal, and company B, get nothing.
+    colleague = login_on_host(crm.colleague.user, crm.a.company, crm.a.host)
+    assert colleague.get(f"/telegram/card/?deal={deal.pk}", HTTP_HOST=crm.a.host).status_code == 404
+    b_owner = login_on_host(crm.b.owner, crm.b.company, crm.b.host)
+    assert b_owner.get(f"/telegram/card/?deal={deal.pk}", HTTP_HOST=crm.b.host).status_code == 404
+    assert b_owner.get("/telegram/card/?deal=x", HTTP_HOST=crm.b.host).status_code == 404
