@@ -258,7 +258,7 @@ def test_the_board_on_a_laptop_a_big_screen_and_a_phone(
     page.click("#quick-task")
     page.wait_for_selector("#board-dialog:not([open])", state="attached")
     page.wait_for_function(
-        f"document.querySelector('#deal-card-{ids['Остекление дачи']} [data-next-task]')"
+        f"() => document.querySelector('#deal-card-{ids['Остекление дачи']} [data-next-task]')"
         ".dataset.nextTask === 'later'"
     )
     assert "Привезти образцы" in page.locator(f"#deal-card-{ids['Остекление дачи']}").inner_text()

@@ -115,7 +115,7 @@ def test_deal_card_click_budgets_without_reload_or_csp_violations(
     step[0] = "stage"
     click(f"#stage-bar button[data-stage='{stages[1].pk}']")
     page.wait_for_function(
-        f"document.querySelector('#deal-stage').innerText === '{stages[1].name}'"
+        f"() => document.querySelector('#deal-stage').innerText === '{stages[1].name}'"
     )
     assert clicks == 1
     page.screenshot(path=str(_screenshots() / "deal-card-1366x768-after.png"))

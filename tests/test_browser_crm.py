@@ -73,9 +73,11 @@ def test_deal_from_request_to_measurement_with_call_log_and_task(
     page.set_viewport_size({"width": 390, "height": 844})
     page.locator("[data-deal] a").first.click()
     page.get_by_role("button", name="Согласование").click()
-    page.wait_for_function("document.querySelector('#deal-stage').innerText === 'Согласование'")
+    page.wait_for_function(
+        "() => document.querySelector('#deal-stage').innerText === 'Согласование'"
+    )
     page.get_by_role("button", name="Замер").click()
-    page.wait_for_function("document.querySelector('#deal-stage').innerText === 'Замер'")
+    page.wait_for_function("() => document.querySelector('#deal-stage').innerText === 'Замер'")
 
     # The task is done from «Мой день».
     page.goto(f"http://{made.host}:{port}/tasks/")

@@ -104,7 +104,7 @@ def test_a_managers_home_page_on_a_laptop_and_a_phone(
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
         # The month chart is drawn by the vendored Chart.js from the page's figures: this
         # month's line ends at the deal won today.
-        page.wait_for_function("window.Chart && window.Chart.getChart('month-chart')")
+        page.wait_for_function("() => window.Chart && window.Chart.getChart('month-chart')")
         drawn = page.evaluate(
             "(() => { const c = Chart.getChart('month-chart');"
             " return [c.data.datasets.length, c.data.datasets[0].data.at(-1)]; })()"

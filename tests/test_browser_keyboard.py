@@ -99,7 +99,7 @@ def test_the_deal_card_works_from_the_keyboard(
     assert page.evaluate("document.activeElement.dataset.stage") == str(stages[1].pk)
     keys.press("Enter")
     page.wait_for_function(
-        f"document.querySelector('#deal-stage').innerText === '{stages[1].name}'"
+        f"() => document.querySelector('#deal-stage').innerText === '{stages[1].name}'"
     )
 
     # The client: open "Choose a client" with Enter, type, Tab to the answer, Enter.

@@ -128,7 +128,9 @@ def test_kirills_story_from_the_web_form_to_the_report(
         ("Согласование", "Рассчитать стоимость и позвонить клиенту"),
     ]:
         page.locator("form.stages").get_by_role("button", name=stage).click()
-        page.wait_for_function(f"document.querySelector('#deal-stage').innerText === '{stage}'")
+        page.wait_for_function(
+            f"() => document.querySelector('#deal-stage').innerText === '{stage}'"
+        )
         page.wait_for_selector(f"ul.tasks >> text={task_title}")
 
     # The measurements are in: two windows and the installation in the calculation.
@@ -141,7 +143,8 @@ def test_kirills_story_from_the_web_form_to_the_report(
     page.fill("#id_item-price", "5500")
     page.click("#item-add")
     page.wait_for_function(
-        "document.querySelector('#deal-amount').innerText.replace(/\\s/g, '').startsWith('42')"
+        "() => document.querySelector('#deal-amount').innerText"
+        ".replace(/\\s/g, '').startsWith('42')"
     )
 
     page.locator("form.stages").get_by_role("button", name="Оплата").click()
@@ -166,7 +169,7 @@ def test_kirills_story_from_the_web_form_to_the_report(
     page.locator("form.stages").get_by_role("button", name="Монтаж").click()
     page.wait_for_selector("ul.tasks >> text=Установить окна")
     page.locator("form.stages").get_by_role("button", name="Успешно").click()
-    page.wait_for_function("document.querySelector('#deal-stage').innerText === 'Успешно'")
+    page.wait_for_function("() => document.querySelector('#deal-stage').innerText === 'Успешно'")
 
     # 7. The owner's report counts the won deal and its revenue for the manager.
     page.goto(f"{site}/handoff/{handoff.issue(user=made.owner, company=made.company)}/")

@@ -127,7 +127,9 @@ def test_save_a_view_bulk_reassign_with_progress_and_merge(
     assert "2" in page.inner_text("#bulk-selected")
     page.check("#bulk-page")
     page.click("#bulk-all-button")
-    page.wait_for_function("document.querySelector('#bulk-selected').innerText.includes('30')")
+    page.wait_for_function(
+        "() => document.querySelector('#bulk-selected').innerText.includes('30')"
+    )
     page.select_option("#id_bulk-action", "reassign")
     page.select_option("#id_bulk-responsible", str(world["manager"].pk))
     check("deals-bulk-1366x768-ru")

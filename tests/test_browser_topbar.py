@@ -53,7 +53,7 @@ def test_the_phone_top_bar_is_one_line_and_the_profile_switches_language_and_log
     save_screenshot(page, "profile-390x844-ru")
     assert serious_accessibility_problems(page) == []
     page.click("#profile-language button[value=en]")
-    page.wait_for_function("document.documentElement.lang === 'en'")
+    page.wait_for_function("() => document.documentElement.lang === 'en'")
     assert page.inner_text("h1") == "My profile"
     assert page.locator("#profile-language [aria-current=true]").inner_text() == "English"
     save_screenshot(page, "profile-390x844-en")

@@ -137,7 +137,7 @@ def test_write_publish_and_find_by_word_form_and_typo(
             reader.wait_for_selector("#help-article")
             assert "пять дней" in reader.inner_text("#help-article")
             # The picture may still be on its way when the text is there.
-            reader.wait_for_function("document.querySelector('#help-article img').complete")
+            reader.wait_for_function("() => document.querySelector('#help-article img').complete")
             assert (
                 reader.evaluate("document.querySelector('#help-article img').naturalWidth") == 240
             )

@@ -91,7 +91,9 @@ def test_tick_tickets_and_assign_them_in_the_background(
     assert "2" in page.inner_text("#bulk-selected")
     page.check("#bulk-page")
     page.click("#bulk-all-button")
-    page.wait_for_function("document.querySelector('#bulk-selected').innerText.includes('20')")
+    page.wait_for_function(
+        "() => document.querySelector('#bulk-selected').innerText.includes('20')"
+    )
     page.select_option("#id_bulk-action", "ticket_assign")
     assert page.is_visible("#id_bulk-assignee")
     assert not page.is_visible("#id_bulk-status")
