@@ -194,7 +194,14 @@ DATABASES = {
         # which exhausts a shared server (Django's docs say the same).
         "CONN_MAX_AGE": env_int("CONN_MAX_AGE", 60 if PRODUCTION else 0),
         "CONN_HEALTH_CHECKS": True,
-        "OPTIONS": {"connect_timeout": env_int("DATABASE_CONNECT_TIMEOUT", 5)},
+        "OPTIONS": {
+            "connect_timeout": env_int("DATABASE_CONNECT_TIMEOUT", 5),
+            # PostgreSQL's JIT compiles a query whose estimated cost passes 100,000: the
+            # visibility filters' subqueries over a million contacts estimate that high even
+            # when the rows they guard are none, and a manager's deal card spent 85 ms of its
+            # 110 compiling code for a query that read nothing (docs/decisions.md).
+            "options": "-c jit=off",
+        },
         "TEST": {
             "NAME": os.environ.get("DATABASE_TEST_NAME", f"test_{_db.get('NAME') or 'relata'}")
         },
