@@ -212,15 +212,20 @@ def stored_bytes() -> int:
 
 def feed_entries(kind: str, record: Any, membership: Membership) -> list[Entry]:
     """The card feed's e-mail entries (registered with crm_core's feed in apps.py)."""
-    found = visible_conversations(membership)
     if kind == "deal" and isinstance(record, Deal):
-        found = found.filter(deal=record)
+        about = Q(deal=record)
     elif kind == "client" and isinstance(record, Client):
-        found = found.filter(client=record)
+        about = Q(client=record)
     elif kind == "contact" and isinstance(record, Contact):
-        found = found.filter(contact=record)
+        about = Q(contact=record)
     else:
         return []
+    # Most records have no conversation at all: one look along the record's index saves
+    # building and planning the visibility filter (~15 ms of a manager's card in a large
+    # company, where its subqueries span every client, contact person and deal she sees).
+    if not Conversation.objects.filter(about).exists():
+        return []
+    found = visible_conversations(membership).filter(about)
     messages = (
         Message.objects.filter(conversation__in=found.values("pk"))
         .select_related("conversation")
