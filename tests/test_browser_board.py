@@ -32,8 +32,8 @@ document.addEventListener("securitypolicyviolation", function (e) {
 });
 """
 
-# Resolves once neither the board nor the page has scrolled for ten frames: a finger's drag leaves
-# the browser's fling running, and a tap during a fling only stops it (no click), as on a phone.
+# Resolves once neither the board nor the page has scrolled for ten frames: a tap aimed while the
+# board still scrolls (the drag's edge scrolling, scroll-snap) would land beside its target.
 STILL = """() => new Promise((done) => {
   const board = document.querySelector('[data-board]');
   let last = '', same = 0;
@@ -53,8 +53,8 @@ def _tap_until(page: Any, target: Any, url: re.Pattern[str]) -> None:
 
     Chromium drops now and then the first tap that follows a touch drag sent through the
     DevTools protocol (seen about one run in two on a loaded machine): no click event follows
-    its touchend. A person taps again; so does the test, at most
-    three times, and the answer itself may take long on a loaded machine.
+    its touchend. A person taps again; so does the test, at most three times, and the answer
+    itself may take long on a loaded machine.
     """
     for attempt in range(3):
         try:
