@@ -219,6 +219,12 @@ FIGURES_SECONDS = 60
 _VERSION_KEY = "home-figures-version"
 
 
+def figures_version() -> str:
+    """The home figures' current version: part of every cached figure's key (the month chart's
+    too), so forget_home_figures drops them all at once."""
+    return str(cache.get(_VERSION_KEY) or "0")
+
+
 def _deal_figures(
     company: Company,
     ids: set[int] | None,
@@ -226,7 +232,7 @@ def _deal_figures(
     start_of_month: datetime,
     rates: Rates,
 ) -> list[dict[str, Any]]:
-    version = cache.get(_VERSION_KEY) or "0"
+    version = figures_version()
     scope = "all" if ids is None else ",".join(str(i) for i in sorted(ids))
     # The key function prefixes the company's schema; the company's id guards against a schema
     # name reused by another company.

@@ -19,7 +19,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from crm_core.models import Deal, Stage
-from crm_core.queries.home import _VERSION_KEY, FIGURES_SECONDS
+from crm_core.queries.home import FIGURES_SECONDS, figures_version
 from crm_core.queries.rates import Rates
 from crm_core.queries.targets import next_month
 
@@ -111,7 +111,7 @@ def _won_per_day(
     rates: Rates,
 ) -> dict[date, Decimal]:
     # Kept as long as the home page's figures, and forgotten with them (forget_home_figures).
-    version = cache.get(_VERSION_KEY) or "0"
+    version = figures_version()
     scope = "all" if ids is None else ",".join(str(i) for i in sorted(ids))
     key = (
         "home-chart:"
