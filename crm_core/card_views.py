@@ -527,7 +527,10 @@ def client_card(request: HttpRequest, client_id: int) -> HttpResponse:
     membership = _membership(request)
     client = client_for(membership, client_id)
     deals = list(client.deals.select_related("stage", "pipeline").order_by("-created_at"))
-    contacts = visible_contacts(membership).filter(client=client).prefetch_related("phones")
+    # Read once for the card and the merge candidates: a client one sees shows all of its
+    # contact persons (crm_core.queries.clients.visible_contacts).
+    contacts = list(visible_contacts(membership).filter(client=client).prefetch_related("phones"))
+    prefetch_related_objects([client], "phones")
     fields = definitions(CustomField.Entity.CLIENT)
     # False when the member sees this client only through one of their deals: the card then
     # shows its fields as text and no edit, merge or add-contact buttons.
@@ -547,7 +550,7 @@ def client_card(request: HttpRequest, client_id: int) -> HttpResponse:
             "open_deals": [d for d in deals if d.stage.outcome == Stage.Outcome.OPEN],
             "closed_deals": [d for d in deals if d.stage.outcome != Stage.Outcome.OPEN],
             "feed": client_feed(client, membership),
-            "duplicates": duplicates_of(membership, client),
+            "duplicates": duplicates_of(membership, client, contacts=contacts),
             "can_change": can_change,
             "title_field": form["name"],
             "card_fields": _client_card_fields(client, form, names) if can_change else [],

@@ -32,6 +32,7 @@ from crm_core.services.fields import add_field
 from crm_core.services.items import add_item
 from crm_core.services.merge import merge_clients
 from crm_core.services.tasks import create_task
+from tenants.models import Membership
 from tests.test_isolation import login_on_host
 
 
@@ -698,3 +699,44 @@ def test_contact_name_vocabulary_is_kept_by_the_database(crm: Any) -> None:
             ("l", "Петрова"): 1,
             ("f", "Анна"): 1,
         }
+
+
+def test_card_offers_merges_by_contact_persons_phones_and_emails_within_the_company(
+    crm: Any,
+) -> None:
+    # The card reads its contact persons once for the page and the candidates; each route to
+    # a duplicate still counts, the client's own contact persons do not make it its own
+    # duplicate, a colleague's client stays unnamed, and company B's is never looked at.
+    with crm.a:
+        keep = _client(
+            crm,
+            crm.manager,
+            "Окна Север",
+            contact_name="Сидоров Пётр",
+            phones=["+7 903 555-10-20"],
+            email="petr@sever.ru",
+        )
+        by_email = _client(
+            crm, crm.manager, "Север-Окна", contact_name="Пётр Сидоров", email="PETR@sever.ru"
+        )
+        by_phone = _client(crm, crm.manager, "ИП Сидоров", phones=["8 903 555 10 20"])
+        hidden = _client(crm, crm.colleague, "Скрытый двойник", email="petr@sever.ru")
+        unrelated = _client(crm, crm.manager, "Другие окна", phones=["+7 903 555-99-99"])
+    with crm.b:
+        theirs = create_client(
+            membership=Membership.objects.get(company=crm.b.company, user=crm.b.owner),
+            company=crm.b.company,
+            data=ClientInput(name="Двойник из B", phones=["+7 903 555-10-20"]),
+        )
+    browser = _browser(crm, crm.manager)
+    card = browser.get(f"/clients/{keep.pk}/", HTTP_HOST=crm.a.host).content.decode()
+    offered = card.split('id="merge-candidates"', 1)[1].split("</div>", 1)[0]
+    assert f"/clients/{keep.pk}/merge/{by_email.pk}/" in offered
+    assert f"/clients/{keep.pk}/merge/{by_phone.pk}/" in offered
+    assert f"/merge/{keep.pk}/" not in offered
+    assert "Скрытый двойник" not in offered
+    assert f"/merge/{hidden.pk}/" not in offered
+    assert "Другие окна" not in offered
+    assert f"/merge/{unrelated.pk}/" not in offered
+    assert "Двойник из B" not in card
+    assert f"/clients/{theirs.pk}/" not in offered or theirs.pk in {by_email.pk, by_phone.pk}

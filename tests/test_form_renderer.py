@@ -10,7 +10,9 @@ from typing import Any
 import pytest
 from django import forms
 from django.forms.renderers import DjangoTemplates
+from django.utils import translation
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy
 
 from relata.form_renderer import DRAWN, Renderer
 
@@ -110,3 +112,18 @@ def test_a_label_that_is_not_text_goes_through_the_template() -> None:
     assert Renderer().render(widget.template_name, context) == DjangoTemplates().render(
         widget.template_name, context
     )
+
+
+def test_a_lazy_translated_label_is_drawn_in_python_as_the_template_draws_it() -> None:
+    # Model choices' labels are lazy translations: drawn here, in the active language.
+    widget = forms.Select(
+        choices=[("", "—"), ("call", gettext_lazy("Call")), ("x", gettext_lazy("<b> & co"))]
+    )
+    context = widget.get_context("kind", "call", {})
+    for language in ("ru", "en"):
+        with translation.override(language):
+            expected = DjangoTemplates().render(widget.template_name, context)
+            assert DRAWN[widget.template_name](context["widget"]).strip() == expected
+            assert Renderer().render(widget.template_name, context) == expected
+    with translation.override("ru"):
+        assert "Звонок" in Renderer().render(widget.template_name, context)

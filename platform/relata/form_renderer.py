@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.forms.renderers import DjangoTemplates
+from django.utils.functional import Promise
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeData
 
@@ -66,7 +67,10 @@ def _text(value: Any) -> Any:
 
 
 def _shown(value: Any) -> str:
-    # `{{ value }}`: only text is drawn here; anything else the template would localise.
+    # `{{ value }}`: only text is drawn here; anything else the template would localise. A
+    # lazy translation (a model choice's label) is text: the template, too, draws `str()` of it.
+    if isinstance(value, Promise):
+        value = str(value)
     if not isinstance(value, str):
         raise _NotDrawnHereError
     return str(conditional_escape(value))
