@@ -72,23 +72,40 @@ def payment_states(deal_ids: Iterable[int]) -> dict[int, Payment]:
             n=Count("id"),
         )
     )
-    found = {}
-    for row in rows:
-        paid = row["paid"] or Decimal(0)
-        amount = row["deal__amount"] or Decimal(0)
-        due = amount if amount > 0 else (row["issued"] or Decimal(0))
-        if paid > 0 and paid >= due:
-            state = PAID
-        elif paid > 0:
-            state = PARTLY
-        else:
-            state = UNPAID
-        found[row["deal_id"]] = Payment(state, paid, due, row["n"])
-    return found
+    return {
+        row["deal_id"]: _payment(row["deal__amount"], row["issued"], row["paid"], row["n"])
+        for row in rows
+    }
 
 
-def payment_of(deal: Deal) -> Payment | None:
-    return payment_states([deal.pk]).get(deal.pk)
+def _payment(
+    amount: Decimal | None, issued: Decimal | None, paid: Decimal | None, invoices: int
+) -> Payment:
+    paid = paid or Decimal(0)
+    amount = amount or Decimal(0)
+    due = amount if amount > 0 else (issued or Decimal(0))
+    if paid > 0 and paid >= due:
+        state = PAID
+    elif paid > 0:
+        state = PARTLY
+    else:
+        state = UNPAID
+    return Payment(state, paid, due, invoices)
+
+
+def payment_of(deal: Deal, documents: Iterable[Document]) -> Payment | None:
+    """The deal's payment from its documents already read (the card's documents panel),
+    counted as ``payment_states`` counts it in SQL."""
+    invoices = [d for d in documents if d.kind == Kind.INVOICE]
+    if not invoices:
+        return None
+    paid = [d.total if d.paid_amount is None else d.paid_amount for d in invoices if d.paid_at]
+    return _payment(
+        deal.amount,
+        sum((d.total for d in invoices), Decimal(0)),
+        sum(paid, Decimal(0)),
+        len(invoices),
+    )
 
 
 def payment_marks(deal_ids: list[int]) -> dict[int, tuple[str, str]]:

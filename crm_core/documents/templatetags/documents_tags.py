@@ -21,14 +21,15 @@ def deal_documents(context: Any, deal: Deal) -> dict[str, Any]:
     kinds = {t.kind for t in templates} & {Kind.INVOICE, Kind.CONTRACT}
     missing = missing_requisites(values.requisites(), Kind.INVOICE) if kinds else []
     membership = getattr(context.get("request"), "membership", None)
+    documents = list(documents_of(deal))
     return {
         "deal": deal,
-        "documents": documents_of(deal),
+        "documents": documents,
         "templates": templates,
         "missing_requisites": missing,
         "may_fill": membership is not None and is_admin(membership),
         "csrf_token": context.get("csrf_token"),
         "may_send": membership is not None and membership.role != "read_only",
-        "payment": payment_of(deal),
+        "payment": payment_of(deal, documents),
         "may_mark_paid": membership is not None and may_change(membership, deal.responsible_id),
     }
