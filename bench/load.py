@@ -25,6 +25,7 @@ import sys
 import threading
 import time
 from collections import defaultdict
+from pathlib import Path
 from urllib.parse import quote
 
 from common import ROOT, configure, machine, percentile, write_section
@@ -159,10 +160,12 @@ def main() -> None:
                         warmup=start + 5,
                     )
                 )
+            stolen = _cpu_times()
             for person in people:
                 person.start()
             for person in people:
                 person.join()
+            steal = _steal_share(stolen, _cpu_times())
             merged: dict[str, list[tuple[float, float]]] = defaultdict(list)
             for person in people:
                 for page, values in person.samples.items():
@@ -172,7 +175,8 @@ def main() -> None:
             every = [s for values in merged.values() for s in values]
             rows.append(
                 f"| **{label}**: all pages | {_fmt([s for s, _ in every])} | "
-                f"{_fmt([w for _, w in every])} | {total / (args.seconds - 5):.0f}/s, {errors} errors |"
+                f"{_fmt([w for _, w in every])} | {total / (args.seconds - 5):.0f}/s, {errors} errors"
+                f"{steal} |"
             )
             for page, _weight in PAGES:
                 values = merged.get(page, [])
@@ -196,7 +200,9 @@ Machine: {machine()}. gunicorn {args.workers} gthread workers × {args.threads} 
 DEBUG off, the company of bench/crm_scale.py; every person signed in through the handoff and
 opens a weighted mix of pages ({", ".join(f"{p} {w}%" for p, w in PAGES)}) for {args.seconds} s
 (first 5 s not counted). Server time is the app's `Server-Timing`; wall time adds gunicorn's
-queue and the loopback. Median / p95.
+queue and the loopback. Median / p95. "Stolen" is the share of the machine's CPU time that the
+virtual machine's host gave to others during the run (/proc/stat): the same code measures
+slower when it is high.
 
 | run: page | server time | wall time | requests |
 |---|---|---|---|
@@ -204,6 +210,23 @@ queue and the loopback. Median / p95.
 """
     print(body)
     write_section("load", body)
+
+
+def _cpu_times() -> list[int]:
+    """The machine's CPU time counters (Linux /proc/stat; empty elsewhere)."""
+    try:
+        with Path("/proc/stat").open(encoding="ascii") as stat:
+            return [int(n) for n in stat.readline().split()[1:]]
+    except OSError:
+        return []
+
+
+def _steal_share(before: list[int], after: list[int]) -> str:
+    # Columns: user nice system idle iowait irq softirq steal ...
+    if len(before) < 8 or len(after) < 8:
+        return ""
+    spent = [b - a for a, b in zip(before, after, strict=True)]
+    return f", {100 * spent[7] / max(1, sum(spent[:8])):.0f} % stolen"
 
 
 def _serve(args: argparse.Namespace) -> tuple[subprocess.Popen[bytes], int]:
