@@ -12,6 +12,7 @@ import os
 import platform
 import re
 import statistics
+import subprocess
 import sys
 import time
 from datetime import UTC, datetime
@@ -61,11 +62,15 @@ def configure(fresh: bool) -> None:
     django.setup()
 
 
-def populate(companies: int, until: float | None = None) -> float:
+def populate(
+    companies: int, until: float | None = None, jobs: int = 1, part: int | None = None
+) -> float:
     """Make sure the benchmark database holds ``companies`` companies; returns seconds spent.
 
     With ``until`` (a time.time()), stops after the batch that passes it: the companies built
-    so far stay registered, and a later run goes on from there."""
+    so far stay registered, and a later run goes on from there. ``jobs`` builds in that many
+    processes at once, each the numbers ``n % jobs == part`` (on Citus one build keeps about
+    one of the two cores busy, spread over the coordinator and a worker)."""
     from django.core.management import call_command
     from django.db import connection, transaction
 
@@ -74,8 +79,31 @@ def populate(companies: int, until: float | None = None) -> float:
 
     started = time.perf_counter()
     call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
-    have = Company.objects.count()
-    if have >= companies:
+    if Company.objects.count() >= companies:
+        return 0.0
+    owner = User.objects.filter(
+        email="bench-owner@example.com"
+    ).first() or User.objects.create_user(email="bench-owner@example.com", password=None)
+    if jobs > 1 and part is None:
+        children = [
+            subprocess.Popen(
+                [sys.executable, __file__, str(companies), f"{k}/{jobs}", str(until or "")],
+                cwd=ROOT,
+            )
+            for k in range(jobs)
+        ]
+        if any(child.wait() for child in children):
+            raise SystemExit("a population process failed (see its output above)")
+        return time.perf_counter() - started
+    registered = set(
+        Company.objects.filter(slug__startswith="bench-").values_list("slug", flat=True)
+    )
+    missing = [
+        n
+        for n in range(companies)
+        if f"bench-{n:05d}" not in registered and (part is None or n % jobs == part)
+    ][: companies - Company.objects.count()]
+    if not missing:
         return 0.0
     template = schema_pool.create_spare()
     from tenants.models import SpareSchema
@@ -86,19 +114,13 @@ def populate(companies: int, until: float | None = None) -> float:
     dump = schema_copy.replayable_dump(template)
     if dump is None:
         raise SystemExit("pg_dump of the template schema failed (see the log)")
-    owner = User.objects.filter(
-        email="bench-owner@example.com"
-    ).first() or User.objects.create_user(email="bench-owner@example.com", password=None)
     citus = bool(getattr(connection, "is_citus", False))
     every = 10 if citus else 100
-    for first in range(have, companies, every):
+    for first in range(0, len(missing), every):
         if until is not None and time.time() > until:
-            print(f"  stopped at {first} companies (--until)", flush=True)
+            print(f"  stopped with {Company.objects.count()} companies (--until)", flush=True)
             break
-        batch = [
-            (f"bench-{n:05d}", f"c_bench_{n:05d}")
-            for n in range(first, min(companies, first + every))
-        ]
+        batch = [(f"bench-{n:05d}", f"c_bench_{n:05d}") for n in missing[first : first + every]]
         for _slug, schema in batch:
             # The product's path: a plain schema (on Citus: on the coordinator), the copy
             # replayed into it, then — on Citus — distributed to a worker.
@@ -122,7 +144,7 @@ def populate(companies: int, until: float | None = None) -> float:
         Membership.objects.bulk_create(
             [Membership(user=owner, company=c, role="owner") for c in made]
         )
-        print(f"  {first + len(batch)} companies", flush=True)
+        print(f"  {Company.objects.count()} companies", flush=True)
     schema_pool.drop_schema(template)
     return time.perf_counter() - started
 
@@ -172,3 +194,15 @@ def write_section(name: str, body: str) -> None:
     else:
         text = text.rstrip() + "\n\n" + block + "\n"
     path.write_text(text)
+
+
+if __name__ == "__main__":
+    # One of populate()'s processes: COMPANIES PART/JOBS [UNTIL]
+    configure(fresh=False)
+    _part, _jobs = (int(x) for x in sys.argv[2].split("/"))
+    populate(
+        int(sys.argv[1]),
+        float(sys.argv[3]) if len(sys.argv) > 3 and sys.argv[3] else None,
+        jobs=_jobs,
+        part=_part,
+    )

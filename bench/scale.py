@@ -1,7 +1,7 @@
 """What grows with the number of companies: measured at 1,000 / 2,000 / 5,000 schemas.
 
     .venv/bin/python bench/scale.py [--steps 1000,2000,5000] [--samples 15]
-        [--label citus] [--reuse] [--populate-only]
+        [--label citus] [--reuse] [--populate-only] [--until HH:MM] [--jobs 2]
 
 For each size: sign-up to usable workspace (pool path), release migration with nothing pending
 and with one no-op migration, server time of a company's workspace page (home) and of its deal
@@ -59,6 +59,7 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true")
     parser.add_argument("--populate-only", action="store_true")
     parser.add_argument("--until", help="stop building companies at this UTC time (HH:MM)")
+    parser.add_argument("--jobs", type=int, default=1, help="processes building companies")
     args = parser.parse_args()
     steps = [int(s) for s in args.steps.split(",")]
     configure(fresh=not args.reuse)
@@ -78,7 +79,7 @@ def main() -> None:
     rows: list[dict[str, Any]] = []
     until = _timestamp(args.until) if args.until else None
     for size in steps:
-        populate(size, until)
+        populate(size, until, jobs=args.jobs)
         if args.populate_only:
             continue
         load = os.getloadavg()
