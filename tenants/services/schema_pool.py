@@ -207,9 +207,9 @@ def refill(target: int | None = None) -> int:
             create_spare()
             built += 1
             if _on_citus() and not connection.in_atomic_block:
-                # The next spare on a new session: one that has distributed many schemas
-                # takes ~3x as long over each next one (Citus rebuilds its metadata cache,
-                # holding every schema the session touched, after each distribution).
+                # The next spare on a new session: a session that has distributed dozens of
+                # schemas takes ~3x as long over the next one (Citus rebuilds its metadata
+                # cache, which holds every schema the session touched, after each one).
                 connection.close()
     return built
 
