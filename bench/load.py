@@ -3,7 +3,7 @@
     .venv/bin/python bench/load.py [--users 20] [--seconds 60] [--workers 3] [--threads 4]
 
 Needs the data set of bench/crm_scale.py (run that first). Starts gunicorn with the
-production web settings (infra/gunicorn.conf.py) on 127.0.0.1, signs every simulated person
+production web settings (infra/gunicorn.conf.py, connections kept as in production) on 127.0.0.1, signs every simulated person
 in through the real handoff, then each one keeps opening pages — the board, the deal list,
 the client and contact lists, the search box, a client card — for ``--seconds``. Two runs:
 people who pause about a second between clicks (faster than anyone really works), and no
@@ -197,7 +197,8 @@ def main() -> None:
 
 Command: `.venv/bin/python bench/load.py --users {args.users} --seconds {args.seconds} --workers {args.workers} --threads {args.threads}`
 Machine: {machine()}. gunicorn {args.workers} gthread workers × {args.threads} threads on 127.0.0.1,
-DEBUG off, the company of bench/crm_scale.py; every person signed in through the handoff and
+DEBUG off, database connections kept between requests as in production (`CONN_MAX_AGE=60`),
+the company of bench/crm_scale.py; every person signed in through the handoff and
 opens a weighted mix of pages ({", ".join(f"{p} {w}%" for p, w in PAGES)}) for {args.seconds} s
 (first 5 s not counted). Server time is the app's `Server-Timing`; wall time adds gunicorn's
 queue and the loopback. Median / p95. "Stolen" is the share of the machine's CPU time that the
@@ -235,6 +236,10 @@ def _serve(args: argparse.Namespace) -> tuple[subprocess.Popen[bytes], int]:
     env = {
         **os.environ,
         "DJANGO_DEBUG": "0",
+        # Production's value (settings.py, terraform's conn_max_age): each gunicorn thread keeps
+        # its connection. Development's 0 opens one per request — a PostgreSQL backend forked
+        # and its catalogue caches filled again — which cost every page 15-30 ms here.
+        "CONN_MAX_AGE": "60",
         "GUNICORN_BIND": f"127.0.0.1:{port}",
         "WEB_CONCURRENCY": str(args.workers),
         "GUNICORN_THREADS": str(args.threads),
