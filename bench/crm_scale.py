@@ -187,6 +187,101 @@ def generate(
             conn.execute(f'VACUUM (ANALYZE) "{schema}".{table}')
 
 
+def furnish(schema: str, company: Any, managers: list[Any]) -> None:
+    """What a company's day runs on besides the base: the deals' expected and actual close
+    dates, a task history (one done call a deal) and the work ahead (an open call or meeting on
+    every tenth open deal, due from three weeks ago to a month ahead, and a task on every
+    fiftieth client: ~30 a day for each of the ten people), two teams with their heads, a month's sales targets, three administrators, a
+    catalogue of 500 products with a dealer price list. Idempotent: done once per data set.
+    The pages of bench/load.py (home, calendar, tasks, board cards' next task, forecast) read
+    these; without them they measure empty tables."""
+    import psycopg
+
+    from crm_core.models import Employee, PriceList, Product, ProductPrice, SalesTarget, Team
+    from tenants.models import Membership, User
+    from tenants.services.schema_migrations import _dsn
+
+    with psycopg.connect(_dsn()) as conn, conn.cursor() as cur:
+        cur.execute(f'SET search_path TO "{schema}", public')
+        cur.execute("TRUNCATE crm_core_task RESTART IDENTITY CASCADE")
+        # Spread over a year around the benchmark's date; closed deals closed after creation.
+        cur.execute(
+            """UPDATE crm_core_deal d SET
+                 expected_close = date_trunc('month', now())::date - 90 + (d.id * 37 % 270)::int,
+                 closed_at = CASE WHEN s.outcome <> 'open'
+                                  THEN d.created_at + (d.id % 60) * interval '1 day' END
+               FROM crm_core_stage s WHERE s.id = d.stage_id"""
+        )
+        cur.execute(
+            """INSERT INTO crm_core_task (title, kind, deadline, description, done_at, created_at,
+                   assignee_id, created_by_id, deal_id, recurrence)
+               SELECT 'Позвонить: ' || d.title, 'call', d.created_at + interval '2 days', '',
+                      d.created_at + interval '2 days', d.created_at, d.responsible_id,
+                      d.responsible_id, d.id, ''
+               FROM crm_core_deal d"""
+        )
+        cur.execute(
+            """INSERT INTO crm_core_task (title, kind, deadline, duration_minutes, description,
+                   created_at, assignee_id, created_by_id, deal_id, recurrence)
+               SELECT CASE WHEN d.id % 4 = 0 THEN 'Встреча: ' ELSE 'Перезвонить: ' END
+                          || d.title,
+                      CASE WHEN d.id % 4 = 0 THEN 'meeting' ELSE 'call' END,
+                      date_trunc('day', now()) + ((d.id * 7919) % 51 - 20) * interval '1 day'
+                          + (9 + d.id % 9) * interval '1 hour',
+                      CASE WHEN d.id % 4 = 0 THEN 60 END, '', d.created_at,
+                      d.responsible_id, d.responsible_id, d.id, ''
+               FROM crm_core_deal d JOIN crm_core_stage s ON s.id = d.stage_id
+               WHERE s.outcome = 'open' AND d.id % 10 = 0"""
+        )
+        cur.execute(
+            """INSERT INTO crm_core_task (title, kind, deadline, description, created_at,
+                   assignee_id, created_by_id, client_id, recurrence)
+               SELECT 'Сверка с ' || c.name, 'task',
+                      date_trunc('day', now()) + ((c.id * 31) % 41 - 10) * interval '1 day'
+                          + interval '11 hours', '', c.created_at, c.responsible_id,
+                      c.responsible_id, c.id, ''
+               FROM crm_core_client c WHERE c.id % 50 = 0"""
+        )
+        conn.commit()
+    with psycopg.connect(_dsn(), autocommit=True) as conn:
+        conn.execute(f'VACUUM (ANALYZE) "{schema}".crm_core_task')
+        conn.execute(f'VACUUM (ANALYZE) "{schema}".crm_core_deal')
+    for n in range(3):
+        user = User.objects.filter(
+            email=f"big-a{n}@example.com"
+        ).first() or User.objects.create_user(email=f"big-a{n}@example.com", password=None)
+        Membership.objects.get_or_create(company=company, user=user, defaults={"role": "admin"})
+    with company:
+        month = time.strftime("%Y-%m-01")
+        for name, people in (("Отдел продаж 1", managers[:5]), ("Отдел продаж 2", managers[5:])):
+            team = Team.objects.get_or_create(name=name, defaults={"head_id": people[0].user_id})[0]
+            for member in people:
+                Employee.objects.update_or_create(user_id=member.user_id, defaults={"team": team})
+            SalesTarget.objects.get_or_create(
+                month=month, kind="amount", team=team, defaults={"value": 30_000_000}
+            )
+            for member in people:
+                SalesTarget.objects.get_or_create(
+                    month=month, kind="amount", user_id=member.user_id, defaults={"value": 6_000_000}
+                )
+        if not Product.objects.exists():
+            rng = random.Random(7)
+            Product.objects.bulk_create(
+                Product(
+                    name=f"{rng.choice(WORDS)} {rng.choice(['окно', 'дверь', 'профиль', 'стеклопакет'])} {n}",
+                    sku=f"SKU-{n:05d}",
+                    price=rng.randint(1_000, 90_000),
+                    vat_rate=rng.choice(["22", "10", "0", "none"]),
+                )
+                for n in range(1, 501)
+            )
+            dealer = PriceList.objects.get_or_create(name="Дилерский")[0]
+            ProductPrice.objects.bulk_create(
+                ProductPrice(price_list=dealer, product=product, price=product.price * 85 / 100)
+                for product in Product.objects.all()
+            )
+
+
 def timed(fn: Any, samples: int) -> list[float]:
     values = []
     for _ in range(samples):
@@ -281,6 +376,11 @@ def main() -> None:
                 pipeline.pk,
             )
             print(f"generated in {time.perf_counter() - started:.0f} s", flush=True)
+        from crm_core.models import Task
+
+        if not Task.objects.exists():
+            print("furnishing…", flush=True)
+            furnish(company.schema_name, company, managers)
         sample_contact = Contact.objects.order_by("?").select_related("client").first()
         assert sample_contact is not None
         phone = sample_contact.phones.first()

@@ -43,7 +43,6 @@ from crm_core.models import (
     CustomField,
     Deal,
     PriceList,
-    Product,
     Stage,
 )
 from crm_core.once_views import acts_once
@@ -436,14 +435,30 @@ def _calculation(deal: Deal) -> dict[str, Any]:
         "totals": totals,
         "vat_rows": [(rate, vat) for rate, vat in totals.vat_by_rate.items() if rate != "none"],
         "prices_include_vat": include_vat,
-        "item_form": ItemForm(prefix="item"),
+        "item_form": _item_form(),
         "ask_amount": bool(deal.amount) and deal.amount != totals.total,
         "price_lists": price_lists,
         "price_list_form": DealPriceListForm(
             prefix="pl", initial={"price_list": deal.price_list_id, "reprice": True}
         ),
-        "products": Product.objects.filter(is_active=True).order_by("name")[:500],
     }
+
+
+def _item_form() -> ItemForm:
+    """The new line's form. Its product field asks the catalogue for suggestions as the
+    person types (htmx fills the datalist), so the card does not carry the whole catalogue
+    and a catalogue of thousands stays searchable; without JavaScript a typed name still
+    finds its product when the line is added."""
+    form = ItemForm(prefix="item")
+    form.fields["name"].widget.attrs.update(
+        {
+            "hx-get": reverse("product_options"),
+            "hx-trigger": "focus once, input changed delay:200ms",
+            "hx-target": "#price-list",
+            "hx-sync": "this:replace",
+        }
+    )
+    return form
 
 
 @dataclass(slots=True)

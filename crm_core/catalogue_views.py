@@ -22,6 +22,7 @@ from crm_core.forms import (
 )
 from crm_core.models import DealItem, PriceList, Product, ProductPrice
 from crm_core.queries.deals import deal_for
+from crm_core.queries.products import product_suggestions
 from crm_core.services import once
 from crm_core.services.items import choose_price_list, set_discount
 from crm_core.services.products import (
@@ -33,6 +34,16 @@ from crm_core.services.products import (
 )
 from crm_core.settings_views import _admins_only
 from crm_core.views import _errors_to_form, _fail, _membership
+
+
+@member_required
+@require_GET
+def product_options(request: HttpRequest) -> HttpResponse:
+    """The deal card's product suggestions for what has been typed (``item-name``)."""
+    typed = str(request.GET.get("item-name", ""))[:300]
+    return render(
+        request, "crm_core/_product_options.html", {"products": product_suggestions(typed)}
+    )
 
 
 @member_required

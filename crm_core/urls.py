@@ -218,6 +218,7 @@ urlpatterns = [
     ),
     path("products/", catalogue_views.products, name="products"),
     path("products/new/", catalogue_views.product_edit, name="product_new"),
+    path("products/options/", catalogue_views.product_options, name="product_options"),
     path("products/<int:product_id>/", catalogue_views.product_edit, name="product_edit"),
     path("settings/price-lists/", catalogue_views.price_lists, name="price_lists"),
     path(

@@ -81,6 +81,10 @@ def test_product_form_and_the_deal_calculation_with_a_price_list_and_a_discount(
     page.select_option("#id_pl-price_list", label="Дилерский")
     page.click("#price-list-apply")
     page.wait_for_selector("#calculation")
+    # Typing part of the name asks the catalogue: the suggestion arrives in the datalist.
+    page.click("#id_item-name")
+    page.keyboard.type("1300")
+    page.wait_for_selector('#price-list option[value="Окно ПВХ 1300×1400"]', state="attached")
     page.fill("#id_item-name", "Окно ПВХ 1300×1400")
     page.fill("#id_item-quantity", "2")
     page.fill("#id_item-discount", "5")

@@ -223,6 +223,45 @@ def test_pages_for_products_price_lists_and_the_deal_panel(crm: Any) -> None:
     assert "Enter the discount as a number." in card or "Введите скидку числом." in card
 
 
+def test_the_line_form_suggests_products_as_the_person_types(crm: Any) -> None:
+    """A catalogue of any size: the card carries no product list, the suggestions come from
+    what is typed (part of the name or the SKU's start), active products only, 20 at most."""
+    with crm.a:
+        Product.objects.bulk_create(
+            Product(name=f"Окно ПВХ {n:03d}", sku=f"OK-{n:03d}", price=D(1000 + n))
+            for n in range(1, 41)
+        )
+        Product.objects.create(name="Монтаж окна", sku="MNT-1", unit="усл.", price=D(5000))
+        Product.objects.create(name="Окно снятое с продажи", price=D(1), is_active=False)
+        deal = create_deal(membership=crm.manager, title="Окна", pipeline=crm.pipeline)
+    manager = login_on_host(crm.manager.user, crm.a.company, crm.a.host)
+    host = {"HTTP_HOST": crm.a.host}
+    card = manager.get(f"/deals/{deal.pk}/", **host).content.decode()
+    assert "Окно ПВХ 001" not in card
+    assert 'hx-get="/products/options/"' in card
+    options = manager.get("/products/options/", {"item-name": "монтаж"}, **host)
+    assert options.status_code == 200
+    text = options.content.decode().replace("\xa0", " ")
+    assert '<option value="Монтаж окна">MNT-1 · 5 000' in text
+    assert "Окно ПВХ" not in text
+    by_sku = manager.get("/products/options/", {"item-name": "ok-03"}, **host).content.decode()
+    assert by_sku.count("<option") == 10  # OK-030 … OK-039
+    many = manager.get("/products/options/", {"item-name": "окно"}, **host).content.decode()
+    assert many.count("<option") == 20
+    assert "снятое" not in many
+    assert "снятое" not in manager.get("/products/options/", **host).content.decode()
+    # Signed out: the sign-in page, not the catalogue.
+    anonymous = manager.__class__()
+    answer = anonymous.get("/products/options/", {"item-name": "окно"}, **host)
+    assert "Окно ПВХ" not in answer.content.decode()
+    assert answer.status_code in (302, 403)
+    # Company B asks its own catalogue: A's products never appear.
+    b = login_on_host(crm.b.owner, crm.b.company, crm.b.host)
+    other = b.get("/products/options/", {"item-name": "окно"}, HTTP_HOST=crm.b.host)
+    assert other.status_code == 200
+    assert "<option" not in other.content.decode()
+
+
 def test_a_second_company_sees_none_of_the_catalogue(crm: Any) -> None:
     with crm.a:
         secret = PriceList.objects.create(name="Секретный дилерский")

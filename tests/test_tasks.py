@@ -408,6 +408,22 @@ def test_calendar_week_grid_day_and_month_views(crm: Any) -> None:
         f"/tasks/calendar/?view=month&date={next_monday.isoformat()}", HTTP_HOST=crm.a.host
     ).content.decode()
     assert "Встреча с Орловым" in month
+    assert "cal-more" not in month
+    # A busy day: the month cell lists four, the rest is one link to that day.
+    with crm.a:
+        for n in range(6):
+            create_task(
+                membership=crm.manager, title=f"Обзвон {n}", deadline=start.replace(hour=12 + n)
+            )
+    month = browser.get(
+        f"/tasks/calendar/?view=month&date={next_monday.isoformat()}", HTTP_HOST=crm.a.host
+    ).content.decode()
+    assert "Обзвон 1" in month and "Обзвон 2" not in month  # 06:00, 10:00, 12:00, 13:00
+    assert f'href="?view=day&amp;date={next_monday.isoformat()}">+ ещё 4</a>' in month
+    day = browser.get(
+        f"/tasks/calendar/?view=day&date={next_monday.isoformat()}", HTTP_HOST=crm.a.host
+    ).content.decode()
+    assert all(f"Обзвон {n}" in day for n in range(6))
     old = browser.get(f"/tasks/calendar/?month={next_monday:%Y-%m}", HTTP_HOST=crm.a.host)
     assert "Встреча с Орловым" in old.content.decode()
     bad = browser.get("/tasks/calendar/?view=week&date=2026-13-45", HTTP_HOST=crm.a.host)

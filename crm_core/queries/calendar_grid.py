@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from django.urls import reverse
+
 from crm_core.models import Task
 from crm_core.queries.tasks import tasks_by_day
 from tenants.models import Membership
@@ -27,6 +29,21 @@ class GridItem:
     span: int  # rows covered
     lane: int = 0
     alone: bool = True  # overlaps nothing: takes the day's whole width
+    # Drawn by the template as they are: a busy week is hundreds of entries, and each
+    # template lookup, filter and {% url %} per entry was most of the page's time.
+    href: str = ""
+    when: str = ""  # "09:00" or "09:00–10:00"
+
+    @property
+    def css(self) -> str:
+        return " ".join(
+            (
+                f"cal-item r-{self.row} s-{self.span} l-{self.lane}",
+                "solo" if self.alone else "",
+                f"kind-{self.task.kind}",
+                "done" if self.task.done_at else "",
+            )
+        ).replace("  ", " ").strip()
 
 
 @dataclass
@@ -52,7 +69,9 @@ def _placed(task: Task, zone: ZoneInfo) -> GridItem | None:
         return None
     row = offset // SLOT_MINUTES + 1
     span = max(1, -(-minutes // SLOT_MINUTES))
-    return GridItem(task, start, end, row, min(span, SLOTS - row + 1))
+    when = f"{start:%H:%M}–{end:%H:%M}" if task.duration_minutes else f"{start:%H:%M}"
+    href = reverse("task_detail", args=[task.pk])
+    return GridItem(task, start, end, row, min(span, SLOTS - row + 1), href=href, when=when)
 
 
 def _lanes(items: list[GridItem]) -> int:

@@ -65,11 +65,17 @@ def my_day(membership: Membership, company: Company) -> MyDay:
     )
 
 
+# A month cell lists this many tasks; the rest are a link to the day ("+ 12 more"), as
+# calendars do: a busy day must not stretch the month to pages.
+MONTH_CELL_TASKS = 4
+
+
 @dataclass
 class CalendarDay:
     day: date
     in_month: bool
     tasks: list[Task]
+    more: int = 0
 
 
 def month_of_tasks(
@@ -84,7 +90,17 @@ def month_of_tasks(
     end = last + timedelta(days=6 - last.weekday())
     by_day = tasks_by_day(membership, zone, start, end, everyone=everyone)
     days = [start + timedelta(days=n) for n in range((end - start).days + 1)]
-    cells = [CalendarDay(d, d.month == month, by_day.get(d, [])) for d in days]
+    cells = []
+    for d in days:
+        tasks = by_day.get(d, [])
+        cells.append(
+            CalendarDay(
+                d,
+                d.month == month,
+                tasks[:MONTH_CELL_TASKS],
+                max(0, len(tasks) - MONTH_CELL_TASKS),
+            )
+        )
     return [cells[i : i + 7] for i in range(0, len(cells), 7)]
 
 
@@ -96,10 +112,17 @@ def tasks_by_day(
     tasks = visible_tasks(membership)
     if not everyone:
         tasks = tasks.filter(assignee_id=membership.user_id)
-    rows = tasks.filter(
-        deadline__gte=datetime.combine(start, time.min, zone),
-        deadline__lt=datetime.combine(end + timedelta(days=1), time.min, zone),
-    ).order_by("deadline")[:2000]
+    rows = (
+        tasks.filter(
+            deadline__gte=datetime.combine(start, time.min, zone),
+            deadline__lt=datetime.combine(end + timedelta(days=1), time.min, zone),
+        )
+        # What a calendar entry shows; not the records the task is on (a busy week is
+        # hundreds of tasks: their deals, clients and contacts were half the page's work).
+        .select_related(None)
+        .only("id", "title", "kind", "deadline", "duration_minutes", "done_at")
+        .order_by("deadline", "id")[:2000]
+    )
     by_day: dict[date, list[Task]] = {}
     for task in rows:
         by_day.setdefault(task.deadline.astimezone(zone).date(), []).append(task)
