@@ -262,7 +262,10 @@ def furnish(schema: str, company: Any, managers: list[Any]) -> None:
             )
             for member in people:
                 SalesTarget.objects.get_or_create(
-                    month=month, kind="amount", user_id=member.user_id, defaults={"value": 6_000_000}
+                    month=month,
+                    kind="amount",
+                    user_id=member.user_id,
+                    defaults={"value": 6_000_000},
                 )
         if not Product.objects.exists():
             rng = random.Random(7)

@@ -36,14 +36,13 @@ class GridItem:
 
     @property
     def css(self) -> str:
-        return " ".join(
-            (
-                f"cal-item r-{self.row} s-{self.span} l-{self.lane}",
-                "solo" if self.alone else "",
-                f"kind-{self.task.kind}",
-                "done" if self.task.done_at else "",
-            )
-        ).replace("  ", " ").strip()
+        parts = [f"cal-item r-{self.row} s-{self.span} l-{self.lane}"]
+        if self.alone:
+            parts.append("solo")
+        parts.append(f"kind-{self.task.kind}")
+        if self.task.done_at:
+            parts.append("done")
+        return " ".join(parts)
 
 
 @dataclass
