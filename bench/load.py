@@ -1,6 +1,7 @@
 """Load test: 20 people working at once in the 1,000,000-contact company, against gunicorn.
 
     .venv/bin/python bench/load.py [--users 20] [--seconds 60] [--workers 3] [--threads 4]
+                                   [--mix daily|setup]
 
 Needs the data set of bench/crm_scale.py (run that first). Starts gunicorn with the
 production web settings (infra/gunicorn.conf.py, connections kept as in production) on 127.0.0.1, signs every simulated person
@@ -8,7 +9,9 @@ in through the real handoff, then each one keeps opening pages — the board, th
 the client and contact lists, the search box, a client card — for ``--seconds``. Two runs:
 people who pause about a second between clicks (faster than anyone really works), and no
 pause at all (the saturation point). Server time is the app's own ``Server-Timing``; the
-wall time adds gunicorn's queue and the loopback.
+wall time adds gunicorn's queue and the loopback. ``--mix setup`` measures instead the pages
+of tasks, reports and the company's set-up (teams, pipelines, targets, catalogue, currencies)
+with three administrators among the people; the set-up pages only for those allowed them.
 """
 
 from __future__ import annotations
@@ -41,6 +44,33 @@ PAGES = [
     ("home page", 8),
     ("calendar", 4),
 ]
+SETUP_PAGES = [
+    ("task list", 20),
+    ("my day", 12),
+    ("calendar month", 8),
+    ("forecast report", 10),
+    ("managers report", 6),
+    ("products", 8),
+    ("teams", 8),
+    ("pipelines", 8),
+    ("sales targets", 8),
+    ("price lists", 6),
+    ("currencies", 6),
+]
+# What only an owner or an administrator opens.
+ADMIN_PAGES = {"teams", "pipelines", "sales targets", "price lists", "currencies"}
+SETUP_PATHS = {
+    "my day": "/tasks/",
+    "calendar month": "/tasks/calendar/?view=month",
+    "forecast report": "/reports/forecast/",
+    "managers report": "/reports/results/",
+    "products": "/products/",
+    "teams": "/settings/teams/",
+    "pipelines": "/settings/pipelines/",
+    "sales targets": "/settings/targets/",
+    "price lists": "/settings/price-lists/",
+    "currencies": "/settings/currencies/",
+}
 SEARCHES = ["Иванов", "Петрова", "Варобьёв", "c12345@example.ru", "0710", "Строй-Окна", "Заказ 777"]
 
 
@@ -52,9 +82,17 @@ def free_port() -> int:
 
 class Person(threading.Thread):
     def __init__(
-        self, port: int, host: str, token: str, clients: list[int], deals: list[int], **run: float
+        self,
+        port: int,
+        host: str,
+        token: str,
+        clients: list[int],
+        deals: list[int],
+        mix: list[tuple[str, int]],
+        **run: float,
     ) -> None:
         super().__init__(daemon=True)
+        self.mix = mix
         self.port, self.host, self.token, self.clients = port, host, token, clients
         self.deals = deals
         self.until, self.think, self.warmup = run["until"], run["think"], run["warmup"]
@@ -80,6 +118,10 @@ class Person(threading.Thread):
                 return "/"
             case "calendar":
                 return "/tasks/calendar/"
+            case "task list":
+                return f"/tasks/list/?page={self.rng.randint(1, 5)}"
+            case _ if page in SETUP_PATHS:
+                return SETUP_PATHS[page]
             case _:
                 return f"/clients/{self.rng.choice(self.clients)}/"
 
@@ -91,7 +133,7 @@ class Person(threading.Thread):
         cookie = "; ".join(
             c.split(";")[0] for k, c in response.getheaders() if k.lower() == "set-cookie"
         )
-        names, weights = zip(*PAGES, strict=True)
+        names, weights = zip(*self.mix, strict=True)
         while time.monotonic() < self.until:
             page = self.rng.choices(names, weights)[0]
             started = time.perf_counter()
@@ -120,7 +162,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--workers", type=int, default=3)
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--mix", choices=["daily", "setup"], default="daily")
     args = parser.parse_args()
+    pages = PAGES if args.mix == "daily" else SETUP_PAGES
     configure(fresh=False)
 
     from crm_core.access import visible
@@ -132,7 +176,11 @@ def main() -> None:
     company = Company.objects.filter(slug="bigco").first()
     if company is None:
         sys.exit("Run bench/crm_scale.py first: it builds the 1,000,000-contact company.")
-    members = list(Membership.objects.filter(company=company).order_by("role", "id"))
+    # The daily mix: the owner and the managers; the set-up mix: the administrators too.
+    roles = ["owner", "manager"] + (["admin"] if args.mix == "setup" else [])
+    members = list(
+        Membership.objects.filter(company=company, role__in=roles).order_by("role", "id")
+    )
     host = "bigco.localhost"
     server, port = _serve(args)
     try:
@@ -147,6 +195,8 @@ def main() -> None:
                     )
                     deals = list(visible_deals(member).values_list("id", flat=True)[:200])
                 token = handoff.issue(user=member.user, company=company)
+                admin = member.role in ("owner", "admin")
+                mix = [(p, w) for p, w in pages if admin or p not in ADMIN_PAGES]
                 start = time.monotonic()
                 people.append(
                     Person(
@@ -155,6 +205,7 @@ def main() -> None:
                         token,
                         clients,
                         deals,
+                        mix,
                         until=start + args.seconds,
                         think=think,
                         warmup=start + 5,
@@ -178,7 +229,7 @@ def main() -> None:
                 f"{_fmt([w for _, w in every])} | {total / (args.seconds - 5):.0f}/s, {errors} errors"
                 f"{steal} |"
             )
-            for page, _weight in PAGES:
+            for page, _weight in pages:
                 values = merged.get(page, [])
                 if values:
                     rows.append(
@@ -193,13 +244,13 @@ def main() -> None:
             server.kill()
 
     body = f"""
-## {args.users} people at once against gunicorn, 1,000,000 contacts
+## {args.users} people at once against gunicorn, 1,000,000 contacts{"" if args.mix == "daily" else ": tasks, reports and set-up"}
 
-Command: `.venv/bin/python bench/load.py --users {args.users} --seconds {args.seconds} --workers {args.workers} --threads {args.threads}`
+Command: `.venv/bin/python bench/load.py --users {args.users} --seconds {args.seconds} --workers {args.workers} --threads {args.threads}{"" if args.mix == "daily" else " --mix setup"}`
 Machine: {machine()}. gunicorn {args.workers} gthread workers × {args.threads} threads on 127.0.0.1,
 DEBUG off, database connections kept between requests as in production (`CONN_MAX_AGE=60`),
 the company of bench/crm_scale.py; every person signed in through the handoff and
-opens a weighted mix of pages ({", ".join(f"{p} {w}%" for p, w in PAGES)}) for {args.seconds} s
+opens a weighted mix of pages ({", ".join(f"{p} {w}%" for p, w in pages)}) for {args.seconds} s
 (first 5 s not counted). Server time is the app's `Server-Timing`; wall time adds gunicorn's
 queue and the loopback. Median / p95. "Stolen" is the share of the machine's CPU time that the
 virtual machine's host gave to others during the run (/proc/stat): the same code measures
@@ -210,7 +261,7 @@ slower when it is high.
 {chr(10).join(rows)}
 """
     print(body)
-    write_section("load", body)
+    write_section("load" if args.mix == "daily" else "load-setup", body)
 
 
 def _cpu_times() -> list[int]:

@@ -4,6 +4,7 @@ and a deal's price list. Thin: the services decide, these pages ask and show."""
 from __future__ import annotations
 
 from decimal import Decimal
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -21,6 +22,7 @@ from crm_core.forms import (
     ProductForm,
 )
 from crm_core.models import DealItem, PriceList, Product, ProductPrice
+from crm_core.queries.clients import page_of
 from crm_core.queries.deals import deal_for
 from crm_core.queries.products import product_suggestions
 from crm_core.services import once
@@ -54,7 +56,8 @@ def products(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()
     if query:
         shown = shown.filter(name__icontains=query)
-    page = list(shown[:500])
+    paged = page_of(shown, request.GET.get("page"))
+    page = paged.items
     price_lists = list(PriceList.objects.all())
     prices = {
         (p.product_id, p.price_list_id): p.price
@@ -66,6 +69,8 @@ def products(request: HttpRequest) -> HttpResponse:
         "crm_core/products.html",
         {
             "products": page,
+            "page": paged,
+            "query": urlencode({"q": query}) if query else "",
             "rows": rows,
             "price_lists": price_lists,
             "q": query,

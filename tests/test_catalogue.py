@@ -262,6 +262,24 @@ def test_the_line_form_suggests_products_as_the_person_types(crm: Any) -> None:
     assert "<option" not in other.content.decode()
 
 
+def test_the_catalogue_page_is_paged(crm: Any) -> None:
+    with crm.a:
+        Product.objects.bulk_create(
+            Product(name=f"Профиль {n:03d}", price=D(100)) for n in range(1, 61)
+        )
+    owner = login_on_host(crm.a.owner, crm.a.company, crm.a.host)
+    first = owner.get("/products/", HTTP_HOST=crm.a.host).content.decode()
+    assert "Профиль 050" in first
+    assert "Профиль 051" not in first
+    assert 'href="?&amp;page=2" rel="next"' in first
+    second = owner.get("/products/", {"page": "2"}, HTTP_HOST=crm.a.host).content.decode()
+    assert "Профиль 060" in second
+    assert "Профиль 050" not in second
+    found = owner.get("/products/", {"q": "Профиль 05"}, HTTP_HOST=crm.a.host).content.decode()
+    assert found.count(">Профиль 05") == 10  # the rows, not the search box
+    assert 'rel="next"' not in found
+
+
 def test_a_second_company_sees_none_of_the_catalogue(crm: Any) -> None:
     with crm.a:
         secret = PriceList.objects.create(name="Секретный дилерский")

@@ -182,6 +182,40 @@ def test_tasks_in_my_day_and_completion(crm: Any) -> None:
         assert soon.pk not in [t.pk for t in my_day(crm.manager, crm.a.company).today]
 
 
+def test_my_day_lists_the_first_of_a_long_pile_and_links_to_the_rest(crm: Any) -> None:
+    """Sixty overdue calls neither bury today's task nor fill the page: each list shows its
+    first 50 with the true count and a link to the rest in the task list."""
+    from crm_core.queries.tasks import MY_DAY_SHOWN
+
+    now = timezone.now()
+    with crm.a:
+        Task.objects.bulk_create(
+            Task(title=f"Старый звонок {n}", assignee=crm.manager.user,
+                 deadline=now - timedelta(days=30, minutes=n))
+            for n in range(MY_DAY_SHOWN + 10)
+        )  # fmt: skip
+        today = Task.objects.create(
+            title="Сегодняшний замер",
+            assignee=crm.manager.user,
+            deadline=now + timedelta(minutes=5),
+        )
+        day = my_day(crm.manager, crm.a.company)
+    assert (len(day.overdue), day.overdue_count) == (MY_DAY_SHOWN, MY_DAY_SHOWN + 10)
+    assert [t.pk for t in day.today + day.upcoming][:1] == [today.pk]
+    page = login_on_host(crm.manager.user, crm.a.company, crm.a.host).get(
+        "/tasks/", HTTP_HOST=crm.a.host
+    )
+    text = page.content.decode()
+    assert "Сегодняшний замер" in text
+    assert text.count("Старый звонок") == MY_DAY_SHOWN
+    assert f"({MY_DAY_SHOWN + 10})" in text
+    assert (
+        f'href="/tasks/list/?status=overdue&amp;assignee={crm.manager.user_id}" id="more-overdue"'
+        in text
+    )
+    assert "more-today" not in text
+
+
 def test_visibility_own_team_all_on_every_page(crm: Any) -> None:
     with crm.a:
         mine = create_deal(

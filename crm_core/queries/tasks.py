@@ -6,7 +6,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -41,27 +41,48 @@ def task_for(membership: Membership, task_id: int) -> Task:
     return get_object_or_404(visible_tasks(membership), pk=task_id)
 
 
+# Each of "My day"'s lists shows this many; the rest are a link to the task list (a year's
+# pile of overdue calls must neither bury today's tasks nor make the page megabytes).
+MY_DAY_SHOWN = 50
+
+
 @dataclass
 class MyDay:
     overdue: list[Task]
     today: list[Task]
     upcoming: list[Task]
+    overdue_count: int = 0
+    today_count: int = 0
+    upcoming_count: int = 0
+    local_today: date | None = None
+
+    @property
+    def tomorrow(self) -> date | None:
+        return self.local_today + timedelta(days=1) if self.local_today else None
 
 
 def my_day(membership: Membership, company: Company) -> MyDay:
-    """The member's open tasks: overdue, due today (in the member's time zone), upcoming."""
+    """The member's open tasks: overdue, due today (in the member's time zone), upcoming —
+    each list its first MY_DAY_SHOWN in deadline order, with how many there are."""
     zone = zone_of(membership.user, company)
     now = timezone.now()
-    end_of_today = datetime.combine(now.astimezone(zone).date() + timedelta(days=1), time.min, zone)
-    open_tasks = list(
-        Task.objects.select_related("deal", "client", "contact")
-        .filter(assignee_id=membership.user_id, done_at__isnull=True)
-        .order_by("deadline")[:300]
+    local_today = now.astimezone(zone).date()
+    end_of_today = datetime.combine(local_today + timedelta(days=1), time.min, zone)
+    mine = Task.objects.filter(assignee_id=membership.user_id, done_at__isnull=True)
+    counts = mine.aggregate(
+        overdue=Count("id", filter=Q(deadline__lt=now)),
+        today=Count("id", filter=Q(deadline__gte=now, deadline__lt=end_of_today)),
+        upcoming=Count("id", filter=Q(deadline__gte=end_of_today)),
     )
+    listed = mine.select_related("deal", "client", "contact").order_by("deadline", "id")
     return MyDay(
-        overdue=[t for t in open_tasks if t.deadline < now],
-        today=[t for t in open_tasks if now <= t.deadline < end_of_today],
-        upcoming=[t for t in open_tasks if t.deadline >= end_of_today],
+        overdue=list(listed.filter(deadline__lt=now)[:MY_DAY_SHOWN]),
+        today=list(listed.filter(deadline__gte=now, deadline__lt=end_of_today)[:MY_DAY_SHOWN]),
+        upcoming=list(listed.filter(deadline__gte=end_of_today)[:MY_DAY_SHOWN]),
+        overdue_count=counts["overdue"],
+        today_count=counts["today"],
+        upcoming_count=counts["upcoming"],
+        local_today=local_today,
     )
 
 
