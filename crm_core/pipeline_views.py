@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count
+from django.db.models import QuerySet, Sum
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from crm_core.access import is_admin, member_required
 from crm_core.board_views import colours_version
-from crm_core.models import Deal, Pipeline, Stage
+from crm_core.models import Deal, DealTotal, Pipeline, Stage
 from crm_core.pipeline_forms import DeleteStageForm, PipelineNameForm, StageForm
 from crm_core.services import pipelines as service
 from crm_core.services.limits import PlanLimitReachedError
@@ -56,10 +56,18 @@ def pipeline_list(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Pipeline “%(name)s” added.") % {"name": pipeline.name})
             return redirect("pipeline_edit", pipeline.pk)
     pipelines = list(Pipeline.objects.order_by("is_archived", "position", "id"))
-    counts = dict(Deal.objects.order_by().values_list("pipeline_id").annotate(n=Count("id")))
+    counts = _deal_counts("pipeline_id", DealTotal.objects.all())
     for pipeline in pipelines:
         pipeline.deal_count = counts.get(pipeline.pk, 0)  # type: ignore[attr-defined]
     return render(request, "crm_core/pipelines.html", {"form": form, "pipelines": pipelines})
+
+
+def _deal_counts(by: str, totals: QuerySet[DealTotal]) -> dict[int, int]:
+    """Deals per pipeline or stage from the trigger-kept totals (the board's column heads'
+    source): a few hundred rows instead of counting every deal (50 ms at 200,000)."""
+    return {
+        key: int(n or 0) for key, n in totals.order_by().values_list(by).annotate(n=Sum("deals"))
+    }
 
 
 def _edit_page(
@@ -72,12 +80,7 @@ def _edit_page(
     status: int = 200,
 ) -> HttpResponse:
     stages = list(service.live_stages(pipeline))
-    counts = dict(
-        Deal.objects.filter(pipeline=pipeline)
-        .order_by()
-        .values_list("stage_id")
-        .annotate(n=Count("id"))
-    )
+    counts = _deal_counts("stage_id", DealTotal.objects.filter(pipeline=pipeline))
     rows = []
     for stage in stages:
         form = (
