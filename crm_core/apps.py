@@ -16,7 +16,7 @@ class CrmCoreConfig(AppConfig):
         from django.db.models.signals import post_delete, post_save
 
         from crm_core import signals
-        from crm_core.models import Deal
+        from crm_core.models import Deal, Stage
         from crm_core.queries.home import forget_home_figures
 
         for signal in (
@@ -32,4 +32,10 @@ class CrmCoreConfig(AppConfig):
         for model_signal in (post_save, post_delete):
             model_signal.connect(
                 forget_home_figures, sender=Deal, dispatch_uid=f"crm_core.home.{id(model_signal)}"
+            )
+            # A stage renamed, re-weighted or archived: the figures and reports group by it.
+            model_signal.connect(
+                forget_home_figures,
+                sender=Stage,
+                dispatch_uid=f"crm_core.home.stage.{id(model_signal)}",
             )

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from crm_core.access import SEE_ALL, visible_user_ids
@@ -263,6 +263,24 @@ def _deal_figures(
     )
     cache.set(key, rows, FIGURES_SECONDS)
     return rows
+
+
+def remembered_deal_rows(rows: QuerySet[Any], company_id: int) -> list[dict[str, Any]]:
+    """The rows of a grouped query over deals (a report's), kept like the home figures: for
+    FIGURES_SECONDS, forgotten with them on any change of a deal or a stage. The key is the
+    query itself — its SQL and parameters carry the person's visibility, period, pipeline,
+    team, time zone and rates — so two people share an entry only when they ask the same."""
+    sql, params = rows.query.sql_with_params()
+    key = (
+        "deal-rows:"
+        + hashlib.sha256(f"{company_id}|{figures_version()}|{sql}|{params!r}".encode()).hexdigest()
+    )
+    found = cache.get(key)
+    if found is not None:
+        return list(found)
+    result = list(rows)
+    cache.set(key, result, FIGURES_SECONDS)
+    return result
 
 
 def forget_home_figures(**_kwargs: object) -> None:

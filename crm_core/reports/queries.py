@@ -40,6 +40,7 @@ from crm_core.models import (
 )
 from crm_core.queries.clients import visible_clients
 from crm_core.queries.deals import money_text, visible_deals
+from crm_core.queries.home import remembered_deal_rows
 from crm_core.queries.leads import visible_leads
 from crm_core.queries.rates import Rates, rates_today
 from crm_core.queries.targets import manager_targets, next_month
@@ -227,7 +228,7 @@ def results(scope: Scope) -> Report:
         deals = deals.filter(pipeline=scope.pipeline)
     deals = _in_team(deals, scope, "responsible")
     won = Q(stage__outcome=Stage.Outcome.WON)
-    grouped = list(
+    grouped = remembered_deal_rows(
         deals.order_by()
         .annotate(month=TruncMonth("closed_at", tzinfo=scope.zone))
         .values("responsible_id", "month")
@@ -236,7 +237,8 @@ def results(scope: Scope) -> Report:
             lost=Count("id", filter=Q(stage__outcome=Stage.Outcome.LOST)),
             revenue=Sum(scope.rates.in_base(), filter=won),
         )
-        .order_by("month", "responsible_id")
+        .order_by("month", "responsible_id"),
+        scope.membership.company_id,
     )
     targets = _targets_of(scope)
     # A manager with a target and nothing closed yet that month still has a row (at 0 %).
@@ -368,11 +370,12 @@ def forecast(scope: Scope) -> Report:
     deals = deals.filter(
         Q(expected_close__gte=first, expected_close__lte=last) | Q(expected_close__isnull=True)
     )
-    grouped = list(
+    grouped = remembered_deal_rows(
         deals.order_by()
         .annotate(month=TruncMonth("expected_close"))
         .values("month", "responsible_id", "stage_id")
-        .annotate(n=Count("id"), total=Sum(scope.rates.in_base()))
+        .annotate(n=Count("id"), total=Sum(scope.rates.in_base())),
+        scope.membership.company_id,
     )
     stages = {s.pk: s for s in Stage.objects.filter(pk__in={r["stage_id"] for r in grouped})}
     names = _people(row["responsible_id"] for row in grouped)
