@@ -645,6 +645,12 @@ class Task(models.Model):
                 condition=models.Q(done_at__isnull=True),
                 name="task_open_idx",
             ),
+            # Everyone's open tasks in due order (the task list of whoever sees the company).
+            models.Index(
+                fields=["deadline", "id"],
+                condition=models.Q(done_at__isnull=True),
+                name="task_open_due_idx",
+            ),
         ]
 
     def __str__(self) -> str:
