@@ -6,7 +6,8 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet, Window
+from django.db.models.functions import RowNumber, TruncDate
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -43,7 +44,7 @@ def task_for(membership: Membership, task_id: int) -> Task:
 
 # Each of "My day"'s lists shows this many; the rest are a link to the task list (a year's
 # pile of overdue calls must neither bury today's tasks nor make the page megabytes).
-MY_DAY_SHOWN = 50
+MY_DAY_SHOWN = 20
 
 
 @dataclass
@@ -109,45 +110,74 @@ def month_of_tasks(
     start = first - timedelta(days=first.weekday())
     last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
     end = last + timedelta(days=6 - last.weekday())
-    by_day = tasks_by_day(membership, zone, start, end, everyone=everyone)
+    by_day = tasks_by_day(membership, zone, start, end, everyone=everyone, per_day=MONTH_CELL_TASKS)
+    counts = tasks_per_day(membership, zone, start, end, everyone=everyone)
     days = [start + timedelta(days=n) for n in range((end - start).days + 1)]
     cells = []
     for d in days:
         tasks = by_day.get(d, [])
-        cells.append(
-            CalendarDay(
-                d,
-                d.month == month,
-                tasks[:MONTH_CELL_TASKS],
-                max(0, len(tasks) - MONTH_CELL_TASKS),
-            )
-        )
+        cells.append(CalendarDay(d, d.month == month, tasks, max(0, counts.get(d, 0) - len(tasks))))
     return [cells[i : i + 7] for i in range(0, len(cells), 7)]
 
 
-def tasks_by_day(
-    membership: Membership, zone: ZoneInfo, start: date, end: date, *, everyone: bool = False
-) -> dict[date, list[Task]]:
-    """Tasks due from ``start`` to ``end`` (inclusive) by local day: the member's own, or —
-    with ``everyone`` — all the member may see."""
+def _due_between(
+    membership: Membership, zone: ZoneInfo, start: date, end: date, *, everyone: bool
+) -> QuerySet[Task]:
     tasks = visible_tasks(membership)
     if not everyone:
         tasks = tasks.filter(assignee_id=membership.user_id)
+    return tasks.filter(
+        deadline__gte=datetime.combine(start, time.min, zone),
+        deadline__lt=datetime.combine(end + timedelta(days=1), time.min, zone),
+    )
+
+
+def tasks_by_day(
+    membership: Membership,
+    zone: ZoneInfo,
+    start: date,
+    end: date,
+    *,
+    everyone: bool = False,
+    per_day: int | None = None,
+) -> dict[date, list[Task]]:
+    """Tasks due from ``start`` to ``end`` (inclusive) by local day: the member's own, or —
+    with ``everyone`` — all the member may see; ``per_day``: only each day's first ones."""
     rows = (
-        tasks.filter(
-            deadline__gte=datetime.combine(start, time.min, zone),
-            deadline__lt=datetime.combine(end + timedelta(days=1), time.min, zone),
-        )
+        _due_between(membership, zone, start, end, everyone=everyone)
         # What a calendar entry shows; not the records the task is on (a busy week is
         # hundreds of tasks: their deals, clients and contacts were half the page's work).
         .select_related(None)
         .only("id", "title", "kind", "deadline", "duration_minutes", "done_at")
-        .order_by("deadline", "id")[:2000]
     )
+    if per_day is not None:
+        # The database keeps each day's first few (a month is a thousand tasks to drop).
+        rows = rows.annotate(
+            place=Window(
+                RowNumber(),
+                partition_by=[TruncDate("deadline", tzinfo=zone)],
+                order_by=[F("deadline").asc(), F("id").asc()],
+            )
+        ).filter(place__lte=per_day)
     by_day: dict[date, list[Task]] = {}
-    for task in rows:
+    for task in rows.order_by("deadline", "id")[:2000]:
         by_day.setdefault(task.deadline.astimezone(zone).date(), []).append(task)
     return by_day
+
+
+def tasks_per_day(
+    membership: Membership, zone: ZoneInfo, start: date, end: date, *, everyone: bool = False
+) -> dict[date, int]:
+    """How many tasks are due each local day from ``start`` to ``end``."""
+    rows = (
+        _due_between(membership, zone, start, end, everyone=everyone)
+        .select_related(None)
+        .annotate(day=TruncDate("deadline", tzinfo=zone))
+        .order_by()
+        .values_list("day")
+        .annotate(n=Count("id"))
+    )
+    return dict(rows)
 
 
 TASK_SORTS = {
