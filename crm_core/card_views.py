@@ -438,10 +438,18 @@ def _calculation(deal: Deal) -> dict[str, Any]:
         "item_form": _item_form(),
         "ask_amount": bool(deal.amount) and deal.amount != totals.total,
         "price_lists": price_lists,
-        "price_list_form": DealPriceListForm(
-            prefix="pl", initial={"price_list": deal.price_list_id, "reprice": True}
-        ),
+        "price_list_form": _price_list_form(deal, price_lists),
     }
+
+
+def _price_list_form(deal: Deal, price_lists: list[PriceList]) -> DealPriceListForm:
+    """The deal's price-list choice, its options from the lists the panel already read."""
+    form = DealPriceListForm(
+        prefix="pl", initial={"price_list": deal.price_list_id, "reprice": True}
+    )
+    field = form.fields["price_list"]
+    field.choices = [("", field.empty_label), *((pl.pk, pl.name) for pl in price_lists)]  # type: ignore[attr-defined]
+    return form
 
 
 def _item_form() -> ItemForm:
