@@ -26,6 +26,7 @@ from crm_core.models import Deal, Lead, Stage, Task
 from crm_core.queries.leads import visible_leads
 from crm_core.queries.rates import Rates, rates_today
 from crm_core.queries.targets import Progress, progress_for
+from crm_core.queries.tasks import open_tasks_of
 from tenants.models import Company, Membership
 
 User = get_user_model()
@@ -117,19 +118,8 @@ def home_for(membership: Membership, company: Company, person_zone: tzinfo | Non
     rates = rates_today(company.currency, local_today)
     scope = _scope(membership)
 
-    # The member's own tasks: overdue and due today, each list short, with their counts; the
-    # (assignee, done_at, deadline) index answers all three.
-    mine = Task.objects.filter(assignee_id=membership.user_id, done_at__isnull=True)
-    task_counts = mine.aggregate(
-        overdue=Count("id", filter=Q(deadline__lt=now)),
-        today=Count("id", filter=Q(deadline__gte=now, deadline__lt=end_of_today)),
-    )
-    overdue = list(mine.filter(deadline__lt=now).select_related("deal")[:TASKS_SHOWN])
-    today = list(
-        mine.filter(deadline__gte=now, deadline__lt=end_of_today).select_related("deal")[
-            :TASKS_SHOWN
-        ]
-    )
+    # The member's own tasks: overdue and due today, each list short, with their counts.
+    tasks = open_tasks_of(membership.user_id, now, end_of_today, shown=TASKS_SHOWN, upcoming=False)
 
     # Requests: new ones the member may take (unassigned, or visible to her).
     leads = visible_leads(membership)
@@ -191,10 +181,10 @@ def home_for(membership: Membership, company: Company, person_zone: tzinfo | Non
     _bar_lengths(stages)
     return Home(
         scope=scope,
-        overdue=overdue,
-        today=today,
-        overdue_count=task_counts["overdue"],
-        today_count=task_counts["today"],
+        overdue=tasks.overdue,
+        today=tasks.today,
+        overdue_count=tasks.overdue_count,
+        today_count=tasks.today_count,
         requests=requests,
         new_requests=lead_counts["new"],
         requests_today=lead_counts["today"],
@@ -232,24 +222,13 @@ def _deal_figures(
     start_of_month: datetime,
     rates: Rates,
 ) -> list[dict[str, Any]]:
-    version = figures_version()
-    scope = "all" if ids is None else ",".join(str(i) for i in sorted(ids))
-    # The key function prefixes the company's schema; the company's id guards against a schema
-    # name reused by another company.
-    key = (
-        "home-figures:"
-        + hashlib.sha256(
-            f"{company.pk}|{version}|{scope}|{start_of_month.isoformat()}|{open_ids}|"
-            f"{rates.base}|{sorted(rates.rates.items())}".encode()
-        ).hexdigest()
+    # Sorted, so that the same people make the same query and share one cache entry.
+    deals = (
+        Deal.objects.all() if ids is None else Deal.objects.filter(responsible_id__in=sorted(ids))
     )
-    rows = cache.get(key)
-    if rows is not None:
-        return list(rows)
-    deals = Deal.objects.all() if ids is None else Deal.objects.filter(responsible_id__in=ids)
     closed_this_month = Q(closed_at__gte=start_of_month)
     new_this_month = Q(created_at__gte=start_of_month)
-    rows = list(
+    return remembered_deal_rows(
         deals.filter(Q(stage_id__in=open_ids) | closed_this_month | new_this_month)
         .values("responsible_id", "stage_id")
         .annotate(
@@ -259,17 +238,18 @@ def _deal_figures(
             closed_total=Sum(rates.in_base(), filter=closed_this_month),
             new_n=Count("id", filter=new_this_month),
         )
-        .order_by()
+        .order_by(),
+        company.pk,
     )
-    cache.set(key, rows, FIGURES_SECONDS)
-    return rows
 
 
 def remembered_deal_rows(rows: QuerySet[Any], company_id: int) -> list[dict[str, Any]]:
-    """The rows of a grouped query over deals (a report's), kept like the home figures: for
-    FIGURES_SECONDS, forgotten with them on any change of a deal or a stage. The key is the
-    query itself — its SQL and parameters carry the person's visibility, period, pipeline,
-    team, time zone and rates — so two people share an entry only when they ask the same."""
+    """The rows of a grouped query over deals (the home figures', a report's), kept for
+    FIGURES_SECONDS and forgotten on any change of a deal or a stage (figures_version). The key
+    is the query itself — its SQL and parameters carry the person's visibility, period,
+    pipeline, team, time zone and rates — so two people share an entry only when they ask the
+    same. The key function prefixes the company's schema; the company's id guards against a
+    schema name reused by another company."""
     sql, params = rows.query.sql_with_params()
     key = (
         "deal-rows:"

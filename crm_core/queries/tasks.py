@@ -69,21 +69,32 @@ def my_day(membership: Membership, company: Company) -> MyDay:
     now = timezone.now()
     local_today = now.astimezone(zone).date()
     end_of_today = datetime.combine(local_today + timedelta(days=1), time.min, zone)
-    mine = Task.objects.filter(assignee_id=membership.user_id, done_at__isnull=True)
+    day = open_tasks_of(membership.user_id, now, end_of_today, shown=MY_DAY_SHOWN)
+    day.local_today = local_today
+    return day
+
+
+def open_tasks_of(
+    user_id: int, now: datetime, end_of_today: datetime, *, shown: int, upcoming: bool = True
+) -> MyDay:
+    """A person's open tasks — overdue, due by ``end_of_today``, and (``upcoming``) later —
+    each list its first ``shown`` in deadline order, with how many there are; My day's and the
+    home page's. The open-task index answers each list and the counts."""
+    mine = Task.objects.filter(assignee_id=user_id, done_at__isnull=True)
+    later = Q(deadline__gte=end_of_today)
     counts = mine.aggregate(
         overdue=Count("id", filter=Q(deadline__lt=now)),
         today=Count("id", filter=Q(deadline__gte=now, deadline__lt=end_of_today)),
-        upcoming=Count("id", filter=Q(deadline__gte=end_of_today)),
+        upcoming=Count("id", filter=later),
     )
     listed = mine.select_related("deal", "client", "contact").order_by("deadline", "id")
     return MyDay(
-        overdue=list(listed.filter(deadline__lt=now)[:MY_DAY_SHOWN]),
-        today=list(listed.filter(deadline__gte=now, deadline__lt=end_of_today)[:MY_DAY_SHOWN]),
-        upcoming=list(listed.filter(deadline__gte=end_of_today)[:MY_DAY_SHOWN]),
+        overdue=list(listed.filter(deadline__lt=now)[:shown]),
+        today=list(listed.filter(deadline__gte=now, deadline__lt=end_of_today)[:shown]),
+        upcoming=list(listed.filter(later)[:shown]) if upcoming else [],
         overdue_count=counts["overdue"],
         today_count=counts["today"],
         upcoming_count=counts["upcoming"],
-        local_today=local_today,
     )
 
 
