@@ -236,7 +236,7 @@ def furnish(schema: str, company: Any, managers: list[Any]) -> None:
         cur.execute(
             """INSERT INTO crm_core_task (title, kind, deadline, description, created_at,
                    assignee_id, created_by_id, client_id, recurrence)
-               SELECT 'Сверка с ' || c.name, 'task',
+               SELECT 'Сверка с ' || c.name, 'other',
                       date_trunc('day', now()) + ((c.id * 31) % 41 - 10) * interval '1 day'
                           + interval '11 hours', '', c.created_at, c.responsible_id,
                       c.responsible_id, c.id, ''
