@@ -119,7 +119,14 @@ def home_for(membership: Membership, company: Company, person_zone: tzinfo | Non
     scope = _scope(membership)
 
     # The member's own tasks: overdue and due today, each list short, with their counts.
-    tasks = open_tasks_of(membership.user_id, now, end_of_today, shown=TASKS_SHOWN, upcoming=False)
+    tasks = open_tasks_of(
+        membership.user_id,
+        now,
+        end_of_today,
+        shown=TASKS_SHOWN,
+        upcoming=False,
+        related=("deal",),
+    )
 
     # Requests: new ones the member may take (unassigned, or visible to her).
     leads = visible_leads(membership)

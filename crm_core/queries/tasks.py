@@ -75,7 +75,13 @@ def my_day(membership: Membership, company: Company) -> MyDay:
 
 
 def open_tasks_of(
-    user_id: int, now: datetime, end_of_today: datetime, *, shown: int, upcoming: bool = True
+    user_id: int,
+    now: datetime,
+    end_of_today: datetime,
+    *,
+    shown: int,
+    upcoming: bool = True,
+    related: tuple[str, ...] = ("deal", "client", "contact"),
 ) -> MyDay:
     """A person's open tasks — overdue, due by ``end_of_today``, and (``upcoming``) later —
     each list its first ``shown`` in deadline order, with how many there are; My day's and the
@@ -87,7 +93,8 @@ def open_tasks_of(
         today=Count("id", filter=Q(deadline__gte=now, deadline__lt=end_of_today)),
         upcoming=Count("id", filter=later),
     )
-    listed = mine.select_related("deal", "client", "contact").order_by("deadline", "id")
+    # The records each line names (the home page names only the deal).
+    listed = mine.select_related(*related).order_by("deadline", "id")
     return MyDay(
         overdue=list(listed.filter(deadline__lt=now)[:shown]),
         today=list(listed.filter(deadline__gte=now, deadline__lt=end_of_today)[:shown]),
